@@ -1,0 +1,37 @@
+"""eip — the Edge Inference Planner.
+
+Decides where each stage of an on-device AI pipeline runs (CPU, GPU, NPU, DSP, DLA...)
+under latency, energy and per-device memory budgets, paying for every tensor moved
+between devices. Data flow: ``load`` -> ``Scenario`` -> compile -> ``CostModel`` ->
+kernels -> ``PlanResult``.
+
+    >>> import eip
+    >>> result = eip.plan("scenarios/mobile_vision_pipeline.json", goal="balanced", top_k=3)
+    >>> result.best.placement
+"""
+
+from .costmodel import CostModel
+from .errors import ScenarioError
+from .goals import GOAL_WEIGHTS
+from .result import MemoryUse, Plan, PlanResult, StageCost
+from .scenario import Constraints, Device, Link, Profile, Scenario, Stage, load
+from .solve import plan
+
+__all__ = [
+    "load",
+    "plan",
+    "Scenario",
+    "Device",
+    "Link",
+    "Stage",
+    "Profile",
+    "Constraints",
+    "CostModel",
+    "PlanResult",
+    "Plan",
+    "StageCost",
+    "MemoryUse",
+    "ScenarioError",
+    "GOAL_WEIGHTS",
+]
+__version__ = "0.1.0"

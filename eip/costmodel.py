@@ -1,0 +1,294 @@
+"""The compiler: a ``Scenario`` (names, units) -> a ``CostModel`` (dense arrays only).
+
+All modelling happens here. An *option* is what a stage can be placed on; today one option
+per device, later device x variant x power mode. The kernels only ever see options, usage
+dimensions and caps: they never learn what an "NPU" is.
+
+Usage dimensions (``Q = 2 + D``): 0 latency ms, 1 energy mJ, 2 + d resident memory MB on
+device d. Every constraint is a cap on one usage dimension; ``inf`` means no cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Sequence
+
+import numpy as np
+
+from .errors import ScenarioError
+from .scenario import Scenario
+
+#: Caps are compared with this relative slack: totals summed in another order differ in the
+#: last bits, and a strict comparison would reject plans that sit exactly on a cap.
+CAP_RTOL = 1e-9
+
+
+def cap_with_tolerance(cap: np.ndarray) -> np.ndarray:
+    """The value a usage total may reach and still count as within ``cap`` (inf stays inf)."""
+    return cap + CAP_RTOL * np.maximum(1.0, cap)
+
+
+@dataclass(frozen=True, eq=False)
+class CostModel:
+    """Dense cost tensors of one planning problem (N stages, O options, D devices).
+
+    Attributes:
+        exec_ms, exec_mj, mem_mb: (N, O) float64 execution latency, energy and resident
+            memory of stage s on option o; ``inf`` where the option cannot run the stage.
+        option_device: (O,) int64 device index of each option.
+        output_mb: (N,) float64 size of each stage's output tensor.
+        xfer_ms_per_mb, xfer_mj_per_mb: (D, D) float64 cost of moving one MB from device a
+            to device b; 0 on the diagonal, ``inf`` where there is no link.
+        link_mask: (D, D) bool, True where a tensor can move (always on the diagonal).
+        mem_cap_mb: (D,) float64 memory budget per device (``inf`` for none).
+        max_latency_ms, max_energy_mj: pipeline caps (``inf`` for none).
+    """
+
+    exec_ms: np.ndarray
+    exec_mj: np.ndarray
+    mem_mb: np.ndarray
+    option_device: np.ndarray
+    output_mb: np.ndarray
+    xfer_ms_per_mb: np.ndarray
+    xfer_mj_per_mb: np.ndarray
+    link_mask: np.ndarray
+    mem_cap_mb: np.ndarray
+    max_latency_ms: float
+    max_energy_mj: float
+    stage_names: tuple[str, ...]
+    device_names: tuple[str, ...]
+    option_names: tuple[str, ...]
+    name: str = "pipeline"
+
+    @property
+    def n_stages(self) -> int:
+        return self.exec_ms.shape[0]
+
+    @property
+    def n_options(self) -> int:
+        return self.exec_ms.shape[1]
+
+    @property
+    def n_devices(self) -> int:
+        return self.mem_cap_mb.shape[0]
+
+    @classmethod
+    def from_arrays(
+        cls,
+        exec_ms: np.ndarray,
+        exec_mj: np.ndarray,
+        mem_mb: np.ndarray,
+        output_mb: np.ndarray,
+        xfer_ms_per_mb: np.ndarray,
+        xfer_mj_per_mb: np.ndarray,
+        mem_cap_mb: np.ndarray,
+        *,
+        link_mask: np.ndarray | None = None,
+        max_latency_ms: float | None = None,
+        max_energy_mj: float | None = None,
+        stage_names: Sequence[str] | None = None,
+        device_names: Sequence[str] | None = None,
+        name: str = "pipeline",
+    ) -> "CostModel":
+        """Build a cost model straight from profiler tensors (one option per device).
+
+        ``exec_*``/``mem_mb`` are (N, D) with ``inf`` (or NaN-free ``inf`` rows) where a
+        device cannot run a stage; ``xfer_*`` are (D, D) per-MB costs, ``inf`` or a False
+        ``link_mask`` entry where there is no link. Raises ``ScenarioError`` naming the
+        argument and index of the first bad value.
+        """
+        check = _ArrayChecker()
+        exec_ms = check.matrix("exec_ms", exec_ms, allow_inf=True)
+        n, d = exec_ms.shape
+        exec_mj = check.matrix("exec_mj", exec_mj, shape=(n, d), allow_inf=True)
+        mem_mb = check.matrix("mem_mb", mem_mb, shape=(n, d), allow_inf=True)
+        output_mb = check.vector("output_mb", output_mb, n)
+        xfer_ms = check.matrix("xfer_ms_per_mb", xfer_ms_per_mb, shape=(d, d), allow_inf=True)
+        xfer_mj = check.matrix("xfer_mj_per_mb", xfer_mj_per_mb, shape=(d, d), allow_inf=True)
+        mem_cap = check.vector("mem_cap_mb", mem_cap_mb, d, allow_inf=True)
+        if link_mask is None:
+            mask = np.isfinite(xfer_ms) & np.isfinite(xfer_mj)
+        else:
+            mask = np.asarray(link_mask)
+            if mask.shape != (d, d) or mask.dtype != bool:
+                raise ScenarioError("<arrays>", "link_mask", f"expected a ({d}, {d}) bool array, got {mask.dtype} {mask.shape}")
+            bad = mask & ~(np.isfinite(xfer_ms) & np.isfinite(xfer_mj))
+            if bad.any():
+                i, j = map(int, np.argwhere(bad)[0])
+                raise ScenarioError("<arrays>", f"xfer_ms_per_mb[{i}, {j}]", "expected a finite cost where link_mask is True")
+        runnable = np.isfinite(exec_ms) & np.isfinite(exec_mj) & np.isfinite(mem_mb)
+        partial = (np.isfinite(exec_ms) | np.isfinite(exec_mj) | np.isfinite(mem_mb)) & ~runnable
+        if partial.any():
+            s, o = map(int, np.argwhere(partial)[0])
+            raise ScenarioError("<arrays>", f"exec_ms[{s}, {o}]", "expected exec_ms, exec_mj and mem_mb all finite or all inf")
+        for s in np.flatnonzero(~runnable.any(axis=1)):
+            raise ScenarioError("<arrays>", f"exec_ms[{int(s)}]", "no device can run this stage (all inf)")
+        stage_names = check.names("stage_names", stage_names, n, "stage")
+        device_names = check.names("device_names", device_names, d, "device")
+        return cls._assemble(
+            exec_ms, exec_mj, mem_mb, output_mb, xfer_ms, xfer_mj, mask, mem_cap,
+            _cap(max_latency_ms, "max_latency_ms"), _cap(max_energy_mj, "max_energy_mj"),
+            stage_names, device_names, name,
+        )
+
+    @classmethod
+    def _assemble(cls, exec_ms, exec_mj, mem_mb, output_mb, xfer_ms, xfer_mj, mask, mem_cap,
+                  max_latency_ms, max_energy_mj, stage_names, device_names, name) -> "CostModel":
+        runnable = np.isfinite(exec_ms)
+        xfer_ms = np.where(mask, xfer_ms, np.inf)
+        xfer_mj = np.where(mask, xfer_mj, np.inf)
+        np.fill_diagonal(xfer_ms, 0.0)
+        np.fill_diagonal(xfer_mj, 0.0)
+        mask = mask.copy()
+        np.fill_diagonal(mask, True)
+        return cls(
+            exec_ms=np.where(runnable, exec_ms, np.inf),
+            exec_mj=np.where(runnable, exec_mj, np.inf),
+            mem_mb=np.where(runnable, mem_mb, np.inf),
+            option_device=np.arange(len(device_names), dtype=np.int64),
+            output_mb=output_mb,
+            xfer_ms_per_mb=xfer_ms,
+            xfer_mj_per_mb=xfer_mj,
+            link_mask=mask,
+            mem_cap_mb=mem_cap,
+            max_latency_ms=max_latency_ms,
+            max_energy_mj=max_energy_mj,
+            stage_names=tuple(stage_names),
+            device_names=tuple(device_names),
+            option_names=tuple(device_names),
+            name=name,
+        )
+
+    @cached_property
+    def caps(self) -> np.ndarray:
+        """(Q,) cap per usage dimension: latency, energy, then memory per device."""
+        return np.concatenate(([self.max_latency_ms, self.max_energy_mj], self.mem_cap_mb))
+
+    @cached_property
+    def baselines(self) -> tuple[float, float]:
+        """(L_base, E_base): sums of each stage's cheapest execution latency / energy."""
+        return (
+            max(float(self.exec_ms.min(axis=1).sum()), 1e-6),
+            max(float(self.exec_mj.min(axis=1).sum()), 1e-6),
+        )
+
+    @cached_property
+    def kernel_tensors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The goal-independent arrays every kernel takes.
+
+        Returns ``(step_use, trans_use, switch, caps_tol)``:
+            step_use: (N, O, Q) usage of running stage s on option o (inf in dims 0 and 1
+                where it cannot run); memory only in the option's device dimension.
+            trans_use: (N, O, O, 2) latency ms / energy mJ of the transfer into stage s when
+                stage s-1 ran on option a and stage s on option b; inf where impossible (no
+                link and a non-empty tensor); row 0 is unused (zeros).
+            switch: (O, O) 1.0 where the two options sit on different devices.
+            caps_tol: (Q,) caps with the comparison tolerance applied.
+        """
+        n, o = self.exec_ms.shape
+        dev = self.option_device
+        q = 2 + self.n_devices
+        step_use = np.zeros((n, o, q))
+        step_use[:, :, 0] = self.exec_ms
+        step_use[:, :, 1] = self.exec_mj
+        step_use[:, np.arange(o), 2 + dev] = self.mem_mb
+        moves = dev[:, None] != dev[None, :]
+        linked = self.link_mask[dev[:, None], dev[None, :]]
+        trans_use = np.zeros((n, o, o, 2))
+        if n > 1:
+            size = self.output_mb[:-1, None, None]
+            for k, per_mb in enumerate((self.xfer_ms_per_mb, self.xfer_mj_per_mb)):
+                cost = np.where(linked, size * np.where(linked, per_mb[dev[:, None], dev[None, :]], 0.0), 0.0)
+                impossible = moves & ~linked & (size > 0)
+                trans_use[1:, :, :, k] = np.where(impossible, np.inf, np.where(moves, cost, 0.0))
+        switch = moves.astype(np.float64)
+        return (
+            np.ascontiguousarray(step_use),
+            np.ascontiguousarray(trans_use),
+            switch,
+            cap_with_tolerance(self.caps),
+        )
+
+
+def compile_scenario(scenario: Scenario) -> CostModel:
+    """Lower a validated scenario to dense arrays (one option per device)."""
+    names = tuple(d.name for d in scenario.devices)
+    index = {name: i for i, name in enumerate(names)}
+    n, d = len(scenario.stages), len(names)
+    exec_ms = np.full((n, d), np.inf)
+    exec_mj = np.full((n, d), np.inf)
+    mem_mb = np.full((n, d), np.inf)
+    for s, stage in enumerate(scenario.stages):
+        for device, prof in stage.profiles.items():
+            j = index[device]
+            exec_ms[s, j], exec_mj[s, j], mem_mb[s, j] = prof.latency_ms, prof.energy_mj, prof.memory_mb
+    xfer_ms = np.full((d, d), np.inf)
+    xfer_mj = np.full((d, d), np.inf)
+    mask = np.zeros((d, d), dtype=bool)
+    for link in scenario.links:
+        pairs = [(link.source, link.target)] + ([(link.target, link.source)] if link.bidirectional else [])
+        for a, b in pairs:
+            i, j = index[a], index[b]
+            xfer_ms[i, j], xfer_mj[i, j], mask[i, j] = link.latency_ms_per_mb, link.energy_mj_per_mb, True
+    caps = scenario.constraints
+    return CostModel._assemble(
+        exec_ms, exec_mj, mem_mb,
+        np.array([s.output_mb for s in scenario.stages], dtype=np.float64),
+        xfer_ms, xfer_mj, mask,
+        np.array([dev.memory_mb for dev in scenario.devices], dtype=np.float64),
+        np.inf if caps.max_total_latency_ms is None else caps.max_total_latency_ms,
+        np.inf if caps.max_total_energy_mj is None else caps.max_total_energy_mj,
+        tuple(s.name for s in scenario.stages), names, scenario.name,
+    )
+
+
+def _cap(value: float | None, name: str) -> float:
+    if value is None:
+        return np.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value >= 0:
+        raise ScenarioError("<arrays>", name, f"expected a number >= 0 or None, got {value!r}")
+    return float(value)
+
+
+class _ArrayChecker:
+    """Shape and value checks for ``CostModel.from_arrays`` with path-style messages."""
+
+    def matrix(self, name: str, value, shape: tuple[int, int] | None = None, allow_inf: bool = False) -> np.ndarray:
+        arr = self._floats(name, value)
+        if arr.ndim != 2 or (shape is not None and arr.shape != shape) or 0 in arr.shape:
+            want = f"a {shape} array" if shape else "a non-empty 2-D array"
+            raise ScenarioError("<arrays>", name, f"expected {want}, got shape {arr.shape}")
+        return self._values(name, arr, allow_inf)
+
+    def vector(self, name: str, value, length: int, allow_inf: bool = False) -> np.ndarray:
+        arr = self._floats(name, value)
+        if arr.shape != (length,):
+            raise ScenarioError("<arrays>", name, f"expected shape ({length},), got {arr.shape}")
+        return self._values(name, arr, allow_inf)
+
+    def names(self, name: str, value, length: int, what: str) -> tuple[str, ...]:
+        if value is None:
+            return tuple(f"{what}{i}" for i in range(length))
+        names = tuple(value)
+        if len(names) != length or not all(isinstance(x, str) and x for x in names):
+            raise ScenarioError("<arrays>", name, f"expected {length} non-empty strings, got {len(names)} items")
+        if len(set(names)) != length:
+            raise ScenarioError("<arrays>", name, f"expected unique {what} names")
+        return names
+
+    @staticmethod
+    def _floats(name: str, value) -> np.ndarray:
+        try:
+            return np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ScenarioError("<arrays>", name, "expected an array of numbers") from None
+
+    @staticmethod
+    def _values(name: str, arr: np.ndarray, allow_inf: bool) -> np.ndarray:
+        bad = np.isnan(arr) | (arr < 0) | (~np.isfinite(arr) if not allow_inf else False)
+        if np.any(bad):
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            want = "a number >= 0 or inf" if allow_inf else "a finite number >= 0"
+            raise ScenarioError("<arrays>", f"{name}[{', '.join(map(str, idx))}]", f"expected {want}, got {arr[idx]:g}")
+        return np.ascontiguousarray(arr)

@@ -1,0 +1,128 @@
+"""Result types: raw kernel output decoded back into names and units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from .costmodel import CostModel
+
+
+class MemoryUse(NamedTuple):
+    """Resident memory a plan puts on one device, beside that device's budget."""
+
+    used_mb: float
+    budget_mb: float
+
+
+class StageCost(NamedTuple):
+    """One stage of a plan: where it runs and what it costs there."""
+
+    stage: str
+    device: str
+    exec_ms: float
+    exec_mj: float
+    xfer_ms: float
+    xfer_mj: float
+    memory_mb: float
+
+    @property
+    def total_ms(self) -> float:
+        return self.xfer_ms + self.exec_ms
+
+    @property
+    def total_mj(self) -> float:
+        return self.xfer_mj + self.exec_mj
+
+
+class Plan:
+    """One placement of every stage, with its totals.
+
+    Attributes:
+        placement: device name per stage, in stage order.
+        score: the goal's score (lower is better).
+        latency_ms, energy_mj: totals of execution plus transfers.
+        switches: consecutive stage pairs on different devices.
+        memory_mb: device -> MemoryUse(used_mb, budget_mb).
+        stages: per-stage breakdown (``StageCost``), decoded on first access.
+    """
+
+    __slots__ = ("placement", "score", "latency_ms", "energy_mj", "switches", "memory_mb", "_options", "_model", "__dict__")
+
+    def __init__(self, model: CostModel, options: np.ndarray, row: np.ndarray) -> None:
+        self._model = model
+        self._options = options
+        names = model.option_names
+        self.placement: tuple[str, ...] = tuple([names[i] for i in options.tolist()])
+        self.score = float(row[0])
+        self.switches = int(row[1])
+        self.latency_ms = float(row[2])
+        self.energy_mj = float(row[3])
+        used = row[4:].tolist()
+        self.memory_mb: dict[str, MemoryUse] = {
+            name: MemoryUse(u, c) for name, u, c in zip(model.device_names, used, model.mem_cap_mb.tolist())
+        }
+
+    @cached_property
+    def stages(self) -> tuple[StageCost, ...]:
+        m = self._model
+        opts = self._options
+        out = []
+        prev = -1
+        for s, o in enumerate(opts.tolist()):
+            d = int(m.option_device[o])
+            if prev < 0 or prev == d:
+                x_ms = x_mj = 0.0
+            else:
+                size = float(m.output_mb[s - 1])
+                x_ms = size * float(m.xfer_ms_per_mb[prev, d]) if size > 0 else 0.0
+                x_mj = size * float(m.xfer_mj_per_mb[prev, d]) if size > 0 else 0.0
+            out.append(StageCost(m.stage_names[s], m.device_names[d], float(m.exec_ms[s, o]),
+                                 float(m.exec_mj[s, o]), x_ms, x_mj, float(m.mem_mb[s, o])))
+            prev = d
+        return tuple(out)
+
+    def __repr__(self) -> str:
+        return (f"Plan(score={self.score:.4f}, latency_ms={self.latency_ms:.2f}, energy_mj={self.energy_mj:.2f}, "
+                f"switches={self.switches}, placement={list(self.placement)})")
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The ranked plans of one ``eip.plan`` call and what is proven about them.
+
+    Attributes:
+        plans: best first; empty when no plan was found.
+        status: "optimal" (proven), "feasible" (a plan, not proven optimal: see ``gap``),
+            "infeasible" (proven: no plan meets the constraints, see ``reason``) or
+            "unknown" (the search stopped before finding a plan).
+        gap: relative gap (best score - bound) / best score; 0 when optimal.
+        bound: proven lower bound on the best feasible score.
+        strategy: what produced the answer: "viterbi" (unconstrained k-best, proven to fit
+            the caps), "exact" (label search) or "beam".
+        reason: why there is no plan (empty otherwise).
+        stats: labels_created, labels_kept, solve_seconds.
+    """
+
+    scenario: str
+    goal: str
+    weights: tuple[float, float, float]
+    top_k: int
+    plans: tuple[Plan, ...]
+    status: str
+    gap: float
+    bound: float
+    strategy: str
+    reason: str = ""
+    stats: dict = field(default_factory=dict)
+    model: CostModel | None = field(default=None, repr=False)
+
+    @property
+    def best(self) -> Plan | None:
+        return self.plans[0] if self.plans else None
+
+    def __bool__(self) -> bool:
+        return bool(self.plans)
