@@ -41,13 +41,15 @@ def infeasibility_reason(model: CostModel) -> str:
         return "no plan fits every device's memory budget at once (each budget alone can be met)"
     for j, (unit, cap) in enumerate((("ms", model.max_latency_ms), ("mJ", model.max_energy_mj))):
         best = _best(model, _LATENCY if j == 0 else _ENERGY, memory_only)
-        if best > cap_with_tolerance(cap):
+        if best is not None and best > cap_with_tolerance(cap):
             kind = "latency" if j == 0 else "energy"
             what = "fastest plan" if j == 0 else "most frugal plan"
             return f"the {what} within the memory budgets {'takes' if j == 0 else 'uses'} {best:.4g} {unit} > {kind} cap {cap:g} {unit}"
     with_latency = memory_only.copy()
     with_latency[0] = caps[0]
     best = _best(model, _ENERGY, with_latency)
+    if best is None:
+        return "no plan meets the latency cap, the energy cap and the memory budgets together"
     return (f"the latency cap {model.max_latency_ms:g} ms and energy cap {model.max_energy_mj:g} mJ cannot both be met: "
             f"the most frugal plan within {model.max_latency_ms:g} ms uses {best:.4g} mJ")
 
