@@ -1,0 +1,103 @@
+"""The compiler and the profiler-tensor entry point agree, and reject bad arrays clearly."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import eip
+from eip import CostModel, ScenarioError
+
+SEED = Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_pipeline.json"
+
+
+def seed_arrays():
+    m = eip.load(SEED).cost_model
+    return dict(exec_ms=m.exec_ms, exec_mj=m.exec_mj, mem_mb=m.mem_mb, output_mb=m.output_mb,
+                xfer_ms_per_mb=m.xfer_ms_per_mb, xfer_mj_per_mb=m.xfer_mj_per_mb, mem_cap_mb=m.mem_cap_mb,
+                max_latency_ms=m.max_latency_ms, max_energy_mj=m.max_energy_mj,
+                stage_names=m.stage_names, device_names=m.device_names)
+
+
+def test_compiled_seed_arrays():
+    m = eip.load(SEED).cost_model
+    assert m.exec_ms.shape == (7, 3) and m.exec_ms.dtype == np.float64
+    assert np.isinf(m.exec_ms[0, 2]) and np.isinf(m.mem_mb[6, 2])  # npu runs neither end
+    assert m.xfer_ms_per_mb[1, 2] == 0.09 and m.xfer_ms_per_mb[2, 1] == 0.09  # bidirectional
+    assert m.link_mask.all() and np.all(np.diag(m.xfer_ms_per_mb) == 0)
+    assert list(m.mem_cap_mb) == [4096, 6144, 3072]
+    assert (m.max_latency_ms, m.max_energy_mj) == (32.0, 35.0)
+    assert m.baselines == pytest.approx((24.6, 28.9))
+    step_use, trans_use, switch, caps = m.kernel_tensors
+    assert step_use.shape == (7, 3, 5) and trans_use.shape == (7, 3, 3, 2)
+    assert trans_use[1, 0, 1, 0] == pytest.approx(24 * 0.05)  # decode output moved cpu -> gpu
+    assert np.all(switch == 1 - np.eye(3))
+
+
+def test_from_arrays_plans_like_the_scenario():
+    from_arrays = CostModel.from_arrays(**seed_arrays())
+    direct = eip.plan(eip.load(SEED), top_k=3)
+    tensors = eip.plan(from_arrays, top_k=3)
+    assert [p.placement for p in tensors.plans] == [p.placement for p in direct.plans]
+    assert [p.score for p in tensors.plans] == [p.score for p in direct.plans]
+
+
+def test_missing_link_blocks_only_nonempty_tensors():
+    arrays = seed_arrays()
+    xfer = np.full((2, 2), np.inf)
+    np.fill_diagonal(xfer, 0.0)
+    model = CostModel.from_arrays(
+        exec_ms=[[1.0, 5.0], [9.0, 1.0]], exec_mj=[[1.0, 1.0], [1.0, 1.0]], mem_mb=[[1.0, 1.0], [1.0, 1.0]],
+        output_mb=[0.0, 0.0], xfer_ms_per_mb=xfer, xfer_mj_per_mb=xfer, mem_cap_mb=[10.0, 10.0])
+    assert eip.plan(model, goal="latency", top_k=1).best.placement == ("device0", "device1")
+    model = CostModel.from_arrays(
+        exec_ms=[[1.0, 5.0], [9.0, 1.0]], exec_mj=[[1.0, 1.0], [1.0, 1.0]], mem_mb=[[1.0, 1.0], [1.0, 1.0]],
+        output_mb=[2.0, 0.0], xfer_ms_per_mb=xfer, xfer_mj_per_mb=xfer, mem_cap_mb=[10.0, 10.0])
+    best = eip.plan(model, goal="latency", top_k=1).best
+    assert best.placement in {("device0", "device0"), ("device1", "device1")}
+    assert arrays  # the seed arrays stay usable
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(exec_ms=[[1.0, -1.0]] * 7), "exec_ms[0, 1]: expected a number >= 0 or inf, got -1"),
+    (dict(exec_mj=np.ones((3, 3))), "exec_mj: expected a (7, 3) array, got shape (3, 3)"),
+    (dict(output_mb=np.ones(6)), "output_mb: expected shape (7,), got (6,)"),
+    (dict(output_mb=[np.nan] * 7), "output_mb[0]: expected a finite number >= 0, got nan"),
+    (dict(mem_cap_mb=[1, 2]), "mem_cap_mb: expected shape (3,), got (2,)"),
+    (dict(max_latency_ms=-3), "max_latency_ms: expected a number >= 0 or None, got -3"),
+    (dict(stage_names=["a"] * 7), "stage_names: expected unique stage names"),
+    (dict(exec_ms="fast"), "exec_ms: expected an array of numbers"),
+])
+def test_from_arrays_rejects_bad_tensors(change, message):
+    arrays = seed_arrays()
+    if "exec_ms" in change and isinstance(change["exec_ms"], list):
+        change = dict(exec_ms=np.array(change["exec_ms"], dtype=float))
+        change["exec_ms"][:, 0] = 1.0
+        change["exec_ms"][0, 1] = -1.0
+    arrays.update(change)
+    with pytest.raises(ScenarioError) as info:
+        CostModel.from_arrays(**arrays)
+    assert message in str(info.value) and str(info.value).startswith("<arrays>: ")
+
+
+def test_unrunnable_stage_and_partial_rows_rejected():
+    arrays = seed_arrays()
+    arrays["exec_ms"] = arrays["exec_ms"].copy()
+    arrays["exec_ms"][2, :] = np.inf
+    arrays["exec_mj"] = arrays["exec_mj"].copy()
+    arrays["exec_mj"][2, :] = np.inf
+    arrays["mem_mb"] = arrays["mem_mb"].copy()
+    with pytest.raises(ScenarioError, match="expected exec_ms, exec_mj and mem_mb all finite or all inf"):
+        CostModel.from_arrays(**arrays)
+    arrays["mem_mb"][2, :] = np.inf
+    with pytest.raises(ScenarioError, match=r"exec_ms\[2\]: no device can run this stage"):
+        CostModel.from_arrays(**arrays)
+
+
+def test_kernels_package_is_not_top_level(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import eip.kernels.labels, importlib.util as u; print(u.find_spec('kernels'))"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "None"
