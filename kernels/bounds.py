@@ -189,7 +189,8 @@ def lagrangian_prices(step_use, trans_use, switch, coef, caps, n_iter):
                 sub[j] = row[2 + j] / caps[j] - 1.0
                 if lam[j] > 0.0 or sub[j] > 0.0:
                     norm += sub[j] * sub[j]
-        if norm == 0.0 or theta < 1e-3 or incumbent - dual <= 1e-9 * max(1.0, abs(incumbent)):
+        proven = incumbent < np.inf and incumbent - dual <= 1e-9 * max(1.0, abs(incumbent))
+        if norm == 0.0 or theta < 1e-3 or proven:
             break
         target = incumbent if incumbent < np.inf else dual + max(0.1 * abs(dual), 1e-3)
         length = theta * max(target - g, 1e-9 * max(1.0, abs(g))) / norm

@@ -56,7 +56,8 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
         return OPTIMAL, VITERBI, paths, rows, found, stats
 
     least, most = completion_usage(step_use, trans_use)
-    prices, values, lam_sums, dual, _ = lagrangian_prices(step_use, trans_use, switch, coef, caps, LAGRANGE_ITERATIONS)
+    prices, values, lam_sums, dual, relaxed_incumbent = lagrangian_prices(
+        step_use, trans_use, switch, coef, caps, LAGRANGE_ITERATIONS)
     if dual == np.inf:
         stats[2] = np.inf
         return INFEASIBLE, VITERBI, paths, rows, 0, stats
@@ -72,6 +73,8 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
         return _heuristic(b_paths, b_rows, b_found, k, dual, stats, BEAM_SEARCH)
 
     incumbent = b_rows[k - 1, 0] if b_found == k else np.inf
+    if k == 1:
+        incumbent = min(incumbent, relaxed_incumbent)
     status, e_paths, e_rows, e_found, created, kept, bound = label_search(
         step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums,
         k, 0, incumbent, label_budget)

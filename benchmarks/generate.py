@@ -1,0 +1,89 @@
+"""Reproducible SoC-shaped scenarios for benchmarks (stages x devices from a seed).
+
+Devices follow real SoC processor kinds: each kind has a speed per stage kind, a power draw
+(energy = power x time, W x ms = mJ), a weight-precision factor for memory, and stage kinds
+it cannot run (an NPU cannot run NMS or custom ops, a DLA no attention). Links cost
+0.02-0.12 ms/MB, a few pairs have none. Memory budgets give each device a share of what
+the stages it can run would need (0.5: "each device holds half the model"); the latency and
+energy caps sit between the best reachable value and the unconstrained optimum's, so both
+bind.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# kind: (speed by stage kind, watts, memory factor, stage kinds it cannot run)
+STAGE_KINDS = ("conv", "attention", "pre", "post", "nms", "custom")
+DEVICE_KINDS = {
+    "cpu": ({"conv": 1.0, "attention": 1.0, "pre": 1.0, "post": 1.0, "nms": 1.0, "custom": 1.0}, 3.2, 1.0, ()),
+    "gpu": ({"conv": 5.0, "attention": 4.0, "pre": 3.0, "post": 2.0, "nms": 1.5, "custom": 1.2}, 5.5, 0.6, ()),
+    "npu": ({"conv": 12.0, "attention": 5.0, "pre": 4.0, "post": 3.0}, 2.2, 0.35, ("nms", "custom")),
+    "dsp": ({"conv": 3.0, "pre": 5.0, "post": 3.5, "nms": 2.0}, 1.3, 0.5, ("attention", "custom")),
+    "dla": ({"conv": 7.0, "pre": 2.0, "post": 1.5}, 1.6, 0.4, ("attention", "nms", "custom")),
+    "little": ({"conv": 0.35, "attention": 0.35, "pre": 0.45, "post": 0.45, "nms": 0.4, "custom": 0.4}, 0.9, 1.0, ()),
+}
+KIND_ORDER = ("cpu", "gpu", "npu", "dsp", "dla", "little")
+
+
+def soc_scenario(n_stages: int, n_devices: int, seed: int = 0, memory_share: float = 0.5,
+                 cap_tightness: float = 0.5, with_caps: bool = True) -> dict:
+    """A scenario document (seed schema) for an n_stages x n_devices SoC pipeline."""
+    rng = np.random.default_rng([n_stages, n_devices, seed])
+    kinds = [KIND_ORDER[i % len(KIND_ORDER)] for i in range(n_devices)]
+    names = [k if kinds.count(k) == 1 else f"{k}{kinds[:i].count(k)}" for i, k in enumerate(kinds)]
+    # a few per-instance variations between devices of the same kind
+    device_speed = rng.uniform(0.7, 1.3, n_devices)
+    stages = []
+    for s in range(n_stages):
+        kind = str(rng.choice(STAGE_KINDS, p=[0.45, 0.2, 0.1, 0.1, 0.08, 0.07]))
+        work_ms = float(rng.lognormal(np.log(6.0), 0.8))
+        weights_mb = float(rng.lognormal(np.log(40.0), 0.9))
+        act_mb = float(rng.uniform(2.0, 30.0))
+        profiles = {}
+        for d, (dev, dkind) in enumerate(zip(names, kinds)):
+            speeds, watts, mem_factor, cannot = DEVICE_KINDS[dkind]
+            if kind in cannot or kind not in speeds:
+                continue
+            ms = work_ms / (speeds[kind] * device_speed[d]) * float(rng.lognormal(0.0, 0.25))
+            power = watts * float(rng.uniform(0.85, 1.15))
+            profiles[dev] = {
+                "latency_ms": round(ms, 4),
+                "energy_mj": round(ms * power, 4),
+                "memory_mb": round(weights_mb * mem_factor + act_mb, 2),
+            }
+        stages.append({"name": f"{kind}_{s}", "output_mb": round(float(rng.lognormal(np.log(3.0), 1.0)), 3),
+                       "profiles": profiles})
+    links = []
+    for i in range(n_devices):
+        for j in range(i + 1, n_devices):
+            if rng.random() < 0.1 and "cpu" not in (kinds[i], kinds[j]):
+                continue  # accelerators that only talk through the CPU
+            links.append({"source": names[i], "target": names[j],
+                          "latency_ms_per_mb": round(float(rng.uniform(0.02, 0.12)), 4),
+                          "energy_mj_per_mb": round(float(rng.uniform(0.01, 0.06)), 4)})
+    devices = []
+    for dev in names:
+        need = sum(st["profiles"][dev]["memory_mb"] for st in stages if dev in st["profiles"])
+        devices.append({"name": dev, "memory_mb": round(memory_share * need, 1)})
+    doc = {"name": f"soc_{n_stages}x{n_devices}_s{seed}", "devices": devices, "links": links,
+           "stages": stages, "constraints": {}}
+    if with_caps:
+        doc["constraints"] = _binding_caps(doc, cap_tightness)
+    return doc
+
+
+def _binding_caps(doc: dict, tightness: float) -> dict:
+    """Caps between the best reachable latency (energy) and the balanced optimum's."""
+    import eip
+
+    scenario = eip.Scenario.from_dict(doc)
+    opts = dict(top_k=1, strategy="auto")
+    balanced = eip.plan(scenario, goal="balanced", **opts).best
+    fastest = eip.plan(scenario, goal={"latency": 1.0}, **opts).best
+    frugal = eip.plan(scenario, goal={"energy": 1.0}, **opts).best
+    if balanced is None:
+        return {}
+    lat = fastest.latency_ms + tightness * (balanced.latency_ms - fastest.latency_ms)
+    en = frugal.energy_mj + (1.0 - tightness * 0.5) * (balanced.energy_mj - frugal.energy_mj) + 0.02 * balanced.energy_mj
+    return {"max_total_latency_ms": round(lat + 0.01 * balanced.latency_ms, 3), "max_total_energy_mj": round(en, 3)}
