@@ -74,16 +74,26 @@ def soc_scenario(n_stages: int, n_devices: int, seed: int = 0, memory_share: flo
 
 
 def _binding_caps(doc: dict, tightness: float) -> dict:
-    """Caps between the best reachable latency (energy) and the balanced optimum's."""
+    """Caps that bind yet admit a known plan.
+
+    The latency cap sits between the fastest plan that fits memory and the balanced
+    optimum's latency; the energy cap just above the most frugal plan found within that
+    latency cap, so that plan (the witness) proves the scenario feasible.
+    """
     import eip
 
+    def best(scenario, goal):
+        return eip.plan(scenario, goal=goal, top_k=1, strategy="beam").best
+
     scenario = eip.Scenario.from_dict(doc)
-    opts = dict(top_k=1, strategy="auto")
-    balanced = eip.plan(scenario, goal="balanced", **opts).best
-    fastest = eip.plan(scenario, goal={"latency": 1.0}, **opts).best
-    frugal = eip.plan(scenario, goal={"energy": 1.0}, **opts).best
-    if balanced is None:
+    balanced, fastest = best(scenario, "balanced"), best(scenario, {"latency": 1.0})
+    if balanced is None or fastest is None:
         return {}
-    lat = fastest.latency_ms + tightness * (balanced.latency_ms - fastest.latency_ms)
-    en = frugal.energy_mj + (1.0 - tightness * 0.5) * (balanced.energy_mj - frugal.energy_mj) + 0.02 * balanced.energy_mj
-    return {"max_total_latency_ms": round(lat + 0.01 * balanced.latency_ms, 3), "max_total_energy_mj": round(en, 3)}
+    lat = fastest.latency_ms + tightness * (balanced.latency_ms - fastest.latency_ms) + 1e-3
+    caps = {"max_total_latency_ms": round(lat, 3)}
+    witness = best(eip.Scenario.from_dict({**doc, "constraints": caps}), {"energy": 1.0})
+    if witness is None:
+        return caps
+    slack = abs(balanced.energy_mj - witness.energy_mj)
+    caps["max_total_energy_mj"] = round(witness.energy_mj + tightness * slack + 0.05 * witness.energy_mj, 3)
+    return caps

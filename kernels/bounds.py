@@ -205,3 +205,61 @@ def lagrangian_prices(step_use, trans_use, switch, coef, caps, n_iter):
             lam_sums[1] += best_lam[j]
             lam_sums[2] += last_lam[j]
     return prices, values, lam_sums, dual, incumbent
+
+
+@njit(cache=True)
+def resource_tables(step_use, trans_use, switch, coef, caps, price, grid):
+    """Completion bounds exact in one capped dimension, Lagrangian in the others.
+
+    For each capped dimension q (cap in (0, inf)), ``table[i, s, o, c]`` is the least cost
+    of the stages after s, given stage s on option o, over completions whose usage of q,
+    in units of ``cap_q / grid`` rounded down per step, totals at most c; the cost is
+    score + ``price`` . usage with dimension q itself unpriced. Rounding down per step
+    never excludes a completion that truly fits, so a label with remaining room r on q
+    completes for at least ``table[i, s, o, floor(r / unit)] - sum_{j != q} lam_j +
+    sum_{j != q} price_j * used_j``. Returns ``(table (A, N, O, grid + 1), dims (A,),
+    units (A,))``.
+    """
+    n, o, q = step_use.shape
+    n_dims = 0
+    for j in range(q):
+        if caps[j] > 0.0 and caps[j] < np.inf:
+            n_dims += 1
+    dims = np.empty(n_dims, dtype=np.int64)
+    units = np.empty(n_dims)
+    table = np.full((n_dims, n, o, grid + 1), np.inf)
+    i = 0
+    for j in range(q):
+        if caps[j] > 0.0 and caps[j] < np.inf:
+            dims[i] = j
+            units[i] = caps[j] / grid
+            i += 1
+    for i in range(n_dims):
+        j = dims[i]
+        unit = units[i]
+        own = price.copy()
+        own[j] = 0.0
+        step, trans = relaxed_costs(step_use, trans_use, switch, coef, own)
+        tab = table[i]
+        for b in range(o):
+            if step[n - 1, b] < np.inf:
+                tab[n - 1, b, :] = 0.0
+        for s in range(n - 2, -1, -1):
+            for a in range(o):
+                if step[s, a] == np.inf:
+                    continue
+                for b in range(o):
+                    cost = trans[s + 1, a, b] + step[s + 1, b]
+                    if cost == np.inf or tab[s + 1, b, grid] == np.inf:
+                        continue
+                    use = step_use[s + 1, b, j]
+                    if j < 2:
+                        use += trans_use[s + 1, a, b, j]
+                    w = int(np.floor(use / unit))
+                    if w > grid:
+                        continue
+                    for c in range(w, grid + 1):
+                        v = cost + tab[s + 1, b, c - w]
+                        if v < tab[s, a, c]:
+                            tab[s, a, c] = v
+    return table, dims, units

@@ -19,6 +19,8 @@ from .paths import placement_less, row_less, rows_equal_key
 
 COMPLETE = 0
 BUDGET_EXHAUSTED = 1
+# the label budget also caps dominance comparisons, so a search stops in bounded time
+COMPARISONS_PER_LABEL = 256
 
 
 @njit(cache=True)
@@ -56,12 +58,13 @@ def _order(cand, parent, lab_parent, lab_option, nc):
 
 
 @njit(cache=True)
-def _skyband(order, free, nc, k, kept):
+def _skyband(order, free, nc, k, kept, work, work_limit):
     """Keep the candidates that fewer than k earlier candidates dominate.
 
     ``order`` ranks candidates by key, so only earlier ones can dominate; ``free`` (C, Q)
     holds their capped usages with free dimensions mapped to 0. Writes kept indices into
-    ``kept`` and returns how many. Counting only kept dominators is enough: a dropped
+    ``kept``, adds the dominance comparisons made to ``work[0]`` and returns how many, or
+    -1 as soon as ``work[0]`` exceeds ``work_limit``. Counting only kept dominators is enough: a dropped
     dominator has k kept dominators of its own, and they dominate the candidate too.
     """
     q = free.shape[1]
@@ -88,6 +91,9 @@ def _skyband(order, free, nc, k, kept):
                     break
             if not accept:
                 dominators = 0
+                work[0] += nk
+                if work[0] > work_limit:
+                    return -1
                 for t in range(nk):
                     d = kept[t]
                     dominated = True
@@ -117,23 +123,27 @@ def _skyband(order, free, nc, k, kept):
 
 @njit(cache=True)
 def label_search(step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums,
-                 k, beam_width, incumbent, label_budget):
+                 table, table_dims, table_units, k, beam_width, incumbent, label_budget):
     """Forward label DP returning the k best feasible placements it can prove or find.
 
     Inputs beyond the shared vocabulary: ``least``/``most`` (N, O, Q) completion usage
-    bounds, ``prices`` (M, Q), ``values`` (M, N, O), ``lam_sums`` (M,) Lagrangian bounds,
+    bounds, ``prices`` (M, Q), ``values`` (M, N, O), ``lam_sums`` (M,) Lagrangian bounds
+    whose row 1 also prices ``table`` (A, N, O, G + 1), the per-dimension exact bounds of
+    ``bounds.resource_tables`` for dimensions ``table_dims`` in units ``table_units``;
     ``incumbent`` a score the k-th best plan is known not to exceed (inf if unknown).
     ``beam_width`` 0 runs the exact k-skyband search; W > 0 keeps at most W labels per
-    bucket, ranked by completion bound (a heuristic). The exact search stops when more than
-    ``label_budget`` labels are kept.
+    bucket, ranked by completion bound (a heuristic). The exact search stops as soon as it
+    would keep more than ``label_budget`` labels (or make more than COMPARISONS_PER_LABEL
+    times as many dominance comparisons).
 
     Returns ``(status, paths (k, N), rows (k, 2+Q), found, created, kept, bound)`` with
-    ``bound`` the least completion bound over the last full stage (a proven lower bound on
-    the best score when the budget ran out; the best score itself when complete).
+    ``bound`` the least completion bound over the last complete stage (a proven lower bound
+    on the best score when the budget ran out; the best score itself when complete).
     """
     n, o, q = step_use.shape
     width = 2 + q
     m = prices.shape[0]
+    grid = table.shape[3] - 1
     slack = 1e-9 * max(1.0, abs(incumbent)) if incumbent < np.inf else 0.0
     limit = incumbent + slack
     thr = np.empty((n, o, q))
@@ -151,6 +161,9 @@ def label_search(step_use, trans_use, switch, coef, caps, least, most, prices, v
     hi = np.zeros((n, o), dtype=np.int64)
     n_lab = 0
     created = 0
+    work = np.zeros(1, dtype=np.int64)
+    # a beam keeps few labels per bucket: only the exact search needs the comparison cap
+    work_limit = COMPARISONS_PER_LABEL * label_budget if beam_width == 0 else np.iinfo(np.int64).max
 
     csize = 256
     cand = np.empty((csize, width))
@@ -210,6 +223,19 @@ def label_search(step_use, trans_use, switch, coef, caps, least, most, prices, v
                             bound += prices[r, j] * row[2 + j]
                         if bound > lb:
                             lb = bound
+                    for i in range(table_dims.shape[0]):
+                        if lb > limit:
+                            break
+                        dim = table_dims[i]
+                        room = min((caps[dim] - row[2 + dim]) / table_units[i], grid)
+                        bound = table[i, s, b, int(room)]
+                        if bound < np.inf:
+                            bound += row[0] - lam_sums[1] + prices[1, dim] * caps[dim]
+                            for j in range(q):
+                                if j != dim:
+                                    bound += prices[1, j] * row[2 + j]
+                        if bound > lb:
+                            lb = bound
                     if lb > limit:
                         continue
                     for j in range(q):
@@ -220,7 +246,13 @@ def label_search(step_use, trans_use, switch, coef, caps, least, most, prices, v
             if nc == 0:
                 continue
             order = _order(cand, cand_parent, lab_parent, lab_option, nc)
-            nk = _skyband(order, free, nc, k, kept)
+            nk = _skyband(order, free, nc, k, kept, work, work_limit)
+            if nk < 0 or (beam_width == 0 and n_lab + nk > label_budget):
+                # stage s - 1 is the last complete frontier: every optimal prefix passed it
+                bound = np.inf if s > 0 else -np.inf  # no complete stage yet: nothing proven
+                for t in range(stage_lo, stage_start):
+                    bound = min(bound, lab_lb[t])
+                return BUDGET_EXHAUSTED, np.zeros((k, n), dtype=np.int64), np.zeros((k, width)), 0, created, n_lab, bound
             if beam_width > 0 and nk > beam_width:
                 by_bound = np.argsort(cand_lb[kept[:nk]], kind="mergesort")
                 chosen = kept[:nk][by_bound[:beam_width]].copy()
@@ -241,13 +273,6 @@ def label_search(step_use, trans_use, switch, coef, caps, least, most, prices, v
                 n_lab += 1
             hi[s, b] = n_lab
         stage_lo = stage_start
-        if beam_width == 0 and n_lab > label_budget and s < n - 1:
-            bound = np.inf
-            for t in range(stage_lo, n_lab):
-                if lab_lb[t] < bound:
-                    bound = lab_lb[t]
-            empty_paths = np.zeros((k, n), dtype=np.int64)
-            return BUDGET_EXHAUSTED, empty_paths, np.zeros((k, width)), 0, created, n_lab, bound
 
     # the last stage's labels are complete, feasible plans: rank them all
     last = n_lab - stage_lo

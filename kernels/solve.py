@@ -6,7 +6,7 @@ One dispatch from Python per ``eip.plan`` keeps the per-call overhead in microse
 import numpy as np
 from numba import njit
 
-from .bounds import completion_usage, lagrangian_prices
+from .bounds import completion_usage, lagrangian_prices, resource_tables
 from .labels import COMPLETE, label_search
 from .paths import within_caps
 from .viterbi import kbest_paths
@@ -28,6 +28,9 @@ INFEASIBLE = 2
 UNKNOWN = 3
 
 LAGRANGE_ITERATIONS = 60
+# cells of the per-dimension exact bound tables (grid points x stages x options x dims)
+TABLE_CELLS = 4_000_000
+TABLE_GRID_MAX = 1024
 AUTO_BEAM_WIDENING = 8
 
 
@@ -61,9 +64,15 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
     if dual == np.inf:
         stats[2] = np.inf
         return INFEASIBLE, VITERBI, paths, rows, 0, stats
+    n_capped = 0
+    for j in range(q):
+        if 0.0 < caps[j] < np.inf:
+            n_capped += 1
+    grid = min(TABLE_GRID_MAX, max(16, TABLE_CELLS // max(1, n * o * n_capped)))
+    table, dims, units = resource_tables(step_use, trans_use, switch, coef, caps, prices[1], grid)
 
     _, b_paths, b_rows, b_found, created, kept, _ = label_search(
-        step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums,
+        step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums, table, dims, units,
         k, beam_width, np.inf, label_budget)
     stats[0] += created
     stats[1] += kept
@@ -76,7 +85,7 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
     status, e_paths, e_rows, e_found, created, kept, bound = label_search(
-        step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums,
+        step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums, table, dims, units,
         k, 0, incumbent, label_budget)
     stats[0] += created
     stats[1] += kept
@@ -89,7 +98,7 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
         return _heuristic(b_paths, b_rows, b_found, k, stats[2], stats, LABELS)
 
     _, w_paths, w_rows, w_found, created, kept, _ = label_search(
-        step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums,
+        step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums, table, dims, units,
         k, beam_width * AUTO_BEAM_WIDENING, np.inf, label_budget)
     stats[0] += created
     stats[1] += kept
