@@ -11,15 +11,13 @@ from .paths import path_row, within_caps
 
 
 @njit(cache=True)
-def relaxed_costs(step_use, trans_use, switch, coef, price):
-    """Per-step and per-transfer cost of score + ``price`` . usage.
+def relaxed_costs(step_use, trans_use, switch, coef, price, step, trans):
+    """Fill per-step and per-transfer costs of score + ``price`` . usage.
 
-    ``price`` (Q,) is score units per unit of usage (0 for a free dimension). Returns
+    ``price`` (Q,) is score units per unit of usage (0 for a free dimension). Writes
     ``step`` (N, O) and ``trans`` (N, O, O), inf where impossible (row 0 of trans unused).
     """
     n, o, q = step_use.shape
-    step = np.empty((n, o))
-    trans = np.zeros((n, o, o))
     c_ms = coef[0] + price[0]
     c_mj = coef[1] + price[1]
     for s in range(n):
@@ -39,14 +37,13 @@ def relaxed_costs(step_use, trans_use, switch, coef, price):
                         trans[s, a, b] = np.inf
                     else:
                         trans[s, a, b] = c_ms * t + c_mj * trans_use[s, a, b, 1] + coef[2] * switch[a, b]
-    return step, trans
 
 
 @njit(cache=True)
-def backward_values(step, trans):
-    """V (N, O): least cost of stages s+1..N-1 given stage s runs on option o (inf: dead end)."""
+def backward_values(step, trans, value):
+    """Fill V (N, O): least cost of stages s+1..N-1 given stage s on option o (inf: dead end)."""
     n, o = step.shape
-    value = np.full((n, o), np.inf)
+    value[:] = np.inf
     for b in range(o):
         if step[n - 1, b] < np.inf:
             value[n - 1, b] = 0.0
@@ -60,7 +57,6 @@ def backward_values(step, trans):
                 if c < best:
                     best = c
             value[s, a] = best
-    return value
 
 
 @njit(cache=True)
@@ -147,19 +143,23 @@ def lagrangian_prices(step_use, trans_use, switch, coef, caps, n_iter):
     last_lam = np.zeros(q)
     path = np.zeros(n, dtype=np.int64)
     row = np.empty(2 + q)
+    price = np.zeros(q)
+    sub = np.zeros(q)
+    step = np.empty((n, o))
+    trans = np.zeros((n, o, o))
+    value = np.empty((n, o))
     dual = -np.inf
     incumbent = np.inf
     theta = 1.0
     stall = 0
     for it in range(n_iter):
-        price = np.zeros(q)
         total = 0.0
         for j in range(q):
             if active[j]:
                 price[j] = lam[j] / caps[j]
                 total += lam[j]
-        step, trans = relaxed_costs(step_use, trans_use, switch, coef, price)
-        value = backward_values(step, trans)
+        relaxed_costs(step_use, trans_use, switch, coef, price, step, trans)
+        backward_values(step, trans, value)
         last_lam[:] = lam
         relaxed = best_path(step, trans, value, path)
         if it == 0:
@@ -183,7 +183,6 @@ def lagrangian_prices(step_use, trans_use, switch, coef, caps, n_iter):
                 theta *= 0.5
                 stall = 0
         norm = 0.0
-        sub = np.zeros(q)
         for j in range(q):
             if active[j]:
                 sub[j] = row[2 + j] / caps[j] - 1.0
@@ -228,6 +227,8 @@ def resource_tables(step_use, trans_use, switch, coef, caps, price, grid):
     dims = np.empty(n_dims, dtype=np.int64)
     units = np.empty(n_dims)
     table = np.full((n_dims, n, o, grid + 1), np.inf)
+    step = np.empty((n, o))
+    trans = np.zeros((n, o, o))
     i = 0
     for j in range(q):
         if caps[j] > 0.0 and caps[j] < np.inf:
@@ -239,7 +240,7 @@ def resource_tables(step_use, trans_use, switch, coef, caps, price, grid):
         unit = units[i]
         own = price.copy()
         own[j] = 0.0
-        step, trans = relaxed_costs(step_use, trans_use, switch, coef, own)
+        relaxed_costs(step_use, trans_use, switch, coef, own, step, trans)
         tab = table[i]
         for b in range(o):
             if step[n - 1, b] < np.inf:

@@ -28,9 +28,15 @@ INFEASIBLE = 2
 UNKNOWN = 3
 
 LAGRANGE_ITERATIONS = 60
-# cells of the per-dimension exact bound tables (grid points x stages x options x dims)
-TABLE_CELLS = 4_000_000
+# Grid of the per-dimension exact bound tables: rounding loses at most one grid step per
+# stage, so the grid grows with the stage count, within a budget of cells
+# (grid points x stages x options x capped dimensions).
+# Short pipelines solve fast on the Lagrangian bounds alone: no tables below TABLE_MIN_STAGES.
+TABLE_MIN_STAGES = 16
+TABLE_GRID_PER_STAGE = 16
+TABLE_GRID_MIN = 32
 TABLE_GRID_MAX = 1024
+TABLE_CELLS = 4_000_000
 AUTO_BEAM_WIDENING = 8
 
 
@@ -68,8 +74,13 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
     for j in range(q):
         if 0.0 < caps[j] < np.inf:
             n_capped += 1
-    grid = min(TABLE_GRID_MAX, max(16, TABLE_CELLS // max(1, n * o * n_capped)))
-    table, dims, units = resource_tables(step_use, trans_use, switch, coef, caps, prices[1], grid)
+    if n < TABLE_MIN_STAGES:
+        no_caps = np.full(q, np.inf)  # resource_tables builds nothing for uncapped dimensions
+        table, dims, units = resource_tables(step_use, trans_use, switch, coef, no_caps, prices[1], 0)
+    else:
+        grid = min(TABLE_GRID_PER_STAGE * n, TABLE_GRID_MAX, TABLE_CELLS // max(1, n * o * n_capped))
+        grid = max(grid, TABLE_GRID_MIN)
+        table, dims, units = resource_tables(step_use, trans_use, switch, coef, caps, prices[1], grid)
 
     _, b_paths, b_rows, b_found, created, kept, _ = label_search(
         step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums, table, dims, units,

@@ -1,0 +1,112 @@
+"""Engine benchmark: compile time, per-call overhead, exact vs beam on SoC-shaped scenarios.
+
+    python -m benchmarks.engine [--seeds 3] [--label-budget 1000000] [--json out.json]
+
+Prints, per stages x devices size (memory budgets and both caps binding): exact solve time
+(median of warm repeats), labels kept, whether optimality was proven (or the proven gap),
+beam time and the beam's gap to the exact optimum. Times are whole ``eip.plan`` calls on a
+loaded scenario, single thread, kernels already compiled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+import eip
+from benchmarks.generate import soc_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "scenarios" / "mobile_vision_pipeline.json"
+SIZES = [(12, 3), (30, 4), (60, 4), (200, 4), (60, 8)]
+
+
+def timed(fn, repeats: int, budget_s: float = 2.0):
+    """Median wall time of ``fn()`` over up to ``repeats`` warm calls (fewer if slow)."""
+    result = fn()
+    times = []
+    spent = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+        spent += times[-1]
+        if spent > budget_s:
+            break
+    return statistics.median(times), result
+
+
+def compile_and_start_times() -> tuple[float, float]:
+    """First-call time with an empty Numba cache, then with the cache it left behind."""
+    probe = f"import time; t = time.perf_counter(); import eip; eip.plan({str(SEED)!r}); print(time.perf_counter() - t)"
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        cold = float(subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout)
+        warm = float(subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout)
+    return cold, warm
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--label-budget", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--skip-compile", action="store_true", help="do not measure cold compile time")
+    args = parser.parse_args()
+
+    report: dict = {"sizes": []}
+    if not args.skip_compile:
+        cold, warm = compile_and_start_times()
+        report.update(compile_s=cold, cached_start_s=warm)
+        print(f"first call, empty Numba cache (compile): {cold:.2f} s")
+        print(f"first call, cached kernels (import + load + plan): {warm * 1e3:.0f} ms")
+
+    seed = eip.load(SEED)
+    eip.plan(seed)
+    for goal in ("balanced", "latency", "efficiency"):
+        t, r = timed(lambda: eip.plan(seed, goal=goal, top_k=3), 2000, budget_s=1.0)
+        report[f"seed_{goal}_us"] = t * 1e6
+        print(f"seed scenario, eip.plan goal={goal} top_k=3: {t * 1e6:.1f} us ({r.strategy}, {r.status})")
+
+    header = f"{'size':>7} {'seed':>4} | {'exact ms':>9} {'labels kept':>11} {'status':>9} {'gap':>7} | {'beam ms':>8} {'beam gap':>8}"
+    print()
+    print(header)
+    print("-" * len(header))
+    for n, d in SIZES:
+        rows = []
+        for seed_no in range(args.seeds):
+            scenario = eip.Scenario.from_dict(soc_scenario(n, d, seed_no))
+            t_exact, exact = timed(lambda: eip.plan(scenario, top_k=1, strategy="exact", label_budget=args.label_budget), args.repeats)
+            t_beam, beam = timed(lambda: eip.plan(scenario, top_k=1, strategy="beam"), args.repeats)
+            if exact.best and beam.best and exact.status == "optimal":
+                beam_gap = (beam.best.score - exact.best.score) / abs(exact.best.score)
+                beam_text = f"{beam_gap:8.3%}"
+            else:
+                beam_gap = None
+                beam_text = "no plan" if not beam.best else f">={beam.gap:6.2%}"
+            row = dict(stages=n, devices=d, seed=seed_no, exact_ms=t_exact * 1e3, labels_kept=exact.stats["labels_kept"],
+                       status=exact.status, gap=exact.gap, beam_ms=t_beam * 1e3, beam_gap=beam_gap)
+            rows.append(row)
+            print(f"{n:>3}x{d:<3} {seed_no:>4} | {t_exact * 1e3:9.2f} {row['labels_kept']:>11,} {exact.status:>9} "
+                  f"{exact.gap:7.2%} | {t_beam * 1e3:8.2f} {beam_text:>8}", flush=True)
+        proven = sum(r["status"] == "optimal" for r in rows)
+        print(f"{'':>7} {'':>4} | median {statistics.median(r['exact_ms'] for r in rows):.2f} ms, "
+              f"proven optimal {proven}/{len(rows)}")
+        report["sizes"].extend(rows)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
