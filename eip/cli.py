@@ -1,1 +1,164 @@
-"""Command line (placeholder until the CLI lands)."""
+"""Command line: ``eip plan`` and ``eip validate`` (python-fire dispatch, our own checks).
+
+Exit status: 0 a plan was found (or the scenario is valid), 1 the scenario is infeasible
+(or no plan was found), 2 bad input or usage, always as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import fire
+
+from . import report
+from .errors import ScenarioError
+from .goals import GOAL_WEIGHTS
+from .scenario import load
+from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, plan as plan_scenario
+
+FORMATS = ("text", "json")
+
+MAIN_HELP = """usage: eip COMMAND [ARGS]
+
+Edge Inference Planner: places each stage of an on-device AI pipeline on a device.
+
+commands:
+  plan SCENARIO      rank the best placements (exact optimum, alternatives, budgets' slack)
+  validate SCENARIO  check a scenario and summarise it
+
+example:
+  eip plan scenarios/mobile_vision_pipeline.json --goal balanced --top-k 3
+
+Run 'eip plan --help' for the options.
+"""
+
+PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strategy auto]
+                     [--beam-width {DEFAULT_BEAM_WIDTH}] [--label-budget {DEFAULT_LABEL_BUDGET}]
+                     [--format text] [--output PATH]
+
+  --goal          latency | efficiency | balanced (default balanced)
+  --top-k         how many ranked plans to show (default 3)
+  --strategy      auto | exact | beam (default auto: exact when proven within the budget)
+  --beam-width    labels kept per stage and device by the beam (default {DEFAULT_BEAM_WIDTH})
+  --label-budget  labels the exact search may keep (default {DEFAULT_LABEL_BUDGET:,})
+  --format        text | json (default text)
+  --output        write the report to PATH (atomically) instead of stdout
+
+exit status: 0 plan found, 1 infeasible, 2 bad input or usage
+
+example:
+  eip plan scenarios/mobile_vision_pipeline.json --goal balanced --top-k 3 --format json
+"""
+
+VALIDATE_HELP = """usage: eip validate SCENARIO
+
+Checks a scenario file and prints its stages, devices, links, caps and search space size.
+exit status: 0 valid, 2 invalid (the first error, with its JSON path)
+"""
+
+
+class UsageError(ValueError):
+    """A command line that cannot be run as given."""
+
+
+def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str = "auto",
+          beam_width: int = DEFAULT_BEAM_WIDTH, label_budget: int = DEFAULT_LABEL_BUDGET,
+          format: str = "text", output: str | None = None) -> None:
+    if goal not in GOAL_WEIGHTS:
+        raise UsageError(f"unknown goal {goal!r}; choose latency, efficiency or balanced")
+    if strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy {strategy!r}; choose auto, exact or beam")
+    if format not in FORMATS:
+        raise UsageError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
+    for name, value in (("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageError(f"{name} expects a whole number >= 1, got {value!r}")
+    result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy,
+                           beam_width=beam_width, label_budget=label_budget)
+    body = report.render_json(result) if format == "json" else report.render_text(result).encode()
+    _emit(body, output)
+    if not result.plans:
+        print(f"eip: no plan: {result.reason}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _validate(scenario: str) -> None:
+    sc = load(scenario)
+    model = sc.cost_model
+    options = [len(st.profiles) for st in sc.stages]
+    space = 1
+    for n in options:
+        space *= n
+    caps = sc.constraints
+    print(f"{scenario}: valid")
+    print(f"Pipeline: {sc.name} ({len(sc.stages)} stages, {len(sc.devices)} devices, {len(sc.links)} links)")
+    print("Devices: " + ", ".join(f"{d.name} ({d.memory_mb:g} MB)" for d in sc.devices))
+    print("Caps: latency " + (f"{caps.max_total_latency_ms:g} ms" if caps.max_total_latency_ms is not None else "none")
+          + ", energy " + (f"{caps.max_total_energy_mj:g} mJ" if caps.max_total_energy_mj is not None else "none"))
+    print(f"Search space: {space:,} placements (devices per stage: {', '.join(map(str, options))})")
+    print(f"Baselines: {model.baselines[0]:g} ms, {model.baselines[1]:g} mJ (sums of each stage's cheapest)")
+
+
+def _emit(body: bytes, output: str | None) -> None:
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+        return
+    path = Path(output)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(body)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    print(f"eip: wrote {path} ({len(body):,} bytes)", file=sys.stderr)
+
+
+def _check_flags(fn, args: list[str]) -> None:
+    """Reject unknown flags before anything runs (fire would run first, then complain)."""
+    known = [p for p in inspect.signature(fn).parameters]
+    for arg in args:
+        if arg.startswith("--"):
+            name = arg[2:].split("=", 1)[0].replace("-", "_")
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean --{close[0].replace('_', '-')}?" if close else ""
+                raise UsageError(f"unknown option {arg.split('=', 1)[0]}{hint}")
+
+
+COMMANDS = {"plan": (_plan, PLAN_HELP), "validate": (_validate, VALIDATE_HELP)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(MAIN_HELP, end="")
+        raise SystemExit(0 if args else 2)
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"eip: unknown command {command!r}; choose plan or validate (see 'eip --help')", file=sys.stderr)
+        raise SystemExit(2)
+    fn, help_text = COMMANDS[command]
+    if any(a in ("-h", "--help") for a in rest) or not rest:
+        print(help_text, end="")
+        raise SystemExit(0 if rest else 2)
+    try:
+        _check_flags(fn, rest)
+        # fire parses the flags (--top-k and --top_k alike); values are checked by us
+        fire.Fire(fn, command=rest, name=f"eip {command}")
+    except (ScenarioError, UsageError, ValueError) as exc:
+        print(f"eip: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except fire.core.FireExit as exc:
+        raise SystemExit(2 if exc.code else 0) from None

@@ -1,0 +1,86 @@
+"""The command line as a person runs it: real subprocesses, exit statuses, outputs."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "scenarios" / "mobile_vision_pipeline.json"
+
+
+def eip(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "eip", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def test_plan_prints_the_seed_tools_numbers():
+    out = eip("plan", SEED, "--goal", "balanced", "--top-k", "3")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "Goal: balanced | Strategy: exact | Score: 1.85 (proven optimal)" in text
+    assert "Latency: 27.97 ms | Energy: 32.18 mJ | Switches: 2" in text
+    assert "Memory: cpu 0/4096 MB, gpu 1030/6144 MB, npu 2576/3072 MB" in text
+    assert "backbone_embedding | npu    | 7.40    | 1.08    | 8.48" in text
+    assert "gpu -> gpu -> npu -> npu -> npu -> npu -> gpu" in text
+    assert out.stderr == ""
+
+
+def test_json_output_written_atomically(tmp_path):
+    target = tmp_path / "deep" / "er" / "plan.json"
+    out = eip("plan", SEED, "--top_k", "2", "--format", "json", "--output", target)
+    assert out.returncode == 0 and out.stdout == ""
+    assert f"wrote {target}" in out.stderr
+    doc = json.loads(target.read_text())
+    assert doc["schema"] == "eip.plan/1" and doc["status"] == "optimal"
+    assert [p["rank"] for p in doc["plans"]] == [1, 2]
+    assert doc["plans"][0]["placement"] == ["gpu", "gpu", "npu", "npu", "npu", "npu", "gpu"]
+    assert list(tmp_path.glob("deep/er/.*")) == []  # no temporary file left behind
+
+
+def test_infeasible_exits_1_with_reason(tmp_path):
+    doc = json.loads(SEED.read_text())
+    doc["constraints"]["max_total_latency_ms"] = 20
+    path = tmp_path / "tight.json"
+    path.write_text(json.dumps(doc))
+    out = eip("plan", path)
+    assert out.returncode == 1
+    assert "eip: no plan: the fastest possible plan takes 25.45 ms > latency cap 20 ms" in out.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["plan", "missing.json"], "missing.json: no such file"),
+    (["plan", "{bad}"], "invalid JSON at line 1, column"),
+    (["plan", "{schema}"], "stages[0].profiles.cpu.latency_ms: expected a number >= 0, got -1"),
+    (["plan", SEED, "--goal", "lat"], "unknown goal 'lat'; choose latency, efficiency or balanced"),
+    (["plan", SEED, "--top-k", "0"], "--top-k expects a whole number >= 1, got 0"),
+    (["plan", SEED, "--format", "pdf"], "unknown format 'pdf'"),
+    (["plan", SEED, "--gaol", "latency"], "unknown option --gaol; did you mean --goal?"),
+    (["plan", SEED, "--output", "/proc/eip/plan.txt"], "cannot write /proc/eip/plan.txt"),
+    (["frobnicate"], "unknown command 'frobnicate'"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"devices": [}')
+    schema = tmp_path / "schema.json"
+    doc = json.loads(SEED.read_text())
+    doc["stages"][0]["profiles"]["cpu"]["latency_ms"] = -1
+    schema.write_text(json.dumps(doc))
+    args = [str(a).replace("{bad}", str(bad)).replace("{schema}", str(schema)) for a in args]
+    out = eip(*args, cwd=tmp_path)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert out.stdout == ""
+
+
+def test_help_and_validate():
+    out = eip("--help")
+    assert out.returncode == 0 and "eip plan scenarios/mobile_vision_pipeline.json" in out.stdout
+    out = eip("plan", "--help")
+    assert out.returncode == 0 and "--goal" in out.stdout and "default balanced" in out.stdout
+    out = eip("validate", SEED)
+    assert out.returncode == 0
+    assert "Search space: 972 placements" in out.stdout and "valid" in out.stdout
