@@ -198,10 +198,11 @@ class CostModel:
         trans_use = np.zeros((n, o, o, 2))
         if n > 1:
             size = self.output_mb[:-1, None, None]
+            impossible = moves & ~linked & (size > 0)
             for k, per_mb in enumerate((self.xfer_ms_per_mb, self.xfer_mj_per_mb)):
-                cost = np.where(linked, size * np.where(linked, per_mb[dev[:, None], dev[None, :]], 0.0), 0.0)
-                impossible = moves & ~linked & (size > 0)
-                trans_use[1:, :, :, k] = np.where(impossible, np.inf, np.where(moves, cost, 0.0))
+                # per-MB cost 0 where no move or no link, so a 0 MB tensor never meets an inf
+                per_mb = np.where(moves & linked, per_mb[dev[:, None], dev[None, :]], 0.0)
+                trans_use[1:, :, :, k] = np.where(impossible, np.inf, size * per_mb)
         switch = moves.astype(np.float64)
         return (
             np.ascontiguousarray(step_use),

@@ -10,7 +10,11 @@ import numpy as np
 
 from .costmodel import CostModel, cap_with_tolerance
 from .kernels.bounds import completion_usage
-from .kernels.solve import OPTIMAL, solve_topk
+from .kernels.solve import EXACT, OPTIMAL, solve_topk
+
+# relaxed sub-problems are small and must be answered exactly: no beam, a generous budget
+_BEAM_WIDTH = 1
+_LABEL_BUDGET = 10**7
 
 _LATENCY, _ENERGY = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
 
@@ -57,7 +61,8 @@ def infeasibility_reason(model: CostModel) -> str:
 def _best(model: CostModel, coef: np.ndarray, caps: np.ndarray) -> float | None:
     """Least value of ``coef`` . (latency, energy, switches) under ``caps``; None if none fits."""
     step_use, trans_use, switch, _ = model.kernel_tensors
-    status, _, _, rows, found, _ = solve_topk(step_use, trans_use, switch, coef, cap_with_tolerance(caps), 1, 1, 1, 10**8)
+    status, _, _, rows, found, _ = solve_topk(step_use, trans_use, switch, coef, cap_with_tolerance(caps), 1, EXACT,
+                                       _BEAM_WIDTH, _LABEL_BUDGET)
     if status != OPTIMAL or found == 0:
         return None
     return float(rows[0, 0])

@@ -44,13 +44,12 @@ AUTO_BEAM_WIDENING = 8
 def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, label_budget):
     """The k best feasible placements, with a proof of optimality or a proven bound.
 
-    Returns ``(status, strategy, paths (k, N), rows (k, 2+Q), found, stats (5,))`` where
-    ``stats`` = [labels created, labels kept, lower bound on the best score, passes run,
-    unused]. Status and strategy codes are the module constants.
+    Returns ``(status, strategy, paths (k, N), rows (k, 2+Q), found, stats (3,))`` where
+    ``stats`` = [labels created, labels kept, proven lower bound on the best score].
+    Status and strategy codes are the module constants.
     """
     n, o, q = step_use.shape
-    stats = np.zeros(5)
-    stats[3] = 1.0
+    stats = np.zeros(3)
     paths, rows, found = kbest_paths(step_use, trans_use, switch, coef, k)
     if found == 0:
         stats[2] = np.inf
@@ -88,7 +87,6 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
     stats[0] += created
     stats[1] += kept
     stats[2] = dual
-    stats[3] = 2.0
     if mode == BEAM:
         return _heuristic(b_paths, b_rows, b_found, k, dual, stats, BEAM_SEARCH)
 
@@ -100,7 +98,6 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
         k, 0, incumbent, label_budget)
     stats[0] += created
     stats[1] += kept
-    stats[3] = 3.0
     if status == COMPLETE:
         stats[2] = e_rows[0, 0] if e_found > 0 else np.inf
         return (OPTIMAL if e_found > 0 else INFEASIBLE), LABELS, e_paths, e_rows, e_found, stats
@@ -113,7 +110,6 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
         k, beam_width * AUTO_BEAM_WIDENING, np.inf, label_budget)
     stats[0] += created
     stats[1] += kept
-    stats[3] = 4.0
     if w_found > 0 and (b_found == 0 or w_rows[0, 0] < b_rows[0, 0]):
         return _heuristic(w_paths, w_rows, w_found, k, stats[2], stats, BEAM_SEARCH)
     return _heuristic(b_paths, b_rows, b_found, k, stats[2], stats, BEAM_SEARCH)
