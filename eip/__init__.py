@@ -12,6 +12,7 @@ kernels -> ``PlanResult``.
 
 from .costmodel import CostModel
 from .errors import ScenarioError
+from .explain import Explanation, explain
 from .goals import GOAL_WEIGHTS
 from .result import MemoryUse, Plan, PlanResult, StageCost
 from .scenario import Constraints, Device, Link, Profile, Scenario, Stage, load
@@ -20,6 +21,8 @@ from .solve import plan
 __all__ = [
     "load",
     "plan",
+    "explain",
+    "Explanation",
     "Scenario",
     "Device",
     "Link",

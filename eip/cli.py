@@ -1,7 +1,8 @@
 """Command line: ``eip plan`` and ``eip validate`` (python-fire dispatch, our own checks).
 
 Exit status: 0 a plan was found (or the scenario is valid), 1 the scenario is infeasible
-(or no plan was found), 2 bad input or usage, always as one line on stderr.
+(or no plan was found), 2 bad input or usage, 3 an internal error; errors are one line on
+stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from pathlib import Path
 
 import fire
 
-from . import report
+from .report import FORMATS, render
 from .errors import ScenarioError
 from .goals import GOAL_WEIGHTS
 from .scenario import load
 from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, plan as plan_scenario
-
-FORMATS = ("text", "json")
 
 MAIN_HELP = """usage: eip COMMAND [ARGS]
 
@@ -46,7 +45,7 @@ PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strate
   --strategy      auto | exact | beam (default auto: exact when proven within the budget)
   --beam-width    labels kept per stage and device by the beam (default {DEFAULT_BEAM_WIDTH})
   --label-budget  labels the exact search may keep (default {DEFAULT_LABEL_BUDGET:,})
-  --format        text | json (default text)
+  --format        text | csv | json | md | html (default text)
   --output        write the report to PATH (atomically) instead of stdout
 
 exit status: 0 plan found, 1 infeasible, 2 bad input or usage
@@ -80,8 +79,7 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
             raise UsageError(f"{name} expects a whole number >= 1, got {value!r}")
     result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy,
                            beam_width=beam_width, label_budget=label_budget)
-    body = report.render_json(result) if format == "json" else report.render_text(result).encode()
-    _emit(body, output)
+    _emit(render(result, format), output)
     if not result.plans:
         print(f"eip: no plan: {result.reason}", file=sys.stderr)
         raise SystemExit(1)
@@ -162,3 +160,6 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     except fire.core.FireExit as exc:
         raise SystemExit(2 if exc.code else 0) from None
+    except Exception as exc:  # a bug of ours: still one line, and a status of its own
+        print(f"eip: internal error ({type(exc).__name__}: {exc}); please report it with the scenario", file=sys.stderr)
+        raise SystemExit(3) from None

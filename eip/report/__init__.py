@@ -1,0 +1,23 @@
+"""Reports of a ``PlanResult`` in every format: text, CSV, JSON, Markdown and HTML."""
+
+from __future__ import annotations
+
+from ..explain import explain
+from ..result import PlanResult
+from .data import JSON_SCHEMA, render_csv, render_json
+from .html import render_html
+from .text import render_markdown, render_text
+
+FORMATS = ("text", "csv", "json", "md", "html")
+_RENDERERS = {"text": render_text, "csv": render_csv, "json": render_json, "md": render_markdown, "html": render_html}
+
+
+def render(result: PlanResult, format: str = "text") -> bytes:
+    """The report of ``result`` in ``format`` (one of ``FORMATS``), as bytes."""
+    if format not in _RENDERERS:
+        raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
+    out = _RENDERERS[format](result, explain(result))
+    return out if isinstance(out, bytes) else out.encode()
+
+
+__all__ = ["FORMATS", "JSON_SCHEMA", "render"]

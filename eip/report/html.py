@@ -1,0 +1,194 @@
+"""A self-contained HTML report: tables, explanations and three inline SVG charts.
+
+No network, no scripts, no external fonts; a Content-Security-Policy forbids scripts as a
+second line of defence. Every scenario string goes through ``html.escape``.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+from ..explain import Explanation
+from ..result import Plan, PlanResult
+from . import rows as R
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1000px;color:#1d2330;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #dde2ea;padding-bottom:4px}
+.summary p{margin:2px 0}.status{display:inline-block;padding:1px 8px;border-radius:10px;background:#e3f4e8;color:#17642f}
+.status.feasible{background:#fff3d6;color:#7a5300}.status.none{background:#fde4e4;color:#8a1c1c}
+table{border-collapse:collapse;width:100%;margin:6px 0}th,td{padding:4px 8px;border-bottom:1px solid #eef1f5;text-align:right}
+th.name,td.name{text-align:left}th{background:#f6f8fb;font-weight:600}
+ul{margin:4px 0;padding-left:20px}li{margin:2px 0}svg{display:block;margin:6px 0;max-width:100%;height:auto}
+svg text{font:11px system-ui,sans-serif;fill:#1d2330}.lane{fill:#f6f8fb}.stage{stroke:#fff;stroke-width:1}
+.xfer{stroke:#d9480f;stroke-width:2}.cap{stroke:#c92a2a;stroke-dasharray:5 4}.grid{stroke:#e6e9ef}
+.budget{fill:#e9edf3}.used{fill:#3b7dd8}.over{fill:#c92a2a}.alt{fill:#8aa4c8}.best{fill:#d9480f}
+"""
+PALETTE = ["#3b7dd8", "#2f9e44", "#ae3ec9", "#f08c00", "#1098ad", "#e8590c", "#5c7cfa", "#a61e4d"]
+
+
+def render_html(result: PlanResult, explanation: Explanation) -> str:
+    e = escape
+    best = result.best
+    status_class = {"optimal": "", "feasible": " feasible"}.get(result.status, " none")
+    head, *summary = R.summary_lines(result)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>eip plan: {e(result.scenario)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{e(head)}</h1>",
+        f'<div class="summary"><p><span class="status{status_class}">{e(R.proof(result))}</span></p>',
+        *[f"<p>{e(line)}</p>" for line in summary],
+        "</div>",
+    ]
+    if best is not None:
+        parts += [
+            "<h2>Timeline of the best plan</h2>", _timeline(best, result.model.device_names),
+            "<h2>Placement</h2>", _table("placement", R.PLACEMENT_HEADER, R.placement_rows(best)),
+            "<h2>Budgets (tightest first)</h2>", _memory_chart(best),
+            _list(b.sentence for b in explanation.budgets),
+            "<h2>Rationale</h2>", _list(R.rationale_lines(explanation)),
+            "<h2>Alternatives</h2>", _tradeoff(result),
+            _table("alternatives", R.ALTERNATIVES_HEADER, R.alternative_rows(result)),
+            _list(a.sentence for a in explanation.alternatives),
+            f"<p><small>{e(R.solve_line(result))}</small></p>",
+        ]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _table(table_id: str, header: list[str], rows: list[list[str]]) -> str:
+    texts = {i for i, h in enumerate(header) if h in ("stage", "device", "device path")}
+    head = "".join(f'<th class="name">{escape(h)}</th>' if i in texts else f"<th>{escape(h)}</th>"
+                   for i, h in enumerate(header))
+    cell = lambda i, c: f'<td class="name">{escape(c)}</td>' if i in texts else f"<td>{escape(c)}</td>"
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _list(lines) -> str:
+    return "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+
+
+def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step) * step
+    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
+    """One lane per device; stage bars in time order; transfers as links between lanes."""
+    left, width, lane_h, top = 110, 860, 30, 10
+    total = max(plan.latency_ms, 1e-9)
+    height = top + lane_h * len(devices) + 28
+    lane_of = {d: i for i, d in enumerate(devices)}
+    x = lambda t: left + width * t / total
+    y = lambda d: top + lane_h * lane_of[d]
+    out = [f'<svg id="timeline" viewBox="0 0 {left + width + 10} {height}" role="img" '
+           f'aria-label="timeline of the best plan">']
+    for d in devices:
+        out.append(f'<rect class="lane" x="{left}" y="{y(d) + 2}" width="{width}" height="{lane_h - 4}"/>')
+        out.append(f'<text x="{left - 8}" y="{y(d) + lane_h / 2 + 4}" text-anchor="end">{_label(d)}</text>')
+    for t in _ticks(0.0, total):
+        out.append(f'<line class="grid" x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{height - 22}"/>')
+        out.append(f'<text x="{x(t):.1f}" y="{height - 8}" text-anchor="middle">{t:g} ms</text>')
+    t = 0.0
+    prev = None
+    for i, s in enumerate(plan.stages):
+        if prev is not None and prev != s.device:
+            y0, y1 = y(prev) + lane_h / 2, y(s.device) + lane_h / 2
+            out.append(f'<line class="xfer" x1="{x(t):.1f}" y1="{y0:.1f}" x2="{x(t + s.xfer_ms):.1f}" y2="{y1:.1f}">'
+                       f'<title>{escape(f"transfer {prev} -> {s.device}: {s.xfer_ms:.2f} ms, {s.xfer_mj:.2f} mJ")}</title></line>')
+        t += s.xfer_ms
+        w = max(width * s.exec_ms / total, 1.0)
+        color = PALETTE[i % len(PALETTE)]
+        label = f"{s.stage} on {s.device}: {s.exec_ms:.2f} ms, {s.exec_mj:.2f} mJ, {R.amount(s.memory_mb)} MB"
+        out.append(f'<rect class="stage" x="{x(t):.1f}" y="{y(s.device) + 4}" width="{w:.1f}" height="{lane_h - 8}" '
+                   f'fill="{color}"><title>{escape(label)}</title></rect>')
+        if w > 7 * min(len(s.stage), 14):
+            name = s.stage if len(s.stage) <= 14 else s.stage[:13] + "\u2026"
+            out.append(f'<text x="{x(t) + 4:.1f}" y="{y(s.device) + lane_h / 2 + 4}" style="fill:#fff">{escape(name)}</text>')
+        t += s.exec_ms
+        prev = s.device
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _tradeoff(result: PlanResult) -> str:
+    """Latency vs energy of the ranked plans, with the caps drawn."""
+    left, width, top, height = 60, 560, 12, 300
+    lats = [p.latency_ms for p in result.plans]
+    ens = [p.energy_mj for p in result.plans]
+    model = result.model
+    caps_x = [model.max_latency_ms] if math.isfinite(model.max_latency_ms) else []
+    caps_y = [model.max_energy_mj] if math.isfinite(model.max_energy_mj) else []
+    x_lo, x_hi = _span(lats + caps_x)
+    y_lo, y_hi = _span(ens + caps_y)
+    x = lambda v: left + width * (v - x_lo) / (x_hi - x_lo)
+    y = lambda v: top + height - height * (v - y_lo) / (y_hi - y_lo)
+    out = [f'<svg id="tradeoff" width="{left + width + 20}" viewBox="0 0 {left + width + 20} {top + height + 40}" role="img" '
+           f'aria-label="latency versus energy of the ranked plans">']
+    for t in _ticks(x_lo, x_hi):
+        out.append(f'<line class="grid" x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{top + height}"/>'
+                   f'<text x="{x(t):.1f}" y="{top + height + 16}" text-anchor="middle">{t:g}</text>')
+    for t in _ticks(y_lo, y_hi):
+        out.append(f'<line class="grid" x1="{left}" y1="{y(t):.1f}" x2="{left + width}" y2="{y(t):.1f}"/>'
+                   f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
+    out.append(f'<text x="{left + width / 2}" y="{top + height + 34}" text-anchor="middle">latency (ms)</text>')
+    out.append(f'<text x="14" y="{top + height / 2}" transform="rotate(-90 14 {top + height / 2})" '
+               f'text-anchor="middle">energy (mJ)</text>')
+    for c in caps_x:
+        out.append(f'<line class="cap" x1="{x(c):.1f}" y1="{top}" x2="{x(c):.1f}" y2="{top + height}"/>'
+                   f'<text x="{x(c) - 4:.1f}" y="{top + 12}" text-anchor="end" style="fill:#c92a2a">latency cap {c:g} ms</text>')
+    for c in caps_y:
+        out.append(f'<line class="cap" x1="{left}" y1="{y(c):.1f}" x2="{left + width}" y2="{y(c):.1f}"/>'
+                   f'<text x="{left + 6}" y="{y(c) - 5:.1f}" style="fill:#c92a2a">energy cap {c:g} mJ</text>')
+    for rank, p in reversed(list(enumerate(result.plans, 1))):
+        cls = "best" if rank == 1 else "alt"
+        tip = f"#{rank}: score {p.score:.4f}, {p.latency_ms:.2f} ms, {p.energy_mj:.2f} mJ"
+        out.append(f'<circle class="{cls}" cx="{x(p.latency_ms):.1f}" cy="{y(p.energy_mj):.1f}" r="{7 if rank == 1 else 5}">'
+                   f'<title>{escape(tip)}</title></circle>'
+                   f'<text x="{x(p.latency_ms) + 9:.1f}" y="{y(p.energy_mj) - 7:.1f}">#{rank}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _memory_chart(plan: Plan) -> str:
+    """Memory per device against its budget."""
+    left, width, bar_h = 110, 600, 26
+    items = list(plan.memory_mb.items())
+    scale = max([u.used_mb for _, u in items] + [u.budget_mb for _, u in items if math.isfinite(u.budget_mb)] + [1e-9])
+    out = [f'<svg id="memory" viewBox="0 0 {left + width + 200} {bar_h * len(items) + 10}" role="img" '
+           f'aria-label="memory per device against its budget">']
+    for i, (device, use) in enumerate(items):
+        yy = 5 + i * bar_h
+        full = width * (use.budget_mb / scale if math.isfinite(use.budget_mb) else 1.0)
+        used = width * use.used_mb / scale
+        over = use.used_mb > use.budget_mb
+        budget = f"{R.amount(use.budget_mb)} MB" if math.isfinite(use.budget_mb) else "no budget"
+        out.append(f'<text x="{left - 8}" y="{yy + bar_h / 2 + 3}" text-anchor="end">{_label(device)}</text>'
+                   f'<rect class="budget" x="{left}" y="{yy + 3}" width="{full:.1f}" height="{bar_h - 8}"/>'
+                   f'<rect class="{"over" if over else "used"}" x="{left}" y="{yy + 3}" width="{used:.1f}" height="{bar_h - 8}"/>'
+                   f'<text x="{left + max(full, used) + 6:.1f}" y="{yy + bar_h / 2 + 3}">'
+                   f'{escape(f"{R.amount(use.used_mb)} of {budget}")}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _label(name: str, width: int = 15) -> str:
+    """A chart label that fits its margin; the full name stays in a tooltip."""
+    short = name if len(name) <= width else name[: width - 1] + "\u2026"
+    return f"{escape(short)}<title>{escape(name)}</title>"
+
+
+def _span(values: list[float]) -> tuple[float, float]:
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.08 or max(abs(hi) * 0.05, 1.0)
+    return lo - pad, hi + pad

@@ -1,0 +1,58 @@
+"""Text (the seed tool's layout, plus proofs, slack and reasons) and Markdown reports."""
+
+from __future__ import annotations
+
+from ..explain import Explanation
+from ..result import PlanResult
+from . import rows as R
+
+
+def render_text(result: PlanResult, explanation: Explanation) -> str:
+    lines = R.summary_lines(result)
+    if result.best is not None:
+        lines.append("Placement")
+        lines += _aligned([R.PLACEMENT_HEADER] + R.placement_rows(result.best))
+        lines.append("Budgets (tightest first)")
+        lines += [f"  {b.sentence}" for b in explanation.budgets]
+        lines.append("Rationale")
+        lines += [f"  {line}" for line in R.rationale_lines(explanation)]
+        lines.append("Alternatives")
+        lines += _aligned([R.ALTERNATIVES_HEADER] + R.alternative_rows(result))
+        lines += [f"  {a.sentence}" for a in explanation.alternatives]
+        lines.append(R.solve_line(result))
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(result: PlanResult, explanation: Explanation) -> str:
+    head, *rest = R.summary_lines(result)
+    lines = [f"# {_md(head)}", ""] + [f"- {_md(line)}" for line in rest] + [""]
+    if result.best is not None:
+        lines += ["## Placement", ""] + _pipe([R.PLACEMENT_HEADER] + R.placement_rows(result.best)) + [""]
+        lines += ["## Budgets", ""] + [f"- {_md(b.sentence)}" for b in explanation.budgets] + [""]
+        lines += ["## Rationale", ""] + [f"- {_md(line)}" for line in R.rationale_lines(explanation)] + [""]
+        lines += ["## Alternatives", ""] + _pipe([R.ALTERNATIVES_HEADER] + R.alternative_rows(result)) + [""]
+        lines += [f"- {_md(a.sentence)}" for a in explanation.alternatives]
+        lines += ["", f"_{R.solve_line(result)}_"]
+    return "\n".join(lines) + "\n"
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [" | ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def _pipe(rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(_md(c) for c in rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    return out + ["| " + " | ".join(_md(c) for c in r) + " |" for r in rows[1:]]
+
+
+def _md(text: str) -> str:
+    """Scenario strings are untrusted: keep them from opening Markdown or HTML syntax.
+
+    Markup characters become entities (renderers that ignore backslash escapes before HTML
+    still show them as text); Markdown's own punctuation is backslash-escaped.
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "\\`*_[]|#":
+        text = text.replace(ch, "\\" + ch)
+    return text

@@ -1,0 +1,116 @@
+"""Explanations and every report format, on the seed and on hostile names."""
+
+import csv
+import html
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import eip
+from eip.report import render
+from eip.report.data import CSV_HEADER
+from hostile import DEVICE, STAGE, hostile_doc
+
+SEED = Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_pipeline.json"
+
+
+@pytest.fixture(scope="module")
+def seed_result():
+    return eip.plan(eip.load(SEED), goal="balanced", top_k=3)
+
+
+def test_explanations_of_the_seed(seed_result):
+    e = eip.explain(seed_result)
+    assert e.summary[0] == "Proven optimal: the exact label search finished."
+    backbone = e.stages[2]
+    assert backbone.device == "npu"
+    assert "it pays 1.08 ms and 0.72 mJ to receive 12 MB from gpu" in backbone.sentence
+    gpu = next(m for m in backbone.moves if m.device == "gpu")
+    assert gpu.delta_ms == pytest.approx(-0.42) and gpu.delta_mj == pytest.approx(4.42)
+    assert gpu.breaks == "the energy cap (36.60 > 35 mJ)"
+    # every single move of the best plan is either worse or breaks a constraint (it is optimal)
+    assert all(m.delta_score >= -1e-12 or m.breaks for r in e.stages for m in r.moves)
+    tight = e.budgets[0]
+    assert tight.name == "energy cap" and tight.slack == pytest.approx(2.82)
+    assert tight.pressed_by == ("backbone_embedding", "frame_decode")
+    npu = next(b for b in e.budgets if b.name == "npu memory")
+    assert npu.sentence.startswith("npu memory: 2576 of 3072 MB (84%, 496 MB slack)")
+    alt = e.alternatives[0]
+    assert alt.rank == 2 and alt.moved == (("resize_normalize", "gpu", "npu"),)
+    assert alt.sentence == "Alternative 2 moves resize_normalize gpu -> npu: +0.68 ms, -0.58 mJ, score +0.0057."
+
+
+def test_move_deltas_recompute(seed_result):
+    """A move's deltas equal re-evaluating the moved placement from scratch."""
+    best = seed_result.best
+    e = eip.explain(seed_result)
+    scenario = eip.load(SEED)
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from reference import evaluate
+
+    base = evaluate(scenario, best.placement, seed_result.weights)
+    for s, reason in enumerate(e.stages):
+        for m in reason.moves:
+            moved = list(best.placement)
+            moved[s] = m.device
+            ref = evaluate(scenario, moved, seed_result.weights)
+            assert m.delta_ms == pytest.approx(ref.latency_ms - base.latency_ms)
+            assert m.delta_mj == pytest.approx(ref.energy_mj - base.energy_mj)
+            assert m.delta_score == pytest.approx(ref.score - base.score)
+
+
+def test_text_report_like_the_seed_tool(seed_result):
+    text = render(seed_result, "text").decode()
+    for heading in ("Placement", "Budgets (tightest first)", "Rationale", "Alternatives"):
+        assert f"\n{heading}\n" in text
+    assert "stage              | device | exec ms | xfer ms | total ms | exec mJ | xfer mJ | memory MB" in text
+    assert "rank | score  | latency ms | energy mJ | switches | device path" in text
+
+
+def test_csv_one_row_per_rank_and_stage(seed_result):
+    rows = list(csv.reader(io.StringIO(render(seed_result, "csv").decode())))
+    assert rows[0] == CSV_HEADER
+    assert len(rows) == 1 + 3 * 7
+    assert rows[1][:9] == ["1", "optimal", "1.8478650097054603", "27.97", "32.18", "2", "0", "frame_decode", "gpu"]
+    assert {r[0] for r in rows[1:]} == {"1", "2", "3"}
+
+
+def test_json_has_explanations_and_schema(seed_result):
+    doc = json.loads(render(seed_result, "json"))
+    assert doc["schema"] == "eip.plan/1"
+    assert doc["explanation"]["alternatives"][0]["moved"] == [["resize_normalize", "gpu", "npu"]]
+    assert doc["plans"][0]["stages"][2]["xfer_ms"] == pytest.approx(1.08)
+
+
+def test_markdown_tables(seed_result):
+    md = render(seed_result, "md").decode()
+    assert "| stage | device | exec ms |" in md and "| backbone\\_embedding | npu | 7.40 | 1.08 |" in md
+    assert "## Rationale" in md
+
+
+def test_hostile_names_are_escaped_everywhere():
+    result = eip.plan(eip.Scenario.from_dict(hostile_doc()), top_k=2)
+    assert result.status == "optimal"
+    page = render(result, "html").decode()
+    assert "<script" not in page.lower() and "<img" not in page.lower()
+    assert "&lt;script&gt;document.title=&#x27;PWNED&#x27;&lt;/script&gt;" in page
+    assert "default-src 'none'" in page  # no script could run even if escaping failed
+    md = render(result, "md").decode()
+    assert "<script" not in md and "&lt;script&gt;" in md
+    rows = list(csv.reader(io.StringIO(render(result, "csv").decode())))
+    assert all(not r[7].startswith("=") for r in rows[1:])  # no spreadsheet formula
+    assert json.loads(render(result, "json"))["plans"][0]["stages"][0]["stage"] == STAGE
+    assert DEVICE in render(result, "text").decode()
+
+
+def test_infeasible_report_states_the_reason():
+    doc = json.loads(SEED.read_text())
+    doc["constraints"]["max_total_latency_ms"] = 20
+    result = eip.plan(eip.Scenario.from_dict(doc))
+    for fmt in ("text", "md", "html"):
+        assert "25.45 ms > latency cap 20 ms" in html.unescape(render(result, fmt).decode())
+    assert render(result, "csv").decode().strip() == ",".join(CSV_HEADER)
+    assert json.loads(render(result, "json"))["plans"] == []
