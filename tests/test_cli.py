@@ -84,3 +84,16 @@ def test_help_and_validate():
     out = eip("validate", SEED)
     assert out.returncode == 0
     assert "Search space: 972 placements" in out.stdout and "valid" in out.stdout
+
+
+@pytest.mark.parametrize("fmt,marker", [
+    ("csv", "rank,status,score,latency_ms,energy_mj,switches,stage_index,stage,device"),
+    ("md", "## Placement"),
+    ("html", '<table id="placement">'),
+    ("json", '"schema": "eip.plan/1"'),
+    ("text", "Rationale"),
+])
+def test_every_format(fmt, marker):
+    out = eip("plan", SEED, "--format", fmt)
+    assert out.returncode == 0, out.stderr
+    assert marker in out.stdout
