@@ -122,8 +122,9 @@ class CostModel:
         if partial.any():
             s, o = map(int, np.argwhere(partial)[0])
             raise ScenarioError("<arrays>", f"exec_ms[{s}, {o}]", "expected exec_ms, exec_mj and mem_mb all finite or all inf")
-        for s in np.flatnonzero(~runnable.any(axis=1)):
-            raise ScenarioError("<arrays>", f"exec_ms[{int(s)}]", "no device can run this stage (all inf)")
+        idle = np.flatnonzero(~runnable.any(axis=1))
+        if idle.size:
+            raise ScenarioError("<arrays>", f"exec_ms[{int(idle[0])}]", "no device can run this stage (all inf)")
         stage_names = check.names("stage_names", stage_names, n, "stage")
         device_names = check.names("device_names", device_names, d, "device")
         return cls._assemble(

@@ -184,11 +184,11 @@ def _budgets(model: CostModel, best: Plan) -> tuple[Budget, ...]:
 
 def _budget_sentence(name, used, limit, unit, top, value) -> str:
     if not math.isfinite(limit):
-        return f"no {name}; the plan uses {_amount(used)} {unit}."
-    users = " and ".join(f"{c.stage} ({_amount(value(c))} {unit})" for c in top)
+        return f"no {name}; the plan uses {amount(used)} {unit}."
+    users = " and ".join(f"{c.stage} ({amount(value(c))} {unit})" for c in top)
     share = used / limit if limit > 0 else 0.0
     tail = f"; {users} use most of it" if users else ""
-    return f"{name}: {_amount(used)} of {limit:g} {unit} ({share:.0%}, {_amount(limit - used)} {unit} slack){tail}."
+    return f"{name}: {amount(used)} of {limit:g} {unit} ({share:.0%}, {amount(limit - used)} {unit} slack){tail}."
 
 
 def _alternative(best: Plan, plan: Plan, rank: int) -> AlternativeDiff:
@@ -199,7 +199,8 @@ def _alternative(best: Plan, plan: Plan, rank: int) -> AlternativeDiff:
     return AlternativeDiff(rank, moved, d_ms, d_mj, d_score, sentence)
 
 
-def _amount(x: float) -> str:
+def amount(x: float) -> str:
+    """A quantity without noise: whole numbers bare, others to two decimals."""
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}"
 
 

@@ -83,6 +83,21 @@ def best_path(step, trans, value, path):
 
 
 @njit(cache=True)
+def free_thresholds(caps, most):
+    """(N, O, Q): usage at or below which a label at (s, o) can never meet cap q again.
+
+    ``most`` is ``completion_usage``'s greatest completion usage; uncapped dimensions are
+    always free (inf).
+    """
+    n, o, q = most.shape
+    thr = np.full((n, o, q), np.inf)
+    for j in range(q):
+        if caps[j] < np.inf:
+            thr[:, :, j] = caps[j] - most[:, :, j]
+    return thr
+
+
+@njit(cache=True)
 def completion_usage(step_use, trans_use):
     """Least and greatest usage the stages after s can add, given stage s on option o.
 
@@ -217,12 +232,12 @@ def resource_tables(step_use, trans_use, switch, coef, caps, price, grid):
     never excludes a completion that truly fits, so a label with remaining room r on q
     completes for at least ``table[i, s, o, floor(r / unit)] - sum_{j != q} lam_j +
     sum_{j != q} price_j * used_j``. Returns ``(table (A, N, O, grid + 1), dims (A,),
-    units (A,))``.
+    units (A,))``; ``grid`` 0 builds no table (A = 0).
     """
     n, o, q = step_use.shape
     n_dims = 0
     for j in range(q):
-        if caps[j] > 0.0 and caps[j] < np.inf:
+        if grid > 0 and caps[j] > 0.0 and caps[j] < np.inf:
             n_dims += 1
     dims = np.empty(n_dims, dtype=np.int64)
     units = np.empty(n_dims)
@@ -231,7 +246,7 @@ def resource_tables(step_use, trans_use, switch, coef, caps, price, grid):
     trans = np.zeros((n, o, o))
     i = 0
     for j in range(q):
-        if caps[j] > 0.0 and caps[j] < np.inf:
+        if i < n_dims and caps[j] > 0.0 and caps[j] < np.inf:
             dims[i] = j
             units[i] = caps[j] / grid
             i += 1

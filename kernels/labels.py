@@ -122,12 +122,12 @@ def _skyband(order, free, nc, k, kept, work, work_limit):
 
 
 @njit(cache=True)
-def label_search(step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums,
+def label_search(step_use, trans_use, switch, coef, caps, least, thr, prices, values, lam_sums,
                  table, table_dims, table_units, k, beam_width, incumbent, label_budget):
     """Forward label DP returning the k best feasible placements it can prove or find.
 
-    Inputs beyond the shared vocabulary: ``least``/``most`` (N, O, Q) completion usage
-    bounds, ``prices`` (M, Q), ``values`` (M, N, O), ``lam_sums`` (M,) Lagrangian bounds
+    Inputs beyond the shared vocabulary: ``least`` (N, O, Q) least completion usage,
+    ``thr`` (N, O, Q) free-dimension thresholds (``bounds.free_thresholds``), ``prices`` (M, Q), ``values`` (M, N, O), ``lam_sums`` (M,) Lagrangian bounds
     whose row 1 also prices ``table`` (A, N, O, G + 1), the per-dimension exact bounds of
     ``bounds.resource_tables`` for dimensions ``table_dims`` in units ``table_units``;
     ``incumbent`` a score the k-th best plan is known not to exceed (inf if unknown).
@@ -146,11 +146,6 @@ def label_search(step_use, trans_use, switch, coef, caps, least, most, prices, v
     grid = table.shape[3] - 1
     slack = 1e-9 * max(1.0, abs(incumbent)) if incumbent < np.inf else 0.0
     limit = incumbent + slack
-    thr = np.empty((n, o, q))
-    for s in range(n):
-        for b in range(o):
-            for j in range(q):
-                thr[s, b, j] = caps[j] - most[s, b, j] if caps[j] < np.inf else np.inf
 
     size = 1024
     lab = np.empty((size, width))

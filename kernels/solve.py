@@ -6,7 +6,7 @@ One dispatch from Python per ``eip.plan`` keeps the per-call overhead in microse
 import numpy as np
 from numba import njit
 
-from .bounds import completion_usage, lagrangian_prices, resource_tables
+from .bounds import completion_usage, free_thresholds, lagrangian_prices, resource_tables
 from .labels import COMPLETE, label_search
 from .paths import within_caps
 from .viterbi import kbest_paths
@@ -64,25 +64,24 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
         return OPTIMAL, VITERBI, paths, rows, found, stats
 
     least, most = completion_usage(step_use, trans_use)
+    thr = free_thresholds(caps, most)
     prices, values, lam_sums, dual, relaxed_incumbent = lagrangian_prices(
         step_use, trans_use, switch, coef, caps, LAGRANGE_ITERATIONS)
     if dual == np.inf:
         stats[2] = np.inf
         return INFEASIBLE, VITERBI, paths, rows, 0, stats
-    n_capped = 0
-    for j in range(q):
-        if 0.0 < caps[j] < np.inf:
-            n_capped += 1
-    if n < TABLE_MIN_STAGES:
-        no_caps = np.full(q, np.inf)  # resource_tables builds nothing for uncapped dimensions
-        table, dims, units = resource_tables(step_use, trans_use, switch, coef, no_caps, prices[1], 0)
-    else:
+    grid = 0
+    if n >= TABLE_MIN_STAGES:
+        n_capped = 0
+        for j in range(q):
+            if 0.0 < caps[j] < np.inf:
+                n_capped += 1
         grid = min(TABLE_GRID_PER_STAGE * n, TABLE_GRID_MAX, TABLE_CELLS // max(1, n * o * n_capped))
         grid = max(grid, TABLE_GRID_MIN)
-        table, dims, units = resource_tables(step_use, trans_use, switch, coef, caps, prices[1], grid)
+    table, dims, units = resource_tables(step_use, trans_use, switch, coef, caps, prices[1], grid)
 
     _, b_paths, b_rows, b_found, created, kept, _ = label_search(
-        step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums, table, dims, units,
+        step_use, trans_use, switch, coef, caps, least, thr, prices, values, lam_sums, table, dims, units,
         k, beam_width, np.inf, label_budget)
     stats[0] += created
     stats[1] += kept
@@ -94,7 +93,7 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
     status, e_paths, e_rows, e_found, created, kept, bound = label_search(
-        step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums, table, dims, units,
+        step_use, trans_use, switch, coef, caps, least, thr, prices, values, lam_sums, table, dims, units,
         k, 0, incumbent, label_budget)
     stats[0] += created
     stats[1] += kept
@@ -106,7 +105,7 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
         return _heuristic(b_paths, b_rows, b_found, k, stats[2], stats, LABELS)
 
     _, w_paths, w_rows, w_found, created, kept, _ = label_search(
-        step_use, trans_use, switch, coef, caps, least, most, prices, values, lam_sums, table, dims, units,
+        step_use, trans_use, switch, coef, caps, least, thr, prices, values, lam_sums, table, dims, units,
         k, beam_width * AUTO_BEAM_WIDENING, np.inf, label_budget)
     stats[0] += created
     stats[1] += kept

@@ -98,8 +98,8 @@ def test_hostile_report_runs_no_script(tmp_path):
     page = tmp_path / "hostile.html"
     page.write_bytes(render(eip.plan(eip.Scenario.from_dict(hostile_doc()), top_k=2), "html"))
     dom = browse(page, ARTIFACTS / "report-hostile.png")
-    assert "PWNED" not in dom.title.replace("document.title='PWNED'", "")  # shown as text, never run
-    assert dom.title.startswith("eip plan: </title><script>")
+    # the payload is the title's text, never run (a run would have set the title to PWNED)
+    assert dom.title == "eip plan: </title><script>document.title='PWNED'</script>"
     assert dom.scripts == 0
     assert dom.placement_rows == 3 and dom.svgs == 3
     assert STAGE in "".join(dom.text)  # the payload is visible as plain text

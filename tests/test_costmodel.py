@@ -43,7 +43,6 @@ def test_from_arrays_plans_like_the_scenario():
 
 
 def test_missing_link_blocks_only_nonempty_tensors():
-    arrays = seed_arrays()
     xfer = np.full((2, 2), np.inf)
     np.fill_diagonal(xfer, 0.0)
     model = CostModel.from_arrays(
@@ -55,7 +54,6 @@ def test_missing_link_blocks_only_nonempty_tensors():
         output_mb=[2.0, 0.0], xfer_ms_per_mb=xfer, xfer_mj_per_mb=xfer, mem_cap_mb=[10.0, 10.0])
     best = eip.plan(model, goal="latency", top_k=1).best
     assert best.placement in {("device0", "device0"), ("device1", "device1")}
-    assert arrays  # the seed arrays stay usable
 
 
 @pytest.mark.parametrize("change,message", [

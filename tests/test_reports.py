@@ -12,6 +12,7 @@ import eip
 from eip.report import render
 from eip.report.data import CSV_HEADER
 from hostile import DEVICE, STAGE, hostile_doc
+from reference import evaluate
 
 SEED = Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_pipeline.json"
 
@@ -47,9 +48,6 @@ def test_move_deltas_recompute(seed_result):
     best = seed_result.best
     e = eip.explain(seed_result)
     scenario = eip.load(SEED)
-    import sys
-    sys.path.insert(0, str(Path(__file__).parent))
-    from reference import evaluate
 
     base = evaluate(scenario, best.placement, seed_result.weights)
     for s, reason in enumerate(e.stages):

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from ..explain import Explanation
+from ..explain import Explanation, amount
 from ..result import Plan, PlanResult
 
 PLACEMENT_HEADER = ["stage", "device", "exec ms", "xfer ms", "total ms", "exec mJ", "xfer mJ", "memory MB"]
 ALTERNATIVES_HEADER = ["rank", "score", "latency ms", "energy mJ", "switches", "device path"]
-
-
-def amount(x: float) -> str:
-    """A quantity without noise: whole numbers bare, others to two decimals."""
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}"
 
 
 def placement_rows(plan: Plan) -> list[list[str]]:
