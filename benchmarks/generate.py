@@ -69,11 +69,11 @@ def soc_scenario(n_stages: int, n_devices: int, seed: int = 0, memory_share: flo
     doc = {"name": f"soc_{n_stages}x{n_devices}_s{seed}", "devices": devices, "links": links,
            "stages": stages, "constraints": {}}
     if with_caps:
-        doc["constraints"] = _binding_caps(doc, cap_tightness)
+        doc["constraints"] = binding_caps(doc, cap_tightness)
     return doc
 
 
-def _binding_caps(doc: dict, tightness: float) -> dict:
+def binding_caps(doc: dict, tightness: float) -> dict:
     """Caps that bind yet admit a known plan.
 
     The latency cap sits between the fastest plan that fits memory and the balanced

@@ -1,0 +1,405 @@
+"""The peers eip is measured against, each solving the same instance with the same semantics.
+
+Every peer takes a ``Scenario`` (or its ``CostModel``), the goal's score coefficients and
+``top_k``, and returns a ``PeerAnswer``: the placements it ranks best (option indices per
+stage), their scores recomputed by one shared float evaluation, and whether the peer proved
+optimality. Caps are compared with eip's tolerance (``CostModel.kernel_tensors``), so a plan
+that sits exactly on a cap is feasible for everyone.
+
+- ``brute_force``: NumPy enumeration of every placement (small instances only).
+- ``seed_bnb``: the algorithm of the tool eip replaces, re-implemented in pure Python.
+- ``highs_milp``: a MILP for HiGHS (``highspy``).
+- ``cpsat``: the same model for OR-Tools CP-SAT, costs scaled to integers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from eip.costmodel import CostModel
+from eip.scenario import Scenario
+
+#: Relative tolerance when two peers' optimal scores are compared.
+SCORE_RTOL = 1e-6
+
+
+@dataclass
+class PeerAnswer:
+    """What a peer found: up to k placements, best first, and what it proved."""
+
+    placements: list[tuple[int, ...]] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    proven: bool = False
+    gap: float = math.nan
+    note: str = ""
+
+    @property
+    def best(self) -> float:
+        return self.scores[0] if self.scores else math.inf
+
+
+def evaluate(model: CostModel, coef: np.ndarray, placement) -> tuple[float, np.ndarray] | None:
+    """(score, usage (Q,)) of one placement of option indices, None if a move is impossible."""
+    step_use, trans_use, switch, _ = model.kernel_tensors
+    usage = step_use[0, placement[0]].copy()
+    switches = 0.0
+    for s in range(1, len(placement)):
+        a, b = placement[s - 1], placement[s]
+        usage[:2] += trans_use[s, a, b]
+        usage += step_use[s, b]
+        switches += switch[a, b]
+    if not np.all(np.isfinite(usage)):
+        return None
+    return float(coef[0] * usage[0] + coef[1] * usage[1] + coef[2] * switches), usage
+
+
+def fits(model: CostModel, usage: np.ndarray) -> bool:
+    return bool(np.all(usage <= model.kernel_tensors[3]))
+
+
+def _answer(model: CostModel, coef: np.ndarray, placements, proven: bool, gap: float = 0.0, note: str = "") -> PeerAnswer:
+    """Re-score the placements a peer returned with the one shared evaluation."""
+    answer = PeerAnswer(proven=proven, gap=gap if placements else math.nan, note=note)
+    for p in placements:
+        evaluated = evaluate(model, coef, p)
+        if evaluated is None or not fits(model, evaluated[1]):
+            answer.note = (note + "; " if note else "") + "returned a plan that breaks a cap or a link"
+            continue
+        answer.placements.append(tuple(int(x) for x in p))
+        answer.scores.append(evaluated[0])
+    return answer
+
+
+# --------------------------------------------------------------------------- brute force
+
+def brute_force(model: CostModel, coef: np.ndarray, top_k: int, chunk: int = 1 << 16) -> PeerAnswer:
+    """Enumerate all O**N placements in NumPy chunks; keep the k best feasible."""
+    step_use, trans_use, switch, caps = model.kernel_tensors
+    n, o, _ = step_use.shape
+    total = o ** n
+    best_scores = np.empty(0)
+    best_codes = np.empty(0, dtype=np.int64)
+    for start in range(0, total, chunk):
+        codes = np.arange(start, min(start + chunk, total), dtype=np.int64)
+        digits = (codes[:, None] // (o ** np.arange(n - 1, -1, -1, dtype=np.int64))) % o
+        usage = step_use[0, digits[:, 0]].copy()
+        switches = np.zeros(len(codes))
+        for s in range(1, n):
+            a, b = digits[:, s - 1], digits[:, s]
+            usage[:, :2] += trans_use[s, a, b]
+            usage += step_use[s, b]
+            switches += switch[a, b]
+        score = coef[0] * usage[:, 0] + coef[1] * usage[:, 1] + coef[2] * switches
+        ok = np.all(usage <= caps, axis=1) & np.isfinite(score)
+        best_scores = np.concatenate([best_scores, score[ok]])
+        best_codes = np.concatenate([best_codes, codes[ok]])
+        keep = np.argsort(best_scores, kind="stable")[:top_k]
+        best_scores, best_codes = best_scores[keep], best_codes[keep]
+    placements = [tuple(int(c) // o ** (n - 1 - s) % o for s in range(n)) for c in best_codes]
+    return _answer(model, coef, placements, proven=True)
+
+
+# --------------------------------------------------------------------------- the seed tool
+
+@dataclass(frozen=True)
+class _SeedStep:
+    """The seed tool's record of one placed stage (it built one per branch)."""
+
+    stage: str
+    device: str
+    exec_ms: float
+    exec_mj: float
+    memory_mb: float
+    xfer_ms: float
+    xfer_mj: float
+
+
+@dataclass(frozen=True)
+class _SeedPlan:
+    """The seed tool's complete plan (it built one, with its explanation, per leaf)."""
+
+    steps: tuple
+    latency_ms: float
+    energy_mj: float
+    memory_mb: dict
+    switches: int
+    score: float
+    explanation: tuple
+
+
+def seed_bnb(scenario: Scenario, coef: np.ndarray, top_k: int, exact_limit: int = 100_000, beam_width: int = 128) -> PeerAnswer:
+    """The seed tool's search, faithfully: pure-Python records, one dict copy per branch.
+
+    Depth-first branch-and-bound over stages while the product of options per stage is at
+    most ``exact_limit``; bound = score of the running totals plus every remaining stage's
+    cheapest latency and energy; a branch dies when its bound is >= the k-th best score
+    once k plans are held. Above the limit, a beam of ``beam_width`` states ranked by the
+    same bound. Caps and memory are checked on the running totals. Like the seed tool it
+    keeps a record per placed stage and builds a ranked plan, with its three explanation
+    lines, for every complete placement it reaches: that is part of its search cost.
+    """
+    stages = scenario.stages
+    devices = {d.name: d.memory_mb for d in scenario.devices}
+    order = {d.name: i for i, d in enumerate(scenario.devices)}
+    model = scenario.cost_model
+    caps_tol = model.kernel_tensors[3]
+    lat_cap, en_cap = float(caps_tol[0]), float(caps_tol[1])
+    mem_cap = {name: float(caps_tol[2 + i]) for i, name in enumerate(devices)}
+    links: dict[tuple[str, str], tuple[float, float]] = {}
+    for link in scenario.links:
+        links[(link.source, link.target)] = (link.latency_ms_per_mb, link.energy_mj_per_mb)
+        if link.bidirectional:
+            links[(link.target, link.source)] = (link.latency_ms_per_mb, link.energy_mj_per_mb)
+    w_lat, w_en, w_sw = (float(c) for c in coef)
+    rest_ms = [0.0] * (len(stages) + 1)
+    rest_mj = [0.0] * (len(stages) + 1)
+    for i in range(len(stages) - 1, -1, -1):
+        rest_ms[i] = rest_ms[i + 1] + min(p.latency_ms for p in stages[i].profiles.values())
+        rest_mj[i] = rest_mj[i + 1] + min(p.energy_mj for p in stages[i].profiles.values())
+
+    def transfer(prev: str, dev: str, size: float) -> tuple[float, float] | None:
+        if (prev, dev) in links:
+            per_ms, per_mj = links[(prev, dev)]
+            return size * per_ms, size * per_mj
+        return (0.0, 0.0) if size == 0 else None
+
+    def children(index, prev, lat, en, memory, switches):
+        """Every feasible extension of a partial plan by stage ``index``."""
+        stage = stages[index]
+        size = stages[index - 1].output_mb if index > 0 else 0.0
+        for dev, prof in stage.profiles.items():
+            moved = prev is not None and prev != dev
+            cost = transfer(prev, dev, size) if moved else (0.0, 0.0)
+            if cost is None:
+                continue
+            new_lat = lat + cost[0] + prof.latency_ms
+            new_en = en + cost[1] + prof.energy_mj
+            if new_lat > lat_cap or new_en > en_cap:
+                continue
+            new_memory = dict(memory)
+            new_memory[dev] += prof.memory_mb
+            if new_memory[dev] > mem_cap[dev]:
+                continue
+            step = _SeedStep(stage.name, dev, prof.latency_ms, prof.energy_mj, prof.memory_mb, cost[0], cost[1])
+            yield step, new_lat, new_en, new_memory, switches + moved
+
+    def finish(steps, lat, en, memory, switches) -> _SeedPlan:
+        slowest = max(steps, key=lambda st: st.xfer_ms + st.exec_ms)
+        fullest = max(devices, key=lambda name: memory[name] / devices[name] if devices[name] else math.inf)
+        heaviest = max(steps, key=lambda st: st.xfer_ms)
+        explanation = (
+            f"{slowest.stage} is the latency bottleneck on {slowest.device} at {slowest.xfer_ms + slowest.exec_ms:.2f} ms.",
+            f"{fullest} uses {memory[fullest] / max(devices[fullest], 1e-9):.0%} of its memory budget in this placement.",
+            f"The handoff into {heaviest.stage} adds {heaviest.xfer_ms:.2f} ms of copy overhead." if heaviest.xfer_ms > 0
+            else "The pipeline stays on one accelerator end-to-end, so transfer overhead is zero.",
+        )
+        return _SeedPlan(steps, lat, en, dict(memory), switches, w_lat * lat + w_en * en + w_sw * switches, explanation)
+
+    def rank(plan: _SeedPlan):
+        return (plan.score, plan.latency_ms, plan.energy_mj, plan.switches, tuple(order[st.device] for st in plan.steps))
+
+    held: list[_SeedPlan] = []
+    space = math.prod(len(st.profiles) for st in stages)
+    if space <= exact_limit:
+        def dfs(index, steps, lat, en, memory, switches):
+            if index == len(stages):
+                held.append(finish(steps, lat, en, memory, switches))
+                held.sort(key=rank)
+                del held[top_k:]
+                return
+            bound = w_lat * (lat + rest_ms[index]) + w_en * (en + rest_mj[index]) + w_sw * switches
+            if len(held) == top_k and bound >= held[-1].score:
+                return
+            prev = steps[-1].device if steps else None
+            for step, new_lat, new_en, new_memory, new_switches in children(index, prev, lat, en, memory, switches):
+                dfs(index + 1, steps + (step,), new_lat, new_en, new_memory, new_switches)
+
+        dfs(0, (), 0.0, 0.0, {name: 0.0 for name in devices}, 0)
+        proven, note = True, ""
+    else:
+        frontier = [(0.0, 0.0, 0.0, 0, (), {name: 0.0 for name in devices})]
+        for index in range(len(stages)):
+            grown = []
+            for _, lat, en, switches, steps, memory in frontier:
+                prev = steps[-1].device if steps else None
+                for step, new_lat, new_en, new_memory, new_switches in children(index, prev, lat, en, memory, switches):
+                    bound = w_lat * (new_lat + rest_ms[index + 1]) + w_en * (new_en + rest_mj[index + 1]) + w_sw * new_switches
+                    grown.append((bound, new_lat, new_en, new_switches, steps + (step,), new_memory))
+            grown.sort(key=lambda state: state[:4])
+            frontier = grown[:beam_width]
+            if not frontier:
+                break
+        held = sorted((finish(steps, lat, en, memory, sw) for _, lat, en, sw, steps, memory in frontier), key=rank)[:top_k]
+        proven, note = False, f"beam of {beam_width} (search space {space:.1e} > {exact_limit:,})"
+    placements = [tuple(order[st.device] for st in plan.steps) for plan in held]
+    return _answer(model, coef, placements, proven=proven, gap=0.0 if proven else math.nan, note=note)
+
+
+# --------------------------------------------------------------------------- shared MILP model
+
+@dataclass
+class _Placement01:
+    """The 0/1 model both MILP peers solve, as index lists.
+
+    x[s, o] = 1 when stage s runs on option o; y[s, a, b] = 1 when stage s-1 ran on a and
+    stage s on b (only finite transfers get a variable). Flow: sum_b y[s,a,b] = x[s-1,a]
+    and sum_a y[s,a,b] = x[s,b]. Latency, energy and memory are linear in x and y.
+    """
+
+    n: int
+    o: int
+    x_of: dict          # (s, o) -> variable index
+    y_of: dict          # (s, a, b) -> variable index
+    usage: np.ndarray   # (n_vars, Q) usage contributed by each variable
+    switch: np.ndarray  # (n_vars,) switches contributed by each variable
+
+
+def _placement01(model: CostModel) -> _Placement01:
+    step_use, trans_use, switch, _ = model.kernel_tensors
+    n, o, q = step_use.shape
+    x_of, y_of, usage, switches = {}, {}, [], []
+    for s in range(n):
+        for b in range(o):
+            if np.isfinite(step_use[s, b, 0]):
+                x_of[s, b] = len(usage)
+                usage.append(step_use[s, b])
+                switches.append(0.0)
+    for s in range(1, n):
+        for a in range(o):
+            for b in range(o):
+                if (s - 1, a) in x_of and (s, b) in x_of and np.all(np.isfinite(trans_use[s, a, b])):
+                    y_of[s, a, b] = len(usage)
+                    row = np.zeros(q)
+                    row[:2] = trans_use[s, a, b]
+                    usage.append(row)
+                    switches.append(switch[a, b])
+    return _Placement01(n, o, x_of, y_of, np.array(usage).reshape(-1, q), np.array(switches))
+
+
+def _decode(model01: _Placement01, values) -> tuple[int, ...]:
+    placement = [0] * model01.n
+    for (s, o), v in model01.x_of.items():
+        if values[v] > 0.5:
+            placement[s] = o
+    return tuple(placement)
+
+
+# --------------------------------------------------------------------------- HiGHS
+
+def highs_milp(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0) -> PeerAnswer:
+    """Top-1 by HiGHS's branch-and-cut (one thread, relative gap 0)."""
+    import highspy
+
+    m = _placement01(model)
+    caps = model.kernel_tensors[3]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    n_vars = len(m.usage)
+    cost = coef[0] * m.usage[:, 0] + coef[1] * m.usage[:, 1] + coef[2] * m.switch
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_vars
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(n_vars)
+    lp.col_upper_ = np.ones(n_vars)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_vars
+    rows: list[tuple[list[int], list[float], float, float]] = []
+    for s in range(m.n):
+        rows.append(([v for (t, _), v in m.x_of.items() if t == s], None, 1.0, 1.0))
+    for s in range(1, m.n):
+        for a in range(m.o):
+            if (s - 1, a) in m.x_of:
+                out = [m.y_of[s, a, b] for b in range(m.o) if (s, a, b) in m.y_of]
+                rows.append((out + [m.x_of[s - 1, a]], [1.0] * len(out) + [-1.0], 0.0, 0.0))
+        for b in range(m.o):
+            if (s, b) in m.x_of:
+                inn = [m.y_of[s, a, b] for a in range(m.o) if (s, a, b) in m.y_of]
+                rows.append((inn + [m.x_of[s, b]], [1.0] * len(inn) + [-1.0], 0.0, 0.0))
+    for q in range(m.usage.shape[1]):
+        if np.isfinite(caps[q]):
+            used = np.flatnonzero(m.usage[:, q])
+            rows.append((used.tolist(), m.usage[used, q].tolist(), -inf, float(caps[q])))
+    starts, index, value, lower, upper = [0], [], [], [], []
+    for cols, vals, lo, hi in rows:
+        index.extend(cols)
+        value.extend([1.0] * len(cols) if vals is None else vals)
+        starts.append(len(index))
+        lower.append(lo)
+        upper.append(hi)
+    lp.num_row_ = len(rows)
+    lp.row_lower_ = np.array(lower)
+    lp.row_upper_ = np.array(upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value)
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return PeerAnswer(proven=True, note="infeasible")
+    info = h.getInfo()
+    if info.primal_solution_status != 2:  # no feasible point
+        return PeerAnswer(proven=False, note=h.modelStatusToString(status))
+    placement = _decode(m, h.getSolution().col_value)
+    proven = status == highspy.HighsModelStatus.kOptimal
+    return _answer(model, coef, [placement], proven=proven, gap=float(info.mip_gap),
+                   note="" if proven else h.modelStatusToString(status))
+
+
+# --------------------------------------------------------------------------- CP-SAT
+
+#: Integer units for CP-SAT: usage in 1e-6 ms / mJ / MB, the objective in 1e-9 score units.
+CPSAT_USAGE_SCALE = 1e6
+CPSAT_SCORE_SCALE = 1e9
+
+
+def cpsat(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0, workers: int = 1) -> PeerAnswer:
+    """Top-1 by CP-SAT on the same 0/1 model, costs rounded to integer units."""
+    from ortools.sat.python import cp_model
+
+    m = _placement01(model)
+    caps = model.kernel_tensors[3]
+    cp = cp_model.CpModel()
+    var = [cp.NewBoolVar(f"v{i}") for i in range(len(m.usage))]
+    for s in range(m.n):
+        cp.AddExactlyOne(var[v] for (t, _), v in m.x_of.items() if t == s)
+    for s in range(1, m.n):
+        for a in range(m.o):
+            if (s - 1, a) in m.x_of:
+                cp.Add(sum(var[m.y_of[s, a, b]] for b in range(m.o) if (s, a, b) in m.y_of) == var[m.x_of[s - 1, a]])
+        for b in range(m.o):
+            if (s, b) in m.x_of:
+                cp.Add(sum(var[m.y_of[s, a, b]] for a in range(m.o) if (s, a, b) in m.y_of) == var[m.x_of[s, b]])
+    for q in range(m.usage.shape[1]):
+        if np.isfinite(caps[q]):
+            weights = np.rint(m.usage[:, q] * CPSAT_USAGE_SCALE).astype(np.int64)
+            used = np.flatnonzero(weights)
+            cp.Add(sum(int(weights[i]) * var[i] for i in used) <= int(math.floor(caps[q] * CPSAT_USAGE_SCALE)))
+    cost = coef[0] * m.usage[:, 0] + coef[1] * m.usage[:, 1] + coef[2] * m.switch
+    objective = np.rint(cost * CPSAT_SCORE_SCALE).astype(np.int64)
+    cp.Minimize(sum(int(objective[i]) * var[i] for i in np.flatnonzero(objective)))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = int(workers)
+    status = solver.Solve(cp)
+    if status == cp_model.INFEASIBLE:
+        return PeerAnswer(proven=True, note="infeasible")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return PeerAnswer(proven=False, note=solver.StatusName(status))
+    placement = _decode(m, [solver.Value(v) for v in var])
+    proven = status == cp_model.OPTIMAL
+    gap = abs(solver.ObjectiveValue() - solver.BestObjectiveBound()) / max(abs(solver.ObjectiveValue()), 1.0)
+    return _answer(model, coef, [placement], proven=proven, gap=0.0 if proven else gap,
+                   note="" if proven else solver.StatusName(status))
+
+
+def search_space(model: CostModel) -> float:
+    """Number of placements: the product of runnable options per stage."""
+    return float(np.prod(np.isfinite(model.exec_ms).sum(axis=1).astype(float)))

@@ -1,0 +1,291 @@
+"""Scenarios built from measured profiles in ``../shared/data`` (see ``scenarios/README.md``).
+
+    python -m benchmarks.realdata [--data ../shared/data] [--out scenarios]
+
+writes ``scenarios/yolov3_rk3399pro.json`` and ``scenarios/googlenet_xavier.json``. The
+files are checked in; ``tests/test_benchmarks.py`` rebuilds them from the data and checks
+they have not drifted. Every modelling choice that the data does not settle is named in
+the docstring of the function that makes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+MB = 1024.0 * 1024.0
+FP32_BYTES = 4
+
+# ----------------------------------------------------------------------------- YOLOv3
+
+
+def yolov3_convs(size: int = 416) -> list[tuple[int, int, int, int]]:
+    """(kernel, in_channels, out_channels, out_side) of YOLOv3's 75 convolutions, in order.
+
+    Darknet-53 (52 convolutions: a 3x3 stem, five stride-2 downsamplers followed by 1, 2, 8,
+    8 and 4 residual pairs of 1x1 halving / 3x3 restoring convolutions), then three
+    detection heads of 7 convolutions at 13, 26 and 52 (five alternating 1x1/3x3, a 3x3 and
+    the 1x1 255-channel output), with a 1x1 reducer before each upsample. This is the layer
+    order of darknet's yolov3.cfg, which is the order ARM-CL's graph (and the profile) uses.
+    """
+    convs: list[tuple[int, int, int, int]] = []
+    side, ch = size, 3
+
+    def conv(k: int, out: int, stride: int = 1, c_in: int | None = None) -> None:
+        nonlocal side, ch
+        side //= stride
+        convs.append((k, ch if c_in is None else c_in, out, side))
+        ch = out
+
+    conv(3, 32)
+    for width, repeats in ((64, 1), (128, 2), (256, 8), (512, 8), (1024, 4)):
+        conv(3, width, stride=2)
+        for _ in range(repeats):
+            conv(1, width // 2)
+            conv(3, width)
+    routes = {52: 256, 26: 512}  # channels of the Darknet feature map each upsample joins
+    for head, width in enumerate((512, 256, 128)):
+        if head:
+            conv(1, width, c_in=convs[-3][2])  # the reducer reads the head's 5th conv
+            side *= 2
+            ch = width + routes[side]
+        for _ in range(2):
+            conv(1, width)
+            conv(3, width * 2)
+        conv(1, width)
+        conv(3, width * 2)
+        conv(1, 255)
+    return convs
+
+
+def _layers(path: Path, graph: str) -> dict[str, dict[int, tuple[float, float]]]:
+    """Component -> layer -> (ms, mW) of each processor at its highest frequency level.
+
+    A layer without a power reading (the meter missed a few short ones) gets the median
+    power of its processor.
+    """
+    rows = defaultdict(list)
+    with open(path, newline="") as fh:
+        for r in csv.DictReader(fh):
+            if r["Graph"] == graph and r["Metric"] == "task":
+                rows[r["Component"]].append(r)
+    out: dict[str, dict[int, tuple[float, float]]] = {}
+    for comp, items in rows.items():
+        top = max(float(r["Freq"]) for r in items)
+        host = max(float(r["Freq_Host"]) for r in items if float(r["Freq"]) == top)
+        chosen = [r for r in items if float(r["Freq"]) == top and float(r["Freq_Host"]) == host]
+        # a few short layers have no power reading (the meter missed them): use the median
+        typical = statistics.median(float(r["Power"]) for r in chosen if r["Power"])
+        out[comp] = {int(float(r["Layer"])): (float(r["Time"]), float(r["Power"]) if r["Power"] else typical) for r in chosen}
+    return out
+
+
+def _npu_io(path: Path, graph: str) -> dict[int, dict[str, float]]:
+    """Layer -> the NPU's per-layer host I/O metrics (ms) at its highest frequency."""
+    out: dict[int, dict[str, float]] = defaultdict(dict)
+    with open(path, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Graph"] == graph and r["Component"] == "N"]
+    top = max(float(r["Freq"]) for r in rows)
+    for r in rows:
+        if float(r["Freq"]) == top:
+            out[int(float(r["Layer"]))][r["Metric"]] = float(r["Time"])
+    return out
+
+
+def yolov3_rk3399pro(data: Path = DATA) -> dict:
+    """YOLOv3 (75 convolutions) on the Rock Pi N10 (RK3399Pro): big CPU, LITTLE CPU, Mali GPU, NPU.
+
+    - Execution: CO-UP-Profiling ``Layers.csv`` metric ``task`` at each processor's highest
+      frequency (GPU and NPU with the host CPU at its highest level too). Energy = time x
+      the measured whole-board power (ms x mW / 1000 = mJ).
+    - Tensors: ``output_mb`` is each convolution's fp32 output (side x side x channels).
+    - CPU/GPU links: per ordered pair, the median over layers of measured transfer time
+      (``Data/Transfers.csv``) divided by the size of the tensor moved after that layer.
+      Energy per MB = that time x the median transfer power of ``Transfer_Freq.csv``.
+    - NPU links: host -> NPU from ``NPU_fill_tensor`` / input size, NPU -> host from
+      (``NPU_run_get`` - ``task``) / output size, medians over layers; both CPU clusters
+      share the same host path. There is no direct NPU <-> GPU path on this board: such a
+      move goes through host memory, so it costs the two host hops added up.
+    - Memory: weights (fp32; the NPU holds int8, a quarter) plus the output tensor. The
+      data has no memory figures; this is the standard size arithmetic.
+    - Budgets (not in the data, chosen so they bind): the NPU's int8 weight space holds
+      40% of the model, the GPU's 50% of its fp32 weights; each CPU cluster 60%. Caps: the
+      latency cap halfway between the fastest plan that fits memory and the balanced
+      optimum, the energy cap just above the most frugal plan within that latency (the
+      same rule as the generated families, ``benchmarks.generate.binding_caps``).
+    """
+    from benchmarks.generate import binding_caps
+
+    profiling = data / "CO-UP-Profiling" / "Profiling" / "Data"
+    layers = _layers(profiling / "Layers.csv", "YOLOv3")
+    npu_io = _npu_io(profiling / "Layers.csv", "YOLOv3")
+    convs = yolov3_convs()
+    out_mb = [side * side * c_out * FP32_BYTES / MB for _, _, c_out, side in convs]
+    in_mb = [416 * 416 * 3 * FP32_BYTES / MB] + out_mb[:-1]
+    weights_mb = [k * k * c_in * c_out * FP32_BYTES / MB for k, c_in, c_out, _ in convs]
+    devices = {"B": "big_cpu", "L": "little_cpu", "G": "mali_gpu", "N": "npu"}
+
+    stages = []
+    for i in range(len(convs)):
+        profiles = {}
+        for comp, dev in devices.items():
+            ms, mw = layers[comp][i]
+            weight = weights_mb[i] / 4 if comp == "N" else weights_mb[i]
+            profiles[dev] = {"latency_ms": round(ms, 4), "energy_mj": round(ms * mw / 1000, 4),
+                             "memory_mb": round(weight + out_mb[i], 3)}
+        stages.append({"name": f"conv{i:02d}_{convs[i][0]}x{convs[i][0]}_{convs[i][2]}", "output_mb": round(out_mb[i], 4),
+                       "profiles": profiles})
+
+    watts = _transfer_watts(profiling / "Transfer_Freq.csv")
+    per_mb: dict[tuple[str, str], float] = {}
+    with open(profiling / "Transfers.csv", newline="") as fh:
+        ratios = defaultdict(list)
+        for r in csv.DictReader(fh):
+            if r["Graph"] == "YOLOv3" and int(r["Layer"]) < len(convs) - 1:
+                ratios[r["Src"], r["Dest"]].append(float(r["Time"]) / out_mb[int(r["Layer"])])
+    for pair, values in ratios.items():
+        per_mb[devices[pair[0]], devices[pair[1]]] = statistics.median(values)
+    to_npu = statistics.median(npu_io[i]["NPU_fill_tensor"] / in_mb[i] for i in range(len(convs)))
+    from_npu = statistics.median(max(npu_io[i]["NPU_run_get"] - npu_io[i]["task"], 0.0) / out_mb[i] for i in range(len(convs)))
+    for host in ("big_cpu", "little_cpu"):
+        per_mb[host, "npu"], per_mb["npu", host] = to_npu, from_npu
+    per_mb["mali_gpu", "npu"] = per_mb["mali_gpu", "big_cpu"] + to_npu
+    per_mb["npu", "mali_gpu"] = from_npu + per_mb["big_cpu", "mali_gpu"]
+    links = [{"source": a, "target": b, "latency_ms_per_mb": round(ms, 4), "energy_mj_per_mb": round(ms * watts / 1000, 4),
+              "bidirectional": False} for (a, b), ms in sorted(per_mb.items())]
+
+    share = {"big_cpu": 0.6, "little_cpu": 0.6, "mali_gpu": 0.5, "npu": 0.4}
+    device_docs = []
+    for dev in devices.values():
+        weights = sum(st["profiles"][dev]["memory_mb"] - st["output_mb"] for st in stages)
+        device_docs.append({"name": dev, "memory_mb": round(share[dev] * weights + max(out_mb), 1)})
+    doc = {
+        "name": "yolov3_rk3399pro",
+        "description": "Measured profiles from CO-UP-Profiling (Ehsan-aghapour/CO-UP-Profiling @22005a9): Profiling/Data/Layers.csv, "
+                  "Transfers.csv, Transfer_Freq.csv; built by benchmarks/realdata.py",
+        "devices": device_docs,
+        "links": links,
+        "stages": stages,
+        "constraints": {},
+    }
+    doc["constraints"] = binding_caps(doc, 0.5)
+    return doc
+
+
+def _transfer_watts(path: Path) -> float:
+    """Median board power (W) while a tensor moves between processors at top frequencies."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    tops = {}
+    for r in rows:
+        tops[r["order"]] = r  # rows of one order ascend in frequency: keep the last
+    return statistics.median(float(r["transfer_power"]) for r in tops.values()) / 1000
+
+
+# ----------------------------------------------------------------------------- GoogLeNet
+
+#: DLA time per GoogLeNet layer group (ms), HaX-CoNN's own group-level inputs (SOURCES.md).
+#: The per-group differencing in ``dla_compute_times.json`` is too noisy to use (negative
+#: values); TensorRT 7 fuses DLA layers, so no finer figure exists.
+GOOGLENET_DLA_MS = (0.75, 0.34, 0.45, 0.37, 0.31, 0.33, 0.31, 0.35, 0.27, 0.36)
+#: Nominal power (W) of the Xavier's GPU and one DLA at MAXN. Not measured in the data:
+#: NVIDIA's published Xavier figures put a DLA at a few watts against the Volta GPU's 10+.
+XAVIER_WATTS = {"gpu": 10.0, "dla": 2.5}
+#: GoogLeNet's weights (fp16, as TensorRT runs it on both engines): 6.8 M parameters.
+GOOGLENET_WEIGHTS_MB = 6.8e6 * 2 / MB
+
+
+def googlenet_xavier(data: Path = DATA) -> dict:
+    """GoogLeNet's 10 layer groups on the Jetson AGX Xavier's GPU and DLA (HaX-CoNN).
+
+    - Execution: GPU time per group from ``layer_results.json``; DLA time per group from
+      HaX-CoNN's group-level inputs (``GOOGLENET_DLA_MS``). Energy = time x a nominal
+      engine power (``XAVIER_WATTS``; the artifact has no power figures).
+    - Transfers: ``transition_results.json`` gives the measured cost of a GPU <-> DLA switch
+      after each group boundary, on the GPU side and on the DLA side. The data has no tensor
+      sizes, so each group's ``output_mb`` is that switch's cost in ms (the mean of both
+      sides) on a link of 1 ms/MB: the plan then pays exactly the measured handoff.
+    - Memory: the model's fp16 weights split over groups by layer count, plus a 1 MB
+      activation buffer. Budget (not in the data, chosen so it binds): the DLA holds 40%
+      of the model; the GPU all of it. Caps: ``_frame_budget_caps``.
+    """
+    out = data / "HaX-CoNN" / "output_expected"
+    groups = orjson.loads((out / "layer_results.json").read_bytes())
+    transitions = orjson.loads((out / "transition_results.json").read_bytes())
+    names = list(groups)
+    counts = [groups[g]["gpu"]["layer_count"] for g in names]
+    stages = []
+    for i, group in enumerate(names):
+        gpu_ms = groups[group]["gpu"]["total_gpu_time_ms"]
+        dla_ms = GOOGLENET_DLA_MS[i]
+        memory = GOOGLENET_WEIGHTS_MB * counts[i] / sum(counts) + 1.0
+        boundary = group.split("-")[1]
+        # marks sit on the group's last layer or the one after it, whichever was profiled
+        mark = next((m for m in (int(boundary), int(boundary) + 1) if f"googlenet_gpu_mark_at_{m}" in transitions), None)
+        sides = [] if mark is None else [transitions[f"googlenet_{e}_mark_at_{mark}"]["transition_cost"] for e in ("gpu", "dla")]
+        stages.append({
+            "name": f"layers_{group}",
+            "output_mb": round(statistics.fmean(sides), 5) if sides else 0.0,
+            "profiles": {
+                "gpu": {"latency_ms": round(gpu_ms, 5), "energy_mj": round(gpu_ms * XAVIER_WATTS["gpu"], 5), "memory_mb": round(memory, 3)},
+                "dla": {"latency_ms": dla_ms, "energy_mj": round(dla_ms * XAVIER_WATTS["dla"], 5), "memory_mb": round(memory, 3)},
+            },
+        })
+    total = sum(st["profiles"]["dla"]["memory_mb"] for st in stages)
+    doc = {
+        "name": "googlenet_xavier",
+        "description": "Measured profiles from HaX-CoNN (ismetdagli/HaX-CoNN @87f5f25): output_expected/layer_results.json, "
+                  "transition_results.json; DLA group times as listed in shared/data/SOURCES.md; "
+                  "built by benchmarks/realdata.py",
+        "devices": [{"name": "gpu", "memory_mb": round(total + 1.0, 2)}, {"name": "dla", "memory_mb": round(0.4 * total, 2)}],
+        "links": [{"source": "gpu", "target": "dla", "latency_ms_per_mb": 1.0, "energy_mj_per_mb": XAVIER_WATTS["gpu"]}],
+        "stages": stages,
+        "constraints": {},
+    }
+    doc["constraints"] = _frame_budget_caps(doc, latency_slack=0.25)
+    return doc
+
+
+def _frame_budget_caps(doc: dict, latency_slack: float) -> dict:
+    """Caps for a pipeline whose balanced optimum is already its fastest plan.
+
+    The latency cap gives ``latency_slack`` over the fastest plan that fits memory (a frame
+    budget with headroom); the energy cap sits halfway between the most frugal plan within
+    that latency and the fastest plan's energy, so offloading to the DLA is required.
+    """
+    import eip
+
+    fastest = eip.plan(eip.Scenario.from_dict(doc), goal={"latency": 1.0}, top_k=1).best
+    caps = {"max_total_latency_ms": round(fastest.latency_ms * (1 + latency_slack), 4)}
+    frugal = eip.plan(eip.Scenario.from_dict({**doc, "constraints": caps}), goal={"energy": 1.0}, top_k=1).best
+    caps["max_total_energy_mj"] = round((frugal.energy_mj + fastest.energy_mj) / 2, 4)
+    return caps
+
+
+BUILDERS = {"yolov3_rk3399pro.json": yolov3_rk3399pro, "googlenet_xavier.json": googlenet_xavier}
+
+
+def render(doc: dict) -> bytes:
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--out", type=Path, default=ROOT / "scenarios")
+    args = parser.parse_args()
+    for file, build in BUILDERS.items():
+        path = args.out / file
+        path.write_bytes(render(build(args.data)))
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
