@@ -1,0 +1,94 @@
+"""The benchmark suite cannot rot: a smoke run with every installed peer, and the real-data
+scenarios rebuilt from ``../shared/data``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import orjson
+import pytest
+
+import eip
+from benchmarks import peers, realdata, suite
+from benchmarks.generate import soc_scenario
+from eip.goals import resolve_goal, score_coefficients
+from reference import ranked_plans
+
+
+def test_smoke_run_agrees_with_every_installed_peer(tmp_path, capsys):
+    out = tmp_path / "peers.json"
+    status = suite.main(["--families", "seed,12x3", "--seeds", "1", "--repeats", "2", "--peer-repeats", "1",
+                         "--budget-s", "0.2", "--time-limit-s", "30", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    report = orjson.loads(out.read_bytes())
+    assert report["mismatches"] == []
+    solvers = {(r["instance"], r["solver"]) for r in report["rows"]}
+    for name in ("mobile_vision_pipeline", "soc_12x3_s0"):
+        assert {(name, "eip"), (name, "seed tool"), (name, "brute force")} <= solvers
+    expected = {"highs": "HiGHS MILP", "cpsat": "CP-SAT"}
+    for peer, module in (("highs", "highspy"), ("cpsat", "ortools")):
+        if suite.installed(module):
+            assert ("soc_12x3_s0", expected[peer]) in solvers
+    seed_rows = [r for r in report["rows"] if r["instance"] == "mobile_vision_pipeline"]
+    assert {round(r["objective"], 9) for r in seed_rows} == {round(seed_rows[0]["objective"], 9)}
+    assert "== 12x3" in printed
+
+
+def test_a_wrong_peer_answer_is_reported_as_a_mismatch():
+    args = type("Args", (), {"peers": ["brute"]})()
+    run = suite.Run(args)
+    inst = suite.Instance("seed", "x", None)
+    wrong = peers.PeerAnswer(placements=[(0,)], scores=[1.5], proven=True)
+    run.check(inst, "brute force", [1.0], True, wrong, 1)
+    run.check(inst, "brute force", [1.0], True, peers.PeerAnswer(placements=[(0,)], scores=[1.0 + 1e-9], proven=True), 1)
+    better = peers.PeerAnswer(placements=[(0,)], scores=[0.9], proven=False)
+    run.check(inst, "seed tool", [1.0], True, better, 1)
+    assert len(run.mismatches) == 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_peers_agree_with_the_reference_oracle(seed):
+    doc = soc_scenario(6, 3, seed, memory_share=0.6)
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    weights = resolve_goal("balanced")[1]
+    coef = score_coefficients(weights, model.baselines)
+    expected = [p.score for p in ranked_plans(scenario, weights)[:3]]
+    answers = [peers.brute_force(model, coef, 3), peers.seed_bnb(scenario, coef, 3)]
+    if suite.installed("highspy"):
+        answers.append(peers.highs_milp(model, coef))
+    if suite.installed("ortools"):
+        answers.append(peers.cpsat(model, coef))
+    for answer in answers:
+        assert answer.proven
+        got = answer.scores
+        assert len(got) == min(len(expected), len(got)) and got, answer
+        assert np.allclose(got, expected[: len(got)], rtol=1e-9 if len(got) > 1 else 1e-6)
+
+
+def test_peers_on_an_infeasible_instance():
+    doc = soc_scenario(5, 3, 0, with_caps=False)
+    doc["constraints"] = {"max_total_latency_ms": 0.001}
+    scenario = eip.Scenario.from_dict(doc)
+    coef = score_coefficients(resolve_goal("balanced")[1], scenario.cost_model.baselines)
+    answers = [peers.brute_force(scenario.cost_model, coef, 1), peers.seed_bnb(scenario, coef, 1)]
+    if suite.installed("highspy"):
+        answers.append(peers.highs_milp(scenario.cost_model, coef))
+    if suite.installed("ortools"):
+        answers.append(peers.cpsat(scenario.cost_model, coef))
+    assert all(a.scores == [] and a.proven and math.isinf(a.best) for a in answers)
+
+
+@pytest.mark.skipif(not realdata.DATA.is_dir(), reason="../shared/data is not beside the checkout")
+@pytest.mark.parametrize("file", sorted(realdata.BUILDERS))
+def test_real_data_scenarios_are_rebuilt_exactly_from_the_data(file):
+    built = realdata.render(realdata.BUILDERS[file]())
+    assert built == (suite.SCENARIOS / file).read_bytes(), f"scenarios/{file} drifted: run python -m benchmarks.realdata"
+    doc = orjson.loads(built)
+    constrained = eip.plan(eip.Scenario.from_dict(doc), top_k=1)
+    assert constrained.status == "optimal"
+    free = {**doc, "constraints": {}, "devices": [{**d, "memory_mb": 1e9} for d in doc["devices"]]}
+    unconstrained = eip.plan(eip.Scenario.from_dict(free), top_k=1)
+    assert constrained.best.score > unconstrained.best.score, "the budgets and caps should bind"
