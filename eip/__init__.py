@@ -17,10 +17,16 @@ from .goals import GOAL_WEIGHTS
 from .result import MemoryUse, Plan, PlanResult, StageCost
 from .scenario import Constraints, Device, Link, Profile, Scenario, Stage, load
 from .solve import plan
+from .tradeoff import Frontier, FrontierTooLarge, Sweep, frontier, sweep
 
 __all__ = [
     "load",
     "plan",
+    "frontier",
+    "sweep",
+    "Frontier",
+    "Sweep",
+    "FrontierTooLarge",
     "explain",
     "Explanation",
     "Scenario",

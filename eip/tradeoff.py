@@ -1,0 +1,254 @@
+"""``eip.frontier`` and ``eip.sweep``: the latency/energy trade-off and budget sweeps.
+
+Both rest on one kernel (``kernels/frontier.py``): the set of feasible placements that no
+other beats on latency, energy and switches. Every weighted score's optimum under any
+latency and energy caps lies in that set, so a sweep over those caps is a vectorized
+look-up (prefix minima over the set sorted by latency), not a solve per grid point. Memory
+budgets change which placements are feasible: each memory grid point gets its own set,
+all computed in one kernel call on the same compiled tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Mapping, Sequence, Union
+
+import numpy as np
+
+from .costmodel import CostModel, cap_with_tolerance
+from .goals import Goal, resolve_goal, score_coefficients
+from .kernels import frontier as _kf
+from .result import Plan
+from .solve import DEFAULT_LABEL_BUDGET, ScenarioLike, cost_model_of
+
+Budget = Union[None, float, Sequence[float], np.ndarray]
+
+
+class FrontierTooLarge(RuntimeError):
+    """The exact trade-off set needs more labels than the budget allows."""
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Every Pareto-optimal (latency, energy) plan that fits memory and the caps.
+
+    Attributes:
+        plans: the plans, by increasing latency (and so decreasing energy); among plans
+            with the same latency and energy, the one with fewest switches.
+        latency_ms, energy_mj: (P,) arrays of their totals, for plotting.
+        model: the cost model they were computed on.
+    """
+
+    plans: tuple[Plan, ...]
+    latency_ms: np.ndarray
+    energy_mj: np.ndarray
+    model: CostModel
+
+    def __len__(self) -> int:
+        return len(self.plans)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The best plan at every point of a grid of budgets.
+
+    Attributes:
+        axes: (name, values) per swept budget, in array-axis order: memory budgets (in the
+            order given), then "max_latency_ms", then "max_energy_mj". Budgets given as
+            scalars are fixed and have no axis.
+        score, latency_ms, energy_mj: arrays of the grid's shape; NaN where infeasible.
+        feasible: bool array, True where some plan fits.
+        plan_index: int array, index into ``plans`` of the chosen plan (-1 if none).
+        plans: the distinct plans chosen somewhere in the grid.
+        goal, weights: the goal the plans were ranked by.
+    """
+
+    axes: tuple[tuple[str, np.ndarray], ...]
+    score: np.ndarray
+    latency_ms: np.ndarray
+    energy_mj: np.ndarray
+    feasible: np.ndarray
+    plan_index: np.ndarray
+    plans: tuple[Plan, ...]
+    goal: str
+    weights: tuple[float, float, float]
+    model: CostModel
+
+
+def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = "balanced",
+             label_budget: int = DEFAULT_LABEL_BUDGET) -> Frontier:
+    """The exact latency/energy Pareto frontier of a scenario under its budgets.
+
+    Args:
+        scenario: a ``Scenario``, a ``CostModel`` or a scenario file path.
+        goal: the goal whose score each plan carries (the frontier itself does not
+            depend on it).
+        max_plans: return at most this many plans, evenly spread along the frontier (both
+            ends always kept); None for all.
+        label_budget: labels the DP may create; past it ``FrontierTooLarge`` is raised
+            (a frontier is exact or nothing).
+    """
+    model = cost_model_of(scenario)
+    _, weights = resolve_goal(goal)
+    if max_plans is not None and (isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1):
+        raise ValueError(f"max_plans must be an integer >= 1 or None, got {max_plans!r}")
+    paths, rows = _pareto(model, model.kernel_tensors[3][None, :], label_budget)[0]
+    chosen = _latency_energy_front(paths, rows, model.option_device)
+    if max_plans is not None and len(chosen) > max_plans:
+        chosen = chosen[np.unique(np.linspace(0, len(chosen) - 1, max_plans).round().astype(int))]
+    plans = tuple(Plan(model, paths[i], _scored(rows[i], model, weights)) for i in chosen)
+    return Frontier(plans, rows[chosen, 2].copy(), rows[chosen, 3].copy(), model)
+
+
+def sweep(
+    scenario: ScenarioLike,
+    goal: Goal = "balanced",
+    max_latency_ms: Budget = None,
+    max_energy_mj: Budget = None,
+    memory_mb: Mapping[str, Budget] | None = None,
+    label_budget: int = DEFAULT_LABEL_BUDGET,
+) -> Sweep:
+    """The best plan for every combination of budget values.
+
+    Each budget is None (the scenario's own), a scalar, or a 1-D array of values to sweep;
+    ``memory_mb`` maps device names to budgets. The grid is the product of the swept
+    values. Latency and energy caps are answered from one trade-off set per memory point;
+    all memory points are solved in one kernel call. Every grid point's score equals that
+    of ``eip.plan`` with the same budgets (``top_k=1``).
+    """
+    model = cost_model_of(scenario)
+    goal_name, weights = resolve_goal(goal)
+    coef = score_coefficients(weights, model.baselines)
+    memory_mb = dict(memory_mb or {})
+    unknown = [d for d in memory_mb if d not in model.device_names]
+    if unknown:
+        raise ValueError(f"memory_mb: unknown device {unknown[0]!r}; devices are {', '.join(model.device_names)}")
+    axes: list[tuple[str, np.ndarray]] = []
+    mem_values = []
+    for device, budget in memory_mb.items():
+        values = _budget_values(f"memory_mb[{device!r}]", budget, model.mem_cap_mb[model.device_names.index(device)])
+        mem_values.append(values)
+        if _is_axis(budget):
+            axes.append((f"memory_mb[{device}]", values))
+    lat = _budget_values("max_latency_ms", max_latency_ms, model.max_latency_ms)
+    en = _budget_values("max_energy_mj", max_energy_mj, model.max_energy_mj)
+
+    # one cap row per memory grid point; latency and energy at their loosest
+    grids = np.meshgrid(*mem_values, indexing="ij") if mem_values else []
+    n_points = int(np.prod([len(v) for v in mem_values])) if mem_values else 1
+    caps = np.tile(model.caps, (n_points, 1))
+    caps[:, 0], caps[:, 1] = lat.max(), en.max()
+    for device, grid in zip(memory_mb, grids):
+        caps[:, 2 + model.device_names.index(device)] = grid.ravel()
+    sets = _pareto(model, cap_with_tolerance(caps), label_budget)
+
+    lat_tol, en_tol = cap_with_tolerance(lat), cap_with_tolerance(en)
+    index = np.full((n_points, len(lat), len(en)), -1, dtype=np.int64)
+    table: dict[tuple[int, ...], int] = {}
+    plans: list[Plan] = []
+    for g, (paths, rows) in enumerate(sets):
+        if not len(rows):
+            continue
+        best = _best_under_caps(rows, paths, model.option_device, coef, lat_tol, en_tol)  # (n_lat, n_en)
+        for p in np.unique(best[best >= 0]):
+            placement = tuple(paths[p].tolist())
+            if placement not in table:
+                table[placement] = len(plans)
+                plans.append(Plan(model, paths[p], _scored(rows[p], model, weights)))
+            index[g][best == p] = table[placement]
+    if _is_axis(max_latency_ms):
+        axes.append(("max_latency_ms", lat))
+    if _is_axis(max_energy_mj):
+        axes.append(("max_energy_mj", en))
+    shape = tuple(len(values) for _, values in axes)
+    plan_index = index.reshape(shape)
+    feasible = plan_index >= 0
+    pick = lambda attr: np.where(feasible, np.array([getattr(p, attr) for p in plans] + [np.nan])[plan_index], np.nan)
+    return Sweep(tuple(axes), pick("score"), pick("latency_ms"), pick("energy_mj"), feasible, plan_index, tuple(plans),
+                 goal_name, weights, model)
+
+
+# --------------------------------------------------------------------------- internals
+
+def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(paths, rows) of the (latency, energy, switches) set for each row of ``caps_grid``."""
+    if isinstance(label_budget, bool) or not isinstance(label_budget, (int, np.integer)) or label_budget < 1:
+        raise ValueError(f"label_budget must be an integer >= 1, got {label_budget!r}")
+    step_use, trans_use, switch, _ = model.kernel_tensors
+    statuses, paths, rows, offsets = _kf.pareto_sets(step_use, trans_use, switch, np.ascontiguousarray(caps_grid, dtype=np.float64),
+                                                     int(label_budget))
+    if np.any(statuses != _kf.COMPLETE):
+        raise FrontierTooLarge(f"the exact trade-off set needs more than {label_budget:,} labels; raise label_budget")
+    return [(paths[offsets[g]:offsets[g + 1]], rows[offsets[g]:offsets[g + 1]]) for g in range(len(statuses))]
+
+
+def _scored(row: np.ndarray, model: CostModel, weights: tuple[float, float, float]) -> np.ndarray:
+    """A kernel row [0, switches, usage...] with the goal's score filled in."""
+    coef = score_coefficients(weights, model.baselines)
+    out = row.copy()
+    out[0] = coef[0] * row[2] + coef[1] * row[3] + coef[2] * row[1]
+    return out
+
+
+def _placement_rank(paths: np.ndarray, option_device: np.ndarray) -> np.ndarray:
+    """Rank of each placement in device order (lexicographic), as the engine breaks ties."""
+    return np.lexsort(option_device[paths].T[::-1]).argsort()
+
+
+def _latency_energy_front(paths: np.ndarray, rows: np.ndarray, option_device: np.ndarray) -> np.ndarray:
+    """Indices of the (latency, energy)-Pareto subset, by latency; ties keep the fewest switches."""
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((_placement_rank(paths, option_device), rows[:, 1], rows[:, 3], rows[:, 2]))
+    energy = rows[order, 3]
+    running = np.minimum.accumulate(energy)
+    keep = np.ones(len(order), dtype=bool)
+    keep[1:] = energy[1:] < running[:-1]
+    return order[keep]
+
+
+def _best_under_caps(rows, paths, option_device, coef, lat_caps, en_caps) -> np.ndarray:
+    """(n_lat, n_en) index of the best row within each pair of caps (-1 if none).
+
+    Rows are ranked once by (score, latency, energy, switches, placement); for each energy
+    cap, a prefix minimum of that rank over the rows sorted by latency answers every
+    latency cap by binary search.
+    """
+    score = coef[0] * rows[:, 2] + coef[1] * rows[:, 3] + coef[2] * rows[:, 1]
+    rank = np.empty(len(rows), dtype=np.int64)
+    rank[np.lexsort((_placement_rank(paths, option_device), rows[:, 1], rows[:, 3], rows[:, 2], score))] = np.arange(len(rows))
+    by_lat = np.argsort(rows[:, 2], kind="stable")
+    lat_sorted = rows[by_lat, 2]
+    fits = rows[by_lat, 3][:, None] <= en_caps[None, :]                      # (P, n_en)
+    ranks = np.where(fits, rank[by_lat][:, None], len(rows))
+    prefix = np.minimum.accumulate(ranks, axis=0)                             # (P, n_en)
+    upto = np.searchsorted(lat_sorted, lat_caps, side="right") - 1            # (n_lat,)
+    best_rank = np.where(upto[:, None] >= 0, prefix[np.maximum(upto, 0)], len(rows))
+    by_rank = np.empty(len(rows) + 1, dtype=np.int64)
+    by_rank[rank] = np.arange(len(rows))
+    by_rank[len(rows)] = -1
+    return by_rank[best_rank]
+
+
+def _is_axis(budget: Budget) -> bool:
+    return budget is not None and np.ndim(budget) == 1
+
+
+def _budget_values(name: str, budget: Budget, default: float) -> np.ndarray:
+    """A budget as a 1-D float array (one value for a scalar or None)."""
+    if budget is None:
+        return np.array([default], dtype=np.float64)
+    try:
+        values = np.asarray(budget, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a number or a 1-D array of numbers, got {budget!r}") from None
+    if values.ndim > 1 or values.size == 0:
+        raise ValueError(f"{name}: expected a number or a non-empty 1-D array, got shape {values.shape}")
+    if np.any(np.isnan(values)) or np.any(values < 0):
+        raise ValueError(f"{name}: expected values >= 0, got {values[np.isnan(values) | (values < 0)][0]!r}")
+    return values.reshape(-1)
+
+
+def with_budgets(model: CostModel, **changes: float) -> CostModel:
+    """A copy of ``model`` with other caps (``max_latency_ms``, ``max_energy_mj``, ``mem_cap_mb``)."""
+    return replace(model, **changes)

@@ -1,0 +1,101 @@
+"""The trade-off kernels against brute force: the frontier is exactly the Pareto set of the
+feasible placements, and every sweep grid point is what a fresh ``eip.plan`` would say."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import eip
+from eip.goals import resolve_goal
+from eip.tradeoff import with_budgets
+from reference import ranked_plans
+from strategies import goals, scenario_docs
+
+
+def _pareto_points(plans) -> np.ndarray:
+    front: list[tuple[float, float]] = []
+    for lat, en in sorted({(p.latency_ms, p.energy_mj) for p in plans}):
+        # by latency, then energy: a point is on the front when it strictly cuts energy
+        if not front or en < front[-1][1] - 1e-12 * max(1.0, abs(en)):
+            front.append((lat, en))
+    return np.array(front).reshape(-1, 2)
+
+
+@settings(max_examples=200)
+@given(scenario_docs())
+def test_frontier_equals_the_brute_force_pareto_set(doc):
+    scenario = eip.Scenario.from_dict(doc)
+    feasible = ranked_plans(scenario, (1.0, 1.0, 0.0))
+    got = eip.frontier(scenario)
+    points = np.array([(p.latency_ms, p.energy_mj) for p in got.plans]).reshape(-1, 2)
+    expected = _pareto_points(feasible)
+    assert points.shape == expected.shape
+    assert np.allclose(points, expected, rtol=1e-9, atol=1e-12)
+    assert list(got.latency_ms) == sorted(got.latency_ms)
+    placements = {p.placement for p in feasible}
+    assert all(plan.placement in placements for plan in got.plans)
+
+
+def _grid(values, lo, hi):
+    return np.unique(np.round(np.linspace(lo, hi, values), 6))
+
+
+@settings(max_examples=120)
+@given(scenario_docs(max_stages=6), goals, st.integers(2, 6), st.integers(1, 3), st.booleans())
+def test_every_sweep_point_equals_a_fresh_plan(doc, goal, n_lat, n_en, sweep_memory):
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    free = eip.frontier(with_budgets(model, max_latency_ms=np.inf, max_energy_mj=np.inf))
+    top_ms = max([p.latency_ms for p in free.plans] + [1.0])
+    top_mj = max([p.energy_mj for p in free.plans] + [1.0])
+    lat = _grid(n_lat, 0.0, 1.1 * top_ms)
+    en = _grid(n_en, 0.3 * top_mj, 1.1 * top_mj) if n_en > 1 else float(0.8 * top_mj)
+    memory = {}
+    if sweep_memory:
+        device = model.device_names[0]
+        memory[device] = _grid(3, 0.0, float(model.mem_cap_mb[0]) if math.isfinite(model.mem_cap_mb[0]) else 100.0)
+    result = eip.sweep(scenario, goal=goal, max_latency_ms=lat, max_energy_mj=en, memory_mb=memory)
+    mem_axis = list(memory.values())[0] if memory else [None]
+    for index in np.ndindex(result.score.shape):
+        point = dict(zip([name for name, _ in result.axes], index))
+        caps = {"max_latency_ms": float(lat[point["max_latency_ms"]]),
+                "max_energy_mj": float(en[point["max_energy_mj"]]) if "max_energy_mj" in point else en}
+        if memory:
+            budgets = model.mem_cap_mb.copy()
+            budgets[0] = mem_axis[point[f"memory_mb[{model.device_names[0]}]"]]
+            caps["mem_cap_mb"] = budgets
+        fresh = eip.plan(with_budgets(model, **caps), goal=goal, top_k=1, strategy="exact")
+        if fresh.best is None:
+            assert not result.feasible[index]
+        else:
+            assert result.feasible[index]
+            assert math.isclose(result.score[index], fresh.best.score, rel_tol=1e-9, abs_tol=1e-12)
+            chosen = result.plans[result.plan_index[index]]
+            assert chosen.latency_ms <= caps["max_latency_ms"] * (1 + 1e-9) + 1e-9
+
+
+def test_frontier_of_the_seed_scenario():
+    front = eip.frontier("scenarios/mobile_vision_pipeline.json")
+    assert [(round(p.latency_ms, 2), round(p.energy_mj, 2)) for p in front.plans] == [(27.97, 32.18), (28.65, 31.6), (30.91, 30.16)]
+    assert front.plans[0].placement == eip.plan("scenarios/mobile_vision_pipeline.json").best.placement
+    assert len(eip.frontier("scenarios/mobile_vision_pipeline.json", max_plans=2)) == 2
+
+
+def test_sweep_shapes_and_bad_budgets():
+    seed = eip.load("scenarios/mobile_vision_pipeline.json")
+    result = eip.sweep(seed, max_latency_ms=np.arange(20, 41, 1.0), memory_mb={"npu": [2048, 3072, 4096]})
+    assert [name for name, _ in result.axes] == ["memory_mb[npu]", "max_latency_ms"]
+    assert result.score.shape == result.feasible.shape == result.plan_index.shape == (3, 21)
+    assert not result.feasible[:, 0].any() and result.feasible[1:, -1].all()
+    # a looser budget never makes the best score worse
+    scores = np.where(result.feasible, result.score, np.inf)
+    assert np.all(scores[:, 1:] <= scores[:, :-1] + 1e-12) and np.all(scores[1:] <= scores[:-1] + 1e-12)
+    for bad, message in (({"max_latency_ms": -1}, "max_latency_ms"), ({"memory_mb": {"tpu": 1}}, "unknown device"),
+                         ({"max_energy_mj": [[1.0]]}, "1-D")):
+        with pytest.raises(ValueError, match=message):
+            eip.sweep(seed, **bad)
