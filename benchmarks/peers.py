@@ -400,6 +400,6 @@ def cpsat(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0, worker
                    note="" if proven else solver.StatusName(status))
 
 
-def search_space(model: CostModel) -> float:
-    """Number of placements: the product of runnable options per stage."""
-    return float(np.prod(np.isfinite(model.exec_ms).sum(axis=1).astype(float)))
+def search_space(model: CostModel) -> int:
+    """Number of placements: the product of runnable options per stage (exact, unbounded)."""
+    return math.prod(int(c) for c in np.isfinite(model.exec_ms).sum(axis=1))

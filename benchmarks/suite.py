@@ -160,7 +160,7 @@ class Run:
         space = peers.search_space(model)
         runs = {
             "brute": (args.top_k, lambda: peers.brute_force(model, coef, args.top_k), space <= BRUTE_FORCE_LIMIT,
-                      f"{space:.1e} placements"),
+                      f"10^{len(str(space)) - 1} placements"),
             "seed": (args.top_k, lambda: peers.seed_bnb(inst.scenario, coef, args.top_k),
                      model.n_stages * model.n_options <= SEED_TOOL_LIMIT, "minutes in pure Python"),
             "highs": (1, lambda: peers.highs_milp(model, coef, args.time_limit_s), True, ""),

@@ -1,4 +1,4 @@
-"""Command line: ``eip plan`` and ``eip validate`` (python-fire dispatch, our own checks).
+"""Command line: ``eip plan``, ``frontier``, ``sweep`` and ``validate`` (python-fire dispatch, our own checks).
 
 Exit status: 0 a plan was found (or the scenario is valid), 1 the scenario is infeasible
 (or no plan was found), 2 bad input or usage, 3 an internal error; errors are one line on
@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 import fire
+import numpy as np
 
 from .report import FORMATS, render
+from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, render_sweep
 from .errors import ScenarioError
 from .goals import GOAL_WEIGHTS
 from .scenario import load
 from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, plan as plan_scenario
+from .tradeoff import FrontierTooLarge, frontier, sweep
 
 MAIN_HELP = """usage: eip COMMAND [ARGS]
 
@@ -28,6 +32,8 @@ Edge Inference Planner: places each stage of an on-device AI pipeline on a devic
 
 commands:
   plan SCENARIO      rank the best placements (exact optimum, alternatives, budgets' slack)
+  frontier SCENARIO  every Pareto-optimal latency/energy plan
+  sweep SCENARIO     the best plan over a grid of budgets (--max-latency-ms 20:40:0.5 ...)
   validate SCENARIO  check a scenario and summarise it
 
 example:
@@ -52,6 +58,38 @@ exit status: 0 plan found, 1 infeasible, 2 bad input or usage
 
 example:
   eip plan scenarios/mobile_vision_pipeline.json --goal balanced --top-k 3 --format json
+"""
+
+FRONTIER_HELP = f"""usage: eip frontier SCENARIO [--goal balanced] [--max-plans N] [--format text] [--output PATH]
+
+Every plan that fits the scenario's budgets and that no other plan beats on both latency
+and energy, by increasing latency; the goal's best plan is marked.
+
+  --goal          whose score each plan shows and which is marked (default balanced)
+  --max-plans     at most N plans, evenly spread along the frontier (default all)
+  --label-budget  labels the exact DP may create (default {DEFAULT_LABEL_BUDGET:,})
+  --format        text | csv | json | html (default text)
+  --output        write to PATH (atomically) instead of stdout
+
+exit status: 0 at least one plan, 1 none fits, 2 bad input or usage
+"""
+
+SWEEP_HELP = f"""usage: eip sweep SCENARIO [--goal balanced] [--max-latency-ms A:B:STEP | V]
+                      [--max-energy-mj A:B:STEP | V] [--memory DEVICE=A:B:STEP ...]
+                      [--format text] [--output PATH]
+
+The best plan at every point of a grid of budgets. A budget is one value, a range
+START:STOP:STEP (STOP included) or a comma list; budgets not given keep the scenario's.
+
+  --max-latency-ms, --max-energy-mj   the caps to sweep
+  --memory        DEVICE=VALUES; repeat it or separate devices with ';'
+  --goal          latency | efficiency | balanced (default balanced)
+  --label-budget  labels the exact DP may create per memory point (default {DEFAULT_LABEL_BUDGET:,})
+  --format        text | csv | json | html (default text)
+  --output        write to PATH (atomically) instead of stdout
+
+example:
+  eip sweep scenarios/mobile_vision_pipeline.json --max-latency-ms 20:40:0.5 --format csv
 """
 
 VALIDATE_HELP = """usage: eip validate SCENARIO
@@ -83,6 +121,81 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
     if not result.plans:
         print(f"eip: no plan: {result.reason}", file=sys.stderr)
         raise SystemExit(1)
+
+
+def _frontier(scenario: str, goal: str = "balanced", max_plans: int | None = None,
+              label_budget: int = DEFAULT_LABEL_BUDGET, format: str = "text", output: str | None = None) -> None:
+    _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
+    _check_choice("format", format, TRADEOFF_FORMATS)
+    if max_plans is not None:
+        _check_count("--max-plans", max_plans)
+    _check_count("--label-budget", label_budget)
+    front = frontier(load(scenario), max_plans=max_plans, goal=goal, label_budget=label_budget)
+    _emit(render_frontier(front, format), output)
+    if not front.plans:
+        print("eip: no plan fits the budgets", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energy_mj=None, memory=None,
+           label_budget: int = DEFAULT_LABEL_BUDGET, format: str = "text", output: str | None = None) -> None:
+    _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
+    _check_choice("format", format, TRADEOFF_FORMATS)
+    _check_count("--label-budget", label_budget)
+    memory_mb = {}
+    for item in _memory_items(memory):
+        device, _, values = item.partition("=")
+        if not values:
+            raise UsageError(f"--memory expects DEVICE=VALUES, got {item!r}")
+        memory_mb[device.strip()] = _values(f"--memory {device.strip()}", values)
+    result = sweep(load(scenario), goal=goal, max_latency_ms=_values("--max-latency-ms", max_latency_ms),
+                   max_energy_mj=_values("--max-energy-mj", max_energy_mj), memory_mb=memory_mb, label_budget=label_budget)
+    _emit(render_sweep(result, format), output)
+    if not result.feasible.any():
+        print("eip: no grid point has a plan that fits", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _memory_items(memory) -> list[str]:
+    if memory is None:
+        return []
+    items = memory if isinstance(memory, (list, tuple)) else [memory]
+    return [part for item in items for part in str(item).split(";") if part.strip()]
+
+
+def _values(flag: str, text):
+    """A budget flag's value: None, one number, START:STOP:STEP (STOP included) or a comma list."""
+    if text is None:
+        return None
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    if isinstance(text, (list, tuple)):
+        text = ",".join(map(str, text))
+    text = str(text)
+    try:
+        if ":" in text:
+            start, stop, step = (float(x) for x in text.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            if count > 10_000_000:
+                raise UsageError(f"{flag}: {count:,} values is too many")
+            return start + step * np.arange(count)
+        if "," in text:
+            return np.array([float(x) for x in text.split(",") if x.strip()])
+        return float(text)
+    except ValueError:
+        raise UsageError(f"{flag} expects a number, START:STOP:STEP with STEP > 0, or a comma list; got {text!r}") from None
+
+
+def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise UsageError(f"unknown {name} {value!r}; choose {', '.join(choices)}")
+
+
+def _check_count(flag: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{flag} expects a whole number >= 1, got {value!r}")
 
 
 def _validate(scenario: str) -> None:
@@ -135,7 +248,8 @@ def _check_flags(fn, args: list[str]) -> None:
                 raise UsageError(f"unknown option {arg.split('=', 1)[0]}{hint}")
 
 
-COMMANDS = {"plan": (_plan, PLAN_HELP), "validate": (_validate, VALIDATE_HELP)}
+COMMANDS = {"plan": (_plan, PLAN_HELP), "frontier": (_frontier, FRONTIER_HELP), "sweep": (_sweep, SWEEP_HELP),
+            "validate": (_validate, VALIDATE_HELP)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -145,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0 if args else 2)
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
-        print(f"eip: unknown command {command!r}; choose plan or validate (see 'eip --help')", file=sys.stderr)
+        print(f"eip: unknown command {command!r}; choose plan, frontier, sweep or validate (see 'eip --help')", file=sys.stderr)
         raise SystemExit(2)
     fn, help_text = COMMANDS[command]
     if any(a in ("-h", "--help") for a in rest) or not rest:
@@ -155,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         _check_flags(fn, rest)
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
         fire.Fire(fn, command=rest, name=f"eip {command}")
-    except (ScenarioError, UsageError, ValueError) as exc:
+    except (ScenarioError, UsageError, ValueError, FrontierTooLarge) as exc:
         print(f"eip: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except fire.core.FireExit as exc:

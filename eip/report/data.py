@@ -23,7 +23,7 @@ def render_csv(result: PlanResult, explanation: Explanation) -> str:
     for rank, p in enumerate(result.plans, 1):
         for i, s in enumerate(p.stages):
             writer.writerow([rank, result.status, repr(p.score), repr(p.latency_ms), repr(p.energy_mj), p.switches, i,
-                             _cell(s.stage), _cell(s.device), repr(s.exec_ms), repr(s.xfer_ms), repr(s.exec_mj),
+                             csv_cell(s.stage), csv_cell(s.device), repr(s.exec_ms), repr(s.xfer_ms), repr(s.exec_mj),
                              repr(s.xfer_mj), repr(s.memory_mb)])
     return out.getvalue()
 
@@ -70,7 +70,7 @@ def render_json(result: PlanResult, explanation: Explanation) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-def _cell(text: str) -> str:
+def csv_cell(text: str) -> str:
     """Names that start like a formula are neutralised for spreadsheets (CSV injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 

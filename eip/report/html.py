@@ -23,22 +23,17 @@ th.name,td.name{text-align:left}th{background:#f6f8fb;font-weight:600}
 ul{margin:4px 0;padding-left:20px}li{margin:2px 0}svg{display:block;margin:6px 0;max-width:100%;height:auto}
 svg text{font:11px system-ui,sans-serif;fill:#1d2330}.lane{fill:#f6f8fb}.stage{stroke:#fff;stroke-width:1}
 .xfer{stroke:#d9480f;stroke-width:2}.cap{stroke:#c92a2a;stroke-dasharray:5 4}.grid{stroke:#e6e9ef}
-.budget{fill:#e9edf3}.used{fill:#3b7dd8}.over{fill:#c92a2a}.alt{fill:#8aa4c8}.best{fill:#d9480f}
+.budget{fill:#e9edf3}.used{fill:#3b7dd8}.over{fill:#c92a2a}.alt{fill:#8aa4c8}.best{fill:#d9480f}.line{fill:none;stroke:#3b7dd8;stroke-width:2}
 """
 PALETTE = ["#3b7dd8", "#2f9e44", "#ae3ec9", "#f08c00", "#1098ad", "#e8590c", "#5c7cfa", "#a61e4d"]
 
 
-def render_html(result: PlanResult, explanation: Explanation) -> str:
+def render_html(result: PlanResult, explanation: Explanation) -> bytes:
     e = escape
     best = result.best
     status_class = {"optimal": "", "feasible": " feasible"}.get(result.status, " none")
     head, *summary = R.summary_lines(result)
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>eip plan: {e(result.scenario)}</title><style>{CSS}</style></head><body>",
         f"<h1>{e(head)}</h1>",
         f'<div class="summary"><p><span class="status{status_class}">{e(R.proof(result))}</span></p>',
         *[f"<p>{e(line)}</p>" for line in summary],
@@ -56,8 +51,56 @@ def render_html(result: PlanResult, explanation: Explanation) -> str:
             _list(a.sentence for a in explanation.alternatives),
             f"<p><small>{e(R.solve_line(result))}</small></p>",
         ]
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return page(f"eip plan: {result.scenario}", parts)
+
+
+def page(title: str, body: list[str]) -> bytes:
+    """A complete self-contained page: the CSP, the style sheet, an escaped title, ``body``."""
+    head = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+    ]
+    return ("\n".join(head + body + ["</body></html>"]) + "\n").encode()
+
+
+def table(header: list[str], rows: list[list[str]], table_id: str) -> str:
+    return _table(table_id, header, rows)
+
+
+class Box:
+    """The plot area of a 2-D chart: maps data to SVG coordinates and draws the axes."""
+
+    LEFT, WIDTH, TOP, HEIGHT = 60, 560, 12, 300
+
+    def __init__(self, x_lo: float, x_hi: float, y_lo: float, y_hi: float) -> None:
+        self.x_lo, self.x_hi = _span([float(x_lo), float(x_hi)])
+        self.y_lo, self.y_hi = _span([float(y_lo), float(y_hi)])
+
+    def x(self, v: float) -> float:
+        return self.LEFT + self.WIDTH * (v - self.x_lo) / (self.x_hi - self.x_lo)
+
+    def y(self, v: float) -> float:
+        return self.TOP + self.HEIGHT - self.HEIGHT * (v - self.y_lo) / (self.y_hi - self.y_lo)
+
+    def svg(self, svg_id: str, x_label: str, y_label: str, content: str) -> str:
+        left, width, top, height = self.LEFT, self.WIDTH, self.TOP, self.HEIGHT
+        out = [f'<svg id="{svg_id}" width="{left + width + 20}" viewBox="0 0 {left + width + 20} {top + height + 40}" '
+               f'role="img" aria-label="{escape(y_label)} versus {escape(x_label)}">']
+        for t in _ticks(self.x_lo, self.x_hi):
+            out.append(f'<line class="grid" x1="{self.x(t):.1f}" y1="{top}" x2="{self.x(t):.1f}" y2="{top + height}"/>'
+                       f'<text x="{self.x(t):.1f}" y="{top + height + 16}" text-anchor="middle">{t:g}</text>')
+        for t in _ticks(self.y_lo, self.y_hi):
+            out.append(f'<line class="grid" x1="{left}" y1="{self.y(t):.1f}" x2="{left + width}" y2="{self.y(t):.1f}"/>'
+                       f'<text x="{left - 6}" y="{self.y(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
+        out.append(f'<text x="{left + width / 2}" y="{top + height + 34}" text-anchor="middle">{escape(x_label)}</text>')
+        out.append(f'<text x="14" y="{top + height / 2}" transform="rotate(-90 14 {top + height / 2})" '
+                   f'text-anchor="middle">{escape(y_label)}</text>')
+        out.append(content)
+        out.append("</svg>")
+        return "".join(out)
 
 
 def _table(table_id: str, header: list[str], rows: list[list[str]]) -> str:

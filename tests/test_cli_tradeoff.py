@@ -1,0 +1,75 @@
+"""``eip frontier`` and ``eip sweep`` from the command line, every format."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import orjson
+import pytest
+
+from eip.cli import main
+
+SEED = "scenarios/mobile_vision_pipeline.json"
+HOSTILE_NAME = "<script>alert(1)</script>"
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_frontier_formats(capsys, tmp_path):
+    code, out, _ = run(capsys, "frontier", SEED)
+    assert code == 0 and "3 Pareto-optimal plans" in out and "<- best" in out
+    code, out, _ = run(capsys, "frontier", SEED, "--format", "json")
+    doc = orjson.loads(out)
+    assert doc["schema"] == "eip.frontier/1" and len(doc["plans"]) == 3 and doc["best_index"] == 0
+    latencies = [p["latency_ms"] for p in doc["plans"]]
+    assert latencies == sorted(latencies)
+    code, out, _ = run(capsys, "frontier", SEED, "--format", "csv", "--max-plans", "2")
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 2
+    page = tmp_path / "f.html"
+    code, _, err = run(capsys, "frontier", SEED, "--format", "html", "--output", str(page))
+    text = page.read_text()
+    assert code == 0 and 'id="frontier"' in text and "<polyline" in text and 'class="best"' in text
+
+
+def test_sweep_formats_and_grid(capsys, tmp_path):
+    code, out, _ = run(capsys, "sweep", SEED, "--max-latency-ms", "20:40:0.5", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == 41
+    assert rows[0]["feasible"] == "False" and rows[-1]["feasible"] == "True"
+    assert float(rows[-1]["score"]) == pytest.approx(1.847865, rel=1e-6)
+    code, out, _ = run(capsys, "sweep", SEED, "--max-latency-ms", "26,30", "--memory", "npu=2048:3072:1024", "--format", "json")
+    doc = orjson.loads(out)
+    assert doc["schema"] == "eip.sweep/1" and list(doc["axes"]) == ["memory_mb[npu]", "max_latency_ms"]
+    assert len(doc["points"]) == 4
+    page = tmp_path / "s.html"
+    code, _, _ = run(capsys, "sweep", SEED, "--max-latency-ms", "20:40:1", "--format", "html", "--output", str(page))
+    assert code == 0 and 'id="sweep"' in page.read_text()
+
+
+def test_sweep_and_frontier_errors(capsys, tmp_path):
+    assert run(capsys, "sweep", SEED, "--max-latency-ms", "3:1:1")[0] == 2
+    code, _, err = run(capsys, "sweep", SEED, "--memory", "tpu=3")
+    assert code == 2 and "unknown device 'tpu'" in err
+    code, _, err = run(capsys, "sweep", SEED, "--max-latency-ms", "1")
+    assert code == 1 and "no grid point" in err
+    code, _, err = run(capsys, "frontier", SEED, "--label-budget", "2")
+    assert code == 2 and "label_budget" in err and err.count("\n") == 1
+    assert run(capsys, "frontier", SEED, "--format", "md")[0] == 2
+
+
+def test_names_are_escaped_in_tradeoff_pages(capsys, tmp_path):
+    doc = orjson.loads(open(SEED, "rb").read())
+    doc["name"] = HOSTILE_NAME
+    doc["stages"][0]["name"] = HOSTILE_NAME
+    path = tmp_path / "hostile.json"
+    path.write_bytes(orjson.dumps(doc))
+    for command in (["frontier"], ["sweep", "--max-latency-ms", "20:40:5"]):
+        code, out, _ = run(capsys, command[0], str(path), *command[1:], "--format", "html")
+        assert code == 0 and "<script>" not in out and "&lt;script&gt;" in out
