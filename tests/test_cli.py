@@ -1,7 +1,6 @@
 """The command line as a person runs it: real subprocesses, exit statuses, outputs."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eip
-from eip.goals import resolve_goal
 from eip.tradeoff import with_budgets
 from reference import ranked_plans
 from strategies import goals, scenario_docs
