@@ -16,32 +16,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import orjson
 
 import eip
 from benchmarks.generate import soc_scenario
+from benchmarks.suite import timed
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "scenarios" / "mobile_vision_pipeline.json"
 SIZES = [(12, 3), (30, 4), (60, 4), (200, 4), (60, 8)]
-
-
-def timed(fn, repeats: int, budget_s: float = 2.0):
-    """Median wall time of ``fn()`` over up to ``repeats`` warm calls (fewer if slow)."""
-    result = fn()
-    times = []
-    spent = 0.0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-        spent += times[-1]
-        if spent > budget_s:
-            break
-    return statistics.median(times), result
 
 
 def compile_and_start_times() -> tuple[float, float]:
@@ -73,7 +58,7 @@ def main() -> None:
     seed = eip.load(SEED)
     eip.plan(seed)
     for goal in ("balanced", "latency", "efficiency"):
-        t, r = timed(lambda: eip.plan(seed, goal=goal, top_k=3), 2000, budget_s=1.0)
+        t, r = timed(lambda: eip.plan(seed, goal=goal, top_k=3), 2000, 1.0)
         report[f"seed_{goal}_us"] = t * 1e6
         print(f"seed scenario, eip.plan goal={goal} top_k=3: {t * 1e6:.1f} us ({r.strategy}, {r.status})")
 
@@ -85,8 +70,8 @@ def main() -> None:
         rows = []
         for seed_no in range(args.seeds):
             scenario = eip.Scenario.from_dict(soc_scenario(n, d, seed_no))
-            t_exact, exact = timed(lambda: eip.plan(scenario, top_k=1, strategy="exact", label_budget=args.label_budget), args.repeats)
-            t_beam, beam = timed(lambda: eip.plan(scenario, top_k=1, strategy="beam"), args.repeats)
+            t_exact, exact = timed(lambda: eip.plan(scenario, top_k=1, strategy="exact", label_budget=args.label_budget), args.repeats, 2.0)
+            t_beam, beam = timed(lambda: eip.plan(scenario, top_k=1, strategy="beam"), args.repeats, 2.0)
             if exact.best and beam.best and exact.status == "optimal":
                 beam_gap = (beam.best.score - exact.best.score) / abs(exact.best.score)
                 beam_text = f"{beam_gap:8.3%}"

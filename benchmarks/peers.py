@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eip.costmodel import CostModel
+from eip.kernels.paths import path_row, within_caps
 from eip.scenario import Scenario
 
 #: Relative tolerance when two peers' optimal scores are compared.
@@ -41,35 +42,26 @@ class PeerAnswer:
         return self.scores[0] if self.scores else math.inf
 
 
-def evaluate(model: CostModel, coef: np.ndarray, placement) -> tuple[float, np.ndarray] | None:
-    """(score, usage (Q,)) of one placement of option indices, None if a move is impossible."""
-    step_use, trans_use, switch, _ = model.kernel_tensors
-    usage = step_use[0, placement[0]].copy()
-    switches = 0.0
-    for s in range(1, len(placement)):
-        a, b = placement[s - 1], placement[s]
-        usage[:2] += trans_use[s, a, b]
-        usage += step_use[s, b]
-        switches += switch[a, b]
-    if not np.all(np.isfinite(usage)):
+def evaluate(model: CostModel, coef: np.ndarray, placement) -> np.ndarray | None:
+    """The plan row [score, switches, usage...] of a placement, None if it is impossible or
+    breaks a cap (the engine's own ``path_row`` and ``within_caps``)."""
+    step_use, trans_use, switch, caps = model.kernel_tensors
+    row = np.empty(2 + step_use.shape[2])
+    if not path_row(step_use, trans_use, switch, coef, np.asarray(placement, dtype=np.int64), row):
         return None
-    return float(coef[0] * usage[0] + coef[1] * usage[1] + coef[2] * switches), usage
-
-
-def fits(model: CostModel, usage: np.ndarray) -> bool:
-    return bool(np.all(usage <= model.kernel_tensors[3]))
+    return row if within_caps(row, caps) else None
 
 
 def _answer(model: CostModel, coef: np.ndarray, placements, proven: bool, gap: float = 0.0, note: str = "") -> PeerAnswer:
     """Re-score the placements a peer returned with the one shared evaluation."""
     answer = PeerAnswer(proven=proven, gap=gap if placements else math.nan, note=note)
     for p in placements:
-        evaluated = evaluate(model, coef, p)
-        if evaluated is None or not fits(model, evaluated[1]):
+        row = evaluate(model, coef, p)
+        if row is None:
             answer.note = (note + "; " if note else "") + "returned a plan that breaks a cap or a link"
             continue
         answer.placements.append(tuple(int(x) for x in p))
-        answer.scores.append(evaluated[0])
+        answer.scores.append(float(row[0]))
     return answer
 
 

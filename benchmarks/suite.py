@@ -42,6 +42,9 @@ BRUTE_FORCE_LIMIT = 2_000_000
 #: The seed tool's pure-Python beam copies every partial plan; above this many stage x
 #: option pairs one solve takes minutes, so it is skipped (and the table says so).
 SEED_TOOL_LIMIT = 2_000
+#: The peers, their display names, and the module each needs (None: always available).
+PEERS = {"brute": ("brute force", None), "seed": ("seed tool", None), "highs": ("HiGHS MILP", "highspy"),
+         "cpsat": ("CP-SAT", "ortools")}
 #: Families on which eip's beam is also compared with HiGHS.
 BEAM_FAMILIES = ("200x4", "60x8", "500x16")
 
@@ -98,7 +101,7 @@ class Run:
         self.args = args
         self.rows: list[dict] = []
         self.mismatches: list[str] = []
-        self.peer_names = [p for p in args.peers if p in ("brute", "seed") or installed({"highs": "highspy", "cpsat": "ortools"}[p])]
+        self.peer_names = [p for p in args.peers if PEERS[p][1] is None or installed(PEERS[p][1])]
 
     def add(self, inst: Instance, solver: str, k: int, seconds: float, score: float, status: str,
             labels: int | None = None, eip_seconds: float | None = None, **extra) -> dict:
@@ -168,7 +171,7 @@ class Run:
         }
         for name in self.peer_names:
             k, solve, feasible_to_run, why = runs[name]
-            label = {"brute": "brute force", "seed": "seed tool", "highs": "HiGHS MILP", "cpsat": "CP-SAT"}[name]
+            label = PEERS[name][0]
             if not feasible_to_run:
                 self.add(inst, label, k, math.nan, math.inf, f"skipped: {why}")
                 continue
@@ -216,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.families = [f.strip() for f in args.families.split(",") if f.strip()]
     args.peers = [p.strip() for p in args.peers.split(",") if p.strip()]
-    unknown = [f for f in args.families if f not in FAMILIES] + [p for p in args.peers if p not in ("brute", "seed", "highs", "cpsat")]
+    unknown = [f for f in args.families if f not in FAMILIES] + [p for p in args.peers if p not in PEERS]
     if unknown:
         parser.error(f"unknown family or peer: {unknown[0]}")
 

@@ -106,15 +106,11 @@ class UsageError(ValueError):
 def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str = "auto",
           beam_width: int = DEFAULT_BEAM_WIDTH, label_budget: int = DEFAULT_LABEL_BUDGET,
           format: str = "text", output: str | None = None) -> None:
-    if goal not in GOAL_WEIGHTS:
-        raise UsageError(f"unknown goal {goal!r}; choose latency, efficiency or balanced")
-    if strategy not in STRATEGIES:
-        raise UsageError(f"unknown strategy {strategy!r}; choose auto, exact or beam")
-    if format not in FORMATS:
-        raise UsageError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
-    for name, value in (("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise UsageError(f"{name} expects a whole number >= 1, got {value!r}")
+    _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
+    _check_choice("strategy", strategy, tuple(STRATEGIES))
+    _check_choice("format", format, FORMATS)
+    for flag, value in (("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)):
+        _check_count(flag, value)
     result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy,
                            beam_width=beam_width, label_budget=label_budget)
     _emit(render(result, format), output)
@@ -190,7 +186,7 @@ def _values(flag: str, text):
 
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise UsageError(f"unknown {name} {value!r}; choose {', '.join(choices)}")
+        raise UsageError(f"unknown {name} {value!r}; choose {', '.join(choices[:-1])} or {choices[-1]}")
 
 
 def _check_count(flag: str, value) -> None:

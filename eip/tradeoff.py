@@ -10,7 +10,7 @@ all computed in one kernel call on the same compiled tensors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Mapping, Sequence, Union
 
 import numpy as np
@@ -90,13 +90,14 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     """
     model = cost_model_of(scenario)
     _, weights = resolve_goal(goal)
+    coef = score_coefficients(weights, model.baselines)
     if max_plans is not None and (isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1):
         raise ValueError(f"max_plans must be an integer >= 1 or None, got {max_plans!r}")
     paths, rows = _pareto(model, model.kernel_tensors[3][None, :], label_budget)[0]
     chosen = _latency_energy_front(paths, rows, model.option_device)
     if max_plans is not None and len(chosen) > max_plans:
         chosen = chosen[np.unique(np.linspace(0, len(chosen) - 1, max_plans).round().astype(int))]
-    plans = tuple(Plan(model, paths[i], _scored(rows[i], model, weights)) for i in chosen)
+    plans = tuple(Plan(model, paths[i], _scored(rows[i], coef)) for i in chosen)
     return Frontier(plans, rows[chosen, 2].copy(), rows[chosen, 3].copy(), model)
 
 
@@ -154,7 +155,7 @@ def sweep(
             placement = tuple(paths[p].tolist())
             if placement not in table:
                 table[placement] = len(plans)
-                plans.append(Plan(model, paths[p], _scored(rows[p], model, weights)))
+                plans.append(Plan(model, paths[p], _scored(rows[p], coef)))
             index[g][best == p] = table[placement]
     if _is_axis(max_latency_ms):
         axes.append(("max_latency_ms", lat))
@@ -182,9 +183,8 @@ def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int) -> list[
     return [(paths[offsets[g]:offsets[g + 1]], rows[offsets[g]:offsets[g + 1]]) for g in range(len(statuses))]
 
 
-def _scored(row: np.ndarray, model: CostModel, weights: tuple[float, float, float]) -> np.ndarray:
+def _scored(row: np.ndarray, coef: np.ndarray) -> np.ndarray:
     """A kernel row [0, switches, usage...] with the goal's score filled in."""
-    coef = score_coefficients(weights, model.baselines)
     out = row.copy()
     out[0] = coef[0] * row[2] + coef[1] * row[3] + coef[2] * row[1]
     return out
@@ -247,8 +247,3 @@ def _budget_values(name: str, budget: Budget, default: float) -> np.ndarray:
     if np.any(np.isnan(values)) or np.any(values < 0):
         raise ValueError(f"{name}: expected values >= 0, got {values[np.isnan(values) | (values < 0)][0]!r}")
     return values.reshape(-1)
-
-
-def with_budgets(model: CostModel, **changes: float) -> CostModel:
-    """A copy of ``model`` with other caps (``max_latency_ms``, ``max_energy_mj``, ``mem_cap_mb``)."""
-    return replace(model, **changes)

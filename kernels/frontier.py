@@ -88,7 +88,6 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
     cap_labels = 1024
     use = np.empty((cap_labels, q))
     key = np.empty((cap_labels, q + 1))  # latency, energy, switches, memory (or -1 if free)
-    sw = np.empty(cap_labels)
     parent = np.empty(cap_labels, dtype=np.int64)
     option = np.empty(cap_labels, dtype=np.int64)
     start = np.zeros((n, o), dtype=np.int64)
@@ -110,7 +109,6 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
                         cap_labels *= 2
                         use = _grow_rows(use, cap_labels)
                         key = _grow_rows(key, cap_labels)
-                        sw = _grow_rows(sw, cap_labels)
                         parent = _grow_rows(parent, cap_labels)
                         option = _grow_rows(option, cap_labels)
                     fits = True
@@ -125,10 +123,9 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
                             fits = False
                     if not fits:
                         continue
-                    sw[size] = sw[x] + switch[a, b] if x >= 0 else 0.0
                     key[size, 0] = use[size, 0]
                     key[size, 1] = use[size, 1]
-                    key[size, 2] = sw[size]
+                    key[size, 2] = key[x, 2] + switch[a, b] if x >= 0 else 0.0
                     for j in range(2, q):
                         key[size, 1 + j] = -1.0 if use[size, j] <= thr[s, b, j] else use[size, j]
                     parent[size] = x
@@ -142,7 +139,6 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
             for x in kept:
                 use[w] = use[x]
                 key[w] = key[x]
-                sw[w] = sw[x]
                 parent[w] = parent[x]
                 option[w] = option[x]
                 w += 1
@@ -157,7 +153,7 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
     rows = np.zeros((m, 2 + q))
     for i in range(m):
         x = chosen[i]
-        rows[i, 1] = sw[x]
+        rows[i, 1] = key[x, 2]
         rows[i, 2:] = use[x]
         for s in range(n - 1, -1, -1):
             paths[i, s] = option[x]

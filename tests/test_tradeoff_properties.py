@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eip
-from eip.tradeoff import with_budgets
+from dataclasses import replace
 from reference import ranked_plans
 from strategies import goals, scenario_docs
 
@@ -49,7 +49,7 @@ def _grid(values, lo, hi):
 def test_every_sweep_point_equals_a_fresh_plan(doc, goal, n_lat, n_en, sweep_memory):
     scenario = eip.Scenario.from_dict(doc)
     model = scenario.cost_model
-    free = eip.frontier(with_budgets(model, max_latency_ms=np.inf, max_energy_mj=np.inf))
+    free = eip.frontier(replace(model, max_latency_ms=np.inf, max_energy_mj=np.inf))
     top_ms = max([p.latency_ms for p in free.plans] + [1.0])
     top_mj = max([p.energy_mj for p in free.plans] + [1.0])
     lat = _grid(n_lat, 0.0, 1.1 * top_ms)
@@ -68,7 +68,7 @@ def test_every_sweep_point_equals_a_fresh_plan(doc, goal, n_lat, n_en, sweep_mem
             budgets = model.mem_cap_mb.copy()
             budgets[0] = mem_axis[point[f"memory_mb[{model.device_names[0]}]"]]
             caps["mem_cap_mb"] = budgets
-        fresh = eip.plan(with_budgets(model, **caps), goal=goal, top_k=1, strategy="exact")
+        fresh = eip.plan(replace(model, **caps), goal=goal, top_k=1, strategy="exact")
         if fresh.best is None:
             assert not result.feasible[index]
         else:

@@ -42,12 +42,12 @@ def render_html(result: PlanResult, explanation: Explanation) -> bytes:
     if best is not None:
         parts += [
             "<h2>Timeline of the best plan</h2>", _timeline(best, result.model.device_names),
-            "<h2>Placement</h2>", _table("placement", R.PLACEMENT_HEADER, R.placement_rows(best)),
+            "<h2>Placement</h2>", table("placement", R.PLACEMENT_HEADER, R.placement_rows(best)),
             "<h2>Budgets (tightest first)</h2>", _memory_chart(best),
             _list(b.sentence for b in explanation.budgets),
             "<h2>Rationale</h2>", _list(R.rationale_lines(explanation)),
             "<h2>Alternatives</h2>", _tradeoff(result),
-            _table("alternatives", R.ALTERNATIVES_HEADER, R.alternative_rows(result)),
+            table("alternatives", R.ALTERNATIVES_HEADER, R.alternative_rows(result)),
             _list(a.sentence for a in explanation.alternatives),
             f"<p><small>{e(R.solve_line(result))}</small></p>",
         ]
@@ -66,16 +66,13 @@ def page(title: str, body: list[str]) -> bytes:
     return ("\n".join(head + body + ["</body></html>"]) + "\n").encode()
 
 
-def table(header: list[str], rows: list[list[str]], table_id: str) -> str:
-    return _table(table_id, header, rows)
-
-
 class Box:
     """The plot area of a 2-D chart: maps data to SVG coordinates and draws the axes."""
 
     LEFT, WIDTH, TOP, HEIGHT = 60, 560, 12, 300
 
     def __init__(self, x_lo: float, x_hi: float, y_lo: float, y_hi: float) -> None:
+        """Data ranges; each is padded so points never sit on the frame."""
         self.x_lo, self.x_hi = _span([float(x_lo), float(x_hi)])
         self.y_lo, self.y_hi = _span([float(y_lo), float(y_hi)])
 
@@ -103,7 +100,7 @@ class Box:
         return "".join(out)
 
 
-def _table(table_id: str, header: list[str], rows: list[list[str]]) -> str:
+def table(table_id: str, header: list[str], rows: list[list[str]]) -> str:
     texts = {i for i, h in enumerate(header) if h in ("stage", "device", "device path")}
     head = "".join(f'<th class="name">{escape(h)}</th>' if i in texts else f"<th>{escape(h)}</th>"
                    for i, h in enumerate(header))
@@ -166,41 +163,27 @@ def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
 
 def _tradeoff(result: PlanResult) -> str:
     """Latency vs energy of the ranked plans, with the caps drawn."""
-    left, width, top, height = 60, 560, 12, 300
     lats = [p.latency_ms for p in result.plans]
     ens = [p.energy_mj for p in result.plans]
     model = result.model
     caps_x = [model.max_latency_ms] if math.isfinite(model.max_latency_ms) else []
     caps_y = [model.max_energy_mj] if math.isfinite(model.max_energy_mj) else []
-    x_lo, x_hi = _span(lats + caps_x)
-    y_lo, y_hi = _span(ens + caps_y)
-    x = lambda v: left + width * (v - x_lo) / (x_hi - x_lo)
-    y = lambda v: top + height - height * (v - y_lo) / (y_hi - y_lo)
-    out = [f'<svg id="tradeoff" width="{left + width + 20}" viewBox="0 0 {left + width + 20} {top + height + 40}" role="img" '
-           f'aria-label="latency versus energy of the ranked plans">']
-    for t in _ticks(x_lo, x_hi):
-        out.append(f'<line class="grid" x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{top + height}"/>'
-                   f'<text x="{x(t):.1f}" y="{top + height + 16}" text-anchor="middle">{t:g}</text>')
-    for t in _ticks(y_lo, y_hi):
-        out.append(f'<line class="grid" x1="{left}" y1="{y(t):.1f}" x2="{left + width}" y2="{y(t):.1f}"/>'
-                   f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
-    out.append(f'<text x="{left + width / 2}" y="{top + height + 34}" text-anchor="middle">latency (ms)</text>')
-    out.append(f'<text x="14" y="{top + height / 2}" transform="rotate(-90 14 {top + height / 2})" '
-               f'text-anchor="middle">energy (mJ)</text>')
+    box = Box(min(lats + caps_x), max(lats + caps_x), min(ens + caps_y), max(ens + caps_y))
+    top, height, left, width = box.TOP, box.HEIGHT, box.LEFT, box.WIDTH
+    out = []
     for c in caps_x:
-        out.append(f'<line class="cap" x1="{x(c):.1f}" y1="{top}" x2="{x(c):.1f}" y2="{top + height}"/>'
-                   f'<text x="{x(c) - 4:.1f}" y="{top + 12}" text-anchor="end" style="fill:#c92a2a">latency cap {c:g} ms</text>')
+        out.append(f'<line class="cap" x1="{box.x(c):.1f}" y1="{top}" x2="{box.x(c):.1f}" y2="{top + height}"/>'
+                   f'<text x="{box.x(c) - 4:.1f}" y="{top + 12}" text-anchor="end" style="fill:#c92a2a">latency cap {c:g} ms</text>')
     for c in caps_y:
-        out.append(f'<line class="cap" x1="{left}" y1="{y(c):.1f}" x2="{left + width}" y2="{y(c):.1f}"/>'
-                   f'<text x="{left + 6}" y="{y(c) - 5:.1f}" style="fill:#c92a2a">energy cap {c:g} mJ</text>')
+        out.append(f'<line class="cap" x1="{left}" y1="{box.y(c):.1f}" x2="{left + width}" y2="{box.y(c):.1f}"/>'
+                   f'<text x="{left + 6}" y="{box.y(c) - 5:.1f}" style="fill:#c92a2a">energy cap {c:g} mJ</text>')
     for rank, p in reversed(list(enumerate(result.plans, 1))):
         cls = "best" if rank == 1 else "alt"
         tip = f"#{rank}: score {p.score:.4f}, {p.latency_ms:.2f} ms, {p.energy_mj:.2f} mJ"
-        out.append(f'<circle class="{cls}" cx="{x(p.latency_ms):.1f}" cy="{y(p.energy_mj):.1f}" r="{7 if rank == 1 else 5}">'
+        out.append(f'<circle class="{cls}" cx="{box.x(p.latency_ms):.1f}" cy="{box.y(p.energy_mj):.1f}" r="{7 if rank == 1 else 5}">'
                    f'<title>{escape(tip)}</title></circle>'
-                   f'<text x="{x(p.latency_ms) + 9:.1f}" y="{y(p.energy_mj) - 7:.1f}">#{rank}</text>')
-    out.append("</svg>")
-    return "".join(out)
+                   f'<text x="{box.x(p.latency_ms) + 9:.1f}" y="{box.y(p.energy_mj) - 7:.1f}">#{rank}</text>')
+    return box.svg("tradeoff", "latency (ms)", "energy (mJ)", "".join(out))
 
 
 def _memory_chart(plan: Plan) -> str:

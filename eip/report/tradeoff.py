@@ -43,8 +43,8 @@ def render_frontier(front: Frontier, format: str) -> bytes:
         return ("\n".join(lines) + "\n").encode()
     if format == "html":
         chart = _step_chart(front, best)
-        table = H.table(["#", "latency ms", "energy mJ", "switches", "score", "placement"],
-                        [[str(r[0]), f"{r[1]:.2f}", f"{r[2]:.2f}", str(r[3]), f"{r[4]:.4f}", r[5]] for r in rows], "frontier")
+        table = H.table("frontier", ["#", "latency ms", "energy mJ", "switches", "score", "placement"],
+                        [[str(r[0]), f"{r[1]:.2f}", f"{r[2]:.2f}", str(r[3]), f"{r[4]:.4f}", r[5]] for r in rows])
         return H.page(f"eip frontier: {front.model.name}", [f"<h1>Frontier: {escape(front.model.name)}</h1>", chart, table])
     raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
 
@@ -70,13 +70,13 @@ def render_sweep(result: Sweep, format: str) -> bytes:
                  f"{int(result.feasible.sum())} feasible, {len(result.plans)} distinct plans"]
         lines.append("  ".join(f"{h:>12}" for h in header[:-1]) + "  plan")
         for r in rows:
-            lines.append("  ".join(f"{_html_cell(v):>12}" for v in r[:-1]) + f"  {r[-1]}")
+            lines.append("  ".join(f"{_shown(v):>12}" for v in r[:-1]) + f"  {r[-1]}")
         return ("\n".join(lines) + "\n").encode()
     if format == "html":
         body = [f"<h1>Budget sweep: {escape(result.model.name)}</h1>", f"<p>Goal: {escape(result.goal)}</p>"]
         if len(result.axes) >= 1:
             body.append(_score_chart(result))
-        body.append(H.table(header, [[_html_cell(v) for v in r] for r in rows], "sweep"))
+        body.append(H.table("sweep", header, [[_shown(v) for v in r] for r in rows]))
         return H.page(f"eip sweep: {result.model.name}", body)
     raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
 
@@ -85,7 +85,7 @@ def _num(x: float) -> float | None:
     return None if not math.isfinite(x) else float(x)
 
 
-def _html_cell(v) -> str:
+def _shown(v) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
