@@ -44,13 +44,14 @@ Run 'eip plan --help' for the options.
 
 PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strategy auto]
                      [--beam-width {DEFAULT_BEAM_WIDTH}] [--label-budget {DEFAULT_LABEL_BUDGET}]
-                     [--format text] [--output PATH]
+                     [--no-sensitivity] [--format text] [--output PATH]
 
   --goal          latency | efficiency | balanced (default balanced)
   --top-k         how many ranked plans to show (default 3)
   --strategy      auto | exact | beam (default auto: exact when proven within the budget)
   --beam-width    labels kept per stage and device by the beam (default {DEFAULT_BEAM_WIDTH})
   --label-budget  labels the exact search may keep (default {DEFAULT_LABEL_BUDGET:,})
+  --no-sensitivity  skip re-solving each budget one step up and down (what a step is worth)
   --format        text | csv | json | md | html (default text)
   --output        write the report to PATH (atomically) instead of stdout
 
@@ -105,7 +106,7 @@ class UsageError(ValueError):
 
 def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str = "auto",
           beam_width: int = DEFAULT_BEAM_WIDTH, label_budget: int = DEFAULT_LABEL_BUDGET,
-          format: str = "text", output: str | None = None) -> None:
+          no_sensitivity: bool = False, format: str = "text", output: str | None = None) -> None:
     _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
     _check_choice("strategy", strategy, tuple(STRATEGIES))
     _check_choice("format", format, FORMATS)
@@ -113,7 +114,9 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
         _check_count(flag, value)
     result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy,
                            beam_width=beam_width, label_budget=label_budget)
-    _emit(render(result, format), output)
+    if no_sensitivity not in (True, False):
+        raise UsageError(f"--no-sensitivity takes no value, got {no_sensitivity!r}")
+    _emit(render(result, format, sensitivity=not no_sensitivity), output)
     if not result.plans:
         print(f"eip: no plan: {result.reason}", file=sys.stderr)
         raise SystemExit(1)

@@ -5,6 +5,7 @@ short enough to read in a design review.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -35,15 +36,43 @@ class StageReason:
 
 
 @dataclass(frozen=True)
+class Shift:
+    """The best plan once one budget moves by ``change`` (in the budget's unit), all else equal.
+
+    ``status`` is that plan's proof ("optimal", "feasible", "infeasible" or "unknown"); the
+    deltas are against the current best plan and NaN when there is no plan.
+    """
+
+    change: float
+    status: str
+    plan: Plan | None
+    delta_score: float
+    delta_ms: float
+    delta_mj: float
+
+
+@dataclass(frozen=True)
 class Budget:
-    """One cap or memory budget, its use by the best plan and who uses it most."""
+    """One cap or memory budget, its use by the best plan, who uses it most, and what one
+    step more (``relaxed``) or less (``tightened``) of it is worth; both are None for a
+    budget without a limit, ``tightened`` also when the limit is below one step.
+    """
 
     name: str
+    dim: int  # the usage dimension it caps: 0 latency, 1 energy, 2 + d memory of device d
     used: float
     limit: float
     unit: str
     pressed_by: tuple[str, ...]
     sentence: str
+    step: float = math.nan
+    relaxed: Shift | None = None
+    tightened: Shift | None = None
+    sensitivity: str = ""
+
+    @property
+    def shifts(self) -> tuple[Shift, ...]:
+        return tuple(s for s in (self.relaxed, self.tightened) if s is not None)
 
     @property
     def slack(self) -> float:
@@ -68,19 +97,32 @@ class Explanation:
     summary: tuple[str, ...]
 
 
-def explain(result: PlanResult) -> Explanation:
-    """Explain the best plan of ``result`` (an empty explanation when there is none)."""
+def explain(result: PlanResult, sensitivity: bool = True) -> Explanation:
+    """Explain the best plan of ``result`` (an empty explanation when there is none).
+
+    With ``sensitivity``, every finite budget is moved one step up and one step down and
+    the best plan re-solved there (``eip.plan`` defaults: exact, else the beam), which costs
+    up to two ``eip.plan`` calls per budget; steps that provably change nothing are not
+    solved.
+    """
     best = result.best
     if best is None:
         return Explanation((), (), (), (f"No plan: {result.reason}",) if result.reason else ())
     model = result.model
     budgets = _budgets(model, best)
+    if sensitivity:
+        budgets = tuple(_with_sensitivity(result, b) for b in budgets)
     stages = tuple(_stage_reason(model, result, best, s) for s in range(model.n_stages))
     alternatives = tuple(_alternative(best, plan, rank) for rank, plan in enumerate(result.plans[1:], 2))
     summary = [_proof_sentence(result)]
     binding = [b for b in budgets if math.isfinite(b.limit)]
     if binding:
         summary.append(binding[0].sentence)
+    gains = [(b.relaxed.delta_score, b) for b in budgets if b.relaxed is not None and b.relaxed.delta_score < 0]
+    if gains:
+        gain, b = min(gains, key=lambda g: g[0])
+        summary.append(f"Most valuable step: {_signed(b.step, b.unit, '+g')} on the {b.name} "
+                       f"(score {gain:+.4f}).")
     return Explanation(stages, budgets, alternatives, tuple(summary))
 
 
@@ -167,19 +209,87 @@ def _budgets(model: CostModel, best: Plan) -> tuple[Budget, ...]:
     out = []
     by_ms = sorted(best.stages, key=lambda c: -c.total_ms)
     by_mj = sorted(best.stages, key=lambda c: -c.total_mj)
-    for name, used, limit, unit, top, value in (
-        ("latency cap", best.latency_ms, model.max_latency_ms, "ms", by_ms, lambda c: c.total_ms),
-        ("energy cap", best.energy_mj, model.max_energy_mj, "mJ", by_mj, lambda c: c.total_mj),
+    for dim, name, used, limit, unit, top, value in (
+        (0, "latency cap", best.latency_ms, model.max_latency_ms, "ms", by_ms, lambda c: c.total_ms),
+        (1, "energy cap", best.energy_mj, model.max_energy_mj, "mJ", by_mj, lambda c: c.total_mj),
     ):
         pressed = tuple(c.stage for c in top[:2])
-        out.append(Budget(name, used, limit, unit, pressed, _budget_sentence(name, used, limit, unit, top[:2], value)))
-    for device, use in best.memory_mb.items():
+        out.append(Budget(name, dim, used, limit, unit, pressed, _budget_sentence(name, used, limit, unit, top[:2], value)))
+    for d, (device, use) in enumerate(best.memory_mb.items()):
         on_it = sorted((c for c in best.stages if c.device == device), key=lambda c: -c.memory_mb)
         pressed = tuple(c.stage for c in on_it[:2])
-        out.append(Budget(f"{device} memory", use.used_mb, use.budget_mb, "MB", pressed,
+        out.append(Budget(f"{device} memory", 2 + d, use.used_mb, use.budget_mb, "MB", pressed,
                           _budget_sentence(f"{device} memory", use.used_mb, use.budget_mb, "MB", on_it[:2],
                                            lambda c: c.memory_mb)))
     return tuple(sorted(out, key=lambda b: (b.slack / b.limit if b.limit > 0 and math.isfinite(b.limit) else math.inf)))
+
+
+def _with_sensitivity(result: PlanResult, budget: Budget) -> Budget:
+    """``budget`` with its relaxed and tightened shifts and their sentence (unchanged when unbounded)."""
+    if not math.isfinite(budget.limit):
+        return budget
+    step = budget_step(budget.limit, budget.unit)
+    relaxed = _shift(result, budget, step)
+    tightened = _shift(result, budget, -step) if budget.limit >= step else None
+    parts = [f"{_signed(s.change, budget.unit, '+g')} {_shift_phrase(s)}" for s in (relaxed, tightened) if s is not None]
+    sentence = f"{budget.name}: " + "; ".join(parts) + "."
+    return dataclasses.replace(budget, step=step, relaxed=relaxed, tightened=tightened, sensitivity=sentence)
+
+
+def budget_step(limit: float, unit: str) -> float:
+    """The step a budget's sensitivity is quoted for: a round 1/30 of a latency or energy cap
+    (1, 2 or 5 times a power of ten), a power-of-two 1/12 of a memory budget (memory comes
+    in such granules); 1 for a zero limit.
+    """
+    if limit <= 0:
+        return 1.0
+    if unit == "MB":
+        return 2.0 ** math.floor(math.log2(limit / 12))
+    raw = limit / 30
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return max(m * mag for m in (1, 2, 5) if m * mag <= raw * (1 + 1e-12))
+
+
+def _shift(result: PlanResult, budget: Budget, change: float) -> Shift:
+    """The best plan with ``budget`` moved by ``change``; solved only when it can differ."""
+    best = result.best
+    model = result.model
+    limit = budget.limit + change
+    unchanged = (change < 0 and budget.used <= cap_with_tolerance(np.float64(limit))) or (
+        change > 0 and result.strategy == "viterbi" and result.status == "optimal")
+    if unchanged:
+        # tightening keeps an optimum that still fits; nothing binds an unconstrained optimum
+        return Shift(change, result.status, best, 0.0, 0.0, 0.0)
+    from .solve import plan
+
+    goal = dict(zip(("latency", "energy", "switch"), result.weights))
+    moved = plan(_with_limit(model, budget.dim, limit), goal=goal, top_k=1)
+    new = moved.best
+    if new is None:
+        return Shift(change, moved.status, None, math.nan, math.nan, math.nan)
+    return Shift(change, moved.status, new, new.score - best.score, new.latency_ms - best.latency_ms,
+                 new.energy_mj - best.energy_mj)
+
+
+def _with_limit(model: CostModel, dim: int, limit: float) -> CostModel:
+    if dim == 0:
+        return dataclasses.replace(model, max_latency_ms=limit)
+    if dim == 1:
+        return dataclasses.replace(model, max_energy_mj=limit)
+    mem_cap_mb = model.mem_cap_mb.copy()
+    mem_cap_mb[dim - 2] = limit
+    return dataclasses.replace(model, mem_cap_mb=mem_cap_mb)
+
+
+def _shift_phrase(shift: Shift) -> str:
+    if shift.plan is None:
+        return "would leave no plan" if shift.status == "infeasible" else "stopped the search at its label budget with no plan"
+    proof = "" if shift.status == "optimal" else " (not proven optimal)"
+    if shift.delta_score == 0 and shift.delta_ms == 0 and shift.delta_mj == 0:
+        return "would not change the plan" + proof
+    verb = "cut" if shift.delta_score < 0 else "raise"
+    return (f"would {verb} the score by {abs(shift.delta_score):.4f}: latency {_signed(shift.delta_ms, 'ms')}, "
+            f"energy {_signed(shift.delta_mj, 'mJ')}{proof}")
 
 
 def _budget_sentence(name, used, limit, unit, top, value) -> str:
@@ -204,5 +314,5 @@ def amount(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}"
 
 
-def _signed(x: float, unit: str) -> str:
-    return f"{x:+.2f} {unit}"
+def _signed(x: float, unit: str, spec: str = "+.2f") -> str:
+    return f"{x:{spec}} {unit}"

@@ -86,7 +86,7 @@ def test_help_and_validate():
 
 
 @pytest.mark.parametrize("fmt,marker", [
-    ("csv", "rank,status,score,latency_ms,energy_mj,switches,stage_index,stage,device"),
+    ("csv", "record,rank,status,score,latency_ms,energy_mj,switches,stage_index,stage,device"),
     ("md", "## Placement"),
     ("html", '<table id="placement">'),
     ("json", '"schema": "eip.plan/1"'),

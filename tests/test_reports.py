@@ -68,12 +68,55 @@ def test_text_report_like_the_seed_tool(seed_result):
     assert "rank | score  | latency ms | energy mJ | switches | device path" in text
 
 
-def test_csv_one_row_per_rank_and_stage(seed_result):
+def test_csv_one_row_per_rank_and_stage_then_per_budget_step(seed_result):
     rows = list(csv.reader(io.StringIO(render(seed_result, "csv").decode())))
     assert rows[0] == CSV_HEADER
-    assert len(rows) == 1 + 3 * 7
-    assert rows[1][:9] == ["1", "optimal", "1.8478650097054603", "27.97", "32.18", "2", "0", "frame_decode", "gpu"]
-    assert {r[0] for r in rows[1:]} == {"1", "2", "3"}
+    stages = [r for r in rows[1:] if r[0] == "stage"]
+    steps = [dict(zip(CSV_HEADER, r)) for r in rows[1:] if r[0] == "sensitivity"]
+    assert len(stages) == 3 * 7 and len(steps) == 2 * 5 and len(rows) == 1 + 21 + 10
+    assert stages[0][:10] == ["stage", "1", "optimal", "1.8478650097054603", "27.97", "32.18", "2", "0", "frame_decode",
+                              "gpu"]
+    assert {r[1] for r in stages} == {"1", "2", "3"}
+    npu = [r for r in steps if r["budget"] == "npu memory"]
+    assert [(r["change"], r["used"], r["limit"], r["unit"]) for r in npu] == [
+        ("256.0", "2576.0", "3072.0", "MB"), ("-256.0", "2576.0", "3072.0", "MB")]
+    assert all(r["status"] == "optimal" and r["score"] == "1.8478650097054603" for r in steps)
+
+
+def test_sensitivity_on_a_binding_energy_cap():
+    """At 31 mJ the energy cap binds: +1 mJ buys a faster plan, -1 mJ leaves none."""
+    doc = json.loads(SEED.read_text())
+    doc["constraints"]["max_total_energy_mj"] = 31
+    scenario = eip.Scenario.from_dict(doc)
+    result = eip.plan(scenario, top_k=1)
+    energy = eip.explain(result).budgets[0]
+    assert energy.name == "energy cap" and energy.step == 1
+    relaxed, tightened = energy.relaxed, energy.tightened
+    assert relaxed.status == "optimal" and relaxed.delta_score < 0
+    moved = {**doc, "constraints": {**doc["constraints"], "max_total_energy_mj": 32}}
+    assert relaxed.plan.score == pytest.approx(eip.plan(eip.Scenario.from_dict(moved), top_k=1).best.score)
+    assert tightened.status == "infeasible" and tightened.plan is None
+    sentence = (f"energy cap: +1 mJ would cut the score by {-relaxed.delta_score:.4f}: latency "
+                f"{relaxed.delta_ms:+.2f} ms, energy {relaxed.delta_mj:+.2f} mJ; -1 mJ would leave no plan.")
+    assert energy.sensitivity == sentence
+    assert eip.explain(result).summary[-1] == f"Most valuable step: +1 mJ on the energy cap (score {relaxed.delta_score:+.4f})."
+    for fmt in ("text", "md", "html"):
+        assert html.unescape(render(result, fmt).decode()).replace("\\", "").count(sentence) == 1, fmt
+    page = render(result, "html").decode()
+    assert '<table id="sensitivity">' in page and '<td class="name">infeasible</td>' in page
+    budgets = json.loads(render(result, "json"))["explanation"]["budgets"]
+    assert budgets[0]["tightened"] == {"change": -1.0, "status": "infeasible", "placement": None, "score": None,
+                                       "latency_ms": None, "energy_mj": None, "delta_score": None, "delta_ms": None,
+                                       "delta_mj": None}
+    assert budgets[0]["relaxed"]["delta_score"] == pytest.approx(relaxed.delta_score)
+    assert budgets[0]["sensitivity"] == sentence
+    rows = [dict(zip(CSV_HEADER, r)) for r in csv.reader(io.StringIO(render(result, "csv").decode()))]
+    assert {(r["change"], r["status"], r["score"]) for r in rows if r["budget"] == "energy cap"} == {
+        ("1.0", "optimal", repr(relaxed.plan.score)), ("-1.0", "infeasible", "")}
+
+
+def test_explain_without_sensitivity(seed_result):
+    assert all(b.shifts == () and b.sensitivity == "" for b in eip.explain(seed_result, sensitivity=False).budgets)
 
 
 def test_json_has_explanations_and_schema(seed_result):
@@ -99,7 +142,7 @@ def test_hostile_names_are_escaped_everywhere():
     md = render(result, "md").decode()
     assert "<script" not in md and "&lt;script&gt;" in md
     rows = list(csv.reader(io.StringIO(render(result, "csv").decode())))
-    assert all(not r[7].startswith("=") for r in rows[1:])  # no spreadsheet formula
+    assert all(not r[8].startswith("=") for r in rows[1:])  # no spreadsheet formula
     assert json.loads(render(result, "json"))["plans"][0]["stages"][0]["stage"] == STAGE
     assert DEVICE in render(result, "text").decode()
 

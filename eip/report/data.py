@@ -1,4 +1,4 @@
-"""Machine formats: CSV (one row per rank x stage) and JSON (the whole result)."""
+"""Machine formats: CSV (one row per rank x stage, then one per budget step) and JSON (the whole result)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import math
 
 import orjson
 
-from ..explain import Explanation
+from ..explain import Budget, Explanation, Shift
 from ..result import PlanResult
 
 JSON_SCHEMA = "eip.plan/1"
-CSV_HEADER = ["rank", "status", "score", "latency_ms", "energy_mj", "switches", "stage_index", "stage", "device",
-              "exec_ms", "xfer_ms", "exec_mj", "xfer_mj", "memory_mb"]
+#: ``record`` is "stage" (one row per rank x stage) or "sensitivity" (one row per budget
+#: step: the best plan's status, score, latency, energy and switches once ``budget`` moves
+#: by ``change``; its stage columns are empty).
+CSV_HEADER = ["record", "rank", "status", "score", "latency_ms", "energy_mj", "switches", "stage_index", "stage",
+              "device", "exec_ms", "xfer_ms", "exec_mj", "xfer_mj", "memory_mb", "budget", "unit", "used", "limit",
+              "change"]
 
 
 def render_csv(result: PlanResult, explanation: Explanation) -> str:
@@ -22,9 +26,15 @@ def render_csv(result: PlanResult, explanation: Explanation) -> str:
     writer.writerow(CSV_HEADER)
     for rank, p in enumerate(result.plans, 1):
         for i, s in enumerate(p.stages):
-            writer.writerow([rank, result.status, repr(p.score), repr(p.latency_ms), repr(p.energy_mj), p.switches, i,
-                             csv_cell(s.stage), csv_cell(s.device), repr(s.exec_ms), repr(s.xfer_ms), repr(s.exec_mj),
-                             repr(s.xfer_mj), repr(s.memory_mb)])
+            writer.writerow(["stage", rank, result.status, repr(p.score), repr(p.latency_ms), repr(p.energy_mj),
+                             p.switches, i, csv_cell(s.stage), csv_cell(s.device), repr(s.exec_ms), repr(s.xfer_ms),
+                             repr(s.exec_mj), repr(s.xfer_mj), repr(s.memory_mb), "", "", "", "", ""])
+    for b in explanation.budgets:
+        for shift in b.shifts:
+            p = shift.plan
+            totals = [repr(p.score), repr(p.latency_ms), repr(p.energy_mj), p.switches] if p else ["", "", "", ""]
+            writer.writerow(["sensitivity", "", shift.status, *totals, "", "", "", "", "", "", "", "",
+                             csv_cell(b.name), b.unit, repr(b.used), repr(b.limit), repr(shift.change)])
     return out.getvalue()
 
 
@@ -60,8 +70,7 @@ def render_json(result: PlanResult, explanation: Explanation) -> bytes:
                         "moves": [{"device": m.device, "delta_ms": m.delta_ms, "delta_mj": m.delta_mj,
                                    "delta_score": m.delta_score, "breaks": m.breaks} for m in r.moves]}
                        for r in explanation.stages],
-            "budgets": [{"name": b.name, "used": b.used, "limit": _finite(b.limit), "unit": b.unit,
-                         "pressed_by": list(b.pressed_by), "sentence": b.sentence} for b in explanation.budgets],
+            "budgets": [_budget(b) for b in explanation.budgets],
             "alternatives": [{"rank": a.rank, "moved": [list(m) for m in a.moved], "delta_ms": a.delta_ms,
                               "delta_mj": a.delta_mj, "delta_score": a.delta_score, "sentence": a.sentence}
                              for a in explanation.alternatives],
@@ -70,11 +79,27 @@ def render_json(result: PlanResult, explanation: Explanation) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
 
 
+def _budget(b: Budget) -> dict:
+    return {"name": b.name, "used": b.used, "limit": _finite(b.limit), "unit": b.unit, "pressed_by": list(b.pressed_by),
+            "sentence": b.sentence, "step": _finite(b.step), "relaxed": _shift(b.relaxed),
+            "tightened": _shift(b.tightened), "sensitivity": b.sensitivity}
+
+
+def _shift(s: Shift | None) -> dict | None:
+    if s is None:
+        return None
+    p = s.plan
+    return {"change": s.change, "status": s.status, "placement": list(p.placement) if p else None,
+            "score": p.score if p else None, "latency_ms": p.latency_ms if p else None,
+            "energy_mj": p.energy_mj if p else None, "delta_score": _finite(s.delta_score),
+            "delta_ms": _finite(s.delta_ms), "delta_mj": _finite(s.delta_mj)}
+
+
 def csv_cell(text: str) -> str:
     """Names that start like a formula are neutralised for spreadsheets (CSV injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _finite(x: float) -> float | None:
-    """JSON has no inf: an unbounded value is null."""
+    """JSON has no inf or NaN: an unbounded or missing value is null."""
     return x if math.isfinite(x) else None

@@ -44,7 +44,8 @@ def render_html(result: PlanResult, explanation: Explanation) -> bytes:
             "<h2>Timeline of the best plan</h2>", _timeline(best, result.model.device_names),
             "<h2>Placement</h2>", table("placement", R.PLACEMENT_HEADER, R.placement_rows(best)),
             "<h2>Budgets (tightest first)</h2>", _memory_chart(best),
-            _list(b.sentence for b in explanation.budgets),
+            _list(R.budget_lines(explanation)),
+            *_sensitivity(explanation),
             "<h2>Rationale</h2>", _list(R.rationale_lines(explanation)),
             "<h2>Alternatives</h2>", _tradeoff(result),
             table("alternatives", R.ALTERNATIVES_HEADER, R.alternative_rows(result)),
@@ -101,12 +102,20 @@ class Box:
 
 
 def table(table_id: str, header: list[str], rows: list[list[str]]) -> str:
-    texts = {i for i, h in enumerate(header) if h in ("stage", "device", "device path")}
+    texts = {i for i, h in enumerate(header) if h in ("stage", "device", "device path", "budget", "status")}
     head = "".join(f'<th class="name">{escape(h)}</th>' if i in texts else f"<th>{escape(h)}</th>"
                    for i, h in enumerate(header))
     cell = lambda i, c: f'<td class="name">{escape(c)}</td>' if i in texts else f"<td>{escape(c)}</td>"
     body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _sensitivity(explanation: Explanation) -> list[str]:
+    rows = R.sensitivity_rows(explanation)
+    if not rows:
+        return []
+    return ["<h2>Sensitivity (one step more or less of each budget, re-solved)</h2>",
+            table("sensitivity", R.SENSITIVITY_HEADER, rows)]
 
 
 def _list(lines) -> str:

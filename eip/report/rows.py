@@ -7,6 +7,7 @@ from ..result import Plan, PlanResult
 
 PLACEMENT_HEADER = ["stage", "device", "exec ms", "xfer ms", "total ms", "exec mJ", "xfer mJ", "memory MB"]
 ALTERNATIVES_HEADER = ["rank", "score", "latency ms", "energy mJ", "switches", "device path"]
+SENSITIVITY_HEADER = ["budget", "limit", "change", "status", "score change", "latency ms change", "energy mJ change"]
 
 
 def placement_rows(plan: Plan) -> list[list[str]]:
@@ -17,6 +18,18 @@ def placement_rows(plan: Plan) -> list[list[str]]:
 def alternative_rows(result: PlanResult) -> list[list[str]]:
     return [[str(rank), f"{p.score:.4f}", f"{p.latency_ms:.2f}", f"{p.energy_mj:.2f}", str(p.switches),
              " -> ".join(p.placement)] for rank, p in enumerate(result.plans, 1)]
+
+
+def budget_lines(explanation: Explanation) -> list[str]:
+    """Each budget's sentence, followed by what one step more or less of it is worth."""
+    return [line for b in explanation.budgets for line in (b.sentence, b.sensitivity) if line]
+
+
+def sensitivity_rows(explanation: Explanation) -> list[list[str]]:
+    delta = lambda x, spec: "-" if x != x else f"{x:{spec}}"  # NaN: no plan there
+    return [[b.name, f"{amount(b.limit)} {b.unit}", f"{s.change:+g} {b.unit}", s.status, delta(s.delta_score, "+.4f"),
+             delta(s.delta_ms, "+.2f"), delta(s.delta_mj, "+.2f")]
+            for b in explanation.budgets for s in b.shifts]
 
 
 def proof(result: PlanResult) -> str:

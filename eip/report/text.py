@@ -13,7 +13,7 @@ def render_text(result: PlanResult, explanation: Explanation) -> str:
         lines.append("Placement")
         lines += _aligned([R.PLACEMENT_HEADER] + R.placement_rows(result.best))
         lines.append("Budgets (tightest first)")
-        lines += [f"  {b.sentence}" for b in explanation.budgets]
+        lines += [f"  {line}" for line in R.budget_lines(explanation)]
         lines.append("Rationale")
         lines += [f"  {line}" for line in R.rationale_lines(explanation)]
         lines.append("Alternatives")
@@ -28,7 +28,7 @@ def render_markdown(result: PlanResult, explanation: Explanation) -> str:
     lines = [f"# {_md(head)}", ""] + [f"- {_md(line)}" for line in rest] + [""]
     if result.best is not None:
         lines += ["## Placement", ""] + _pipe([R.PLACEMENT_HEADER] + R.placement_rows(result.best)) + [""]
-        lines += ["## Budgets", ""] + [f"- {_md(b.sentence)}" for b in explanation.budgets] + [""]
+        lines += ["## Budgets", ""] + [f"- {_md(line)}" for line in R.budget_lines(explanation)] + [""]
         lines += ["## Rationale", ""] + [f"- {_md(line)}" for line in R.rationale_lines(explanation)] + [""]
         lines += ["## Alternatives", ""] + _pipe([R.ALTERNATIVES_HEADER] + R.alternative_rows(result)) + [""]
         lines += [f"- {_md(a.sentence)}" for a in explanation.alternatives]
