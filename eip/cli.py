@@ -1,8 +1,9 @@
-"""Command line: ``eip plan``, ``frontier``, ``sweep`` and ``validate`` (python-fire dispatch, our own checks).
+"""Command line: ``eip plan``, ``frontier``, ``sweep``, ``batch`` and ``validate`` (python-fire
+dispatch, our own checks).
 
 Exit status: 0 a plan was found (or the scenario is valid), 1 the scenario is infeasible
-(or no plan was found), 2 bad input or usage, 3 an internal error; errors are one line on
-stderr, never a traceback.
+(or no plan was found; for a batch: some scenarios failed), 2 bad input or usage, 3 an
+internal error, 130 an interrupted batch; errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import fire
 import numpy as np
 
+from . import batch
 from .report import FORMATS, render
 from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, render_sweep
 from .errors import ScenarioError
@@ -34,6 +36,7 @@ commands:
   plan SCENARIO      rank the best placements (exact optimum, alternatives, budgets' slack)
   frontier SCENARIO  every Pareto-optimal latency/energy plan
   sweep SCENARIO     the best plan over a grid of budgets (--max-latency-ms 20:40:0.5 ...)
+  batch PATHS...     plan many scenario files on all cores, one result row each
   validate SCENARIO  check a scenario and summarise it
 
 example:
@@ -91,6 +94,26 @@ START:STOP:STEP (STOP included) or a comma list; budgets not given keep the scen
 
 example:
   eip sweep scenarios/mobile_vision_pipeline.json --max-latency-ms 20:40:0.5 --format csv
+"""
+
+BATCH_HELP = f"""usage: eip batch PATHS_OR_GLOBS... --output results.csv|results.jsonl [--goal balanced]
+                      [--workers N] [--resume] [--strategy auto] [--label-budget {DEFAULT_LABEL_BUDGET}]
+
+Plans every scenario file named (a file, a directory's *.json, or a quoted glob such as
+'runs/**/*.json') and writes one row per scenario as it finishes: status, best score,
+latency, energy, placement, or the error of a scenario that could not be planned. An
+interrupted batch (Ctrl-C, SIGTERM) keeps every finished row.
+
+  --output        results.csv or results.jsonl (rows in completion order; "index" is the
+                  scenario's position in PATHS)
+  --goal          latency | efficiency | balanced (default balanced)
+  --workers       processes planning at once (default: all {os.cpu_count() or 1} cores)
+  --resume        keep the rows already in --output and plan only the rest (failed rows again)
+  --strategy      auto | exact | beam (default auto)
+  --label-budget  labels the exact search may keep per scenario (default {DEFAULT_LABEL_BUDGET:,})
+
+exit status: 0 every scenario planned or proven infeasible, 1 some failed (see their
+rows), 2 bad usage, 130 interrupted
 """
 
 VALIDATE_HELP = """usage: eip validate SCENARIO
@@ -152,6 +175,42 @@ def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energ
     _emit(render_sweep(result, format), output)
     if not result.feasible.any():
         print("eip: no grid point has a plan that fits", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _batch(*paths: str, output: str | None = None, goal: str = "balanced", workers: int | None = None,
+           resume: bool = False, strategy: str = "auto", label_budget: int = DEFAULT_LABEL_BUDGET) -> None:
+    from tqdm import tqdm
+
+    _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
+    _check_choice("strategy", strategy, tuple(STRATEGIES))
+    _check_count("--label-budget", label_budget)
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    _check_count("--workers", workers)
+    if resume not in (True, False):
+        raise UsageError(f"--resume takes no value, got {resume!r}")
+    if not output:
+        raise UsageError("--output is required: a .csv or .jsonl file for the result rows")
+    if not paths:
+        raise UsageError("no scenario given: name files, directories or globs")
+    files, unmatched = batch.expand(str(p) for p in paths)
+    for pattern in unmatched:
+        print(f"eip: warning: {pattern} matched no scenario file", file=sys.stderr)
+    if not files:
+        raise UsageError("no scenario file matched")
+    tqdm.monitor_interval = 0  # no monitor thread: the pool forks, and forking with threads risks deadlock
+    with tqdm(total=len(files), unit="scenario", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+        def progress(done: int, total: int) -> None:
+            if bar.total != total:
+                bar.reset(total)
+            bar.update(done - bar.n)
+
+        summary = batch.run(files, output, goal=goal, strategy=strategy, label_budget=label_budget,
+                            workers=workers, resume=resume, progress=progress)
+    print(f"eip: {summary.line()}; rows in {output}", file=sys.stderr)
+    if summary.interrupted:
+        raise SystemExit(130)
+    if summary.failed:
         raise SystemExit(1)
 
 
@@ -248,7 +307,7 @@ def _check_flags(fn, args: list[str]) -> None:
 
 
 COMMANDS = {"plan": (_plan, PLAN_HELP), "frontier": (_frontier, FRONTIER_HELP), "sweep": (_sweep, SWEEP_HELP),
-            "validate": (_validate, VALIDATE_HELP)}
+            "batch": (_batch, BATCH_HELP), "validate": (_validate, VALIDATE_HELP)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -258,7 +317,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0 if args else 2)
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
-        print(f"eip: unknown command {command!r}; choose plan, frontier, sweep or validate (see 'eip --help')", file=sys.stderr)
+        print(f"eip: unknown command {command!r}; choose plan, frontier, sweep, batch or validate (see 'eip --help')", file=sys.stderr)
         raise SystemExit(2)
     fn, help_text = COMMANDS[command]
     if any(a in ("-h", "--help") for a in rest) or not rest:

@@ -96,8 +96,14 @@ def _shift(s: Shift | None) -> dict | None:
 
 
 def csv_cell(text: str) -> str:
-    """Names that start like a formula are neutralised for spreadsheets (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Names that start like a formula are neutralised for spreadsheets (CSV injection) by a
+    leading ``'``; so is a leading ``'`` itself, which makes ``csv_text`` an exact inverse."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "'") else text
+
+
+def csv_text(cell: str) -> str:
+    """The text ``csv_cell`` was given."""
+    return cell[1:] if cell[:1] == "'" else cell
 
 
 def _finite(x: float) -> float | None:

@@ -1,0 +1,285 @@
+"""Batch runs: plan many scenario files on a process pool, one result row per scenario.
+
+Rows are written (and flushed) one whole line at a time as scenarios finish, so an
+interrupted batch keeps every row it finished and ``resume`` can pick up where it stopped.
+A scenario that cannot be loaded or planned gives a row with its error; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import math
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+import orjson
+
+from .costmodel import CostModel
+from .errors import ScenarioError
+from .goals import Goal
+from .scenario import load
+from .report.data import csv_cell, csv_text
+from .solve import DEFAULT_LABEL_BUDGET, plan
+
+OUTPUT_SUFFIXES = (".csv", ".jsonl")
+FIELDS = ("index", "path", "scenario", "status", "score", "latency_ms", "energy_mj", "switches", "gap", "strategy",
+          "solve_ms", "placement", "reason")
+#: statuses of a row: a plan ("optimal", "feasible"), none ("infeasible", "unknown"), or "failed"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a batch did: counts by outcome, wall time, and whether it ran to the end."""
+
+    total: int
+    skipped: int  # rows already in the output (resume)
+    planned: int
+    infeasible: int
+    unknown: int
+    failed: int
+    seconds: float
+    interrupted: bool
+
+    @property
+    def done(self) -> int:
+        return self.planned + self.infeasible + self.unknown + self.failed
+
+    def line(self) -> str:
+        rate = self.done / self.seconds if self.seconds > 0 else math.inf
+        head = "interrupted after" if self.interrupted else "done:"
+        parts = [f"{self.planned} planned", f"{self.infeasible} infeasible"]
+        if self.unknown:
+            parts.append(f"{self.unknown} without a plan at the label budget")
+        parts.append(f"{self.failed} failed")
+        skipped = f" ({self.skipped} already done)" if self.skipped else ""
+        return (f"{head} {self.done} of {self.total - self.skipped} scenarios{skipped} in {self.seconds:.1f} s "
+                f"({rate:,.1f}/s): " + ", ".join(parts))
+
+
+def expand(patterns: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Scenario files named by paths, directories (their ``*.json``) and globs (``**`` recurses).
+
+    Returns ``(paths, unmatched)``: paths in the order given (each once; globs and
+    directories sorted) and the patterns that matched nothing. A plain path that does not
+    exist is kept: its row will say so.
+    """
+    paths: list[str] = []
+    unmatched: list[str] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            found = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+        elif os.path.isdir(pattern):
+            found = sorted(str(p) for p in Path(pattern).glob("*.json"))
+        else:
+            found = [pattern]
+        if not found:
+            unmatched.append(pattern)
+        paths += found
+    return list(dict.fromkeys(paths)), unmatched
+
+
+def plan_file(path: str, goal: Goal, strategy: str, label_budget: int) -> dict:
+    """The result row of one scenario file; load and plan errors become a "failed" row."""
+    row: dict = {"path": path}
+    try:
+        result = plan(load(path), goal=goal, top_k=1, strategy=strategy, label_budget=label_budget)
+    except (ScenarioError, ValueError) as exc:
+        return {**row, "status": FAILED, "reason": str(exc)}
+    except Exception as exc:  # one bad scenario must not end the batch: record our bug and go on
+        if isinstance(exc.__context__, KeyboardInterrupt):  # a forced stop that landed in a kernel
+            raise KeyboardInterrupt from None
+        return {**row, "status": FAILED, "reason": f"internal error ({type(exc).__name__}: {exc})"}
+    row.update(scenario=result.scenario, status=result.status, strategy=result.strategy,
+               solve_ms=result.stats["solve_seconds"] * 1e3, reason=result.reason)
+    best = result.best
+    if best is not None:
+        row.update(score=best.score, latency_ms=best.latency_ms, energy_mj=best.energy_mj, switches=best.switches,
+                   gap=result.gap, placement=list(best.placement))
+    return row
+
+
+def run(paths: list[str], output: str, goal: Goal = "balanced", strategy: str = "auto",
+        label_budget: int = DEFAULT_LABEL_BUDGET, workers: int = 1, resume: bool = False,
+        progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+    """Plan every file of ``paths`` and write one row each to ``output`` (.csv or .jsonl).
+
+    ``workers`` > 1 plans on a process pool of that size; ``resume`` keeps the rows already
+    in ``output`` and plans only the paths they do not cover (failed rows are retried);
+    ``progress(done, total)`` is called before the first row and after each. On Ctrl-C or
+    SIGTERM it finishes the scenario at hand (a second signal: at once), keeps every
+    finished row and returns a summary with ``interrupted`` set.
+    """
+    suffix = Path(output).suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise ValueError(f"--output must end in .csv or .jsonl, got {output!r}")
+    kept = [row for row in (_finished_rows(output, suffix) if resume else []) if row[1] != FAILED]
+    done = {path for path, _, _ in kept}
+    todo = [(i, p) for i, p in enumerate(paths) if p not in done]
+    counts = {"planned": 0, "infeasible": 0, "unknown": 0, "failed": 0}
+    started = time.perf_counter()
+    if progress is not None:
+        progress(0, len(todo))
+    with _RowWriter(output, suffix, [raw for _, _, raw in kept]) as writer, _StopOnSignal() as stop:
+        try:
+            for index, row in _rows(todo, (goal, strategy, label_budget), workers):
+                writer.write({"index": index, **row})
+                status = row["status"]
+                counts["planned" if status in ("optimal", "feasible") else status] += 1
+                if progress is not None:
+                    progress(sum(counts.values()), len(todo))
+                if stop.requested:
+                    break
+        except KeyboardInterrupt:
+            pass
+        interrupted = stop.requested
+    return BatchSummary(len(paths), len(paths) - len(todo), counts["planned"], counts["infeasible"],
+                        counts["unknown"], counts["failed"], time.perf_counter() - started, interrupted)
+
+
+def _rows(todo: list[tuple[int, str]], options: tuple, workers: int) -> Iterator[tuple[int, dict]]:
+    """(index, row) per scenario, in completion order."""
+    if workers <= 1 or len(todo) <= 1:
+        for item in todo:
+            yield _plan_item(item, options)
+        return
+    _warm()  # forked workers inherit the loaded kernels; spawned ones load them in _init_worker
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    chunk = max(1, min(16, len(todo) // (workers * 8)))
+    pool = context.Pool(workers, initializer=_init_worker)
+    try:
+        yield from pool.imap_unordered(_plan_item_star, [(item, options) for item in todo], chunksize=chunk)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _plan_item(item: tuple[int, str], options: tuple) -> tuple[int, dict]:
+    index, path = item
+    return index, plan_file(path, *options)
+
+
+def _plan_item_star(args: tuple) -> tuple[int, dict]:
+    return _plan_item(*args)
+
+
+def _init_worker() -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool, workers stay quiet;
+    # a forked worker must not inherit the parent's graceful SIGTERM (terminate() uses it)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _warm()
+
+
+def _warm() -> None:
+    """Load the solve kernels (from the Numba cache) with one tiny plan."""
+    one = np.ones((1, 1))
+    plan(CostModel.from_arrays(one, one, one, np.zeros(1), np.zeros((1, 1)), np.zeros((1, 1)), np.ones(1)), top_k=1)
+
+
+class _StopOnSignal:
+    """Ctrl-C or SIGTERM (a scheduler's stop): the scenario at hand finishes and the batch
+    stops with its rows kept; a second signal stops at once (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: dict = {}
+
+    def __enter__(self) -> "_StopOnSignal":
+        # handlers can only be set from the main thread; elsewhere signals keep their handlers
+        if threading.current_thread() is threading.main_thread():
+            self._old = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+class _RowWriter:
+    """Writes whole rows, one write and flush per line, after the kept ones (raw text)."""
+
+    def __init__(self, output: str, suffix: str, kept: list[str]) -> None:
+        self._csv = suffix == ".csv"
+        path = Path(output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # rows kept by a resume are rewritten first: this drops failed rows (they are retried)
+        # and a half line left by a kill
+        self._handle = open(path, "w", encoding="utf-8", newline="")
+        self._emit((",".join(FIELDS) + "\n" if self._csv else "") + "".join(kept))
+
+    def write(self, row: dict) -> None:
+        self._emit(_csv_line(row) if self._csv else orjson.dumps({k: row.get(k) for k in FIELDS}).decode() + "\n")
+
+    def _emit(self, line: str) -> None:
+        self._handle.write(line)
+        self._handle.flush()
+
+    def __enter__(self) -> "_RowWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._handle.close()
+
+
+def _csv_line(row: dict) -> str:
+    cells = []
+    for key in FIELDS:
+        value = row.get(key)
+        if key == "placement" and value is not None:
+            value = " -> ".join(value)
+        cells.append("" if value is None else repr(value) if isinstance(value, float)
+                     else csv_cell(value) if isinstance(value, str) else value)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(cells)
+    return out.getvalue()
+
+
+def _finished_rows(output: str, suffix: str) -> list[tuple[str, str, str]]:
+    """(path, status, raw text) of each whole row already in ``output`` (none when it does
+    not exist); a last line cut short by a kill is dropped."""
+    try:
+        text = Path(output).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ValueError(f"cannot read {output} to resume: {exc.strerror or exc}") from None
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()
+    rows = []
+    if suffix == ".jsonl":
+        for n, line in enumerate(lines, 1):
+            try:
+                row = orjson.loads(line)
+                rows.append((row["path"], row["status"], line))
+            except (orjson.JSONDecodeError, TypeError, KeyError):
+                raise ValueError(f"{output}: line {n}: expected a JSON row of an eip batch") from None
+        return rows
+    reader = csv.reader(lines)
+    if next(reader, list(FIELDS)) != list(FIELDS):
+        raise ValueError(f"{output}: line 1: expected the header of an eip batch ({','.join(FIELDS)})")
+    first = reader.line_num
+    for cells in reader:
+        if len(cells) != len(FIELDS):
+            raise ValueError(f"{output}: line {reader.line_num}: expected {len(FIELDS)} cells, got {len(cells)}")
+        row = dict(zip(FIELDS, cells))
+        rows.append((csv_text(row["path"]), row["status"], "".join(lines[first:reader.line_num])))
+        first = reader.line_num
+    return rows
