@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 import eip
-from benchmarks import peers, realdata, suite
+from benchmarks import batch as batch_bench, peers, realdata, suite, tradeoff as tradeoff_bench
 from benchmarks.generate import soc_scenario
 from eip.goals import resolve_goal, score_coefficients
 from reference import ranked_plans
@@ -33,6 +33,16 @@ def test_smoke_run_agrees_with_every_installed_peer(tmp_path, capsys):
     seed_rows = [r for r in report["rows"] if r["instance"] == "mobile_vision_pipeline"]
     assert {round(r["objective"], 9) for r in seed_rows} == {round(seed_rows[0]["objective"], 9)}
     assert "== 12x3" in printed
+
+
+def test_sweep_and_batch_benchmarks_run_and_check(capsys):
+    assert tradeoff_bench.main(["--caps", "300", "--stages", "12", "--devices", "3", "--sample", "20",
+                                "--highs-sample", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "20 sampled caps checked against separate plans: 0 mismatches" in printed
+    assert batch_bench.main(["--scenarios", "12", "--stages", "8", "--devices", "3", "--cli-sample", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "workers=2 vs workers=1: " in printed and "rows of every worker count identical: yes" in printed
 
 
 def test_a_wrong_peer_answer_is_reported_as_a_mismatch():
