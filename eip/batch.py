@@ -148,30 +148,26 @@ def run(paths: list[str], output: str, goal: Goal = "balanced", strategy: str = 
 
 def _rows(todo: list[tuple[int, str]], options: tuple, workers: int) -> Iterator[tuple[int, dict]]:
     """(index, row) per scenario, in completion order."""
-    if workers <= 1 or len(todo) <= 1:
-        for item in todo:
-            yield _plan_item(item, options)
+    jobs = [(index, path, options) for index, path in todo]
+    if workers <= 1 or len(jobs) <= 1:
+        yield from map(_plan_job, jobs)
         return
     _warm()  # forked workers inherit the loaded kernels; spawned ones load them in _init_worker
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    chunk = max(1, min(16, len(todo) // (workers * 8)))
+    chunk = max(1, min(16, len(jobs) // (workers * 8)))
     pool = context.Pool(workers, initializer=_init_worker)
     try:
-        yield from pool.imap_unordered(_plan_item_star, [(item, options) for item in todo], chunksize=chunk)
+        yield from pool.imap_unordered(_plan_job, jobs, chunksize=chunk)
         pool.close()
     finally:
         pool.terminate()
         pool.join()
 
 
-def _plan_item(item: tuple[int, str], options: tuple) -> tuple[int, dict]:
-    index, path = item
+def _plan_job(job: tuple[int, str, tuple]) -> tuple[int, dict]:
+    index, path, options = job
     return index, plan_file(path, *options)
-
-
-def _plan_item_star(args: tuple) -> tuple[int, dict]:
-    return _plan_item(*args)
 
 
 def _init_worker() -> None:

@@ -14,6 +14,7 @@ import numpy as np
 from .costmodel import CostModel, cap_with_tolerance
 from .goals import score_coefficients
 from .result import Plan, PlanResult
+from .solve import plan
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,8 @@ def _with_sensitivity(result: PlanResult, budget: Budget) -> Budget:
     tightened = _shift(result, budget, -step) if budget.limit >= step else None
     parts = [f"{_signed(s.change, budget.unit, '+g')} {_shift_phrase(s)}" for s in (relaxed, tightened) if s is not None]
     sentence = f"{budget.name}: " + "; ".join(parts) + "."
+    if result.status != "optimal":
+        sentence += f" The changes are against a plan within {result.gap:.2%} of the optimum, not a proven one."
     return dataclasses.replace(budget, step=step, relaxed=relaxed, tightened=tightened, sensitivity=sentence)
 
 
@@ -260,8 +263,6 @@ def _shift(result: PlanResult, budget: Budget, change: float) -> Shift:
     if unchanged:
         # tightening keeps an optimum that still fits; nothing binds an unconstrained optimum
         return Shift(change, result.status, best, 0.0, 0.0, 0.0)
-    from .solve import plan
-
     goal = dict(zip(("latency", "energy", "switch"), result.weights))
     moved = plan(_with_limit(model, budget.dim, limit), goal=goal, top_k=1)
     new = moved.best
