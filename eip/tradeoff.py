@@ -1,11 +1,17 @@
 """``eip.frontier`` and ``eip.sweep``: the latency/energy trade-off and budget sweeps.
 
-Both rest on one kernel (``kernels/frontier.py``): the set of feasible placements that no
-other beats on latency, energy and switches. Every weighted score's optimum under any
-latency and energy caps lies in that set, so a sweep over those caps is a vectorized
-look-up (prefix minima over the set sorted by latency), not a solve per grid point. Memory
-budgets change which placements are feasible: each memory grid point gets its own set,
-all computed in one kernel call on the same compiled tensors.
+The frontier and 2-D (latency x energy) sweeps rest on one kernel (``kernels/frontier.py``):
+the set of feasible placements that no other beats on latency, energy and switches. Every
+weighted score's optimum under any latency and energy caps lies in that set, so a sweep
+over those caps is a vectorized look-up (prefix minima over the set sorted by latency), not
+a solve per grid point. Memory budgets change which placements are feasible: each memory
+grid point gets its own set, all computed in one kernel call on the same compiled tensors.
+
+A sweep of one cap (latency or energy) walks its breakpoints instead: the exact optimum at
+the loosest value stays optimal at every tighter value it still fits (the feasible set
+only shrinks), so one solve answers the whole run of values down to the plan's own usage,
+and the next solve starts just below it. That is one exact solve per distinct answer, which
+is cheaper than the trade-off set whenever memory keeps that set large.
 """
 
 from __future__ import annotations
@@ -18,14 +24,16 @@ import numpy as np
 from .costmodel import CostModel, cap_with_tolerance
 from .goals import Goal, resolve_goal, score_coefficients
 from .kernels import frontier as _kf
+from .kernels import solve as _ks
 from .result import Plan
-from .solve import DEFAULT_LABEL_BUDGET, ScenarioLike, cost_model_of
+from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, cost_model_of
 
 Budget = Union[None, float, Sequence[float], np.ndarray]
 
 
 class FrontierTooLarge(RuntimeError):
-    """The exact trade-off set needs more labels than the budget allows."""
+    """The exact trade-off set (or an exact solve of a sweep) needs more labels than the
+    budget allows."""
 
 
 @dataclass(frozen=True)
@@ -113,13 +121,16 @@ def sweep(
 
     Each budget is None (the scenario's own), a scalar, or a 1-D array of values to sweep;
     ``memory_mb`` maps device names to budgets. The grid is the product of the swept
-    values. Latency and energy caps are answered from one trade-off set per memory point;
-    all memory points are solved in one kernel call. Every grid point's score equals that
-    of ``eip.plan`` with the same budgets (``top_k=1``).
+    values. Sweeping both latency and energy caps, they are answered from one trade-off
+    set per memory point, all memory points in one kernel call; sweeping one of them, by
+    one exact solve per distinct answer (see the module docstring). Every grid point's
+    plan is the one ``eip.plan`` gives with the same budgets (``top_k=1``). Raises
+    ``FrontierTooLarge`` past ``label_budget`` labels rather than answer inexactly.
     """
     model = cost_model_of(scenario)
     goal_name, weights = resolve_goal(goal)
     coef = score_coefficients(weights, model.baselines)
+    _check_label_budget(label_budget)
     memory_mb = dict(memory_mb or {})
     unknown = [d for d in memory_mb if d not in model.device_names]
     if unknown:
@@ -141,22 +152,22 @@ def sweep(
     caps[:, 0], caps[:, 1] = lat.max(), en.max()
     for device, grid in zip(memory_mb, grids):
         caps[:, 2 + model.device_names.index(device)] = grid.ravel()
-    sets = _pareto(model, cap_with_tolerance(caps), label_budget)
+    caps = cap_with_tolerance(caps)
 
-    lat_tol, en_tol = cap_with_tolerance(lat), cap_with_tolerance(en)
+    distinct = _DistinctPlans(model)
     index = np.full((n_points, len(lat), len(en)), -1, dtype=np.int64)
-    table: dict[tuple[int, ...], int] = {}
-    plans: list[Plan] = []
-    for g, (paths, rows) in enumerate(sets):
-        if not len(rows):
-            continue
-        best = _best_under_caps(rows, paths, model.option_device, coef, lat_tol, en_tol)  # (n_lat, n_en)
-        for p in np.unique(best[best >= 0]):
-            placement = tuple(paths[p].tolist())
-            if placement not in table:
-                table[placement] = len(plans)
-                plans.append(Plan(model, paths[p], _scored(rows[p], coef)))
-            index[g][best == p] = table[placement]
+    if len(lat) > 1 and len(en) > 1:
+        lat_tol, en_tol = cap_with_tolerance(lat), cap_with_tolerance(en)
+        for g, (paths, rows) in enumerate(_pareto(model, caps, label_budget)):
+            if len(rows):
+                best = _best_under_caps(rows, paths, model.option_device, coef, lat_tol, en_tol)  # (n_lat, n_en)
+                for p in np.unique(best[best >= 0]):
+                    index[g][best == p] = distinct.add(paths[p], _scored(rows[p], coef))
+    else:
+        dim, values = (1, en) if len(en) > 1 else (0, lat)
+        for g in range(n_points):
+            index[g].reshape(-1)[:] = _walk(model, coef, caps[g], dim, values, label_budget, distinct)
+    plans = distinct.plans
     if _is_axis(max_latency_ms):
         axes.append(("max_latency_ms", lat))
     if _is_axis(max_energy_mj):
@@ -171,16 +182,69 @@ def sweep(
 
 # --------------------------------------------------------------------------- internals
 
+class _DistinctPlans:
+    """The distinct plans a sweep chooses, each once, in first-seen order."""
+
+    def __init__(self, model: CostModel) -> None:
+        self.model = model
+        self.plans: list[Plan] = []
+        self._index: dict[tuple[int, ...], int] = {}
+
+    def add(self, path: np.ndarray, scored_row: np.ndarray) -> int:
+        key = tuple(path.tolist())
+        if key not in self._index:
+            self._index[key] = len(self.plans)
+            self.plans.append(Plan(self.model, path, scored_row))
+        return self._index[key]
+
+
+def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: int, values: np.ndarray, label_budget: int,
+          distinct: _DistinctPlans) -> np.ndarray:
+    """Plan index (into ``distinct``) per value of cap ``dim`` (0 latency, 1 energy), -1 where
+    nothing fits, other caps at ``caps_tol``: one exact solve per distinct answer.
+
+    The optimum at the largest value not yet answered is also the optimum (same ranking
+    key, same tie-break) at every smaller value whose cap it still fits, since tightening
+    only removes plans; the first value it does not fit is solved next. An infeasible value
+    makes every smaller one infeasible. (Ranking several plans per solve to answer more
+    values at once was measured slower: exact top-k costs more than the solves it saves.)
+    """
+    step_use, trans_use, switch, _ = model.kernel_tensors
+    caps_tol = caps_tol.copy()
+    order = np.argsort(values, kind="stable")
+    sorted_tol = cap_with_tolerance(values[order])
+    out = np.full(len(values), -1, dtype=np.int64)
+    i = len(order) - 1
+    while i >= 0:
+        caps_tol[dim] = sorted_tol[i]
+        status, _, paths, rows, _, _ = _ks.solve_topk(step_use, trans_use, switch, coef, caps_tol, 1, _ks.EXACT,
+                                                      DEFAULT_BEAM_WIDTH, label_budget)
+        if status == _ks.INFEASIBLE:
+            break
+        if status != _ks.OPTIMAL:
+            name = ("max_latency_ms", "max_energy_mj")[dim]
+            raise FrontierTooLarge(f"the exact solve at {name}={values[order[i]]:g} needs more than {label_budget:,} "
+                                   "labels; raise label_budget")
+        first = int(np.searchsorted(sorted_tol, rows[0, 2 + dim], side="left"))
+        out[order[first:i + 1]] = distinct.add(paths[0], rows[0])
+        i = first - 1
+    return out
+
+
 def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(paths, rows) of the (latency, energy, switches) set for each row of ``caps_grid``."""
-    if isinstance(label_budget, bool) or not isinstance(label_budget, (int, np.integer)) or label_budget < 1:
-        raise ValueError(f"label_budget must be an integer >= 1, got {label_budget!r}")
+    _check_label_budget(label_budget)
     step_use, trans_use, switch, _ = model.kernel_tensors
     statuses, paths, rows, offsets = _kf.pareto_sets(step_use, trans_use, switch, np.ascontiguousarray(caps_grid, dtype=np.float64),
                                                      int(label_budget))
     if np.any(statuses != _kf.COMPLETE):
         raise FrontierTooLarge(f"the exact trade-off set needs more than {label_budget:,} labels; raise label_budget")
     return [(paths[offsets[g]:offsets[g + 1]], rows[offsets[g]:offsets[g + 1]]) for g in range(len(statuses))]
+
+
+def _check_label_budget(label_budget) -> None:
+    if isinstance(label_budget, bool) or not isinstance(label_budget, (int, np.integer)) or label_budget < 1:
+        raise ValueError(f"label_budget must be an integer >= 1, got {label_budget!r}")
 
 
 def _scored(row: np.ndarray, coef: np.ndarray) -> np.ndarray:

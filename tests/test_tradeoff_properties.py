@@ -44,15 +44,17 @@ def _grid(values, lo, hi):
     return np.unique(np.round(np.linspace(lo, hi, values), 6))
 
 
-@settings(max_examples=120)
-@given(scenario_docs(max_stages=6), goals, st.integers(2, 6), st.integers(1, 3), st.booleans())
+@settings(max_examples=150)
+@given(scenario_docs(max_stages=6), goals, st.integers(1, 6), st.integers(1, 3), st.booleans())
 def test_every_sweep_point_equals_a_fresh_plan(doc, goal, n_lat, n_en, sweep_memory):
+    """Latency x energy grids (the trade-off set), one swept cap (the breakpoint walk), or
+    none, each with or without a swept memory budget."""
     scenario = eip.Scenario.from_dict(doc)
     model = scenario.cost_model
     free = eip.frontier(replace(model, max_latency_ms=np.inf, max_energy_mj=np.inf))
     top_ms = max([p.latency_ms for p in free.plans] + [1.0])
     top_mj = max([p.energy_mj for p in free.plans] + [1.0])
-    lat = _grid(n_lat, 0.0, 1.1 * top_ms)
+    lat = _grid(n_lat, 0.0, 1.1 * top_ms) if n_lat > 1 else float(0.9 * top_ms)
     en = _grid(n_en, 0.3 * top_mj, 1.1 * top_mj) if n_en > 1 else float(0.8 * top_mj)
     memory = {}
     if sweep_memory:
@@ -60,9 +62,10 @@ def test_every_sweep_point_equals_a_fresh_plan(doc, goal, n_lat, n_en, sweep_mem
         memory[device] = _grid(3, 0.0, float(model.mem_cap_mb[0]) if math.isfinite(model.mem_cap_mb[0]) else 100.0)
     result = eip.sweep(scenario, goal=goal, max_latency_ms=lat, max_energy_mj=en, memory_mb=memory)
     mem_axis = list(memory.values())[0] if memory else [None]
+    walked = np.size(lat) == 1 or np.size(en) == 1
     for index in np.ndindex(result.score.shape):
         point = dict(zip([name for name, _ in result.axes], index))
-        caps = {"max_latency_ms": float(lat[point["max_latency_ms"]]),
+        caps = {"max_latency_ms": float(lat[point["max_latency_ms"]]) if "max_latency_ms" in point else lat,
                 "max_energy_mj": float(en[point["max_energy_mj"]]) if "max_energy_mj" in point else en}
         if memory:
             budgets = model.mem_cap_mb.copy()
@@ -75,6 +78,8 @@ def test_every_sweep_point_equals_a_fresh_plan(doc, goal, n_lat, n_en, sweep_mem
             assert result.feasible[index]
             assert math.isclose(result.score[index], fresh.best.score, rel_tol=1e-9, abs_tol=1e-12)
             chosen = result.plans[result.plan_index[index]]
+            if walked:
+                assert chosen.placement == fresh.best.placement  # the walk re-uses eip.plan's own answers
             assert chosen.latency_ms <= caps["max_latency_ms"] * (1 + 1e-9) + 1e-9
 
 
