@@ -1,17 +1,21 @@
 """``eip.frontier`` and ``eip.sweep``: the latency/energy trade-off and budget sweeps.
 
-The frontier and 2-D (latency x energy) sweeps rest on one kernel (``kernels/frontier.py``):
-the set of feasible placements that no other beats on latency, energy and switches. Every
-weighted score's optimum under any latency and energy caps lies in that set, so a sweep
-over those caps is a vectorized look-up (prefix minima over the set sorted by latency), not
-a solve per grid point. Memory budgets change which placements are feasible: each memory
-grid point gets its own set, all computed in one kernel call on the same compiled tensors.
+Both are built from exact solves of the engine, each answering many points:
 
-A sweep of one cap (latency or energy) walks its breakpoints instead: the exact optimum at
-the loosest value stays optimal at every tighter value it still fits (the feasible set
-only shrinks), so one solve answers the whole run of values down to the plan's own usage,
-and the next solve starts just below it. That is one exact solve per distinct answer, which
-is cheaper than the trade-off set whenever memory keeps that set large.
+* The frontier is walked from its least-energy end: the least-energy plan strictly faster
+  than the last point found is the next point (the epsilon-constraint method), so it
+  costs one solve per point.
+* A sweep of one cap (latency or energy) walks its breakpoints: the exact optimum at the
+  loosest value stays optimal at every tighter value it still fits (the feasible set only
+  shrinks), so one solve answers the whole run of values down to the plan's own usage
+  and the next solve starts just below it: one solve per distinct answer.
+* A 2-D (latency x energy) sweep uses one kernel (``kernels/frontier.py``) instead: the set
+  of feasible placements that no other beats on latency, energy and switches. Every
+  weighted score's optimum under any latency and energy caps lies in that set, so the
+  whole grid is a vectorized look-up (prefix minima over the set sorted by latency). Memory
+  budgets change which placements are feasible: each memory grid point gets its own set,
+  all computed in one kernel call on the same compiled tensors. The set grows fast when
+  memory binds on long pipelines, which is why the 1-D cases walk instead.
 """
 
 from __future__ import annotations
@@ -87,26 +91,48 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
              label_budget: int = DEFAULT_LABEL_BUDGET) -> Frontier:
     """The exact latency/energy Pareto frontier of a scenario under its budgets.
 
+    Found from the least-energy end (the epsilon-constraint method): each exact solve
+    ranks by (energy, latency, switches, placement) among plans strictly faster than the
+    last point found, so each gives the next point; one solve per point, plus one that
+    proves nothing faster fits.
+
     Args:
         scenario: a ``Scenario``, a ``CostModel`` or a scenario file path.
         goal: the goal whose score each plan carries (the frontier itself does not
             depend on it).
         max_plans: return at most this many plans, evenly spread along the frontier (both
             ends always kept); None for all.
-        label_budget: labels the DP may create; past it ``FrontierTooLarge`` is raised
-            (a frontier is exact or nothing).
+        label_budget: labels each exact solve may keep; past it ``FrontierTooLarge`` is
+            raised (a frontier is exact or nothing).
     """
     model = cost_model_of(scenario)
     _, weights = resolve_goal(goal)
     coef = score_coefficients(weights, model.baselines)
     if max_plans is not None and (isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1):
         raise ValueError(f"max_plans must be an integer >= 1 or None, got {max_plans!r}")
-    paths, rows = _pareto(model, model.kernel_tensors[3][None, :], label_budget)[0]
-    chosen = _latency_energy_front(paths, rows, model.option_device)
-    if max_plans is not None and len(chosen) > max_plans:
-        chosen = chosen[np.unique(np.linspace(0, len(chosen) - 1, max_plans).round().astype(int))]
-    plans = tuple(Plan(model, paths[i], _scored(rows[i], coef)) for i in chosen)
-    return Frontier(plans, rows[chosen, 2].copy(), rows[chosen, 3].copy(), model)
+    _check_label_budget(label_budget)
+    # least energy, then least latency, then fewest switches: the engine's ranking under
+    # an energy-only score
+    energy_first = score_coefficients((0.0, 1.0, 0.0), model.baselines)
+    step_use, trans_use, switch, caps = model.kernel_tensors
+    caps = caps.copy()
+    points: list[tuple[np.ndarray, np.ndarray]] = []
+    while True:
+        status, _, paths, rows, _, _ = _ks.solve_topk(step_use, trans_use, switch, energy_first, caps, 1, _ks.EXACT,
+                                                      DEFAULT_BEAM_WIDTH, label_budget)
+        if status == _ks.INFEASIBLE:
+            break
+        if status != _ks.OPTIMAL:
+            raise FrontierTooLarge(f"the exact solve below {caps[0]:g} ms needs more than {label_budget:,} labels; "
+                                   "raise label_budget")
+        points.append((paths[0], rows[0]))
+        caps[0] = np.nextafter(rows[0, 2], -np.inf)  # strictly faster than this point
+    points.reverse()
+    chosen = np.arange(len(points))
+    if max_plans is not None and len(points) > max_plans:
+        chosen = np.unique(np.linspace(0, len(points) - 1, max_plans).round().astype(int))
+    plans = tuple(Plan(model, points[i][0], _scored(points[i][1], coef)) for i in chosen)
+    return Frontier(plans, np.array([p.latency_ms for p in plans]), np.array([p.energy_mj for p in plans]), model)
 
 
 def sweep(
@@ -257,18 +283,6 @@ def _scored(row: np.ndarray, coef: np.ndarray) -> np.ndarray:
 def _placement_rank(paths: np.ndarray, option_device: np.ndarray) -> np.ndarray:
     """Rank of each placement in device order (lexicographic), as the engine breaks ties."""
     return np.lexsort(option_device[paths].T[::-1]).argsort()
-
-
-def _latency_energy_front(paths: np.ndarray, rows: np.ndarray, option_device: np.ndarray) -> np.ndarray:
-    """Indices of the (latency, energy)-Pareto subset, by latency; ties keep the fewest switches."""
-    if not len(rows):
-        return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((_placement_rank(paths, option_device), rows[:, 1], rows[:, 3], rows[:, 2]))
-    energy = rows[order, 3]
-    running = np.minimum.accumulate(energy)
-    keep = np.ones(len(order), dtype=bool)
-    keep[1:] = energy[1:] < running[:-1]
-    return order[keep]
 
 
 def _best_under_caps(rows, paths, option_device, coef, lat_caps, en_caps) -> np.ndarray:

@@ -82,19 +82,31 @@ def best_path(step, trans, value, path):
     return best
 
 
-@njit(cache=True)
-def free_thresholds(caps, most):
-    """(N, O, Q): usage at or below which a label at (s, o) can never meet cap q again.
+#: relative rounding error per term of a sum of stage usages (a few units in the last place)
+SUM_ROUNDING = 4.0 * 2.220446049250313e-16
 
-    ``most`` is ``completion_usage``'s greatest completion usage; uncapped dimensions are
-    always free (inf).
+
+@njit(cache=True)
+def cap_tests(caps, least, most):
+    """The completion bounds the pruning tests compare with the caps (Q,), made safe
+    against rounding: a label's total is summed stage by stage while ``least`` and ``most``
+    are summed backwards, so near a cap the two orders can disagree in the last bits.
+
+    Returns ``(prune_least, thr)``, both (N, O, Q): a label at (s, o) whose usage u has
+    ``u + prune_least > cap`` cannot fit (``least`` lowered by the rounding slack, never
+    below 0, so the last stage's test stays exact); at or below ``thr`` it can never meet
+    the cap again, so that dimension is free (``caps - most`` lowered by the slack; inf for
+    uncapped dimensions).
     """
     n, o, q = most.shape
+    prune_least = least.copy()
     thr = np.full((n, o, q), np.inf)
     for j in range(q):
         if caps[j] < np.inf:
-            thr[:, :, j] = caps[j] - most[:, :, j]
-    return thr
+            slack = SUM_ROUNDING * (n + 1) * max(1.0, abs(caps[j]))
+            thr[:, :, j] = caps[j] - most[:, :, j] - slack
+            prune_least[:, :, j] = np.maximum(least[:, :, j] - slack, 0.0)
+    return prune_least, thr
 
 
 @njit(cache=True)
@@ -103,7 +115,8 @@ def completion_usage(step_use, trans_use):
 
     Returns ``(least, most)``, both (N, O, Q); ``least`` is inf and ``most`` is -inf where
     no completion exists. ``least`` prunes labels that cannot fit; ``caps - most`` is the
-    free-dimension threshold below which a label can never meet that cap again.
+    free-dimension threshold below which a label can never meet that cap again (both
+    through ``cap_tests``).
     """
     n, o, q = step_use.shape
     least = np.full((n, o, q), np.inf)

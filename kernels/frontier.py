@@ -11,7 +11,7 @@ budget sweep answers each (latency, energy) cap pair from it without another sol
 import numpy as np
 from numba import njit
 
-from .bounds import completion_usage, free_thresholds
+from .bounds import cap_tests, completion_usage
 from .labels import _grow_rows
 from .paths import placement_less
 
@@ -84,7 +84,7 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
     ``BUDGET_EXHAUSTED`` the set is empty.
     """
     n, o, q = step_use.shape
-    thr = free_thresholds(caps, most)
+    least, thr = cap_tests(caps, least, most)
     cap_labels = 1024
     use = np.empty((cap_labels, q))
     key = np.empty((cap_labels, q + 1))  # latency, energy, switches, memory (or -1 if free)

@@ -127,7 +127,7 @@ def label_search(step_use, trans_use, switch, coef, caps, least, thr, prices, va
     """Forward label DP returning the k best feasible placements it can prove or find.
 
     Inputs beyond the shared vocabulary: ``least`` (N, O, Q) least completion usage,
-    ``thr`` (N, O, Q) free-dimension thresholds (``bounds.free_thresholds``), ``prices`` (M, Q), ``values`` (M, N, O), ``lam_sums`` (M,) Lagrangian bounds
+    ``thr`` (N, O, Q) free-dimension thresholds (both from ``bounds.cap_tests``), ``prices`` (M, Q), ``values`` (M, N, O), ``lam_sums`` (M,) Lagrangian bounds
     whose row 1 also prices ``table`` (A, N, O, G + 1), the per-dimension exact bounds of
     ``bounds.resource_tables`` for dimensions ``table_dims`` in units ``table_units``;
     ``incumbent`` a score the k-th best plan is known not to exceed (inf if unknown).

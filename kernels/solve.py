@@ -6,7 +6,7 @@ One dispatch from Python per ``eip.plan`` keeps the per-call overhead in microse
 import numpy as np
 from numba import njit
 
-from .bounds import completion_usage, free_thresholds, lagrangian_prices, resource_tables
+from .bounds import cap_tests, completion_usage, lagrangian_prices, resource_tables
 from .labels import COMPLETE, label_search
 from .paths import within_caps
 from .viterbi import kbest_paths
@@ -63,8 +63,7 @@ def solve_topk(step_use, trans_use, switch, coef, caps, k, mode, beam_width, lab
         stats[2] = rows[0, 0]
         return OPTIMAL, VITERBI, paths, rows, found, stats
 
-    least, most = completion_usage(step_use, trans_use)
-    thr = free_thresholds(caps, most)
+    least, thr = cap_tests(caps, *completion_usage(step_use, trans_use))
     prices, values, lam_sums, dual, relaxed_incumbent = lagrangian_prices(
         step_use, trans_use, switch, coef, caps, LAGRANGE_ITERATIONS)
     if dual == np.inf:

@@ -1,5 +1,6 @@
-"""The trade-off kernels against brute force: the frontier is exactly the Pareto set of the
-feasible placements, and every sweep grid point is what a fresh ``eip.plan`` would say."""
+"""The trade-offs against brute force: the frontier is exactly the Pareto set of the feasible
+placements, the trade-off-set kernel is exactly their (latency, energy, switches) Pareto
+set, and every sweep grid point is what a fresh ``eip.plan`` would say."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 import eip
 from dataclasses import replace
+from eip.tradeoff import _pareto
 from reference import ranked_plans
 from strategies import goals, scenario_docs
 
@@ -23,6 +25,13 @@ def _pareto_points(plans) -> np.ndarray:
         if not front or en < front[-1][1] - 1e-12 * max(1.0, abs(en)):
             front.append((lat, en))
     return np.array(front).reshape(-1, 2)
+
+
+def _pareto_points3(plans) -> set[tuple[float, float, int]]:
+    """(latency, energy, switches) of the plans no other beats on all three (rounded)."""
+    points = {(p.latency_ms, p.energy_mj, p.switches) for p in plans}
+    beats = lambda a, b: a != b and all(x <= y for x, y in zip(a, b))
+    return {(round(a[0], 9), round(a[1], 9), a[2]) for a in points if not any(beats(b, a) for b in points)}
 
 
 @settings(max_examples=200)
@@ -38,6 +47,24 @@ def test_frontier_equals_the_brute_force_pareto_set(doc):
     assert list(got.latency_ms) == sorted(got.latency_ms)
     placements = {p.placement for p in feasible}
     assert all(plan.placement in placements for plan in got.plans)
+    # ties on the front keep the fewest switches
+    fewest = {}
+    for p in feasible:
+        key = (p.latency_ms, p.energy_mj)
+        fewest[key] = min(fewest.get(key, p.switches), p.switches)
+    assert all(plan.switches == fewest[(plan.latency_ms, plan.energy_mj)] for plan in got.plans)
+
+
+@settings(max_examples=150)
+@given(scenario_docs())
+def test_the_tradeoff_set_kernel_equals_the_brute_force_pareto_set(doc):
+    """The set 2-D sweeps are answered from: exactly the (latency, energy, switches) front."""
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    (paths, rows), = _pareto(model, model.kernel_tensors[3][None, :], 10**6)
+    got = {(round(r[2], 9), round(r[3], 9), int(r[1])) for r in rows}
+    assert got == _pareto_points3(ranked_plans(scenario, (1.0, 1.0, 0.0)))
+    assert len(rows) == len(got)  # one placement per point
 
 
 def _grid(values, lo, hi):
