@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     sweep_s = time.perf_counter() - start
     print(f"{model.name}: {len(result.plans)} distinct best plans over the caps; "
           f"{int(result.feasible.sum()):,} of {args.caps:,} caps feasible")
+    start = time.perf_counter()
+    front = eip.frontier(model)
+    print(f"eip.frontier: {len(front)} Pareto-optimal plans in {(time.perf_counter() - start) * 1e3:.2f} ms")
     print(f"eip.sweep over {args.caps:,} latency caps: {sweep_s * 1e3:.2f} ms ({sweep_s / args.caps * 1e6:.2f} us per cap)")
 
     rng = np.random.default_rng(0)

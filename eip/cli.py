@@ -71,7 +71,7 @@ and energy, by increasing latency; the goal's best plan is marked.
 
   --goal          whose score each plan shows and which is marked (default balanced)
   --max-plans     at most N plans, evenly spread along the frontier (default all)
-  --label-budget  labels the exact DP may create (default {DEFAULT_LABEL_BUDGET:,})
+  --label-budget  labels each exact solve may keep (default {DEFAULT_LABEL_BUDGET:,})
   --format        text | csv | json | html (default text)
   --output        write to PATH (atomically) instead of stdout
 
@@ -88,7 +88,8 @@ START:STOP:STEP (STOP included) or a comma list; budgets not given keep the scen
   --max-latency-ms, --max-energy-mj   the caps to sweep
   --memory        DEVICE=VALUES; repeat it or separate devices with ';'
   --goal          latency | efficiency | balanced (default balanced)
-  --label-budget  labels the exact DP may create per memory point (default {DEFAULT_LABEL_BUDGET:,})
+  --label-budget  labels each exact solve (or, sweeping both caps, the trade-off set of each
+                  memory point) may create (default {DEFAULT_LABEL_BUDGET:,})
   --format        text | csv | json | html (default text)
   --output        write to PATH (atomically) instead of stdout
 

@@ -123,8 +123,8 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
         if status == _ks.INFEASIBLE:
             break
         if status != _ks.OPTIMAL:
-            raise FrontierTooLarge(f"the exact solve below {caps[0]:g} ms needs more than {label_budget:,} labels; "
-                                   "raise label_budget")
+            raise FrontierTooLarge(f"after {len(points)} frontier points, the exact solve below {caps[0]:g} ms needs "
+                                   f"more than {label_budget:,} labels; raise label_budget")
         points.append((paths[0], rows[0]))
         caps[0] = np.nextafter(rows[0, 2], -np.inf)  # strictly faster than this point
     points.reverse()

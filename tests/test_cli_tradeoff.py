@@ -73,3 +73,15 @@ def test_names_are_escaped_in_tradeoff_pages(capsys, tmp_path):
     for command in (["frontier"], ["sweep", "--max-latency-ms", "20:40:5"]):
         code, out, _ = run(capsys, command[0], str(path), *command[1:], "--format", "html")
         assert code == 0 and "<script>" not in out and "&lt;script&gt;" in out
+
+
+def test_past_the_label_budget_is_a_one_line_error(capsys, tmp_path):
+    import json
+
+    from benchmarks.generate import soc_scenario
+
+    path = tmp_path / "soc.json"
+    path.write_text(json.dumps(soc_scenario(30, 4, 0)))
+    code, out, err = run(capsys, "frontier", str(path), "--label-budget", "50")
+    assert code == 2 and out == "" and err.startswith("eip: after ") and "raise label_budget" in err
+    assert len(err.strip().splitlines()) == 1

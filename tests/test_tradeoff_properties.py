@@ -130,3 +130,18 @@ def test_sweep_shapes_and_bad_budgets():
                          ({"max_energy_mj": [[1.0]]}, "1-D")):
         with pytest.raises(ValueError, match=message):
             eip.sweep(seed, **bad)
+
+
+def test_exact_or_nothing_past_the_label_budget():
+    from benchmarks.generate import soc_scenario
+
+    big = eip.Scenario.from_dict(soc_scenario(30, 4, 0))
+    with pytest.raises(eip.FrontierTooLarge, match=r"^after \d+ frontier points, the exact solve below .* needs more than 50 labels"):
+        eip.frontier(big, label_budget=50)
+    lat = big.cost_model.max_latency_ms * np.array([0.9, 1.0])
+    with pytest.raises(eip.FrontierTooLarge, match=f"max_latency_ms={lat[1]:g} needs more than 50 labels"):
+        eip.sweep(big, max_latency_ms=lat, label_budget=50)
+    en = big.cost_model.max_energy_mj * np.array([0.9, 1.0])
+    with pytest.raises(eip.FrontierTooLarge, match="trade-off set needs more than 50 labels"):
+        eip.sweep(big, max_latency_ms=lat, max_energy_mj=en, label_budget=50)
+    assert len(eip.frontier(big)) == 9  # and exact with the default budget
