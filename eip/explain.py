@@ -12,9 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .costmodel import CostModel, cap_with_tolerance
-from .goals import score_coefficients
+from .goals import score_coefficients, weights_goal
 from .result import Plan, PlanResult
 from .solve import plan
+from .tradeoff import Frontier, FrontierTooLarge, frontier as frontier_of
+
+#: labels each exact solve of the report's frontier may keep: a report should not wait
+#: long for a chart (the frontier is then left out, and the summary says so)
+REPORT_FRONTIER_LABELS = 200_000
 
 
 @dataclass(frozen=True)
@@ -96,15 +101,17 @@ class Explanation:
     budgets: tuple[Budget, ...]  # tightest first
     alternatives: tuple[AlternativeDiff, ...]
     summary: tuple[str, ...]
+    frontier: Frontier | None = None  # the latency/energy trade-off under the same budgets
 
 
 def explain(result: PlanResult, sensitivity: bool = True) -> Explanation:
     """Explain the best plan of ``result`` (an empty explanation when there is none).
 
-    With ``sensitivity``, every finite budget is moved one step up and one step down and
-    the best plan re-solved there (``eip.plan`` defaults: exact, else the beam), which costs
-    up to two ``eip.plan`` calls per budget; steps that provably change nothing are not
-    solved.
+    With ``sensitivity`` (what-if analysis by re-solving), every finite budget is moved one
+    step up and one step down and the best plan re-solved there (``eip.plan`` defaults:
+    exact, else the beam), which costs up to two ``eip.plan`` calls per budget (steps that
+    provably change nothing are not solved); and the latency/energy frontier under the same
+    budgets is walked (``eip.frontier``, one exact solve per point).
     """
     best = result.best
     if best is None:
@@ -124,7 +131,13 @@ def explain(result: PlanResult, sensitivity: bool = True) -> Explanation:
         gain, b = min(gains, key=lambda g: g[0])
         summary.append(f"Most valuable step: {_signed(b.step, b.unit, '+g')} on the {b.name} "
                        f"(score {gain:+.4f}).")
-    return Explanation(stages, budgets, alternatives, tuple(summary))
+    front = None
+    if sensitivity:
+        try:
+            front = frontier_of(model, goal=weights_goal(result.weights), label_budget=REPORT_FRONTIER_LABELS)
+        except FrontierTooLarge as exc:
+            summary.append(f"No latency/energy frontier: {exc}.")
+    return Explanation(stages, budgets, alternatives, tuple(summary), front)
 
 
 def _proof_sentence(result: PlanResult) -> str:
@@ -263,8 +276,7 @@ def _shift(result: PlanResult, budget: Budget, change: float) -> Shift:
     if unchanged:
         # tightening keeps an optimum that still fits; nothing binds an unconstrained optimum
         return Shift(change, result.status, best, 0.0, 0.0, 0.0)
-    goal = dict(zip(("latency", "energy", "switch"), result.weights))
-    moved = plan(_with_limit(model, budget.dim, limit), goal=goal, top_k=1)
+    moved = plan(_with_limit(model, budget.dim, limit), goal=weights_goal(result.weights), top_k=1)
     new = moved.best
     if new is None:
         return Shift(change, moved.status, None, math.nan, math.nan, math.nan)

@@ -46,6 +46,11 @@ def resolve_goal(goal: Goal) -> tuple[str, tuple[float, float, float]]:
     return "custom", (weights[0], weights[1], weights[2])
 
 
+def weights_goal(weights: tuple[float, float, float]) -> dict[str, float]:
+    """The custom goal with these (w_lat, w_en, w_sw): re-solves rank exactly as the original."""
+    return dict(zip(_CUSTOM_KEYS, weights))
+
+
 def score_coefficients(weights: tuple[float, float, float], baselines: tuple[float, float]) -> np.ndarray:
     """(3,) multipliers of (latency ms, energy mJ, switches) whose dot product is the score."""
     return np.array([weights[0] / baselines[0], weights[1] / baselines[1], weights[2]])

@@ -123,8 +123,9 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
         if status == _ks.INFEASIBLE:
             break
         if status != _ks.OPTIMAL:
-            raise FrontierTooLarge(f"after {len(points)} frontier points, the exact solve below {caps[0]:g} ms needs "
-                                   f"more than {label_budget:,} labels; raise label_budget")
+            found = f"{len(points)} frontier point" + ("" if len(points) == 1 else "s")
+            raise FrontierTooLarge(f"after {found}, the exact solve below {caps[0]:g} ms needs more than "
+                                   f"{label_budget:,} labels; raise label_budget")
         points.append((paths[0], rows[0]))
         caps[0] = np.nextafter(rows[0, 2], -np.inf)  # strictly faster than this point
     points.reverse()

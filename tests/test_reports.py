@@ -4,6 +4,8 @@ import csv
 import html
 import io
 import json
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,23 @@ def test_infeasible_report_states_the_reason():
         assert "25.45 ms > latency cap 20 ms" in html.unescape(render(result, fmt).decode())
     assert render(result, "csv").decode().strip() == ",".join(CSV_HEADER)
     assert json.loads(render(result, "json"))["plans"] == []
+
+
+def test_reports_carry_the_frontier(seed_result, monkeypatch):
+    front = eip.frontier(SEED)
+    doc = json.loads(render(seed_result, "json"))
+    assert [(p["latency_ms"], p["energy_mj"]) for p in doc["explanation"]["frontier"]] == list(
+        zip(front.latency_ms.tolist(), front.energy_mj.tolist()))
+    page = render(seed_result, "html").decode()
+    chart = page[page.index('<svg id="tradeoff"'):]
+    chart = chart[: chart.index("</svg>")]
+    assert chart.count('<polyline class="line"') == 1 and chart.count('class="best"') == 1
+    assert chart.count("<title>frontier: ") == len(front)
+    # a frontier past the report's label budget is left out, and the summary says why
+    monkeypatch.setattr(sys.modules["eip.explain"], "REPORT_FRONTIER_LABELS", 1)
+    big = eip.plan(eip.Scenario.from_dict(json.loads(SEED.read_text()) | {"constraints": {"max_total_energy_mj": 31}}))
+    e = eip.explain(big)
+    assert e.frontier is None
+    assert re.match(r"No latency/energy frontier: after \d+ frontier points?, the exact solve below", e.summary[-1])
+    assert json.loads(render(big, "json"))["explanation"]["frontier"] is None
+    assert "<polyline" not in render(big, "html").decode()

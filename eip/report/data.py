@@ -71,6 +71,9 @@ def render_json(result: PlanResult, explanation: Explanation) -> bytes:
                                    "delta_score": m.delta_score, "breaks": m.breaks} for m in r.moves]}
                        for r in explanation.stages],
             "budgets": [_budget(b) for b in explanation.budgets],
+            "frontier": None if explanation.frontier is None else [
+                {"latency_ms": p.latency_ms, "energy_mj": p.energy_mj, "switches": p.switches, "score": p.score,
+                 "placement": list(p.placement)} for p in explanation.frontier.plans],
             "alternatives": [{"rank": a.rank, "moved": [list(m) for m in a.moved], "delta_ms": a.delta_ms,
                               "delta_mj": a.delta_mj, "delta_score": a.delta_score, "sentence": a.sentence}
                              for a in explanation.alternatives],

@@ -47,7 +47,7 @@ def render_html(result: PlanResult, explanation: Explanation) -> bytes:
             _list(R.budget_lines(explanation)),
             *_sensitivity(explanation),
             "<h2>Rationale</h2>", _list(R.rationale_lines(explanation)),
-            "<h2>Alternatives</h2>", _tradeoff(result),
+            "<h2>Alternatives on the latency/energy frontier</h2>", _tradeoff(result, explanation),
             table("alternatives", R.ALTERNATIVES_HEADER, R.alternative_rows(result)),
             _list(a.sentence for a in explanation.alternatives),
             f"<p><small>{e(R.solve_line(result))}</small></p>",
@@ -170,16 +170,25 @@ def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
     return "".join(out)
 
 
-def _tradeoff(result: PlanResult) -> str:
-    """Latency vs energy of the ranked plans, with the caps drawn."""
+def _tradeoff(result: PlanResult, explanation: Explanation) -> str:
+    """Latency vs energy of the ranked plans on the frontier's step curve, caps drawn."""
     lats = [p.latency_ms for p in result.plans]
     ens = [p.energy_mj for p in result.plans]
+    front = explanation.frontier
+    if front is not None:
+        lats += front.latency_ms.tolist()
+        ens += front.energy_mj.tolist()
     model = result.model
     caps_x = [model.max_latency_ms] if math.isfinite(model.max_latency_ms) else []
     caps_y = [model.max_energy_mj] if math.isfinite(model.max_energy_mj) else []
     box = Box(min(lats + caps_x), max(lats + caps_x), min(ens + caps_y), max(ens + caps_y))
     top, height, left, width = box.TOP, box.HEIGHT, box.LEFT, box.WIDTH
     out = []
+    if front is not None and len(front):
+        out.append(step_curve(box, front.latency_ms, front.energy_mj))
+        out += [f'<circle class="alt" cx="{box.x(x):.1f}" cy="{box.y(y):.1f}" r="3">'
+                f"<title>frontier: {x:.2f} ms, {y:.2f} mJ</title></circle>"
+                for x, y in zip(front.latency_ms, front.energy_mj)]
     for c in caps_x:
         out.append(f'<line class="cap" x1="{box.x(c):.1f}" y1="{top}" x2="{box.x(c):.1f}" y2="{top + height}"/>'
                    f'<text x="{box.x(c) - 4:.1f}" y="{top + 12}" text-anchor="end" style="fill:#c92a2a">latency cap {c:g} ms</text>')
@@ -193,6 +202,15 @@ def _tradeoff(result: PlanResult) -> str:
                    f'<title>{escape(tip)}</title></circle>'
                    f'<text x="{box.x(p.latency_ms) + 9:.1f}" y="{box.y(p.energy_mj) - 7:.1f}">#{rank}</text>')
     return box.svg("tradeoff", "latency (ms)", "energy (mJ)", "".join(out))
+
+
+def step_curve(box: Box, latency_ms, energy_mj) -> str:
+    """A frontier (points by increasing latency, falling energy) as a step polyline."""
+    xs, ys = list(latency_ms), list(energy_mj)
+    points = [f"{box.x(xs[0]):.1f},{box.y(ys[0]):.1f}"]
+    for i in range(1, len(xs)):
+        points += [f"{box.x(xs[i]):.1f},{box.y(ys[i - 1]):.1f}", f"{box.x(xs[i]):.1f},{box.y(ys[i]):.1f}"]
+    return f'<polyline class="line" points="{" ".join(points)}"/>'
 
 
 def _memory_chart(plan: Plan) -> str:

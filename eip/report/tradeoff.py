@@ -108,12 +108,9 @@ def _step_chart(front: Frontier, best: int) -> str:
         return "<p>No plan fits the budgets.</p>"
     xs, ys = front.latency_ms, front.energy_mj
     box = H.Box(xs.min(), xs.max(), ys.min(), ys.max())
-    steps = [f"{box.x(xs[0]):.1f},{box.y(ys[0]):.1f}"]
-    for i in range(1, len(xs)):
-        steps += [f"{box.x(xs[i]):.1f},{box.y(ys[i - 1]):.1f}", f"{box.x(xs[i]):.1f},{box.y(ys[i]):.1f}"]
     dots = "".join(f'<circle class="{"best" if i == best else "alt"}" cx="{box.x(x):.1f}" cy="{box.y(y):.1f}" r="{6 if i == best else 4}">'
                    f"<title>{x:.2f} ms, {y:.2f} mJ</title></circle>" for i, (x, y) in enumerate(zip(xs, ys)))
-    return box.svg("frontier", "latency ms", "energy mJ", f'<polyline class="line" points="{" ".join(steps)}"/>' + dots)
+    return box.svg("frontier", "latency ms", "energy mJ", H.step_curve(box, xs, ys) + dots)
 
 
 def _score_chart(result: Sweep) -> str:
