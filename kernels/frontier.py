@@ -33,9 +33,9 @@ def _dominates(key, x, y, parent, option):
 
 
 @njit(cache=True)
-def _undominated(key, first, stop, parent, option):
+def _undominated(key, first, stop, parent, option, work):
     """Indices in ``first..stop-1`` (labels, rows of ``key``) that no other one there
-    dominates, ascending.
+    dominates, ascending; adds the dominance comparisons made to ``work[0]``.
 
     Labels are visited by latency (column 0 of ``key``); one can only be dominated by a
     label met before it or by one with the same latency, so the scan stays in that range.
@@ -47,6 +47,7 @@ def _undominated(key, first, stop, parent, option):
     for i in range(count):
         c = order[i]
         dominated = False
+        work[0] += n_kept
         for t in range(n_kept):
             if _dominates(key, kept[t], c, parent, option):
                 dominated = True
@@ -67,7 +68,7 @@ def _undominated(key, first, stop, parent, option):
 
 
 @njit(cache=True)
-def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
+def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget, comparison_budget):
     """Every feasible placement not dominated on (latency, energy, switches).
 
     Args:
@@ -77,7 +78,8 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
         caps (Q,): caps with tolerance (inf = none).
         least, most (N, O, Q): least / greatest usage any completion adds
             (``completion_usage``).
-        label_budget: labels the DP may create before it stops.
+        label_budget, comparison_budget: labels the DP may create and dominance
+            comparisons it may make (big buckets make them quadratic) before it stops.
 
     Returns ``(status, paths (M, N) int64, rows (M, 2 + Q))`` with rows
     ``[0, switches, usage...]`` (the score slot is the caller's), sorted by latency; on
@@ -94,6 +96,7 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
     stop = np.zeros((n, o), dtype=np.int64)
     size = 0
     created = 0
+    work = np.zeros(1, dtype=np.int64)
     for s in range(n):
         for b in range(o):
             start[s, b] = size
@@ -134,7 +137,9 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
                     created += 1
                     if created > label_budget:
                         return BUDGET_EXHAUSTED, np.zeros((0, n), dtype=np.int64), np.zeros((0, 2 + q))
-            kept = _undominated(key, start[s, b], size, parent, option)
+            kept = _undominated(key, start[s, b], size, parent, option, work)
+            if work[0] > comparison_budget:
+                return BUDGET_EXHAUSTED, np.zeros((0, n), dtype=np.int64), np.zeros((0, 2 + q))
             w = start[s, b]
             for x in kept:
                 use[w] = use[x]
@@ -146,7 +151,7 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
             stop[s, b] = size
     # at the last stage latency, energy and switches decide: memory has done its job
     final_key = np.ascontiguousarray(key[:size, :3])
-    chosen = _undominated(final_key, start[n - 1, 0], size, parent, option)
+    chosen = _undominated(final_key, start[n - 1, 0], size, parent, option, work)
     chosen = chosen[np.argsort(use[chosen, 0], kind="mergesort")]
     m = chosen.shape[0]
     paths = np.empty((m, n), dtype=np.int64)
@@ -162,7 +167,7 @@ def pareto_set(step_use, trans_use, switch, caps, least, most, label_budget):
 
 
 @njit(cache=True)
-def pareto_sets(step_use, trans_use, switch, caps_grid, label_budget):
+def pareto_sets(step_use, trans_use, switch, caps_grid, label_budget, comparison_budget):
     """``pareto_set`` for each row of ``caps_grid`` (G, Q), sharing the cost tensors.
 
     Returns ``(statuses (G,), paths (M, N), rows (M, 2 + Q), offsets (G + 1,))``: the set
@@ -176,7 +181,8 @@ def pareto_sets(step_use, trans_use, switch, caps_grid, label_budget):
     all_paths = np.empty((0, n), dtype=np.int64)
     all_rows = np.empty((0, 2 + q))
     for g in range(g_count):
-        status, paths, rows = pareto_set(step_use, trans_use, switch, caps_grid[g], least, most, label_budget)
+        status, paths, rows = pareto_set(step_use, trans_use, switch, caps_grid[g], least, most, label_budget,
+                                         comparison_budget)
         statuses[g] = status
         m = paths.shape[0]
         total = offsets[g] + m

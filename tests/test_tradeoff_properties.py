@@ -4,7 +4,9 @@ set, and every sweep grid point is what a fresh ``eip.plan`` would say."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -61,7 +63,7 @@ def test_the_tradeoff_set_kernel_equals_the_brute_force_pareto_set(doc):
     """The set 2-D sweeps are answered from: exactly the (latency, energy, switches) front."""
     scenario = eip.Scenario.from_dict(doc)
     model = scenario.cost_model
-    (paths, rows), = _pareto(model, model.kernel_tensors[3][None, :], 10**6)
+    (paths, rows), = _pareto(model, model.kernel_tensors[3][None, :], 10**6, 10**9)
     got = {(round(r[2], 9), round(r[3], 9), int(r[1])) for r in rows}
     assert got == _pareto_points3(ranked_plans(scenario, (1.0, 1.0, 0.0)))
     assert len(rows) == len(got)  # one placement per point
@@ -72,10 +74,10 @@ def _grid(values, lo, hi):
 
 
 @settings(max_examples=150)
-@given(scenario_docs(max_stages=6), goals, st.integers(1, 6), st.integers(1, 3), st.booleans())
-def test_every_sweep_point_equals_a_fresh_plan(doc, goal, n_lat, n_en, sweep_memory):
-    """Latency x energy grids (the trade-off set), one swept cap (the breakpoint walk), or
-    none, each with or without a swept memory budget."""
+@given(scenario_docs(max_stages=6), goals, st.integers(1, 6), st.integers(1, 3), st.booleans(), st.booleans())
+def test_every_sweep_point_equals_a_fresh_plan(doc, goal, n_lat, n_en, sweep_memory, set_too_large):
+    """Latency x energy grids (the trade-off set, or walks when it is too large), one swept
+    cap (the breakpoint walk), or none, each with or without a swept memory budget."""
     scenario = eip.Scenario.from_dict(doc)
     model = scenario.cost_model
     free = eip.frontier(replace(model, max_latency_ms=np.inf, max_energy_mj=np.inf))
@@ -87,9 +89,11 @@ def test_every_sweep_point_equals_a_fresh_plan(doc, goal, n_lat, n_en, sweep_mem
     if sweep_memory:
         device = model.device_names[0]
         memory[device] = _grid(3, 0.0, float(model.mem_cap_mb[0]) if math.isfinite(model.mem_cap_mb[0]) else 100.0)
-    result = eip.sweep(scenario, goal=goal, max_latency_ms=lat, max_energy_mj=en, memory_mb=memory)
+    with mock.patch("eip.tradeoff._pareto", side_effect=eip.FrontierTooLarge("too large")) if set_too_large \
+            else contextlib.nullcontext():
+        result = eip.sweep(scenario, goal=goal, max_latency_ms=lat, max_energy_mj=en, memory_mb=memory)
     mem_axis = list(memory.values())[0] if memory else [None]
-    walked = np.size(lat) == 1 or np.size(en) == 1
+    walked = set_too_large or np.size(lat) == 1 or np.size(en) == 1
     for index in np.ndindex(result.score.shape):
         point = dict(zip([name for name, _ in result.axes], index))
         caps = {"max_latency_ms": float(lat[point["max_latency_ms"]]) if "max_latency_ms" in point else lat,
@@ -142,6 +146,7 @@ def test_exact_or_nothing_past_the_label_budget():
     with pytest.raises(eip.FrontierTooLarge, match=f"max_latency_ms={lat[1]:g} needs more than 50 labels"):
         eip.sweep(big, max_latency_ms=lat, label_budget=50)
     en = big.cost_model.max_energy_mj * np.array([0.9, 1.0])
-    with pytest.raises(eip.FrontierTooLarge, match="trade-off set needs more than 50 labels"):
+    # the trade-off set passes its budget, and then so does the walk that stands in for it
+    with pytest.raises(eip.FrontierTooLarge, match="the exact solve at max_latency_ms=.* needs more than 50 labels"):
         eip.sweep(big, max_latency_ms=lat, max_energy_mj=en, label_budget=50)
     assert len(eip.frontier(big)) == 9  # and exact with the default budget
