@@ -154,12 +154,12 @@ def sweep(
 
     Each budget is None (the scenario's own), a scalar, or a 1-D array of values to sweep;
     ``memory_mb`` maps device names to budgets. The grid is the product of the swept
-    values. Sweeping both latency and energy caps, they are answered from one trade-off
-    set per memory point, all memory points in one kernel call (or, when that set passes
-    ``label_budget``, by walks); sweeping one of them, by one exact solve per distinct
-    answer (see the module docstring). Every grid point's
-    plan is the one ``eip.plan`` gives with the same budgets (``top_k=1``). Raises
-    ``FrontierTooLarge`` past ``label_budget`` labels rather than answer inexactly.
+    values. Sweeping one of the latency and energy caps, it is answered by one exact solve
+    per distinct answer; sweeping both, from one trade-off set per memory point, all
+    memory points in one kernel call, unless that set needs more work than walking one
+    axis per value of the other (see the module docstring). Every grid point's plan is the
+    one ``eip.plan`` gives with the same budgets (``top_k=1``). Raises ``FrontierTooLarge``
+    past ``label_budget`` labels in a solve rather than answer inexactly.
     """
     model = cost_model_of(scenario)
     goal_name, weights = resolve_goal(goal)
@@ -189,33 +189,9 @@ def sweep(
     caps = cap_with_tolerance(caps)
 
     distinct = _DistinctPlans(model)
-    index = np.full((n_points, len(lat), len(en)), -1, dtype=np.int64)
-    # walk the longer axis once per value of the other, unless the trade-off set (one DP per
-    # memory point) is cheaper: it is tried first, within the work those walks would take
-    dim, walked, other = (0, lat, en) if len(lat) >= len(en) else (1, en, lat)
-    sets = None
-    if len(other) > 1:
-        try:
-            sets = _pareto(model, caps, label_budget, SET_COMPARISONS_PER_WALK * len(other))
-        except FrontierTooLarge:
-            pass
-    if sets is not None:
-        lat_tol, en_tol = cap_with_tolerance(lat), cap_with_tolerance(en)
-        for g, (paths, rows) in enumerate(sets):
-            if len(rows):
-                best = _best_under_caps(rows, paths, model.option_device, coef, lat_tol, en_tol)  # (n_lat, n_en)
-                for p in np.unique(best[best >= 0]):
-                    index[g][best == p] = distinct.add(paths[p], _scored(rows[p], coef))
-    else:
-        for g in range(n_points):
-            for v, value in enumerate(other):
-                row = caps[g].copy()
-                row[1 - dim] = cap_with_tolerance(value)
-                answers = _walk(model, coef, row, dim, walked, label_budget, distinct)
-                if dim == 0:
-                    index[g, :, v] = answers
-                else:
-                    index[g, v, :] = answers
+    index = _from_tradeoff_sets(model, coef, caps, lat, en, label_budget, distinct)
+    if index is None:
+        index = _from_walks(model, coef, caps, lat, en, label_budget, distinct)
     plans = distinct.plans
     if _is_axis(max_latency_ms):
         axes.append(("max_latency_ms", lat))
@@ -245,6 +221,49 @@ class _DistinctPlans:
             self._index[key] = len(self.plans)
             self.plans.append(Plan(self.model, path, scored_row))
         return self._index[key]
+
+
+def _walk_axes(lat: np.ndarray, en: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(cap dimension walked, its values, the other cap's values): the longer axis is walked."""
+    return (0, lat, en) if len(lat) >= len(en) else (1, en, lat)
+
+
+def _from_tradeoff_sets(model, coef, caps_tol, lat, en, label_budget, distinct) -> np.ndarray | None:
+    """(G, n_lat, n_en) plan indices from the trade-off set of each memory point (G rows of
+    ``caps_tol``); None for a one-cap sweep or when the sets need more work than the walks
+    they replace."""
+    other = _walk_axes(lat, en)[2]
+    if len(other) == 1:
+        return None
+    try:
+        sets = _pareto(model, caps_tol, label_budget, SET_COMPARISONS_PER_WALK * len(other))
+    except FrontierTooLarge:
+        return None
+    index = np.full((len(caps_tol), len(lat), len(en)), -1, dtype=np.int64)
+    lat_tol, en_tol = cap_with_tolerance(lat), cap_with_tolerance(en)
+    for g, (paths, rows) in enumerate(sets):
+        if len(rows):
+            best = _best_under_caps(rows, paths, model.option_device, coef, lat_tol, en_tol)  # (n_lat, n_en)
+            for p in np.unique(best[best >= 0]):
+                index[g][best == p] = distinct.add(paths[p], _scored(rows[p], coef))
+    return index
+
+
+def _from_walks(model, coef, caps_tol, lat, en, label_budget, distinct) -> np.ndarray:
+    """(G, n_lat, n_en) plan indices: the longer cap axis walked once per value of the other,
+    for each memory point (row of ``caps_tol``)."""
+    dim, walked, other = _walk_axes(lat, en)
+    index = np.full((len(caps_tol), len(lat), len(en)), -1, dtype=np.int64)
+    for g in range(len(caps_tol)):
+        for v, value in enumerate(other):
+            row = caps_tol[g].copy()
+            row[1 - dim] = cap_with_tolerance(value)
+            answers = _walk(model, coef, row, dim, walked, label_budget, distinct)
+            if dim == 0:
+                index[g, :, v] = answers
+            else:
+                index[g, v, :] = answers
+    return index
 
 
 def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: int, values: np.ndarray, label_budget: int,
