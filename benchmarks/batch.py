@@ -20,6 +20,7 @@ import numpy as np
 import orjson
 
 from benchmarks.generate import soc_scenario
+from benchmarks.suite import extrapolated
 from eip import batch
 
 
@@ -67,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                             "--format", "json"], capture_output=True, check=False)
         per_file = (time.perf_counter() - start) / len(sample)
         fastest = min(seconds for seconds, _ in results.values())
-        print(f"'eip plan' per file: {per_file * 1e3:.0f} ms (sample of {len(sample)}), {len(paths):,} files ~ "
-              f"{per_file * len(paths):.0f} s -> batch is {per_file * len(paths) / fastest:,.0f}x faster")
+        print(extrapolated("'eip plan' per file", per_file, len(sample), len(paths), "the batch", fastest))
     print(f"rows of every worker count identical: {'yes' if not mismatches else 'NO'}")
     return 1 if mismatches else 0
 

@@ -88,6 +88,14 @@ def timed(fn: Callable, repeats: int, budget_s: float):
     return statistics.median(times), result
 
 
+def extrapolated(peer: str, per_call_s: float, sample: int, calls: int, ours: str, ours_s: float) -> str:
+    """One report line: a peer's time per call, measured on a sample and extrapolated to
+    ``calls`` calls, against ``ours_s`` seconds for the same work."""
+    total = per_call_s * calls
+    return (f"{peer}: {per_call_s * 1e3:.3f} ms per call (sample of {sample}), {calls:,} calls ~ {total:,.2f} s "
+            f"-> {ours} is {total / ours_s:,.0f}x faster")
+
+
 def installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 

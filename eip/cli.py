@@ -136,10 +136,9 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
     _check_choice("format", format, FORMATS)
     for flag, value in (("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)):
         _check_count(flag, value)
+    _check_switch("--no-sensitivity", no_sensitivity)
     result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy,
                            beam_width=beam_width, label_budget=label_budget)
-    if no_sensitivity not in (True, False):
-        raise UsageError(f"--no-sensitivity takes no value, got {no_sensitivity!r}")
     _emit(render(result, format, sensitivity=not no_sensitivity), output)
     if not result.plans:
         print(f"eip: no plan: {result.reason}", file=sys.stderr)
@@ -188,8 +187,7 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
     _check_count("--label-budget", label_budget)
     workers = (os.cpu_count() or 1) if workers is None else workers
     _check_count("--workers", workers)
-    if resume not in (True, False):
-        raise UsageError(f"--resume takes no value, got {resume!r}")
+    _check_switch("--resume", resume)
     if not output:
         raise UsageError("--output is required: a .csv or .jsonl file for the result rows")
     if not paths:
@@ -255,6 +253,11 @@ def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
 def _check_count(flag: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(f"{flag} expects a whole number >= 1, got {value!r}")
+
+
+def _check_switch(flag: str, value) -> None:
+    if value not in (True, False):
+        raise UsageError(f"{flag} takes no value, got {value!r}")
 
 
 def _validate(scenario: str) -> None:

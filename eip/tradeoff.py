@@ -8,7 +8,8 @@ Both are built from exact solves of the engine, each answering many points:
 * A sweep of one cap (latency or energy) walks its breakpoints: the exact optimum at the
   loosest value stays optimal at every tighter value it still fits (the feasible set only
   shrinks), so one solve answers the whole run of values down to the plan's own usage
-  and the next solve starts just below it: one solve per distinct answer.
+  and the next solve starts just below it: one solve per distinct answer, plus one that
+  proves the values below the last answer infeasible (if any are).
 * A 2-D (latency x energy) sweep uses one kernel (``kernels/frontier.py``) instead: the set
   of feasible placements that no other beats on latency, energy and switches. Every
   weighted score's optimum under any latency and energy caps lies in that set, so the
@@ -120,20 +121,15 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     # least energy, then least latency, then fewest switches: the engine's ranking under
     # an energy-only score
     energy_first = score_coefficients((0.0, 1.0, 0.0), model.baselines)
-    step_use, trans_use, switch, caps = model.kernel_tensors
-    caps = caps.copy()
+    caps = model.kernel_tensors[3].copy()
     points: list[tuple[np.ndarray, np.ndarray]] = []
     while True:
-        status, _, paths, rows, _, _ = _ks.solve_topk(step_use, trans_use, switch, energy_first, caps, 1, _ks.EXACT,
-                                                      DEFAULT_BEAM_WIDTH, label_budget)
-        if status == _ks.INFEASIBLE:
+        found = f"after {len(points)} frontier point" + ("" if len(points) == 1 else "s")
+        best = _exact_best(model, energy_first, caps, label_budget, f"{found}, the exact solve below {caps[0]:g} ms")
+        if best is None:
             break
-        if status != _ks.OPTIMAL:
-            found = f"{len(points)} frontier point" + ("" if len(points) == 1 else "s")
-            raise FrontierTooLarge(f"after {found}, the exact solve below {caps[0]:g} ms needs more than "
-                                   f"{label_budget:,} labels; raise label_budget")
-        points.append((paths[0], rows[0]))
-        caps[0] = np.nextafter(rows[0, 2], -np.inf)  # strictly faster than this point
+        points.append(best)
+        caps[0] = np.nextafter(best[1][2], -np.inf)  # strictly faster than this point
     points.reverse()
     chosen = np.arange(len(points))
     if max_plans is not None and len(points) > max_plans:
@@ -277,7 +273,6 @@ def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: int, va
     makes every smaller one infeasible. (Ranking several plans per solve to answer more
     values at once was measured slower: exact top-k costs more than the solves it saves.)
     """
-    step_use, trans_use, switch, _ = model.kernel_tensors
     caps_tol = caps_tol.copy()
     order = np.argsort(values, kind="stable")
     sorted_tol = cap_with_tolerance(values[order])
@@ -285,18 +280,29 @@ def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: int, va
     i = len(order) - 1
     while i >= 0:
         caps_tol[dim] = sorted_tol[i]
-        status, _, paths, rows, _, _ = _ks.solve_topk(step_use, trans_use, switch, coef, caps_tol, 1, _ks.EXACT,
-                                                      DEFAULT_BEAM_WIDTH, label_budget)
-        if status == _ks.INFEASIBLE:
+        name = ("max_latency_ms", "max_energy_mj")[dim]
+        best = _exact_best(model, coef, caps_tol, label_budget, f"the exact solve at {name}={values[order[i]]:g}")
+        if best is None:
             break
-        if status != _ks.OPTIMAL:
-            name = ("max_latency_ms", "max_energy_mj")[dim]
-            raise FrontierTooLarge(f"the exact solve at {name}={values[order[i]]:g} needs more than {label_budget:,} "
-                                   "labels; raise label_budget")
-        first = int(np.searchsorted(sorted_tol, rows[0, 2 + dim], side="left"))
-        out[order[first:i + 1]] = distinct.add(paths[0], rows[0])
+        path, row = best
+        first = int(np.searchsorted(sorted_tol, row[2 + dim], side="left"))
+        out[order[first:i + 1]] = distinct.add(path, row)
         i = first - 1
     return out
+
+
+def _exact_best(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, label_budget: int,
+                what: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(path, scored row) of the proven optimum under ``caps_tol``, None if nothing fits;
+    ``FrontierTooLarge`` (naming ``what``) when the exact search stops at its budget."""
+    step_use, trans_use, switch, _ = model.kernel_tensors
+    status, _, paths, rows, _, _ = _ks.solve_topk(step_use, trans_use, switch, coef, caps_tol, 1, _ks.EXACT,
+                                                  DEFAULT_BEAM_WIDTH, label_budget)
+    if status == _ks.INFEASIBLE:
+        return None
+    if status != _ks.OPTIMAL:
+        raise FrontierTooLarge(f"{what} needs more than {label_budget:,} labels; raise label_budget")
+    return paths[0], rows[0]
 
 
 def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int,

@@ -37,9 +37,9 @@ def test_smoke_run_agrees_with_every_installed_peer(tmp_path, capsys):
 
 def test_sweep_and_batch_benchmarks_run_and_check(capsys):
     assert tradeoff_bench.main(["--caps", "300", "--stages", "12", "--devices", "3", "--sample", "20",
-                                "--highs-sample", "2"]) == 0
+                                "--highs-sample", "2", "--grid", "6x4"]) == 0
     printed = capsys.readouterr().out
-    assert "20 sampled caps checked against separate plans: 0 mismatches" in printed
+    assert "40 sampled grid points checked against separate plans: 0 mismatches" in printed
     assert batch_bench.main(["--scenarios", "12", "--stages", "8", "--devices", "3", "--cli-sample", "1"]) == 0
     printed = capsys.readouterr().out
     assert "workers=2 vs workers=1: " in printed and "rows of every worker count identical: yes" in printed
