@@ -1,10 +1,11 @@
 """The peers eip is measured against, each solving the same instance with the same semantics.
 
-Every peer takes a ``Scenario`` (or its ``CostModel``), the goal's score coefficients and
-``top_k``, and returns a ``PeerAnswer``: the placements it ranks best (option indices per
-stage), their scores recomputed by one shared float evaluation, and whether the peer proved
-optimality. Caps are compared with eip's tolerance (``CostModel.kernel_tensors``), so a plan
-that sits exactly on a cap is feasible for everyone.
+Every peer takes a ``Scenario`` (or its ``CostModel``), the goal's score coefficients per
+usage dimension (``CostModel.coefficients``) and ``top_k``, and returns a ``PeerAnswer``:
+the placements it ranks best (option indices per stage), their scores recomputed by one
+shared float evaluation, and whether the peer proved optimality. Caps are compared with
+eip's tolerance (``CostModel.caps_tol``), so a plan that sits exactly on a cap is feasible
+for everyone.
 
 - ``brute_force``: NumPy enumeration of every placement (small instances only).
 - ``seed_bnb``: the algorithm of the tool eip replaces, re-implemented in pure Python.
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eip.costmodel import CostModel
+from eip.costmodel import CostModel, Dim
+from eip.kernels.contract import Row
 from eip.kernels.paths import path_row, within_caps
 from eip.scenario import Scenario
 
@@ -43,13 +45,19 @@ class PeerAnswer:
 
 
 def evaluate(model: CostModel, coef: np.ndarray, placement) -> np.ndarray | None:
-    """The plan row [score, switches, usage...] of a placement, None if it is impossible or
-    breaks a cap (the engine's own ``path_row`` and ``within_caps``)."""
-    step_use, trans_use, switch, caps = model.kernel_tensors
-    row = np.empty(2 + step_use.shape[2])
-    if not path_row(step_use, trans_use, switch, coef, np.asarray(placement, dtype=np.int64), row):
+    """The plan row of a placement (option per stage), None if it is impossible or breaks
+    a cap (the engine's own ``path_row`` and ``within_caps`` on its layered graph)."""
+    g = model.graph
+    path = np.empty(len(placement), dtype=np.int64)
+    for s, o in enumerate(placement):
+        here = np.flatnonzero(g.opt_key[g.step_start[s]:g.step_start[s + 1]] == o)
+        if not here.size:
+            return None
+        path[s] = g.step_start[s] + here[0]
+    row = np.empty(Row.USE + g.opt_use.shape[1])
+    if not path_row(g, coef, path, row):
         return None
-    return row if within_caps(row, caps) else None
+    return row if within_caps(row, model.caps_tol) else None
 
 
 def _answer(model: CostModel, coef: np.ndarray, placements, proven: bool, gap: float = 0.0, note: str = "") -> PeerAnswer:
@@ -61,7 +69,7 @@ def _answer(model: CostModel, coef: np.ndarray, placements, proven: bool, gap: f
             answer.note = (note + "; " if note else "") + "returned a plan that breaks a cap or a link"
             continue
         answer.placements.append(tuple(int(x) for x in p))
-        answer.scores.append(float(row[0]))
+        answer.scores.append(float(row[Row.SCORE]))
     return answer
 
 
@@ -69,23 +77,28 @@ def _answer(model: CostModel, coef: np.ndarray, placements, proven: bool, gap: f
 
 def brute_force(model: CostModel, coef: np.ndarray, top_k: int, chunk: int = 1 << 16) -> PeerAnswer:
     """Enumerate all O**N placements in NumPy chunks; keep the k best feasible."""
-    step_use, trans_use, switch, caps = model.kernel_tensors
-    n, o, _ = step_use.shape
+    n, o = model.exec_ms.shape
+    dev = model.option_device
     total = o ** n
     best_scores = np.empty(0)
     best_codes = np.empty(0, dtype=np.int64)
     for start in range(0, total, chunk):
         codes = np.arange(start, min(start + chunk, total), dtype=np.int64)
         digits = (codes[:, None] // (o ** np.arange(n - 1, -1, -1, dtype=np.int64))) % o
-        usage = step_use[0, digits[:, 0]].copy()
-        switches = np.zeros(len(codes))
-        for s in range(1, n):
-            a, b = digits[:, s - 1], digits[:, s]
-            usage[:, :2] += trans_use[s, a, b]
-            usage += step_use[s, b]
-            switches += switch[a, b]
-        score = coef[0] * usage[:, 0] + coef[1] * usage[:, 1] + coef[2] * switches
-        ok = np.all(usage <= caps, axis=1) & np.isfinite(score)
+        usage = np.zeros((len(codes), len(model.caps)))
+        rows = np.arange(len(codes))
+        for s in range(n):
+            b = digits[:, s]
+            if s > 0:
+                a = digits[:, s - 1]
+                usage[:, [Dim.LATENCY, Dim.ENERGY]] += model.transfers[s, a, b]
+                usage[:, Dim.SWITCHES] += dev[a] != dev[b]
+            usage[:, Dim.LATENCY] += model.exec_ms[s, b]
+            usage[:, Dim.ENERGY] += model.exec_mj[s, b]
+            usage[rows, Dim.MEMORY + dev[b]] += model.mem_mb[s, b]
+        with np.errstate(invalid="ignore"):  # inf usage of an impossible option times a 0 weight
+            score = usage @ coef
+        ok = np.all(usage <= model.caps_tol, axis=1) & np.isfinite(score)
         best_scores = np.concatenate([best_scores, score[ok]])
         best_codes = np.concatenate([best_codes, codes[ok]])
         keep = np.argsort(best_scores, kind="stable")[:top_k]
@@ -137,15 +150,15 @@ def seed_bnb(scenario: Scenario, coef: np.ndarray, top_k: int, exact_limit: int 
     devices = {d.name: d.memory_mb for d in scenario.devices}
     order = {d.name: i for i, d in enumerate(scenario.devices)}
     model = scenario.cost_model
-    caps_tol = model.kernel_tensors[3]
-    lat_cap, en_cap = float(caps_tol[0]), float(caps_tol[1])
-    mem_cap = {name: float(caps_tol[2 + i]) for i, name in enumerate(devices)}
+    caps_tol = model.caps_tol
+    lat_cap, en_cap = float(caps_tol[Dim.LATENCY]), float(caps_tol[Dim.ENERGY])
+    mem_cap = {name: float(caps_tol[Dim.MEMORY + i]) for i, name in enumerate(devices)}
     links: dict[tuple[str, str], tuple[float, float]] = {}
     for link in scenario.links:
         links[(link.source, link.target)] = (link.latency_ms_per_mb, link.energy_mj_per_mb)
         if link.bidirectional:
             links[(link.target, link.source)] = (link.latency_ms_per_mb, link.energy_mj_per_mb)
-    w_lat, w_en, w_sw = (float(c) for c in coef)
+    w_lat, w_en, w_sw = (float(coef[d]) for d in (Dim.LATENCY, Dim.ENERGY, Dim.SWITCHES))
     rest_ms = [0.0] * (len(stages) + 1)
     rest_mj = [0.0] * (len(stages) + 1)
     for i in range(len(stages) - 1, -1, -1):
@@ -234,49 +247,47 @@ def seed_bnb(scenario: Scenario, coef: np.ndarray, top_k: int, exact_limit: int 
 
 @dataclass
 class _Placement01:
-    """The 0/1 model both MILP peers solve, as index lists.
+    """The 0/1 model both MILP peers solve, over eip's layered graph (``CostModel.graph``).
 
-    x[s, o] = 1 when stage s runs on option o; y[s, a, b] = 1 when stage s-1 ran on a and
-    stage s on b (only finite transfers get a variable). Flow: sum_b y[s,a,b] = x[s-1,a]
-    and sum_a y[s,a,b] = x[s,b]. Latency, energy and memory are linear in x and y.
+    x[t] = 1 when option t (a stage on a device) is chosen; y[e] = 1 when arc e (from an
+    option of stage s-1 to one of stage s) is taken. One option per stage; flow: the arcs
+    leaving an option sum to its x, the arcs entering it too. Every usage dimension is
+    linear in x and y; variables 0..T-1 are the x, T..T+A-1 the y.
     """
 
-    n: int
-    o: int
-    x_of: dict          # (s, o) -> variable index
-    y_of: dict          # (s, a, b) -> variable index
-    usage: np.ndarray   # (n_vars, Q) usage contributed by each variable
-    switch: np.ndarray  # (n_vars,) switches contributed by each variable
+    n_options: int
+    step_start: np.ndarray  # (N + 1,) options of stage s are step_start[s] .. step_start[s+1]-1
+    arc_start: np.ndarray   # (T + 1,) arcs entering option t are arc_start[t] .. arc_start[t+1]-1
+    arc_tail: np.ndarray    # (A,) option each arc leaves
+    opt_key: np.ndarray     # (T,) the model's option index of each option
+    usage: np.ndarray       # (T + A, Q) usage contributed by each variable
+
+    def equalities(self) -> list[tuple[list[int], list[float], float]]:
+        """(variables, coefficients, right-hand side) of every equality row: one option per
+        stage, then flow conservation into and out of each option."""
+        n_steps = len(self.step_start) - 1
+        rows = [(list(range(self.step_start[s], self.step_start[s + 1])), [1.0] * int(np.diff(self.step_start)[s]), 1.0)
+                for s in range(n_steps)]
+        leaving = np.argsort(self.arc_tail, kind="stable")
+        out_start = np.searchsorted(self.arc_tail[leaving], np.arange(self.n_options + 1))
+        for t in range(self.n_options):
+            sides = []
+            if t >= self.step_start[1]:
+                sides.append(np.arange(self.arc_start[t], self.arc_start[t + 1]))
+            if t < self.step_start[n_steps - 1]:
+                sides.append(leaving[out_start[t]:out_start[t + 1]])
+            for arcs in sides:
+                rows.append(([self.n_options + int(e) for e in arcs] + [t], [1.0] * len(arcs) + [-1.0], 0.0))
+        return rows
 
 
 def _placement01(model: CostModel) -> _Placement01:
-    step_use, trans_use, switch, _ = model.kernel_tensors
-    n, o, q = step_use.shape
-    x_of, y_of, usage, switches = {}, {}, [], []
-    for s in range(n):
-        for b in range(o):
-            if np.isfinite(step_use[s, b, 0]):
-                x_of[s, b] = len(usage)
-                usage.append(step_use[s, b])
-                switches.append(0.0)
-    for s in range(1, n):
-        for a in range(o):
-            for b in range(o):
-                if (s - 1, a) in x_of and (s, b) in x_of and np.all(np.isfinite(trans_use[s, a, b])):
-                    y_of[s, a, b] = len(usage)
-                    row = np.zeros(q)
-                    row[:2] = trans_use[s, a, b]
-                    usage.append(row)
-                    switches.append(switch[a, b])
-    return _Placement01(n, o, x_of, y_of, np.array(usage).reshape(-1, q), np.array(switches))
+    g = model.graph
+    return _Placement01(len(g.opt_key), g.step_start, g.arc_start, g.arc_tail, g.opt_key, np.vstack([g.opt_use, g.arc_use]))
 
 
-def _decode(model01: _Placement01, values) -> tuple[int, ...]:
-    placement = [0] * model01.n
-    for (s, o), v in model01.x_of.items():
-        if values[v] > 0.5:
-            placement[s] = o
-    return tuple(placement)
+def _decode(m: _Placement01, values) -> tuple[int, ...]:
+    return tuple(int(m.opt_key[t]) for t in range(m.n_options) if values[t] > 0.5)
 
 
 # --------------------------------------------------------------------------- HiGHS
@@ -286,14 +297,14 @@ def highs_milp(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0) -
     import highspy
 
     m = _placement01(model)
-    caps = model.kernel_tensors[3]
+    caps = model.caps_tol
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", float(time_limit_s))
     n_vars = len(m.usage)
-    cost = coef[0] * m.usage[:, 0] + coef[1] * m.usage[:, 1] + coef[2] * m.switch
+    cost = m.usage @ coef
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_ = n_vars
@@ -301,18 +312,7 @@ def highs_milp(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0) -
     lp.col_lower_ = np.zeros(n_vars)
     lp.col_upper_ = np.ones(n_vars)
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_vars
-    rows: list[tuple[list[int], list[float], float, float]] = []
-    for s in range(m.n):
-        rows.append(([v for (t, _), v in m.x_of.items() if t == s], None, 1.0, 1.0))
-    for s in range(1, m.n):
-        for a in range(m.o):
-            if (s - 1, a) in m.x_of:
-                out = [m.y_of[s, a, b] for b in range(m.o) if (s, a, b) in m.y_of]
-                rows.append((out + [m.x_of[s - 1, a]], [1.0] * len(out) + [-1.0], 0.0, 0.0))
-        for b in range(m.o):
-            if (s, b) in m.x_of:
-                inn = [m.y_of[s, a, b] for a in range(m.o) if (s, a, b) in m.y_of]
-                rows.append((inn + [m.x_of[s, b]], [1.0] * len(inn) + [-1.0], 0.0, 0.0))
+    rows = [(cols, vals, rhs, rhs) for cols, vals, rhs in m.equalities()]
     for q in range(m.usage.shape[1]):
         if np.isfinite(caps[q]):
             used = np.flatnonzero(m.usage[:, q])
@@ -320,7 +320,7 @@ def highs_milp(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0) -
     starts, index, value, lower, upper = [0], [], [], [], []
     for cols, vals, lo, hi in rows:
         index.extend(cols)
-        value.extend([1.0] * len(cols) if vals is None else vals)
+        value.extend(vals)
         starts.append(len(index))
         lower.append(lo)
         upper.append(hi)
@@ -357,24 +357,17 @@ def cpsat(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0, worker
     from ortools.sat.python import cp_model
 
     m = _placement01(model)
-    caps = model.kernel_tensors[3]
+    caps = model.caps_tol
     cp = cp_model.CpModel()
     var = [cp.NewBoolVar(f"v{i}") for i in range(len(m.usage))]
-    for s in range(m.n):
-        cp.AddExactlyOne(var[v] for (t, _), v in m.x_of.items() if t == s)
-    for s in range(1, m.n):
-        for a in range(m.o):
-            if (s - 1, a) in m.x_of:
-                cp.Add(sum(var[m.y_of[s, a, b]] for b in range(m.o) if (s, a, b) in m.y_of) == var[m.x_of[s - 1, a]])
-        for b in range(m.o):
-            if (s, b) in m.x_of:
-                cp.Add(sum(var[m.y_of[s, a, b]] for a in range(m.o) if (s, a, b) in m.y_of) == var[m.x_of[s, b]])
+    for cols, vals, rhs in m.equalities():
+        cp.Add(sum(int(v) * var[c] for c, v in zip(cols, vals)) == int(rhs))
     for q in range(m.usage.shape[1]):
         if np.isfinite(caps[q]):
             weights = np.rint(m.usage[:, q] * CPSAT_USAGE_SCALE).astype(np.int64)
             used = np.flatnonzero(weights)
             cp.Add(sum(int(weights[i]) * var[i] for i in used) <= int(math.floor(caps[q] * CPSAT_USAGE_SCALE)))
-    cost = coef[0] * m.usage[:, 0] + coef[1] * m.usage[:, 1] + coef[2] * m.switch
+    cost = m.usage @ coef
     objective = np.rint(cost * CPSAT_SCORE_SCALE).astype(np.int64)
     cp.Minimize(sum(int(objective[i]) * var[i] for i in np.flatnonzero(objective)))
     solver = cp_model.CpSolver()

@@ -30,7 +30,7 @@ import orjson
 import eip
 from benchmarks import peers
 from benchmarks.generate import soc_scenario
-from eip.goals import resolve_goal, score_coefficients
+from eip.goals import resolve_goal
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -150,7 +150,7 @@ class Run:
         args = self.args
         model = inst.scenario.cost_model
         _, weights = resolve_goal(args.goal)
-        coef = score_coefficients(weights, model.baselines)
+        coef = model.coefficients(weights)
         budget = args.budget_s
 
         def eip_row(k: int, strategy: str, label: str):

@@ -22,7 +22,7 @@ import eip
 from benchmarks import peers
 from benchmarks.generate import soc_scenario
 from benchmarks.suite import extrapolated, installed
-from eip.goals import resolve_goal, score_coefficients
+from eip.goals import resolve_goal
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     plan_s, mismatches = _check(model, points, [result.score[i] for i in sample], [result.feasible[i] for i in sample])
     print(extrapolated("eip.plan", plan_s, len(sample), args.caps, "the sweep", sweep_s))
     if installed("highspy") and args.highs_sample > 0:
-        coef = score_coefficients(resolve_goal("balanced")[1], model.baselines)
+        coef = model.coefficients(resolve_goal("balanced")[1])
         highs_sample = sample[: args.highs_sample]
         start = time.perf_counter()
         for i in highs_sample:

@@ -4,20 +4,33 @@ All modelling happens here. An *option* is what a stage can be placed on; today 
 per device, later device x variant x power mode. The kernels only ever see options, usage
 dimensions and caps: they never learn what an "NPU" is.
 
-Usage dimensions (``Q = 2 + D``): 0 latency ms, 1 energy mJ, 2 + d resident memory MB on
-device d. Every constraint is a cap on one usage dimension; ``inf`` means no cap.
+Usage dimensions (``Dim``, ``Q = 3 + D``): latency ms, energy mJ, device switches, then
+resident memory MB on each device. Every constraint is a cap on one usage dimension;
+``inf`` means no cap. The score weighs latency, energy and switches (``goals``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from functools import cached_property
 from typing import Sequence
 
 import numpy as np
 
 from .errors import ScenarioError
+from .goals import score_coefficients
+from .kernels.contract import LayeredGraph
 from .scenario import Scenario
+
+
+class Dim(IntEnum):
+    """The usage dimensions of a compiled chain; memory of device d is ``MEMORY + d``."""
+
+    LATENCY = 0
+    ENERGY = 1
+    SWITCHES = 2
+    MEMORY = 3
 
 #: Caps are compared with this relative slack: totals summed in another order differ in the
 #: last bits, and a strict comparison would reject plans that sit exactly on a cap.
@@ -163,8 +176,14 @@ class CostModel:
 
     @cached_property
     def caps(self) -> np.ndarray:
-        """(Q,) cap per usage dimension: latency, energy, then memory per device."""
-        return np.concatenate(([self.max_latency_ms, self.max_energy_mj], self.mem_cap_mb))
+        """(Q,) cap per usage dimension (``Dim``): latency, energy, switches (none), then
+        memory per device."""
+        return np.concatenate(([self.max_latency_ms, self.max_energy_mj, np.inf], self.mem_cap_mb))
+
+    @cached_property
+    def caps_tol(self) -> np.ndarray:
+        """(Q,) the caps with the comparison tolerance applied: what the kernels compare with."""
+        return cap_with_tolerance(self.caps)
 
     @cached_property
     def baselines(self) -> tuple[float, float]:
@@ -174,42 +193,67 @@ class CostModel:
             max(float(self.exec_mj.min(axis=1).sum()), 1e-6),
         )
 
-    @cached_property
-    def kernel_tensors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The goal-independent arrays every kernel takes.
+    def coefficients(self, weights: tuple[float, float, float]) -> np.ndarray:
+        """(Q,) score weight per usage dimension for goal weights (w_lat, w_en, w_sw)."""
+        coef = np.zeros(Dim.MEMORY + self.n_devices)
+        coef[[Dim.LATENCY, Dim.ENERGY, Dim.SWITCHES]] = score_coefficients(weights, self.baselines)
+        return coef
 
-        Returns ``(step_use, trans_use, switch, caps_tol)``:
-            step_use: (N, O, Q) usage of running stage s on option o (inf in dims 0 and 1
-                where it cannot run); memory only in the option's device dimension.
-            trans_use: (N, O, O, 2) latency ms / energy mJ of the transfer into stage s when
-                stage s-1 ran on option a and stage s on option b; inf where impossible (no
-                link and a non-empty tensor); row 0 is unused (zeros).
-            switch: (O, O) 1.0 where the two options sit on different devices.
-            caps_tol: (Q,) caps with the comparison tolerance applied.
+    @cached_property
+    def transfers(self) -> np.ndarray:
+        """(N, O, O, 2) latency ms / energy mJ of the transfer into stage s when stage s-1
+        ran on option a and stage s on option b (the transfer rule, written once).
+
+        The output of s-1 moves when the two options sit on different devices, at
+        ``output_mb[s-1]`` times the link's per-MB costs; without a link only an empty
+        tensor can move (for free), anything else is ``inf``. Row 0 is zeros (no input).
         """
         n, o = self.exec_ms.shape
         dev = self.option_device
-        q = 2 + self.n_devices
-        step_use = np.zeros((n, o, q))
-        step_use[:, :, 0] = self.exec_ms
-        step_use[:, :, 1] = self.exec_mj
-        step_use[:, np.arange(o), 2 + dev] = self.mem_mb
         moves = dev[:, None] != dev[None, :]
         linked = self.link_mask[dev[:, None], dev[None, :]]
-        trans_use = np.zeros((n, o, o, 2))
+        out = np.zeros((n, o, o, 2))
         if n > 1:
             size = self.output_mb[:-1, None, None]
             impossible = moves & ~linked & (size > 0)
             for k, per_mb in enumerate((self.xfer_ms_per_mb, self.xfer_mj_per_mb)):
                 # per-MB cost 0 where no move or no link, so a 0 MB tensor never meets an inf
                 per_mb = np.where(moves & linked, per_mb[dev[:, None], dev[None, :]], 0.0)
-                trans_use[1:, :, :, k] = np.where(impossible, np.inf, size * per_mb)
-        switch = moves.astype(np.float64)
-        return (
-            np.ascontiguousarray(step_use),
-            np.ascontiguousarray(trans_use),
-            switch,
-            cap_with_tolerance(self.caps),
+                out[1:, :, :, k] = np.where(impossible, np.inf, size * per_mb)
+        return out
+
+    @cached_property
+    def graph(self) -> LayeredGraph:
+        """The chain lowered to the kernels' layered graph: step s offers the options that
+        can run stage s (usage: execution latency, energy, memory on the option's device);
+        an arc joins two options of consecutive stages when the transfer between them is
+        possible (usage: transfer latency, energy, and 1 switch if the devices differ)."""
+        n, o = self.exec_ms.shape
+        q = Dim.MEMORY + self.n_devices
+        dev = self.option_device
+        step_of, opt_of = np.nonzero(np.isfinite(self.exec_ms))
+        index = np.full((n, o), -1, dtype=np.int64)
+        index[step_of, opt_of] = np.arange(len(step_of))
+        opt_use = np.zeros((len(step_of), q))
+        opt_use[:, Dim.LATENCY] = self.exec_ms[step_of, opt_of]
+        opt_use[:, Dim.ENERGY] = self.exec_mj[step_of, opt_of]
+        opt_use[np.arange(len(step_of)), Dim.MEMORY + dev[opt_of]] = self.mem_mb[step_of, opt_of]
+        xfer = self.transfers[1:]
+        s, a, b = np.nonzero((index[:-1, :, None] >= 0) & (index[1:, None, :] >= 0) & np.isfinite(xfer[..., 0]))
+        head, tail = index[s + 1, b], index[s, a]
+        by_head = np.lexsort((tail, head))
+        s, a, b, head, tail = s[by_head], a[by_head], b[by_head], head[by_head], tail[by_head]
+        arc_use = np.zeros((len(head), q))
+        arc_use[:, [Dim.LATENCY, Dim.ENERGY]] = xfer[s, a, b]
+        arc_use[:, Dim.SWITCHES] = dev[a] != dev[b]
+        counts = np.bincount(step_of, minlength=n)
+        return LayeredGraph(
+            step_start=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+            opt_use=opt_use,
+            opt_key=opt_of.astype(np.int64),
+            arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=len(step_of))))).astype(np.int64),
+            arc_tail=np.ascontiguousarray(tail, dtype=np.int64),
+            arc_use=arc_use,
         )
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .costmodel import CostModel, cap_with_tolerance
-from .goals import score_coefficients, weights_goal
+from .costmodel import CostModel, Dim, cap_with_tolerance
+from .goals import weights_goal
+from .kernels.contract import score
 from .result import Plan, PlanResult
 from .solve import plan
 from .tradeoff import Frontier, FrontierTooLarge, frontier as frontier_of
@@ -65,7 +66,7 @@ class Budget:
     """
 
     name: str
-    dim: int  # the usage dimension it caps: 0 latency, 1 energy, 2 + d memory of device d
+    dim: int  # the usage dimension it caps (``Dim``: latency, energy, or MEMORY + d for device d)
     used: float
     limit: float
     unit: str
@@ -151,7 +152,7 @@ def _proof_sentence(result: PlanResult) -> str:
 def _stage_reason(model: CostModel, result: PlanResult, best: Plan, s: int) -> StageReason:
     options = best._options
     here = int(options[s])
-    coef = score_coefficients(result.weights, model.baselines)
+    coef = model.coefficients(result.weights)
     moves = []
     for o in range(model.n_options):
         if o == here or not np.isfinite(model.exec_ms[s, o]):
@@ -159,9 +160,8 @@ def _stage_reason(model: CostModel, result: PlanResult, best: Plan, s: int) -> S
         delta = _move_delta(model, options, s, o)
         if delta is None:
             continue
-        d_ms, d_mj, d_sw = delta
-        d_score = float(coef[0] * d_ms + coef[1] * d_mj + coef[2] * d_sw)
-        moves.append(MoveOption(model.option_names[o], d_ms, d_mj, d_score, _breaks(model, best, s, here, o, d_ms, d_mj)))
+        moves.append(MoveOption(model.option_names[o], float(delta[Dim.LATENCY]), float(delta[Dim.ENERGY]),
+                                float(score(coef, delta)), _breaks(model, best.usage + delta)))
     stage = model.stage_names[s]
     device = model.option_names[here]
     parts = []
@@ -181,12 +181,14 @@ def _stage_reason(model: CostModel, result: PlanResult, best: Plan, s: int) -> S
     return StageReason(stage, device, tuple(moves), sentence)
 
 
-def _move_delta(model: CostModel, options: np.ndarray, s: int, o: int):
-    """(delta ms, delta mJ, delta switches) of moving stage s alone to option o; None if impossible."""
-    step_use, trans_use, switch, _ = model.kernel_tensors
+def _move_delta(model: CostModel, options: np.ndarray, s: int, o: int) -> np.ndarray | None:
+    """(Q,) change of the plan's usage when stage s alone moves to option o; None if impossible."""
     here = int(options[s])
-    delta = step_use[s, o, :2] - step_use[s, here, :2]
-    d_sw = 0.0
+    delta = np.zeros(len(model.caps))
+    delta[Dim.LATENCY] = model.exec_ms[s, o] - model.exec_ms[s, here]
+    delta[Dim.ENERGY] = model.exec_mj[s, o] - model.exec_mj[s, here]
+    delta[Dim.MEMORY + model.option_device[o]] += model.mem_mb[s, o]
+    delta[Dim.MEMORY + model.option_device[here]] -= model.mem_mb[s, here]
     # the transfers into stage s and out of it change: (stage, old from, old to, new from, new to)
     edges = []
     if s > 0:
@@ -195,27 +197,26 @@ def _move_delta(model: CostModel, options: np.ndarray, s: int, o: int):
     if s + 1 < model.n_stages:
         nxt = int(options[s + 1])
         edges.append((s + 1, here, nxt, o, nxt))
+    dev = model.option_device
     for t, old_a, old_b, new_a, new_b in edges:
-        new = trans_use[t, new_a, new_b]
+        new = model.transfers[t, new_a, new_b]
         if not np.isfinite(new[0]):
             return None
-        delta = delta + new - trans_use[t, old_a, old_b]
-        d_sw += switch[new_a, new_b] - switch[old_a, old_b]
-    return float(delta[0]), float(delta[1]), d_sw
+        delta[[Dim.LATENCY, Dim.ENERGY]] += new - model.transfers[t, old_a, old_b]
+        delta[Dim.SWITCHES] += float(dev[new_a] != dev[new_b]) - float(dev[old_a] != dev[old_b])
+    return delta
 
 
-def _breaks(model: CostModel, best: Plan, s: int, here: int, o: int, d_ms: float, d_mj: float) -> str:
-    if best.latency_ms + d_ms > cap_with_tolerance(np.float64(model.max_latency_ms)):
-        return f"the latency cap ({best.latency_ms + d_ms:.2f} > {model.max_latency_ms:g} ms)"
-    if best.energy_mj + d_mj > cap_with_tolerance(np.float64(model.max_energy_mj)):
-        return f"the energy cap ({best.energy_mj + d_mj:.2f} > {model.max_energy_mj:g} mJ)"
-    dev = int(model.option_device[o])
-    if dev != int(model.option_device[here]):
-        name = model.device_names[dev]
-        use = best.memory_mb[name]
-        need = use.used_mb + float(model.mem_mb[s, o])
-        if need > cap_with_tolerance(np.float64(use.budget_mb)):
-            return f"{name} memory ({need:g} > {use.budget_mb:g} MB)"
+def _breaks(model: CostModel, usage: np.ndarray) -> str:
+    """The budget a plan with this usage (Q,) breaks first ("" when it fits them all)."""
+    over = usage > model.caps_tol
+    if over[Dim.LATENCY]:
+        return f"the latency cap ({usage[Dim.LATENCY]:.2f} > {model.max_latency_ms:g} ms)"
+    if over[Dim.ENERGY]:
+        return f"the energy cap ({usage[Dim.ENERGY]:.2f} > {model.max_energy_mj:g} mJ)"
+    for d, name in enumerate(model.device_names):
+        if over[Dim.MEMORY + d]:
+            return f"{name} memory ({usage[Dim.MEMORY + d]:g} > {model.mem_cap_mb[d]:g} MB)"
     return ""
 
 
@@ -224,15 +225,15 @@ def _budgets(model: CostModel, best: Plan) -> tuple[Budget, ...]:
     by_ms = sorted(best.stages, key=lambda c: -c.total_ms)
     by_mj = sorted(best.stages, key=lambda c: -c.total_mj)
     for dim, name, used, limit, unit, top, value in (
-        (0, "latency cap", best.latency_ms, model.max_latency_ms, "ms", by_ms, lambda c: c.total_ms),
-        (1, "energy cap", best.energy_mj, model.max_energy_mj, "mJ", by_mj, lambda c: c.total_mj),
+        (Dim.LATENCY, "latency cap", best.latency_ms, model.max_latency_ms, "ms", by_ms, lambda c: c.total_ms),
+        (Dim.ENERGY, "energy cap", best.energy_mj, model.max_energy_mj, "mJ", by_mj, lambda c: c.total_mj),
     ):
         pressed = tuple(c.stage for c in top[:2])
         out.append(Budget(name, dim, used, limit, unit, pressed, _budget_sentence(name, used, limit, unit, top[:2], value)))
     for d, (device, use) in enumerate(best.memory_mb.items()):
         on_it = sorted((c for c in best.stages if c.device == device), key=lambda c: -c.memory_mb)
         pressed = tuple(c.stage for c in on_it[:2])
-        out.append(Budget(f"{device} memory", 2 + d, use.used_mb, use.budget_mb, "MB", pressed,
+        out.append(Budget(f"{device} memory", Dim.MEMORY + d, use.used_mb, use.budget_mb, "MB", pressed,
                           _budget_sentence(f"{device} memory", use.used_mb, use.budget_mb, "MB", on_it[:2],
                                            lambda c: c.memory_mb)))
     return tuple(sorted(out, key=lambda b: (b.slack / b.limit if b.limit > 0 and math.isfinite(b.limit) else math.inf)))
@@ -285,12 +286,12 @@ def _shift(result: PlanResult, budget: Budget, change: float) -> Shift:
 
 
 def _with_limit(model: CostModel, dim: int, limit: float) -> CostModel:
-    if dim == 0:
+    if dim == Dim.LATENCY:
         return dataclasses.replace(model, max_latency_ms=limit)
-    if dim == 1:
+    if dim == Dim.ENERGY:
         return dataclasses.replace(model, max_energy_mj=limit)
     mem_cap_mb = model.mem_cap_mb.copy()
-    mem_cap_mb[dim - 2] = limit
+    mem_cap_mb[dim - Dim.MEMORY] = limit
     return dataclasses.replace(model, mem_cap_mb=mem_cap_mb)
 
 

@@ -8,7 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .costmodel import CostModel
+from .costmodel import CostModel, Dim
+from .kernels.contract import Row
 
 
 class MemoryUse(NamedTuple):
@@ -47,21 +48,25 @@ class Plan:
         latency_ms, energy_mj: totals of execution plus transfers.
         switches: consecutive stage pairs on different devices.
         memory_mb: device -> MemoryUse(used_mb, budget_mb).
+        usage: (Q,) the plan's usage vector (``costmodel.Dim`` order), as the kernels saw it.
         stages: per-stage breakdown (``StageCost``), decoded on first access.
     """
 
-    __slots__ = ("placement", "score", "latency_ms", "energy_mj", "switches", "memory_mb", "_options", "_model", "__dict__")
+    __slots__ = ("placement", "score", "latency_ms", "energy_mj", "switches", "memory_mb", "usage", "_options", "_model",
+                 "__dict__")
 
     def __init__(self, model: CostModel, options: np.ndarray, row: np.ndarray) -> None:
         self._model = model
         self._options = options
         names = model.option_names
+        use = row[Row.USE:]
+        self.usage = use
         self.placement: tuple[str, ...] = tuple([names[i] for i in options.tolist()])
-        self.score = float(row[0])
-        self.switches = int(row[1])
-        self.latency_ms = float(row[2])
-        self.energy_mj = float(row[3])
-        used = row[4:].tolist()
+        self.score = float(row[Row.SCORE])
+        self.switches = int(use[Dim.SWITCHES])
+        self.latency_ms = float(use[Dim.LATENCY])
+        self.energy_mj = float(use[Dim.ENERGY])
+        used = use[Dim.MEMORY:].tolist()
         self.memory_mb: dict[str, MemoryUse] = {
             name: MemoryUse(u, c) for name, u, c in zip(model.device_names, used, model.mem_cap_mb.tolist())
         }
@@ -71,18 +76,12 @@ class Plan:
         m = self._model
         opts = self._options
         out = []
-        prev = -1
+        prev = 0
         for s, o in enumerate(opts.tolist()):
-            d = int(m.option_device[o])
-            if prev < 0 or prev == d:
-                x_ms = x_mj = 0.0
-            else:
-                size = float(m.output_mb[s - 1])
-                x_ms = size * float(m.xfer_ms_per_mb[prev, d]) if size > 0 else 0.0
-                x_mj = size * float(m.xfer_mj_per_mb[prev, d]) if size > 0 else 0.0
-            out.append(StageCost(m.stage_names[s], m.device_names[d], float(m.exec_ms[s, o]),
+            x_ms, x_mj = m.transfers[s, prev, o].tolist()
+            out.append(StageCost(m.stage_names[s], m.device_names[int(m.option_device[o])], float(m.exec_ms[s, o]),
                                  float(m.exec_mj[s, o]), x_ms, x_mj, float(m.mem_mb[s, o])))
-            prev = d
+            prev = o
         return tuple(out)
 
     def __repr__(self) -> str:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import os
-import time
 from typing import Union
 
 import numpy as np
 
 from .costmodel import CostModel
-from .goals import Goal, resolve_goal, score_coefficients
-from .kernels import solve as _k
+from .goals import Goal, resolve_goal
+from .kernels.contract import Mode, Status, Stop, Strategy, solve
 from .result import Plan, PlanResult
 from .scenario import Scenario, load
 
 ScenarioLike = Union[Scenario, CostModel, str, "os.PathLike[str]"]
 
-STRATEGIES = {"auto": _k.AUTO, "exact": _k.EXACT, "beam": _k.BEAM}
-_STRATEGY_NAMES = {_k.VITERBI: "viterbi", _k.LABELS: "exact", _k.BEAM_SEARCH: "beam"}
-_STATUS_NAMES = {_k.OPTIMAL: "optimal", _k.FEASIBLE: "feasible", _k.INFEASIBLE: "infeasible", _k.UNKNOWN: "unknown"}
+STRATEGIES = {"auto": Mode.AUTO, "exact": Mode.EXACT, "beam": Mode.BEAM}
+_STRATEGY_NAMES = {Strategy.VITERBI: "viterbi", Strategy.LABELS: "exact", Strategy.BEAM: "beam"}
 
 DEFAULT_BEAM_WIDTH = 32
 DEFAULT_LABEL_BUDGET = 1_000_000
@@ -35,6 +34,16 @@ def cost_model_of(scenario: ScenarioLike) -> CostModel:
     raise TypeError(f"expected a Scenario, CostModel or path, got {type(scenario).__name__}")
 
 
+def check_time_limit(time_limit_s) -> float:
+    """``time_limit_s`` as a float, inf for None; ValueError unless a number > 0."""
+    if time_limit_s is None:
+        return math.inf
+    if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float, np.integer, np.floating)) \
+            or not time_limit_s > 0:
+        raise ValueError(f"time_limit_s must be a number > 0 or None, got {time_limit_s!r}")
+    return float(time_limit_s)
+
+
 def plan(
     scenario: ScenarioLike,
     goal: Goal = "balanced",
@@ -42,6 +51,7 @@ def plan(
     strategy: str = "auto",
     beam_width: int = DEFAULT_BEAM_WIDTH,
     label_budget: int = DEFAULT_LABEL_BUDGET,
+    time_limit_s: float | None = None,
 ) -> PlanResult:
     """Rank the best placements of a pipeline's stages on its devices.
 
@@ -55,6 +65,9 @@ def plan(
             bound) or "auto" (exact when it proves optimality within the budget, else beam).
         beam_width: labels kept per (stage, device) by the beam.
         label_budget: labels the exact search may keep before it stops.
+        time_limit_s: wall-clock seconds the solve may take (None: no limit). When it runs
+            out the answer is the best plan found with its proven gap ("feasible"), or no
+            plan ("unknown").
 
     Returns:
         A ``PlanResult``; an infeasible scenario gives no plans and a ``reason``.
@@ -66,24 +79,20 @@ def plan(
     for name, value, low in (("top_k", top_k, 1), ("beam_width", beam_width, 1), ("label_budget", label_budget, 1)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    coef = score_coefficients(weights, model.baselines)
-    step_use, trans_use, switch, caps = model.kernel_tensors
-    started = time.perf_counter()
-    status, used, paths, rows, found, stats = _k.solve_topk(
-        step_use, trans_use, switch, coef, caps, int(top_k), STRATEGIES[strategy], int(beam_width), int(label_budget)
-    )
-    seconds = time.perf_counter() - started
-    plans = tuple(Plan(model, paths[r], rows[r]) for r in range(found))
-    bound = float(stats[2])
-    status_name = _STATUS_NAMES[status]
+    limit_s = check_time_limit(time_limit_s)
+    sol = solve(model.graph, model.coefficients(weights), model.caps_tol, int(top_k), STRATEGIES[strategy],
+                int(beam_width), int(label_budget), limit_s)
+    plans = tuple(Plan(model, sol.options[r], sol.rows[r]) for r in range(len(sol.rows)))
+    status_name = sol.status.name.lower()
     reason = ""
-    if status_name == "infeasible":
+    if sol.status == Status.INFEASIBLE:
         from .diagnose import infeasibility_reason
 
         reason = infeasibility_reason(model)
-    elif status_name == "unknown":
-        reason = f"the search stopped at its label budget ({label_budget:,} labels) before it found a plan"
-    gap = 0.0 if status_name == "optimal" or not plans else _relative_gap(plans[0].score, bound)
+    elif sol.status == Status.UNKNOWN:
+        what = f"time limit ({limit_s:g} s)" if sol.stop == Stop.TIME_LIMIT else f"label budget ({label_budget:,} labels)"
+        reason = f"the search stopped at its {what} before it found a plan"
+    gap = 0.0 if sol.status == Status.OPTIMAL or not plans else relative_gap(plans[0].score, sol.bound)
     return PlanResult(
         scenario=model.name,
         goal=goal_name,
@@ -92,15 +101,17 @@ def plan(
         plans=plans,
         status=status_name,
         gap=gap,
-        bound=bound,
-        strategy=_STRATEGY_NAMES[used],
+        bound=sol.bound,
+        strategy=_STRATEGY_NAMES[sol.strategy],
         reason=reason,
-        stats={"labels_created": int(stats[0]), "labels_kept": int(stats[1]), "solve_seconds": seconds},
+        stats={"labels_created": sol.labels_created, "labels_kept": sol.labels_kept, "solve_seconds": sol.seconds,
+               "stopped_by": sol.stop.name.lower()},
         model=model,
     )
 
 
-def _relative_gap(score: float, bound: float) -> float:
+def relative_gap(score: float, bound: float) -> float:
+    """(score - bound) / |score|, the proven relative gap of a plan (inf without a bound)."""
     if not np.isfinite(bound):
         return float("inf")
     return max(0.0, score - bound) / max(abs(score), 1e-12)

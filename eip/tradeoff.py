@@ -27,10 +27,10 @@ from typing import Mapping, Sequence, Union
 
 import numpy as np
 
-from .costmodel import CostModel, cap_with_tolerance
-from .goals import Goal, resolve_goal, score_coefficients
-from .kernels import frontier as _kf
-from .kernels import solve as _ks
+from .costmodel import CostModel, Dim, cap_with_tolerance
+from .goals import Goal, resolve_goal
+from .kernels.contract import Mode, Row, Status, Stop, scored_rows, solve
+from .kernels.frontier import pareto_sets
 from .result import Plan
 from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, cost_model_of
 
@@ -114,27 +114,29 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     """
     model = cost_model_of(scenario)
     _, weights = resolve_goal(goal)
-    coef = score_coefficients(weights, model.baselines)
+    coef = model.coefficients(weights)
     if max_plans is not None and (isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1):
         raise ValueError(f"max_plans must be an integer >= 1 or None, got {max_plans!r}")
     _check_label_budget(label_budget)
     # least energy, then least latency, then fewest switches: the engine's ranking under
     # an energy-only score
-    energy_first = score_coefficients((0.0, 1.0, 0.0), model.baselines)
-    caps = model.kernel_tensors[3].copy()
+    energy_first = model.coefficients((0.0, 1.0, 0.0))
+    caps = model.caps_tol.copy()
     points: list[tuple[np.ndarray, np.ndarray]] = []
     while True:
         found = f"after {len(points)} frontier point" + ("" if len(points) == 1 else "s")
-        best = _exact_best(model, energy_first, caps, label_budget, f"{found}, the exact solve below {caps[0]:g} ms")
+        best = _exact_best(model, energy_first, caps, label_budget,
+                           f"{found}, the exact solve below {caps[Dim.LATENCY]:g} ms")
         if best is None:
             break
-        points.append(best)
-        caps[0] = np.nextafter(best[1][2], -np.inf)  # strictly faster than this point
+        path, row = best
+        points.append((path, row))
+        caps[Dim.LATENCY] = np.nextafter(row[Row.USE + Dim.LATENCY], -np.inf)  # strictly faster than this point
     points.reverse()
     chosen = np.arange(len(points))
     if max_plans is not None and len(points) > max_plans:
         chosen = np.unique(np.linspace(0, len(points) - 1, max_plans).round().astype(int))
-    plans = tuple(Plan(model, points[i][0], _scored(points[i][1], coef)) for i in chosen)
+    plans = tuple(Plan(model, path, _scored(row, coef)) for path, row in (points[i] for i in chosen))
     return Frontier(plans, np.array([p.latency_ms for p in plans]), np.array([p.energy_mj for p in plans]), model)
 
 
@@ -159,7 +161,7 @@ def sweep(
     """
     model = cost_model_of(scenario)
     goal_name, weights = resolve_goal(goal)
-    coef = score_coefficients(weights, model.baselines)
+    coef = model.coefficients(weights)
     _check_label_budget(label_budget)
     memory_mb = dict(memory_mb or {})
     unknown = [d for d in memory_mb if d not in model.device_names]
@@ -179,9 +181,9 @@ def sweep(
     grids = np.meshgrid(*mem_values, indexing="ij") if mem_values else []
     n_points = int(np.prod([len(v) for v in mem_values])) if mem_values else 1
     caps = np.tile(model.caps, (n_points, 1))
-    caps[:, 0], caps[:, 1] = lat.max(), en.max()
+    caps[:, Dim.LATENCY], caps[:, Dim.ENERGY] = lat.max(), en.max()
     for device, grid in zip(memory_mb, grids):
-        caps[:, 2 + model.device_names.index(device)] = grid.ravel()
+        caps[:, Dim.MEMORY + model.device_names.index(device)] = grid.ravel()
     caps = cap_with_tolerance(caps)
 
     distinct = _DistinctPlans(model)
@@ -219,16 +221,16 @@ class _DistinctPlans:
         return self._index[key]
 
 
-def _walk_axes(lat: np.ndarray, en: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+def _walk_axes(lat: np.ndarray, en: np.ndarray) -> tuple[Dim, np.ndarray, np.ndarray]:
     """(cap dimension walked, its values, the other cap's values): the longer axis is walked."""
-    return (0, lat, en) if len(lat) >= len(en) else (1, en, lat)
+    return (Dim.LATENCY, lat, en) if len(lat) >= len(en) else (Dim.ENERGY, en, lat)
 
 
 def _from_tradeoff_sets(model, coef, caps_tol, lat, en, label_budget, distinct) -> np.ndarray | None:
     """(G, n_lat, n_en) plan indices from the trade-off set of each memory point (G rows of
     ``caps_tol``); None for a one-cap sweep or when the sets need more work than the walks
     they replace."""
-    other = _walk_axes(lat, en)[2]
+    _, _, other = _walk_axes(lat, en)
     if len(other) == 1:
         return None
     try:
@@ -253,18 +255,18 @@ def _from_walks(model, coef, caps_tol, lat, en, label_budget, distinct) -> np.nd
     for g in range(len(caps_tol)):
         for v, value in enumerate(other):
             row = caps_tol[g].copy()
-            row[1 - dim] = cap_with_tolerance(value)
+            row[Dim.ENERGY if dim == Dim.LATENCY else Dim.LATENCY] = cap_with_tolerance(value)
             answers = _walk(model, coef, row, dim, walked, label_budget, distinct)
-            if dim == 0:
+            if dim == Dim.LATENCY:
                 index[g, :, v] = answers
             else:
                 index[g, v, :] = answers
     return index
 
 
-def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: int, values: np.ndarray, label_budget: int,
+def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: Dim, values: np.ndarray, label_budget: int,
           distinct: _DistinctPlans) -> np.ndarray:
-    """Plan index (into ``distinct``) per value of cap ``dim`` (0 latency, 1 energy), -1 where
+    """Plan index (into ``distinct``) per value of cap ``dim`` (latency or energy), -1 where
     nothing fits, other caps at ``caps_tol``: one exact solve per distinct answer.
 
     The optimum at the largest value not yet answered is also the optimum (same ranking
@@ -280,12 +282,12 @@ def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: int, va
     i = len(order) - 1
     while i >= 0:
         caps_tol[dim] = sorted_tol[i]
-        name = ("max_latency_ms", "max_energy_mj")[dim]
+        name = "max_latency_ms" if dim == Dim.LATENCY else "max_energy_mj"
         best = _exact_best(model, coef, caps_tol, label_budget, f"the exact solve at {name}={values[order[i]]:g}")
         if best is None:
             break
         path, row = best
-        first = int(np.searchsorted(sorted_tol, row[2 + dim], side="left"))
+        first = int(np.searchsorted(sorted_tol, row[Row.USE + dim], side="left"))
         out[order[first:i + 1]] = distinct.add(path, row)
         i = first - 1
     return out
@@ -295,26 +297,25 @@ def _exact_best(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, label_
                 what: str) -> tuple[np.ndarray, np.ndarray] | None:
     """(path, scored row) of the proven optimum under ``caps_tol``, None if nothing fits;
     ``FrontierTooLarge`` (naming ``what``) when the exact search stops at its budget."""
-    step_use, trans_use, switch, _ = model.kernel_tensors
-    status, _, paths, rows, _, _ = _ks.solve_topk(step_use, trans_use, switch, coef, caps_tol, 1, _ks.EXACT,
-                                                  DEFAULT_BEAM_WIDTH, label_budget)
-    if status == _ks.INFEASIBLE:
+    sol = solve(model.graph, coef, caps_tol, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, label_budget)
+    if sol.status == Status.INFEASIBLE:
         return None
-    if status != _ks.OPTIMAL:
+    if sol.status != Status.OPTIMAL:
         raise FrontierTooLarge(f"{what} needs more than {label_budget:,} labels; raise label_budget")
-    return paths[0], rows[0]
+    return sol.options[0], sol.rows[0]
 
 
 def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int,
             comparison_budget: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(paths, rows) of the (latency, energy, switches) set for each row of ``caps_grid``."""
     _check_label_budget(label_budget)
-    step_use, trans_use, switch, _ = model.kernel_tensors
-    statuses, paths, rows, offsets = _kf.pareto_sets(step_use, trans_use, switch, np.ascontiguousarray(caps_grid, dtype=np.float64),
-                                                     int(label_budget), int(comparison_budget))
-    if np.any(statuses != _kf.COMPLETE):
+    graph = model.graph
+    stops, paths, rows, offsets = pareto_sets(graph, np.ascontiguousarray(caps_grid, dtype=np.float64),
+                                              int(label_budget), int(comparison_budget))
+    if np.any(stops != Stop.COMPLETE):
         raise FrontierTooLarge(f"the exact trade-off set needs more than {label_budget:,} labels; raise label_budget")
-    return [(paths[offsets[g]:offsets[g + 1]], rows[offsets[g]:offsets[g + 1]]) for g in range(len(statuses))]
+    options = graph.opt_key[paths]
+    return [(options[offsets[g]:offsets[g + 1]], rows[offsets[g]:offsets[g + 1]]) for g in range(len(stops))]
 
 
 def _check_label_budget(label_budget) -> None:
@@ -323,10 +324,8 @@ def _check_label_budget(label_budget) -> None:
 
 
 def _scored(row: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """A kernel row [0, switches, usage...] with the goal's score filled in."""
-    out = row.copy()
-    out[0] = coef[0] * row[2] + coef[1] * row[3] + coef[2] * row[1]
-    return out
+    """A kernel row with the goal's score filled in."""
+    return scored_rows(coef, row[None, Row.USE:])[0]
 
 
 def _placement_rank(paths: np.ndarray, option_device: np.ndarray) -> np.ndarray:
@@ -341,12 +340,14 @@ def _best_under_caps(rows, paths, option_device, coef, lat_caps, en_caps) -> np.
     cap, a prefix minimum of that rank over the rows sorted by latency answers every
     latency cap by binary search.
     """
-    score = coef[0] * rows[:, 2] + coef[1] * rows[:, 3] + coef[2] * rows[:, 1]
+    use = rows[:, Row.USE:]
+    score = scored_rows(coef, use)[:, Row.SCORE]
     rank = np.empty(len(rows), dtype=np.int64)
-    rank[np.lexsort((_placement_rank(paths, option_device), rows[:, 1], rows[:, 3], rows[:, 2], score))] = np.arange(len(rows))
-    by_lat = np.argsort(rows[:, 2], kind="stable")
-    lat_sorted = rows[by_lat, 2]
-    fits = rows[by_lat, 3][:, None] <= en_caps[None, :]                      # (P, n_en)
+    rank[np.lexsort((_placement_rank(paths, option_device), use[:, Dim.SWITCHES], use[:, Dim.ENERGY],
+                     use[:, Dim.LATENCY], score))] = np.arange(len(rows))
+    by_lat = np.argsort(use[:, Dim.LATENCY], kind="stable")
+    lat_sorted = use[by_lat, Dim.LATENCY]
+    fits = use[by_lat, Dim.ENERGY][:, None] <= en_caps[None, :]              # (P, n_en)
     ranks = np.where(fits, rank[by_lat][:, None], len(rows))
     prefix = np.minimum.accumulate(ranks, axis=0)                             # (P, n_en)
     upto = np.searchsorted(lat_sorted, lat_caps, side="right") - 1            # (n_lat,)

@@ -1,15 +1,16 @@
 """Numba kernels of eip: arrays in, arrays out; installed as ``eip.kernels``.
 
-Shared vocabulary (see ``eip.costmodel``): N stages, O options, Q = 2 + D usage dimensions
-(latency ms, energy mJ, memory MB per device).
+``contract`` owns the boundary: the layered graph every problem is lowered to (N steps,
+T options with usage over Q dimensions, A arcs between consecutive steps, in CSR form),
+the plan-row slots, the statuses, the ranking rule and the one ``solve`` call. The other
+modules are the jitted kernels behind it:
 
-    step_use  (N, O, Q)     usage of running stage s on option o; inf latency = cannot run
-    trans_use (N, O, O, 2)  latency/energy of the transfer into stage s from option a to b
-    switch    (O, O)        1.0 where the two options are on different devices
-    caps      (Q,)          cap per usage dimension (tolerance applied), inf = none
-    coef      (3,)          score = coef . (latency, energy, switches)
-
-A label/plan row is ``[score, switches, usage_0 .. usage_{Q-1}]`` (2 + Q floats).
+    viterbi   k best paths with no caps (the fast path)
+    bounds    completion bounds: least/most usage, Lagrangian prices, per-dimension tables
+    labels    the exact k-skyband label search and the beam
+    frontier  trade-off sets (every path undominated on the key dimensions)
+    solve     the pipeline of one solve in one dispatch
+    paths     helpers over paths (plan rows, caps, ranking, the clock)
 """
 
 import hashlib

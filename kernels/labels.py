@@ -1,11 +1,11 @@
-"""Forward label DP over stages: exact top-k (k-skyband) search, or a beam.
+"""Forward label DP over the steps of a layered graph: exact top-k (k-skyband) search, or a beam.
 
-A label is a placement prefix ending at (stage s, option o), stored as a row
-``[score, switches, usage_0..usage_{Q-1}]`` with a back-pointer. Labels at stage s are
-built from stage s - 1 only (a chain is its own topological order), one bucket per option.
+A label is a path prefix ending at option t (of step s), stored as a plan row (``Row``
+slots) with a back-pointer. Labels at step s are built from step s - 1 only (the steps
+are a topological order), one bucket per option.
 
 Exactness: a label b is dropped only when k other labels of its bucket *dominate* it: they
-rank before it on (score, latency, energy, switches, placement) and use no more of any
+rank before it (``contract``: score, key usage, placement) and use no more of any
 capped dimension. Capped dimensions with enough slack for any completion are "free" and
 mapped to 0 first (free-dimension relaxation), so labels that differ only there collapse.
 Labels are also dropped when a completion bound proves they cannot fit a cap, or cannot
@@ -15,10 +15,9 @@ beat the incumbent k-th best score.
 import numpy as np
 from numba import njit
 
-from .paths import placement_less, row_less, rows_equal_key
+from .contract import Row, Stop
+from .paths import CLOCK_EVERY, clock, placement_less, row_less, row_score, rows_equal_key
 
-COMPLETE = 0
-BUDGET_EXHAUSTED = 1
 # the label budget also caps dominance comparisons, so a search stops in bounded time
 COMPARISONS_PER_LABEL = 256
 
@@ -33,11 +32,11 @@ def _grow_rows(a, rows):
 @njit(cache=True)
 def _order(cand, parent, lab_parent, lab_option, nc):
     """Candidate indices sorted by the ranking key; exact key ties by parent placement."""
-    order = np.argsort(cand[:nc, 0], kind="mergesort")
+    order = np.argsort(cand[:nc, Row.SCORE], kind="mergesort")
     i = 0
     while i < nc:
         j = i + 1
-        while j < nc and cand[order[j], 0] == cand[order[i], 0]:
+        while j < nc and cand[order[j], Row.SCORE] == cand[order[i], Row.SCORE]:
             j += 1
         # insertion sort of the (rare, short) run of equal scores by the rest of the key
         for u in range(i + 1, j):
@@ -122,44 +121,133 @@ def _skyband(order, free, nc, k, kept, work, work_limit):
 
 
 @njit(cache=True)
-def label_search(step_use, trans_use, switch, coef, caps, least, thr, prices, values, lam_sums,
-                 table, table_dims, table_units, k, beam_width, incumbent, label_budget):
-    """Forward label DP returning the k best feasible placements it can prove or find.
+def _completion_bound(row, t, caps, prices, values, lam_sums, table, table_dims, table_units, limit):
+    """Lower bound on the score of any feasible path that extends the label ``row`` at
+    option t: the best of the Lagrangian bounds (``prices`` (M, Q), ``values`` (M, T),
+    ``lam_sums`` (M,)) and the per-dimension tables (stops early once above ``limit``)."""
+    q = caps.shape[0]
+    grid = table.shape[2] - 1
+    lb = -np.inf
+    for r in range(prices.shape[0]):
+        bound = row[Row.SCORE] + values[r, t] - lam_sums[r]
+        for j in range(q):
+            bound += prices[r, j] * row[Row.USE + j]
+        lb = max(lb, bound)
+    for i in range(table_dims.shape[0]):
+        if lb > limit:
+            break
+        dim = table_dims[i]
+        room = min((caps[dim] - row[Row.USE + dim]) / table_units[i], grid)
+        bound = table[i, t, int(room)]
+        if bound < np.inf:
+            bound += row[Row.SCORE] - lam_sums[1] + prices[1, dim] * caps[dim]
+            for j in range(q):
+                if j != dim:
+                    bound += prices[1, j] * row[Row.USE + j]
+        lb = max(lb, bound)
+    return lb
 
-    Inputs beyond the shared vocabulary: ``least`` (N, O, Q) least completion usage,
-    ``thr`` (N, O, Q) free-dimension thresholds (both from ``bounds.cap_tests``), ``prices`` (M, Q), ``values`` (M, N, O), ``lam_sums`` (M,) Lagrangian bounds
-    whose row 1 also prices ``table`` (A, N, O, G + 1), the per-dimension exact bounds of
-    ``bounds.resource_tables`` for dimensions ``table_dims`` in units ``table_units``;
-    ``incumbent`` a score the k-th best plan is known not to exceed (inf if unknown).
-    ``beam_width`` 0 runs the exact k-skyband search; W > 0 keeps at most W labels per
-    bucket, ranked by completion bound (a heuristic). The exact search stops as soon as it
-    would keep more than ``label_budget`` labels (or make more than COMPARISONS_PER_LABEL
-    times as many dominance comparisons).
 
-    Returns ``(status, paths (k, N), rows (k, 2+Q), found, created, kept, bound)`` with
-    ``bound`` the least completion bound over the last complete stage (a proven lower bound
-    on the best score when the budget ran out; the best score itself when complete).
+@njit(cache=True)
+def _candidates(g, b, first, coef, caps, least, thr, prices, values, lam_sums, table, table_dims, table_units,
+                limit, lab, lo, hi, cand, free, cand_parent, cand_lb):
+    """Extend every label of the buckets feeding option b (or the empty prefix when b is
+    in the ``first`` step) by b; keep those that can still fit the caps and beat ``limit``.
+
+    Fills ``cand`` rows, ``free`` (capped usage, free dimensions mapped to 0),
+    ``cand_parent`` and ``cand_lb`` (completion bound); returns (candidates kept, created).
     """
-    n, o, q = step_use.shape
-    width = 2 + q
-    m = prices.shape[0]
-    grid = table.shape[3] - 1
-    slack = 1e-9 * max(1.0, abs(incumbent)) if incumbent < np.inf else 0.0
-    limit = incumbent + slack
+    q = caps.shape[0]
+    nc = 0
+    created = 0
+    n_arcs = 1 if first else g.arc_start[b + 1] - g.arc_start[b]
+    for i in range(n_arcs):
+        e = g.arc_start[b] + i
+        p_lo, p_hi = (-1, 0) if first else (lo[g.arc_tail[e]], hi[g.arc_tail[e]])
+        for p in range(p_lo, p_hi):
+            row = cand[nc]
+            for j in range(q):
+                if p < 0:
+                    row[Row.USE + j] = g.opt_use[b, j]
+                else:
+                    row[Row.USE + j] = lab[p, Row.USE + j] + g.arc_use[e, j] + g.opt_use[b, j]
+            row_score(coef, row)
+            created += 1
+            fits = True
+            for j in range(q):
+                if row[Row.USE + j] + least[b, j] > caps[j]:
+                    fits = False
+                    break
+            if not fits:
+                continue
+            lb = _completion_bound(row, b, caps, prices, values, lam_sums, table, table_dims, table_units, limit)
+            if lb > limit:
+                continue
+            for j in range(q):
+                free[nc, j] = 0.0 if row[Row.USE + j] <= thr[b, j] else row[Row.USE + j]
+            cand_parent[nc] = p
+            cand_lb[nc] = lb
+            nc += 1
+    return nc, created
 
+
+@njit(cache=True)
+def _trace(lab, lab_parent, lab_option, first, stop, k, n):
+    """The k best complete labels (indices ``first`` .. ``stop`` - 1) as paths (k, N) and
+    rows (k, 1 + Q); returns (paths, rows, found)."""
+    # final labels sit in different buckets: compare their own placements, not their parents'
+    final_order = _order(lab[first:stop], np.arange(first, stop), lab_parent, lab_option, stop - first)
+    found = min(k, stop - first)
+    paths = np.zeros((k, n), dtype=np.int64)
+    rows = np.zeros((k, lab.shape[1]))
+    for r in range(found):
+        x = first + final_order[r]
+        rows[r] = lab[x]
+        for s in range(n - 1, -1, -1):
+            paths[r, s] = lab_option[x]
+            x = lab_parent[x]
+    return paths, rows, found
+
+
+@njit(cache=True)
+def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, table_dims, table_units,
+                 k, beam_width, incumbent, label_budget, deadline):
+    """Forward label DP returning the k best feasible paths it can prove or find.
+
+    Inputs beyond the graph and the rules of ``contract``: ``least`` (T, Q) least
+    completion usage, ``thr`` (T, Q) free-dimension thresholds (both from
+    ``bounds.cap_tests``), ``prices`` (M, Q), ``values`` (M, T), ``lam_sums`` (M,)
+    Lagrangian bounds whose row 1 also prices ``table`` (A, T, G + 1), the per-dimension
+    exact bounds of ``bounds.resource_tables`` for dimensions ``table_dims`` in units
+    ``table_units``; ``incumbent`` a score the k-th best plan is known not to exceed (inf
+    if unknown). ``beam_width`` 0 runs the exact k-skyband search; W > 0 keeps at most W
+    labels per bucket, ranked by completion bound (a heuristic). The search stops as soon
+    as it would keep more than ``label_budget`` labels (or make more than
+    COMPARISONS_PER_LABEL times as many dominance comparisons), or at ``deadline``
+    (``clock`` seconds).
+
+    Returns ``(stop, paths (k, N), rows (k, 1 + Q), found, created, kept, bound)`` with
+    ``bound`` the least completion bound over the last complete step (a proven lower bound
+    on the best score when a budget stopped the search; the best score itself when
+    complete); ``stop`` is a ``Stop``.
+    """
+    n = g.step_start.shape[0] - 1
+    t_count, q = g.opt_use.shape
+    width = Row.USE + q
+    limit = incumbent + (1e-9 * max(1.0, abs(incumbent)) if incumbent < np.inf else 0.0)
     size = 1024
     lab = np.empty((size, width))
     lab_lb = np.empty(size)
     lab_parent = np.empty(size, dtype=np.int64)
     lab_option = np.empty(size, dtype=np.int64)
-    lo = np.zeros((n, o), dtype=np.int64)
-    hi = np.zeros((n, o), dtype=np.int64)
+    lo = np.zeros(t_count, dtype=np.int64)
+    hi = np.zeros(t_count, dtype=np.int64)
     n_lab = 0
     created = 0
+    checked = 0
     work = np.zeros(1, dtype=np.int64)
     # a beam keeps few labels per bucket: only the exact search needs the comparison cap
     work_limit = COMPARISONS_PER_LABEL * label_budget if beam_width == 0 else np.iinfo(np.int64).max
-
     csize = 256
     cand = np.empty((csize, width))
     free = np.empty((csize, q))
@@ -167,87 +255,38 @@ def label_search(step_use, trans_use, switch, coef, caps, least, thr, prices, va
     cand_lb = np.empty(csize)
     kept = np.empty(csize, dtype=np.int64)
     stage_lo = 0
-
     for s in range(n):
-        incoming = max(1, n_lab - stage_lo) if s > 0 else 1
+        incoming = max(1, n_lab - stage_lo)
         if incoming > csize:
             csize = max(2 * csize, incoming)
-            cand = _grow_rows(cand, csize)
-            free = _grow_rows(free, csize)
-            cand_parent = _grow_rows(cand_parent, csize)
-            cand_lb = _grow_rows(cand_lb, csize)
-            kept = _grow_rows(kept, csize)
+            cand, free = _grow_rows(cand, csize), _grow_rows(free, csize)
+            cand_parent, cand_lb, kept = _grow_rows(cand_parent, csize), _grow_rows(cand_lb, csize), _grow_rows(kept, csize)
         stage_start = n_lab
-        for b in range(o):
-            lo[s, b] = n_lab
-            hi[s, b] = n_lab
-            if step_use[s, b, 0] == np.inf or least[s, b, 0] == np.inf:
-                continue
-            nc = 0
-            for a in range(o if s > 0 else 1):
-                if s > 0:
-                    if trans_use[s, a, b, 0] == np.inf:
-                        continue
-                    p_lo, p_hi = lo[s - 1, a], hi[s - 1, a]
-                else:
-                    p_lo, p_hi = -1, 0
-                for p in range(p_lo, p_hi):
-                    row = cand[nc]
-                    if p < 0:
-                        row[:] = 0.0
-                        row[2:] = step_use[s, b]
-                    else:
-                        row[1] = lab[p, 1] + switch[a, b]
-                        row[2] = lab[p, 2] + trans_use[s, a, b, 0] + step_use[s, b, 0]
-                        row[3] = lab[p, 3] + trans_use[s, a, b, 1] + step_use[s, b, 1]
-                        for j in range(2, q):
-                            row[2 + j] = lab[p, 2 + j] + step_use[s, b, j]
-                    row[0] = coef[0] * row[2] + coef[1] * row[3] + coef[2] * row[1]
-                    created += 1
-                    fits = True
-                    for j in range(q):
-                        if row[2 + j] + least[s, b, j] > caps[j]:
-                            fits = False
-                            break
-                    if not fits:
-                        continue
-                    lb = -np.inf
-                    for r in range(m):
-                        bound = row[0] + values[r, s, b] - lam_sums[r]
-                        for j in range(q):
-                            bound += prices[r, j] * row[2 + j]
-                        if bound > lb:
-                            lb = bound
-                    for i in range(table_dims.shape[0]):
-                        if lb > limit:
-                            break
-                        dim = table_dims[i]
-                        room = min((caps[dim] - row[2 + dim]) / table_units[i], grid)
-                        bound = table[i, s, b, int(room)]
-                        if bound < np.inf:
-                            bound += row[0] - lam_sums[1] + prices[1, dim] * caps[dim]
-                            for j in range(q):
-                                if j != dim:
-                                    bound += prices[1, j] * row[2 + j]
-                        if bound > lb:
-                            lb = bound
-                    if lb > limit:
-                        continue
-                    for j in range(q):
-                        free[nc, j] = 0.0 if row[2 + j] <= thr[s, b, j] else row[2 + j]
-                    cand_parent[nc] = p
-                    cand_lb[nc] = lb
-                    nc += 1
+        for b in range(g.step_start[s], g.step_start[s + 1]):
+            lo[b] = n_lab
+            hi[b] = n_lab
+            if least[b, 0] == np.inf:
+                continue  # no completion from here
+            nc, made = _candidates(g, b, s == 0, coef, caps, least, thr, prices, values, lam_sums, table, table_dims,
+                                   table_units, limit, lab, lo, hi, cand, free, cand_parent, cand_lb)
+            created += made
             if nc == 0:
                 continue
             order = _order(cand, cand_parent, lab_parent, lab_option, nc)
             nk = _skyband(order, free, nc, k, kept, work, work_limit)
+            stop = Stop.COMPLETE
             if nk < 0 or (beam_width == 0 and n_lab + nk > label_budget):
-                # stage s - 1 is the last complete frontier: every optimal prefix passed it
-                bound = np.inf if s > 0 else -np.inf  # no complete stage yet: nothing proven
+                stop = Stop.LABEL_BUDGET
+            elif created - checked >= CLOCK_EVERY:
+                checked = created
+                if clock() > deadline:
+                    stop = Stop.TIME_LIMIT
+            if stop != Stop.COMPLETE:
+                # step s - 1 is the last complete frontier: every optimal prefix passed it
+                bound = np.inf if s > 0 else -np.inf  # no complete step yet: nothing proven
                 for t in range(stage_lo, stage_start):
                     bound = min(bound, lab_lb[t])
-                return BUDGET_EXHAUSTED, np.zeros((k, n), dtype=np.int64), np.zeros((k, width)), 0, created, n_lab, bound
+                return stop, np.zeros((k, n), dtype=np.int64), np.zeros((k, width)), 0, created, n_lab, bound
             if beam_width > 0 and nk > beam_width:
                 by_bound = np.argsort(cand_lb[kept[:nk]], kind="mergesort")
                 chosen = kept[:nk][by_bound[:beam_width]].copy()
@@ -255,32 +294,17 @@ def label_search(step_use, trans_use, switch, coef, caps, least, thr, prices, va
                 kept[:nk] = chosen
             if n_lab + nk > size:
                 size = max(2 * size, n_lab + nk)
-                lab = _grow_rows(lab, size)
-                lab_lb = _grow_rows(lab_lb, size)
-                lab_parent = _grow_rows(lab_parent, size)
-                lab_option = _grow_rows(lab_option, size)
-            for t in range(nk):
-                c = kept[t]
+                lab, lab_lb = _grow_rows(lab, size), _grow_rows(lab_lb, size)
+                lab_parent, lab_option = _grow_rows(lab_parent, size), _grow_rows(lab_option, size)
+            for i in range(nk):
+                c = kept[i]
                 lab[n_lab] = cand[c]
                 lab_lb[n_lab] = cand_lb[c]
                 lab_parent[n_lab] = cand_parent[c]
                 lab_option[n_lab] = b
                 n_lab += 1
-            hi[s, b] = n_lab
+            hi[b] = n_lab
         stage_lo = stage_start
-
-    # the last stage's labels are complete, feasible plans: rank them all
-    last = n_lab - stage_lo
-    # final labels sit in different buckets: compare their own placements, not their parents'
-    final_order = _order(lab[stage_lo:n_lab], np.arange(stage_lo, n_lab), lab_parent, lab_option, last)
-    found = min(k, last)
-    paths = np.zeros((k, n), dtype=np.int64)
-    rows = np.zeros((k, width))
-    for r in range(found):
-        x = stage_lo + final_order[r]
-        rows[r] = lab[x]
-        for s in range(n - 1, -1, -1):
-            paths[r, s] = lab_option[x]
-            x = lab_parent[x]
-    bound = rows[0, 0] if found > 0 else np.inf
-    return COMPLETE, paths, rows, found, created, n_lab, bound
+    paths, rows, found = _trace(lab, lab_parent, lab_option, stage_lo, n_lab, k, n)
+    bound = rows[0, Row.SCORE] if found > 0 else np.inf
+    return Stop.COMPLETE, paths, rows, found, created, n_lab, bound

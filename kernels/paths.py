@@ -1,42 +1,78 @@
-"""Small helpers over placements (option index per stage) shared by the kernels."""
+"""Small helpers over paths of a layered graph (one option per step) shared by the kernels."""
+
+import time
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
+
+from .contract import KEY_DIMS, Row
+
+#: how often (in labels created or buckets built) a search looks at the clock (~0.6 us a look)
+CLOCK_EVERY = 4096
 
 
 @njit(cache=True)
-def path_row(step_use, trans_use, switch, coef, path, row):
-    """Fill ``row`` (2 + Q,) with [score, switches, usage...] of placement ``path`` (N,).
+def clock():
+    """``time.perf_counter()`` from inside a kernel."""
+    with objmode(now="float64"):
+        now = time.perf_counter()
+    return now
 
-    Totals accumulate stage by stage (transfer in, then execution), the order every kernel
-    uses, so equal plans get bit-equal totals. Returns False if the path is impossible.
+
+@njit(cache=True)
+def arc_between(g, tail, head):
+    """Index of the arc from option ``tail`` into option ``head``, or -1 if there is none."""
+    lo, hi = g.arc_start[head], g.arc_start[head + 1]
+    while lo < hi:  # arcs into a head are sorted by tail
+        mid = (lo + hi) // 2
+        if g.arc_tail[mid] < tail:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < g.arc_start[head + 1] and g.arc_tail[lo] == tail:
+        return lo
+    return -1
+
+
+@njit(cache=True)
+def row_score(coef, row):
+    """Fill ``row[Row.SCORE]`` from the usage slots: the score rule, in one order everywhere."""
+    s = 0.0
+    for j in range(coef.shape[0]):
+        s += coef[j] * row[Row.USE + j]
+    row[Row.SCORE] = s
+
+
+@njit(cache=True)
+def path_row(g, coef, path, row):
+    """Fill ``row`` (1 + Q,) with the plan row of ``path`` (N,) option indices.
+
+    Totals accumulate step by step (arc in, then option), the order every kernel uses, so
+    equal paths get bit-equal totals. Returns False if the path is not a path of ``g``.
     """
-    n, _, q = step_use.shape
+    q = g.opt_use.shape[1]
     row[:] = 0.0
-    for s in range(n):
+    for s in range(path.shape[0]):
         b = path[s]
-        if step_use[s, b, 0] == np.inf:
+        if b < g.step_start[s] or b >= g.step_start[s + 1]:
             return False
         if s > 0:
-            a = path[s - 1]
-            if trans_use[s, a, b, 0] == np.inf:
+            e = arc_between(g, path[s - 1], b)
+            if e < 0:
                 return False
-            row[2] += trans_use[s, a, b, 0]
-            row[3] += trans_use[s, a, b, 1]
-            row[1] += switch[a, b]
-        row[2] += step_use[s, b, 0]
-        row[3] += step_use[s, b, 1]
-        for j in range(2, q):
-            row[2 + j] += step_use[s, b, j]
-    row[0] = coef[0] * row[2] + coef[1] * row[3] + coef[2] * row[1]
+            for j in range(q):
+                row[Row.USE + j] += g.arc_use[e, j]
+        for j in range(q):
+            row[Row.USE + j] += g.opt_use[b, j]
+    row_score(coef, row)
     return True
 
 
 @njit(cache=True)
 def within_caps(row, caps):
-    """True when every usage of a plan row (2 + Q,) is within ``caps`` (Q,)."""
+    """True when every usage of a plan row (1 + Q,) is within ``caps`` (Q,)."""
     for j in range(caps.shape[0]):
-        if row[2 + j] > caps[j]:
+        if row[Row.USE + j] > caps[j]:
             return False
     return True
 
@@ -46,7 +82,7 @@ def placement_less(parent, option, x, y):
     """Is the placement ending at label ``x`` lexicographically before the one ending at ``y``?
 
     ``parent`` (L,) and ``option`` (L,) are label back-pointers; ``x`` and ``y`` sit at the
-    same stage. Walks both chains back until they merge; the earliest differing stage decides.
+    same step. Walks both chains back until they merge; the earliest differing step decides.
     """
     less = False
     while x != y and x >= 0:
@@ -59,16 +95,19 @@ def placement_less(parent, option, x, y):
 
 @njit(cache=True)
 def row_less(fa, fb):
-    """Ranking key order on plan rows: score, then latency, energy, switches (no placement)."""
-    if fa[0] != fb[0]:
-        return fa[0] < fb[0]
-    if fa[2] != fb[2]:
-        return fa[2] < fb[2]
-    if fa[3] != fb[3]:
-        return fa[3] < fb[3]
-    return fa[1] < fb[1]
+    """Ranking key order on plan rows: score, then the key usage dimensions (no placement)."""
+    if fa[Row.SCORE] != fb[Row.SCORE]:
+        return fa[Row.SCORE] < fb[Row.SCORE]
+    for j in range(Row.USE, Row.USE + KEY_DIMS):
+        if fa[j] != fb[j]:
+            return fa[j] < fb[j]
+    return False
 
 
 @njit(cache=True)
 def rows_equal_key(fa, fb):
-    return fa[0] == fb[0] and fa[2] == fb[2] and fa[3] == fb[3] and fa[1] == fb[1]
+    """Equal ranking keys (score and key usage dimensions)."""
+    for j in range(Row.USE + KEY_DIMS):
+        if fa[j] != fb[j]:
+            return False
+    return True

@@ -1,105 +1,100 @@
-"""k-best Viterbi: the k best placements when no cap or memory budget is imposed.
+"""k-best Viterbi: the k best paths of a layered graph when no cap is imposed.
 
 When the unconstrained k best all fit the caps, they are the constrained k best too, so
-this O(N * O^2 * k) pass answers most scenarios without any label search.
+this O(A * k) pass answers most scenarios without any label search.
 """
 
 import numpy as np
 from numba import njit
 
-from .paths import path_row
+from .contract import KEY_DIMS, Row
+from .paths import path_row, row_score
 
 
 @njit(cache=True)
-def _before(key, origin, s, x, rx, y, ry):
-    """Does prefix (s, x, rx) rank before (s, y, ry)? Keys first, then placement order.
+def _before(key, origin, x, rx, y, ry):
+    """Does prefix (x, rx) rank before (y, ry) (options of one step)? Keys, then placement.
 
-    ``key`` (N, O, k, 4) holds [score, switches, latency, energy] per kept prefix and
-    ``origin`` (N, O, k, 2) its back-pointer (option, rank) at stage s - 1.
+    ``key`` (T, k + 1, 1 + Q) holds the row of each kept prefix ending at option t and
+    ``origin`` (T, k + 1, 2) its back-pointer (option, rank) at the previous step.
     """
-    for c in (0, 2, 3, 1):
-        if key[s, x, rx, c] != key[s, y, ry, c]:
-            return key[s, x, rx, c] < key[s, y, ry, c]
+    for c in range(Row.USE + KEY_DIMS):
+        if key[x, rx, c] != key[y, ry, c]:
+            return key[x, rx, c] < key[y, ry, c]
     less = False
-    while s >= 0 and (x != y or rx != ry):
+    while x >= 0 and (x != y or rx != ry):
         if x != y:
             less = x < y
-        x, rx, y, ry = origin[s, x, rx, 0], origin[s, x, rx, 1], origin[s, y, ry, 0], origin[s, y, ry, 1]
-        s -= 1
+        x, rx, y, ry = origin[x, rx, 0], origin[x, rx, 1], origin[y, ry, 0], origin[y, ry, 1]
     return less
 
 
 @njit(cache=True)
-def kbest_paths(step_use, trans_use, switch, coef, k):
-    """The k best placements by (score, latency, energy, switches, placement), caps ignored.
+def _insert(key, origin, count, b, k):
+    """Bubble the candidate built in scratch slot k of option b into its ranked place."""
+    pos = count[b]
+    if pos == k and not _before(key, origin, b, k, b, k - 1):
+        return
+    if pos == k:
+        pos = k - 1
+    key[b, pos] = key[b, k]
+    origin[b, pos] = origin[b, k]
+    while pos > 0 and _before(key, origin, b, pos, b, pos - 1):
+        for c in range(key.shape[2]):
+            key[b, pos, c], key[b, pos - 1, c] = key[b, pos - 1, c], key[b, pos, c]
+        for c in range(2):
+            origin[b, pos, c], origin[b, pos - 1, c] = origin[b, pos - 1, c], origin[b, pos, c]
+        pos -= 1
+    if count[b] < k:
+        count[b] += 1
 
-    Returns ``(paths (k, N) int64, rows (k, 2 + Q), found)``: option per stage of each plan,
-    its plan row, and how many plans exist (< k when the pipeline has fewer placements).
+
+@njit(cache=True)
+def kbest_paths(g, coef, k):
+    """The k best paths of ``g`` by (score, key usage, placement), caps ignored.
+
+    Returns ``(paths (k, N) int64, rows (k, 1 + Q), found)``: option index per step of each
+    plan, its plan row, and how many plans exist (< k when the graph has fewer paths).
     """
-    n, o, q = step_use.shape
-    key = np.full((n, o, k + 1, 4), np.inf)
-    origin = np.full((n, o, k + 1, 2), -1, dtype=np.int64)
-    count = np.zeros((n, o), dtype=np.int64)
-    for b in range(o):
-        if step_use[0, b, 0] < np.inf:
-            ms, mj = step_use[0, b, 0], step_use[0, b, 1]
-            key[0, b, 0, 0] = coef[0] * ms + coef[1] * mj
-            key[0, b, 0, 1] = 0.0
-            key[0, b, 0, 2] = ms
-            key[0, b, 0, 3] = mj
-            count[0, b] = 1
+    n = g.step_start.shape[0] - 1
+    t_count, q = g.opt_use.shape
+    key = np.full((t_count, k + 1, Row.USE + q), np.inf)
+    origin = np.full((t_count, k + 1, 2), -1, dtype=np.int64)
+    count = np.zeros(t_count, dtype=np.int64)
+    for b in range(g.step_start[0], g.step_start[1]):
+        key[b, 0, Row.USE:] = g.opt_use[b]
+        row_score(coef, key[b, 0])
+        count[b] = 1
     for s in range(1, n):
-        for b in range(o):
-            if step_use[s, b, 0] == np.inf:
-                continue
-            for a in range(o):
-                t_ms = trans_use[s, a, b, 0]
-                if t_ms == np.inf:
-                    continue
-                for r in range(count[s - 1, a]):
+        for b in range(g.step_start[s], g.step_start[s + 1]):
+            for e in range(g.arc_start[b], g.arc_start[b + 1]):
+                a = g.arc_tail[e]
+                for r in range(count[a]):
                     # slot k is scratch: build the candidate there, then bubble it into place
-                    ms = key[s - 1, a, r, 2] + t_ms + step_use[s, b, 0]
-                    mj = key[s - 1, a, r, 3] + trans_use[s, a, b, 1] + step_use[s, b, 1]
-                    sw = key[s - 1, a, r, 1] + switch[a, b]
-                    key[s, b, k, 0] = coef[0] * ms + coef[1] * mj + coef[2] * sw
-                    key[s, b, k, 1] = sw
-                    key[s, b, k, 2] = ms
-                    key[s, b, k, 3] = mj
-                    origin[s, b, k, 0] = a
-                    origin[s, b, k, 1] = r
-                    pos = count[s, b]
-                    if pos == k and not _before(key, origin, s, b, k, b, k - 1):
-                        continue
-                    if pos == k:
-                        pos = k - 1
-                    key[s, b, pos] = key[s, b, k]
-                    origin[s, b, pos] = origin[s, b, k]
-                    while pos > 0 and _before(key, origin, s, b, pos, b, pos - 1):
-                        for c in range(4):
-                            key[s, b, pos, c], key[s, b, pos - 1, c] = key[s, b, pos - 1, c], key[s, b, pos, c]
-                        for c in range(2):
-                            origin[s, b, pos, c], origin[s, b, pos - 1, c] = origin[s, b, pos - 1, c], origin[s, b, pos, c]
-                        pos -= 1
-                    if count[s, b] < k:
-                        count[s, b] += 1
-    # merge the per-option lists of the last stage
-    last = n - 1
-    heads = np.zeros(o, dtype=np.int64)
+                    for j in range(q):
+                        key[b, k, Row.USE + j] = key[a, r, Row.USE + j] + g.arc_use[e, j] + g.opt_use[b, j]
+                    row_score(coef, key[b, k])
+                    origin[b, k, 0] = a
+                    origin[b, k, 1] = r
+                    _insert(key, origin, count, b, k)
+    # merge the per-option lists of the last step
+    first, stop = g.step_start[n - 1], g.step_start[n]
+    heads = np.zeros(t_count, dtype=np.int64)
     paths = np.zeros((k, n), dtype=np.int64)
-    rows = np.zeros((k, 2 + q))
+    rows = np.zeros((k, Row.USE + q))
     found = 0
     while found < k:
         pick = -1
-        for b in range(o):
-            if heads[b] < count[last, b] and (pick < 0 or _before(key, origin, last, b, heads[b], pick, heads[pick])):
+        for b in range(first, stop):
+            if heads[b] < count[b] and (pick < 0 or _before(key, origin, b, heads[b], pick, heads[pick])):
                 pick = b
         if pick < 0:
             break
         x, r = pick, heads[pick]
         heads[pick] += 1
-        for s in range(last, -1, -1):
+        for s in range(n - 1, -1, -1):
             paths[found, s] = x
-            x, r = origin[s, x, r, 0], origin[s, x, r, 1]
-        path_row(step_use, trans_use, switch, coef, paths[found], rows[found])
+            x, r = origin[x, r, 0], origin[x, r, 1]
+        path_row(g, coef, paths[found], rows[found])
         found += 1
     return paths, rows, found

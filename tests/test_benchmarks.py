@@ -12,7 +12,7 @@ import pytest
 import eip
 from benchmarks import batch as batch_bench, peers, realdata, suite, tradeoff as tradeoff_bench
 from benchmarks.generate import soc_scenario
-from eip.goals import resolve_goal, score_coefficients
+from eip.goals import resolve_goal
 from reference import ranked_plans
 
 
@@ -63,7 +63,7 @@ def test_peers_agree_with_the_reference_oracle(seed):
     scenario = eip.Scenario.from_dict(doc)
     model = scenario.cost_model
     weights = resolve_goal("balanced")[1]
-    coef = score_coefficients(weights, model.baselines)
+    coef = model.coefficients(weights)
     expected = [p.score for p in ranked_plans(scenario, weights)[:3]]
     assert expected  # the generator sets caps around a witness plan, so one exists
     ranked = [peers.brute_force(model, coef, 3), peers.seed_bnb(scenario, coef, 3)]
@@ -82,7 +82,7 @@ def test_peers_on_an_infeasible_instance():
     doc = soc_scenario(5, 3, 0, with_caps=False)
     doc["constraints"] = {"max_total_latency_ms": 0.001}
     scenario = eip.Scenario.from_dict(doc)
-    coef = score_coefficients(resolve_goal("balanced")[1], scenario.cost_model.baselines)
+    coef = scenario.cost_model.coefficients(resolve_goal("balanced")[1])
     answers = [peers.brute_force(scenario.cost_model, coef, 1), peers.seed_bnb(scenario, coef, 1)]
     if suite.installed("highspy"):
         answers.append(peers.highs_milp(scenario.cost_model, coef))

@@ -7,6 +7,7 @@ import pytest
 
 import eip
 from eip import CostModel, ScenarioError
+from eip.costmodel import Dim
 
 SEED = Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_pipeline.json"
 
@@ -28,10 +29,17 @@ def test_compiled_seed_arrays():
     assert list(m.mem_cap_mb) == [4096, 6144, 3072]
     assert (m.max_latency_ms, m.max_energy_mj) == (32.0, 35.0)
     assert m.baselines == pytest.approx((24.6, 28.9))
-    step_use, trans_use, switch, caps = m.kernel_tensors
-    assert step_use.shape == (7, 3, 5) and trans_use.shape == (7, 3, 3, 2)
-    assert trans_use[1, 0, 1, 0] == pytest.approx(24 * 0.05)  # decode output moved cpu -> gpu
-    assert np.all(switch == 1 - np.eye(3))
+    assert m.transfers.shape == (7, 3, 3, 2)
+    assert m.transfers[1, 0, 1, Dim.LATENCY] == pytest.approx(24 * 0.05)  # decode output moved cpu -> gpu
+    g = m.graph
+    # the npu runs neither end: 2 options at the first and last stage, 3 in between
+    assert g.step_start.tolist() == [0, 2, 5, 8, 11, 14, 17, 19]
+    assert g.opt_use.shape == (19, Dim.MEMORY + 3) and g.opt_key.tolist()[:5] == [0, 1, 0, 1, 2]
+    # every pair of options of consecutive stages is linked: arcs = sum of products of counts
+    assert len(g.arc_tail) == 2 * 3 + 3 * 3 * 4 + 3 * 2
+    into_gpu_at_1 = g.arc_use[g.arc_start[3]:g.arc_start[4]]  # option 3 = stage 1 on gpu, from cpu and gpu
+    assert into_gpu_at_1[:, Dim.SWITCHES].tolist() == [1.0, 0.0]
+    assert into_gpu_at_1[0, Dim.LATENCY] == pytest.approx(24 * 0.05)
 
 
 def test_from_arrays_plans_like_the_scenario():

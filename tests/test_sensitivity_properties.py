@@ -9,6 +9,7 @@ import math
 from hypothesis import given, settings
 
 import eip
+from eip.costmodel import Dim
 from eip.explain import budget_step
 from eip.goals import resolve_goal
 from reference import ranked_plans
@@ -23,10 +24,12 @@ def close(a: float, b: float) -> bool:
 
 def _with_limit(doc: dict, dim: int, limit: float) -> dict:
     doc = copy.deepcopy(doc)
-    if dim < 2:
-        doc["constraints"][("max_total_latency_ms", "max_total_energy_mj")[dim]] = limit
+    if dim == Dim.LATENCY:
+        doc["constraints"]["max_total_latency_ms"] = limit
+    elif dim == Dim.ENERGY:
+        doc["constraints"]["max_total_energy_mj"] = limit
     else:
-        doc["devices"][dim - 2]["memory_mb"] = limit
+        doc["devices"][dim - Dim.MEMORY]["memory_mb"] = limit
     return doc
 
 

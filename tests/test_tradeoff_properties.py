@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 import eip
 from dataclasses import replace
+from eip.costmodel import Dim
+from eip.kernels.contract import Row
 from eip.tradeoff import _pareto
 from reference import ranked_plans
 from strategies import goals, scenario_docs
@@ -63,8 +65,9 @@ def test_the_tradeoff_set_kernel_equals_the_brute_force_pareto_set(doc):
     """The set 2-D sweeps are answered from: exactly the (latency, energy, switches) front."""
     scenario = eip.Scenario.from_dict(doc)
     model = scenario.cost_model
-    (paths, rows), = _pareto(model, model.kernel_tensors[3][None, :], 10**6, 10**9)
-    got = {(round(r[2], 9), round(r[3], 9), int(r[1])) for r in rows}
+    (paths, rows), = _pareto(model, model.caps_tol[None, :], 10**6, 10**9)
+    use = rows[:, Row.USE:]
+    got = {(round(u[Dim.LATENCY], 9), round(u[Dim.ENERGY], 9), int(u[Dim.SWITCHES])) for u in use}
     assert got == _pareto_points3(ranked_plans(scenario, (1.0, 1.0, 0.0)))
     assert len(rows) == len(got)  # one placement per point
 

@@ -1,0 +1,173 @@
+"""The boundary between eip's compiler and its kernels: one module owns it.
+
+The compiler lowers every planning problem to a **layered graph**: one step per stage (in a
+topological order), a few *options* per step (a device, later a device x precision x power
+mode, or for DAGs a frontier state), each with a usage vector over Q dimensions, and
+*arcs* joining options of consecutive steps, with usage of their own (transfers). A
+placement is one path from step 0 to step N - 1: one option per step, each joined to the
+previous one by an arc. The kernels never learn what a dimension or an option means.
+
+Rules written here once:
+
+* usage of a path = sum of its options' and arcs' usage, accumulated step by step (arc
+  into step s, then the option of step s), so equal paths get bit-equal totals;
+* score = ``coef . usage`` (``score``; the kernels compute it from the totals the same way);
+* a path fits when every usage total is within ``caps`` (tolerance already applied);
+* paths rank by (score, usage[0], ..., usage[KEY_DIMS - 1], placement), placement
+  compared lexicographically by option index (options of a step are listed in the
+  caller's preferred order).
+
+A plan *row* is ``[score, usage_0 .. usage_{Q-1}]`` (``Row`` names the slots).
+"""
+
+from __future__ import annotations
+
+import time
+from enum import IntEnum
+from typing import NamedTuple
+
+import numpy as np
+
+#: usage dimensions 0 .. KEY_DIMS - 1 break score ties, in order, before the placement
+KEY_DIMS = 3
+
+
+class Status(IntEnum):
+    """What is proven about a solve's answer."""
+
+    OPTIMAL = 0      # the plans are the proven best
+    FEASIBLE = 1     # plans that fit, within a proven bound of the optimum
+    INFEASIBLE = 2   # proven: no path fits the caps
+    UNKNOWN = 3      # the search stopped before it found a plan
+
+
+class Strategy(IntEnum):
+    """What produced a solve's answer."""
+
+    VITERBI = 0      # the unconstrained k best, proven to fit the caps
+    LABELS = 1       # the exact label search
+    BEAM = 2         # a beam of labels (a heuristic)
+
+
+class Mode(IntEnum):
+    """What the caller asks a solve for."""
+
+    AUTO = 0         # exact when proven within the budgets, else the best beam
+    EXACT = 1        # never a heuristic's answer without its proven gap
+    BEAM = 2         # the beam only
+
+
+class Stop(IntEnum):
+    """Why a search ended."""
+
+    COMPLETE = 0
+    LABEL_BUDGET = 1
+    TIME_LIMIT = 2
+
+
+class Row(IntEnum):
+    """Slots of a plan row."""
+
+    SCORE = 0
+    USE = 1          # usage dimension j sits at USE + j
+
+
+class Stat(IntEnum):
+    """Slots of a solve's statistics vector."""
+
+    CREATED = 0      # labels created
+    KEPT = 1         # labels kept
+    BOUND = 2        # proven lower bound on the best feasible score (inf: none exists)
+    STOP = 3         # the most severe Stop of the searches that ran
+
+
+#: length of a solve's statistics vector
+STAT_SLOTS = len(Stat)
+
+
+class LayeredGraph(NamedTuple):
+    """A planning problem as the kernels see it (T options, A arcs, Q usage dimensions).
+
+    Attributes:
+        step_start: (N + 1,) int64; the options of step s are ``step_start[s]`` ..
+            ``step_start[s + 1] - 1``, in the caller's preferred (tie-break) order.
+        opt_use: (T, Q) float64, finite; usage of choosing each option.
+        opt_key: (T,) int64; the caller's name for each option (decoded paths carry it).
+        arc_start: (T + 1,) int64; arcs into option t are ``arc_start[t]`` ..
+            ``arc_start[t + 1] - 1`` (none for options of step 0), by increasing tail.
+        arc_tail: (A,) int64; the option of the previous step each arc leaves.
+        arc_use: (A, Q) float64, finite; usage of taking each arc.
+    """
+
+    step_start: np.ndarray
+    opt_use: np.ndarray
+    opt_key: np.ndarray
+    arc_start: np.ndarray
+    arc_tail: np.ndarray
+    arc_use: np.ndarray
+
+    @property
+    def n_steps(self) -> int:
+        return self.step_start.shape[0] - 1
+
+    @property
+    def n_dims(self) -> int:
+        return self.opt_use.shape[1]
+
+
+class Solution(NamedTuple):
+    """A solve's answer, decoded to the caller's option keys.
+
+    Attributes:
+        status, strategy: what is proven, what produced it.
+        options: (found, N) int64 option key per step of each plan, best first.
+        rows: (found, 1 + Q) plan rows (``Row`` slots).
+        bound: proven lower bound on the best feasible score (inf if none can exist).
+        stop: why the last search ended (``Stop.COMPLETE`` unless a budget stopped it).
+        labels_created, labels_kept: work done.
+        seconds: time in the kernel call.
+    """
+
+    status: Status
+    strategy: Strategy
+    options: np.ndarray
+    rows: np.ndarray
+    bound: float
+    stop: Stop
+    labels_created: int
+    labels_kept: int
+    seconds: float
+
+
+def score(coef: np.ndarray, usage: np.ndarray) -> np.ndarray:
+    """The score of usage vectors (..., Q) under weights ``coef`` (Q,)."""
+    return usage @ coef
+
+
+def scored_rows(coef: np.ndarray, usage: np.ndarray) -> np.ndarray:
+    """Plan rows (M, 1 + Q) of usage vectors (M, Q)."""
+    rows = np.empty((usage.shape[0], Row.USE + usage.shape[1]))
+    rows[:, Row.USE:] = usage
+    rows[:, Row.SCORE] = score(coef, usage)
+    return rows
+
+
+def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int = 1, mode: Mode = Mode.EXACT,
+          beam_width: int = 32, label_budget: int = 1_000_000, time_limit_s: float = np.inf) -> Solution:
+    """The k best paths of ``graph`` within ``caps`` (Q,) by ``coef`` (Q,): the one call
+    every planning question (plan, frontier, sweep, sensitivity, diagnosis) goes through.
+
+    ``time_limit_s`` bounds the solve's wall time (the kernels check the clock as they go):
+    past it the best plans found come back with their proven bound, or none with
+    ``Status.UNKNOWN``.
+    """
+    from .solve import solve_topk  # the jitted kernels import this module's vocabulary
+
+    started = time.perf_counter()
+    deadline = started + time_limit_s if time_limit_s < np.inf else np.inf
+    status, strategy, paths, rows, found, stats = solve_topk(
+        graph, coef, caps, k, Mode(mode), beam_width, label_budget, deadline)
+    seconds = time.perf_counter() - started
+    return Solution(Status(status), Strategy(strategy), graph.opt_key[paths[:found]], rows[:found],
+                    float(stats[Stat.BOUND]), Stop(int(stats[Stat.STOP])), int(stats[Stat.CREATED]),
+                    int(stats[Stat.KEPT]), seconds)
