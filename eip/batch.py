@@ -88,11 +88,12 @@ def expand(patterns: Iterable[str]) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(paths)), unmatched
 
 
-def plan_file(path: str, goal: Goal, strategy: str, label_budget: int) -> dict:
+def plan_file(path: str, goal: Goal, strategy: str, label_budget: int, time_limit_s: float | None = None) -> dict:
     """The result row of one scenario file; load and plan errors become a "failed" row."""
     row: dict = {"path": path}
     try:
-        result = plan(load(path), goal=goal, top_k=1, strategy=strategy, label_budget=label_budget)
+        result = plan(load(path), goal=goal, top_k=1, strategy=strategy, label_budget=label_budget,
+                      time_limit_s=time_limit_s)
     except (ScenarioError, ValueError) as exc:
         return {**row, "status": FAILED, "reason": str(exc)}
     except Exception as exc:  # one bad scenario must not end the batch: record our bug and go on
@@ -109,9 +110,11 @@ def plan_file(path: str, goal: Goal, strategy: str, label_budget: int) -> dict:
 
 
 def run(paths: list[str], output: str, goal: Goal = "balanced", strategy: str = "auto",
-        label_budget: int = DEFAULT_LABEL_BUDGET, workers: int = 1, resume: bool = False,
-        progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+        label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None, workers: int = 1,
+        resume: bool = False, progress: Callable[[int, int], None] | None = None) -> BatchSummary:
     """Plan every file of ``paths`` and write one row each to ``output`` (.csv or .jsonl).
+
+    ``time_limit_s`` bounds each scenario's solve (``eip.plan``).
 
     ``workers`` > 1 plans on a process pool of that size; ``resume`` keeps the rows already
     in ``output`` and plans only the paths they do not cover (failed rows are retried);
@@ -131,7 +134,7 @@ def run(paths: list[str], output: str, goal: Goal = "balanced", strategy: str = 
         progress(0, len(todo))
     with _RowWriter(output, suffix, [raw for _, _, raw in kept]) as writer, _StopOnSignal() as stop:
         try:
-            for index, row in _rows(todo, (goal, strategy, label_budget), workers):
+            for index, row in _rows(todo, (goal, strategy, label_budget, time_limit_s), workers):
                 writer.write({"index": index, **row})
                 status = row["status"]
                 counts["planned" if status in ("optimal", "feasible") else status] += 1

@@ -1,9 +1,10 @@
 """Command line: ``eip plan``, ``frontier``, ``sweep``, ``batch`` and ``validate`` (python-fire
 dispatch, our own checks).
 
-Exit status: 0 a plan was found (or the scenario is valid), 1 the scenario is infeasible
-(or no plan was found; for a batch: some scenarios failed), 2 bad input or usage, 3 an
-internal error, 130 an interrupted batch; errors are one line on stderr, never a traceback.
+Exit status: 0 a plan was found (or the scenario is valid), 1 the scenario is proven
+infeasible (for a batch: some scenarios failed), 2 bad input or usage, 3 an internal
+error, 4 no plan was found before a time limit or label budget stopped the search (nothing
+proven), 130 an interrupted batch; errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .report import FORMATS, render
 from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, render_sweep
 from .errors import ScenarioError
 from .goals import GOAL_WEIGHTS
+from .kernels.contract import kernels_cached
 from .scenario import load
 from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, plan as plan_scenario
 from .tradeoff import FrontierTooLarge, frontier, sweep
@@ -47,18 +49,21 @@ Run 'eip plan --help' for the options.
 
 PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strategy auto]
                      [--beam-width {DEFAULT_BEAM_WIDTH}] [--label-budget {DEFAULT_LABEL_BUDGET}]
-                     [--no-sensitivity] [--format text] [--output PATH]
+                     [--time-limit SECONDS] [--no-sensitivity] [--format text] [--output PATH]
 
   --goal          latency | efficiency | balanced (default balanced)
   --top-k         how many ranked plans to show (default 3)
   --strategy      auto | exact | beam (default auto: exact when proven within the budget)
   --beam-width    labels kept per stage and device by the beam (default {DEFAULT_BEAM_WIDTH})
   --label-budget  labels the exact search may keep (default {DEFAULT_LABEL_BUDGET:,})
+  --time-limit    seconds the solve may take (default none): then the best plan found with
+                  its proven gap, or none (status unknown)
   --no-sensitivity  skip re-solving each budget one step up and down (what a step is worth)
   --format        text | csv | json | md | html (default text)
   --output        write the report to PATH (atomically) instead of stdout
 
-exit status: 0 plan found, 1 infeasible, 2 bad input or usage
+exit status: 0 plan found, 1 proven infeasible, 2 bad input or usage, 4 no plan found
+before the time limit or label budget (unknown)
 
 example:
   eip plan scenarios/mobile_vision_pipeline.json --goal balanced --top-k 3 --format json
@@ -99,6 +104,7 @@ example:
 
 BATCH_HELP = f"""usage: eip batch PATHS_OR_GLOBS... --output results.csv|results.jsonl [--goal balanced]
                       [--workers N] [--resume] [--strategy auto] [--label-budget {DEFAULT_LABEL_BUDGET}]
+                      [--time-limit SECONDS]
 
 Plans every scenario file named (a file, a directory's *.json, or a quoted glob such as
 'runs/**/*.json') and writes one row per scenario as it finishes: status, best score,
@@ -112,6 +118,7 @@ interrupted batch (Ctrl-C, SIGTERM) keeps every finished row.
   --resume        keep the rows already in --output and plan only the rest (failed rows again)
   --strategy      auto | exact | beam (default auto)
   --label-budget  labels the exact search may keep per scenario (default {DEFAULT_LABEL_BUDGET:,})
+  --time-limit    seconds each scenario's solve may take (default none)
 
 exit status: 0 every scenario planned or proven infeasible, 1 some failed (see their
 rows), 2 bad usage, 130 interrupted
@@ -124,12 +131,16 @@ exit status: 0 valid, 2 invalid (the first error, with its JSON path)
 """
 
 
+#: exit status of a search stopped by its time limit or label budget before any plan
+EXIT_UNKNOWN = 4
+
+
 class UsageError(ValueError):
     """A command line that cannot be run as given."""
 
 
 def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str = "auto",
-          beam_width: int = DEFAULT_BEAM_WIDTH, label_budget: int = DEFAULT_LABEL_BUDGET,
+          beam_width: int = DEFAULT_BEAM_WIDTH, label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None,
           no_sensitivity: bool = False, format: str = "text", output: str | None = None) -> None:
     _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
     _check_choice("strategy", strategy, tuple(STRATEGIES))
@@ -137,12 +148,12 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
     for flag, value in (("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)):
         _check_count(flag, value)
     _check_switch("--no-sensitivity", no_sensitivity)
-    result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy,
-                           beam_width=beam_width, label_budget=label_budget)
+    result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy, beam_width=beam_width,
+                           label_budget=label_budget, time_limit_s=_time_limit(time_limit))
     _emit(render(result, format, sensitivity=not no_sensitivity), output)
     if not result.plans:
         print(f"eip: no plan: {result.reason}", file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(EXIT_UNKNOWN if result.status == "unknown" else 1)
 
 
 def _frontier(scenario: str, goal: str = "balanced", max_plans: int | None = None,
@@ -179,7 +190,8 @@ def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energ
 
 
 def _batch(*paths: str, output: str | None = None, goal: str = "balanced", workers: int | None = None,
-           resume: bool = False, strategy: str = "auto", label_budget: int = DEFAULT_LABEL_BUDGET) -> None:
+           resume: bool = False, strategy: str = "auto", label_budget: int = DEFAULT_LABEL_BUDGET,
+           time_limit=None) -> None:
     from tqdm import tqdm
 
     _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
@@ -205,7 +217,7 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
             bar.update(done - bar.n)
 
         summary = batch.run(files, output, goal=goal, strategy=strategy, label_budget=label_budget,
-                            workers=workers, resume=resume, progress=progress)
+                            time_limit_s=_time_limit(time_limit), workers=workers, resume=resume, progress=progress)
     print(f"eip: {summary.line()}; rows in {output}", file=sys.stderr)
     if summary.interrupted:
         raise SystemExit(130)
@@ -253,6 +265,15 @@ def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
 def _check_count(flag: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(f"{flag} expects a whole number >= 1, got {value!r}")
+
+
+def _time_limit(value) -> float | None:
+    """--time-limit as seconds (None when not given)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise UsageError(f"--time-limit expects a number of seconds > 0, got {value!r}")
+    return float(value)
 
 
 def _check_switch(flag: str, value) -> None:
@@ -329,6 +350,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0 if rest else 2)
     try:
         _check_flags(fn, rest)
+        if command != "validate" and not kernels_cached():
+            print("eip: compiling the planning kernels (once per install, about 30 s)...", file=sys.stderr, flush=True)
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
         fire.Fire(fn, command=rest, name=f"eip {command}")
     except (ScenarioError, UsageError, ValueError, FrontierTooLarge) as exc:

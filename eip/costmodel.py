@@ -253,6 +253,7 @@ class CostModel:
             opt_key=opt_of.astype(np.int64),
             arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=len(step_of))))).astype(np.int64),
             arc_tail=np.ascontiguousarray(tail, dtype=np.int64),
+            arc_head=np.ascontiguousarray(head, dtype=np.int64),
             arc_use=arc_use,
         )
 

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from .contract import Row
-from .paths import arc_between, path_row, within_caps
+from .paths import arcs_row, within_caps
 
 
 @njit(cache=True)
@@ -32,10 +32,13 @@ def relaxed_costs(g, coef, price, opt_cost, arc_cost):
 
 
 @njit(cache=True)
-def backward_values(g, opt_cost, arc_cost, value):
-    """Fill V (T,): least cost of the steps after option t's, given t (inf: dead end)."""
+def backward_values(g, opt_cost, arc_cost, value, next_arc):
+    """Fill V (T,): least cost of the steps after option t's, given t (inf: dead end), and
+    ``next_arc`` (T,): the arc out of t that achieves it (the lowest head among ties; -1
+    at the last step or a dead end)."""
     n = g.step_start.shape[0] - 1
     value[:] = np.inf
+    next_arc[:] = -1
     value[g.step_start[n - 1]:g.step_start[n]] = 0.0
     for s in range(n - 1, 0, -1):
         for b in range(g.step_start[s], g.step_start[s + 1]):
@@ -47,11 +50,13 @@ def backward_values(g, opt_cost, arc_cost, value):
                 c = arc_cost[e] + via
                 if c < value[a]:
                     value[a] = c
+                    next_arc[a] = e
 
 
 @njit(cache=True)
-def best_path(g, opt_cost, arc_cost, value, path):
-    """Write the cheapest path under (opt_cost, arc_cost) into ``path`` (N,); returns its cost."""
+def best_path(g, opt_cost, value, next_arc, path, arcs):
+    """Write the cheapest path under ``opt_cost`` and the arcs ``next_arc`` chose (both from
+    ``backward_values``) into ``path`` (N,) and its arcs into ``arcs`` (N,); returns its cost."""
     n = g.step_start.shape[0] - 1
     best = np.inf
     for b in range(g.step_start[0], g.step_start[1]):
@@ -62,15 +67,8 @@ def best_path(g, opt_cost, arc_cost, value, path):
     if best == np.inf:
         return best
     for s in range(1, n):
-        a = path[s - 1]
-        here = np.inf
-        for b in range(g.step_start[s], g.step_start[s + 1]):
-            e = arc_between(g, a, b)
-            if e >= 0:
-                c = arc_cost[e] + opt_cost[b] + value[b]
-                if c < here:
-                    here = c
-                    path[s] = b
+        arcs[s] = next_arc[path[s - 1]]
+        path[s] = g.arc_head[arcs[s]]
     return best
 
 
@@ -157,6 +155,8 @@ def lagrangian_prices(g, coef, caps, n_iter):
     best_lam = np.zeros(q)
     last_lam = np.zeros(q)
     path = np.zeros(n, dtype=np.int64)
+    arcs = np.zeros(n, dtype=np.int64)
+    next_arc = np.empty(t_count, dtype=np.int64)
     row = np.empty(Row.USE + q)
     price = np.zeros(q)
     sub = np.zeros(q)
@@ -174,9 +174,9 @@ def lagrangian_prices(g, coef, caps, n_iter):
                 price[j] = lam[j] / caps[j]
                 total += lam[j]
         relaxed_costs(g, coef, price, opt_cost, arc_cost)
-        backward_values(g, opt_cost, arc_cost, value)
+        backward_values(g, opt_cost, arc_cost, value, next_arc)
         last_lam[:] = lam
-        relaxed = best_path(g, opt_cost, arc_cost, value, path)
+        relaxed = best_path(g, opt_cost, value, next_arc, path, arcs)
         if it == 0:
             values[0] = value
             values[1] = value
@@ -184,7 +184,7 @@ def lagrangian_prices(g, coef, caps, n_iter):
         if relaxed == np.inf:
             return prices, values, lam_sums, np.inf, incumbent
         dual_here = relaxed - total
-        path_row(g, coef, path, row)
+        arcs_row(g, coef, path, arcs, row)
         if within_caps(row, caps) and row[Row.SCORE] < incumbent:
             incumbent = row[Row.SCORE]
         if dual_here > dual:

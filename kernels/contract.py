@@ -22,10 +22,12 @@ A plan *row* is ``[score, usage_0 .. usage_{Q-1}]`` (``Row`` names the slots).
 
 from __future__ import annotations
 
+import os
 import time
 from enum import IntEnum
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 #: usage dimensions 0 .. KEY_DIMS - 1 break score ties, in order, before the placement
@@ -96,6 +98,7 @@ class LayeredGraph(NamedTuple):
         arc_start: (T + 1,) int64; arcs into option t are ``arc_start[t]`` ..
             ``arc_start[t + 1] - 1`` (none for options of step 0), by increasing tail.
         arc_tail: (A,) int64; the option of the previous step each arc leaves.
+        arc_head: (A,) int64; the option each arc enters (``arc_start`` expanded).
         arc_use: (A, Q) float64, finite; usage of taking each arc.
     """
 
@@ -104,6 +107,7 @@ class LayeredGraph(NamedTuple):
     opt_key: np.ndarray
     arc_start: np.ndarray
     arc_tail: np.ndarray
+    arc_head: np.ndarray
     arc_use: np.ndarray
 
     @property
@@ -152,6 +156,19 @@ def scored_rows(coef: np.ndarray, usage: np.ndarray) -> np.ndarray:
     return rows
 
 
+def kernels_cached() -> bool:
+    """False when the first solve of this process will compile the kernels (tens of
+    seconds, once per install) rather than load them from Numba's on-disk cache."""
+    from .solve import solve_topk
+
+    if solve_topk.signatures:
+        return True
+    try:
+        return os.path.exists(solve_topk._cache._cache_file._index_path)
+    except AttributeError:  # another Numba's cache layout: assume the common case
+        return True
+
+
 def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int = 1, mode: Mode = Mode.EXACT,
           beam_width: int = 32, label_budget: int = 1_000_000, time_limit_s: float = np.inf) -> Solution:
     """The k best paths of ``graph`` within ``caps`` (Q,) by ``coef`` (Q,): the one call
@@ -159,14 +176,18 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int = 1, m
 
     ``time_limit_s`` bounds the solve's wall time (the kernels check the clock as they go):
     past it the best plans found come back with their proven bound, or none with
-    ``Status.UNKNOWN``.
+    ``Status.UNKNOWN``. ``Solution.seconds`` times the solve alone: the first call of a
+    process loads (or compiles) the kernels before its clock starts.
     """
     from .solve import solve_topk  # the jitted kernels import this module's vocabulary
 
+    # an IntEnum argument costs ~20 us to dispatch: the kernels get the plain code
+    args = (graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
+    if not solve_topk.signatures:
+        solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0)))
     started = time.perf_counter()
     deadline = started + time_limit_s if time_limit_s < np.inf else np.inf
-    status, strategy, paths, rows, found, stats = solve_topk(
-        graph, coef, caps, k, Mode(mode), beam_width, label_budget, deadline)
+    status, strategy, paths, rows, found, stats = solve_topk(*args, deadline)
     seconds = time.perf_counter() - started
     return Solution(Status(status), Strategy(strategy), graph.opt_key[paths[:found]], rows[:found],
                     float(stats[Stat.BOUND]), Stop(int(stats[Stat.STOP])), int(stats[Stat.CREATED]),

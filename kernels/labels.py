@@ -210,6 +210,19 @@ def _trace(lab, lab_parent, lab_option, first, stop, k, n):
 
 
 @njit(cache=True)
+def _least_bound(lab_lb, first, stop, s):
+    """Proven lower bound on the best score when a search stops during step s: the least
+    completion bound of the labels of step s - 1 (``first`` .. ``stop`` - 1), the last
+    complete step, which every optimal prefix passed; -inf before any step is complete."""
+    if s == 0:
+        return -np.inf
+    bound = np.inf
+    for t in range(first, stop):
+        bound = min(bound, lab_lb[t])
+    return bound
+
+
+@njit(cache=True)
 def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, table_dims, table_units,
                  k, beam_width, incumbent, label_budget, deadline):
     """Forward label DP returning the k best feasible paths it can prove or find.
@@ -256,6 +269,11 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
     kept = np.empty(csize, dtype=np.int64)
     stage_lo = 0
     for s in range(n):
+        # with a time limit, every step starts with a look at the clock (and every
+        # CLOCK_EVERY labels within a step): a stopped search keeps the last complete step
+        if deadline < np.inf and clock() > deadline:
+            bound = _least_bound(lab_lb, stage_lo, n_lab, s)
+            return Stop.TIME_LIMIT, np.zeros((k, n), dtype=np.int64), np.zeros((k, width)), 0, created, n_lab, bound
         incoming = max(1, n_lab - stage_lo)
         if incoming > csize:
             csize = max(2 * csize, incoming)
@@ -277,15 +295,12 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
             stop = Stop.COMPLETE
             if nk < 0 or (beam_width == 0 and n_lab + nk > label_budget):
                 stop = Stop.LABEL_BUDGET
-            elif created - checked >= CLOCK_EVERY:
+            elif deadline < np.inf and created - checked >= CLOCK_EVERY:
                 checked = created
                 if clock() > deadline:
                     stop = Stop.TIME_LIMIT
             if stop != Stop.COMPLETE:
-                # step s - 1 is the last complete frontier: every optimal prefix passed it
-                bound = np.inf if s > 0 else -np.inf  # no complete step yet: nothing proven
-                for t in range(stage_lo, stage_start):
-                    bound = min(bound, lab_lb[t])
+                bound = _least_bound(lab_lb, stage_lo, stage_start, s)
                 return stop, np.zeros((k, n), dtype=np.int64), np.zeros((k, width)), 0, created, n_lab, bound
             if beam_width > 0 and nk > beam_width:
                 by_bound = np.argsort(cand_lb[kept[:nk]], kind="mergesort")

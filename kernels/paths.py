@@ -10,6 +10,10 @@ from .contract import KEY_DIMS, Row
 #: how often (in labels created or buckets built) a search looks at the clock (~0.6 us a look)
 CLOCK_EVERY = 4096
 
+# The small helpers below are inlined into their callers (inline="always"): a call that
+# passes the graph (a tuple of arrays) by value pays a reference count per array, which
+# costs more than the helper's work.
+
 
 @njit(cache=True)
 def clock():
@@ -19,7 +23,7 @@ def clock():
     return now
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def arc_between(g, tail, head):
     """Index of the arc from option ``tail`` into option ``head``, or -1 if there is none."""
     lo, hi = g.arc_start[head], g.arc_start[head + 1]
@@ -34,7 +38,7 @@ def arc_between(g, tail, head):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def row_score(coef, row):
     """Fill ``row[Row.SCORE]`` from the usage slots: the score rule, in one order everywhere."""
     s = 0.0
@@ -47,28 +51,40 @@ def row_score(coef, row):
 def path_row(g, coef, path, row):
     """Fill ``row`` (1 + Q,) with the plan row of ``path`` (N,) option indices.
 
-    Totals accumulate step by step (arc in, then option), the order every kernel uses, so
-    equal paths get bit-equal totals. Returns False if the path is not a path of ``g``.
+    Returns False if the path is not a path of ``g``.
     """
-    q = g.opt_use.shape[1]
-    row[:] = 0.0
+    arcs = np.full(path.shape[0], -1, dtype=np.int64)
     for s in range(path.shape[0]):
-        b = path[s]
-        if b < g.step_start[s] or b >= g.step_start[s + 1]:
+        if path[s] < g.step_start[s] or path[s] >= g.step_start[s + 1]:
             return False
         if s > 0:
-            e = arc_between(g, path[s - 1], b)
-            if e < 0:
+            arcs[s] = arc_between(g, path[s - 1], path[s])
+            if arcs[s] < 0:
                 return False
-            for j in range(q):
-                row[Row.USE + j] += g.arc_use[e, j]
-        for j in range(q):
-            row[Row.USE + j] += g.opt_use[b, j]
-    row_score(coef, row)
+    arcs_row(g, coef, path, arcs, row)
     return True
 
 
 @njit(cache=True)
+def arcs_row(g, coef, path, arcs, row):
+    """Fill ``row`` (1 + Q,) with the plan row of ``path`` (N,) whose arcs are ``arcs``
+    (N,; ``arcs[s]`` enters ``path[s]``, ``arcs[0]`` unused).
+
+    Totals accumulate step by step (arc in, then option), the order every kernel uses, so
+    equal paths get bit-equal totals.
+    """
+    q = g.opt_use.shape[1]
+    row[:] = 0.0
+    for s in range(path.shape[0]):
+        if s > 0:
+            for j in range(q):
+                row[Row.USE + j] += g.arc_use[arcs[s], j]
+        for j in range(q):
+            row[Row.USE + j] += g.opt_use[path[s], j]
+    row_score(coef, row)
+
+
+@njit(cache=True, inline="always")
 def within_caps(row, caps):
     """True when every usage of a plan row (1 + Q,) is within ``caps`` (Q,)."""
     for j in range(caps.shape[0]):
@@ -93,7 +109,7 @@ def placement_less(parent, option, x, y):
     return less
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def row_less(fa, fb):
     """Ranking key order on plan rows: score, then the key usage dimensions (no placement)."""
     if fa[Row.SCORE] != fb[Row.SCORE]:
@@ -104,7 +120,7 @@ def row_less(fa, fb):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def rows_equal_key(fa, fb):
     """Equal ranking keys (score and key usage dimensions)."""
     for j in range(Row.USE + KEY_DIMS):

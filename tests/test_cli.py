@@ -96,3 +96,10 @@ def test_every_format(fmt, marker):
     out = eip("plan", SEED, "--format", fmt)
     assert out.returncode == 0, out.stderr
     assert marker in out.stdout
+
+
+def test_a_search_stopped_by_its_time_limit_has_its_own_exit_status():
+    out = eip("plan", SEED, "--time-limit", "1e-9", "--no-sensitivity")
+    assert out.returncode == 4, out.stderr
+    assert "eip: no plan: the search stopped at its time limit" in out.stderr
+    assert eip("plan", SEED, "--time-limit", "0").returncode == 2

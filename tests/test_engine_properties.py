@@ -85,14 +85,19 @@ def test_beam_is_feasible_and_never_beats_exact(doc, goal, k, width):
         assert not ref
 
 
-@settings(max_examples=150)
-@given(scenario_docs(), goals, st.sampled_from([1, 3]), st.sampled_from([1, 3, 10]), st.sampled_from(["auto", "exact"]))
-def test_label_budget_keeps_answers_honest(doc, goal, k, budget, strategy):
-    """A tiny budget may stop the search: plans stay feasible and the bound stays a bound."""
+@settings(max_examples=200)
+@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.sampled_from([1, 3, 10, 10**6]),
+       st.sampled_from([None, 1e-9]), st.sampled_from(["auto", "exact"]))
+def test_budgets_that_stop_the_search_keep_answers_honest(doc, goal, k, budget, time_limit, strategy):
+    """A tiny label budget or a time limit already past may stop the search: plans stay
+    feasible, the bound stays a bound, and "optimal" is only said when proven."""
     scenario = eip.Scenario.from_dict(doc)
     _, weights = resolve_goal(goal)
     ref = ranked_plans(scenario, weights)
-    result = eip.plan(scenario, goal=goal, top_k=k, strategy=strategy, label_budget=budget, beam_width=2)
+    result = eip.plan(scenario, goal=goal, top_k=k, strategy=strategy, label_budget=budget, beam_width=2,
+                      time_limit_s=time_limit)
+    if time_limit is None:
+        assert result.stats["stopped_by"] != "time_limit"
     for plan in result.plans:
         assert_plan_recomputes(scenario, weights, plan)
     if result.status == "optimal":
@@ -108,3 +113,19 @@ def test_label_budget_keeps_answers_honest(doc, goal, k, budget, strategy):
             result.gap, max(0.0, best - result.bound) / max(abs(best), 1e-12), rel_tol=1e-9, abs_tol=1e-12)
     else:
         assert result.status == "unknown" and not result.plans and result.reason
+
+
+def test_time_limit_stops_a_hard_search_with_what_it_proved():
+    """60x4 seed 0 runs the exact search for seconds; a 0.2 s limit stops it with the beam's
+    plan and a proven gap (the clock is read as the search goes, not only at the end)."""
+    from benchmarks.generate import soc_scenario
+
+    scenario = eip.Scenario.from_dict(soc_scenario(60, 4, 0))
+    result = eip.plan(scenario, top_k=1, strategy="exact", time_limit_s=0.2)
+    assert result.stats["stopped_by"] == "time_limit"
+    assert result.stats["solve_seconds"] < 2.0  # 0.2 s plus one step of work, generously
+    if result.plans:
+        assert result.status == "feasible" and 0.0 <= result.gap < math.inf
+        assert result.bound <= result.plans[0].score
+    else:
+        assert result.status == "unknown" and "time limit (0.2 s)" in result.reason
