@@ -274,3 +274,69 @@ def resource_tables(g, coef, caps, price, grid):
                         if v < tab[a, c]:
                             tab[a, c] = v
     return table, dims, units
+
+
+#: margin by which a relaxation must exceed the caps to prove infeasibility: far above the
+#: rounding of any sum of step usages, far below any real excess
+CERTIFICATE_MARGIN = 1e-9
+
+
+@njit(cache=True)
+def infeasibility_certificate(g, caps, n_iter):
+    """Search weights w >= 0, sum 1, on the capped dimensions such that every path has
+    ``sum_q w_q * usage_q / cap_q > 1``: then no path fits every cap (a Farkas-style proof,
+    what an LP solver finds when the relaxation is infeasible).
+
+    The weights follow multiplicative updates towards the dimensions the cheapest path
+    under the current weights overuses (``n_iter`` Viterbi passes at most). Returns the
+    largest ``min_path sum_q w_q usage_q / cap_q`` found (> 1 + CERTIFICATE_MARGIN is a
+    proof; inf when no path exists at all).
+    """
+    n = g.step_start.shape[0] - 1
+    t_count, q = g.opt_use.shape
+    active = np.zeros(q, dtype=np.bool_)
+    n_active = 0
+    for j in range(q):
+        active[j] = 0.0 < caps[j] < np.inf
+        n_active += active[j]
+    best = -np.inf
+    if n_active == 0:
+        return best
+    weight = np.zeros(q)
+    for j in range(q):
+        if active[j]:
+            weight[j] = 1.0 / n_active
+    zero = np.zeros(q)
+    price = np.zeros(q)
+    opt_cost = np.empty(t_count)
+    arc_cost = np.empty(g.arc_tail.shape[0])
+    value = np.empty(t_count)
+    next_arc = np.empty(t_count, dtype=np.int64)
+    path = np.zeros(n, dtype=np.int64)
+    arcs = np.zeros(n, dtype=np.int64)
+    row = np.empty(Row.USE + q)
+    for it in range(n_iter):
+        for j in range(q):
+            price[j] = weight[j] / caps[j] if active[j] else 0.0
+        relaxed_costs(g, zero, price, opt_cost, arc_cost)
+        backward_values(g, opt_cost, arc_cost, value, next_arc)
+        least = best_path(g, opt_cost, value, next_arc, path, arcs)
+        if least > best:
+            best = least
+        if best > 1.0 + CERTIFICATE_MARGIN:
+            break
+        arcs_row(g, zero, path, arcs, row)
+        # the overuse of each dimension, scaled to at most 1 so the weights stay finite
+        scale = 1.0
+        for j in range(q):
+            if active[j]:
+                scale = max(scale, abs(row[Row.USE + j] / caps[j] - 1.0))
+        step = 1.0 / (np.sqrt(it + 1.0) * scale)
+        total = 0.0
+        for j in range(q):
+            if active[j]:
+                weight[j] *= np.exp(step * (row[Row.USE + j] / caps[j] - 1.0))
+                total += weight[j]
+        for j in range(q):
+            weight[j] /= total
+    return best

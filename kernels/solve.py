@@ -7,13 +7,14 @@ through ``contract.solve``, which decodes the answer.
 import numpy as np
 from numba import njit
 
-from .bounds import cap_tests, completion_usage, lagrangian_prices, resource_tables
+from .bounds import CERTIFICATE_MARGIN, cap_tests, completion_usage, infeasibility_certificate, lagrangian_prices, resource_tables
 from .contract import STAT_SLOTS, Mode, Row, Stat, Status, Stop, Strategy
 from .labels import label_search
 from .paths import within_caps
 from .viterbi import kbest_paths
 
 LAGRANGE_ITERATIONS = 60
+CERTIFICATE_ITERATIONS = 200
 # Grid of the per-dimension exact bound tables: rounding loses at most one grid step per
 # step of the graph, so the grid grows with the step count, within a budget of cells
 # (grid points x options x capped dimensions).
@@ -80,6 +81,11 @@ def solve_topk(g, coef, caps, k, mode, beam_width, label_budget, deadline):
         return stop, s_paths, s_rows, s_found, bound
 
     _, b_paths, b_rows, b_found, _ = search(beam_width, np.inf)
+    if b_found == 0 and relaxed_incumbent == np.inf:
+        # no plan met yet: try to prove there is none before any long search
+        if infeasibility_certificate(g, caps, CERTIFICATE_ITERATIONS) > 1.0 + CERTIFICATE_MARGIN:
+            stats[Stat.BOUND] = np.inf
+            return Status.INFEASIBLE, Strategy.LABELS, paths, rows, 0, stats
     if mode == Mode.BEAM:
         return _heuristic(b_paths, b_rows, b_found, k, dual, stats, Strategy.BEAM)
 

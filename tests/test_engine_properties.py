@@ -129,3 +129,32 @@ def test_time_limit_stops_a_hard_search_with_what_it_proved():
         assert result.bound <= result.plans[0].score
     else:
         assert result.status == "unknown" and "time limit (0.2 s)" in result.reason
+
+
+@settings(max_examples=300)
+@given(scenario_docs())
+def test_an_infeasibility_certificate_is_a_proof(doc):
+    """Weights under which every path overuses the caps exist only when no plan fits; where
+    none fits and the relaxation shows it, the certificate finds them."""
+    from eip.kernels.bounds import CERTIFICATE_MARGIN, infeasibility_certificate
+
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    proof = infeasibility_certificate(model.graph, model.caps_tol, 200) > 1.0 + CERTIFICATE_MARGIN
+    if proof:
+        assert not ranked_plans(scenario, (1.0, 0.0, 0.0))
+
+
+def test_yolov3_with_a_latency_cap_100_ms_tighter_is_proven_infeasible():
+    """The relaxation rules it out: a certificate, not a search that runs out of budget."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from eip.kernels.bounds import CERTIFICATE_MARGIN, infeasibility_certificate
+
+    model = eip.load(Path(__file__).resolve().parents[1] / "scenarios" / "yolov3_rk3399pro.json").cost_model
+    tight = replace(model, max_latency_ms=model.max_latency_ms - 100)
+    assert infeasibility_certificate(tight.graph, tight.caps_tol, 200) > 1.0 + CERTIFICATE_MARGIN
+    result = eip.plan(tight, top_k=1)
+    assert result.status == "infeasible" and result.stats["labels_kept"] < 10_000
+    assert "latency cap" in result.reason
