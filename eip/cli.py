@@ -57,7 +57,8 @@ PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strate
   --beam-width    labels kept per stage and device by the beam (default {DEFAULT_BEAM_WIDTH})
   --label-budget  labels the exact search may keep (default {DEFAULT_LABEL_BUDGET:,})
   --time-limit    seconds the solve may take (default none): then the best plan found with
-                  its proven gap, or none (status unknown)
+                  its proven gap, or none (status unknown); each sensitivity re-solve and
+                  the report's frontier walk get the same limit
   --no-sensitivity  skip re-solving each budget one step up and down (what a step is worth)
   --format        text | csv | json | md | html (default text)
   --output        write the report to PATH (atomically) instead of stdout
@@ -69,18 +70,23 @@ example:
   eip plan scenarios/mobile_vision_pipeline.json --goal balanced --top-k 3 --format json
 """
 
-FRONTIER_HELP = f"""usage: eip frontier SCENARIO [--goal balanced] [--max-plans N] [--format text] [--output PATH]
+FRONTIER_HELP = f"""usage: eip frontier SCENARIO [--goal balanced] [--max-plans N] [--time-limit SECONDS]
+                         [--format text] [--output PATH]
 
 Every plan that fits the scenario's budgets and that no other plan beats on both latency
-and energy, by increasing latency; the goal's best plan is marked.
+and energy, by increasing latency; the goal's best plan is marked. Walked from the
+least-energy end, one exact solve per point: when a solve stops at its label budget or
+the time limit, the points proven so far are reported with the latency range not walked.
 
   --goal          whose score each plan shows and which is marked (default balanced)
   --max-plans     at most N plans, evenly spread along the frontier (default all)
   --label-budget  labels each exact solve may keep (default {DEFAULT_LABEL_BUDGET:,})
+  --time-limit    seconds the whole walk may take (default none)
   --format        text | csv | json | html (default text)
   --output        write to PATH (atomically) instead of stdout
 
-exit status: 0 at least one plan, 1 none fits, 2 bad input or usage
+exit status: 0 at least one plan, 1 none fits, 2 bad input or usage, 4 stopped before
+any point was proven
 """
 
 SWEEP_HELP = f"""usage: eip sweep SCENARIO [--goal balanced] [--max-latency-ms A:B:STEP | V]
@@ -148,26 +154,31 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
     for flag, value in (("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)):
         _check_count(flag, value)
     _check_switch("--no-sensitivity", no_sensitivity)
+    limit_s = _time_limit(time_limit)
     result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy, beam_width=beam_width,
-                           label_budget=label_budget, time_limit_s=_time_limit(time_limit))
-    _emit(render(result, format, sensitivity=not no_sensitivity), output)
+                           label_budget=label_budget, time_limit_s=limit_s)
+    _emit(render(result, format, sensitivity=not no_sensitivity, time_limit_s=limit_s), output)
     if not result.plans:
         print(f"eip: no plan: {result.reason}", file=sys.stderr)
         raise SystemExit(EXIT_UNKNOWN if result.status == "unknown" else 1)
 
 
 def _frontier(scenario: str, goal: str = "balanced", max_plans: int | None = None,
-              label_budget: int = DEFAULT_LABEL_BUDGET, format: str = "text", output: str | None = None) -> None:
+              label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text",
+              output: str | None = None) -> None:
     _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
     _check_choice("format", format, TRADEOFF_FORMATS)
     if max_plans is not None:
         _check_count("--max-plans", max_plans)
     _check_count("--label-budget", label_budget)
-    front = frontier(load(scenario), max_plans=max_plans, goal=goal, label_budget=label_budget)
+    front = frontier(load(scenario), max_plans=max_plans, goal=goal, label_budget=label_budget,
+                     time_limit_s=_time_limit(time_limit))
     _emit(render_frontier(front, format), output)
+    if not front.complete:
+        print(f"eip: warning: the frontier is incomplete: {front.reason}", file=sys.stderr)
     if not front.plans:
-        print("eip: no plan fits the budgets", file=sys.stderr)
-        raise SystemExit(1)
+        print("eip: no plan fits the budgets" if front.complete else "eip: no frontier point proven", file=sys.stderr)
+        raise SystemExit(1 if front.complete else EXIT_UNKNOWN)
 
 
 def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energy_mj=None, memory=None,

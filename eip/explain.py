@@ -16,7 +16,7 @@ from .goals import weights_goal
 from .kernels.contract import score
 from .result import Plan, PlanResult
 from .solve import plan
-from .tradeoff import Frontier, FrontierTooLarge, frontier as frontier_of
+from .tradeoff import Frontier, frontier as frontier_of
 
 #: labels each exact solve of the report's frontier may keep: a report should not wait
 #: long for a chart (the frontier is then left out, and the summary says so)
@@ -105,14 +105,15 @@ class Explanation:
     frontier: Frontier | None = None  # the latency/energy trade-off under the same budgets
 
 
-def explain(result: PlanResult, sensitivity: bool = True) -> Explanation:
+def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | None = None) -> Explanation:
     """Explain the best plan of ``result`` (an empty explanation when there is none).
 
     With ``sensitivity`` (what-if analysis by re-solving), every finite budget is moved one
     step up and one step down and the best plan re-solved there (``eip.plan`` defaults:
     exact, else the beam), which costs up to two ``eip.plan`` calls per budget (steps that
     provably change nothing are not solved); and the latency/energy frontier under the same
-    budgets is walked (``eip.frontier``, one exact solve per point).
+    budgets is walked (``eip.frontier``, one exact solve per point). ``time_limit_s``
+    bounds each re-solve and the frontier walk.
     """
     best = result.best
     if best is None:
@@ -120,7 +121,7 @@ def explain(result: PlanResult, sensitivity: bool = True) -> Explanation:
     model = result.model
     budgets = _budgets(model, best)
     if sensitivity:
-        budgets = tuple(_with_sensitivity(result, b) for b in budgets)
+        budgets = tuple(_with_sensitivity(result, b, time_limit_s) for b in budgets)
     stages = tuple(_stage_reason(model, result, best, s) for s in range(model.n_stages))
     alternatives = tuple(_alternative(best, plan, rank) for rank, plan in enumerate(result.plans[1:], 2))
     summary = [_proof_sentence(result)]
@@ -134,10 +135,11 @@ def explain(result: PlanResult, sensitivity: bool = True) -> Explanation:
                        f"(score {gain:+.4f}).")
     front = None
     if sensitivity:
-        try:
-            front = frontier_of(model, goal=weights_goal(result.weights), label_budget=REPORT_FRONTIER_LABELS)
-        except FrontierTooLarge as exc:
-            summary.append(f"No latency/energy frontier: {exc}.")
+        front = frontier_of(model, goal=weights_goal(result.weights), label_budget=REPORT_FRONTIER_LABELS,
+                            time_limit_s=time_limit_s)
+        if not front.complete:
+            summary.append(f"Latency/energy frontier incomplete: {front.reason}; plans faster than "
+                           f"{front.unexplored_ms[1]:.2f} ms were not walked.")
     return Explanation(stages, budgets, alternatives, tuple(summary), front)
 
 
@@ -239,13 +241,13 @@ def _budgets(model: CostModel, best: Plan) -> tuple[Budget, ...]:
     return tuple(sorted(out, key=lambda b: (b.slack / b.limit if b.limit > 0 and math.isfinite(b.limit) else math.inf)))
 
 
-def _with_sensitivity(result: PlanResult, budget: Budget) -> Budget:
+def _with_sensitivity(result: PlanResult, budget: Budget, time_limit_s: float | None) -> Budget:
     """``budget`` with its relaxed and tightened shifts and their sentence (unchanged when unbounded)."""
     if not math.isfinite(budget.limit):
         return budget
     step = budget_step(budget.limit, budget.unit)
-    relaxed = _shift(result, budget, step)
-    tightened = _shift(result, budget, -step) if budget.limit >= step else None
+    relaxed = _shift(result, budget, step, time_limit_s)
+    tightened = _shift(result, budget, -step, time_limit_s) if budget.limit >= step else None
     parts = [f"{_signed(s.change, budget.unit, '+g')} {_shift_phrase(s)}" for s in (relaxed, tightened) if s is not None]
     sentence = f"{budget.name}: " + "; ".join(parts) + "."
     if result.status != "optimal":
@@ -267,7 +269,7 @@ def budget_step(limit: float, unit: str) -> float:
     return max(m * mag for m in (1, 2, 5) if m * mag <= raw * (1 + 1e-12))
 
 
-def _shift(result: PlanResult, budget: Budget, change: float) -> Shift:
+def _shift(result: PlanResult, budget: Budget, change: float, time_limit_s: float | None) -> Shift:
     """The best plan with ``budget`` moved by ``change``; solved only when it can differ."""
     best = result.best
     model = result.model
@@ -277,7 +279,8 @@ def _shift(result: PlanResult, budget: Budget, change: float) -> Shift:
     if unchanged:
         # tightening keeps an optimum that still fits; nothing binds an unconstrained optimum
         return Shift(change, result.status, best, 0.0, 0.0, 0.0)
-    moved = plan(_with_limit(model, budget.dim, limit), goal=weights_goal(result.weights), top_k=1)
+    moved = plan(_with_limit(model, budget.dim, limit), goal=weights_goal(result.weights), top_k=1,
+                 time_limit_s=time_limit_s)
     new = moved.best
     if new is None:
         return Shift(change, moved.status, None, math.nan, math.nan, math.nan)
@@ -297,7 +300,7 @@ def _with_limit(model: CostModel, dim: int, limit: float) -> CostModel:
 
 def _shift_phrase(shift: Shift) -> str:
     if shift.plan is None:
-        return "would leave no plan" if shift.status == "infeasible" else "stopped the search at its label budget with no plan"
+        return "would leave no plan" if shift.status == "infeasible" else "stopped the search with no plan (a label budget or the time limit)"
     proof = "" if shift.status == "optimal" else " (not proven optimal)"
     if shift.delta_score == 0 and shift.delta_ms == 0 and shift.delta_mj == 0:
         return "would not change the plan" + proof

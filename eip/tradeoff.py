@@ -22,6 +22,7 @@ Both are built from exact solves of the engine, each answering many points:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence, Union
 
@@ -29,10 +30,11 @@ import numpy as np
 
 from .costmodel import CostModel, Dim, cap_with_tolerance
 from .goals import Goal, resolve_goal
-from .kernels.contract import Mode, Row, Status, Stop, scored_rows, solve
+from .kernels.bounds import completion_usage
+from .kernels.contract import Mode, Row, Solution, Status, Stop, scored_rows, solve
 from .kernels.frontier import pareto_sets
 from .result import Plan
-from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, cost_model_of
+from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, check_time_limit, cost_model_of
 
 Budget = Union[None, float, Sequence[float], np.ndarray]
 
@@ -49,19 +51,29 @@ class FrontierTooLarge(RuntimeError):
 
 @dataclass(frozen=True)
 class Frontier:
-    """Every Pareto-optimal (latency, energy) plan that fits memory and the caps.
+    """Every Pareto-optimal (latency, energy) plan that fits memory and the caps, or the
+    part of it proven before a budget stopped the walk.
 
     Attributes:
         plans: the plans, by increasing latency (and so decreasing energy); among plans
-            with the same latency and energy, the one with fewest switches.
+            with the same latency and energy, the one with fewest switches. Each is a
+            proven frontier point, complete or not.
         latency_ms, energy_mj: (P,) arrays of their totals, for plotting.
         model: the cost model they were computed on.
+        complete: True when the walk proved there is no other point.
+        unexplored_ms: (low, high) latency range not yet walked when incomplete: plans
+            faster than ``high`` (and no faster than ``low``, the least latency any
+            plan could have) may hold more points; None when complete.
+        reason: why the walk stopped early ("" when complete).
     """
 
     plans: tuple[Plan, ...]
     latency_ms: np.ndarray
     energy_mj: np.ndarray
     model: CostModel
+    complete: bool = True
+    unexplored_ms: tuple[float, float] | None = None
+    reason: str = ""
 
     def __len__(self) -> int:
         return len(self.plans)
@@ -95,7 +107,7 @@ class Sweep:
 
 
 def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = "balanced",
-             label_budget: int = DEFAULT_LABEL_BUDGET) -> Frontier:
+             label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None) -> Frontier:
     """The exact latency/energy Pareto frontier of a scenario under its budgets.
 
     Found from the least-energy end (the epsilon-constraint method): each exact solve
@@ -109,8 +121,11 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
             depend on it).
         max_plans: return at most this many plans, evenly spread along the frontier (both
             ends always kept); None for all.
-        label_budget: labels each exact solve may keep; past it ``FrontierTooLarge`` is
-            raised (a frontier is exact or nothing).
+        label_budget: labels each exact solve may keep.
+        time_limit_s: seconds the whole walk may take (None: no limit).
+
+    When a solve stops at its label budget or the time limit, the points proven so far
+    come back with ``complete`` False and the latency range not yet walked.
     """
     model = cost_model_of(scenario)
     _, weights = resolve_goal(goal)
@@ -118,26 +133,47 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     if max_plans is not None and (isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1):
         raise ValueError(f"max_plans must be an integer >= 1 or None, got {max_plans!r}")
     _check_label_budget(label_budget)
+    deadline = time.perf_counter() + check_time_limit(time_limit_s)
     # least energy, then least latency, then fewest switches: the engine's ranking under
     # an energy-only score
     energy_first = model.coefficients((0.0, 1.0, 0.0))
     caps = model.caps_tol.copy()
     points: list[tuple[np.ndarray, np.ndarray]] = []
+    reason = ""
     while True:
-        found = f"after {len(points)} frontier point" + ("" if len(points) == 1 else "s")
-        best = _exact_best(model, energy_first, caps, label_budget,
-                           f"{found}, the exact solve below {caps[Dim.LATENCY]:g} ms")
-        if best is None:
+        sol = solve(model.graph, energy_first, caps, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, label_budget,
+                    max(deadline - time.perf_counter(), 1e-9))
+        if sol.status == Status.INFEASIBLE:
             break
-        path, row = best
-        points.append((path, row))
-        caps[Dim.LATENCY] = np.nextafter(row[Row.USE + Dim.LATENCY], -np.inf)  # strictly faster than this point
+        if sol.status != Status.OPTIMAL:
+            found = f"{len(points)} frontier point" + ("" if len(points) == 1 else "s")
+            reason = f"after {found}, the exact solve below {caps[Dim.LATENCY]:g} ms {_stopped(sol, label_budget)}"
+            break
+        points.append((sol.options[0], sol.rows[0]))
+        caps[Dim.LATENCY] = np.nextafter(sol.rows[0, Row.USE + Dim.LATENCY], -np.inf)  # strictly faster than this point
     points.reverse()
     chosen = np.arange(len(points))
     if max_plans is not None and len(points) > max_plans:
         chosen = np.unique(np.linspace(0, len(points) - 1, max_plans).round().astype(int))
     plans = tuple(Plan(model, path, _scored(row, coef)) for path, row in (points[i] for i in chosen))
-    return Frontier(plans, np.array([p.latency_ms for p in plans]), np.array([p.energy_mj for p in plans]), model)
+    unexplored = (_least_latency(model), float(caps[Dim.LATENCY])) if reason else None
+    return Frontier(plans, np.array([p.latency_ms for p in plans]), np.array([p.energy_mj for p in plans]), model,
+                    complete=not reason, unexplored_ms=unexplored, reason=reason)
+
+
+def _stopped(sol: Solution, label_budget: int) -> str:
+    """How a solve that proved nothing stopped, as the end of a sentence."""
+    if sol.stop == Stop.TIME_LIMIT:
+        return "reached the time limit"
+    return f"needs more than {label_budget:,} labels; raise label_budget"
+
+
+def _least_latency(model: CostModel) -> float:
+    """The least latency any plan could have (every cap ignored)."""
+    graph = model.graph
+    least, _ = completion_usage(graph)
+    sources = slice(graph.step_start[0], graph.step_start[1])
+    return float((graph.opt_use[sources, Dim.LATENCY] + least[sources, Dim.LATENCY]).min())
 
 
 def sweep(
@@ -301,7 +337,7 @@ def _exact_best(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, label_
     if sol.status == Status.INFEASIBLE:
         return None
     if sol.status != Status.OPTIMAL:
-        raise FrontierTooLarge(f"{what} needs more than {label_budget:,} labels; raise label_budget")
+        raise FrontierTooLarge(f"{what} {_stopped(sol, label_budget)}")
     return sol.options[0], sol.rows[0]
 
 

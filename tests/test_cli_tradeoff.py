@@ -59,8 +59,20 @@ def test_sweep_and_frontier_errors(capsys, tmp_path):
     assert code == 2 and "unknown device 'tpu'" in err
     code, _, err = run(capsys, "sweep", SEED, "--max-latency-ms", "1")
     assert code == 1 and "no grid point" in err
-    code, _, err = run(capsys, "frontier", SEED, "--label-budget", "2")
-    assert code == 2 and "label_budget" in err and err.count("\n") == 1
+    code, out, err = run(capsys, "frontier", SEED, "--label-budget", "2")
+    assert code == 0 and "the frontier is incomplete" in err and "label_budget" in err and err.count("\n") == 1
+    assert "Incomplete: after 1 frontier point" in out and "were not walked" in out
+    from benchmarks.generate import soc_scenario
+
+    big = tmp_path / "soc_30x4.json"
+    big.write_bytes(orjson.dumps(soc_scenario(30, 4, 0), option=orjson.OPT_SERIALIZE_NUMPY))
+    code, out, err = run(capsys, "frontier", str(big), "--time-limit", "1e-9", "--format", "json")
+    assert out, (code, err)
+    doc = orjson.loads(out)
+    assert doc["complete"] is False and "time limit" in doc["reason"]
+    # exit 4 exactly when the walk stopped before its first point
+    assert (code == 4) == (doc["plans"] == []) and code in (0, 4)
+    assert ("no frontier point proven" in err) == (code == 4)
     assert run(capsys, "frontier", SEED, "--format", "md")[0] == 2
 
 
@@ -75,13 +87,13 @@ def test_names_are_escaped_in_tradeoff_pages(capsys, tmp_path):
         assert code == 0 and "<script>" not in out and "&lt;script&gt;" in out
 
 
-def test_past_the_label_budget_is_a_one_line_error(capsys, tmp_path):
+def test_a_sweep_past_the_label_budget_is_a_one_line_error(capsys, tmp_path):
     import json
 
     from benchmarks.generate import soc_scenario
 
     path = tmp_path / "soc.json"
     path.write_text(json.dumps(soc_scenario(30, 4, 0)))
-    code, out, err = run(capsys, "frontier", str(path), "--label-budget", "50")
-    assert code == 2 and out == "" and err.startswith("eip: after ") and "raise label_budget" in err
+    code, out, err = run(capsys, "sweep", str(path), "--max-latency-ms", "40:50:5", "--label-budget", "50")
+    assert code == 2 and out == "" and err.startswith("eip: the exact solve at max_latency_ms=") and "raise label_budget" in err
     assert len(err.strip().splitlines()) == 1

@@ -12,12 +12,13 @@ FORMATS = ("text", "csv", "json", "md", "html")
 _RENDERERS = {"text": render_text, "csv": render_csv, "json": render_json, "md": render_markdown, "html": render_html}
 
 
-def render(result: PlanResult, format: str = "text", sensitivity: bool = True) -> bytes:
+def render(result: PlanResult, format: str = "text", sensitivity: bool = True, time_limit_s: float | None = None) -> bytes:
     """The report of ``result`` in ``format`` (one of ``FORMATS``), as bytes; ``sensitivity``
-    re-solves each finite budget one step up and down (see ``eip.explain``)."""
+    re-solves each finite budget one step up and down, each re-solve within
+    ``time_limit_s`` (see ``eip.explain``)."""
     if format not in _RENDERERS:
         raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
-    out = _RENDERERS[format](result, explain(result, sensitivity=sensitivity))
+    out = _RENDERERS[format](result, explain(result, sensitivity=sensitivity, time_limit_s=time_limit_s))
     return out if isinstance(out, bytes) else out.encode()
 
 

@@ -28,7 +28,8 @@ def render_frontier(front: Frontier, format: str) -> bytes:
     rows = [[i + 1, p.latency_ms, p.energy_mj, p.switches, p.score, " -> ".join(p.placement)] for i, p in enumerate(front.plans)]
     best = min(range(len(front.plans)), key=lambda i: (front.plans[i].score, i)) if front.plans else -1
     if format == "json":
-        doc = {"schema": FRONTIER_SCHEMA, "scenario": front.model.name,
+        doc = {"schema": FRONTIER_SCHEMA, "scenario": front.model.name, "complete": front.complete,
+               "unexplored_ms": list(front.unexplored_ms) if front.unexplored_ms else None, "reason": front.reason,
                "plans": [{"latency_ms": p.latency_ms, "energy_mj": p.energy_mj, "switches": p.switches, "score": p.score,
                           "placement": list(p.placement)} for p in front.plans],
                "best_index": best}
@@ -37,6 +38,8 @@ def render_frontier(front: Frontier, format: str) -> bytes:
         return _csv(["point", "latency_ms", "energy_mj", "switches", "score", "placement"], rows)
     if format == "text":
         lines = [f"Pipeline: {front.model.name}", f"Frontier: {len(front.plans)} Pareto-optimal plans (latency vs energy)"]
+        if not front.complete:
+            lines.append(_incomplete(front))
         lines += [f"{'#':>3} {'latency ms':>11} {'energy mJ':>10} {'sw':>3} {'score':>8}  placement"]
         lines += [f"{r[0]:>3} {r[1]:11.2f} {r[2]:10.2f} {r[3]:>3} {r[4]:8.4f}  {r[5]}" + ("  <- best" if i == best else "")
                   for i, r in enumerate(rows)]
@@ -45,8 +48,15 @@ def render_frontier(front: Frontier, format: str) -> bytes:
         chart = _step_chart(front, best)
         table = H.table("frontier", ["#", "latency ms", "energy mJ", "switches", "score", "placement"],
                         [[str(r[0]), f"{r[1]:.2f}", f"{r[2]:.2f}", str(r[3]), f"{r[4]:.4f}", r[5]] for r in rows])
-        return H.page(f"eip frontier: {front.model.name}", [f"<h1>Frontier: {escape(front.model.name)}</h1>", chart, table])
+        note = [] if front.complete else [f"<p>{escape(_incomplete(front))}</p>"]
+        return H.page(f"eip frontier: {front.model.name}",
+                      [f"<h1>Frontier: {escape(front.model.name)}</h1>", *note, chart, table])
     raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
+
+
+def _incomplete(front: Frontier) -> str:
+    low, high = front.unexplored_ms
+    return f"Incomplete: {front.reason}; latencies from {low:.2f} to {high:.2f} ms were not walked (each plan shown is exact)."
 
 
 def render_sweep(result: Sweep, format: str) -> bytes:
