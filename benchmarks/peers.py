@@ -283,7 +283,9 @@ class _Placement01:
 
 def _placement01(model: CostModel) -> _Placement01:
     g = model.graph
-    return _Placement01(len(g.opt_key), g.step_start, g.arc_start, g.arc_tail, g.opt_key, np.vstack([g.opt_use, g.arc_use]))
+    arc_use = np.zeros((len(g.arc_tail), g.opt_use.shape[1]))
+    arc_use[:, :g.arc_use.shape[1]] = g.arc_use
+    return _Placement01(len(g.opt_key), g.step_start, g.arc_start, g.arc_tail, g.opt_key, np.vstack([g.opt_use, arc_use]))
 
 
 def _decode(m: _Placement01, values) -> tuple[int, ...]:

@@ -243,7 +243,7 @@ class CostModel:
         head, tail = index[s + 1, b], index[s, a]
         by_head = np.lexsort((tail, head))
         s, a, b, head, tail = s[by_head], a[by_head], b[by_head], head[by_head], tail[by_head]
-        arc_use = np.zeros((len(head), q))
+        arc_use = np.zeros((len(head), Dim.SWITCHES + 1))  # transfers touch latency, energy, switches
         arc_use[:, [Dim.LATENCY, Dim.ENERGY]] = xfer[s, a, b]
         arc_use[:, Dim.SWITCHES] = dev[a] != dev[b]
         counts = np.bincount(step_of, minlength=n)

@@ -12,6 +12,12 @@ from .costmodel import CostModel, Dim
 from .kernels.contract import Row
 
 
+# row slots of a chain's plan (``Row`` + ``Dim``), as plain ints for list indexing
+_SCORE = int(Row.SCORE)
+_USE = int(Row.USE)
+_LATENCY, _ENERGY, _SWITCHES, _MEMORY = (int(Row.USE + d) for d in (Dim.LATENCY, Dim.ENERGY, Dim.SWITCHES, Dim.MEMORY))
+
+
 class MemoryUse(NamedTuple):
     """Resident memory a plan puts on one device, beside that device's budget."""
 
@@ -59,16 +65,15 @@ class Plan:
         self._model = model
         self._options = options
         names = model.option_names
-        use = row[Row.USE:]
-        self.usage = use
+        self.usage = row[_USE:]
+        values = row.tolist()  # plain floats: a plan is read many times by explanations and reports
         self.placement: tuple[str, ...] = tuple([names[i] for i in options.tolist()])
-        self.score = float(row[Row.SCORE])
-        self.switches = int(use[Dim.SWITCHES])
-        self.latency_ms = float(use[Dim.LATENCY])
-        self.energy_mj = float(use[Dim.ENERGY])
-        used = use[Dim.MEMORY:].tolist()
+        self.score = values[_SCORE]
+        self.switches = int(values[_SWITCHES])
+        self.latency_ms = values[_LATENCY]
+        self.energy_mj = values[_ENERGY]
         self.memory_mb: dict[str, MemoryUse] = {
-            name: MemoryUse(u, c) for name, u, c in zip(model.device_names, used, model.mem_cap_mb.tolist())
+            name: MemoryUse(u, c) for name, u, c in zip(model.device_names, values[_MEMORY:], model.mem_cap_mb.tolist())
         }
 
     @cached_property

@@ -12,7 +12,7 @@ from .contract import Row
 from .paths import arcs_row, within_caps
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def relaxed_costs(g, coef, price, opt_cost, arc_cost):
     """Fill ``opt_cost`` (T,) and ``arc_cost`` (A,) with score + ``price`` . usage.
 
@@ -26,12 +26,12 @@ def relaxed_costs(g, coef, price, opt_cost, arc_cost):
         opt_cost[t] = c
     for e in range(g.arc_tail.shape[0]):
         c = 0.0
-        for j in range(q):
+        for j in range(g.arc_use.shape[1]):
             c += (coef[j] + price[j]) * g.arc_use[e, j]
         arc_cost[e] = c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def backward_values(g, opt_cost, arc_cost, value, next_arc):
     """Fill V (T,): least cost of the steps after option t's, given t (inf: dead end), and
     ``next_arc`` (T,): the arc out of t that achieves it (the lowest head among ties; -1
@@ -53,7 +53,7 @@ def backward_values(g, opt_cost, arc_cost, value, next_arc):
                     next_arc[a] = e
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def best_path(g, opt_cost, value, next_arc, path, arcs):
     """Write the cheapest path under ``opt_cost`` and the arcs ``next_arc`` chose (both from
     ``backward_values``) into ``path`` (N,) and its arcs into ``arcs`` (N,); returns its cost."""
@@ -121,7 +121,7 @@ def completion_usage(g):
             for e in range(g.arc_start[b], g.arc_start[b + 1]):
                 a = g.arc_tail[e]
                 for j in range(q):
-                    add = g.arc_use[e, j] + g.opt_use[b, j]
+                    add = g.arc_use[e, j] + g.opt_use[b, j] if j < g.arc_use.shape[1] else g.opt_use[b, j]
                     lo = add + least[b, j]
                     hi = add + most[b, j]
                     if lo < least[a, j]:
@@ -266,7 +266,8 @@ def resource_tables(g, coef, caps, price, grid):
                 for e in range(g.arc_start[b], g.arc_start[b + 1]):
                     a = g.arc_tail[e]
                     cost = arc_cost[e] + opt_cost[b]
-                    w = int(np.floor((g.arc_use[e, j] + g.opt_use[b, j]) / unit))
+                    use = g.arc_use[e, j] + g.opt_use[b, j] if j < g.arc_use.shape[1] else g.opt_use[b, j]
+                    w = int(np.floor(use / unit))
                     if w > grid:
                         continue
                     for c in range(w, grid + 1):

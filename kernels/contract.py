@@ -99,7 +99,9 @@ class LayeredGraph(NamedTuple):
             ``arc_start[t + 1] - 1`` (none for options of step 0), by increasing tail.
         arc_tail: (A,) int64; the option of the previous step each arc leaves.
         arc_head: (A,) int64; the option each arc enters (``arc_start`` expanded).
-        arc_use: (A, Q) float64, finite; usage of taking each arc.
+        arc_use: (A, R) float64, finite, R <= Q; usage of taking each arc in the first R
+            dimensions (arcs add nothing to the others: the compiler puts the dimensions
+            transfers touch first).
     """
 
     step_start: np.ndarray
@@ -181,8 +183,9 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int = 1, m
     """
     from .solve import solve_topk  # the jitted kernels import this module's vocabulary
 
-    # an IntEnum argument costs ~20 us to dispatch: the kernels get the plain code
-    args = (graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
+    # the kernel takes the graph's arrays and plain codes: a NamedTuple or IntEnum argument
+    # costs 20-25 us to dispatch
+    args = (*graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
     if not solve_topk.signatures:
         solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0)))
     started = time.perf_counter()

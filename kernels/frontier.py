@@ -110,7 +110,12 @@ def pareto_set(g, caps, least, most, label_budget, comparison_budget):
                         parent, option = _grow_rows(parent, cap_labels), _grow_rows(option, cap_labels)
                     fits = True
                     for j in range(q):
-                        u = g.opt_use[b, j] if x < 0 else use[x, j] + g.arc_use[e, j] + g.opt_use[b, j]
+                        if x < 0:
+                            u = g.opt_use[b, j]
+                        elif j < g.arc_use.shape[1]:
+                            u = use[x, j] + g.arc_use[e, j] + g.opt_use[b, j]
+                        else:
+                            u = use[x, j] + g.opt_use[b, j]
                         use[size, j] = u
                         key[size, j] = -1.0 if j >= KEY_DIMS and u <= thr[b, j] else u
                         if u + least[b, j] > caps[j]:

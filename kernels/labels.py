@@ -120,7 +120,7 @@ def _skyband(order, free, nc, k, kept, work, work_limit):
     return nk
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _completion_bound(row, t, caps, prices, values, lam_sums, table, table_dims, table_units, limit):
     """Lower bound on the score of any feasible path that extends the label ``row`` at
     option t: the best of the Lagrangian bounds (``prices`` (M, Q), ``values`` (M, T),
@@ -148,7 +148,7 @@ def _completion_bound(row, t, caps, prices, values, lam_sums, table, table_dims,
     return lb
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _candidates(g, b, first, coef, caps, least, thr, prices, values, lam_sums, table, table_dims, table_units,
                 limit, lab, lo, hi, cand, free, cand_parent, cand_lb):
     """Extend every label of the buckets feeding option b (or the empty prefix when b is
@@ -158,6 +158,7 @@ def _candidates(g, b, first, coef, caps, least, thr, prices, values, lam_sums, t
     ``cand_parent`` and ``cand_lb`` (completion bound); returns (candidates kept, created).
     """
     q = caps.shape[0]
+    r = g.arc_use.shape[1]
     nc = 0
     created = 0
     n_arcs = 1 if first else g.arc_start[b + 1] - g.arc_start[b]
@@ -166,11 +167,14 @@ def _candidates(g, b, first, coef, caps, least, thr, prices, values, lam_sums, t
         p_lo, p_hi = (-1, 0) if first else (lo[g.arc_tail[e]], hi[g.arc_tail[e]])
         for p in range(p_lo, p_hi):
             row = cand[nc]
-            for j in range(q):
-                if p < 0:
+            if p < 0:
+                for j in range(q):
                     row[Row.USE + j] = g.opt_use[b, j]
-                else:
+            else:
+                for j in range(r):
                     row[Row.USE + j] = lab[p, Row.USE + j] + g.arc_use[e, j] + g.opt_use[b, j]
+                for j in range(r, q):
+                    row[Row.USE + j] = lab[p, Row.USE + j] + g.opt_use[b, j]
             row_score(coef, row)
             created += 1
             fits = True

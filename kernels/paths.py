@@ -10,9 +10,9 @@ from .contract import KEY_DIMS, Row
 #: how often (in labels created or buckets built) a search looks at the clock (~0.6 us a look)
 CLOCK_EVERY = 4096
 
-# The small helpers below are inlined into their callers (inline="always"): a call that
-# passes the graph (a tuple of arrays) by value pays a reference count per array, which
-# costs more than the helper's work.
+# Helpers called per label or per Lagrangian pass are inlined into their callers
+# (inline="always"): a call that passes arrays (the graph is a tuple of them) pays two
+# atomic reference counts per array, which costs more than a small helper's work.
 
 
 @njit(cache=True)
@@ -77,7 +77,7 @@ def arcs_row(g, coef, path, arcs, row):
     row[:] = 0.0
     for s in range(path.shape[0]):
         if s > 0:
-            for j in range(q):
+            for j in range(g.arc_use.shape[1]):
                 row[Row.USE + j] += g.arc_use[arcs[s], j]
         for j in range(q):
             row[Row.USE + j] += g.opt_use[path[s], j]

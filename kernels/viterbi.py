@@ -71,8 +71,10 @@ def kbest_paths(g, coef, k):
                 a = g.arc_tail[e]
                 for r in range(count[a]):
                     # slot k is scratch: build the candidate there, then bubble it into place
-                    for j in range(q):
+                    for j in range(g.arc_use.shape[1]):
                         key[b, k, Row.USE + j] = key[a, r, Row.USE + j] + g.arc_use[e, j] + g.opt_use[b, j]
+                    for j in range(g.arc_use.shape[1], q):
+                        key[b, k, Row.USE + j] = key[a, r, Row.USE + j] + g.opt_use[b, j]
                     row_score(coef, key[b, k])
                     origin[b, k, 0] = a
                     origin[b, k, 1] = r
