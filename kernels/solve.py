@@ -11,7 +11,7 @@ from .bounds import (CERTIFICATE_MARGIN, backward_values, best_path, cap_tests, 
                      infeasibility_certificate, lagrangian_prices, relaxed_costs, resource_tables)
 from .contract import STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Status, Stop, Strategy
 from .labels import label_search
-from .paths import arcs_row, within_caps
+from .paths import arcs_row, clock, within_caps
 from .viterbi import kbest_paths
 
 LAGRANGE_ITERATIONS = 60
@@ -25,7 +25,10 @@ TABLE_GRID_PER_STEP = 16
 TABLE_GRID_MIN = 32
 TABLE_GRID_MAX = 1024
 TABLE_CELLS = 4_000_000
-AUTO_BEAM_WIDENING = 8
+# auto mode, when the exact search stops: beams of 2, 4, 8 times the width, each only while
+# the widening has taken no longer than the solve before it (a wide beam's dominance checks
+# grow fast: width 512 takes 2 minutes on 500x8)
+AUTO_BEAM_DOUBLINGS = 3
 # Graphs with at most this many arcs first try the exact search on the unconstrained
 # completion bounds alone, within this many labels (measured: the seed scenario's 48 arcs
 # answer in a fraction of the time the Lagrangian bounds take to compute).
@@ -56,55 +59,33 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     ``deadline`` a ``clock`` time (inf: none). Returns ``(status, strategy, paths (k, N),
     rows (k, 1 + Q), found, stats (STAT_SLOTS,))`` (``Stat`` slots).
     """
+    started = clock()
     g = LayeredGraph(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use)
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     stats = np.zeros(STAT_SLOTS)
-    free_value, best_fits = _unconstrained_best(g, coef, caps)
-    if free_value[g.step_start[0]:g.step_start[1]].min() == np.inf:
-        stats[Stat.BOUND] = np.inf  # no path at all
-        return Status.INFEASIBLE, Strategy.VITERBI, np.zeros((k, n), dtype=np.int64), np.zeros((k, 1 + q)), 0, stats
-    if best_fits:
-        # when the unconstrained k best all fit the caps, they are the answer
-        paths, rows, found = kbest_paths(g, coef, k)
-        fast = True
-        for r in range(found):
-            fast = fast and within_caps(rows[r], caps)
-        if fast:
-            stats[Stat.BOUND] = rows[0, Row.SCORE]
-            return Status.OPTIMAL, Strategy.VITERBI, paths, rows, found, stats
-
+    status, strategy, paths, rows, found = _without_bounds(g, coef, caps, k, mode, label_budget, deadline, stats)
+    if status != Status.UNKNOWN:
+        return status, strategy, paths, rows, found, stats
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, n)
-    if mode != Mode.BEAM and g.arc_tail.shape[0] <= SMALL_GRAPH_ARCS:
-        # a small graph: an exact search on the unconstrained completion bounds alone costs
-        # less than computing stronger ones
-        stop, paths, rows, found, created, kept, _ = label_search(
-            g, coef, caps, least, thr, np.zeros((1, q)), free_value.reshape(1, t_count), np.zeros(1),
-            np.zeros((0, t_count, 1)), np.zeros(0, dtype=np.int64), np.zeros(0), k, 0, np.inf,
-            min(label_budget, SMALL_SEARCH_LABELS), deadline)
-        stats[Stat.CREATED] += created
-        stats[Stat.KEPT] += kept
-        if stop == Stop.COMPLETE:
-            stats[Stat.BOUND] = rows[0, Row.SCORE] if found > 0 else np.inf
-            return (Status.OPTIMAL if found > 0 else Status.INFEASIBLE), Strategy.LABELS, paths, rows, found, stats
     prices, values, lam_sums, dual, relaxed_incumbent = lagrangian_prices(g, coef, caps, LAGRANGE_ITERATIONS)
     if dual == np.inf:
         stats[Stat.BOUND] = np.inf
-        return Status.INFEASIBLE, Strategy.VITERBI, np.zeros((k, n), dtype=np.int64), np.zeros((k, 1 + q)), 0, stats
+        return Status.INFEASIBLE, Strategy.VITERBI, paths, rows, 0, stats
     table, dims, units = resource_tables(g, coef, caps, prices[1], _table_grid(n, t_count, caps))
 
-    def search(width, incumbent):
+    def search(width, incumbent, until):
         stop, s_paths, s_rows, s_found, created, kept, bound = label_search(
             g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units,
-            k, width, incumbent, label_budget, deadline)
+            k, width, incumbent, label_budget, until)
         stats[Stat.CREATED] += created
         stats[Stat.KEPT] += kept
-        if stop.value > stats[Stat.STOP]:  # any search a budget stopped says so
-            stats[Stat.STOP] = stop.value
+        if stop.value > stats[Stat.STOP] and (stop != Stop.TIME_LIMIT or until == deadline):
+            stats[Stat.STOP] = stop.value  # a search a budget stopped says so (not a self-imposed one)
         return stop, s_paths, s_rows, s_found, bound
 
-    _, b_paths, b_rows, b_found, _ = search(beam_width, np.inf)
+    _, b_paths, b_rows, b_found, _ = search(beam_width, np.inf, deadline)
     if b_found == 0 and relaxed_incumbent == np.inf:
         # no plan met yet: try to prove there is none before any long search
         if infeasibility_certificate(g, caps, CERTIFICATE_ITERATIONS) > 1.0 + CERTIFICATE_MARGIN:
@@ -116,7 +97,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     incumbent = b_rows[k - 1, Row.SCORE] if b_found == k else np.inf
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
-    stop, e_paths, e_rows, e_found, bound = search(0, incumbent)
+    stop, e_paths, e_rows, e_found, bound = search(0, incumbent, deadline)
     if stop == Stop.COMPLETE:
         stats[Stat.BOUND] = e_rows[0, Row.SCORE] if e_found > 0 else np.inf
         return (Status.OPTIMAL if e_found > 0 else Status.INFEASIBLE), Strategy.LABELS, e_paths, e_rows, e_found, stats
@@ -124,10 +105,56 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     if mode == Mode.EXACT or stop == Stop.TIME_LIMIT:
         return _heuristic(b_paths, b_rows, b_found, k, proven, stats, Strategy.LABELS)
 
-    stop, w_paths, w_rows, w_found, _ = search(beam_width * AUTO_BEAM_WIDENING, np.inf)
-    if w_found > 0 and (b_found == 0 or w_rows[0, Row.SCORE] < b_rows[0, Row.SCORE]):
-        return _heuristic(w_paths, w_rows, w_found, k, proven, stats, Strategy.BEAM)
+    # auto: beams twice as wide each time, while they take no longer than the solve so far
+    now = clock()
+    until = min(deadline, now + (now - started))
+    width = beam_width
+    for _ in range(AUTO_BEAM_DOUBLINGS):
+        width *= 2
+        stop, w_paths, w_rows, w_found, _ = search(width, np.inf, until)
+        if stop != Stop.COMPLETE:
+            break
+        if w_found > 0 and (b_found == 0 or w_rows[0, Row.SCORE] < b_rows[0, Row.SCORE]):
+            b_paths, b_rows, b_found = w_paths, w_rows, w_found
     return _heuristic(b_paths, b_rows, b_found, k, proven, stats, Strategy.BEAM)
+
+
+@njit(cache=True)
+def _without_bounds(g, coef, caps, k, mode, label_budget, deadline, stats):
+    """Answers that need no Lagrangian bounds: no path at all; the unconstrained k best when
+    they all fit; a small graph's exact search on unconstrained completion bounds.
+    Returns ``(status, strategy, paths, rows, found)``, ``Status.UNKNOWN`` when none applies."""
+    n = g.step_start.shape[0] - 1
+    t_count, q = g.opt_use.shape
+    paths, rows = np.zeros((k, n), dtype=np.int64), np.zeros((k, 1 + q))
+    free_value, best_fits = _unconstrained_best(g, coef, caps)
+    if free_value[g.step_start[0]:g.step_start[1]].min() == np.inf:
+        stats[Stat.BOUND] = np.inf  # no path at all
+        return Status.INFEASIBLE, Strategy.VITERBI, paths, rows, 0
+    if best_fits:
+        # when the unconstrained k best all fit the caps, they are the answer
+        paths, rows, found = kbest_paths(g, coef, k)
+        fast = True
+        for r in range(found):
+            fast = fast and within_caps(rows[r], caps)
+        if fast:
+            stats[Stat.BOUND] = rows[0, Row.SCORE]
+            return Status.OPTIMAL, Strategy.VITERBI, paths, rows, found
+    if mode != Mode.BEAM and g.arc_tail.shape[0] <= SMALL_GRAPH_ARCS:
+        # a small graph: an exact search on the unconstrained completion bounds alone costs
+        # less than computing stronger ones
+        least, most = completion_usage(g)
+        least, thr = cap_tests(caps, least, most, n)
+        stop, paths, rows, found, created, kept, _ = label_search(
+            g, coef, caps, least, thr, np.zeros((1, q)), free_value.reshape(1, t_count), np.zeros(1),
+            np.zeros((0, t_count, 1)), np.zeros(0, dtype=np.int64), np.zeros(0), k, 0, np.inf,
+            min(label_budget, SMALL_SEARCH_LABELS), deadline)
+        stats[Stat.CREATED] += created
+        stats[Stat.KEPT] += kept
+        if stop == Stop.COMPLETE:
+            stats[Stat.BOUND] = rows[0, Row.SCORE] if found > 0 else np.inf
+            return (Status.OPTIMAL if found > 0 else Status.INFEASIBLE), Strategy.LABELS, paths, rows, found
+    return Status.UNKNOWN, Strategy.LABELS, paths, rows, 0
 
 
 @njit(cache=True)
