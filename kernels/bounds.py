@@ -12,7 +12,7 @@ from .contract import Row
 from .paths import arcs_row, within_caps
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def relaxed_costs(g, coef, price, opt_cost, arc_cost):
     """Fill ``opt_cost`` (T,) and ``arc_cost`` (A,) with score + ``price`` . usage.
 
@@ -31,7 +31,7 @@ def relaxed_costs(g, coef, price, opt_cost, arc_cost):
         arc_cost[e] = c
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def backward_values(g, opt_cost, arc_cost, value, next_arc):
     """Fill V (T,): least cost of the steps after option t's, given t (inf: dead end), and
     ``next_arc`` (T,): the arc out of t that achieves it (the lowest head among ties; -1
@@ -53,7 +53,7 @@ def backward_values(g, opt_cost, arc_cost, value, next_arc):
                     next_arc[a] = e
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def best_path(g, opt_cost, value, next_arc, path, arcs):
     """Write the cheapest path under ``opt_cost`` and the arcs ``next_arc`` chose (both from
     ``backward_values``) into ``path`` (N,) and its arcs into ``arcs`` (N,); returns its cost."""

@@ -181,13 +181,15 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int = 1, m
     ``Status.UNKNOWN``. ``Solution.seconds`` times the solve alone: the first call of a
     process loads (or compiles) the kernels before its clock starts.
     """
-    from .solve import solve_topk  # the jitted kernels import this module's vocabulary
+    from .paths import clock  # the jitted kernels import this module's vocabulary
+    from .solve import solve_topk
 
     # the kernel takes the graph's arrays and plain codes: a NamedTuple or IntEnum argument
     # costs 20-25 us to dispatch
     args = (*graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
-    if not solve_topk.signatures:
+    if not solve_topk.signatures:  # the first solve of a process: load the kernels first
         solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0)))
+        clock()  # the first read of the kernels' clock sets up its callback into Python (~50 ms)
     started = time.perf_counter()
     deadline = started + time_limit_s if time_limit_s < np.inf else np.inf
     status, strategy, paths, rows, found, stats = solve_topk(*args, deadline)

@@ -148,7 +148,7 @@ def _completion_bound(row, t, caps, prices, values, lam_sums, table, table_dims,
     return lb
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _candidates(g, b, first, coef, caps, least, thr, prices, values, lam_sums, table, table_dims, table_units,
                 limit, lab, lo, hi, cand, free, cand_parent, cand_lb):
     """Extend every label of the buckets feeding option b (or the empty prefix when b is
