@@ -181,18 +181,18 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int = 1, m
     ``Status.UNKNOWN``. ``Solution.seconds`` times the solve alone: the first call of a
     process loads (or compiles) the kernels before its clock starts.
     """
-    from .paths import clock  # the jitted kernels import this module's vocabulary
-    from .solve import solve_topk
+    from . import solve as kernel  # the jitted kernels import this module's vocabulary
+    from .paths import clock
 
     # the kernel takes the graph's arrays and plain codes: a NamedTuple or IntEnum argument
     # costs 20-25 us to dispatch
     args = (*graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
-    if not solve_topk.signatures:  # the first solve of a process: load the kernels first
-        solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0)))
+    if not kernel.solve_topk.signatures:  # the first solve of a process: load the kernels first
+        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0)))
         clock()  # the first read of the kernels' clock sets up its callback into Python (~50 ms)
     started = time.perf_counter()
     deadline = started + time_limit_s if time_limit_s < np.inf else np.inf
-    status, strategy, paths, rows, found, stats = solve_topk(*args, deadline)
+    status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.SMALL_GRAPH_ARCS)
     seconds = time.perf_counter() - started
     return Solution(Status(status), Strategy(strategy), graph.opt_key[paths[:found]], rows[:found],
                     float(stats[Stat.BOUND]), Stop(int(stats[Stat.STOP])), int(stats[Stat.CREATED]),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,13 +51,22 @@ def assert_matches_oracle(result, ref, k):
             assert got.placement in {r.placement for r in near}
 
 
-@settings(max_examples=300)
-@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]))
-def test_exact_topk_equals_brute_force(doc, goal, k):
+def pipeline(full: bool):
+    """The solve as it runs, or forced past its small-graph search (every stage of the
+    bounded pipeline: Lagrangian bounds, beam, certificate, guesses, exact search)."""
+    from eip.kernels import solve as kernel
+
+    return mock.patch.object(kernel, "SMALL_GRAPH_ARCS", 0) if full else contextlib.nullcontext()
+
+
+@settings(max_examples=400)
+@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.booleans())
+def test_exact_topk_equals_brute_force(doc, goal, k, full):
     scenario = eip.Scenario.from_dict(doc)
     _, weights = resolve_goal(goal)
     ref = ranked_plans(scenario, weights)
-    result = eip.plan(scenario, goal=goal, top_k=k, strategy="exact")
+    with pipeline(full):
+        result = eip.plan(scenario, goal=goal, top_k=k, strategy="exact")
     if not ref:
         assert result.status == "infeasible" and not result.plans and result.reason
         return
@@ -85,17 +96,18 @@ def test_beam_is_feasible_and_never_beats_exact(doc, goal, k, width):
         assert not ref
 
 
-@settings(max_examples=200)
+@settings(max_examples=300)
 @given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.sampled_from([1, 3, 10, 10**6]),
-       st.sampled_from([None, 1e-9]), st.sampled_from(["auto", "exact"]))
-def test_budgets_that_stop_the_search_keep_answers_honest(doc, goal, k, budget, time_limit, strategy):
+       st.sampled_from([None, 1e-9]), st.sampled_from(["auto", "exact"]), st.booleans())
+def test_budgets_that_stop_the_search_keep_answers_honest(doc, goal, k, budget, time_limit, strategy, full):
     """A tiny label budget or a time limit already past may stop the search: plans stay
     feasible, the bound stays a bound, and "optimal" is only said when proven."""
     scenario = eip.Scenario.from_dict(doc)
     _, weights = resolve_goal(goal)
     ref = ranked_plans(scenario, weights)
-    result = eip.plan(scenario, goal=goal, top_k=k, strategy=strategy, label_budget=budget, beam_width=2,
-                      time_limit_s=time_limit)
+    with pipeline(full):
+        result = eip.plan(scenario, goal=goal, top_k=k, strategy=strategy, label_budget=budget, beam_width=2,
+                          time_limit_s=time_limit)
     if time_limit is None:
         assert result.stats["stopped_by"] != "time_limit"
     for plan in result.plans:
