@@ -91,7 +91,7 @@ any point was proven
 
 SWEEP_HELP = f"""usage: eip sweep SCENARIO [--goal balanced] [--max-latency-ms A:B:STEP | V]
                       [--max-energy-mj A:B:STEP | V] [--memory DEVICE=A:B:STEP ...]
-                      [--format text] [--output PATH]
+                      [--time-limit SECONDS] [--format text] [--output PATH]
 
 The best plan at every point of a grid of budgets. A budget is one value, a range
 START:STOP:STEP (STOP included) or a comma list; budgets not given keep the scenario's.
@@ -100,9 +100,14 @@ START:STOP:STEP (STOP included) or a comma list; budgets not given keep the scen
   --memory        DEVICE=VALUES; repeat it or separate devices with ';'
   --goal          latency | efficiency | balanced (default balanced)
   --label-budget  labels each exact solve (or, sweeping both caps, the trade-off set of each
-                  memory point) may create (default {DEFAULT_LABEL_BUDGET:,})
+                  memory point) may create (default {DEFAULT_LABEL_BUDGET:,}); points a stopped
+                  solve would have answered are reported as not answered
+  --time-limit    seconds the whole sweep may take (default none)
   --format        text | csv | json | html (default text)
   --output        write to PATH (atomically) instead of stdout
+
+exit status: 0 some point has a plan, 1 none fits, 2 bad input or usage, 4 no point was
+answered before the time limit or label budget
 
 example:
   eip sweep scenarios/mobile_vision_pipeline.json --max-latency-ms 20:40:0.5 --format csv
@@ -182,7 +187,8 @@ def _frontier(scenario: str, goal: str = "balanced", max_plans: int | None = Non
 
 
 def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energy_mj=None, memory=None,
-           label_budget: int = DEFAULT_LABEL_BUDGET, format: str = "text", output: str | None = None) -> None:
+           label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text",
+           output: str | None = None) -> None:
     _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
     _check_choice("format", format, TRADEOFF_FORMATS)
     _check_count("--label-budget", label_budget)
@@ -193,11 +199,15 @@ def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energ
             raise UsageError(f"--memory expects DEVICE=VALUES, got {item!r}")
         memory_mb[device.strip()] = _values(f"--memory {device.strip()}", values)
     result = sweep(load(scenario), goal=goal, max_latency_ms=_values("--max-latency-ms", max_latency_ms),
-                   max_energy_mj=_values("--max-energy-mj", max_energy_mj), memory_mb=memory_mb, label_budget=label_budget)
+                   max_energy_mj=_values("--max-energy-mj", max_energy_mj), memory_mb=memory_mb, label_budget=label_budget,
+                   time_limit_s=_time_limit(time_limit))
     _emit(render_sweep(result, format), output)
+    if result.reason:
+        print(f"eip: warning: {int((~result.answered).sum())} grid points not answered: {result.reason}", file=sys.stderr)
     if not result.feasible.any():
-        print("eip: no grid point has a plan that fits", file=sys.stderr)
-        raise SystemExit(1)
+        print("eip: no grid point has a plan that fits" if result.answered.any() else "eip: no grid point answered",
+              file=sys.stderr)
+        raise SystemExit(1 if result.answered.any() else EXIT_UNKNOWN)
 
 
 def _batch(*paths: str, output: str | None = None, goal: str = "balanced", workers: int | None = None,

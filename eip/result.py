@@ -81,7 +81,7 @@ class Plan:
         m = self._model
         opts = self._options
         out = []
-        prev = 0
+        prev = 0  # row 0 of transfers is zeros: the first stage receives nothing
         for s, o in enumerate(opts.tolist()):
             x_ms, x_mj = m.transfers[s, prev, o].tolist()
             out.append(StageCost(m.stage_names[s], m.device_names[int(m.option_device[o])], float(m.exec_ms[s, o]),

@@ -44,9 +44,22 @@ Budget = Union[None, float, Sequence[float], np.ndarray]
 SET_COMPARISONS_PER_WALK = 1_500_000
 
 
+#: ``Sweep.plan_index`` of a grid point no walk answered (a budget stopped it first)
+UNANSWERED = -2
+
+
+@dataclass
+class _Limits:
+    """What each exact solve of a walk may spend, and why the first one that stopped did."""
+
+    label_budget: int
+    deadline: float
+    reason: str = ""
+
+
 class FrontierTooLarge(RuntimeError):
-    """The exact trade-off set (or an exact solve of a sweep) needs more labels than the
-    budget allows."""
+    """The exact trade-off set of a 2-D sweep needs more labels than the budget allows (the
+    sweep then walks instead)."""
 
 
 @dataclass(frozen=True)
@@ -87,11 +100,17 @@ class Sweep:
         axes: (name, values) per swept budget, in array-axis order: memory budgets (in the
             order given), then "max_latency_ms", then "max_energy_mj". Budgets given as
             scalars are fixed and have no axis.
-        score, latency_ms, energy_mj: arrays of the grid's shape; NaN where infeasible.
+        score, latency_ms, energy_mj: arrays of the grid's shape; NaN where infeasible
+            or not answered.
         feasible: bool array, True where some plan fits.
-        plan_index: int array, index into ``plans`` of the chosen plan (-1 if none).
+        answered: bool array, True where the point's answer is proven (a plan, or none
+            fits); False where a solve's label budget or the time limit stopped the walk
+            that would have answered it.
+        plan_index: int array, index into ``plans`` of the chosen plan (-1 if none fits,
+            ``UNANSWERED`` if not answered).
         plans: the distinct plans chosen somewhere in the grid.
         goal, weights: the goal the plans were ranked by.
+        reason: why some points were not answered ("" when all were).
     """
 
     axes: tuple[tuple[str, np.ndarray], ...]
@@ -104,6 +123,11 @@ class Sweep:
     goal: str
     weights: tuple[float, float, float]
     model: CostModel
+    reason: str = ""
+
+    @property
+    def answered(self) -> np.ndarray:
+        return self.plan_index != UNANSWERED
 
 
 def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = "balanced",
@@ -183,6 +207,7 @@ def sweep(
     max_energy_mj: Budget = None,
     memory_mb: Mapping[str, Budget] | None = None,
     label_budget: int = DEFAULT_LABEL_BUDGET,
+    time_limit_s: float | None = None,
 ) -> Sweep:
     """The best plan for every combination of budget values.
 
@@ -192,8 +217,9 @@ def sweep(
     per distinct answer; sweeping both, from one trade-off set per memory point, all
     memory points in one kernel call, unless that set needs more work than walking one
     axis per value of the other (see the module docstring). Every grid point's plan is the
-    one ``eip.plan`` gives with the same budgets (``top_k=1``). Raises ``FrontierTooLarge``
-    past ``label_budget`` labels in a solve rather than answer inexactly.
+    one ``eip.plan`` gives with the same budgets (``top_k=1``). A walk whose solve stops at
+    ``label_budget`` labels, or at ``time_limit_s`` for the whole sweep, leaves the points it
+    had not reached unanswered (``Sweep.answered``, ``Sweep.reason``): never an inexact one.
     """
     model = cost_model_of(scenario)
     goal_name, weights = resolve_goal(goal)
@@ -223,9 +249,10 @@ def sweep(
     caps = cap_with_tolerance(caps)
 
     distinct = _DistinctPlans(model)
+    limits = _Limits(label_budget, time.perf_counter() + check_time_limit(time_limit_s))
     index = _from_tradeoff_sets(model, coef, caps, lat, en, label_budget, distinct)
     if index is None:
-        index = _from_walks(model, coef, caps, lat, en, label_budget, distinct)
+        index = _from_walks(model, coef, caps, lat, en, limits, distinct)
     plans = distinct.plans
     if _is_axis(max_latency_ms):
         axes.append(("max_latency_ms", lat))
@@ -234,9 +261,10 @@ def sweep(
     shape = tuple(len(values) for _, values in axes)
     plan_index = index.reshape(shape)
     feasible = plan_index >= 0
-    pick = lambda attr: np.where(feasible, np.array([getattr(p, attr) for p in plans] + [np.nan])[plan_index], np.nan)
+    lookup = np.maximum(plan_index, -1)  # -1 (and UNANSWERED) pick the NaN after the plans
+    pick = lambda attr: np.where(feasible, np.array([getattr(p, attr) for p in plans] + [np.nan])[lookup], np.nan)
     return Sweep(tuple(axes), pick("score"), pick("latency_ms"), pick("energy_mj"), feasible, plan_index, tuple(plans),
-                 goal_name, weights, model)
+                 goal_name, weights, model, limits.reason)
 
 
 # --------------------------------------------------------------------------- internals
@@ -283,16 +311,16 @@ def _from_tradeoff_sets(model, coef, caps_tol, lat, en, label_budget, distinct) 
     return index
 
 
-def _from_walks(model, coef, caps_tol, lat, en, label_budget, distinct) -> np.ndarray:
+def _from_walks(model, coef, caps_tol, lat, en, limits: _Limits, distinct) -> np.ndarray:
     """(G, n_lat, n_en) plan indices: the longer cap axis walked once per value of the other,
     for each memory point (row of ``caps_tol``)."""
     dim, walked, other = _walk_axes(lat, en)
-    index = np.full((len(caps_tol), len(lat), len(en)), -1, dtype=np.int64)
+    index = np.full((len(caps_tol), len(lat), len(en)), UNANSWERED, dtype=np.int64)
     for g in range(len(caps_tol)):
         for v, value in enumerate(other):
             row = caps_tol[g].copy()
             row[Dim.ENERGY if dim == Dim.LATENCY else Dim.LATENCY] = cap_with_tolerance(value)
-            answers = _walk(model, coef, row, dim, walked, label_budget, distinct)
+            answers = _walk(model, coef, row, dim, walked, limits, distinct)
             if dim == Dim.LATENCY:
                 index[g, :, v] = answers
             else:
@@ -300,10 +328,11 @@ def _from_walks(model, coef, caps_tol, lat, en, label_budget, distinct) -> np.nd
     return index
 
 
-def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: Dim, values: np.ndarray, label_budget: int,
+def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: Dim, values: np.ndarray, limits: _Limits,
           distinct: _DistinctPlans) -> np.ndarray:
     """Plan index (into ``distinct``) per value of cap ``dim`` (latency or energy), -1 where
-    nothing fits, other caps at ``caps_tol``: one exact solve per distinct answer.
+    nothing fits, other caps at ``caps_tol``: one exact solve per distinct answer;
+    ``UNANSWERED`` from the value whose solve ``limits`` stopped down.
 
     The optimum at the largest value not yet answered is also the optimum (same ranking
     key, same tie-break) at every smaller value whose cap it still fits, since tightening
@@ -314,31 +343,24 @@ def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: Dim, va
     caps_tol = caps_tol.copy()
     order = np.argsort(values, kind="stable")
     sorted_tol = cap_with_tolerance(values[order])
-    out = np.full(len(values), -1, dtype=np.int64)
+    out = np.full(len(values), UNANSWERED, dtype=np.int64)
     i = len(order) - 1
     while i >= 0:
         caps_tol[dim] = sorted_tol[i]
-        name = "max_latency_ms" if dim == Dim.LATENCY else "max_energy_mj"
-        best = _exact_best(model, coef, caps_tol, label_budget, f"the exact solve at {name}={values[order[i]]:g}")
-        if best is None:
+        sol = solve(model.graph, coef, caps_tol, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, limits.label_budget,
+                    max(limits.deadline - time.perf_counter(), 1e-9))
+        if sol.status == Status.INFEASIBLE:
+            out[order[:i + 1]] = -1  # tighter values are infeasible too
             break
-        path, row = best
+        if sol.status != Status.OPTIMAL:
+            name = "max_latency_ms" if dim == Dim.LATENCY else "max_energy_mj"
+            limits.reason = limits.reason or f"the exact solve at {name}={values[order[i]]:g} {_stopped(sol, limits.label_budget)}"
+            break
+        path, row = sol.options[0], sol.rows[0]
         first = int(np.searchsorted(sorted_tol, row[Row.USE + dim], side="left"))
         out[order[first:i + 1]] = distinct.add(path, row)
         i = first - 1
     return out
-
-
-def _exact_best(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, label_budget: int,
-                what: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """(path, scored row) of the proven optimum under ``caps_tol``, None if nothing fits;
-    ``FrontierTooLarge`` (naming ``what``) when the exact search stops at its budget."""
-    sol = solve(model.graph, coef, caps_tol, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, label_budget)
-    if sol.status == Status.INFEASIBLE:
-        return None
-    if sol.status != Status.OPTIMAL:
-        raise FrontierTooLarge(f"{what} {_stopped(sol, label_budget)}")
-    return sol.options[0], sol.rows[0]
 
 
 def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int,

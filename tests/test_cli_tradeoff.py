@@ -87,13 +87,16 @@ def test_names_are_escaped_in_tradeoff_pages(capsys, tmp_path):
         assert code == 0 and "<script>" not in out and "&lt;script&gt;" in out
 
 
-def test_a_sweep_past_the_label_budget_is_a_one_line_error(capsys, tmp_path):
+def test_a_sweep_past_the_label_budget_leaves_points_unanswered(capsys, tmp_path):
     import json
 
     from benchmarks.generate import soc_scenario
 
     path = tmp_path / "soc.json"
     path.write_text(json.dumps(soc_scenario(30, 4, 0)))
-    code, out, err = run(capsys, "sweep", str(path), "--max-latency-ms", "40:50:5", "--label-budget", "50")
-    assert code == 2 and out == "" and err.startswith("eip: the exact solve at max_latency_ms=") and "raise label_budget" in err
-    assert len(err.strip().splitlines()) == 1
+    code, out, err = run(capsys, "sweep", str(path), "--max-latency-ms", "40:50:5", "--label-budget", "50",
+                         "--format", "json")
+    assert code == 4 and err.startswith("eip: warning: 3 grid points not answered: the exact solve at max_latency_ms=")
+    assert "raise label_budget" in err and err.strip().splitlines()[-1] == "eip: no grid point answered"
+    doc = orjson.loads(out)
+    assert [p["answered"] for p in doc["points"]] == [False] * 3 and "raise label_budget" in doc["reason"]

@@ -159,10 +159,26 @@ def test_exact_or_nothing_past_the_label_budget():
     timed_out = eip.frontier(big, time_limit_s=1e-9)
     assert not timed_out.complete and "time limit" in timed_out.reason
     lat = big.cost_model.max_latency_ms * np.array([0.9, 1.0])
-    with pytest.raises(eip.FrontierTooLarge, match=f"max_latency_ms={lat[1]:g} needs more than 50 labels"):
-        eip.sweep(big, max_latency_ms=lat, label_budget=50)
+    stopped = eip.sweep(big, max_latency_ms=lat, label_budget=50)
+    assert not stopped.answered.any() and not stopped.feasible.any() and np.isnan(stopped.score).all()
+    assert stopped.reason == f"the exact solve at max_latency_ms={lat[1]:g} needs more than 50 labels; raise label_budget"
     en = big.cost_model.max_energy_mj * np.array([0.9, 1.0])
     # the trade-off set passes its budget, and then so does the walk that stands in for it
-    with pytest.raises(eip.FrontierTooLarge, match="the exact solve at max_latency_ms=.* needs more than 50 labels"):
-        eip.sweep(big, max_latency_ms=lat, max_energy_mj=en, label_budget=50)
+    stopped = eip.sweep(big, max_latency_ms=lat, max_energy_mj=en, label_budget=50)
+    assert not stopped.answered.all() and re.match(r"the exact solve at max_latency_ms=.* needs more than 50 labels",
+                                                   stopped.reason)
+    # what a stopped sweep answers is exact: the same as with room to work
+    whole = eip.sweep(big, max_latency_ms=lat, max_energy_mj=en)
+    assert whole.answered.all()
+    assert np.array_equal(stopped.feasible[stopped.answered], whole.feasible[stopped.answered])
+    assert np.allclose(stopped.score[stopped.answered], whole.score[stopped.answered], equal_nan=True)
+    # with room to work, every point is answered and equals a fresh plan at its caps
+    full = eip.sweep(big, max_latency_ms=lat)
+    assert full.answered.all() and full.reason == ""
+    for i, cap in enumerate(lat):
+        fresh = eip.plan(replace(big.cost_model, max_latency_ms=float(cap)), top_k=1, strategy="exact")
+        assert fresh.status in ("optimal", "infeasible") and full.feasible[i] == (fresh.status == "optimal")
+        assert not full.feasible[i] or math.isclose(full.score[i], fresh.best.score, rel_tol=1e-12)
+    timed_out = eip.sweep(big, max_latency_ms=lat, time_limit_s=1e-9)
+    assert "time limit" in timed_out.reason and not timed_out.answered.all()
     assert len(eip.frontier(big)) == 9  # and exact with the default budget

@@ -61,15 +61,19 @@ def _incomplete(front: Frontier) -> str:
 
 def render_sweep(result: Sweep, format: str) -> bytes:
     names = [name for name, _ in result.axes]
-    header = names + ["feasible", "score", "latency_ms", "energy_mj", "plan"]
+    header = names + ["answered", "feasible", "score", "latency_ms", "energy_mj", "plan"]
+    answered = result.answered
     rows = []
     for index in np.ndindex(result.score.shape):
         values = [float(result.axes[a][1][i]) for a, i in enumerate(index)]
         k = int(result.plan_index[index])
-        rows.append(values + [bool(result.feasible[index]), _num(result.score[index]), _num(result.latency_ms[index]),
-                              _num(result.energy_mj[index]), " -> ".join(result.plans[k].placement) if k >= 0 else ""])
+        rows.append(values + [bool(answered[index]), bool(result.feasible[index]), _num(result.score[index]),
+                              _num(result.latency_ms[index]), _num(result.energy_mj[index]),
+                              " -> ".join(result.plans[k].placement) if k >= 0 else ""])
+    unanswered = int(answered.size - answered.sum())
+    note = f"{unanswered} grid points not answered: {result.reason}" if unanswered else ""
     if format == "json":
-        doc = {"schema": SWEEP_SCHEMA, "scenario": result.model.name, "goal": result.goal,
+        doc = {"schema": SWEEP_SCHEMA, "scenario": result.model.name, "goal": result.goal, "reason": result.reason,
                "axes": {name: values.tolist() for name, values in result.axes},
                "points": [dict(zip(header, r)) for r in rows]}
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
@@ -78,12 +82,16 @@ def render_sweep(result: Sweep, format: str) -> bytes:
     if format == "text":
         lines = [f"Pipeline: {result.model.name} | Goal: {result.goal} | {len(rows)} grid points, "
                  f"{int(result.feasible.sum())} feasible, {len(result.plans)} distinct plans"]
+        if note:
+            lines.append(note)
         lines.append("  ".join(f"{h:>12}" for h in header[:-1]) + "  plan")
         for r in rows:
             lines.append("  ".join(f"{_shown(v):>12}" for v in r[:-1]) + f"  {r[-1]}")
         return ("\n".join(lines) + "\n").encode()
     if format == "html":
         body = [f"<h1>Budget sweep: {escape(result.model.name)}</h1>", f"<p>Goal: {escape(result.goal)}</p>"]
+        if note:
+            body.append(f"<p>{escape(note)}</p>")
         if len(result.axes) >= 1:
             body.append(_score_chart(result))
         body.append(H.table("sweep", header, [[_shown(v) for v in r] for r in rows]))
