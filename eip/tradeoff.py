@@ -31,7 +31,7 @@ import numpy as np
 from .costmodel import CostModel, Dim, cap_with_tolerance
 from .goals import Goal, resolve_goal
 from .kernels.bounds import completion_usage
-from .kernels.contract import Mode, Row, Solution, Status, Stop, scored_rows, solve
+from .kernels.contract import Mode, Row, Solution, Status, Stop, rank_order, scored_rows, solve
 from .kernels.frontier import pareto_sets
 from .result import Plan
 from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, check_time_limit, cost_model_of
@@ -394,15 +394,13 @@ def _placement_rank(paths: np.ndarray, option_device: np.ndarray) -> np.ndarray:
 def _best_under_caps(rows, paths, option_device, coef, lat_caps, en_caps) -> np.ndarray:
     """(n_lat, n_en) index of the best row within each pair of caps (-1 if none).
 
-    Rows are ranked once by (score, latency, energy, switches, placement); for each energy
+    Rows are ranked once by the engine's ranking rule (``rank_order``); for each energy
     cap, a prefix minimum of that rank over the rows sorted by latency answers every
     latency cap by binary search.
     """
     use = rows[:, Row.USE:]
-    score = scored_rows(coef, use)[:, Row.SCORE]
     rank = np.empty(len(rows), dtype=np.int64)
-    rank[np.lexsort((_placement_rank(paths, option_device), use[:, Dim.SWITCHES], use[:, Dim.ENERGY],
-                     use[:, Dim.LATENCY], score))] = np.arange(len(rows))
+    rank[rank_order(scored_rows(coef, use), _placement_rank(paths, option_device))] = np.arange(len(rows))
     by_lat = np.argsort(use[:, Dim.LATENCY], kind="stable")
     lat_sorted = use[by_lat, Dim.LATENCY]
     fits = use[by_lat, Dim.ENERGY][:, None] <= en_caps[None, :]              # (P, n_en)

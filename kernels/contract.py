@@ -158,6 +158,14 @@ def scored_rows(coef: np.ndarray, usage: np.ndarray) -> np.ndarray:
     return rows
 
 
+def rank_order(rows: np.ndarray, placement_rank: np.ndarray) -> np.ndarray:
+    """Indices that sort plan rows (M, 1 + Q) best first by the ranking rule: score, the key
+    usage dimensions, then ``placement_rank`` (M,), the rank of each path's placement in
+    lexicographic option order (the kernels' ``row_less`` and ``placement_less``, vectorized)."""
+    keys = [placement_rank, *(rows[:, Row.USE + j] for j in reversed(range(KEY_DIMS))), rows[:, Row.SCORE]]
+    return np.lexsort(keys)
+
+
 def kernels_cached() -> bool:
     """False when the first solve of this process will compile the kernels (tens of
     seconds, once per install) rather than load them from Numba's on-disk cache."""
