@@ -259,7 +259,8 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
     lab_option = np.empty(size, dtype=np.int64)
     lo = np.zeros(t_count, dtype=np.int64)
     hi = np.zeros(t_count, dtype=np.int64)
-    n_lab = 0
+    # counters start as typed int64: a literal 0 reaching a call compiles the callee again for it
+    n_lab = np.int64(0)
     created = 0
     checked = 0
     work = np.zeros(1, dtype=np.int64)
@@ -271,7 +272,7 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
     cand_parent = np.empty(csize, dtype=np.int64)
     cand_lb = np.empty(csize)
     kept = np.empty(csize, dtype=np.int64)
-    stage_lo = 0
+    stage_lo = np.int64(0)
     for s in range(n):
         # with a time limit, every step starts with a look at the clock (and every
         # CLOCK_EVERY labels within a step): a stopped search keeps the last complete step

@@ -15,6 +15,9 @@ from .paths import arcs_row, clock, within_caps
 from .viterbi import kbest_paths
 
 LAGRANGE_ITERATIONS = 60
+# the label search's width for the exact search, as a typed int64: a literal 0 would make
+# Numba compile the searches a second time for the literal (about 10 s of first-run compile)
+EXACT_WIDTH = np.int64(0)
 CERTIFICATE_ITERATIONS = 200
 # Grid of the per-dimension exact bound tables: rounding loses at most one grid step per
 # step of the graph, so the grid grows with the step count, within a budget of cells
@@ -144,7 +147,7 @@ def _exact(ctx, incumbent, dual, stats):
     proven answer, or the stop and a proven lower bound on the best score."""
     k, label_budget, deadline = ctx[11], ctx[12], ctx[13]
     proven = dual
-    stop, paths, rows, found, bound = _search(ctx, 0, incumbent, min(label_budget, QUICK_LABELS), deadline, stats)
+    stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, min(label_budget, QUICK_LABELS), deadline, stats)
     # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
     if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
         return stop, paths, rows, found, max(proven, min(bound, incumbent))
@@ -156,14 +159,14 @@ def _exact(ctx, incumbent, dual, stats):
             guess = proven + (incumbent - proven) * GUESS_STEP
             if not guess < incumbent or guess - proven <= 1e-9 * max(1.0, abs(incumbent)):
                 break
-            stop, paths, rows, found, bound = _search(ctx, 0, guess, label_budget, deadline, stats)
+            stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, guess, label_budget, deadline, stats)
             if stop != Stop.COMPLETE:
                 # a search limited by the incumbent would keep more labels still
                 return stop, paths, rows, 0, max(proven, min(bound, guess))
             if found > 0:
                 return stop, paths, rows, found, rows[0, Row.SCORE]
             proven = guess  # no plan scores at most the guess
-    stop, paths, rows, found, bound = _search(ctx, 0, incumbent, label_budget, deadline, stats)
+    stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, label_budget, deadline, stats)
     return stop, paths, rows, found, max(proven, min(bound, incumbent))
 
 
@@ -195,7 +198,7 @@ def _without_bounds(g, coef, caps, k, mode, label_budget, deadline, small_arcs, 
         least, thr = cap_tests(caps, least, most, n)
         stop, paths, rows, found, created, kept, _ = label_search(
             g, coef, caps, least, thr, np.zeros((1, q)), free_value.reshape(1, t_count), np.zeros(1),
-            np.zeros((0, t_count, 1)), np.zeros(0, dtype=np.int64), np.zeros(0), k, 0, np.inf,
+            np.zeros((0, t_count, 1)), np.zeros(0, dtype=np.int64), np.zeros(0), k, EXACT_WIDTH, np.inf,
             min(label_budget, SMALL_SEARCH_LABELS), deadline)
         stats[Stat.CREATED] += created
         stats[Stat.KEPT] += kept

@@ -86,7 +86,7 @@ def kbest_paths(g, coef, k):
     rows = np.zeros((k, Row.USE + q))
     found = 0
     while found < k:
-        pick = -1
+        pick = np.int64(-1)  # typed: a literal -1 reaching _before would compile it again
         for b in range(first, stop):
             if heads[b] < count[b] and (pick < 0 or _before(key, origin, b, heads[b], pick, heads[pick])):
                 pick = b
