@@ -18,9 +18,10 @@ from .result import Plan, PlanResult
 from .solve import plan
 from .tradeoff import Frontier, frontier as frontier_of
 
-#: labels each exact solve of the report's frontier may keep: a report should not wait
-#: long for a chart (the frontier is then left out, and the summary says so)
-REPORT_FRONTIER_LABELS = 200_000
+#: labels each exact solve behind an explanation (a sensitivity re-solve, a step of the
+#: frontier walk) may keep: a report should not wait long for a what-if (a stopped re-solve
+#: says it is not proven; a stopped frontier keeps its proven points and says where it stopped)
+REPORT_LABELS = 200_000
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,8 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     """Explain the best plan of ``result`` (an empty explanation when there is none).
 
     With ``sensitivity`` (what-if analysis by re-solving), every finite budget is moved one
-    step up and one step down and the best plan re-solved there (``eip.plan`` defaults:
-    exact, else the beam), which costs up to two ``eip.plan`` calls per budget (steps that
+    step up and one step down and the best plan re-solved there (``eip.plan`` within
+    ``REPORT_LABELS`` labels: exact, else the beam), which costs up to two ``eip.plan`` calls per budget (steps that
     provably change nothing are not solved); and the latency/energy frontier under the same
     budgets is walked (``eip.frontier``, one exact solve per point). ``time_limit_s``
     bounds each re-solve and the frontier walk.
@@ -135,7 +136,7 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
                        f"(score {gain:+.4f}).")
     front = None
     if sensitivity:
-        front = frontier_of(model, goal=weights_goal(result.weights), label_budget=REPORT_FRONTIER_LABELS,
+        front = frontier_of(model, goal=weights_goal(result.weights), label_budget=REPORT_LABELS,
                             time_limit_s=time_limit_s)
         if not front.complete:
             summary.append(f"Latency/energy frontier incomplete: {front.reason}; plans faster than "
@@ -280,7 +281,7 @@ def _shift(result: PlanResult, budget: Budget, change: float, time_limit_s: floa
         # tightening keeps an optimum that still fits; nothing binds an unconstrained optimum
         return Shift(change, result.status, best, 0.0, 0.0, 0.0)
     moved = plan(_with_limit(model, budget.dim, limit), goal=weights_goal(result.weights), top_k=1,
-                 time_limit_s=time_limit_s)
+                 label_budget=REPORT_LABELS, time_limit_s=time_limit_s)
     new = moved.best
     if new is None:
         return Shift(change, moved.status, None, math.nan, math.nan, math.nan)

@@ -171,7 +171,7 @@ def test_reports_carry_the_frontier(seed_result, monkeypatch):
     assert chart.count("<title>frontier: ") == len(front)
     # a frontier walk stopped by the report's label budget keeps its proven points, and
     # the summary says where it stopped
-    monkeypatch.setattr(sys.modules["eip.explain"], "REPORT_FRONTIER_LABELS", 1)
+    monkeypatch.setattr(sys.modules["eip.explain"], "REPORT_LABELS", 1)
     big = eip.plan(eip.Scenario.from_dict(json.loads(SEED.read_text()) | {"constraints": {"max_total_energy_mj": 31}}))
     e = eip.explain(big)
     assert not e.frontier.complete and len(e.frontier) >= 1
