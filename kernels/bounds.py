@@ -132,14 +132,19 @@ def completion_usage(g):
 
 
 @njit(cache=True)
-def lagrangian_prices(g, coef, caps, n_iter):
-    """Search multipliers on the caps (subgradient ascent on the Lagrangian dual).
+def lagrangian_prices(g, coef, caps, n_iter, stall_limit, step_floor, n_early):
+    """Search multipliers on the caps (subgradient ascent on the Lagrangian dual): at most
+    ``n_iter`` iterations; the step halves after ``stall_limit`` iterations without a better
+    dual and the ascent stops once it falls below ``step_floor``.
 
     For multipliers lam (Q,) >= 0 on the normalised usages u_q / cap_q, any feasible
     completion of a label costs at least
         V_lam(t) - sum_q lam_q + sum_q price_q * used_q,   price_q = lam_q / cap_q.
     Returns ``(prices (M, Q), values (M, T), lam_sums (M,), dual_bound, incumbent)``
-    with M = 3 multiplier sets (zero, best dual, last iterate); ``dual_bound`` is a lower
+    with M = 3 multiplier sets (zero, best dual, last iterate), and a 4th when ``n_early``
+    < ``n_iter``: the best dual of the first ``n_early`` iterations (a long ascent tightens
+    the dual, yet early multipliers bound some labels better; a label's bound is the best
+    over the sets); ``dual_bound`` is a lower
     bound on the best feasible score (inf if no plan exists even relaxed) and
     ``incumbent`` the best score of a feasible plan met on the way (inf if none).
     """
@@ -148,12 +153,14 @@ def lagrangian_prices(g, coef, caps, n_iter):
     active = np.zeros(q, dtype=np.bool_)
     for j in range(q):
         active[j] = caps[j] > 0.0 and caps[j] < np.inf
-    prices = np.zeros((3, q))
-    values = np.empty((3, t_count))
-    lam_sums = np.zeros(3)
+    m = 4 if n_early < n_iter else 3
+    prices = np.zeros((m, q))
+    values = np.empty((m, t_count))
+    lam_sums = np.zeros(m)
     lam = np.zeros(q)
     best_lam = np.zeros(q)
     last_lam = np.zeros(q)
+    early_lam = np.zeros(q)
     path = np.zeros(n, dtype=np.int64)
     arcs = np.zeros(n, dtype=np.int64)
     next_arc = np.empty(t_count, dtype=np.int64)
@@ -178,9 +185,7 @@ def lagrangian_prices(g, coef, caps, n_iter):
         last_lam[:] = lam
         relaxed = best_path(g, opt_cost, value, next_arc, path, arcs)
         if it == 0:
-            values[0] = value
-            values[1] = value
-            values[2] = value
+            values[:] = value
         if relaxed == np.inf:
             return prices, values, lam_sums, np.inf, incumbent
         dual_here = relaxed - total
@@ -194,7 +199,7 @@ def lagrangian_prices(g, coef, caps, n_iter):
             stall = 0
         else:
             stall += 1
-            if stall >= 4:
+            if stall >= stall_limit:
                 theta *= 0.5
                 stall = 0
         norm = 0.0
@@ -203,8 +208,11 @@ def lagrangian_prices(g, coef, caps, n_iter):
                 sub[j] = row[Row.USE + j] / caps[j] - 1.0
                 if lam[j] > 0.0 or sub[j] > 0.0:
                     norm += sub[j] * sub[j]
+        if m == 4 and it == n_early - 1:
+            early_lam[:] = best_lam
+            values[3] = values[1]
         proven = incumbent < np.inf and incumbent - dual <= 1e-9 * max(1.0, abs(incumbent))
-        if norm == 0.0 or theta < 1e-3 or proven:
+        if norm == 0.0 or theta < step_floor or proven:
             break
         target = incumbent if incumbent < np.inf else dual + max(0.1 * abs(dual), 1e-3)
         length = theta * max(target - dual_here, 1e-9 * max(1.0, abs(dual_here))) / norm
@@ -212,12 +220,16 @@ def lagrangian_prices(g, coef, caps, n_iter):
             if active[j]:
                 lam[j] = max(0.0, lam[j] + length * sub[j])
     values[2] = value
+    if m == 4 and it < n_early - 1:  # the ascent ended early: its best is the early best
+        early_lam[:] = best_lam
+        values[3] = values[1]
+    lams = np.empty((3, q))
+    lams[0], lams[1], lams[2] = best_lam, last_lam, early_lam
     for j in range(q):
         if active[j]:
-            prices[1, j] = best_lam[j] / caps[j]
-            prices[2, j] = last_lam[j] / caps[j]
-            lam_sums[1] += best_lam[j]
-            lam_sums[2] += last_lam[j]
+            for r in range(m - 1):
+                prices[1 + r, j] = lams[r, j] / caps[j]
+                lam_sums[1 + r] += lams[r, j]
     return prices, values, lam_sums, dual, incumbent
 
 
