@@ -18,7 +18,7 @@ from .viterbi import kbest_paths
 # The quick ascent bounds the beam and the first exact search; when that search does not
 # end within QUICK_LABELS labels, the long one replaces it, with a beam on its bounds for
 # the incumbent (measured on YOLOv3: the quick ascent stops 3% below the LP bound, the long
-# one within 0.2-1%, and the latency goal proves optimal in 0.1 s where it stayed 4.95%
+# one within 0.2-1%, and the latency goal proves optimal in 0.2 s where it stayed 4.95%
 # unproven). The long ascent keeps the best multipliers of its first QUICK_ASCENT iterations.
 QUICK_ASCENT = (60, 4, 1e-3)
 LONG_ASCENT = (300, 10, 1e-4)
