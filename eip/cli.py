@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _check_flags(fn, rest)
         if command != "validate" and not kernels_cached():
-            print("eip: compiling the planning kernels (once per install, about 40 s)...", file=sys.stderr, flush=True)
+            print("eip: compiling the planning kernels (once per install, about a minute)...", file=sys.stderr, flush=True)
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
         fire.Fire(fn, command=rest, name=f"eip {command}")
     except (ScenarioError, UsageError, ValueError, FrontierTooLarge) as exc:

@@ -224,8 +224,10 @@ def _without_bounds(g, coef, caps, k, mode, label_budget, deadline, small_arcs, 
         # less than computing stronger ones
         least, most = completion_usage(g)
         least, thr = cap_tests(caps, least, most, n)
+        values = np.empty((1, t_count))  # (not a reshape: its error path costs seconds of compile)
+        values[0] = free_value
         stop, paths, rows, found, created, kept, _ = label_search(
-            g, coef, caps, least, thr, np.zeros((1, q)), free_value.reshape(1, t_count), np.zeros(1),
+            g, coef, caps, least, thr, np.zeros((1, q)), values, np.zeros(1),
             np.zeros((0, t_count, 1)), np.zeros(0, dtype=np.int64), np.zeros(0), k, EXACT_WIDTH, np.inf,
             min(label_budget, SMALL_SEARCH_LABELS), deadline)
         stats[Stat.CREATED] += created
