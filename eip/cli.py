@@ -27,7 +27,7 @@ from .errors import ScenarioError
 from .goals import GOAL_WEIGHTS
 from .kernels.contract import kernels_cached
 from .scenario import load
-from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, plan as plan_scenario
+from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, check_time_limit, plan as plan_scenario
 from .tradeoff import FrontierTooLarge, frontier, sweep
 
 MAIN_HELP = """usage: eip COMMAND [ARGS]
@@ -288,13 +288,12 @@ def _check_count(flag: str, value) -> None:
         raise UsageError(f"{flag} expects a whole number >= 1, got {value!r}")
 
 
-def _time_limit(value) -> float | None:
-    """--time-limit as seconds (None when not given)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise UsageError(f"--time-limit expects a number of seconds > 0, got {value!r}")
-    return float(value)
+def _time_limit(value) -> float:
+    """--time-limit as seconds (inf when not given), checked by the API's own rule."""
+    try:
+        return check_time_limit(value)
+    except ValueError:
+        raise UsageError(f"--time-limit expects a number of seconds > 0, got {value!r}") from None
 
 
 def _check_switch(flag: str, value) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import ScenarioError
 from .goals import score_coefficients
+from .kernels.bounds import completion_usage
 from .kernels.contract import LayeredGraph
 from .scenario import Scenario
 
@@ -198,6 +199,15 @@ class CostModel:
         coef = np.zeros(Dim.MEMORY + self.n_devices)
         coef[[Dim.LATENCY, Dim.ENERGY, Dim.SWITCHES]] = score_coefficients(weights, self.baselines)
         return coef
+
+    @cached_property
+    def least_usage(self) -> np.ndarray:
+        """(Q,) the least usage any plan could have in each dimension on its own (every cap
+        ignored; inf in every dimension when no placement exists at all)."""
+        graph = self.graph
+        least, _ = completion_usage(graph)
+        sources = slice(graph.step_start[0], graph.step_start[1])
+        return (graph.opt_use[sources] + least[sources]).min(axis=0)
 
     @cached_property
     def transfers(self) -> np.ndarray:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from .costmodel import CostModel, Dim, cap_with_tolerance
-from .kernels.bounds import completion_usage
 from .kernels.contract import Mode, Row, Status, solve
 
 # relaxed sub-problems are small and must be answered exactly: no beam, a generous budget
@@ -19,15 +18,12 @@ _LABEL_BUDGET = 10**7
 
 def infeasibility_reason(model: CostModel) -> str:
     """One sentence saying which constraint makes ``model`` infeasible."""
-    graph = model.graph
     caps = model.caps
-    least, _ = completion_usage(graph)
-    sources = slice(graph.step_start[0], graph.step_start[1])
-    start = graph.opt_use[sources] + least[sources]  # (O, Q): least usage of any plan starting on option o
-    if not np.isfinite(start[:, Dim.LATENCY]).any():
+    least = model.least_usage
+    if not np.isfinite(least[Dim.LATENCY]):
         return _broken_chain(model)
     for j, device in enumerate(model.device_names):
-        need = start[:, Dim.MEMORY + j].min()
+        need = least[Dim.MEMORY + j]
         if need > cap_with_tolerance(caps[Dim.MEMORY + j]):
             only = [model.stage_names[s] for s in range(model.n_stages)
                     if np.isfinite(model.exec_ms[s]).sum() == 1 and np.isfinite(model.exec_ms[s, j])]
@@ -35,7 +31,7 @@ def infeasibility_reason(model: CostModel) -> str:
             return f"{device} memory: every plan needs at least {need:g} MB on {device} > budget {caps[Dim.MEMORY + j]:g} MB{why}"
     for dim, what, unit, cap in ((Dim.LATENCY, "fastest", "ms", model.max_latency_ms),
                                  (Dim.ENERGY, "most frugal", "mJ", model.max_energy_mj)):
-        need = start[:, dim].min()
+        need = least[dim]
         if need > cap_with_tolerance(cap):
             kind = "latency" if dim == Dim.LATENCY else "energy"
             return f"the {what} possible plan {'takes' if dim == Dim.LATENCY else 'uses'} {need:.4g} {unit} > {kind} cap {cap:g} {unit}"

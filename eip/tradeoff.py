@@ -30,7 +30,6 @@ import numpy as np
 
 from .costmodel import CostModel, Dim, cap_with_tolerance
 from .goals import Goal, resolve_goal
-from .kernels.bounds import completion_usage
 from .kernels.contract import Mode, Row, Solution, Status, Stop, rank_order, scored_rows, solve
 from .kernels.frontier import pareto_sets
 from .result import Plan
@@ -187,7 +186,7 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     if max_plans is not None and len(points) > max_plans:
         chosen = np.unique(np.linspace(0, len(points) - 1, max_plans).round().astype(int))
     plans = tuple(Plan(model, path, _scored(row, coef)) for path, row in (points[i] for i in chosen))
-    unexplored = (_least_latency(model), float(caps[Dim.LATENCY])) if reason else None
+    unexplored = (float(model.least_usage[Dim.LATENCY]), float(caps[Dim.LATENCY])) if reason else None
     return Frontier(plans, np.array([p.latency_ms for p in plans]), np.array([p.energy_mj for p in plans]), model,
                     complete=not reason, unexplored_ms=unexplored, reason=reason)
 
@@ -197,14 +196,6 @@ def _stopped(sol: Solution, label_budget: int) -> str:
     if sol.stop == Stop.TIME_LIMIT:
         return "reached the time limit"
     return f"needs more than {label_budget:,} labels; raise label_budget"
-
-
-def _least_latency(model: CostModel) -> float:
-    """The least latency any plan could have (every cap ignored)."""
-    graph = model.graph
-    least, _ = completion_usage(graph)
-    sources = slice(graph.step_start[0], graph.step_start[1])
-    return float((graph.opt_use[sources, Dim.LATENCY] + least[sources, Dim.LATENCY]).min())
 
 
 def sweep(
