@@ -22,7 +22,6 @@ import numpy as np
 
 from eip.costmodel import CostModel, Dim
 from eip.kernels.contract import Row
-from eip.kernels.paths import path_row, within_caps
 from eip.scenario import Scenario
 
 #: Relative tolerance when two peers' optimal scores are compared.
@@ -46,18 +45,12 @@ class PeerAnswer:
 
 def evaluate(model: CostModel, coef: np.ndarray, placement) -> np.ndarray | None:
     """The plan row of a placement (option per stage), None if it is impossible or breaks
-    a cap (the engine's own ``path_row`` and ``within_caps`` on its layered graph)."""
-    g = model.graph
-    path = np.empty(len(placement), dtype=np.int64)
-    for s, o in enumerate(placement):
-        here = np.flatnonzero(g.opt_key[g.step_start[s]:g.step_start[s + 1]] == o)
-        if not here.size:
-            return None
-        path[s] = g.step_start[s] + here[0]
-    row = np.empty(Row.USE + g.opt_use.shape[1])
-    if not path_row(g, coef, path, row):
+    a cap (the model's own ``CostModel.usage``, bit-equal with the kernels' totals)."""
+    use = model.usage(np.asarray(placement, dtype=np.int64)[None, :])[0]
+    if not np.all(np.isfinite(use)):
         return None
-    return row if within_caps(row, model.caps_tol) else None
+    row = np.concatenate(([use @ coef], use))
+    return row if np.all(use <= model.caps_tol) else None
 
 
 def _answer(model: CostModel, coef: np.ndarray, placements, proven: bool, gap: float = 0.0, note: str = "") -> PeerAnswer:
@@ -75,27 +68,17 @@ def _answer(model: CostModel, coef: np.ndarray, placements, proven: bool, gap: f
 
 # --------------------------------------------------------------------------- brute force
 
-def brute_force(model: CostModel, coef: np.ndarray, top_k: int, chunk: int = 1 << 16) -> PeerAnswer:
-    """Enumerate all O**N placements in NumPy chunks; keep the k best feasible."""
+def brute_force(model: CostModel, coef: np.ndarray, top_k: int, chunk: int = 1 << 14) -> PeerAnswer:
+    """Enumerate all O**N placements in NumPy chunks (``CostModel.usage``: chains and DAGs
+    alike); keep the k best feasible."""
     n, o = model.exec_ms.shape
-    dev = model.option_device
     total = o ** n
     best_scores = np.empty(0)
     best_codes = np.empty(0, dtype=np.int64)
     for start in range(0, total, chunk):
         codes = np.arange(start, min(start + chunk, total), dtype=np.int64)
         digits = (codes[:, None] // (o ** np.arange(n - 1, -1, -1, dtype=np.int64))) % o
-        usage = np.zeros((len(codes), len(model.caps)))
-        rows = np.arange(len(codes))
-        for s in range(n):
-            b = digits[:, s]
-            if s > 0:
-                a = digits[:, s - 1]
-                usage[:, [Dim.LATENCY, Dim.ENERGY]] += model.transfers[s, a, b]
-                usage[:, Dim.SWITCHES] += dev[a] != dev[b]
-            usage[:, Dim.LATENCY] += model.exec_ms[s, b]
-            usage[:, Dim.ENERGY] += model.exec_mj[s, b]
-            usage[rows, Dim.MEMORY + dev[b]] += model.mem_mb[s, b]
+        usage = model.usage(digits)
         with np.errstate(invalid="ignore"):  # inf usage of an impossible option times a 0 weight
             score = usage @ coef
         ok = np.all(usage <= model.caps_tol, axis=1) & np.isfinite(score)

@@ -1,8 +1,9 @@
 """The compiler: a ``Scenario`` (names, units) -> a ``CostModel`` (dense arrays only).
 
 All modelling happens here. An *option* is what a stage can be placed on; today one option
-per device, later device x variant x power mode. The kernels only ever see options, usage
-dimensions and caps: they never learn what an "NPU" is.
+per device, later device x variant x power mode. Stages form a DAG listed in a topological
+order (``inputs``; a chain by default). The kernels only ever see the layered graph of
+``eip.lowering``, usage dimensions and caps: they never learn what an "NPU" is.
 
 Usage dimensions (``Dim``, ``Q = 3 + D``): latency ms, energy mJ, device switches, then
 resident memory MB on each device. Every constraint is a cap on one usage dimension;
@@ -11,7 +12,7 @@ resident memory MB on each device. Every constraint is a cap on one usage dimens
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cached_property
 from typing import Sequence
@@ -57,6 +58,8 @@ class CostModel:
         link_mask: (D, D) bool, True where a tensor can move (always on the diagonal).
         mem_cap_mb: (D,) float64 memory budget per device (``inf`` for none).
         max_latency_ms, max_energy_mj: pipeline caps (``inf`` for none).
+        inputs: per stage, the indices of the earlier stages whose outputs it reads
+            (``((), (0,), (1,), ...)`` for a chain).
     """
 
     exec_ms: np.ndarray
@@ -73,7 +76,11 @@ class CostModel:
     stage_names: tuple[str, ...]
     device_names: tuple[str, ...]
     option_names: tuple[str, ...]
+    inputs: tuple[tuple[int, ...], ...]
     name: str = "pipeline"
+    # what depends only on the costs and the graph, not on the budgets: shared with the
+    # copies ``dataclasses.replace`` makes to move a budget (sensitivity, sweeps)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_stages(self) -> int:
@@ -103,10 +110,13 @@ class CostModel:
         max_energy_mj: float | None = None,
         stage_names: Sequence[str] | None = None,
         device_names: Sequence[str] | None = None,
+        inputs: Sequence[Sequence[int]] | None = None,
         name: str = "pipeline",
     ) -> "CostModel":
         """Build a cost model straight from profiler tensors (one option per device).
 
+        ``inputs[s]`` lists the indices of the earlier stages stage s reads (default: a
+        chain, each stage reading the one before).
         ``exec_*``/``mem_mb`` are (N, D) with ``inf`` (or NaN-free ``inf`` rows) where a
         device cannot run a stage; ``xfer_*`` are (D, D) per-MB costs, ``inf`` or a False
         ``link_mask`` entry where there is no link. Raises ``ScenarioError`` naming the
@@ -144,12 +154,12 @@ class CostModel:
         return cls._assemble(
             exec_ms, exec_mj, mem_mb, output_mb, xfer_ms, xfer_mj, mask, mem_cap,
             _cap(max_latency_ms, "max_latency_ms"), _cap(max_energy_mj, "max_energy_mj"),
-            stage_names, device_names, name,
+            stage_names, device_names, check.inputs(inputs, n), name,
         )
 
     @classmethod
     def _assemble(cls, exec_ms, exec_mj, mem_mb, output_mb, xfer_ms, xfer_mj, mask, mem_cap,
-                  max_latency_ms, max_energy_mj, stage_names, device_names, name) -> "CostModel":
+                  max_latency_ms, max_energy_mj, stage_names, device_names, inputs, name) -> "CostModel":
         runnable = np.isfinite(exec_ms)
         xfer_ms = np.where(mask, xfer_ms, np.inf)
         xfer_mj = np.where(mask, xfer_mj, np.inf)
@@ -172,6 +182,7 @@ class CostModel:
             stage_names=tuple(stage_names),
             device_names=tuple(device_names),
             option_names=tuple(device_names),
+            inputs=inputs,
             name=name,
         )
 
@@ -200,72 +211,133 @@ class CostModel:
         coef[[Dim.LATENCY, Dim.ENERGY, Dim.SWITCHES]] = score_coefficients(weights, self.baselines)
         return coef
 
-    @cached_property
+    @property
     def least_usage(self) -> np.ndarray:
         """(Q,) the least usage any plan could have in each dimension on its own (every cap
         ignored; inf in every dimension when no placement exists at all)."""
-        graph = self.graph
-        least, _ = completion_usage(graph)
-        sources = slice(graph.step_start[0], graph.step_start[1])
-        return (graph.opt_use[sources] + least[sources]).min(axis=0)
+        def least() -> np.ndarray:
+            graph = self.graph
+            completion, _ = completion_usage(graph)
+            sources = slice(graph.step_start[0], graph.step_start[1])
+            return (graph.opt_use[sources] + completion[sources]).min(axis=0)
+        return self._shared("least_usage", least)
 
     @cached_property
-    def transfers(self) -> np.ndarray:
-        """(N, O, O, 2) latency ms / energy mJ of the transfer into stage s when stage s-1
-        ran on option a and stage s on option b (the transfer rule, written once).
+    def is_chain(self) -> bool:
+        """True when every stage reads exactly the stage before it (the first reads none)."""
+        return all(inputs == ((s - 1,) if s else ()) for s, inputs in enumerate(self.inputs))
 
-        The output of s-1 moves when the two options sit on different devices, at
-        ``output_mb[s-1]`` times the link's per-MB costs; without a link only an empty
-        tensor can move (for free), anything else is ``inf``. Row 0 is zeros (no input).
-        """
+    @cached_property
+    def readers(self) -> tuple[tuple[int, ...], ...]:
+        """Per stage, the later stages that read its output, in stage order."""
+        out: list[list[int]] = [[] for _ in range(self.n_stages)]
+        for q, inputs in enumerate(self.inputs):
+            for p in inputs:
+                out[p].append(q)
+        return tuple(tuple(r) for r in out)
+
+    @property
+    def moves(self) -> np.ndarray:
+        """(N, O, D, 2) latency ms / energy mJ of moving the output of stage p, run on
+        option a, to device b (the transfer rule, written once): ``output_mb[p]`` times the
+        link's per-MB costs; 0 when b is a's own device; without a link only an empty
+        tensor can move (for free), anything else is ``inf``."""
+        return self._shared("moves", self._moves)
+
+    def _moves(self) -> np.ndarray:
         n, o = self.exec_ms.shape
-        dev = self.option_device
-        moves = dev[:, None] != dev[None, :]
-        linked = self.link_mask[dev[:, None], dev[None, :]]
-        out = np.zeros((n, o, o, 2))
-        if n > 1:
-            size = self.output_mb[:-1, None, None]
-            impossible = moves & ~linked & (size > 0)
-            for k, per_mb in enumerate((self.xfer_ms_per_mb, self.xfer_mj_per_mb)):
-                # per-MB cost 0 where no move or no link, so a 0 MB tensor never meets an inf
-                per_mb = np.where(moves & linked, per_mb[dev[:, None], dev[None, :]], 0.0)
-                out[1:, :, :, k] = np.where(impossible, np.inf, size * per_mb)
+        src = self.option_device[:, None]
+        dst = np.arange(self.n_devices)[None, :]
+        moving = src != dst
+        linked = self.link_mask[src, dst]
+        size = self.output_mb[:, None, None]
+        impossible = moving & ~linked & (size > 0)
+        out = np.zeros((n, o, self.n_devices, 2))
+        for k, per_mb in enumerate((self.xfer_ms_per_mb, self.xfer_mj_per_mb)):
+            # per-MB cost 0 where no move or no link, so a 0 MB tensor never meets an inf
+            per_mb = np.where(moving & linked, per_mb[src, dst], 0.0)
+            out[..., k] = np.where(impossible, np.inf, size * per_mb)
         return out
 
     @cached_property
+    def edges(self) -> np.ndarray:
+        """(E, 2) int64 every (producer, reader) pair of stages, by reader then input order."""
+        pairs = [(p, q) for q, inputs in enumerate(self.inputs) for p in inputs]
+        return np.array(pairs, dtype=np.int64).reshape(len(pairs), 2)
+
+    def edge_costs(self, options: np.ndarray) -> np.ndarray:
+        """(P, E, 3) what each edge (``edges``) costs under placements ``options`` (P, N)
+        (option per stage): transfer latency ms, energy mJ, and 1 where the producer sits on
+        another device than the reader. A tensor moves once to each device; the first
+        reader there pays (``receive``), later readers there pay nothing."""
+        options = np.atleast_2d(options)
+        device = self.option_device[options]
+        out = np.zeros((options.shape[0], len(self.edges), 3))
+        copies = np.zeros(options.shape, dtype=np.int64)  # devices holding a copy of each output
+        for e, (p, q) in enumerate(self.edges.tolist()):
+            out[:, e, :2], out[:, e, 2], copies[:, p] = receive(
+                self.moves[p], options[:, p], device[:, p], device[:, q], copies[:, p])
+        return out
+
+    def inbound(self, options: np.ndarray) -> np.ndarray:
+        """(P, N, 3) what each stage pays to receive its inputs under placements ``options``
+        (P, N): its edges' costs (``edge_costs``) summed in input order."""
+        options = np.atleast_2d(options)
+        costs = self.edge_costs(options)
+        out = np.zeros(options.shape + (3,))
+        for e, q in enumerate(self.edges[:, 1].tolist()):
+            out[:, q] += costs[:, e]
+        return out
+
+    def usage(self, options: np.ndarray) -> np.ndarray:
+        """(P, Q) usage vectors of placements ``options`` (P, N), accumulated stage by stage
+        (receiving, then executing: the kernels' order, so totals are bit-equal); ``inf``
+        where a stage cannot run on its option or an input cannot reach it."""
+        options = np.atleast_2d(options)
+        inbound = self.inbound(options)
+        use = np.zeros((options.shape[0], Dim.MEMORY + self.n_devices))
+        rows = np.arange(options.shape[0])
+        for s in range(self.n_stages):
+            o = options[:, s]
+            use[:, :Dim.SWITCHES + 1] += inbound[:, s]
+            use[:, Dim.LATENCY] += self.exec_ms[s, o]
+            use[:, Dim.ENERGY] += self.exec_mj[s, o]
+            use[rows, Dim.MEMORY + self.option_device[o]] += self.mem_mb[s, o]
+        return use
+
+    @property
     def graph(self) -> LayeredGraph:
-        """The chain lowered to the kernels' layered graph: step s offers the options that
-        can run stage s (usage: execution latency, energy, memory on the option's device);
-        an arc joins two options of consecutive stages when the transfer between them is
-        possible (usage: transfer latency, energy, and 1 switch if the devices differ)."""
-        n, o = self.exec_ms.shape
-        q = Dim.MEMORY + self.n_devices
-        dev = self.option_device
-        step_of, opt_of = np.nonzero(np.isfinite(self.exec_ms))
-        index = np.full((n, o), -1, dtype=np.int64)
-        index[step_of, opt_of] = np.arange(len(step_of))
-        opt_use = np.zeros((len(step_of), q))
-        opt_use[:, Dim.LATENCY] = self.exec_ms[step_of, opt_of]
-        opt_use[:, Dim.ENERGY] = self.exec_mj[step_of, opt_of]
-        opt_use[np.arange(len(step_of)), Dim.MEMORY + dev[opt_of]] = self.mem_mb[step_of, opt_of]
-        xfer = self.transfers[1:]
-        s, a, b = np.nonzero((index[:-1, :, None] >= 0) & (index[1:, None, :] >= 0) & np.isfinite(xfer[..., 0]))
-        head, tail = index[s + 1, b], index[s, a]
-        by_head = np.lexsort((tail, head))
-        s, a, b, head, tail = s[by_head], a[by_head], b[by_head], head[by_head], tail[by_head]
-        arc_use = np.zeros((len(head), Dim.SWITCHES + 1))  # transfers touch latency, energy, switches
-        arc_use[:, [Dim.LATENCY, Dim.ENERGY]] = xfer[s, a, b]
-        arc_use[:, Dim.SWITCHES] = dev[a] != dev[b]
-        counts = np.bincount(step_of, minlength=n)
-        return LayeredGraph(
-            step_start=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
-            opt_use=opt_use,
-            opt_key=opt_of.astype(np.int64),
-            arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=len(step_of))))).astype(np.int64),
-            arc_tail=np.ascontiguousarray(tail, dtype=np.int64),
-            arc_head=np.ascontiguousarray(head, dtype=np.int64),
-            arc_use=arc_use,
-        )
+        """The model lowered to the kernels' layered graph (``eip.lowering``); raises
+        ``lowering.TooWide`` for a DAG too wide to lower exactly."""
+        from .lowering import lower_chain, lower_dag
+
+        return self._shared("graph", lambda: lower_chain(self) if self.is_chain else lower_dag(self))
+
+    def _shared(self, name: str, compute):
+        """``compute()``, cached across the budget-moved copies of this model for as long as
+        they keep the same cost arrays and graph."""
+        key = (self.exec_ms, self.exec_mj, self.mem_mb, self.output_mb, self.xfer_ms_per_mb, self.xfer_mj_per_mb,
+               self.link_mask, self.option_device, self.inputs)
+        held = self._derived.get(name)
+        if held is None or any(a is not b for a, b in zip(held[0], key)):
+            held = self._derived[name] = (key, compute())
+        return held[1]
+
+
+def receive(moves: np.ndarray, src_option: np.ndarray, src_device: np.ndarray, dst_device: np.ndarray,
+            copies: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One input edge of a stage, for many placements at once (the copy-once rule).
+
+    ``moves`` (O, D, 2) is ``CostModel.moves`` of the producer; ``src_option`` (P,) its
+    option, ``src_device``/``dst_device`` (P,) the producer's and the reader's device,
+    ``copies`` (P,) int64 bitmask of the devices already holding the producer's output.
+    Returns the (P, 2) latency/energy the reader pays (0 when the data is already on its
+    device), (P,) 1 where the edge crosses devices, and the updated bitmask.
+    """
+    crossing = src_device != dst_device
+    fresh = crossing & ((copies >> dst_device) & 1 == 0)
+    cost = np.where(fresh[:, None], moves[src_option, dst_device], 0.0)
+    return cost, crossing.astype(np.float64), copies | np.where(fresh, np.left_shift(1, dst_device), 0)
 
 
 def compile_scenario(scenario: Scenario) -> CostModel:
@@ -289,6 +361,8 @@ def compile_scenario(scenario: Scenario) -> CostModel:
             i, j = index[a], index[b]
             xfer_ms[i, j], xfer_mj[i, j], mask[i, j] = link.latency_ms_per_mb, link.energy_mj_per_mb, True
     caps = scenario.constraints
+    position = {stage.name: s for s, stage in enumerate(scenario.stages)}
+    inputs = tuple(tuple(position[p] for p in stage.inputs) for stage in scenario.stages)
     return CostModel._assemble(
         exec_ms, exec_mj, mem_mb,
         np.array([s.output_mb for s in scenario.stages], dtype=np.float64),
@@ -296,7 +370,7 @@ def compile_scenario(scenario: Scenario) -> CostModel:
         np.array([dev.memory_mb for dev in scenario.devices], dtype=np.float64),
         np.inf if caps.max_total_latency_ms is None else caps.max_total_latency_ms,
         np.inf if caps.max_total_energy_mj is None else caps.max_total_energy_mj,
-        tuple(s.name for s in scenario.stages), names, scenario.name,
+        tuple(s.name for s in scenario.stages), names, inputs, scenario.name,
     )
 
 
@@ -333,6 +407,21 @@ class _ArrayChecker:
         if len(set(names)) != length:
             raise ScenarioError("<arrays>", name, f"expected unique {what} names")
         return names
+
+    @staticmethod
+    def inputs(value, n: int) -> tuple[tuple[int, ...], ...]:
+        if value is None:
+            return tuple(() if s == 0 else (s - 1,) for s in range(n))
+        try:
+            inputs = tuple(tuple(int(p) for p in row) for row in value)
+        except (TypeError, ValueError):
+            raise ScenarioError("<arrays>", "inputs", "expected a list of stage-index lists") from None
+        if len(inputs) != n:
+            raise ScenarioError("<arrays>", "inputs", f"expected {n} lists (one per stage), got {len(inputs)}")
+        for s, row in enumerate(inputs):
+            if any(not 0 <= p < s for p in row) or len(set(row)) != len(row):
+                raise ScenarioError("<arrays>", f"inputs[{s}]", f"expected distinct indices of earlier stages (0 .. {s - 1}), got {list(row)}")
+        return inputs
 
     @staticmethod
     def _floats(name: str, value) -> np.ndarray:

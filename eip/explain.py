@@ -123,7 +123,8 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     budgets = _budgets(model, best)
     if sensitivity:
         budgets = tuple(_with_sensitivity(result, b, time_limit_s) for b in budgets)
-    stages = tuple(_stage_reason(model, result, best, s) for s in range(model.n_stages))
+    moves = _single_moves(model, result, best)
+    stages = tuple(_stage_reason(model, best, s, moves[s]) for s in range(model.n_stages))
     alternatives = tuple(_alternative(best, plan, rank) for rank, plan in enumerate(result.plans[1:], 2))
     summary = [_proof_sentence(result)]
     binding = [b for b in budgets if math.isfinite(b.limit)]
@@ -152,26 +153,39 @@ def _proof_sentence(result: PlanResult) -> str:
     return f"Not proven optimal ({how}): the best score is within {result.gap:.2%} of the optimum."
 
 
-def _stage_reason(model: CostModel, result: PlanResult, best: Plan, s: int) -> StageReason:
+def _single_moves(model: CostModel, result: PlanResult, best: Plan) -> list[list[MoveOption]]:
+    """Per stage, what moving that stage alone to each other option would change (one
+    vectorized evaluation of every such placement; impossible moves left out)."""
     options = best._options
-    here = int(options[s])
+    stage_of, alt = np.nonzero(np.isfinite(model.exec_ms))
+    other = alt != options[stage_of]
+    stage_of, alt = stage_of[other], alt[other]
+    placements = np.repeat(options[None, :], len(alt), axis=0)
+    placements[np.arange(len(alt)), stage_of] = alt
+    usage = model.usage(placements)
     coef = model.coefficients(result.weights)
-    moves = []
-    for o in range(model.n_options):
-        if o == here or not np.isfinite(model.exec_ms[s, o]):
-            continue
-        delta = _move_delta(model, options, s, o)
-        if delta is None:
-            continue
-        moves.append(MoveOption(model.option_names[o], float(delta[Dim.LATENCY]), float(delta[Dim.ENERGY]),
-                                float(score(coef, delta)), _breaks(model, best.usage + delta)))
+    out: list[list[MoveOption]] = [[] for _ in range(model.n_stages)]
+    for s, o, use in zip(stage_of.tolist(), alt.tolist(), usage):
+        if np.all(np.isfinite(use)):
+            delta = use - best.usage
+            out[s].append(MoveOption(model.option_names[o], float(delta[Dim.LATENCY]), float(delta[Dim.ENERGY]),
+                                     float(score(coef, delta)), _breaks(model, use)))
+    return out
+
+
+def _stage_reason(model: CostModel, best: Plan, s: int, moves: list[MoveOption]) -> StageReason:
     stage = model.stage_names[s]
-    device = model.option_names[here]
+    device = best.placement[s]
     parts = []
     cost = best.stages[s]
-    if cost.xfer_ms > 0 or cost.xfer_mj > 0:
-        parts.append(f"it pays {cost.xfer_ms:.2f} ms and {cost.xfer_mj:.2f} mJ to receive "
-                     f"{model.output_mb[s - 1]:g} MB from {best.placement[s - 1]}")
+    paid = [e for e in best.edges if e.reader == stage and (e.xfer_ms > 0 or e.xfer_mj > 0)]
+    if paid:
+        sources = " and ".join(f"{e.size_mb:g} MB from {e.source}" + ("" if model.is_chain else f" ({e.producer})")
+                               for e in paid)
+        parts.append(f"it pays {cost.xfer_ms:.2f} ms and {cost.xfer_mj:.2f} mJ to receive {sources}")
+    served = [e for e in best.edges if e.producer == stage and e.crosses]
+    if served and not model.is_chain:
+        parts.append("its output goes to " + ", ".join(f"{e.reader} on {e.target}" for e in served))
     for m in sorted(moves, key=lambda m: m.delta_score)[:2]:
         change = f"{_signed(m.delta_ms, 'ms')}, {_signed(m.delta_mj, 'mJ')}"
         if m.breaks:
@@ -182,32 +196,6 @@ def _stage_reason(model: CostModel, result: PlanResult, best: Plan, s: int) -> S
         parts.append("no other device can run it here")
     sentence = f"{stage} runs on {device}: " + "; ".join(parts) + "."
     return StageReason(stage, device, tuple(moves), sentence)
-
-
-def _move_delta(model: CostModel, options: np.ndarray, s: int, o: int) -> np.ndarray | None:
-    """(Q,) change of the plan's usage when stage s alone moves to option o; None if impossible."""
-    here = int(options[s])
-    delta = np.zeros(len(model.caps))
-    delta[Dim.LATENCY] = model.exec_ms[s, o] - model.exec_ms[s, here]
-    delta[Dim.ENERGY] = model.exec_mj[s, o] - model.exec_mj[s, here]
-    delta[Dim.MEMORY + model.option_device[o]] += model.mem_mb[s, o]
-    delta[Dim.MEMORY + model.option_device[here]] -= model.mem_mb[s, here]
-    # the transfers into stage s and out of it change: (stage, old from, old to, new from, new to)
-    edges = []
-    if s > 0:
-        prev = int(options[s - 1])
-        edges.append((s, prev, here, prev, o))
-    if s + 1 < model.n_stages:
-        nxt = int(options[s + 1])
-        edges.append((s + 1, here, nxt, o, nxt))
-    dev = model.option_device
-    for t, old_a, old_b, new_a, new_b in edges:
-        new = model.transfers[t, new_a, new_b]
-        if not np.isfinite(new[0]):
-            return None
-        delta[[Dim.LATENCY, Dim.ENERGY]] += new - model.transfers[t, old_a, old_b]
-        delta[Dim.SWITCHES] += float(dev[new_a] != dev[new_b]) - float(dev[old_a] != dev[old_b])
-    return delta
 
 
 def _breaks(model: CostModel, usage: np.ndarray) -> str:

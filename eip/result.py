@@ -45,6 +45,26 @@ class StageCost(NamedTuple):
         return self.xfer_mj + self.exec_mj
 
 
+class EdgeCost(NamedTuple):
+    """One stage reading another's output in a plan, and what it pays for the data.
+
+    ``xfer_ms``/``xfer_mj`` are 0 when both sit on one device or when an earlier reader on
+    the reader's device already paid for the copy.
+    """
+
+    producer: str
+    reader: str
+    source: str
+    target: str
+    size_mb: float
+    xfer_ms: float
+    xfer_mj: float
+
+    @property
+    def crosses(self) -> bool:
+        return self.source != self.target
+
+
 class Plan:
     """One placement of every stage, with its totals.
 
@@ -52,10 +72,11 @@ class Plan:
         placement: device name per stage, in stage order.
         score: the goal's score (lower is better).
         latency_ms, energy_mj: totals of execution plus transfers.
-        switches: consecutive stage pairs on different devices.
+        switches: (input, stage) edges whose two stages sit on different devices.
         memory_mb: device -> MemoryUse(used_mb, budget_mb).
         usage: (Q,) the plan's usage vector (``costmodel.Dim`` order), as the kernels saw it.
         stages: per-stage breakdown (``StageCost``), decoded on first access.
+        edges: per (input, stage) edge, where the data moves and what it costs (``EdgeCost``).
     """
 
     __slots__ = ("placement", "score", "latency_ms", "energy_mj", "switches", "memory_mb", "usage", "_options", "_model",
@@ -79,15 +100,21 @@ class Plan:
     @cached_property
     def stages(self) -> tuple[StageCost, ...]:
         m = self._model
-        opts = self._options
+        inbound = m.inbound(self._options)[0].tolist()
         out = []
-        prev = 0  # row 0 of transfers is zeros: the first stage receives nothing
-        for s, o in enumerate(opts.tolist()):
-            x_ms, x_mj = m.transfers[s, prev, o].tolist()
+        for s, o in enumerate(self._options.tolist()):
+            x_ms, x_mj, _ = inbound[s]
             out.append(StageCost(m.stage_names[s], m.device_names[int(m.option_device[o])], float(m.exec_ms[s, o]),
                                  float(m.exec_mj[s, o]), x_ms, x_mj, float(m.mem_mb[s, o])))
-            prev = o
         return tuple(out)
+
+    @cached_property
+    def edges(self) -> tuple[EdgeCost, ...]:
+        m = self._model
+        costs = m.edge_costs(self._options)[0].tolist()
+        names, stages = m.stage_names, self.stages
+        return tuple(EdgeCost(names[p], names[q], stages[p].device, stages[q].device, float(m.output_mb[p]), ms, mj)
+                     for (p, q), (ms, mj, _) in zip(m.edges.tolist(), costs))
 
     def __repr__(self) -> str:
         return (f"Plan(score={self.score:.4f}, latency_ms={self.latency_ms:.2f}, energy_mj={self.energy_mj:.2f}, "

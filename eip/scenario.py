@@ -53,11 +53,16 @@ class Profile:
 
 @dataclass(frozen=True)
 class Stage:
-    """One pipeline stage; a device absent from ``profiles`` cannot run it."""
+    """One pipeline stage; a device absent from ``profiles`` cannot run it.
+
+    ``inputs`` names the earlier stages whose outputs it reads (the previous stage unless
+    the scenario says otherwise; empty for a source).
+    """
 
     name: str
     output_mb: float
     profiles: Mapping[str, Profile]
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,8 @@ class Constraints:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A validated planning problem: devices, links, a chain of stages and caps.
+    """A validated planning problem: devices, links, stages (a DAG listed in a topological
+    order; a chain unless stages name their ``inputs``) and caps.
 
     Immutable, so the compiled ``CostModel`` is built once and reused by every
     ``eip.plan`` call on the same scenario.
@@ -129,7 +135,7 @@ def load(path: str | os.PathLike[str]) -> Scenario:
 _TOP_KEYS = ("name", "description", "devices", "links", "stages", "constraints")
 _DEVICE_KEYS = ("name", "memory_mb", "label")
 _LINK_KEYS = ("source", "target", "latency_ms_per_mb", "energy_mj_per_mb", "bidirectional")
-_STAGE_KEYS = ("name", "output_mb", "profiles")
+_STAGE_KEYS = ("name", "output_mb", "profiles", "inputs")
 _PROFILE_KEYS = ("latency_ms", "energy_mj", "memory_mb")
 _CONSTRAINT_KEYS = ("max_total_latency_ms", "max_total_energy_mj")
 
@@ -153,6 +159,7 @@ class _Parser:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.stage_names: set[str] = set()  # every stage's name, to tell "later" from "unknown"
 
     def fail(self, path: str, message: str) -> ScenarioError:
         return ScenarioError(self.source, path, message)
@@ -258,13 +265,14 @@ class _Parser:
     def stages(self, value: Any, known: set[str]) -> tuple[Stage, ...]:
         out: list[Stage] = []
         seen: set[str] = set()
-        for i, item in enumerate(self.nonempty_list(value, "stages", "stages")):
+        items = self.nonempty_list(value, "stages", "stages")
+        self.stage_names = {item["name"] for item in items if isinstance(item, dict) and isinstance(item.get("name"), str)}
+        for i, item in enumerate(items):
             path = f"stages[{i}]"
-            item = self.obj(item, path, _STAGE_KEYS, _STAGE_KEYS)
+            item = self.obj(item, path, _STAGE_KEYS, _STAGE_KEYS[:3])
             name = self.name(item["name"], f"{path}.name")
             if name in seen:
                 raise self.fail(f"{path}.name", f"duplicate stage name '{name}'")
-            seen.add(name)
             output_mb = self.number(item["output_mb"], f"{path}.output_mb")
             raw_profiles = item["profiles"]
             if not isinstance(raw_profiles, dict):
@@ -280,8 +288,35 @@ class _Parser:
                 profiles[device] = Profile(
                     *(self.number(prof[key], f"{ppath}.{key}") for key in _PROFILE_KEYS)
                 )
-            out.append(Stage(name, output_mb, MappingProxyType(profiles)))
+            default = (out[-1].name,) if out else ()
+            inputs = self.inputs(item["inputs"], f"{path}.inputs", name, seen) if "inputs" in item else default
+            out.append(Stage(name, output_mb, MappingProxyType(profiles), inputs))
+            seen.add(name)
         return tuple(out)
+
+    def inputs(self, value: Any, path: str, stage: str, earlier: set[str]) -> tuple[str, ...]:
+        """The names of the earlier stages a stage reads, each once."""
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list of earlier stage names, got {_show(value)}")
+        out: list[str] = []
+        for j, item in enumerate(value):
+            name = self.name(item, f"{path}[{j}]")
+            if name == stage:
+                raise self.fail(f"{path}[{j}]", f"stage '{stage}' cannot read its own output")
+            if name in out:
+                raise self.fail(f"{path}[{j}]", f"input '{name}' is listed twice")
+            if name not in earlier:
+                raise self.fail(f"{path}[{j}]", self._not_earlier(name, earlier))
+            out.append(name)
+        return tuple(out)
+
+    def _not_earlier(self, name: str, earlier: set[str]) -> str:
+        if name in self.stage_names:
+            return (f"stage '{name}' comes later in the list; list stages so that every input comes before "
+                    f"the stages that read it")
+        close = difflib.get_close_matches(name, sorted(earlier), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown stage '{name}'{hint}"
 
     def constraints(self, value: Any) -> Constraints:
         doc = self.obj(value, "constraints", _CONSTRAINT_KEYS, ())

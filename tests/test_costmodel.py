@@ -29,8 +29,8 @@ def test_compiled_seed_arrays():
     assert list(m.mem_cap_mb) == [4096, 6144, 3072]
     assert (m.max_latency_ms, m.max_energy_mj) == (32.0, 35.0)
     assert m.baselines == pytest.approx((24.6, 28.9))
-    assert m.transfers.shape == (7, 3, 3, 2)
-    assert m.transfers[1, 0, 1, Dim.LATENCY] == pytest.approx(24 * 0.05)  # decode output moved cpu -> gpu
+    assert m.moves.shape == (7, 3, 3, 2)
+    assert m.moves[0, 0, 1, Dim.LATENCY] == pytest.approx(24 * 0.05)  # decode output moved cpu -> gpu
     g = m.graph
     # the npu runs neither end: 2 options at the first and last stage, 3 in between
     assert g.step_start.tolist() == [0, 2, 5, 8, 11, 14, 17, 19]

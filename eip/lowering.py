@@ -1,0 +1,178 @@
+"""Lowering: a ``CostModel`` (stages, options, a DAG of tensors) -> the kernels' layered graph.
+
+Step s places stage s. For a chain an option of step s is just an option of stage s, and
+the arc from the option of stage s-1 carries the transfer of its output. For a DAG the
+option also carries the *frontier state*, what later stages still need to know about
+earlier ones:
+
+* for every *live* tensor (the output of a stage at or before s that a stage after s
+  reads): the option its producer ran on, and the devices that already hold a copy of it
+  (a tensor moves once to each device; the first reader there pays for the move).
+
+The state after step s is a function of the state after step s-1 and the option chosen at
+s, so every placement is exactly one path and the kernels stay exact (top-k included).
+Options of a step are sorted by (stage option, state): two paths first differ at the first
+stage whose option differs, so the kernels' placement tie-break stays the placement order.
+The state stays small: a tensor is forgotten after its last reader; a copy is remembered
+only for a non-empty tensor and only on devices where a later reader of it can run. A chain
+lowers to exactly the chain's graph (the DAG lowering of a chain is tested against it).
+
+Arc usage (latency, energy, switches): the moves into stage s summed in input order (one
+per input whose data is not yet on the stage's device), and one switch per input whose
+producer ran on another device.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .costmodel import CostModel, Dim, receive
+from .kernels.contract import LayeredGraph
+
+#: Options one step of a DAG's layered graph may have before the lowering gives up on
+#: exactness (a graph wider than this under its listed order; see ``TooWide``).
+MAX_STEP_OPTIONS = 20_000
+
+
+class TooWide(ValueError):
+    """A DAG whose frontier state at some step exceeds ``MAX_STEP_OPTIONS`` options."""
+
+    def __init__(self, stage: str, options: int, live: int) -> None:
+        super().__init__(f"the graph is too wide to plan exactly in its listed order: at stage '{stage}', "
+                         f"{live} tensors wait for later readers, giving {options:,} states "
+                         f"(> {MAX_STEP_OPTIONS:,}); list the stages so that fewer outputs wait at once")
+        self.stage, self.options, self.live = stage, options, live
+
+
+class _Step(NamedTuple):
+    """One lowered step: its options and the arcs into them (before global numbering)."""
+
+    option: np.ndarray   # (M,) model option of each graph option
+    state: np.ndarray    # (M, 2 * live) per live tensor: producer's option, copy bitmask
+    arc_tail: np.ndarray  # (A,) index of the tail among the previous step's options
+    arc_head: np.ndarray  # (A,) index of the head among this step's options
+    arc_use: np.ndarray  # (A, 3) latency ms, energy mJ, switches
+
+
+def lower_chain(model: CostModel) -> LayeredGraph:
+    """The layered graph of a chain: step s offers the options that can run stage s (usage:
+    execution latency, energy, memory on the option's device); an arc joins two options of
+    consecutive stages when the move between them is possible (usage: the move's latency,
+    energy, and 1 switch if the devices differ)."""
+    dev = model.option_device
+    runnable = [np.flatnonzero(np.isfinite(row)) for row in model.exec_ms]
+    steps = [_first_step(runnable[0], [])]
+    for s in range(1, model.n_stages):
+        src, dst = runnable[s - 1], runnable[s]
+        cost = model.moves[s - 1][src][:, dev[dst]]  # (tails, heads, 2)
+        tail, head = np.nonzero(np.isfinite(cost[..., 0]) & np.isfinite(cost[..., 1]))
+        use = np.column_stack([cost[tail, head], dev[src[tail]] != dev[dst[head]]])
+        steps.append(_Step(dst, np.zeros((len(dst), 0), dtype=np.int64), tail, head, use))
+    return _assemble(model, steps)
+
+
+def lower_dag(model: CostModel) -> LayeredGraph:
+    """The layered graph of a DAG-shaped model (module docstring); raises ``TooWide``."""
+    n = model.n_stages
+    last_read = _last_reads(model)
+    runs_on = np.array([np.bitwise_or.reduce(np.left_shift(1, model.option_device[np.isfinite(row)]))
+                        for row in model.exec_ms], dtype=np.int64)
+    live: list[int] = []
+    steps: list[_Step] = []
+    for s in range(n):
+        runnable = np.flatnonzero(np.isfinite(model.exec_ms[s]))
+        after = [p for p in live if last_read[p] > s] + ([s] if last_read[s] > s else [])
+        if s == 0:
+            step = _first_step(runnable, after)
+        else:
+            step = _next_step(model, s, steps[-1], live, after, runnable, _copy_masks(model, runs_on, after, s))
+        if len(step.option) > MAX_STEP_OPTIONS:
+            raise TooWide(model.stage_names[s], len(step.option), len(after))
+        steps.append(step)
+        live = after
+    return _assemble(model, steps)
+
+
+def _last_reads(model: CostModel) -> np.ndarray:
+    """(N,) the last stage that reads each stage's output (-1: none)."""
+    last = np.full(model.n_stages, -1, dtype=np.int64)
+    for q, inputs in enumerate(model.inputs):
+        for p in inputs:
+            last[p] = max(last[p], q)
+    return last
+
+
+def _copy_masks(model: CostModel, runs_on: np.ndarray, live: list[int], s: int) -> np.ndarray:
+    """(len(live),) int64 bitmask of the devices where a copy of each live tensor is worth
+    remembering after step s: where a later reader can run (``runs_on`` (N,) is the device
+    bitmask of each stage; no copy of an empty tensor is worth remembering)."""
+    masks = np.zeros(len(live), dtype=np.int64)
+    for i, p in enumerate(live):
+        if model.output_mb[p] > 0:
+            for q in model.readers[p]:
+                if q > s:
+                    masks[i] |= runs_on[q]
+    return masks
+
+
+def _first_step(runnable: np.ndarray, after: list[int]) -> _Step:
+    state = np.zeros((len(runnable), 2 * len(after)), dtype=np.int64)
+    if after:  # stage 0 is read later: its own option is the state
+        state[:, 0] = runnable
+    empty = np.zeros(0, dtype=np.int64)
+    return _Step(runnable.astype(np.int64), state, empty, empty, np.zeros((0, 3)))
+
+
+def _next_step(model: CostModel, s: int, prev: _Step, live: list[int], after: list[int],
+               runnable: np.ndarray, keep: np.ndarray) -> _Step:
+    """Every (previous option, option of stage s) pair whose moves are possible, merged by
+    the state they lead to."""
+    tail = np.repeat(np.arange(len(prev.option)), len(runnable))
+    option = np.tile(runnable, len(prev.option))
+    state = prev.state[tail].copy()
+    dst = model.option_device[option]
+    use = np.zeros((len(tail), 3))
+    for p in model.inputs[s]:
+        col = 2 * live.index(p)
+        src = state[:, col]
+        cost, switch, state[:, col + 1] = receive(model.moves[p], src, model.option_device[src], dst, state[:, col + 1])
+        use[:, :2] += cost
+        use[:, 2] += switch
+    ok = np.isfinite(use[:, 0]) & np.isfinite(use[:, 1])
+    columns = [c for p in after if p != s for c in (2 * live.index(p), 2 * live.index(p) + 1)]
+    state = state[:, columns]
+    state[:, 1::2] &= np.array([keep[i] for i, p in enumerate(after) if p != s], dtype=np.int64)
+    if after and after[-1] == s:
+        state = np.column_stack([state, option, np.zeros_like(option)])
+    keys = np.column_stack([option, state])[ok]
+    unique, head = np.unique(keys, axis=0, return_inverse=True)
+    return _Step(unique[:, 0], unique[:, 1:], tail[ok], head.reshape(-1), use[ok])
+
+
+def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
+    """Number the options step by step and the arcs by (head, tail): the CSR of the contract."""
+    counts = np.array([len(step.option) for step in steps], dtype=np.int64)
+    step_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    option = np.concatenate([step.option for step in steps]).astype(np.int64)
+    step_of = np.repeat(np.arange(len(steps)), counts)
+    opt_use = np.zeros((len(option), Dim.MEMORY + model.n_devices))
+    opt_use[:, Dim.LATENCY] = model.exec_ms[step_of, option]
+    opt_use[:, Dim.ENERGY] = model.exec_mj[step_of, option]
+    opt_use[np.arange(len(option)), Dim.MEMORY + model.option_device[option]] = model.mem_mb[step_of, option]
+    tails = [step.arc_tail + step_start[s - 1] for s, step in enumerate(steps) if s > 0]
+    heads = [step.arc_head + step_start[s] for s, step in enumerate(steps) if s > 0]
+    tail = np.concatenate(tails).astype(np.int64) if tails else np.zeros(0, dtype=np.int64)
+    head = np.concatenate(heads).astype(np.int64) if heads else np.zeros(0, dtype=np.int64)
+    arc_use = np.concatenate([step.arc_use for step in steps[1:]]) if tails else np.zeros((0, 3))
+    order = np.lexsort((tail, head))
+    return LayeredGraph(
+        step_start=step_start,
+        opt_use=opt_use,
+        opt_key=option,
+        arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=len(option))))).astype(np.int64),
+        arc_tail=np.ascontiguousarray(tail[order]),
+        arc_head=np.ascontiguousarray(head[order]),
+        arc_use=np.ascontiguousarray(arc_use[order]),
+    )
