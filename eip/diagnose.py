@@ -65,7 +65,7 @@ def _least(model: CostModel, dim: Dim, caps: np.ndarray) -> float | None:
 
 
 def _broken_chain(model: CostModel) -> str:
-    """Name the first stage boundary no placement can cross."""
+    """Name the first stage no placement can reach, and the input that cannot get there."""
     graph = model.graph
     reach = np.zeros(len(graph.opt_key), dtype=bool)
     reach[graph.step_start[0]:graph.step_start[1]] = True
@@ -74,9 +74,20 @@ def _broken_chain(model: CostModel) -> str:
         for b in here:
             reach[b] = reach[graph.arc_tail[graph.arc_start[b]:graph.arc_start[b + 1]]].any()
         if not reach[graph.step_start[s]:graph.step_start[s + 1]].any():
-            before = range(graph.step_start[s - 1], graph.step_start[s])
-            src = ", ".join(model.option_names[graph.opt_key[a]] for a in before if reach[a])
-            dst = ", ".join(model.option_names[graph.opt_key[b]] for b in here)
-            return (f"no link carries the {model.output_mb[s - 1]:g} MB output of stage '{model.stage_names[s - 1]}' "
-                    f"(on {src}) to stage '{model.stage_names[s]}' (on {dst})")
+            return _unreached(model, reach, s)
     return "no placement exists"
+
+
+def _unreached(model: CostModel, reach: np.ndarray, s: int) -> str:
+    graph = model.graph
+    dst = sorted({int(model.option_device[o]) for o in np.flatnonzero(np.isfinite(model.exec_ms[s]))})
+    names = lambda ds: ", ".join(model.device_names[d] for d in ds)
+    stage = model.stage_names[s]
+    for p in model.inputs[s]:
+        src = {int(graph.opt_key[o]) for o in range(graph.step_start[p], graph.step_start[p + 1]) if reach[o]}
+        if not any(np.isfinite(model.moves[p, a, b, 0]) for a in src for b in dst):
+            src_devices = sorted({int(model.option_device[a]) for a in src})
+            return (f"no link carries the {model.output_mb[p]:g} MB output of stage '{model.stage_names[p]}' "
+                    f"(on {names(src_devices)}) to stage '{stage}' (on {names(dst)})")
+    inputs = ", ".join(f"'{model.stage_names[p]}'" for p in model.inputs[s])
+    return f"stage '{stage}' (on {names(dst)}) cannot receive its inputs {inputs} together: no placement of them reaches one of its devices"

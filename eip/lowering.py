@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .costmodel import CostModel, Dim, receive
+from .errors import ScenarioError
 from .kernels.contract import LayeredGraph
 
 #: Options one step of a DAG's layered graph may have before the lowering gives up on
@@ -36,14 +37,15 @@ from .kernels.contract import LayeredGraph
 MAX_STEP_OPTIONS = 20_000
 
 
-class TooWide(ValueError):
+class TooWide(ScenarioError):
     """A DAG whose frontier state at some step exceeds ``MAX_STEP_OPTIONS`` options."""
 
-    def __init__(self, stage: str, options: int, live: int) -> None:
-        super().__init__(f"the graph is too wide to plan exactly in its listed order: at stage '{stage}', "
-                         f"{live} tensors wait for later readers, giving {options:,} states "
-                         f"(> {MAX_STEP_OPTIONS:,}); list the stages so that fewer outputs wait at once")
-        self.stage, self.options, self.live = stage, options, live
+    def __init__(self, model: CostModel, s: int, options: int, live: int) -> None:
+        super().__init__(model.name, f"stages[{s}]",
+                         f"the graph is too wide to plan exactly in its listed order: after stage "
+                         f"'{model.stage_names[s]}', {live} outputs wait for later readers, giving {options:,} "
+                         f"states (> {MAX_STEP_OPTIONS:,}); list the stages so that fewer outputs wait at once")
+        self.options, self.live = options, live
 
 
 class _Step(NamedTuple):
@@ -89,7 +91,7 @@ def lower_dag(model: CostModel) -> LayeredGraph:
         else:
             step = _next_step(model, s, steps[-1], live, after, runnable, _copy_masks(model, runs_on, after, s))
         if len(step.option) > MAX_STEP_OPTIONS:
-            raise TooWide(model.stage_names[s], len(step.option), len(after))
+            raise TooWide(model, s, len(step.option), len(after))
         steps.append(step)
         live = after
     return _assemble(model, steps)

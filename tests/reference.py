@@ -41,33 +41,43 @@ def _links(scenario: Scenario) -> dict:
 
 
 def evaluate(scenario: Scenario, placement, weights) -> RefPlan | None:
-    """Totals of one placement (device names), or None if a stage or a move is impossible."""
+    """Totals of one placement (device names), or None if a stage or a move is impossible.
+
+    The DAG issue's definitions, directly: each stage reads the outputs of its ``inputs``;
+    an output moves once to each other device that runs a reader of it (the first such
+    reader, in stage order, pays ``output_mb`` x the link's per-MB costs; without a link only
+    an empty tensor can move); a switch per input edge across devices. A stage's moves are
+    summed in input order, then added to the totals, then its execution.
+    """
     names = [d.name for d in scenario.devices]
     links = _links(scenario)
+    where = dict(zip((st.name for st in scenario.stages), placement))
+    size = {st.name: st.output_mb for st in scenario.stages}
+    copies: dict[str, set] = {}  # producer -> devices that already received its output
     lat = en = 0.0
     switches = 0
     memory = {n: 0.0 for n in names}
-    prev = None
-    for s, (stage, dev) in enumerate(zip(scenario.stages, placement)):
+    for stage, dev in zip(scenario.stages, placement):
         prof = stage.profiles.get(dev)
         if prof is None:
             return None
-        if prev is not None and prev != dev:
+        in_ms = in_mj = 0.0
+        for producer in stage.inputs:
+            src = where[producer]
+            if src == dev:
+                continue
             switches += 1
-            size = scenario.stages[s - 1].output_mb
-            if (prev, dev) in links:
-                per_ms, per_mj = links[(prev, dev)]
-                t_ms, t_mj = size * per_ms, size * per_mj
-            elif size == 0:
-                t_ms = t_mj = 0.0
-            else:
+            if dev in copies.setdefault(producer, set()):
+                continue
+            copies[producer].add(dev)
+            if (src, dev) in links:
+                per_ms, per_mj = links[(src, dev)]
+                in_ms, in_mj = in_ms + size[producer] * per_ms, in_mj + size[producer] * per_mj
+            elif size[producer] != 0:
                 return None
-            lat = lat + t_ms
-            en = en + t_mj
-        lat = lat + prof.latency_ms
-        en = en + prof.energy_mj
+        lat = lat + in_ms + prof.latency_ms
+        en = en + in_mj + prof.energy_mj
         memory[dev] += prof.memory_mb
-        prev = dev
     l_base = max(sum(min(p.latency_ms for p in st.profiles.values()) for st in scenario.stages), 1e-6)
     e_base = max(sum(min(p.energy_mj for p in st.profiles.values()) for st in scenario.stages), 1e-6)
     score = (weights[0] / l_base) * lat + (weights[1] / e_base) * en + weights[2] * switches

@@ -2,12 +2,17 @@
 
 Small enough to enumerate (at most 8 stages x 4 devices), and shaped to hit the hard
 cases: missing profiles and links, zero-size tensors, exact ties (values from a small grid),
-caps and memory budgets that range from slack to infeasible.
+caps and memory budgets that range from slack to infeasible, and graphs of every shape
+(chains, residual skips, inception-like branches, random fan-in and fan-out, several
+sources).
 """
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
+from reference import evaluate
+
+from eip.scenario import Scenario
 
 GRID = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0]
 # Budgets and caps are a random witness placement's own usage times a factor, so they bind
@@ -58,6 +63,7 @@ def scenario_docs(draw, max_stages: int = 8, max_devices: int = 4, max_placement
             elif kind == "two":
                 links.append({"source": names[i], "target": names[j], "bidirectional": False, **cost()})
                 links.append({"source": names[j], "target": names[i], "bidirectional": False, **cost()})
+    _connect(draw, stages)
     witness = _witness(draw, stages, links, names)
     devices = []
     for name in names:
@@ -82,30 +88,49 @@ goals = st.one_of(
 )
 
 
+SHAPES = ["chain", "residual", "branches", "random"]
+
+
+def _connect(draw, stages) -> None:
+    """Give the stages ``inputs`` of a random shape (a chain leaves the default)."""
+    shape = draw(st.sampled_from(SHAPES))
+    n = len(stages)
+    for s in range(1, n):
+        if shape == "residual":
+            inputs = [s - 1] + ([s - 2] if s >= 2 and draw(st.booleans()) else [])
+        elif shape == "branches":
+            # a block: a split stage, parallel branches reading it, a join reading every branch
+            split = draw(st.integers(max(0, s - 4), s - 1))
+            inputs = [split] if draw(st.booleans()) else list(range(split, s))
+        elif shape == "random":
+            inputs = draw(st.lists(st.integers(max(0, s - 4), s - 1), max_size=3, unique=True))
+        else:
+            continue
+        stages[s]["inputs"] = [stages[p]["name"] for p in inputs]
+
+
 def _witness(draw, stages, links, names):
-    """A random possible placement and its totals, or None when the walk gets stuck."""
+    """A random possible placement's totals (the reference's evaluation), or None when the
+    walk gets stuck (no device can receive a stage's inputs)."""
     linked = set()
     for link in links:
         linked.add((link["source"], link["target"]))
         if link.get("bidirectional", True):
             linked.add((link["target"], link["source"]))
-    lat = en = 0.0
-    memory = {n: 0.0 for n in names}
-    prev = None
+    index = {stage["name"]: s for s, stage in enumerate(stages)}
+    placement = []
     for s, stage in enumerate(stages):
-        options = [d for d in stage["profiles"] if prev is None or d == prev or (prev, d) in linked
-                   or stages[s - 1]["output_mb"] == 0]
+        inputs = [index[p] for p in stage.get("inputs", [stages[s - 1]["name"]] if s else [])]
+        options = [d for d in sorted(stage["profiles"]) if all(
+            placement[p] == d or (placement[p], d) in linked or stages[p]["output_mb"] == 0 for p in inputs)]
         if not options:
             return None
-        dev = draw(st.sampled_from(sorted(options)))
-        prof = stage["profiles"][dev]
-        if prev is not None and prev != dev and (prev, dev) in linked:
-            link = next(l for l in links if (l["source"], l["target"]) in ((prev, dev), (dev, prev))
-                        and ((l["source"], l["target"]) == (prev, dev) or l.get("bidirectional", True)))
-            lat += stages[s - 1]["output_mb"] * link["latency_ms_per_mb"]
-            en += stages[s - 1]["output_mb"] * link["energy_mj_per_mb"]
-        lat += prof["latency_ms"]
-        en += prof["energy_mj"]
-        memory[dev] += prof["memory_mb"]
-        prev = dev
-    return {"max_total_latency_ms": lat, "max_total_energy_mj": en, "memory": memory}
+        placement.append(draw(st.sampled_from(options)))
+    plan = evaluate(_unbudgeted(stages, links, names), placement, (1.0, 1.0, 1.0))
+    return {"max_total_latency_ms": plan.latency_ms, "max_total_energy_mj": plan.energy_mj, "memory": plan.memory_mb}
+
+
+def _unbudgeted(stages, links, names) -> Scenario:
+    """The scenario of these stages and links with no budgets (only for evaluating)."""
+    devices = [{"name": name, "memory_mb": 0.0} for name in names]
+    return Scenario.from_dict({"devices": devices, "links": links, "stages": stages}, "<witness>")

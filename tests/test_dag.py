@@ -1,0 +1,124 @@
+"""DAG pipelines: the inputs schema, the copy-once transfer rule, and the lowering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import eip
+from eip import ScenarioError
+from eip.lowering import MAX_STEP_OPTIONS, TooWide, lower_chain, lower_dag
+from strategies import scenario_docs
+
+
+def fork_doc(**stage_changes) -> dict:
+    """A camera frame read by two heads that only the gpu runs, joined on the cpu."""
+    cpu_only = {"cpu": {"latency_ms": 1.0, "energy_mj": 1.0, "memory_mb": 1.0}}
+    gpu_only = {"gpu": {"latency_ms": 2.0, "energy_mj": 1.0, "memory_mb": 1.0}}
+    stages = [
+        {"name": "camera", "output_mb": 10.0, "profiles": cpu_only},
+        {"name": "boxes", "output_mb": 1.0, "profiles": gpu_only},
+        {"name": "masks", "output_mb": 2.0, "profiles": gpu_only, "inputs": ["camera"]},
+        {"name": "overlay", "output_mb": 0.0, "profiles": cpu_only, "inputs": ["boxes", "masks", "camera"]},
+    ]
+    for name, change in stage_changes.items():
+        next(s for s in stages if s["name"] == name).update(change)
+    return {
+        "name": "fork",
+        "devices": [{"name": "cpu", "memory_mb": 10.0}, {"name": "gpu", "memory_mb": 10.0}],
+        "links": [{"source": "cpu", "target": "gpu", "latency_ms_per_mb": 0.5, "energy_mj_per_mb": 0.25}],
+        "stages": stages,
+    }
+
+
+def test_a_tensor_moves_once_to_each_device_and_the_first_reader_pays():
+    best = eip.plan(eip.Scenario.from_dict(fork_doc()), top_k=1).best
+    # camera -> gpu once (10 MB x 0.5 ms), boxes and masks back to the cpu (1 and 2 MB)
+    assert best.latency_ms == pytest.approx(1 + 2 + 2 + 1 + (10 + 1 + 2) * 0.5)
+    assert best.energy_mj == pytest.approx(4 + (10 + 1 + 2) * 0.25)
+    assert best.switches == 4  # camera->boxes, camera->masks, boxes->overlay, masks->overlay
+    edges = {(e.producer, e.reader): e for e in best.edges}
+    assert edges["camera", "boxes"].xfer_ms == pytest.approx(5.0)
+    assert edges["camera", "masks"].xfer_ms == 0.0 and edges["camera", "masks"].crosses  # the copy is there
+    assert not edges["camera", "overlay"].crosses and edges["camera", "overlay"].xfer_ms == 0.0
+    assert [s.xfer_ms for s in best.stages] == pytest.approx([0.0, 5.0, 0.0, 1.5])
+    sentence = next(r for r in eip.explain(eip.plan(eip.Scenario.from_dict(fork_doc())), sensitivity=False).stages
+                    if r.stage == "overlay").sentence
+    assert "1 MB from gpu (boxes) and 2 MB from gpu (masks)" in sentence
+
+
+def test_an_empty_tensor_needs_no_link_but_still_counts_a_switch():
+    doc = fork_doc(camera={"output_mb": 0.0})
+    doc["links"] = [{"source": "gpu", "target": "cpu", "latency_ms_per_mb": 0.5, "energy_mj_per_mb": 0.25,
+                     "bidirectional": False}]
+    best = eip.plan(eip.Scenario.from_dict(doc), top_k=1).best
+    assert best.switches == 4 and best.latency_ms == pytest.approx(6 + 3 * 0.5)
+
+
+def test_without_a_link_the_reader_cannot_get_its_input():
+    doc = fork_doc()
+    doc["links"][0]["bidirectional"] = False  # cpu -> gpu only: the heads' outputs cannot come back
+    result = eip.plan(eip.Scenario.from_dict(doc))
+    assert result.status == "infeasible"
+    assert result.reason == "no link carries the 1 MB output of stage 'boxes' (on gpu) to stage 'overlay' (on cpu)"
+
+
+@pytest.mark.parametrize("inputs, message", [
+    (["camra"], "stages[3].inputs[0]: unknown stage 'camra'; did you mean 'camera'?"),
+    (["overlay"], "stages[3].inputs[0]: stage 'overlay' cannot read its own output"),
+    (["boxes", "boxes"], "stages[3].inputs[1]: input 'boxes' is listed twice"),
+    ("boxes", "stages[3].inputs: expected a list of earlier stage names, got 'boxes'"),
+    ([3], "stages[3].inputs[0]: expected a non-empty string, got 3"),
+])
+def test_bad_inputs_are_named_with_their_json_path(inputs, message):
+    with pytest.raises(ScenarioError) as err:
+        eip.Scenario.from_dict(fork_doc(overlay={"inputs": inputs}))
+    assert str(err.value) == f"<dict>: {message}"
+
+
+def test_an_input_listed_later_is_named_as_such():
+    with pytest.raises(ScenarioError, match=r"stages\[1\].inputs\[0\]: stage 'overlay' comes later in the list"):
+        eip.Scenario.from_dict(fork_doc(boxes={"inputs": ["overlay"]}))
+
+
+def test_a_source_reads_nothing_and_two_models_share_one_soc():
+    doc = fork_doc(masks={"inputs": []})  # masks now starts a second pipeline
+    model = eip.Scenario.from_dict(doc).cost_model
+    assert model.inputs[2] == () and not model.is_chain
+    assert eip.plan(model, top_k=1).best.switches == 3
+
+
+def test_a_graph_too_wide_for_its_order_is_refused_in_one_line():
+    devices = [{"name": f"d{i}", "memory_mb": 100.0} for i in range(4)]
+    profile = {"latency_ms": 1.0, "energy_mj": 1.0, "memory_mb": 1.0}
+    n_sources = 8  # 4 ** 8 > MAX_STEP_OPTIONS states once every source waits for the join
+    assert 4 ** n_sources > MAX_STEP_OPTIONS
+    stages = [{"name": f"s{i}", "output_mb": 1.0, "inputs": [], "profiles": {d["name"]: profile for d in devices}}
+              for i in range(n_sources)]
+    stages.append({"name": "join", "output_mb": 0.0, "inputs": [s["name"] for s in stages],
+                   "profiles": {"d0": profile}})
+    links = [{"source": f"d{i}", "target": f"d{j}", "latency_ms_per_mb": 1.0, "energy_mj_per_mb": 1.0}
+             for i in range(4) for j in range(i + 1, 4)]
+    model = eip.Scenario.from_dict({"name": "wide", "devices": devices, "links": links, "stages": stages}).cost_model
+    with pytest.raises(TooWide, match=r"^wide: stages\[\d\]: the graph is too wide to plan exactly"):
+        eip.plan(model)
+
+
+@settings(max_examples=60)
+@given(scenario_docs())
+def test_a_chain_lowers_the_same_either_way(doc):
+    model = eip.Scenario.from_dict(doc).cost_model
+    if model.is_chain:
+        for ours, theirs in zip(lower_dag(model), lower_chain(model)):
+            assert np.array_equal(ours, theirs)
+
+
+@settings(max_examples=60)
+@given(scenario_docs())
+def test_usage_of_a_placement_is_its_path_in_the_graph(doc):
+    """Every path of the lowered graph is a placement whose usage ``CostModel.usage`` gives."""
+    model = eip.Scenario.from_dict(doc).cost_model
+    result = eip.plan(model, top_k=5, strategy="exact")
+    for plan in result.plans:
+        assert np.array_equal(model.usage(plan._options)[0], plan.usage)
