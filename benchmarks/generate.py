@@ -1,5 +1,9 @@
 """Reproducible SoC-shaped scenarios for benchmarks (stages x devices from a seed).
 
+A ``dag`` shape wires the stages like real networks (``dag_inputs``): residual blocks
+(two stages and an add that also reads the block's input) and inception blocks (two to four
+branches of one or two stages off one input, joined by a concat); widths stay at most 5.
+
 Devices follow real SoC processor kinds: each kind has a speed per stage kind, a power draw
 (energy = power x time, W x ms = mJ), a weight-precision factor for memory, and stage kinds
 it cannot run (an NPU cannot run NMS or custom ops, a DLA no attention). Links cost
@@ -27,9 +31,10 @@ KIND_ORDER = ("cpu", "gpu", "npu", "dsp", "dla", "little")
 
 
 def soc_scenario(n_stages: int, n_devices: int, seed: int = 0, memory_share: float = 0.5,
-                 cap_tightness: float = 0.5, with_caps: bool = True) -> dict:
-    """A scenario document (seed schema) for an n_stages x n_devices SoC pipeline."""
-    rng = np.random.default_rng([n_stages, n_devices, seed])
+                 cap_tightness: float = 0.5, with_caps: bool = True, shape: str = "chain") -> dict:
+    """A scenario document (seed schema) for an n_stages x n_devices SoC pipeline, a chain
+    or (``shape="dag"``) a network graph."""
+    rng = np.random.default_rng([n_stages, n_devices, seed] + ([1] if shape == "dag" else []))
     kinds = [KIND_ORDER[i % len(KIND_ORDER)] for i in range(n_devices)]
     names = [k if kinds.count(k) == 1 else f"{k}{kinds[:i].count(k)}" for i, k in enumerate(kinds)]
     # a few per-instance variations between devices of the same kind
@@ -66,11 +71,37 @@ def soc_scenario(n_stages: int, n_devices: int, seed: int = 0, memory_share: flo
     for dev in names:
         need = sum(st["profiles"][dev]["memory_mb"] for st in stages if dev in st["profiles"])
         devices.append({"name": dev, "memory_mb": round(memory_share * need, 1)})
-    doc = {"name": f"soc_{n_stages}x{n_devices}_s{seed}", "devices": devices, "links": links,
+    if shape == "dag":
+        for stage, inputs in zip(stages, dag_inputs(rng, n_stages)):
+            stage["inputs"] = [stages[p]["name"] for p in inputs]
+    prefix = "soc" if shape == "chain" else "dag"
+    doc = {"name": f"{prefix}_{n_stages}x{n_devices}_s{seed}", "devices": devices, "links": links,
            "stages": stages, "constraints": {}}
     if with_caps:
         doc["constraints"] = binding_caps(doc, cap_tightness)
     return doc
+
+
+def dag_inputs(rng: np.random.Generator, n_stages: int) -> list[list[int]]:
+    """Inputs per stage of a network-shaped DAG listed depth first (module docstring)."""
+    inputs: list[list[int]] = [[]]
+    while len(inputs) < n_stages:
+        s, room, kind = len(inputs), n_stages - len(inputs), rng.random()
+        if kind < 0.35 and room >= 3:  # residual: a -> b, add(b, block input)
+            inputs += [[s - 1], [s], [s + 1, s - 1]]
+        elif kind < 0.6 and room >= 4:  # inception: branches off s - 1, then a concat
+            ends = []
+            for _ in range(int(rng.integers(2, 5))):
+                length = int(rng.integers(1, 3))
+                if len(inputs) + length >= n_stages:
+                    break
+                inputs.append([s - 1])
+                inputs += [[len(inputs) - 1]] * (length - 1)
+                ends.append(len(inputs) - 1)
+            inputs.append(ends or [s - 1])
+        else:
+            inputs.append([s - 1])
+    return inputs[:n_stages]
 
 
 def binding_caps(doc: dict, tightness: float) -> dict:

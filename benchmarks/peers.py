@@ -278,37 +278,99 @@ def _decode(m: _Placement01, values) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- HiGHS
 
 def highs_milp(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0) -> PeerAnswer:
-    """Top-1 by HiGHS's branch-and-cut (one thread, relative gap 0)."""
+    """Top-1 by HiGHS's branch-and-cut (one thread, relative gap 0): on the layered graph
+    for a chain, on the DAG model itself (``_dag_milp``) for a graph."""
+    if model.is_chain:
+        m = _placement01(model)
+        rows = [(cols, vals, rhs, rhs) for cols, vals, rhs in m.equalities()]
+        usage, decode = m.usage, lambda values: _decode(m, values)
+    else:
+        usage, rows, decode = _dag_milp(model)
+    for q, cap in enumerate(model.caps_tol):
+        if np.isfinite(cap):
+            used = np.flatnonzero(usage[:, q])
+            rows.append((used.tolist(), usage[used, q].tolist(), -np.inf, float(cap)))
+    return _run_highs(model, coef, usage, rows, decode, time_limit_s)
+
+
+def _dag_milp(model: CostModel):
+    """The DAG model as a MILP: (usage per variable (V, Q), rows (cols, vals, lo, hi), decode).
+
+    x[s, o] = 1 when stage s runs on option o (one per stage). For every producer p, option
+    a of p and other device d, a copy c[p, a, d] in [0, 1] with c >= x[p, a] + y[q, d] - 1
+    for every reader q of p (y[q, d]: q sits on d), so the move of p's output from a to d is
+    paid once however many readers sit on d; where no link carries a non-empty output,
+    x[p, a] + y[q, d] <= 1 instead. A switch w[p, q] in [0, 1] per edge with
+    w >= y[p, d] - y[q, d] for every device d.
+    """
+    n, o = model.exec_ms.shape
+    d = model.n_devices
+    dev = model.option_device
+    q_dims = len(model.caps)
+    x = {(s, a): i for i, (s, a) in enumerate(zip(*np.nonzero(np.isfinite(model.exec_ms))))}
+    usage = [np.zeros(q_dims) for _ in x]
+    for (s, a), i in x.items():
+        usage[i][[Dim.LATENCY, Dim.ENERGY, Dim.MEMORY + dev[a]]] = model.exec_ms[s, a], model.exec_mj[s, a], model.mem_mb[s, a]
+    rows = [([x[s, a] for a in range(o) if (s, a) in x], [1.0] * int(np.isfinite(model.exec_ms[s]).sum()), 1.0, 1.0)
+            for s in range(n)]
+    on = lambda s, b: [x[s, a] for a in range(o) if (s, a) in x and dev[a] == b]
+
+    def new_var(use=None) -> int:
+        usage.append(np.zeros(q_dims) if use is None else use)
+        return len(usage) - 1
+
+    for p, readers in enumerate(model.readers):
+        for a in (a for a in range(o) if (p, a) in x):
+            xa = x[p, a]
+            for b in range(d):
+                reading = [r for r in readers if on(r, b)]
+                if b == dev[a] or not reading:
+                    continue
+                cost = model.moves[p, a, b]
+                if not np.isfinite(cost).all():
+                    rows += [([xa] + on(r, b), [1.0] * (1 + len(on(r, b))), -np.inf, 1.0) for r in reading]
+                    continue
+                use = np.zeros(q_dims)
+                use[[Dim.LATENCY, Dim.ENERGY]] = cost
+                c = new_var(use)
+                rows += [([c, xa] + on(r, b), [1.0, -1.0] + [-1.0] * len(on(r, b)), -1.0, np.inf) for r in reading]
+    for p, r in model.edges.tolist():
+        use = np.zeros(q_dims)
+        use[Dim.SWITCHES] = 1.0
+        w = new_var(use)
+        for b in range(d):
+            rows.append(([w] + on(p, b) + on(r, b), [1.0] + [-1.0] * len(on(p, b)) + [1.0] * len(on(r, b)), 0.0, np.inf))
+    def decode(values) -> tuple[int, ...]:
+        chosen = sorted((s, a) for (s, a), i in x.items() if values[i] > 0.5)
+        return tuple(a for _, a in chosen)
+
+    return np.array(usage), rows, decode
+
+
+def _run_highs(model: CostModel, coef: np.ndarray, usage: np.ndarray, rows, decode, time_limit_s: float) -> PeerAnswer:
+    """Minimize ``coef . usage`` over 0/1 variables (those of ``usage``) under ``rows``."""
     import highspy
 
-    m = _placement01(model)
-    caps = model.caps_tol
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", float(time_limit_s))
-    n_vars = len(m.usage)
-    cost = m.usage @ coef
+    n_vars = len(usage)
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_ = n_vars
-    lp.col_cost_ = cost
+    lp.col_cost_ = usage @ coef
     lp.col_lower_ = np.zeros(n_vars)
     lp.col_upper_ = np.ones(n_vars)
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_vars
-    rows = [(cols, vals, rhs, rhs) for cols, vals, rhs in m.equalities()]
-    for q in range(m.usage.shape[1]):
-        if np.isfinite(caps[q]):
-            used = np.flatnonzero(m.usage[:, q])
-            rows.append((used.tolist(), m.usage[used, q].tolist(), -inf, float(caps[q])))
     starts, index, value, lower, upper = [0], [], [], [], []
     for cols, vals, lo, hi in rows:
         index.extend(cols)
         value.extend(vals)
         starts.append(len(index))
-        lower.append(lo)
-        upper.append(hi)
+        lower.append(max(lo, -inf))
+        upper.append(min(hi, inf))
     lp.num_row_ = len(rows)
     lp.row_lower_ = np.array(lower)
     lp.row_upper_ = np.array(upper)
@@ -324,7 +386,7 @@ def highs_milp(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0) -
     info = h.getInfo()
     if info.primal_solution_status != 2:  # no feasible point
         return PeerAnswer(proven=False, note=h.modelStatusToString(status))
-    placement = _decode(m, h.getSolution().col_value)
+    placement = decode(h.getSolution().col_value)
     proven = status == highspy.HighsModelStatus.kOptimal
     return _answer(model, coef, [placement], proven=proven, gap=float(info.mip_gap),
                    note="" if proven else h.modelStatusToString(status))

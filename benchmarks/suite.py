@@ -4,7 +4,10 @@
     python -m benchmarks --families 150x4,200x4,300x6,100x8,500x8 --seeds 3 --peers highs \
         --top-k 1 --eip-time-limit-s 10     # engine v2's families: eip against HiGHS at scale
 
-A family NxD is a generated SoC chain of N stages on D devices (``benchmarks.generate``).
+A family NxD is a generated SoC chain of N stages on D devices, dagNxD the same stages
+wired as a network graph (residual and inception blocks; ``benchmarks.generate``).
+
+    python -m benchmarks --families dag60x4,dag100x4,dag150x4,dag300x4 --seeds 3 --peers brute,highs --top-k 1
 
 For each instance every installed peer solves the same problem (``benchmarks.peers``);
 times are medians of warm repeats of whole calls (``eip.plan`` on a loaded scenario; a
@@ -70,20 +73,21 @@ def instances(families, seeds: int) -> list[Instance]:
             out.append(Instance(family, family, eip.load(SCENARIOS / f"{family}.json")))
         else:
             n, d = _size(family)
+            shape = "dag" if family.startswith("dag") else "chain"
             for seed in range(seeds):
-                doc = soc_scenario(n, d, seed)
+                doc = soc_scenario(n, d, seed, shape=shape)
                 out.append(Instance(family, doc["name"], eip.Scenario.from_dict(doc)))
     return out
 
 
 def _size(family: str) -> tuple[int, int]:
-    """(stages, devices) of a generated family named NxD."""
-    n, d = map(int, family.split("x"))
+    """(stages, devices) of a generated family named NxD or dagNxD."""
+    n, d = map(int, family.removeprefix("dag").split("x"))
     return n, d
 
 
 def _is_family(name: str) -> bool:
-    return name in FAMILIES or re.fullmatch(r"[1-9][0-9]*x[1-9][0-9]*", name) is not None
+    return name in FAMILIES or re.fullmatch(r"(dag)?[1-9][0-9]*x[1-9][0-9]*", name) is not None
 
 
 def timed(fn: Callable, repeats: int, budget_s: float):
@@ -189,9 +193,10 @@ class Run:
             "brute": (args.top_k, lambda: peers.brute_force(model, coef, args.top_k), space <= BRUTE_FORCE_LIMIT,
                       f"10^{len(str(space)) - 1} placements"),
             "seed": (args.top_k, lambda: peers.seed_bnb(inst.scenario, coef, args.top_k),
-                     model.n_stages * model.n_options <= SEED_TOOL_LIMIT, "minutes in pure Python"),
+                     model.is_chain and model.n_stages * model.n_options <= SEED_TOOL_LIMIT,
+                     "minutes in pure Python" if model.is_chain else "chains only"),
             "highs": (1, lambda: peers.highs_milp(model, coef, args.time_limit_s), True, ""),
-            "cpsat": (1, lambda: peers.cpsat(model, coef, args.time_limit_s), True, ""),
+            "cpsat": (1, lambda: peers.cpsat(model, coef, args.time_limit_s), model.is_chain, "chains only"),
         }
         for name in self.peer_names:
             k, solve, feasible_to_run, why = runs[name]

@@ -8,17 +8,19 @@ import math
 import numpy as np
 import orjson
 import pytest
+from hypothesis import given, settings
 
 import eip
 from benchmarks import batch as batch_bench, peers, realdata, suite, tradeoff as tradeoff_bench
 from benchmarks.generate import soc_scenario
 from eip.goals import resolve_goal
 from reference import ranked_plans
+from strategies import scenario_docs
 
 
 def test_smoke_run_agrees_with_every_installed_peer(tmp_path, capsys):
     out = tmp_path / "peers.json"
-    status = suite.main(["--families", "seed,12x3", "--seeds", "1", "--repeats", "2", "--peer-repeats", "1",
+    status = suite.main(["--families", "seed,12x3,dag12x3", "--seeds", "1", "--repeats", "2", "--peer-repeats", "1",
                          "--budget-s", "0.2", "--time-limit-s", "30", "--json", str(out)])
     printed = capsys.readouterr().out
     assert status == 0, printed
@@ -32,7 +34,8 @@ def test_smoke_run_agrees_with_every_installed_peer(tmp_path, capsys):
             assert ("soc_12x3_s0", label) in solvers
     seed_rows = [r for r in report["rows"] if r["instance"] == "mobile_vision_pipeline"]
     assert {round(r["objective"], 9) for r in seed_rows} == {round(seed_rows[0]["objective"], 9)}
-    assert "== 12x3" in printed
+    assert "== 12x3" in printed and "== dag12x3" in printed
+    assert {("dag_12x3_s0", "eip"), ("dag_12x3_s0", "brute force")} <= solvers
 
 
 def test_sweep_and_batch_benchmarks_run_and_check(capsys):
@@ -76,6 +79,22 @@ def test_peers_agree_with_the_reference_oracle(seed):
         milps.append(peers.cpsat(model, coef))
     for answer in milps:  # top-1 only; CP-SAT rounds costs to integers
         assert answer.proven and len(answer.scores) == 1 and np.isclose(answer.scores[0], expected[0], rtol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenario_docs(max_stages=6))
+def test_dag_peers_agree_with_the_reference_oracle(doc):
+    """Brute force and the DAG MILP (copy variables per producer and device) on random graphs."""
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    weights = resolve_goal("balanced")[1]
+    coef = model.coefficients(weights)
+    expected = [p.score for p in ranked_plans(scenario, weights)[:3]]
+    brute = peers.brute_force(model, coef, 3)
+    assert brute.proven and np.allclose(brute.scores, expected, rtol=1e-9) and len(brute.scores) == len(expected)
+    if suite.installed("highspy"):
+        milp = peers.highs_milp(model, coef)
+        assert milp.proven and (np.isclose(milp.best, expected[0], rtol=1e-6) if expected else milp.scores == [])
 
 
 def test_peers_on_an_infeasible_instance():
