@@ -257,19 +257,155 @@ def _frame_budget_caps(doc: dict, latency_slack: float) -> dict:
     """Caps for a pipeline whose balanced optimum is already its fastest plan.
 
     The latency cap gives ``latency_slack`` over the fastest plan that fits memory (a frame
-    budget with headroom); the energy cap sits halfway between the most frugal plan within
-    that latency and the fastest plan's energy, so offloading to the DLA is required.
+    budget with headroom); the energy cap sits halfway between the most frugal plan found
+    within that latency (the fastest plan itself if the search finds none) and the fastest
+    plan's energy, so offloading to the frugal devices is required.
     """
     import eip
 
     fastest = eip.plan(eip.Scenario.from_dict(doc), goal={"latency": 1.0}, top_k=1).best
     caps = {"max_total_latency_ms": round(fastest.latency_ms * (1 + latency_slack), 4)}
     frugal = eip.plan(eip.Scenario.from_dict({**doc, "constraints": caps}), goal={"energy": 1.0}, top_k=1).best
+    frugal = fastest if frugal is None else frugal  # the fastest plan is within the latency cap itself
     caps["max_total_energy_mj"] = round((frugal.energy_mj + fastest.energy_mj) / 2, 4)
     return caps
 
 
-BUILDERS = {"yolov3_rk3399pro.json": yolov3_rk3399pro, "googlenet_xavier.json": googlenet_xavier}
+# ----------------------------------------------------------------------------- dnn-partitioning layer graphs
+
+LAYER_GRAPHS = DATA / "dnn-partitioning" / "latency-inputs" / "LayerGraphs"
+#: The edge SoC the layer graphs are placed on (the data measures one accelerator, a GPU):
+#: device -> (latency from the data's figures, watts, share of the model's memory it holds).
+#: Powers are typical of a phone-class SoC (big CPU cluster 4 W, LITTLE 0.8 W, GPU 6 W,
+#: NPU 2 W); the memory shares make every accelerator's budget bind.
+SOC = {
+    "cpu": (lambda node: node["cpuLatency"], 4.0, 0.6),
+    "little": (lambda node: 2.5 * node["cpuLatency"], 0.8, 0.3),
+    "gpu": (lambda node: node["fpgaLatency"], 6.0, 0.4),
+    "npu": (None, 2.0, 0.25),  # see _npu_ms
+}
+#: The devices each layer graph is placed on: all four where the frontier state stays small
+#: in a low-width order; three for the graphs with 5 outputs waiting at once.
+LAYER_GRAPH_SOCS = {"resnet50": tuple(SOC), "bert24": tuple(SOC), "inceptionv3": ("cpu", "gpu", "npu"),
+                    "gnmt": ("cpu", "gpu", "npu")}
+#: Power drawn while a tensor moves between devices (DRAM and interconnect), W.
+TRANSFER_WATTS = 1.5
+
+
+def _npu_ms(node: dict, weight_bytes: float) -> float:
+    """The NPU runs layers with weights (convolutions, matrix products) at twice the GPU's
+    speed and weightless ones (pooling, element-wise, concatenation) at half of it: the
+    usual NPU trait, and the data's only per-layer hint of the operator kind."""
+    return node["fpgaLatency"] * (0.5 if weight_bytes > 0 else 2.0)
+
+
+def low_width_order(ids: list[int], edges: list[tuple[int, int]]) -> list[int]:
+    """A topological order that keeps few outputs waiting for readers: repeatedly take the
+    ready node that frees the most waiting outputs and adds the fewest, then the one whose
+    inputs were placed most recently (finish a branch before starting another), then the
+    smallest id."""
+    succ: dict[int, list[int]] = defaultdict(list)
+    pred: dict[int, list[int]] = defaultdict(list)
+    for a, b in edges:
+        succ[a].append(b)
+        pred[b].append(a)
+    waiting = {v: len(succ[v]) for v in ids}
+    indegree = {v: len(pred[v]) for v in ids}
+    ready = [v for v in ids if not indegree[v]]
+    placed: dict[int, int] = {}
+
+    def cost(v: int) -> tuple:
+        frees = sum(waiting[p] == 1 for p in pred[v])
+        return (int(bool(succ[v])) - frees, -max((placed[p] for p in pred[v]), default=-1), v)
+
+    while ready:
+        v = min(ready, key=cost)
+        ready.remove(v)
+        placed[v] = len(placed)
+        for p in pred[v]:
+            waiting[p] -= 1
+        for w in succ[v]:
+            indegree[w] -= 1
+            if not indegree[w]:
+                ready.append(w)
+    return list(placed)
+
+
+def _layer_graph_stages(graph: dict, devices: tuple[str, ...], prefix: str = "") -> list[dict]:
+    """The stages of one dnn-partitioning layer graph in ``low_width_order``.
+
+    Kept from the data: the DAG, each node's accelerator (GPU) and CPU latency, tensor sizes
+    (an edge's ``size``; every edge of a node carries the same tensor) and node sizes, which
+    are memory on every device (weights plus the output at the paper's batch). Derived: the
+    LITTLE cluster and the NPU (``SOC``, ``_npu_ms``) and energy = time x power.
+    """
+    out_bytes: dict[int, float] = {}
+    for e in graph["edges"]:
+        out_bytes[e["sourceId"]] = e["size"]
+    nodes = {n["id"]: n for n in graph["nodes"]}
+    order = low_width_order(sorted(nodes), [(e["sourceId"], e["destId"]) for e in graph["edges"]])
+    readers_of = defaultdict(list)
+    for e in graph["edges"]:
+        readers_of[e["destId"]].append(e["sourceId"])
+    stages = []
+    for v in order:
+        node = nodes[v]
+        weight_bytes = node["size"] - out_bytes.get(v, 0.0)
+        profiles = {}
+        for device in devices:
+            latency, watts, _ = SOC[device]
+            ms = _npu_ms(node, weight_bytes) if latency is None else latency(node)
+            profiles[device] = {"latency_ms": round(ms, 6), "energy_mj": round(ms * watts, 6),
+                                "memory_mb": round(node["size"] / MB, 4)}
+        stages.append({"name": prefix + node["name"], "output_mb": round(out_bytes.get(v, 0.0) / MB, 6),
+                       "inputs": [prefix + nodes[p]["name"] for p in sorted(readers_of[v], key=order.index)],
+                       "profiles": profiles})
+    return stages
+
+
+def _soc_doc(name: str, description: str, stages: list[dict], graph: dict, devices: tuple[str, ...]) -> dict:
+    """Devices with budgets that are shares of the model's memory, links at the data's
+    transfer speed (an edge's ``cost`` is its size at 2 GiB/s, 0.48828 ms/MB)."""
+    per_mb = statistics.median(e["cost"] / (e["size"] / MB) for e in graph["edges"] if e["size"] > 0)
+    total_mb = sum(st["profiles"]["cpu"]["memory_mb"] for st in stages)
+    names = list(devices)
+    devices = [{"name": d, "memory_mb": round(SOC[d][2] * total_mb, 1)} for d in names]
+    links = [{"source": a, "target": b, "latency_ms_per_mb": round(per_mb, 6),
+              "energy_mj_per_mb": round(per_mb * TRANSFER_WATTS, 6)}
+             for i, a in enumerate(names) for b in names[i + 1:]]
+    return {"name": name, "description": description, "devices": devices, "links": links, "stages": stages,
+            "constraints": {}}
+
+
+def layer_graph(model: str, devices: tuple[str, ...], data: Path = DATA) -> dict:
+    """One dnn-partitioning layer graph (``{model}_inference.json``) on ``devices`` of the
+    ``SOC``, with frame-budget caps (``_frame_budget_caps``)."""
+    graph = orjson.loads((data / LAYER_GRAPHS.relative_to(DATA) / f"{model}_inference.json").read_bytes())
+    doc = _soc_doc(f"{model}_soc", f"{model} layer graph (msr-fiddle/dnn-partitioning) on a SoC's "
+                   f"{', '.join(devices)}; see scenarios/README.md", _layer_graph_stages(graph, devices), graph, devices)
+    doc["constraints"] = _frame_budget_caps(doc, latency_slack=0.25)
+    return doc
+
+
+def two_models(data: Path = DATA) -> dict:
+    """ResNet50 and BERT-24 on one SoC: two disconnected graphs (vision and language heads of
+    one product) whose memory shares one set of budgets."""
+    graphs = [orjson.loads((data / LAYER_GRAPHS.relative_to(DATA) / f"{m}_inference.json").read_bytes())
+              for m in ("resnet50", "bert24")]
+    devices = tuple(SOC)
+    stages = _layer_graph_stages(graphs[0], devices, "resnet50/") + _layer_graph_stages(graphs[1], devices, "bert24/")
+    doc = _soc_doc("resnet50_bert24_soc", "ResNet50 and BERT-24 layer graphs sharing one 4-device SoC; "
+                   "see scenarios/README.md", stages, graphs[0], devices)
+    doc["constraints"] = _frame_budget_caps(doc, latency_slack=0.25)
+    return doc
+
+
+BUILDERS = {
+    "yolov3_rk3399pro.json": yolov3_rk3399pro,
+    "googlenet_xavier.json": googlenet_xavier,
+    **{f"{m}_soc.json": (lambda data=DATA, m=m, d=d: layer_graph(m, d, data)) for m, d in LAYER_GRAPH_SOCS.items()},
+    "resnet50_bert24_soc.json": two_models,
+}
 
 
 def render(doc: dict) -> bytes:

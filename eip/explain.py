@@ -193,7 +193,9 @@ def _stage_reason(model: CostModel, best: Plan, s: int, moves: list[MoveOption])
         else:
             parts.append(f"on {m.device} it would be {change} (score {m.delta_score:+.4f})")
     if not moves:
-        parts.append("no other device can run it here")
+        runnable = int(np.isfinite(model.exec_ms[s]).sum())
+        parts.append("no other device can run it" if runnable == 1 else
+                     "no other device that can run it can receive its inputs from where they are")
     sentence = f"{stage} runs on {device}: " + "; ".join(parts) + "."
     return StageReason(stage, device, tuple(moves), sentence)
 

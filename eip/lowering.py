@@ -148,6 +148,12 @@ def _next_step(model: CostModel, s: int, prev: _Step, live: list[int], after: li
     state[:, 1::2] &= np.array([keep[i] for i, p in enumerate(after) if p != s], dtype=np.int64)
     if after and after[-1] == s:
         state = np.column_stack([state, option, np.zeros_like(option)])
+    if not ok.any():
+        # no placement reaches stage s: keep its options, unreachable (a step has options,
+        # as in a chain's graph, and the kernels find no path)
+        empty = np.zeros(0, dtype=np.int64)
+        return _Step(runnable.astype(np.int64), np.zeros((len(runnable), state.shape[1]), dtype=np.int64),
+                     empty, empty, np.zeros((0, 3)))
     keys = np.column_stack([option, state])[ok]
     unique, head = np.unique(keys, axis=0, return_inverse=True)
     return _Step(unique[:, 0], unique[:, 1:], tail[ok], head.reshape(-1), use[ok])

@@ -26,7 +26,8 @@ class MemoryUse(NamedTuple):
 
 
 class StageCost(NamedTuple):
-    """One stage of a plan: where it runs and what it costs there."""
+    """One stage of a plan: where it runs, what it costs there, and the stages it reads
+    (``xfer_*``: what it pays to receive their outputs)."""
 
     stage: str
     device: str
@@ -35,6 +36,7 @@ class StageCost(NamedTuple):
     xfer_ms: float
     xfer_mj: float
     memory_mb: float
+    inputs: tuple[str, ...]
 
     @property
     def total_ms(self) -> float:
@@ -105,7 +107,8 @@ class Plan:
         for s, o in enumerate(self._options.tolist()):
             x_ms, x_mj, _ = inbound[s]
             out.append(StageCost(m.stage_names[s], m.device_names[int(m.option_device[o])], float(m.exec_ms[s, o]),
-                                 float(m.exec_mj[s, o]), x_ms, x_mj, float(m.mem_mb[s, o])))
+                                 float(m.exec_mj[s, o]), x_ms, x_mj, float(m.mem_mb[s, o]),
+                                 tuple(m.stage_names[p] for p in m.inputs[s])))
         return tuple(out)
 
     @cached_property

@@ -90,8 +90,7 @@ def plan(
 
         reason = infeasibility_reason(model)
     elif sol.status == Status.UNKNOWN:
-        what = f"time limit ({limit_s:g} s)" if sol.stop == Stop.TIME_LIMIT else f"label budget ({label_budget:,} labels)"
-        reason = f"the search stopped at its {what} before it found a plan"
+        reason = _unknown_reason(sol.stop, limit_s, label_budget, beam_width)
     gap = 0.0 if sol.status == Status.OPTIMAL or not plans else relative_gap(plans[0].score, sol.bound)
     return PlanResult(
         scenario=model.name,
@@ -108,6 +107,15 @@ def plan(
                "stopped_by": sol.stop.name.lower()},
         model=model,
     )
+
+
+def _unknown_reason(stop: Stop, limit_s: float, label_budget: int, beam_width: int) -> str:
+    """Why a solve ended with no plan and no proof that none exists."""
+    if stop == Stop.TIME_LIMIT:
+        return f"the search stopped at its time limit ({limit_s:g} s) before it found a plan"
+    if stop == Stop.LABEL_BUDGET:
+        return f"the search stopped at its label budget ({label_budget:,} labels) before it found a plan"
+    return f"the beam ({beam_width} labels per option) found no plan, and no proof that none exists"
 
 
 def relative_gap(score: float, bound: float) -> float:

@@ -93,6 +93,22 @@ def test_seed_report_in_chromium(tmp_path):
     assert dom.scripts == 0
 
 
+def test_graph_report_in_chromium(tmp_path):
+    """A DAG's report draws its graph (a fourth chart) beside the timeline."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = tmp_path / "graph.html"
+    result = eip.plan(eip.load(ROOT / "scenarios" / "camera_two_models.json"), top_k=3)
+    page.write_bytes(render(result, "html"))
+    dom = browse(page, ARTIFACTS / "report-graph.png")
+    assert dom.title == "eip plan: camera_two_models"
+    assert dom.placement_rows == 11 and dom.svgs == 4 and dom.scripts == 0
+    text = "".join(dom.text)
+    # every crossing edge's tooltip names both stages and what the move cost (or that a copy was there)
+    for edge in result.best.edges:
+        if edge.crosses:
+            assert f"{edge.producer} -> {edge.reader}: {edge.size_mb:g} MB {edge.source} -> {edge.target}" in text
+
+
 def test_hostile_report_runs_no_script(tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     page = tmp_path / "hostile.html"

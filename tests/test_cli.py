@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "scenarios" / "mobile_vision_pipeline.json"
+GRAPH = ROOT / "scenarios" / "camera_two_models.json"
 
 
 def eip(*args, cwd=None):
@@ -96,6 +97,21 @@ def test_every_format(fmt, marker):
     out = eip("plan", SEED, "--format", fmt)
     assert out.returncode == 0, out.stderr
     assert marker in out.stdout
+
+
+@pytest.mark.parametrize("fmt,markers", [
+    ("text", ["stage            | inputs", "compose_overlay  | nms, seg_decoder, face_detect, frame_decode |",
+              "to receive 4 MB from gpu (seg_decoder) and 0.2 MB from dsp (face_detect) and 6 MB from dsp (frame_decode)"]),
+    ("md", ["| stage | inputs | device |", r"| det\_residual\_add | det\_backbone\_b, det\_backbone\_a |"]),
+    ("csv", [',change,inputs', '"[""det_backbone_b"",""det_backbone_a""]"']),
+    ("json", ['"inputs": [', '"det_backbone_b",']),
+    ("html", ['<svg id="graph"', '<table id="placement">', '<th class="name">inputs</th>']),
+])
+def test_a_graph_in_every_format(fmt, markers):
+    out = eip("plan", GRAPH, "--format", fmt)
+    assert out.returncode == 0, out.stderr
+    for marker in markers:
+        assert marker in out.stdout, marker
 
 
 def test_a_search_stopped_by_its_time_limit_has_its_own_exit_status():

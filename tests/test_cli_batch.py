@@ -38,10 +38,12 @@ def batch(*args, cwd=None):
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
-    """Six generated scenarios, the seed, an infeasible one and a broken one."""
+    """Six generated chains, two generated graphs, the seed, an infeasible one and a broken one."""
     root = tmp_path_factory.mktemp("batch")
     for seed in range(6):
         (root / f"soc_{seed}.json").write_text(json.dumps(soc_scenario(12, 3, seed=seed)))
+    for seed in range(2):
+        (root / f"dag_{seed}.json").write_text(json.dumps(soc_scenario(12, 3, seed=seed, shape="dag")))
     shutil.copy(SEED, root / "seed.json")
     doc = json.loads(SEED.read_text())
     doc["constraints"]["max_total_latency_ms"] = 20
@@ -65,19 +67,19 @@ def test_a_broken_scenario_does_not_stop_the_batch(folder, tmp_path):
     done = batch(folder / "*.json", tmp_path / "missing.json", "--output", out, "--workers", "2")
     assert done.returncode == 1, done.stderr
     rows = {Path(r["path"]).name: r for r in read_rows(out)}
-    assert len(rows) == 10 and sorted(int(r["index"]) for r in rows.values()) == list(range(10))
+    assert len(rows) == 12 and sorted(int(r["index"]) for r in rows.values()) == list(range(12))
     assert rows["broken.json"]["status"] == "failed"
     assert rows["broken.json"]["reason"].endswith("broken.json: stages[3].profiles.npu.latency_ms: missing required field")
     assert rows["missing.json"]["reason"].endswith("missing.json: no such file")
     assert rows["too_fast.json"]["status"] == "infeasible" and "latency cap 20 ms" in rows["too_fast.json"]["reason"]
-    for name in [f"soc_{seed}.json" for seed in range(6)] + ["seed.json"]:
+    for name in [f"soc_{seed}.json" for seed in range(6)] + ["dag_0.json", "dag_1.json", "seed.json"]:
         expected = eip.plan(folder / name, top_k=1).best
         row = rows[name]
         assert row["status"] == "optimal" and float(row["score"]) == expected.score
         assert row["placement"] == " -> ".join(expected.placement) and int(row["switches"]) == expected.switches
     summary = done.stderr.strip().splitlines()[-1]
-    assert summary.startswith("eip: done: 10 of 10 scenarios in ")
-    assert summary.endswith(f": 7 planned, 1 infeasible, 2 failed; rows in {out}")
+    assert summary.startswith("eip: done: 12 of 12 scenarios in ")
+    assert summary.endswith(f": 9 planned, 1 infeasible, 2 failed; rows in {out}")
     assert "%|" not in done.stderr, "no progress bar when stderr is not a terminal"
 
 
@@ -87,7 +89,7 @@ def test_one_and_two_workers_agree_and_jsonl(folder, tmp_path):
     assert batch(folder, "--output", two, "--workers", "2", "--goal", "latency").returncode == 1
     by_path = lambda rows: {r["path"]: {k: v for k, v in r.items() if k != "solve_ms"} for r in rows}
     rows = read_rows(one)
-    assert by_path(rows) == by_path(read_rows(two)) and len(rows) == 9
+    assert by_path(rows) == by_path(read_rows(two)) and len(rows) == 11
     seed = next(r for r in rows if r["path"].endswith("seed.json"))
     assert seed["placement"] == list(eip.plan(SEED, goal="latency", top_k=1).best.placement)
     assert seed["scenario"] == "mobile_vision_stack" and seed["gap"] == 0.0 and seed["strategy"] in ("exact", "viterbi")
@@ -159,4 +161,4 @@ def test_progress_bar_on_a_terminal(folder, tmp_path):
         seen += chunk
     os.close(master)
     assert proc.wait(timeout=60) == 1
-    assert b"100%|" in seen and b"9/9 [" in seen and b"scenario/s]" in seen
+    assert b"100%|" in seen and b"11/11 [" in seen and b"scenario/s]" in seen

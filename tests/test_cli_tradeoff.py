@@ -11,6 +11,7 @@ import pytest
 from eip.cli import main
 
 SEED = "scenarios/mobile_vision_pipeline.json"
+GRAPH = "scenarios/camera_two_models.json"
 HOSTILE_NAME = "<script>alert(1)</script>"
 
 
@@ -51,6 +52,29 @@ def test_sweep_formats_and_grid(capsys, tmp_path):
     page = tmp_path / "s.html"
     code, _, _ = run(capsys, "sweep", SEED, "--max-latency-ms", "20:40:1", "--format", "html", "--output", str(page))
     assert code == 0 and 'id="sweep"' in page.read_text()
+
+
+@pytest.mark.parametrize("fmt", ["text", "csv", "json", "html"])
+def test_frontier_and_sweep_of_a_graph(capsys, tmp_path, fmt):
+    """Every frontier point and sweep answer of a DAG is the plan ``eip.plan`` gives there."""
+    import eip
+
+    page = tmp_path / f"out.{fmt}"
+    code, _, _ = run(capsys, "frontier", GRAPH, "--format", fmt, "--output", str(page))
+    assert code == 0 and page.stat().st_size > 0
+    code, _, _ = run(capsys, "sweep", GRAPH, "--max-latency-ms", "26:34:2", "--format", fmt, "--output", str(page))
+    assert code == 0 and page.stat().st_size > 0
+    if fmt != "json":
+        return
+    scenario = eip.load(GRAPH)
+    for point in orjson.loads(page.read_bytes())["points"]:
+        limited = eip.Scenario.from_dict({**orjson.loads(open(GRAPH, "rb").read()),
+                                          "constraints": {"max_total_latency_ms": point["max_latency_ms"],
+                                                          "max_total_energy_mj": scenario.constraints.max_total_energy_mj}})
+        best = eip.plan(limited, top_k=1).best
+        assert (best is None) == (not point["feasible"])
+        if best is not None:
+            assert point["score"] == pytest.approx(best.score, rel=1e-9)
 
 
 def test_sweep_and_frontier_errors(capsys, tmp_path):

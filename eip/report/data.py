@@ -12,12 +12,13 @@ from ..explain import Budget, Explanation, Shift
 from ..result import PlanResult
 
 JSON_SCHEMA = "eip.plan/1"
-#: ``record`` is "stage" (one row per rank x stage) or "sensitivity" (one row per budget
-#: step: the best plan's status, score, latency, energy and switches once ``budget`` moves
-#: by ``change``; its stage columns are empty).
+#: ``record`` is "stage" (one row per rank x stage; ``inputs`` is the JSON list of the
+#: stages it reads) or "sensitivity" (one row per budget step: the best plan's status,
+#: score, latency, energy and switches once ``budget`` moves by ``change``; its stage
+#: columns are empty).
 CSV_HEADER = ["record", "rank", "status", "score", "latency_ms", "energy_mj", "switches", "stage_index", "stage",
               "device", "exec_ms", "xfer_ms", "exec_mj", "xfer_mj", "memory_mb", "budget", "unit", "used", "limit",
-              "change"]
+              "change", "inputs"]
 
 
 def render_csv(result: PlanResult, explanation: Explanation) -> str:
@@ -28,13 +29,14 @@ def render_csv(result: PlanResult, explanation: Explanation) -> str:
         for i, s in enumerate(p.stages):
             writer.writerow(["stage", rank, result.status, repr(p.score), repr(p.latency_ms), repr(p.energy_mj),
                              p.switches, i, csv_cell(s.stage), csv_cell(s.device), repr(s.exec_ms), repr(s.xfer_ms),
-                             repr(s.exec_mj), repr(s.xfer_mj), repr(s.memory_mb), "", "", "", "", ""])
+                             repr(s.exec_mj), repr(s.xfer_mj), repr(s.memory_mb), "", "", "", "", "",
+                             csv_cell(orjson.dumps(s.inputs).decode())])
     for b in explanation.budgets:
         for shift in b.shifts:
             p = shift.plan
             totals = [repr(p.score), repr(p.latency_ms), repr(p.energy_mj), p.switches] if p else ["", "", "", ""]
             writer.writerow(["sensitivity", "", shift.status, *totals, "", "", "", "", "", "", "", "",
-                             csv_cell(b.name), b.unit, repr(b.used), repr(b.limit), repr(shift.change)])
+                             csv_cell(b.name), b.unit, repr(b.used), repr(b.limit), repr(shift.change), ""])
     return out.getvalue()
 
 

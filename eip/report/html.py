@@ -42,7 +42,8 @@ def render_html(result: PlanResult, explanation: Explanation) -> bytes:
     if best is not None:
         parts += [
             "<h2>Timeline of the best plan</h2>", _timeline(best, result.model.device_names),
-            "<h2>Placement</h2>", table("placement", R.PLACEMENT_HEADER, R.placement_rows(best)),
+            *([] if result.model.is_chain else ["<h2>Graph of the best plan</h2>", _graph(best, result.model.device_names)]),
+            "<h2>Placement</h2>", table("placement", *R.placement_table(best, not result.model.is_chain)),
             "<h2>Budgets (tightest first)</h2>", _memory_chart(best),
             _list(R.budget_lines(explanation)),
             *_sensitivity(explanation),
@@ -102,7 +103,7 @@ class Box:
 
 
 def table(table_id: str, header: list[str], rows: list[list[str]]) -> str:
-    texts = {i for i, h in enumerate(header) if h in ("stage", "device", "device path", "budget", "status")}
+    texts = {i for i, h in enumerate(header) if h in ("stage", "inputs", "device", "device path", "budget", "status")}
     head = "".join(f'<th class="name">{escape(h)}</th>' if i in texts else f"<th>{escape(h)}</th>"
                    for i, h in enumerate(header))
     cell = lambda i, c: f'<td class="name">{escape(c)}</td>' if i in texts else f"<td>{escape(c)}</td>"
@@ -149,13 +150,17 @@ def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
         out.append(f'<line class="grid" x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{height - 22}"/>')
         out.append(f'<text x="{x(t):.1f}" y="{height - 8}" text-anchor="middle">{t:g} ms</text>')
     t = 0.0
-    prev = None
+    into = {}  # reader -> the crossing edges that move data into it (not those served by a copy)
+    for edge in plan.edges:
+        if edge.crosses and (edge.xfer_ms > 0 or edge.xfer_mj > 0 or edge.size_mb == 0):
+            into.setdefault(edge.reader, []).append(edge)
     for i, s in enumerate(plan.stages):
-        if prev is not None and prev != s.device:
-            y0, y1 = y(prev) + lane_h / 2, y(s.device) + lane_h / 2
-            out.append(f'<line class="xfer" x1="{x(t):.1f}" y1="{y0:.1f}" x2="{x(t + s.xfer_ms):.1f}" y2="{y1:.1f}">'
-                       f'<title>{escape(f"transfer {prev} -> {s.device}: {s.xfer_ms:.2f} ms, {s.xfer_mj:.2f} mJ")}</title></line>')
-        t += s.xfer_ms
+        for edge in into.get(s.stage, []):
+            y0, y1 = y(edge.source) + lane_h / 2, y(s.device) + lane_h / 2
+            tip = f"{edge.producer} -> {s.stage}, {edge.source} -> {s.device}: {edge.xfer_ms:.2f} ms, {edge.xfer_mj:.2f} mJ"
+            out.append(f'<line class="xfer" x1="{x(t):.1f}" y1="{y0:.1f}" x2="{x(t + edge.xfer_ms):.1f}" y2="{y1:.1f}">'
+                       f'<title>{escape(tip)}</title></line>')
+            t += edge.xfer_ms
         w = max(width * s.exec_ms / total, 1.0)
         color = PALETTE[i % len(PALETTE)]
         label = f"{s.stage} on {s.device}: {s.exec_ms:.2f} ms, {s.exec_mj:.2f} mJ, {R.amount(s.memory_mb)} MB"
@@ -165,8 +170,57 @@ def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
             name = s.stage if len(s.stage) <= 14 else s.stage[:13] + "\u2026"
             out.append(f'<text x="{x(t) + 4:.1f}" y="{y(s.device) + lane_h / 2 + 4}" style="fill:#fff">{escape(name)}</text>')
         t += s.exec_ms
-        prev = s.device
     out.append("</svg>")
+    return "".join(out)
+
+
+def _graph(plan: Plan, devices: tuple[str, ...]) -> str:
+    """The pipeline's graph: stages as nodes in layers (a stage's layer is one more than its
+    deepest input's), coloured by device; edges that cross devices drawn bold with their
+    transfer cost. Wide graphs scroll sideways."""
+    layer: dict[str, int] = {}
+    for s in plan.stages:
+        layer[s.stage] = 1 + max((layer[p] for p in s.inputs), default=-1)
+    rows: dict[str, int] = {}
+    per_layer: dict[int, int] = {}
+    for s in plan.stages:
+        rows[s.stage] = per_layer.get(layer[s.stage], 0)
+        per_layer[layer[s.stage]] = rows[s.stage] + 1
+    col_w, row_h, node_w, node_h, pad, arc_room = 124, 44, 84, 26, 10, 56
+    width = pad * 2 + col_w * (max(layer.values()) + 1)
+    n_rows = max(per_layer.values())
+    height = arc_room * 2 + row_h * n_rows + 22
+    color = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(devices)}
+    cx = lambda name: pad + col_w * layer[name] + node_w / 2
+    cy = lambda name: arc_room + row_h * rows[name] + node_h / 2
+    out = [f'<div style="overflow-x:auto"><svg id="graph" width="{width}" viewBox="0 0 {width} {height}" '
+           f'style="max-width:none" role="img" aria-label="graph of the best plan">']
+    for e in plan.edges:
+        moved = e.crosses and (e.xfer_ms > 0 or e.xfer_mj > 0)
+        what = (f"{e.producer} -> {e.reader}: {e.size_mb:g} MB {e.source} -> {e.target}, "
+                + (f"{e.xfer_ms:.2f} ms, {e.xfer_mj:.2f} mJ" if moved else "already there" if e.crosses else "same device"))
+        x1, y1, x2, y2 = cx(e.producer) + node_w / 2, cy(e.producer), cx(e.reader) - node_w / 2, cy(e.reader)
+        # an edge that skips layers arcs above the first row (or below the last) so that it
+        # does not run through the nodes between its ends
+        mid_x, mid_y, rise = (x1 + x2) / 2, (y1 + y2) / 2, min(arc_room - 18, 8 + 0.05 * (x2 - x1))
+        if layer[e.reader] - layer[e.producer] > 1:
+            above = min(rows[e.producer], rows[e.reader]) == 0 or n_rows == 1
+            mid_y = min(y1, y2) - node_h / 2 - rise if above else max(y1, y2) + node_h / 2 + rise
+        bend = 2 * mid_y - (y1 + y2) / 2  # the control point that puts the curve through (mid_x, mid_y)
+        out.append(f'<path class="{"xfer" if e.crosses else "grid"}" fill="none" '
+                   f'd="M{x1:.1f},{y1:.1f} Q{mid_x:.1f},{bend:.1f} {x2:.1f},{y2:.1f}"><title>{escape(what)}</title></path>')
+        if moved:
+            out.append(f'<text x="{mid_x:.1f}" y="{mid_y - 4 if mid_y <= max(y1, y2) else mid_y + 12:.1f}" text-anchor="middle" '
+                       f'style="fill:#d9480f;font-size:10px">{e.xfer_ms:.2f} ms</text>')
+    for s in plan.stages:
+        tip = f"{s.stage} on {s.device}: {s.exec_ms:.2f} ms, {s.exec_mj:.2f} mJ, {R.amount(s.memory_mb)} MB"
+        out.append(f'<rect class="stage" x="{cx(s.stage) - node_w / 2:.1f}" y="{cy(s.stage) - node_h / 2:.1f}" '
+                   f'width="{node_w}" height="{node_h}" rx="4" fill="{color[s.device]}"><title>{escape(tip)}</title></rect>'
+                   f'<text x="{cx(s.stage):.1f}" y="{cy(s.stage) + 4:.1f}" text-anchor="middle" style="fill:#fff">'
+                   f'{_label(s.stage, 11)}</text>')
+    legend = "".join(f'<rect x="{pad + 110 * i}" y="{height - 18}" width="12" height="12" fill="{color[d]}"/>'
+                     f'<text x="{pad + 110 * i + 16}" y="{height - 8}">{_label(d, 12)}</text>' for i, d in enumerate(devices))
+    out.append(legend + "</svg></div>")
     return "".join(out)
 
 

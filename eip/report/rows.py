@@ -6,13 +6,19 @@ from ..explain import Explanation, amount
 from ..result import Plan, PlanResult
 
 PLACEMENT_HEADER = ["stage", "device", "exec ms", "xfer ms", "total ms", "exec mJ", "xfer mJ", "memory MB"]
+#: a graph's placement table also names each stage's inputs
+GRAPH_PLACEMENT_HEADER = PLACEMENT_HEADER[:1] + ["inputs"] + PLACEMENT_HEADER[1:]
 ALTERNATIVES_HEADER = ["rank", "score", "latency ms", "energy mJ", "switches", "device path"]
 SENSITIVITY_HEADER = ["budget", "limit", "change", "status", "score change", "latency ms change", "energy mJ change"]
 
 
-def placement_rows(plan: Plan) -> list[list[str]]:
-    return [[s.stage, s.device, f"{s.exec_ms:.2f}", f"{s.xfer_ms:.2f}", f"{s.total_ms:.2f}",
+def placement_table(plan: Plan, graph: bool) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the placement table; a ``graph`` (not a chain) adds the inputs."""
+    rows = [[s.stage, s.device, f"{s.exec_ms:.2f}", f"{s.xfer_ms:.2f}", f"{s.total_ms:.2f}",
              f"{s.exec_mj:.2f}", f"{s.xfer_mj:.2f}", amount(s.memory_mb)] for s in plan.stages]
+    if not graph:
+        return PLACEMENT_HEADER, rows
+    return GRAPH_PLACEMENT_HEADER, [r[:1] + [", ".join(s.inputs) or "-"] + r[1:] for r, s in zip(rows, plan.stages)]
 
 
 def alternative_rows(result: PlanResult) -> list[list[str]]:

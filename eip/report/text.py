@@ -11,7 +11,8 @@ def render_text(result: PlanResult, explanation: Explanation) -> str:
     lines = R.summary_lines(result)
     if result.best is not None:
         lines.append("Placement")
-        lines += _aligned([R.PLACEMENT_HEADER] + R.placement_rows(result.best))
+        header, rows = R.placement_table(result.best, not result.model.is_chain)
+        lines += _aligned([header] + rows)
         lines.append("Budgets (tightest first)")
         lines += [f"  {line}" for line in R.budget_lines(explanation)]
         lines.append("Rationale")
@@ -27,7 +28,8 @@ def render_markdown(result: PlanResult, explanation: Explanation) -> str:
     head, *rest = R.summary_lines(result)
     lines = [f"# {_md(head)}", ""] + [f"- {_md(line)}" for line in rest] + [""]
     if result.best is not None:
-        lines += ["## Placement", ""] + _pipe([R.PLACEMENT_HEADER] + R.placement_rows(result.best)) + [""]
+        header, rows = R.placement_table(result.best, not result.model.is_chain)
+        lines += ["## Placement", ""] + _pipe([header] + rows) + [""]
         lines += ["## Budgets", ""] + [f"- {_md(line)}" for line in R.budget_lines(explanation)] + [""]
         lines += ["## Rationale", ""] + [f"- {_md(line)}" for line in R.rationale_lines(explanation)] + [""]
         lines += ["## Alternatives", ""] + _pipe([R.ALTERNATIVES_HEADER] + R.alternative_rows(result)) + [""]
