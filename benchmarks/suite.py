@@ -43,7 +43,8 @@ from eip.goals import resolve_goal
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 GENERATED = ("12x3", "20x4", "30x4", "60x4", "200x4", "60x8", "500x16")
-REAL = ("yolov3_rk3399pro", "googlenet_xavier")
+REAL = ("yolov3_rk3399pro", "googlenet_xavier", "camera_two_models", "bert24_soc", "resnet50_soc", "gnmt_soc",
+        "inceptionv3_soc", "resnet50_bert24_soc")
 FAMILIES = ("seed", *GENERATED, *REAL)
 #: Above this many placements the NumPy brute force is not attempted.
 BRUTE_FORCE_LIMIT = 2_000_000

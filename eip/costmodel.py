@@ -307,11 +307,21 @@ class CostModel:
 
     @property
     def graph(self) -> LayeredGraph:
-        """The model lowered to the kernels' layered graph (``eip.lowering``); raises
-        ``lowering.TooWide`` for a DAG too wide to lower exactly."""
+        """The model lowered to the kernels' layered graph (``eip.lowering``): exact unless
+        ``relaxed`` names tensors it forgot to stay small (a DAG too wide for its order)."""
+        return self._lowered[0]
+
+    @property
+    def relaxed(self) -> dict:
+        """Producing stage -> ``lowering.Relaxed`` for every tensor the graph forgot about;
+        empty when the graph is exact (always for a chain)."""
+        return self._lowered[1]
+
+    @property
+    def _lowered(self) -> tuple:
         from .lowering import lower_chain, lower_dag
 
-        return self._shared("graph", lambda: lower_chain(self) if self.is_chain else lower_dag(self))
+        return self._shared("graph", lambda: (lower_chain(self), {}) if self.is_chain else lower_dag(self))
 
     def _shared(self, name: str, compute):
         """``compute()``, cached across the budget-moved copies of this model for as long as

@@ -136,7 +136,9 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
         summary.append(f"Most valuable step: {_signed(b.step, b.unit, '+g')} on the {b.name} "
                        f"(score {gain:+.4f}).")
     front = None
-    if sensitivity:
+    if sensitivity and model.relaxed:
+        summary.append("No latency/energy frontier: the graph is too wide to walk exactly in its listed order.")
+    elif sensitivity:
         front = frontier_of(model, goal=weights_goal(result.weights), label_budget=REPORT_LABELS,
                             time_limit_s=time_limit_s)
         if not front.complete:
@@ -147,7 +149,9 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
 
 def _proof_sentence(result: PlanResult) -> str:
     how = {"viterbi": "the unconstrained optimum already fits every budget",
-           "exact": "the exact label search finished", "beam": "the beam search"}[result.strategy]
+           "exact": "the exact label search finished", "beam": "the beam search",
+           "relaxed": "the best plans of a relaxed graph (the graph is too wide to plan exactly in its listed "
+                      "order), re-evaluated exactly"}[result.strategy]
     if result.status == "optimal":
         return f"Proven optimal: {how}."
     return f"Not proven optimal ({how}): the best score is within {result.gap:.2%} of the optimum."

@@ -20,32 +20,36 @@ lowers to exactly the chain's graph (the DAG lowering of a chain is tested again
 Arc usage (latency, energy, switches): the moves into stage s summed in input order (one
 per input whose data is not yet on the stage's device), and one switch per input whose
 producer ran on another device.
+
+A graph too wide for its listed order (a step with more than ``MAX_STEP_OPTIONS`` states)
+is lowered to a *relaxation*: the lowering forgets where copies of some tensors sit (their
+later readers then pay no move: ``Relaxed.COPIES``), and if that is not enough, where
+their producers ran (no move and no switch: ``Relaxed.DEVICE``), smallest tensors first.
+Every placement is still exactly one path, and its usage in the relaxed graph is at most
+its true usage in every dimension, so the relaxed optimum is a proven lower bound and the
+true usage of its plans (``CostModel.usage``) gives feasible answers (``eip.solve``).
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import NamedTuple
 
 import numpy as np
 
 from .costmodel import CostModel, Dim, receive
-from .errors import ScenarioError
 from .kernels.contract import LayeredGraph
 
 #: Options one step of a DAG's layered graph may have before the lowering gives up on
-#: exactness (a graph wider than this under its listed order; see ``TooWide``).
+#: exactness (a graph wider than this under its listed order is relaxed: module docstring).
 MAX_STEP_OPTIONS = 20_000
 
 
-class TooWide(ScenarioError):
-    """A DAG whose frontier state at some step exceeds ``MAX_STEP_OPTIONS`` options."""
+class Relaxed(IntEnum):
+    """What the lowering of a too-wide graph forgot about a tensor (module docstring)."""
 
-    def __init__(self, model: CostModel, s: int, options: int, live: int) -> None:
-        super().__init__(model.name, f"stages[{s}]",
-                         f"the graph is too wide to plan exactly in its listed order: after stage "
-                         f"'{model.stage_names[s]}', {live} outputs wait for later readers, giving {options:,} "
-                         f"states (> {MAX_STEP_OPTIONS:,}); list the stages so that fewer outputs wait at once")
-        self.options, self.live = options, live
+    COPIES = 1   # the devices holding copies of it: its later readers pay no move
+    DEVICE = 2   # where its producer ran, too: its later readers pay no move and no switch
 
 
 class _Step(NamedTuple):
@@ -75,26 +79,44 @@ def lower_chain(model: CostModel) -> LayeredGraph:
     return _assemble(model, steps)
 
 
-def lower_dag(model: CostModel) -> LayeredGraph:
-    """The layered graph of a DAG-shaped model (module docstring); raises ``TooWide``."""
-    n = model.n_stages
+def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
+    """The layered graph of a DAG-shaped model (module docstring), and what it forgot about
+    which tensors (by producing stage) to stay within ``MAX_STEP_OPTIONS`` (empty: exact)."""
     last_read = _last_reads(model)
     runs_on = np.array([np.bitwise_or.reduce(np.left_shift(1, model.option_device[np.isfinite(row)]))
                         for row in model.exec_ms], dtype=np.int64)
     live: list[int] = []
     steps: list[_Step] = []
-    for s in range(n):
+    relaxed: dict[int, Relaxed] = {}
+    for s in range(model.n_stages):
         runnable = np.flatnonzero(np.isfinite(model.exec_ms[s]))
         after = [p for p in live if last_read[p] > s] + ([s] if last_read[s] > s else [])
         if s == 0:
             step = _first_step(runnable, after)
         else:
-            step = _next_step(model, s, steps[-1], live, after, runnable, _copy_masks(model, runs_on, after, s))
-        if len(step.option) > MAX_STEP_OPTIONS:
-            raise TooWide(model, s, len(step.option), len(after))
+            moves = _transitions(model, s, steps[-1], live, after, runnable, _copy_masks(model, runs_on, after, s),
+                                 relaxed)
+            step = _merge(runnable, *moves)
+            while len(step.option) > MAX_STEP_OPTIONS and _forget(model, after, moves[2], relaxed):
+                step = _merge(runnable, *moves)
         steps.append(step)
         live = after
-    return _assemble(model, steps)
+    return _assemble(model, steps), relaxed
+
+
+def _forget(model: CostModel, live: list[int], state: np.ndarray, relaxed: dict[int, Relaxed]) -> bool:
+    """Relax one more live tensor in ``state`` (M, 2 * live) and ``relaxed``: the copies of
+    the smallest tensor whose copies are still tracked, else the device of the smallest one
+    whose device is (module docstring); False when nothing is left to forget."""
+    for kind, columns in ((Relaxed.COPIES, (1,)), (Relaxed.DEVICE, (0, 1))):
+        open_ = [i for i, p in enumerate(live) if relaxed.get(p, 0) < kind]
+        if open_:
+            i = min(open_, key=lambda i: (model.output_mb[live[i]], live[i]))
+            relaxed[live[i]] = kind
+            for c in columns:
+                state[:, 2 * i + c] = 0
+            return True
+    return False
 
 
 def _last_reads(model: CostModel) -> np.ndarray:
@@ -127,10 +149,10 @@ def _first_step(runnable: np.ndarray, after: list[int]) -> _Step:
     return _Step(runnable.astype(np.int64), state, empty, empty, np.zeros((0, 3)))
 
 
-def _next_step(model: CostModel, s: int, prev: _Step, live: list[int], after: list[int],
-               runnable: np.ndarray, keep: np.ndarray) -> _Step:
-    """Every (previous option, option of stage s) pair whose moves are possible, merged by
-    the state they lead to."""
+def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: list[int], runnable: np.ndarray,
+                 keep: np.ndarray, relaxed: dict[int, Relaxed]):
+    """Every (previous option, option of stage s) pair: ``(tail, option, state after s,
+    usage (pairs, 3), possible)``; ``keep`` (live after s,) masks the copies worth keeping."""
     tail = np.repeat(np.arange(len(prev.option)), len(runnable))
     option = np.tile(runnable, len(prev.option))
     state = prev.state[tail].copy()
@@ -138,16 +160,26 @@ def _next_step(model: CostModel, s: int, prev: _Step, live: list[int], after: li
     use = np.zeros((len(tail), 3))
     for p in model.inputs[s]:
         col = 2 * live.index(p)
+        if relaxed.get(p) == Relaxed.DEVICE:
+            continue  # a lower bound: no move, no switch
         src = state[:, col]
-        cost, switch, state[:, col + 1] = receive(model.moves[p], src, model.option_device[src], dst, state[:, col + 1])
-        use[:, :2] += cost
+        cost, switch, copies = receive(model.moves[p], src, model.option_device[src], dst, state[:, col + 1])
         use[:, 2] += switch
+        if p not in relaxed:
+            use[:, :2] += cost
+            state[:, col + 1] = copies
     ok = np.isfinite(use[:, 0]) & np.isfinite(use[:, 1])
     columns = [c for p in after if p != s for c in (2 * live.index(p), 2 * live.index(p) + 1)]
     state = state[:, columns]
     state[:, 1::2] &= np.array([keep[i] for i, p in enumerate(after) if p != s], dtype=np.int64)
     if after and after[-1] == s:
         state = np.column_stack([state, option, np.zeros_like(option)])
+    return tail, option, state, use, ok
+
+
+def _merge(runnable: np.ndarray, tail: np.ndarray, option: np.ndarray, state: np.ndarray, use: np.ndarray,
+           ok: np.ndarray) -> _Step:
+    """The step the possible transitions lead to: one option per distinct (option, state)."""
     if not ok.any():
         # no placement reaches stage s: keep its options, unreachable (a step has options,
         # as in a chain's graph, and the kernels find no path)

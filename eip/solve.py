@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from typing import Union
 
 import numpy as np
 
 from .costmodel import CostModel
 from .goals import Goal, resolve_goal
-from .kernels.contract import Mode, Status, Stop, Strategy, solve
+from .kernels.contract import (Mode, Row, Solution, Status, Stop, Strategy, placement_rank, rank_order, scored_rows,
+                               solve)
 from .result import Plan, PlanResult
 from .scenario import Scenario, load
 
 ScenarioLike = Union[Scenario, CostModel, str, "os.PathLike[str]"]
 
 STRATEGIES = {"auto": Mode.AUTO, "exact": Mode.EXACT, "beam": Mode.BEAM}
-_STRATEGY_NAMES = {Strategy.VITERBI: "viterbi", Strategy.LABELS: "exact", Strategy.BEAM: "beam"}
+_STRATEGY_NAMES = {Strategy.VITERBI: "viterbi", Strategy.LABELS: "exact", Strategy.BEAM: "beam",
+                   Strategy.RELAXED: "relaxed"}
 
 DEFAULT_BEAM_WIDTH = 32
 DEFAULT_LABEL_BUDGET = 1_000_000
+#: A too-wide DAG's relaxed graph is asked for this many plans first, four times as many
+#: each round, until its best true plans are proven or it has been asked for the most.
+RELAXED_FIRST_PLANS = 16
+RELAXED_MOST_PLANS = 1024
 
 
 def cost_model_of(scenario: ScenarioLike) -> CostModel:
@@ -80,8 +87,9 @@ def plan(
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     limit_s = check_time_limit(time_limit_s)
-    sol = solve(model.graph, model.coefficients(weights), model.caps_tol, int(top_k), STRATEGIES[strategy],
-                int(beam_width), int(label_budget), limit_s)
+    solver = solve_relaxed if model.relaxed else solve_model
+    sol = solver(model, model.coefficients(weights), int(top_k), STRATEGIES[strategy], int(beam_width),
+                 int(label_budget), limit_s)
     plans = tuple(Plan(model, sol.options[r], sol.rows[r]) for r in range(len(sol.rows)))
     status_name = sol.status.name.lower()
     reason = ""
@@ -90,7 +98,7 @@ def plan(
 
         reason = infeasibility_reason(model)
     elif sol.status == Status.UNKNOWN:
-        reason = _unknown_reason(sol.stop, limit_s, label_budget, beam_width)
+        reason = _unknown_reason(sol, limit_s, label_budget, beam_width)
     gap = 0.0 if sol.status == Status.OPTIMAL or not plans else relative_gap(plans[0].score, sol.bound)
     return PlanResult(
         scenario=model.name,
@@ -109,13 +117,58 @@ def plan(
     )
 
 
-def _unknown_reason(stop: Stop, limit_s: float, label_budget: int, beam_width: int) -> str:
+def _unknown_reason(sol: Solution, limit_s: float, label_budget: int, beam_width: int) -> str:
     """Why a solve ended with no plan and no proof that none exists."""
-    if stop == Stop.TIME_LIMIT:
+    if sol.stop == Stop.TIME_LIMIT:
         return f"the search stopped at its time limit ({limit_s:g} s) before it found a plan"
-    if stop == Stop.LABEL_BUDGET:
+    if sol.stop == Stop.LABEL_BUDGET:
         return f"the search stopped at its label budget ({label_budget:,} labels) before it found a plan"
+    if sol.strategy == Strategy.RELAXED:
+        return ("the graph is too wide to plan exactly in its listed order, and every plan of its relaxation "
+                "that was tried breaks a budget or a link once evaluated exactly")
     return f"the beam ({beam_width} labels per option) found no plan, and no proof that none exists"
+
+
+def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_width: int, label_budget: int,
+                limit_s: float) -> Solution:
+    """The k best plans of a model whose graph is exact: one solve of its graph."""
+    return solve(model.graph, coef, model.caps_tol, k, mode, beam_width, label_budget, limit_s)
+
+
+def solve_relaxed(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_width: int, label_budget: int,
+                  limit_s: float) -> Solution:
+    """The k best plans of a model whose graph is a relaxation (``model.relaxed``): the
+    relaxed graph's best plans, re-evaluated exactly and ranked again.
+
+    A placement's relaxed score never exceeds its true one, so once the k best true plans
+    among the m asked for score below the m-th relaxed score, no other placement can beat
+    them (proven optimal); likewise when the relaxed graph has fewer than m plans. Otherwise
+    m grows fourfold up to ``RELAXED_MOST_PLANS``; the answer is then "feasible", with the
+    bound min(best true score, m-th relaxed score) (or the relaxed solve's own bound).
+    """
+    started = time.perf_counter()
+    m, created, kept = max(k, RELAXED_FIRST_PLANS), 0, 0
+    while True:
+        left = limit_s - (time.perf_counter() - started)
+        sol = solve(model.graph, coef, model.caps_tol, m, mode, beam_width, label_budget, max(left, 1e-6))
+        created, kept = created + sol.labels_created, kept + sol.labels_kept
+        with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
+            rows = scored_rows(coef, model.usage(sol.options)) if len(sol.rows) else sol.rows
+        fits = np.flatnonzero(np.isfinite(rows).all(axis=1) & np.all(rows[:, Row.USE:] <= model.caps_tol, axis=1))
+        best = fits[rank_order(rows[fits], placement_rank(sol.options[fits]))][:k]
+        enumerated = sol.status == Status.OPTIMAL
+        threshold = sol.rows[-1, Row.SCORE] if enumerated and len(sol.rows) == m else np.inf
+        proven = enumerated and (threshold == np.inf or (len(best) == k and rows[best[-1], Row.SCORE] < threshold))
+        if proven or not enumerated or m >= RELAXED_MOST_PLANS or time.perf_counter() - started >= limit_s:
+            break
+        m *= 4
+    if proven or sol.status == Status.INFEASIBLE:
+        status, bound = (Status.OPTIMAL, rows[best[0], Row.SCORE]) if len(best) else (Status.INFEASIBLE, np.inf)
+    else:
+        status = Status.FEASIBLE if len(best) else Status.UNKNOWN
+        bound = min(rows[best[0], Row.SCORE], threshold) if enumerated and len(best) else sol.bound
+    return Solution(status, Strategy.RELAXED, sol.options[best], rows[best], float(bound), sol.stop, created, kept,
+                    time.perf_counter() - started)
 
 
 def relative_gap(score: float, bound: float) -> float:

@@ -29,8 +29,9 @@ from typing import Mapping, Sequence, Union
 import numpy as np
 
 from .costmodel import CostModel, Dim, cap_with_tolerance
+from .errors import ScenarioError
 from .goals import Goal, resolve_goal
-from .kernels.contract import Mode, Row, Solution, Status, Stop, rank_order, scored_rows, solve
+from .kernels.contract import Mode, Row, Solution, Status, Stop, placement_rank, rank_order, scored_rows, solve
 from .kernels.frontier import pareto_sets
 from .result import Plan
 from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, check_time_limit, cost_model_of
@@ -129,6 +130,17 @@ class Sweep:
         return self.plan_index != UNANSWERED
 
 
+def exact_model(scenario: ScenarioLike, what: str) -> CostModel:
+    """The cost model of ``scenario``; ``ScenarioError`` when its graph is a relaxation
+    (a DAG too wide for its listed order): a ``what`` walks exact solves only."""
+    model = cost_model_of(scenario)
+    if model.relaxed:
+        raise ScenarioError(model.name, "stages", f"the graph is too wide to plan exactly in its listed order "
+                            f"({len(model.relaxed)} outputs relaxed); a {what} needs an exact graph: list the "
+                            f"stages so that fewer outputs wait for their readers at once")
+    return model
+
+
 def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = "balanced",
              label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None) -> Frontier:
     """The exact latency/energy Pareto frontier of a scenario under its budgets.
@@ -152,7 +164,7 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     When a solve stops at its label budget or the time limit, the points proven so far
     come back with ``complete`` False and the latency range not yet walked.
     """
-    model = cost_model_of(scenario)
+    model = exact_model(scenario, "frontier")
     _, weights = resolve_goal(goal)
     coef = model.coefficients(weights)
     if max_plans is not None and (isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1):
@@ -219,7 +231,7 @@ def sweep(
     ``label_budget`` labels, or at ``time_limit_s`` for the whole sweep, leaves the points it
     had not reached unanswered (``Sweep.answered``, ``Sweep.reason``): never an inexact one.
     """
-    model = cost_model_of(scenario)
+    model = exact_model(scenario, "sweep")
     goal_name, weights = resolve_goal(goal)
     coef = model.coefficients(weights)
     _check_label_budget(label_budget)
@@ -384,11 +396,6 @@ def _scored(row: np.ndarray, coef: np.ndarray) -> np.ndarray:
     return scored_rows(coef, row[None, Row.USE:])[0]
 
 
-def _placement_rank(paths: np.ndarray, option_device: np.ndarray) -> np.ndarray:
-    """Rank of each placement in device order (lexicographic), as the engine breaks ties."""
-    return np.lexsort(option_device[paths].T[::-1]).argsort()
-
-
 def _best_under_caps(rows, paths, option_device, coef, lat_caps, en_caps) -> np.ndarray:
     """(n_lat, n_en) index of the best row within each pair of caps (-1 if none).
 
@@ -398,7 +405,7 @@ def _best_under_caps(rows, paths, option_device, coef, lat_caps, en_caps) -> np.
     """
     use = rows[:, Row.USE:]
     rank = np.empty(len(rows), dtype=np.int64)
-    rank[rank_order(scored_rows(coef, use), _placement_rank(paths, option_device))] = np.arange(len(rows))
+    rank[rank_order(scored_rows(coef, use), placement_rank(option_device[paths]))] = np.arange(len(rows))
     by_lat = np.argsort(use[:, Dim.LATENCY], kind="stable")
     lat_sorted = use[by_lat, Dim.LATENCY]
     fits = use[by_lat, Dim.ENERGY][:, None] <= en_caps[None, :]              # (P, n_en)

@@ -49,6 +49,7 @@ class Strategy(IntEnum):
     VITERBI = 0      # the unconstrained k best, proven to fit the caps
     LABELS = 1       # the exact label search
     BEAM = 2         # a beam of labels (a heuristic)
+    RELAXED = 3      # a relaxed graph's best plans, evaluated exactly (``eip.solve``; not a kernel)
 
 
 class Mode(IntEnum):
@@ -164,6 +165,12 @@ def rank_order(rows: np.ndarray, placement_rank: np.ndarray) -> np.ndarray:
     lexicographic option order (the kernels' ``row_less`` and ``placement_less``, vectorized)."""
     keys = [placement_rank, *(rows[:, Row.USE + j] for j in reversed(range(KEY_DIMS))), rows[:, Row.SCORE]]
     return np.lexsort(keys)
+
+
+def placement_rank(options: np.ndarray) -> np.ndarray:
+    """(M,) rank of each placement (M, N) (option per step, in each step's option order) in
+    lexicographic order: the placement part of the ranking rule."""
+    return np.lexsort(options.T[::-1]).argsort()
 
 
 def kernels_cached() -> bool:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import eip
-from eip import ScenarioError
-from eip.lowering import MAX_STEP_OPTIONS, TooWide, lower_chain, lower_dag
-from strategies import scenario_docs
+from benchmarks import peers
+from eip import ScenarioError, lowering
+from eip.goals import resolve_goal
+from eip.report import render
+from eip.lowering import MAX_STEP_OPTIONS, lower_chain, lower_dag
+from reference import ranked_plans
+from strategies import goals, scenario_docs
+from test_engine_properties import assert_matches_oracle, assert_plan_recomputes
 
 
 def fork_doc(**stage_changes) -> dict:
@@ -89,20 +97,59 @@ def test_a_source_reads_nothing_and_two_models_share_one_soc():
     assert eip.plan(model, top_k=1).best.switches == 3
 
 
-def test_a_graph_too_wide_for_its_order_is_refused_in_one_line():
+def wide_doc(n_sources: int = 8) -> dict:
+    """Sources whose outputs all wait for one join: 4 ** n_sources states before it."""
     devices = [{"name": f"d{i}", "memory_mb": 100.0} for i in range(4)]
-    profile = {"latency_ms": 1.0, "energy_mj": 1.0, "memory_mb": 1.0}
-    n_sources = 8  # 4 ** 8 > MAX_STEP_OPTIONS states once every source waits for the join
-    assert 4 ** n_sources > MAX_STEP_OPTIONS
-    stages = [{"name": f"s{i}", "output_mb": 1.0, "inputs": [], "profiles": {d["name"]: profile for d in devices}}
+    stages = [{"name": f"s{i}", "output_mb": 1.0 + i % 3, "inputs": [],
+               "profiles": {d["name"]: {"latency_ms": 1.0 + (i * j) % 5, "energy_mj": 1.0 + (i + j) % 3,
+                                        "memory_mb": 1.0} for j, d in enumerate(devices)}}
               for i in range(n_sources)]
     stages.append({"name": "join", "output_mb": 0.0, "inputs": [s["name"] for s in stages],
-                   "profiles": {"d0": profile}})
-    links = [{"source": f"d{i}", "target": f"d{j}", "latency_ms_per_mb": 1.0, "energy_mj_per_mb": 1.0}
+                   "profiles": {"d0": {"latency_ms": 1.0, "energy_mj": 1.0, "memory_mb": 1.0}}})
+    links = [{"source": f"d{i}", "target": f"d{j}", "latency_ms_per_mb": 0.5 * (i + j), "energy_mj_per_mb": 0.25}
              for i in range(4) for j in range(i + 1, 4)]
-    model = eip.Scenario.from_dict({"name": "wide", "devices": devices, "links": links, "stages": stages}).cost_model
-    with pytest.raises(TooWide, match=r"^wide: stages\[\d\]: the graph is too wide to plan exactly"):
-        eip.plan(model)
+    return {"name": "wide", "devices": devices, "links": links, "stages": stages}
+
+
+def test_a_graph_too_wide_for_its_order_is_relaxed_and_answered_with_a_proof():
+    model = eip.Scenario.from_dict(wide_doc()).cost_model
+    assert 4 ** 8 > MAX_STEP_OPTIONS and model.relaxed  # some outputs were forgotten
+    assert np.diff(model.graph.step_start).max() <= MAX_STEP_OPTIONS
+    result = eip.plan(model, top_k=3)
+    weights = resolve_goal("balanced")[1]
+    brute = peers.brute_force(model, model.coefficients(weights), 3)
+    assert result.strategy == "relaxed" and result.status in ("optimal", "feasible")
+    if result.status == "optimal":
+        assert [p.score for p in result.plans] == pytest.approx(brute.scores, rel=1e-12)
+    assert result.bound <= brute.scores[0] * (1 + 1e-12) and result.best.score >= brute.scores[0] * (1 - 1e-12)
+    with pytest.raises(ScenarioError, match=r"^wide: stages: the graph is too wide to plan exactly"):
+        eip.frontier(model)
+    text = render(result, "text").decode()
+    assert "the best plans of a relaxed graph" in text
+
+
+@settings(max_examples=150)
+@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.sampled_from([1, 2, 3]), st.sampled_from([1, 4, 1024]))
+def test_a_relaxed_graph_answers_exactly_or_with_a_true_bound(doc, goal, k, most_options, most_plans):
+    """With the state capped at a few options per step (and the relaxed plans asked for
+    capped too), DAG answers stay honest: "optimal" only when they are the brute force's;
+    otherwise feasible plans with a true bound."""
+    scenario = eip.Scenario.from_dict(doc)
+    _, weights = resolve_goal(goal)
+    with mock.patch.object(lowering, "MAX_STEP_OPTIONS", most_options), \
+            mock.patch.multiple(eip.solve, RELAXED_FIRST_PLANS=1, RELAXED_MOST_PLANS=most_plans):
+        result = eip.plan(scenario, goal=goal, top_k=k, strategy="exact")
+    ref = ranked_plans(scenario, weights)
+    if result.status == "infeasible":
+        assert not ref
+        return
+    assert result.plans or result.status == "unknown"
+    for plan in result.plans:
+        assert_plan_recomputes(scenario, weights, plan)
+    if result.status == "optimal":
+        assert_matches_oracle(result, ref, k)
+    elif ref:
+        assert result.bound <= ref[0].score + 1e-9 * max(1.0, abs(ref[0].score))
 
 
 @settings(max_examples=60)
@@ -113,7 +160,7 @@ def test_a_chain_lowers_the_same_either_way(doc):
     model = eip.Scenario.from_dict(doc).cost_model
     chain = lower_chain(model)
     assume(model.is_chain and np.all(np.diff(chain.arc_start)[chain.step_start[1]:] > 0))
-    for ours, theirs in zip(lower_dag(model), chain):
+    for ours, theirs in zip(lower_dag(model)[0], chain):
         assert np.array_equal(ours, theirs)
 
 
