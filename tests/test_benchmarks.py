@@ -123,7 +123,7 @@ def test_real_data_scenarios_are_rebuilt_exactly_from_the_data(file):
         # their caps come from exact solves of large graphs (a minute for all): the data-derived
         # rest is rebuilt, the caps are taken as checked in (the benchmarks solve these files)
         caps = orjson.loads(checked_in)["constraints"]
-        with mock.patch.object(realdata, "_frame_budget_caps", lambda doc, latency_slack: caps):
+        with mock.patch.object(realdata, "_frame_budget", lambda doc, latency_slack: caps):
             built = realdata.render(realdata.BUILDERS[file]())
         assert built == checked_in, f"scenarios/{file} drifted: run python -m benchmarks.realdata"
         return
