@@ -47,7 +47,7 @@ def compile_and_start_times() -> tuple[tuple[float, float], tuple[float, float]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--label-budget", type=int, default=1_000_000)
+    parser.add_argument("--label-budget", type=int, default=eip.solve.DEFAULT_LABEL_BUDGET)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--skip-compile", action="store_true", help="do not measure cold compile time")

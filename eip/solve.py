@@ -23,7 +23,10 @@ _STRATEGY_NAMES = {Strategy.VITERBI: "viterbi", Strategy.LABELS: "exact", Strate
                    Strategy.RELAXED: "relaxed"}
 
 DEFAULT_BEAM_WIDTH = 32
-DEFAULT_LABEL_BUDGET = 1_000_000
+# Labels the exact search may keep: a frontier-state DAG has many options per step and
+# needs more labels than a chain (GNMT's layer graph proves optimal with 3.4 million in
+# 11 s and stops unproven at 1 million); 4 million labels took 620 MB, 1 million 595 MB.
+DEFAULT_LABEL_BUDGET = 4_000_000
 #: A too-wide DAG's relaxed graph is asked for this many plans first, four times as many
 #: each round, until its best true plans are proven or it has been asked for the most.
 RELAXED_FIRST_PLANS = 16

@@ -186,8 +186,8 @@ def kernels_cached() -> bool:
         return True
 
 
-def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int = 1, mode: Mode = Mode.EXACT,
-          beam_width: int = 32, label_budget: int = 1_000_000, time_limit_s: float = np.inf) -> Solution:
+def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode, beam_width: int,
+          label_budget: int, time_limit_s: float = np.inf) -> Solution:
     """The k best paths of ``graph`` within ``caps`` (Q,) by ``coef`` (Q,): the one call
     every planning question (plan, frontier, sweep, sensitivity, diagnosis) goes through.
 
