@@ -26,6 +26,7 @@ from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, rende
 from .errors import ScenarioError
 from .goals import GOAL_WEIGHTS
 from .kernels.contract import kernels_cached
+from .lowering import waiting_outputs
 from .scenario import load
 from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, check_time_limit, plan as plan_scenario
 from .tradeoff import FrontierTooLarge, frontier, sweep
@@ -315,6 +316,12 @@ def _validate(scenario: str) -> None:
     print("Caps: latency " + (f"{caps.max_total_latency_ms:g} ms" if caps.max_total_latency_ms is not None else "none")
           + ", energy " + (f"{caps.max_total_energy_mj:g} mJ" if caps.max_total_energy_mj is not None else "none"))
     print(f"Search space: {space:,} placements (devices per stage: {', '.join(map(str, options))})")
+    if not model.is_chain:
+        graph, sources = model.graph, sum(not inputs for inputs in model.inputs)
+        print(f"Graph: {len(model.edges)} edges, {sources} source{'s' * (sources != 1)}; at most "
+              f"{waiting_outputs(model)} outputs wait for readers at once in the listed order; "
+              f"{graph.opt_use.shape[0]:,} planning states (at most {int(np.diff(graph.step_start).max()):,} per stage)"
+              + ("; too wide to plan exactly: relaxed" if model.relaxed else ""))
     print(f"Baselines: {model.baselines[0]:g} ms, {model.baselines[1]:g} mJ (sums of each stage's cheapest)")
 
 

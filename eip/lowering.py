@@ -119,6 +119,13 @@ def _forget(model: CostModel, live: list[int], state: np.ndarray, relaxed: dict[
     return False
 
 
+def waiting_outputs(model: CostModel) -> int:
+    """The most outputs that wait for a later reader at once, over the listed order (the
+    frontier width the state of ``lower_dag`` grows with; 1 for a chain)."""
+    last_read = _last_reads(model)
+    return int(max(((last_read[:s + 1] > s).sum() for s in range(model.n_stages)), default=0))
+
+
 def _last_reads(model: CostModel) -> np.ndarray:
     """(N,) the last stage that reads each stage's output (-1: none)."""
     last = np.full(model.n_stages, -1, dtype=np.int64)

@@ -56,6 +56,15 @@ def test_a_tensor_moves_once_to_each_device_and_the_first_reader_pays():
     assert "1 MB from gpu (boxes) and 2 MB from gpu (masks)" in sentence
 
 
+def test_validate_describes_the_graph(capsys):
+    from eip.cli import main
+    from eip.lowering import waiting_outputs
+
+    assert waiting_outputs(eip.Scenario.from_dict(fork_doc()).cost_model) == 3  # camera, boxes, masks
+    main(["validate", "scenarios/camera_two_models.json"])
+    assert "Graph: 14 edges, 1 source; at most 4 outputs wait for readers at once" in capsys.readouterr().out
+
+
 def test_an_empty_tensor_needs_no_link_but_still_counts_a_switch():
     doc = fork_doc(camera={"output_mb": 0.0})
     doc["links"] = [{"source": "gpu", "target": "cpu", "latency_ms_per_mb": 0.5, "energy_mj_per_mb": 0.25,
