@@ -62,6 +62,16 @@ class _Step(NamedTuple):
     arc_use: np.ndarray  # (A, 3) latency ms, energy mJ, switches
 
 
+class _Transitions(NamedTuple):
+    """Every (previous option, option of stage s) pair, before merging by state."""
+
+    tail: np.ndarray      # (P,) index of the previous step's option
+    option: np.ndarray    # (P,) model option of stage s
+    state: np.ndarray     # (P, 2 * live) the state after stage s (``_Step.state``)
+    use: np.ndarray       # (P, 3) latency ms, energy mJ, switches of receiving the inputs
+    possible: np.ndarray  # (P,) bool: every input can reach the option
+
+
 def lower_chain(model: CostModel) -> LayeredGraph:
     """The layered graph of a chain: step s offers the options that can run stage s (usage:
     execution latency, energy, memory on the option's device); an arc joins two options of
@@ -94,11 +104,11 @@ def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
         if s == 0:
             step = _first_step(runnable, after)
         else:
-            moves = _transitions(model, s, steps[-1], live, after, runnable, _copy_masks(model, runs_on, after, s),
+            pairs = _transitions(model, s, steps[-1], live, after, runnable, _copy_masks(model, runs_on, after, s),
                                  relaxed)
-            step = _merge(runnable, *moves)
-            while len(step.option) > MAX_STEP_OPTIONS and _forget(model, after, moves[2], relaxed):
-                step = _merge(runnable, *moves)
+            step = _merge(runnable, pairs)
+            while len(step.option) > MAX_STEP_OPTIONS and _forget(model, after, pairs.state, relaxed):
+                step = _merge(runnable, pairs)
         steps.append(step)
         live = after
     return _assemble(model, steps), relaxed
@@ -157,9 +167,9 @@ def _first_step(runnable: np.ndarray, after: list[int]) -> _Step:
 
 
 def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: list[int], runnable: np.ndarray,
-                 keep: np.ndarray, relaxed: dict[int, Relaxed]):
-    """Every (previous option, option of stage s) pair: ``(tail, option, state after s,
-    usage (pairs, 3), possible)``; ``keep`` (live after s,) masks the copies worth keeping."""
+                 keep: np.ndarray, relaxed: dict[int, Relaxed]) -> _Transitions:
+    """Every (previous option, option of stage s) pair; ``keep`` (live after s,) masks the
+    copies worth remembering."""
     tail = np.repeat(np.arange(len(prev.option)), len(runnable))
     option = np.tile(runnable, len(prev.option))
     state = prev.state[tail].copy()
@@ -175,27 +185,27 @@ def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: 
         if p not in relaxed:
             use[:, :2] += cost
             state[:, col + 1] = copies
-    ok = np.isfinite(use[:, 0]) & np.isfinite(use[:, 1])
+    possible = np.isfinite(use[:, 0]) & np.isfinite(use[:, 1])
     columns = [c for p in after if p != s for c in (2 * live.index(p), 2 * live.index(p) + 1)]
     state = state[:, columns]
     state[:, 1::2] &= np.array([keep[i] for i, p in enumerate(after) if p != s], dtype=np.int64)
     if after and after[-1] == s:
         state = np.column_stack([state, option, np.zeros_like(option)])
-    return tail, option, state, use, ok
+    return _Transitions(tail, option, state, use, possible)
 
 
-def _merge(runnable: np.ndarray, tail: np.ndarray, option: np.ndarray, state: np.ndarray, use: np.ndarray,
-           ok: np.ndarray) -> _Step:
+def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
     """The step the possible transitions lead to: one option per distinct (option, state)."""
+    ok = pairs.possible
     if not ok.any():
         # no placement reaches stage s: keep its options, unreachable (a step has options,
         # as in a chain's graph, and the kernels find no path)
         empty = np.zeros(0, dtype=np.int64)
-        return _Step(runnable.astype(np.int64), np.zeros((len(runnable), state.shape[1]), dtype=np.int64),
+        return _Step(runnable.astype(np.int64), np.zeros((len(runnable), pairs.state.shape[1]), dtype=np.int64),
                      empty, empty, np.zeros((0, 3)))
-    keys = np.column_stack([option, state])[ok]
+    keys = np.column_stack([pairs.option, pairs.state])[ok]
     unique, head = np.unique(keys, axis=0, return_inverse=True)
-    return _Step(unique[:, 0], unique[:, 1:], tail[ok], head.reshape(-1), use[ok])
+    return _Step(unique[:, 0], unique[:, 1:], pairs.tail[ok], head.reshape(-1), pairs.use[ok])
 
 
 def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
