@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from eip.costmodel import Dim
+
 # kind: (speed by stage kind, watts, memory factor, stage kinds it cannot run)
 STAGE_KINDS = ("conv", "attention", "pre", "post", "nms", "custom")
 DEVICE_KINDS = {
@@ -109,22 +111,30 @@ def binding_caps(doc: dict, tightness: float) -> dict:
 
     The latency cap sits between the fastest plan that fits memory and the balanced
     optimum's latency; the energy cap just above the most frugal plan found within that
-    latency cap, so that plan (the witness) proves the scenario feasible.
+    latency cap, so that plan (the witness) proves the scenario feasible. The plans come
+    from the kernels' beam at a fixed 32 labels per graph option (``_beam_best``), so the
+    instances do not move when ``eip.plan``'s own choice of beam does.
     """
     import eip
 
-    def best(scenario, goal):
-        return eip.plan(scenario, goal=goal, top_k=1, strategy="beam").best
-
     scenario = eip.Scenario.from_dict(doc)
-    balanced, fastest = best(scenario, "balanced"), best(scenario, {"latency": 1.0})
+    balanced, fastest = _beam_best(scenario, (0.75, 0.75, 0.08)), _beam_best(scenario, (1.0, 0.0, 0.0))
     if balanced is None or fastest is None:
         return {}
-    lat = fastest.latency_ms + tightness * (balanced.latency_ms - fastest.latency_ms) + 1e-3
+    lat = fastest[Dim.LATENCY] + tightness * (balanced[Dim.LATENCY] - fastest[Dim.LATENCY]) + 1e-3
     caps = {"max_total_latency_ms": round(lat, 3)}
-    witness = best(eip.Scenario.from_dict({**doc, "constraints": caps}), {"energy": 1.0})
+    witness = _beam_best(eip.Scenario.from_dict({**doc, "constraints": caps}), (0.0, 1.0, 0.0))
     if witness is None:
         return caps
-    slack = abs(balanced.energy_mj - witness.energy_mj)
-    caps["max_total_energy_mj"] = round(witness.energy_mj + tightness * slack + 0.05 * witness.energy_mj, 3)
+    slack = abs(balanced[Dim.ENERGY] - witness[Dim.ENERGY])
+    caps["max_total_energy_mj"] = round(witness[Dim.ENERGY] + tightness * slack + 0.05 * witness[Dim.ENERGY], 3)
     return caps
+
+
+def _beam_best(scenario, weights: tuple[float, float, float]) -> list[float] | None:
+    """Usage (``Dim`` order) of the beam's best plan for goal ``weights`` (None if it meets none)."""
+    from eip.kernels.contract import Mode, Row, solve
+
+    model = scenario.cost_model
+    sol = solve(model.graph, model.coefficients(weights), model.caps_tol, 1, Mode.BEAM, 32, 1_000_000)
+    return sol.rows[0, Row.USE:].tolist() if len(sol.rows) else None
