@@ -183,3 +183,15 @@ def test_usage_of_a_placement_is_its_path_in_the_graph(doc):
     result = eip.plan(model, top_k=5, strategy="exact")
     for plan in result.plans:
         assert np.array_equal(model.usage(plan._options)[0], plan.usage)
+
+
+def test_profiler_tensors_with_inputs_plan_like_the_scenario():
+    model = eip.Scenario.from_dict(fork_doc()).cost_model
+    arrays = dict(exec_ms=model.exec_ms, exec_mj=model.exec_mj, mem_mb=model.mem_mb, output_mb=model.output_mb,
+                  xfer_ms_per_mb=model.xfer_ms_per_mb, xfer_mj_per_mb=model.xfer_mj_per_mb, mem_cap_mb=model.mem_cap_mb)
+    tensors = eip.CostModel.from_arrays(**arrays, inputs=[[], [0], [0], [1, 2, 0]])
+    assert eip.plan(tensors, top_k=1).best.score == eip.plan(model, top_k=1).best.score
+    assert eip.CostModel.from_arrays(**arrays).is_chain  # no inputs: a chain
+    for inputs, path in (([[], [0], [0]], "inputs"), ([[], [0], [2], [1]], r"inputs\[2\]"), ([[], [0], [0, 0], [1]], r"inputs\[2\]")):
+        with pytest.raises(ScenarioError, match=rf"^<arrays>: {path}: expected"):
+            eip.CostModel.from_arrays(**arrays, inputs=inputs)
