@@ -315,8 +315,9 @@ def _dag_milp(model: CostModel):
             for s in range(n)]
     on = lambda s, b: [x[s, a] for a in range(o) if (s, a) in x and dev[a] == b]
 
-    def new_var(use=None) -> int:
-        usage.append(np.zeros(q_dims) if use is None else use)
+    def new_var(dims, values) -> int:
+        usage.append(np.zeros(q_dims))
+        usage[-1][dims] = values
         return len(usage) - 1
 
     for p, readers in enumerate(model.readers):
@@ -330,16 +331,13 @@ def _dag_milp(model: CostModel):
                 if not np.isfinite(cost).all():
                     rows += [([xa] + on(r, b), [1.0] * (1 + len(on(r, b))), -np.inf, 1.0) for r in reading]
                     continue
-                use = np.zeros(q_dims)
-                use[[Dim.LATENCY, Dim.ENERGY]] = cost
-                c = new_var(use)
+                c = new_var([Dim.LATENCY, Dim.ENERGY], cost)
                 rows += [([c, xa] + on(r, b), [1.0, -1.0] + [-1.0] * len(on(r, b)), -1.0, np.inf) for r in reading]
     for p, r in model.edges.tolist():
-        use = np.zeros(q_dims)
-        use[Dim.SWITCHES] = 1.0
-        w = new_var(use)
+        w = new_var([Dim.SWITCHES], 1.0)
         for b in range(d):
             rows.append(([w] + on(p, b) + on(r, b), [1.0] + [-1.0] * len(on(p, b)) + [1.0] * len(on(r, b)), 0.0, np.inf))
+
     def decode(values) -> tuple[int, ...]:
         chosen = sorted((s, a) for (s, a), i in x.items() if values[i] > 0.5)
         return tuple(a for _, a in chosen)
