@@ -110,7 +110,8 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     incumbent = b_rows[k - 1, Row.SCORE] if b_found == k else np.inf
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
-    stop, e_paths, e_rows, e_found, proven = _exact(ctx, incumbent, dual, beam_width, stats)
+    stop, e_paths, e_rows, e_found, proven, b_paths, b_rows, b_found = _exact(
+        ctx, incumbent, dual, beam_width, b_paths, b_rows, b_found, stats)
     if stop == Stop.COMPLETE:
         stats[Stat.BOUND] = e_rows[0, Row.SCORE] if e_found > 0 else np.inf
         return (Status.OPTIMAL if e_found > 0 else Status.INFEASIBLE), Strategy.LABELS, e_paths, e_rows, e_found, stats
@@ -126,8 +127,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
         stop, w_paths, w_rows, w_found, _ = _search(ctx, width, np.inf, label_budget, until, stats)
         if stop != Stop.COMPLETE:
             break
-        if w_found > 0 and (b_found == 0 or w_rows[0, Row.SCORE] < b_rows[0, Row.SCORE]):
-            b_paths, b_rows, b_found = w_paths, w_rows, w_found
+        b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, w_paths, w_rows, w_found)
     return _heuristic(b_paths, b_rows, b_found, k, proven, stats, Strategy.BEAM)
 
 
@@ -164,25 +164,27 @@ def _search(ctx, width, incumbent, labels, until, stats):
 
 
 @njit(cache=True)
-def _exact(ctx, incumbent, dual, beam_width, stats):
+def _exact(ctx, incumbent, dual, beam_width, b_paths, b_rows, b_found, stats):
     """The exact search: first limited by ``incumbent`` within QUICK_LABELS labels; then on
     the long ascent's bounds (a beam on them may lower the incumbent), for top-1, guesses of
     the optimum from below; then limited by ``incumbent`` within the label budget. Returns
-    ``(stop, paths, rows, found, proven)``: ``Stop.COMPLETE`` with the proven answer, or the
-    stop and a proven lower bound on the best score."""
+    ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``: ``Stop.COMPLETE`` with
+    the proven answer, or the stop and a proven lower bound on the best score; and the
+    better of the beams' plans (``b_*``: the caller's, or the long beam's)."""
     g, coef, caps, least, thr = ctx[0], ctx[1], ctx[2], ctx[3], ctx[4]
     k, label_budget, deadline = ctx[11], ctx[12], ctx[13]
     proven = dual
     stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, min(label_budget, QUICK_LABELS), deadline, stats)
     # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
     if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
-        return stop, paths, rows, found, max(proven, min(bound, incumbent))
+        return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
     ctx, long_dual, relaxed_incumbent = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, LONG_ASCENT)
     proven = max(proven, long_dual)
     width = beam_width if incumbent < np.inf else max(beam_width, WIDEST_INCUMBENT_BEAM)
-    _, b_paths, b_rows, b_found, _ = _search(ctx, width, np.inf, label_budget, deadline, stats)
-    if b_found == k:
-        incumbent = min(incumbent, b_rows[k - 1, Row.SCORE])
+    _, l_paths, l_rows, l_found, _ = _search(ctx, width, np.inf, label_budget, deadline, stats)
+    b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, l_paths, l_rows, l_found)
+    if l_found == k:
+        incumbent = min(incumbent, l_rows[k - 1, Row.SCORE])
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
         # a search that keeps only labels that could beat a guess is far cheaper than one
@@ -195,12 +197,21 @@ def _exact(ctx, incumbent, dual, beam_width, stats):
             stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, guess, label_budget, deadline, stats)
             if stop != Stop.COMPLETE:
                 # a search limited by the incumbent would keep more labels still
-                return stop, paths, rows, 0, max(proven, min(bound, guess))
+                return stop, paths, rows, 0, max(proven, min(bound, guess)), b_paths, b_rows, b_found
             if found > 0:
-                return stop, paths, rows, found, rows[0, Row.SCORE]
+                return stop, paths, rows, found, rows[0, Row.SCORE], b_paths, b_rows, b_found
             proven = guess  # no plan scores at most the guess
     stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, label_budget, deadline, stats)
-    return stop, paths, rows, found, max(proven, min(bound, incumbent))
+    return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
+
+
+@njit(cache=True)
+def _better_plans(paths, rows, found, o_paths, o_rows, o_found):
+    """Of two beams' plans (paths, rows, found), the ones whose best scores lower (the first
+    on a tie)."""
+    if o_found > 0 and (found == 0 or o_rows[0, Row.SCORE] < rows[0, Row.SCORE]):
+        return o_paths, o_rows, o_found
+    return paths, rows, found
 
 
 @njit(cache=True)
