@@ -317,7 +317,13 @@ class CostModel:
         empty when the graph is exact (always for a chain)."""
         return self._lowered[1]
 
-    @property
+    @cached_property
+    def states_per_option(self) -> float:
+        """Options of the layered graph per (stage, stage option) pair that can run: 1 for a
+        chain, more for a DAG whose frontier states split each stage option."""
+        return self.graph.opt_use.shape[0] / int(np.isfinite(self.exec_ms).sum())
+
+    @cached_property
     def _lowered(self) -> tuple:
         from .lowering import lower_chain, lower_dag
 

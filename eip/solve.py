@@ -141,8 +141,7 @@ def state_beam_width(model: CostModel, beam_width: int) -> int:
     ``MIN_STATE_BEAM``). Measured on the ResNet50 layer graph: 32 labels per state take
     1.4 s to prove the optimum, 4 take 0.5 s; the exact search widens a beam that meets no
     plan (``kernels.solve.WIDEST_INCUMBENT_BEAM``)."""
-    stage_options = int(np.isfinite(model.exec_ms).sum())
-    return max(min(beam_width, MIN_STATE_BEAM), round(beam_width * stage_options / model.graph.opt_use.shape[0]))
+    return max(min(beam_width, MIN_STATE_BEAM), round(beam_width / model.states_per_option))
 
 
 def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_width: int, label_budget: int,
