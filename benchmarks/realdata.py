@@ -262,11 +262,23 @@ def _frame_budget_caps(doc: dict, latency_slack: float) -> dict:
     """
     import eip
 
-    fastest = eip.plan(eip.Scenario.from_dict(doc), goal={"latency": 1.0}, top_k=1).best
-    caps = {"max_total_latency_ms": round(fastest.latency_ms * (1 + latency_slack), 4)}
+    fastest = _fastest(doc)
+    caps = _latency_cap(fastest, latency_slack)
     frugal = eip.plan(eip.Scenario.from_dict({**doc, "constraints": caps}), goal={"energy": 1.0}, top_k=1).best
     caps["max_total_energy_mj"] = round((frugal.energy_mj + fastest.energy_mj) / 2, 4)
     return caps
+
+
+def _fastest(doc: dict):
+    """The fastest plan ``eip.plan`` finds within the scenario's memory budgets."""
+    import eip
+
+    return eip.plan(eip.Scenario.from_dict(doc), goal={"latency": 1.0}, top_k=1).best
+
+
+def _latency_cap(fastest, latency_slack: float) -> dict:
+    """A latency cap ``latency_slack`` over the ``fastest`` plan's latency."""
+    return {"max_total_latency_ms": round(fastest.latency_ms * (1 + latency_slack), 4)}
 
 
 # ----------------------------------------------------------------------------- dnn-partitioning layer graphs
@@ -342,9 +354,10 @@ def _layer_graph_stages(graph: dict, devices: tuple[str, ...], prefix: str = "")
         out_bytes[e["sourceId"]] = e["size"]
     nodes = {n["id"]: n for n in graph["nodes"]}
     order = low_width_order(sorted(nodes), [(e["sourceId"], e["destId"]) for e in graph["edges"]])
-    readers_of = defaultdict(list)
+    position = {v: i for i, v in enumerate(order)}
+    inputs_of = defaultdict(list)
     for e in graph["edges"]:
-        readers_of[e["destId"]].append(e["sourceId"])
+        inputs_of[e["destId"]].append(e["sourceId"])
     stages = []
     for v in order:
         node = nodes[v]
@@ -356,7 +369,7 @@ def _layer_graph_stages(graph: dict, devices: tuple[str, ...], prefix: str = "")
             profiles[device] = {"latency_ms": round(ms, 6), "energy_mj": round(ms * watts, 6),
                                 "memory_mb": round(node["size"] / MB, 4)}
         stages.append({"name": prefix + node["name"], "output_mb": round(out_bytes.get(v, 0.0) / MB, 6),
-                       "inputs": [prefix + nodes[p]["name"] for p in sorted(readers_of[v], key=order.index)],
+                       "inputs": [prefix + nodes[p]["name"] for p in sorted(inputs_of[v], key=position.get)],
                        "profiles": profiles})
     return stages
 
@@ -378,16 +391,18 @@ def _soc_doc(name: str, description: str, stages: list[dict], graph: dict, devic
 def _frame_budget(doc: dict, latency_slack: float) -> dict:
     """A latency cap ``latency_slack`` over the fastest plan found within the memory budgets
     (a frame budget with headroom); energy stays the goal's to trade, uncapped."""
-    import eip
+    return _latency_cap(_fastest(doc), latency_slack)
 
-    fastest = eip.plan(eip.Scenario.from_dict(doc), goal={"latency": 1.0}, top_k=1).best
-    return {"max_total_latency_ms": round(fastest.latency_ms * (1 + latency_slack), 4)}
+
+def _layer_graph(data: Path, model: str) -> dict:
+    """The dnn-partitioning layer graph ``{model}_inference.json`` under ``data``."""
+    return orjson.loads((data / LAYER_GRAPHS.relative_to(DATA) / f"{model}_inference.json").read_bytes())
 
 
 def layer_graph(model: str, devices: tuple[str, ...], data: Path = DATA) -> dict:
     """One dnn-partitioning layer graph (``{model}_inference.json``) on ``devices`` of the
     ``SOC``, with a frame budget (``_frame_budget``)."""
-    graph = orjson.loads((data / LAYER_GRAPHS.relative_to(DATA) / f"{model}_inference.json").read_bytes())
+    graph = _layer_graph(data, model)
     doc = _soc_doc(f"{model}_soc", f"{model} layer graph (msr-fiddle/dnn-partitioning) on a SoC's "
                    f"{', '.join(devices)}; see scenarios/README.md", _layer_graph_stages(graph, devices), graph, devices)
     doc["constraints"] = _frame_budget(doc, latency_slack=0.25)
@@ -397,8 +412,7 @@ def layer_graph(model: str, devices: tuple[str, ...], data: Path = DATA) -> dict
 def two_models(data: Path = DATA) -> dict:
     """ResNet50 and BERT-24 on one SoC: two disconnected graphs (vision and language heads of
     one product) whose memory shares one set of budgets."""
-    graphs = [orjson.loads((data / LAYER_GRAPHS.relative_to(DATA) / f"{m}_inference.json").read_bytes())
-              for m in ("resnet50", "bert24")]
+    graphs = [_layer_graph(data, m) for m in ("resnet50", "bert24")]
     devices = tuple(SOC)
     stages = _layer_graph_stages(graphs[0], devices, "resnet50/") + _layer_graph_stages(graphs[1], devices, "bert24/")
     doc = _soc_doc("resnet50_bert24_soc", "ResNet50 and BERT-24 layer graphs sharing one 4-device SoC; "

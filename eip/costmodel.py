@@ -266,27 +266,31 @@ class CostModel:
         return np.array(pairs, dtype=np.int64).reshape(len(pairs), 2)
 
     def edge_costs(self, options: np.ndarray) -> np.ndarray:
-        """(P, E, 3) what each edge (``edges``) costs under placements ``options`` (P, N)
-        (option per stage): transfer latency ms, energy mJ, and 1 where the producer sits on
-        another device than the reader. A tensor moves once to each device; the first
-        reader there pays (``receive``), later readers there pay nothing."""
+        """(P, E, 4) what each edge (``edges``) costs under placements ``options`` (P, N)
+        (option per stage): transfer latency ms, energy mJ, 1 where the producer sits on
+        another device than the reader, and 1 where the data moves for this reader. A tensor
+        moves once to each device; the first reader there pays (``receive``), later readers
+        there use the copy and pay nothing."""
         options = np.atleast_2d(options)
         device = self.option_device[options]
-        out = np.zeros((options.shape[0], len(self.edges), 3))
+        moves = self.moves
+        out = np.zeros((options.shape[0], len(self.edges), 4))
         copies = np.zeros(options.shape, dtype=np.int64)  # devices holding a copy of each output
         for e, (p, q) in enumerate(self.edges.tolist()):
-            out[:, e, :2], out[:, e, 2], copies[:, p] = receive(
-                self.moves[p], options[:, p], device[:, p], device[:, q], copies[:, p])
+            held = copies[:, p].copy()
+            out[:, e, :2], out[:, e, 2], copies[:, p] = receive(moves[p], options[:, p], device[:, p], device[:, q], held)
+            out[:, e, 3] = copies[:, p] != held
         return out
 
-    def inbound(self, options: np.ndarray) -> np.ndarray:
+    def inbound(self, options: np.ndarray, edge_costs: np.ndarray | None = None) -> np.ndarray:
         """(P, N, 3) what each stage pays to receive its inputs under placements ``options``
-        (P, N): its edges' costs (``edge_costs``) summed in input order."""
+        (P, N): latency ms, energy mJ and switches of its edges (``edge_costs``, computed
+        unless given) summed in input order."""
         options = np.atleast_2d(options)
-        costs = self.edge_costs(options)
+        costs = self.edge_costs(options) if edge_costs is None else edge_costs
         out = np.zeros(options.shape + (3,))
         for e, q in enumerate(self.edges[:, 1].tolist()):
-            out[:, q] += costs[:, e]
+            out[:, q] += costs[:, e, :3]
         return out
 
     def usage(self, options: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 from .costmodel import CostModel, Dim, cap_with_tolerance
 from .goals import weights_goal
 from .kernels.contract import score
-from .result import Plan, PlanResult
+from .result import EdgeCost, Plan, PlanResult
 from .solve import plan
 from .tradeoff import Frontier, frontier as frontier_of
 
@@ -124,7 +124,13 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     if sensitivity:
         budgets = tuple(_with_sensitivity(result, b, time_limit_s) for b in budgets)
     moves = _single_moves(model, result, best)
-    stages = tuple(_stage_reason(model, best, s, moves[s]) for s in range(model.n_stages))
+    into: dict[str, list[EdgeCost]] = {}
+    out_of: dict[str, list[EdgeCost]] = {}
+    for edge in best.edges:
+        into.setdefault(edge.reader, []).append(edge)
+        out_of.setdefault(edge.producer, []).append(edge)
+    stages = tuple(_stage_reason(model, best, s, moves[s], into.get(name, []), out_of.get(name, []))
+                   for s, name in enumerate(model.stage_names))
     alternatives = tuple(_alternative(best, plan, rank) for rank, plan in enumerate(result.plans[1:], 2))
     summary = [_proof_sentence(result)]
     binding = [b for b in budgets if math.isfinite(b.limit)]
@@ -177,17 +183,19 @@ def _single_moves(model: CostModel, result: PlanResult, best: Plan) -> list[list
     return out
 
 
-def _stage_reason(model: CostModel, best: Plan, s: int, moves: list[MoveOption]) -> StageReason:
+def _stage_reason(model: CostModel, best: Plan, s: int, moves: list[MoveOption], inputs: list[EdgeCost],
+                  outputs: list[EdgeCost]) -> StageReason:
+    """Why stage s sits where it does; ``inputs``/``outputs`` are its edges in ``best``."""
     stage = model.stage_names[s]
     device = best.placement[s]
     parts = []
     cost = best.stages[s]
-    paid = [e for e in best.edges if e.reader == stage and (e.xfer_ms > 0 or e.xfer_mj > 0)]
+    paid = [e for e in inputs if e.xfer_ms > 0 or e.xfer_mj > 0]
     if paid:
         sources = " and ".join(f"{e.size_mb:g} MB from {e.source}" + ("" if model.is_chain else f" ({e.producer})")
                                for e in paid)
         parts.append(f"it pays {cost.xfer_ms:.2f} ms and {cost.xfer_mj:.2f} mJ to receive {sources}")
-    served = [e for e in best.edges if e.producer == stage and e.crosses]
+    served = [e for e in outputs if e.crosses]
     if served and not model.is_chain:
         parts.append("its output goes to " + ", ".join(f"{e.reader} on {e.target}" for e in served))
     for m in sorted(moves, key=lambda m: m.delta_score)[:2]:

@@ -133,7 +133,12 @@ def waiting_outputs(model: CostModel) -> int:
     """The most outputs that wait for a later reader at once, over the listed order (the
     frontier width the state of ``lower_dag`` grows with; 1 for a chain)."""
     last_read = _last_reads(model)
-    return int(max(((last_read[:s + 1] > s).sum() for s in range(model.n_stages)), default=0))
+    # output p waits through steps p .. last_read[p] - 1: count them with a difference array
+    waits = np.zeros(model.n_stages + 1, dtype=np.int64)
+    read_later = np.flatnonzero(last_read > np.arange(model.n_stages))
+    np.add.at(waits, read_later, 1)
+    np.add.at(waits, last_read[read_later], -1)
+    return int(np.cumsum(waits).max())
 
 
 def _last_reads(model: CostModel) -> np.ndarray:

@@ -50,8 +50,9 @@ class StageCost(NamedTuple):
 class EdgeCost(NamedTuple):
     """One stage reading another's output in a plan, and what it pays for the data.
 
-    ``xfer_ms``/``xfer_mj`` are 0 when both sit on one device or when an earlier reader on
-    the reader's device already paid for the copy.
+    ``moved`` is True when the output moves to the reader's device for this reader (the
+    first reader there); ``xfer_ms``/``xfer_mj`` are 0 otherwise: both sit on one device, or
+    an earlier reader on the reader's device already paid for the copy.
     """
 
     producer: str
@@ -61,6 +62,7 @@ class EdgeCost(NamedTuple):
     size_mb: float
     xfer_ms: float
     xfer_mj: float
+    moved: bool
 
     @property
     def crosses(self) -> bool:
@@ -100,9 +102,14 @@ class Plan:
         }
 
     @cached_property
+    def _edge_costs(self) -> np.ndarray:
+        """(1, E, 4) ``CostModel.edge_costs`` of this placement, for ``stages`` and ``edges``."""
+        return self._model.edge_costs(self._options)
+
+    @cached_property
     def stages(self) -> tuple[StageCost, ...]:
         m = self._model
-        inbound = m.inbound(self._options)[0].tolist()
+        inbound = m.inbound(self._options, self._edge_costs)[0].tolist()
         out = []
         for s, o in enumerate(self._options.tolist()):
             x_ms, x_mj, _ = inbound[s]
@@ -114,10 +121,10 @@ class Plan:
     @cached_property
     def edges(self) -> tuple[EdgeCost, ...]:
         m = self._model
-        costs = m.edge_costs(self._options)[0].tolist()
+        costs = self._edge_costs[0].tolist()
         names, stages = m.stage_names, self.stages
-        return tuple(EdgeCost(names[p], names[q], stages[p].device, stages[q].device, float(m.output_mb[p]), ms, mj)
-                     for (p, q), (ms, mj, _) in zip(m.edges.tolist(), costs))
+        return tuple(EdgeCost(names[p], names[q], stages[p].device, stages[q].device, float(m.output_mb[p]), ms, mj,
+                              bool(moved)) for (p, q), (ms, mj, _, moved) in zip(m.edges.tolist(), costs))
 
     def __repr__(self) -> str:
         return (f"Plan(score={self.score:.4f}, latency_ms={self.latency_ms:.2f}, energy_mj={self.energy_mj:.2f}, "

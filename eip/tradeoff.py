@@ -315,7 +315,7 @@ def _from_tradeoff_sets(model, coef, caps_tol, lat, en, label_budget, distinct) 
     lat_tol, en_tol = cap_with_tolerance(lat), cap_with_tolerance(en)
     for g, (paths, rows) in enumerate(sets):
         if len(rows):
-            best = _best_under_caps(rows, paths, model.option_device, coef, lat_tol, en_tol)  # (n_lat, n_en)
+            best = _best_under_caps(rows, paths, coef, lat_tol, en_tol)  # (n_lat, n_en)
             for p in np.unique(best[best >= 0]):
                 index[g][best == p] = distinct.add(paths[p], _scored(rows[p], coef))
     return index
@@ -396,7 +396,7 @@ def _scored(row: np.ndarray, coef: np.ndarray) -> np.ndarray:
     return scored_rows(coef, row[None, Row.USE:])[0]
 
 
-def _best_under_caps(rows, paths, option_device, coef, lat_caps, en_caps) -> np.ndarray:
+def _best_under_caps(rows, paths, coef, lat_caps, en_caps) -> np.ndarray:
     """(n_lat, n_en) index of the best row within each pair of caps (-1 if none).
 
     Rows are ranked once by the engine's ranking rule (``rank_order``); for each energy
@@ -405,7 +405,7 @@ def _best_under_caps(rows, paths, option_device, coef, lat_caps, en_caps) -> np.
     """
     use = rows[:, Row.USE:]
     rank = np.empty(len(rows), dtype=np.int64)
-    rank[rank_order(scored_rows(coef, use), placement_rank(option_device[paths]))] = np.arange(len(rows))
+    rank[rank_order(scored_rows(coef, use), placement_rank(paths))] = np.arange(len(rows))
     by_lat = np.argsort(use[:, Dim.LATENCY], kind="stable")
     lat_sorted = use[by_lat, Dim.LATENCY]
     fits = use[by_lat, Dim.ENERGY][:, None] <= en_caps[None, :]              # (P, n_en)

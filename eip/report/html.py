@@ -150,9 +150,9 @@ def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
         out.append(f'<line class="grid" x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{height - 22}"/>')
         out.append(f'<text x="{x(t):.1f}" y="{height - 8}" text-anchor="middle">{t:g} ms</text>')
     t = 0.0
-    into = {}  # reader -> the crossing edges that move data into it (not those served by a copy)
+    into = {}  # reader -> the edges that move data to its device (not those served by a copy)
     for edge in plan.edges:
-        if edge.crosses and (edge.xfer_ms > 0 or edge.xfer_mj > 0 or edge.size_mb == 0):
+        if edge.moved:
             into.setdefault(edge.reader, []).append(edge)
     for i, s in enumerate(plan.stages):
         for edge in into.get(s.stage, []):
@@ -196,9 +196,8 @@ def _graph(plan: Plan, devices: tuple[str, ...]) -> str:
     out = [f'<div style="overflow-x:auto"><svg id="graph" width="{width}" viewBox="0 0 {width} {height}" '
            f'style="max-width:none" role="img" aria-label="graph of the best plan">']
     for e in plan.edges:
-        moved = e.crosses and (e.xfer_ms > 0 or e.xfer_mj > 0)
         what = (f"{e.producer} -> {e.reader}: {e.size_mb:g} MB {e.source} -> {e.target}, "
-                + (f"{e.xfer_ms:.2f} ms, {e.xfer_mj:.2f} mJ" if moved else "already there" if e.crosses else "same device"))
+                + (f"{e.xfer_ms:.2f} ms, {e.xfer_mj:.2f} mJ" if e.moved else "already there" if e.crosses else "same device"))
         x1, y1, x2, y2 = cx(e.producer) + node_w / 2, cy(e.producer), cx(e.reader) - node_w / 2, cy(e.reader)
         # an edge that skips layers arcs above the first row (or below the last) so that it
         # does not run through the nodes between its ends
@@ -209,7 +208,7 @@ def _graph(plan: Plan, devices: tuple[str, ...]) -> str:
         bend = 2 * mid_y - (y1 + y2) / 2  # the control point that puts the curve through (mid_x, mid_y)
         out.append(f'<path class="{"xfer" if e.crosses else "grid"}" fill="none" '
                    f'd="M{x1:.1f},{y1:.1f} Q{mid_x:.1f},{bend:.1f} {x2:.1f},{y2:.1f}"><title>{escape(what)}</title></path>')
-        if moved:
+        if e.moved:
             out.append(f'<text x="{mid_x:.1f}" y="{mid_y - 4 if mid_y <= max(y1, y2) else mid_y + 12:.1f}" text-anchor="middle" '
                        f'style="fill:#d9480f;font-size:10px">{e.xfer_ms:.2f} ms</text>')
     for s in plan.stages:
