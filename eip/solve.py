@@ -139,9 +139,9 @@ def state_beam_width(model: CostModel, beam_width: int) -> int:
     """The beam's width per option of the layered graph for ``beam_width`` labels per (stage,
     stage option): the same for a chain; for a DAG, whose frontier states split each stage
     option into many graph options, as many labels per stage in all (at least
-    ``MIN_STATE_BEAM``). Measured on the ResNet50 layer graph: 32 labels per state take
-    1.4 s to prove the optimum, 4 take 0.5 s; the exact search widens a beam that meets no
-    plan (``kernels.solve.WIDEST_INCUMBENT_BEAM``)."""
+    ``MIN_STATE_BEAM``; measured on the ResNet50 layer graph: 32 labels per state take
+    1.4 s to prove the optimum, 4 take 0.5 s; while no beam has met a plan, the exact
+    search's second beam is ``kernels.solve.NO_INCUMBENT_BEAM`` wide)."""
     return max(min(beam_width, MIN_STATE_BEAM), round(beam_width / model.states_per_option))
 
 

@@ -46,7 +46,7 @@ GUESS_STEP = 0.125
 # When no beam has met a plan yet, the beam on the long ascent's bounds is at least this
 # wide (a frontier-state DAG's beam is narrow: eip.solve.state_beam_width; measured on a
 # generated 150-stage DAG, only a beam this wide meets the plan that lets the search end)
-WIDEST_INCUMBENT_BEAM = 32
+NO_INCUMBENT_BEAM = 32
 # auto mode, when the exact search stops: beams of 2, 4, 8 times the width, each only while
 # the widening has taken no longer than the solve before it (a wide beam's dominance checks
 # grow fast: width 512 takes 2 minutes on 500x8)
@@ -180,7 +180,7 @@ def _exact(ctx, incumbent, dual, beam_width, b_paths, b_rows, b_found, stats):
         return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
     ctx, long_dual, relaxed_incumbent = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, LONG_ASCENT)
     proven = max(proven, long_dual)
-    width = beam_width if incumbent < np.inf else max(beam_width, WIDEST_INCUMBENT_BEAM)
+    width = beam_width if incumbent < np.inf else max(beam_width, NO_INCUMBENT_BEAM)
     _, l_paths, l_rows, l_found, _ = _search(ctx, width, np.inf, label_budget, deadline, stats)
     b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, l_paths, l_rows, l_found)
     if l_found == k:
