@@ -145,8 +145,8 @@ def seed_bnb(scenario: Scenario, coef: np.ndarray, top_k: int, exact_limit: int 
     rest_ms = [0.0] * (len(stages) + 1)
     rest_mj = [0.0] * (len(stages) + 1)
     for i in range(len(stages) - 1, -1, -1):
-        rest_ms[i] = rest_ms[i + 1] + min(p.latency_ms for p in stages[i].profiles.values())
-        rest_mj[i] = rest_mj[i + 1] + min(p.energy_mj for p in stages[i].profiles.values())
+        rest_ms[i] = rest_ms[i + 1] + min(ways[0].latency_ms for ways in stages[i].profiles.values())
+        rest_mj[i] = rest_mj[i + 1] + min(ways[0].energy_mj for ways in stages[i].profiles.values())
 
     def transfer(prev: str, dev: str, size: float) -> tuple[float, float] | None:
         if (prev, dev) in links:
@@ -158,7 +158,7 @@ def seed_bnb(scenario: Scenario, coef: np.ndarray, top_k: int, exact_limit: int 
         """Every feasible extension of a partial plan by stage ``index``."""
         stage = stages[index]
         size = stages[index - 1].output_mb if index > 0 else 0.0
-        for dev, prof in stage.profiles.items():
+        for dev, (prof,) in stage.profiles.items():  # the seed knows one way per device
             moved = prev is not None and prev != dev
             cost = transfer(prev, dev, size) if moved else (0.0, 0.0)
             if cost is None:

@@ -15,7 +15,7 @@ from .errors import ScenarioError
 from .explain import Explanation, explain
 from .goals import GOAL_WEIGHTS
 from .result import MemoryUse, Plan, PlanResult, StageCost
-from .scenario import Constraints, Device, Link, Profile, Scenario, Stage, load
+from .scenario import Constraints, Device, Link, PowerMode, Scenario, Stage, Way, load
 from .solve import plan
 from .tradeoff import Frontier, FrontierTooLarge, Sweep, frontier, sweep
 
@@ -33,7 +33,8 @@ __all__ = [
     "Device",
     "Link",
     "Stage",
-    "Profile",
+    "PowerMode",
+    "Way",
     "Constraints",
     "CostModel",
     "PlanResult",

@@ -52,7 +52,7 @@ PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strate
                      [--beam-width {DEFAULT_BEAM_WIDTH}] [--label-budget {DEFAULT_LABEL_BUDGET}]
                      [--time-limit SECONDS] [--no-sensitivity] [--format text] [--output PATH]
 
-  --goal          latency | efficiency | balanced (default balanced)
+  --goal          latency | efficiency | balanced | throughput (default balanced)
   --top-k         how many ranked plans to show (default 3)
   --strategy      auto | exact | beam (default auto: exact when proven within the budget)
   --beam-width    labels kept per stage and device by the beam (default {DEFAULT_BEAM_WIDTH})
@@ -99,7 +99,7 @@ START:STOP:STEP (STOP included) or a comma list; budgets not given keep the scen
 
   --max-latency-ms, --max-energy-mj   the caps to sweep
   --memory        DEVICE=VALUES; repeat it or separate devices with ';'
-  --goal          latency | efficiency | balanced (default balanced)
+  --goal          latency | efficiency | balanced | throughput (default balanced)
   --label-budget  labels each exact solve (or, sweeping both caps, the trade-off set of each
                   memory point) may create (default {DEFAULT_LABEL_BUDGET:,}); points a stopped
                   solve would have answered are reported as not answered
@@ -125,7 +125,7 @@ interrupted batch (Ctrl-C, SIGTERM) keeps every finished row.
 
   --output        results.csv or results.jsonl (rows in completion order; "index" is the
                   scenario's position in PATHS)
-  --goal          latency | efficiency | balanced (default balanced)
+  --goal          latency | efficiency | balanced | throughput (default balanced)
   --workers       processes planning at once (default: all {os.cpu_count() or 1} cores)
   --resume        keep the rows already in --output and plan only the rest (failed rows again)
   --strategy      auto | exact | beam (default auto)

@@ -1,42 +1,106 @@
 """The compiler: a ``Scenario`` (names, units) -> a ``CostModel`` (dense arrays only).
 
-All modelling happens here. An *option* is what a stage can be placed on; today one option
-per device, later device x variant x power mode. Stages form a DAG listed in a topological
-order (``inputs``; a chain by default). The kernels only ever see the layered graph of
-``eip.lowering``, usage dimensions and caps: they never learn what an "NPU" is.
+All modelling happens here. An *option* is one way to run a stage: a device x a variant
+(fp32, int8...) x a power mode of the device. A way measured without a mode on a device
+with ``power_modes`` becomes one option per mode, its latency scaled by the mode's
+``latency_scale`` and its energy by ``latency_scale x power_scale``; a way measured at a
+mode is taken as measured (and replaces the scaled copy of the same variant there).
+Stages form a DAG listed in a topological order (``inputs``; a chain by default). The
+kernels only ever see the layered graph of ``eip.lowering``, usage dimensions and caps:
+they never learn what an "NPU" or "int8" is.
 
-Usage dimensions (``Dim``, ``Q = 3 + D``): latency ms, energy mJ, device switches, then
-resident memory MB on each device. Every constraint is a cap on one usage dimension;
-``inf`` means no cap. The score weighs latency, energy and switches (``goals``).
+Usage dimensions (``Dims``): latency ms, energy mJ, device switches, resident memory MB on
+each device, then only when the model needs them: the summed accuracy loss, each device's
+busy ms per frame (its execution plus the transfers into its stages) and each device's
+execution energy mJ per frame. Every limit is a cap on one usage dimension (``inf``: no
+cap): a frame rate caps busy time at the period, a power limit caps energy per frame at
+power x period. The score weighs latency, energy, switches and accuracy loss (``goals``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from functools import cached_property
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from .errors import ScenarioError
-from .goals import score_coefficients
+from .goals import Weights, score_coefficients
 from .kernels.bounds import completion_usage
 from .kernels.contract import LayeredGraph
-from .scenario import Scenario
+from .scenario import Device, Scenario, Stage, Way
 
 
 class Dim(IntEnum):
-    """The usage dimensions of a compiled chain; memory of device d is ``MEMORY + d``."""
+    """The usage dimensions every model has; memory of device d is ``MEMORY + d``, and
+    the optional ones follow (``Dims``)."""
 
     LATENCY = 0
     ENERGY = 1
     SWITCHES = 2
     MEMORY = 3
 
+
+class Load(IntEnum):
+    """Slots of ``CostModel.device_loads``."""
+
+    BUSY_MS = 0
+    EXEC_MJ = 1
+
+
+class Dims(NamedTuple):
+    """Where a model's optional usage dimensions sit (-1: the model has none).
+
+    Attributes:
+        accuracy: the summed accuracy loss (points).
+        busy: busy ms per frame of device d at ``busy + d``.
+        power: execution mJ per frame of device d at ``power + d``.
+        size: Q, the number of dimensions.
+        arcs: R, the leading dimensions arcs (transfers) add to: latency, energy,
+            switches, and the busy time of the receiving device when tracked.
+    """
+
+    accuracy: int
+    busy: int
+    power: int
+    size: int
+    arcs: int
+
 #: Caps are compared with this relative slack: totals summed in another order differ in the
 #: last bits, and a strict comparison would reject plans that sit exactly on a cap.
 CAP_RTOL = 1e-9
+
+
+class LimitKind(IntEnum):
+    """What a limit caps (``Limit``)."""
+
+    LATENCY = 0
+    ENERGY = 1
+    MEMORY = 2            # of one device
+    ACCURACY = 3
+    PERIOD = 4            # every device's busy time: the frame period
+    AVERAGE_POWER = 5     # the whole pipeline's energy per frame at the frame rate
+    SUSTAINED_POWER = 6   # one device's execution energy per frame at the frame rate
+
+
+class Limit(NamedTuple):
+    """One limit of a model in its user's terms: ``value`` ``unit`` (``inf``: none), on the
+    usage dimensions ``dims``, where a usage of u counts as u / ``per_unit`` units (1, or
+    the period in ms for a power in W); the most used of ``dims`` is what counts."""
+
+    kind: LimitKind
+    device: int           # the device of a per-device limit (-1: none)
+    name: str
+    unit: str
+    value: float
+    dims: tuple[int, ...]
+    per_unit: float = 1.0
+
+    def used(self, usage: np.ndarray) -> float:
+        """How much of this limit a usage vector (Q,) uses, in ``unit``."""
+        return float(max(usage[j] for j in self.dims) / self.per_unit)
 
 
 def cap_with_tolerance(cap: np.ndarray) -> np.ndarray:
@@ -52,7 +116,7 @@ class CostModel:
         exec_ms, exec_mj, mem_mb: (N, O) float64 execution latency, energy and resident
             memory of stage s on option o; ``inf`` where the option cannot run the stage.
         option_device: (O,) int64 device index of each option.
-        output_mb: (N,) float64 size of each stage's output tensor.
+        output_mb: (N, O) float64 size of each stage's output tensor when run on option o.
         xfer_ms_per_mb, xfer_mj_per_mb: (D, D) float64 cost of moving one MB from device a
             to device b; 0 on the diagonal, ``inf`` where there is no link.
         link_mask: (D, D) bool, True where a tensor can move (always on the diagonal).
@@ -60,6 +124,18 @@ class CostModel:
         max_latency_ms, max_energy_mj: pipeline caps (``inf`` for none).
         inputs: per stage, the indices of the earlier stages whose outputs it reads
             (``((), (0,), (1,), ...)`` for a chain).
+        accuracy_loss: (N, O) float64 points of quality lost by running stage s on option o.
+        option_variant: (O,) the variant name of each option.
+        option_mode: (O,) int64 index of each option's power mode in ``mode_names`` of its
+            device (-1: the device has no modes).
+        mode_names: per device, the names of its power modes.
+        fixed_mode: (D,) bool, True for a device whose stages all run in one mode.
+        max_accuracy_loss: cap on the summed accuracy loss (``inf`` for none).
+        period_ms: the frame period, cap on every device's busy time (``inf``: no frame rate).
+        max_power_w: average power cap over the whole pipeline at the frame rate.
+        sustained_power_w: (D,) execution power each device sustains at the frame rate.
+        track_busy: keep busy time per device as usage dimensions without a frame rate
+            (the ``throughput`` goal needs them).
     """
 
     exec_ms: np.ndarray
@@ -77,6 +153,16 @@ class CostModel:
     device_names: tuple[str, ...]
     option_names: tuple[str, ...]
     inputs: tuple[tuple[int, ...], ...]
+    accuracy_loss: np.ndarray
+    option_variant: tuple[str, ...]
+    option_mode: np.ndarray
+    mode_names: tuple[tuple[str, ...], ...]
+    fixed_mode: np.ndarray
+    max_accuracy_loss: float = np.inf
+    period_ms: float = np.inf
+    max_power_w: float = np.inf
+    sustained_power_w: np.ndarray | None = None
+    track_busy: bool = False
     name: str = "pipeline"
     # what depends only on the costs and the graph, not on the budgets: shared with the
     # copies ``dataclasses.replace`` makes to move a budget (sensitivity, sweeps)
@@ -116,7 +202,8 @@ class CostModel:
         """Build a cost model straight from profiler tensors (one option per device).
 
         ``inputs[s]`` lists the indices of the earlier stages stage s reads (default: a
-        chain, each stage reading the one before).
+        chain, each stage reading the one before). ``output_mb`` is (N,), or (N, D) when the
+        size of a stage's output depends on where it runs.
         ``exec_*``/``mem_mb`` are (N, D) with ``inf`` (or NaN-free ``inf`` rows) where a
         device cannot run a stage; ``xfer_*`` are (D, D) per-MB costs, ``inf`` or a False
         ``link_mask`` entry where there is no link. Raises ``ScenarioError`` naming the
@@ -127,7 +214,7 @@ class CostModel:
         n, d = exec_ms.shape
         exec_mj = check.matrix("exec_mj", exec_mj, shape=(n, d), allow_inf=True)
         mem_mb = check.matrix("mem_mb", mem_mb, shape=(n, d), allow_inf=True)
-        output_mb = check.vector("output_mb", output_mb, n)
+        output_mb = check.sizes("output_mb", output_mb, n, d)
         xfer_ms = check.matrix("xfer_ms_per_mb", xfer_ms_per_mb, shape=(d, d), allow_inf=True)
         xfer_mj = check.matrix("xfer_mj_per_mb", xfer_mj_per_mb, shape=(d, d), allow_inf=True)
         mem_cap = check.vector("mem_cap_mb", mem_cap_mb, d, allow_inf=True)
@@ -159,7 +246,14 @@ class CostModel:
 
     @classmethod
     def _assemble(cls, exec_ms, exec_mj, mem_mb, output_mb, xfer_ms, xfer_mj, mask, mem_cap,
-                  max_latency_ms, max_energy_mj, stage_names, device_names, inputs, name) -> "CostModel":
+                  max_latency_ms, max_energy_mj, stage_names, device_names, inputs, name, **ways) -> "CostModel":
+        """The model of cost arrays over one option per device (``ways``: the fields of
+        several ways per device, which ``compile_scenario`` gives)."""
+        d = len(device_names)
+        one_way = dict(option_device=np.arange(d, dtype=np.int64), option_names=tuple(device_names),
+                       accuracy_loss=np.zeros(exec_ms.shape), option_variant=("default",) * d,
+                       option_mode=np.full(d, -1, dtype=np.int64), mode_names=((),) * d,
+                       fixed_mode=np.zeros(d, dtype=bool), sustained_power_w=np.full(d, np.inf))
         runnable = np.isfinite(exec_ms)
         xfer_ms = np.where(mask, xfer_ms, np.inf)
         xfer_mj = np.where(mask, xfer_mj, np.inf)
@@ -171,8 +265,7 @@ class CostModel:
             exec_ms=np.where(runnable, exec_ms, np.inf),
             exec_mj=np.where(runnable, exec_mj, np.inf),
             mem_mb=np.where(runnable, mem_mb, np.inf),
-            option_device=np.arange(len(device_names), dtype=np.int64),
-            output_mb=output_mb,
+            output_mb=np.ascontiguousarray(np.broadcast_to(output_mb.reshape(len(output_mb), -1), exec_ms.shape)),
             xfer_ms_per_mb=xfer_ms,
             xfer_mj_per_mb=xfer_mj,
             link_mask=mask,
@@ -181,16 +274,83 @@ class CostModel:
             max_energy_mj=max_energy_mj,
             stage_names=tuple(stage_names),
             device_names=tuple(device_names),
-            option_names=tuple(device_names),
             inputs=inputs,
             name=name,
+            **(one_way | ways),
         )
 
     @cached_property
+    def dims(self) -> Dims:
+        """The usage dimensions this model needs (``Dims``)."""
+        d, q = self.n_devices, Dim.MEMORY + self.n_devices
+        accuracy = busy = power = -1
+        if self.max_accuracy_loss < np.inf or self.accuracy_loss[np.isfinite(self.exec_ms)].any():
+            accuracy, q = q, q + 1
+        if self.period_ms < np.inf or self.track_busy:
+            busy, q = q, q + d
+        if np.isfinite(self.sustained_power_w).any():
+            power, q = q, q + d
+        return Dims(accuracy, busy, power, q, busy + d if busy >= 0 else Dim.SWITCHES + 1)
+
+    @cached_property
     def caps(self) -> np.ndarray:
-        """(Q,) cap per usage dimension (``Dim``): latency, energy, switches (none), then
-        memory per device."""
-        return np.concatenate(([self.max_latency_ms, self.max_energy_mj, np.inf], self.mem_cap_mb))
+        """(Q,) cap per usage dimension (``Dims``): latency, energy (and average power x
+        period), switches (none), memory per device, then accuracy loss, busy time (the
+        period) and execution energy (sustained power x period) when tracked."""
+        dims = self.dims
+        caps = np.full(dims.size, np.inf)
+        caps[Dim.LATENCY] = self.max_latency_ms
+        caps[Dim.ENERGY] = min(self.max_energy_mj, self.max_power_w * self.period_ms)
+        caps[Dim.MEMORY:Dim.MEMORY + self.n_devices] = self.mem_cap_mb
+        if dims.accuracy >= 0:
+            caps[dims.accuracy] = self.max_accuracy_loss
+        if dims.busy >= 0:
+            caps[dims.busy:dims.busy + self.n_devices] = self.period_ms
+        if dims.power >= 0:
+            caps[dims.power:dims.power + self.n_devices] = self.sustained_power_w * self.period_ms
+        return caps
+
+    @cached_property
+    def limits(self) -> tuple[Limit, ...]:
+        """Every limit in its user's terms: the latency and energy caps and each device's
+        memory (finite or not), then the limits the scenario sets: accuracy loss, frame
+        period, average power and each device's sustained power."""
+        dims, d = self.dims, self.n_devices
+        out = [Limit(LimitKind.LATENCY, -1, "latency cap", "ms", self.max_latency_ms, (Dim.LATENCY,)),
+               Limit(LimitKind.ENERGY, -1, "energy cap", "mJ", self.max_energy_mj, (Dim.ENERGY,))]
+        out += [Limit(LimitKind.MEMORY, j, f"{name} memory", "MB", float(self.mem_cap_mb[j]), (Dim.MEMORY + j,))
+                for j, name in enumerate(self.device_names)]
+        if self.max_accuracy_loss < np.inf:
+            out.append(Limit(LimitKind.ACCURACY, -1, "accuracy budget", "points", self.max_accuracy_loss,
+                             (dims.accuracy,)))
+        if self.period_ms < np.inf:
+            out.append(Limit(LimitKind.PERIOD, -1, "frame period", "ms", self.period_ms,
+                             tuple(range(dims.busy, dims.busy + d))))
+        if self.max_power_w < np.inf:
+            out.append(Limit(LimitKind.AVERAGE_POWER, -1, "average power", "W", self.max_power_w, (Dim.ENERGY,),
+                             self.period_ms))
+        out += [Limit(LimitKind.SUSTAINED_POWER, j, f"{name} sustained power", "W", float(self.sustained_power_w[j]),
+                      (dims.power + j,), self.period_ms)
+                for j, name in enumerate(self.device_names) if self.sustained_power_w[j] < np.inf]
+        return tuple(out)
+
+    def with_limit(self, limit: Limit, value: float) -> "CostModel":
+        """This model with ``limit`` set to ``value`` (its unit), all else equal (a new frame
+        period moves the power limits' energy per frame with it)."""
+        if limit.kind == LimitKind.LATENCY:
+            return replace(self, max_latency_ms=value)
+        if limit.kind == LimitKind.ENERGY:
+            return replace(self, max_energy_mj=value)
+        if limit.kind == LimitKind.ACCURACY:
+            return replace(self, max_accuracy_loss=value)
+        if limit.kind == LimitKind.PERIOD:
+            return replace(self, period_ms=value)
+        if limit.kind == LimitKind.AVERAGE_POWER:
+            return replace(self, max_power_w=value)
+        field_name = "mem_cap_mb" if limit.kind == LimitKind.MEMORY else "sustained_power_w"
+        values = getattr(self, field_name).copy()
+        values[limit.device] = value
+        return replace(self, **{field_name: values})
 
     @cached_property
     def caps_tol(self) -> np.ndarray:
@@ -199,16 +359,19 @@ class CostModel:
 
     @cached_property
     def baselines(self) -> tuple[float, float]:
-        """(L_base, E_base): sums of each stage's cheapest execution latency / energy."""
+        """(L_base, E_base): sums of each stage's cheapest execution latency / energy over
+        its ways."""
         return (
             max(float(self.exec_ms.min(axis=1).sum()), 1e-6),
             max(float(self.exec_mj.min(axis=1).sum()), 1e-6),
         )
 
-    def coefficients(self, weights: tuple[float, float, float]) -> np.ndarray:
-        """(Q,) score weight per usage dimension for goal weights (w_lat, w_en, w_sw)."""
-        coef = np.zeros(Dim.MEMORY + self.n_devices)
+    def coefficients(self, weights: Weights) -> np.ndarray:
+        """(Q,) score weight per usage dimension for goal ``weights``."""
+        coef = np.zeros(self.dims.size)
         coef[[Dim.LATENCY, Dim.ENERGY, Dim.SWITCHES]] = score_coefficients(weights, self.baselines)
+        if self.dims.accuracy >= 0:
+            coef[self.dims.accuracy] = weights.accuracy
         return coef
 
     @property
@@ -239,7 +402,7 @@ class CostModel:
     @property
     def moves(self) -> np.ndarray:
         """(N, O, D, 2) latency ms / energy mJ of moving the output of stage p, run on
-        option a, to device b (the transfer rule, written once): ``output_mb[p]`` times the
+        option a, to device b (the transfer rule, written once): ``output_mb[p, a]`` times the
         link's per-MB costs; 0 when b is a's own device; without a link only an empty
         tensor can move (for free), anything else is ``inf``."""
         return self._shared("moves", self._moves)
@@ -250,7 +413,7 @@ class CostModel:
         dst = np.arange(self.n_devices)[None, :]
         moving = src != dst
         linked = self.link_mask[src, dst]
-        size = self.output_mb[:, None, None]
+        size = self.output_mb[:, :, None]
         impossible = moving & ~linked & (size > 0)
         out = np.zeros((n, o, self.n_devices, 2))
         for k, per_mb in enumerate((self.xfer_ms_per_mb, self.xfer_mj_per_mb)):
@@ -299,7 +462,8 @@ class CostModel:
         where a stage cannot run on its option or an input cannot reach it."""
         options = np.atleast_2d(options)
         inbound = self.inbound(options)
-        use = np.zeros((options.shape[0], Dim.MEMORY + self.n_devices))
+        dims = self.dims
+        use = np.zeros((options.shape[0], dims.size))
         rows = np.arange(options.shape[0])
         for s in range(self.n_stages):
             o = options[:, s]
@@ -307,7 +471,31 @@ class CostModel:
             use[:, Dim.LATENCY] += self.exec_ms[s, o]
             use[:, Dim.ENERGY] += self.exec_mj[s, o]
             use[rows, Dim.MEMORY + self.option_device[o]] += self.mem_mb[s, o]
+            if dims.accuracy >= 0:
+                use[:, dims.accuracy] += self.accuracy_loss[s, o]
+        loads = self.device_loads(options, inbound)
+        if dims.busy >= 0:
+            use[:, dims.busy:dims.busy + self.n_devices] = loads[..., Load.BUSY_MS]
+        if dims.power >= 0:
+            use[:, dims.power:dims.power + self.n_devices] = loads[..., Load.EXEC_MJ]
         return use
+
+    def device_loads(self, options: np.ndarray, inbound: np.ndarray | None = None) -> np.ndarray:
+        """(P, D, 2) per device, under placements ``options`` (P, N): its busy time per frame
+        (ms: the execution of its stages plus the moves into them, ``Load.BUSY_MS``) and the
+        execution energy of its stages (mJ, ``Load.EXEC_MJ``), accumulated stage by stage
+        (``inbound``: ``CostModel.inbound``, computed unless given)."""
+        options = np.atleast_2d(options)
+        inbound = self.inbound(options) if inbound is None else inbound
+        out = np.zeros((options.shape[0], self.n_devices, 2))
+        rows = np.arange(options.shape[0])
+        for s in range(self.n_stages):
+            o = options[:, s]
+            device = self.option_device[o]
+            out[rows, device, Load.BUSY_MS] += inbound[:, s, Dim.LATENCY]
+            out[rows, device, Load.BUSY_MS] += self.exec_ms[s, o]
+            out[rows, device, Load.EXEC_MJ] += self.exec_mj[s, o]
+        return out
 
     @property
     def graph(self) -> LayeredGraph:
@@ -320,6 +508,33 @@ class CostModel:
         """Producing stage -> ``lowering.Relaxed`` for every tensor the graph forgot about;
         empty when the graph is exact (always for a chain)."""
         return self._lowered[1]
+
+    @property
+    def mode_assignments(self) -> np.ndarray:
+        """(M, D) int64: every way to give each fixed-mode device one of its modes (-1 for
+        the others and for fixed devices no stage can run on); a single row of -1 when the
+        model has none."""
+        def assignments() -> np.ndarray:
+            runnable = np.isfinite(self.exec_ms).any(axis=0)
+            choices = [np.unique(self.option_mode[runnable & (self.option_device == d)]) if self.fixed_mode[d]
+                       else np.array([-1]) for d in range(self.n_devices)]
+            grid = np.meshgrid(*[c if len(c) else np.array([-1]) for c in choices], indexing="ij")
+            return np.stack([g.reshape(-1) for g in grid], axis=1).astype(np.int64)
+        return self._shared("mode_assignments", assignments)
+
+    @property
+    def mode_graphs(self) -> list[LayeredGraph]:
+        """The graph restricted to each row of ``mode_assignments`` (the graph itself when
+        there is one row): a fixed-mode device's options in other modes removed."""
+        def graphs() -> list[LayeredGraph]:
+            from .lowering import restrict
+
+            rows = self.mode_assignments
+            if len(rows) == 1:
+                return [self.graph]
+            assigned = rows[:, self.option_device]  # (M, O) mode each option's device is given
+            return [restrict(self.graph, (row < 0) | (row == self.option_mode)) for row in assigned]
+        return self._shared("mode_graphs", graphs)
 
     @cached_property
     def states_per_option(self) -> float:
@@ -335,11 +550,11 @@ class CostModel:
 
     def _shared(self, name: str, compute):
         """``compute()``, cached across the budget-moved copies of this model for as long as
-        they keep the same cost arrays and graph."""
+        they keep the same cost arrays, graph and usage dimensions."""
         key = (self.exec_ms, self.exec_mj, self.mem_mb, self.output_mb, self.xfer_ms_per_mb, self.xfer_mj_per_mb,
-               self.link_mask, self.option_device, self.inputs)
+               self.link_mask, self.option_device, self.accuracy_loss, self.inputs, self.dims)
         held = self._derived.get(name)
-        if held is None or any(a is not b for a, b in zip(held[0], key)):
+        if held is None or any(a is not b and (isinstance(a, np.ndarray) or a != b) for a, b in zip(held[0], key)):
             held = self._derived[name] = (key, compute())
         return held[1]
 
@@ -361,17 +576,18 @@ def receive(moves: np.ndarray, src_option: np.ndarray, src_device: np.ndarray, d
 
 
 def compile_scenario(scenario: Scenario) -> CostModel:
-    """Lower a validated scenario to dense arrays (one option per device)."""
+    """Lower a validated scenario to dense arrays: one option per (device, variant, mode)
+    that some stage can run (module docstring)."""
     names = tuple(d.name for d in scenario.devices)
     index = {name: i for i, name in enumerate(names)}
-    n, d = len(scenario.stages), len(names)
-    exec_ms = np.full((n, d), np.inf)
-    exec_mj = np.full((n, d), np.inf)
-    mem_mb = np.full((n, d), np.inf)
+    options = _options(scenario)
+    column = {key: o for o, key in enumerate(options)}
+    n, o_count = len(scenario.stages), len(options)
+    costs = np.full((5, n, o_count), np.inf)  # latency, energy, memory, accuracy loss, output MB
     for s, stage in enumerate(scenario.stages):
-        for device, prof in stage.profiles.items():
-            j = index[device]
-            exec_ms[s, j], exec_mj[s, j], mem_mb[s, j] = prof.latency_ms, prof.energy_mj, prof.memory_mb
+        for device, variant, mode, values in _stage_ways(stage, scenario):
+            costs[:, s, column[(index[device], variant, mode)]] = values
+    d = len(names)
     xfer_ms = np.full((d, d), np.inf)
     xfer_mj = np.full((d, d), np.inf)
     mask = np.zeros((d, d), dtype=bool)
@@ -383,15 +599,79 @@ def compile_scenario(scenario: Scenario) -> CostModel:
     caps = scenario.constraints
     position = {stage.name: s for s, stage in enumerate(scenario.stages)}
     inputs = tuple(tuple(position[p] for p in stage.inputs) for stage in scenario.stages)
+    runnable = np.isfinite(costs[0])
+    devices = scenario.devices
     return CostModel._assemble(
-        exec_ms, exec_mj, mem_mb,
-        np.array([s.output_mb for s in scenario.stages], dtype=np.float64),
+        costs[0], costs[1], costs[2], np.where(runnable, costs[4], 0.0),
         xfer_ms, xfer_mj, mask,
-        np.array([dev.memory_mb for dev in scenario.devices], dtype=np.float64),
-        np.inf if caps.max_total_latency_ms is None else caps.max_total_latency_ms,
-        np.inf if caps.max_total_energy_mj is None else caps.max_total_energy_mj,
+        np.array([dev.memory_mb for dev in devices], dtype=np.float64),
+        _or_inf(caps.max_total_latency_ms), _or_inf(caps.max_total_energy_mj),
         tuple(s.name for s in scenario.stages), names, inputs, scenario.name,
+        option_device=np.array([dev for dev, _, _ in options], dtype=np.int64),
+        option_names=tuple(_option_name(devices[dev], variant, mode, {v for e, v, _ in options if e == dev})
+                           for dev, variant, mode in options),
+        accuracy_loss=np.where(runnable, costs[3], 0.0),
+        option_variant=tuple(variant for _, variant, _ in options),
+        option_mode=np.array([-1 if mode is None else [m.name for m in devices[dev].power_modes].index(mode)
+                              for dev, _, mode in options], dtype=np.int64),
+        mode_names=tuple(tuple(m.name for m in dev.power_modes) for dev in devices),
+        fixed_mode=np.array([dev.mode_policy == "fixed" for dev in devices], dtype=bool),
+        max_accuracy_loss=_or_inf(caps.max_accuracy_loss),
+        period_ms=_or_inf(caps.period_ms),
+        max_power_w=_or_inf(caps.max_average_power_w),
+        sustained_power_w=np.array([_or_inf(dev.sustained_power_w) for dev in devices], dtype=np.float64),
     )
+
+
+def _or_inf(value: float | None) -> float:
+    return np.inf if value is None else float(value)
+
+
+def _stage_ways(stage: Stage, scenario: Scenario):
+    """(device, variant, mode, (latency ms, energy mJ, memory MB, accuracy loss, output MB))
+    of every way ``stage`` runs: measured ways as given, a way measured without a mode on a
+    device with power modes once per mode the stage has no measured way of that variant in."""
+    for device, ways in stage.profiles.items():
+        modes = scenario.device(device).power_modes
+        measured = {(w.variant, w.mode) for w in ways}
+        for way in ways:
+            output_mb = stage.output_mb if way.output_mb is None else way.output_mb
+            if way.mode is not None or not modes:
+                yield device, way.variant, way.mode, _way_costs(way, output_mb, 1.0, 1.0)
+                continue
+            for mode in modes:
+                if (way.variant, mode.name) not in measured:
+                    yield device, way.variant, mode.name, _way_costs(way, output_mb, mode.latency_scale,
+                                                                     mode.latency_scale * mode.power_scale)
+
+
+def _way_costs(way: Way, output_mb: float, latency_scale: float, energy_scale: float) -> tuple[float, ...]:
+    return (way.latency_ms * latency_scale, way.energy_mj * energy_scale, way.memory_mb, way.accuracy_loss, output_mb)
+
+
+def _options(scenario: Scenario) -> list[tuple[int, str, str | None]]:
+    """Every (device index, variant, mode) some stage can run, in the tie-break order: by
+    device, then variant in order of first appearance, then mode in declared order."""
+    index = {d.name: i for i, d in enumerate(scenario.devices)}
+    first: dict[tuple[int, str], int] = {}  # (device, variant) -> order of first appearance
+    keys: set[tuple[int, str, str | None]] = set()
+    for stage in scenario.stages:
+        for device, variant, mode, _ in _stage_ways(stage, scenario):
+            first.setdefault((index[device], variant), len(first))
+            keys.add((index[device], variant, mode))
+
+    def order(key: tuple[int, str, str | None]) -> tuple[int, int, int]:
+        device, variant, mode = key
+        modes = [m.name for m in scenario.devices[device].power_modes]
+        return device, first[(device, variant)], -1 if mode is None else modes.index(mode)
+    return sorted(keys, key=order)
+
+
+def _option_name(device: Device, variant: str, mode: str | None, variants: set[str]) -> str:
+    """``device``, with ``:variant`` unless the device runs only the default variant
+    (``variants``: the variants it runs), and ``@mode`` when it has modes."""
+    name = device.name if variants == {"default"} else f"{device.name}:{variant}"
+    return name if mode is None else f"{name}@{mode}"
 
 
 def _cap(value: float | None, name: str) -> float:
@@ -417,6 +697,13 @@ class _ArrayChecker:
         if arr.shape != (length,):
             raise ScenarioError("<arrays>", name, f"expected shape ({length},), got {arr.shape}")
         return self._values(name, arr, allow_inf)
+
+    def sizes(self, name: str, value, n: int, d: int) -> np.ndarray:
+        """(N,) or (N, D) finite sizes."""
+        arr = self._floats(name, value)
+        if arr.shape not in ((n,), (n, d)):
+            raise ScenarioError("<arrays>", name, f"expected shape ({n},) or ({n}, {d}), got {arr.shape}")
+        return self._values(name, arr, False)
 
     def names(self, name: str, value, length: int, what: str) -> tuple[str, ...]:
         if value is None:

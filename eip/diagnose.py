@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .costmodel import CostModel, Dim, cap_with_tolerance
-from .kernels.contract import Mode, Row, Status, solve
+from .costmodel import CostModel, Dim, Limit, LimitKind, cap_with_tolerance
+from .kernels.contract import Mode, Row, Status
 
 # relaxed sub-problems are small and must be answered exactly: no beam, a generous budget
 _BEAM_WIDTH = 1
@@ -17,48 +17,75 @@ _LABEL_BUDGET = 10**7
 
 
 def infeasibility_reason(model: CostModel) -> str:
-    """One sentence saying which constraint makes ``model`` infeasible."""
-    caps = model.caps
+    """One sentence saying which limit (or set of limits) makes ``model`` infeasible."""
     least = model.least_usage
     if not np.isfinite(least[Dim.LATENCY]):
         return _broken_chain(model)
-    for j, device in enumerate(model.device_names):
-        need = least[Dim.MEMORY + j]
-        if need > cap_with_tolerance(caps[Dim.MEMORY + j]):
-            only = [model.stage_names[s] for s in range(model.n_stages)
-                    if np.isfinite(model.exec_ms[s]).sum() == 1 and np.isfinite(model.exec_ms[s, j])]
-            why = f" (only {device} can run {', '.join(only)})" if only else ""
-            return f"{device} memory: every plan needs at least {need:g} MB on {device} > budget {caps[Dim.MEMORY + j]:g} MB{why}"
-    for dim, what, unit, cap in ((Dim.LATENCY, "fastest", "ms", model.max_latency_ms),
-                                 (Dim.ENERGY, "most frugal", "mJ", model.max_energy_mj)):
-        need = least[dim]
-        if need > cap_with_tolerance(cap):
-            kind = "latency" if dim == Dim.LATENCY else "energy"
-            return f"the {what} possible plan {'takes' if dim == Dim.LATENCY else 'uses'} {need:.4g} {unit} > {kind} cap {cap:g} {unit}"
-    memory_only = caps.copy()
-    memory_only[[Dim.LATENCY, Dim.ENERGY]] = np.inf
+    finite = [limit for limit in model.limits if limit.value < np.inf]
+    for limit in finite:
+        need = limit.used(least)
+        if need > cap_with_tolerance(limit.value):
+            return _alone(model, limit, need)
+    memory = [limit for limit in finite if limit.kind == LimitKind.MEMORY]
+    memory_only = _caps(model, memory)
     if _least(model, Dim.LATENCY, memory_only) is None:
         return "no plan fits every device's memory budget at once (each budget alone can be met)"
-    for dim, unit, cap in ((Dim.LATENCY, "ms", model.max_latency_ms), (Dim.ENERGY, "mJ", model.max_energy_mj)):
-        best = _least(model, dim, memory_only)
-        if best is not None and best > cap_with_tolerance(cap):
-            kind = "latency" if dim == Dim.LATENCY else "energy"
-            what = "fastest plan" if dim == Dim.LATENCY else "most frugal plan"
-            return f"the {what} within the memory budgets {'takes' if dim == Dim.LATENCY else 'uses'} {best:.4g} {unit} > {kind} cap {cap:g} {unit}"
-    with_latency = memory_only.copy()
-    with_latency[Dim.LATENCY] = caps[Dim.LATENCY]
-    best = _least(model, Dim.ENERGY, with_latency)
-    if best is None:
-        return "no plan meets the latency cap, the energy cap and the memory budgets together"
-    return (f"the latency cap {model.max_latency_ms:g} ms and energy cap {model.max_energy_mj:g} mJ cannot both be met: "
-            f"the most frugal plan within {model.max_latency_ms:g} ms uses {best:.4g} mJ")
+    others = [limit for limit in finite if limit.kind != LimitKind.MEMORY]
+    for limit in others:
+        for j in limit.dims:
+            best = _least(model, j, memory_only)
+            if best is not None and best / limit.per_unit > cap_with_tolerance(limit.value):
+                return (f"the plan with the least {_what(limit)} within the memory budgets needs "
+                        f"{best / limit.per_unit:.4g} {limit.unit} > {limit.name} {limit.value:g} {limit.unit}")
+    kinds = {limit.kind for limit in others}
+    if kinds == {LimitKind.LATENCY, LimitKind.ENERGY}:
+        with_latency = _caps(model, memory + [others[0]])
+        best = _least(model, Dim.ENERGY, with_latency)
+        if best is not None:
+            return (f"the latency cap {model.max_latency_ms:g} ms and energy cap {model.max_energy_mj:g} mJ cannot "
+                    f"both be met: the most frugal plan within {model.max_latency_ms:g} ms uses {best:.4g} mJ")
+    names = ", ".join(limit.name for limit in others)
+    return f"no plan meets the {names} and the memory budgets together (each alone can be met)"
 
 
-def _least(model: CostModel, dim: Dim, caps: np.ndarray) -> float | None:
-    """Least total of usage dimension ``dim`` under ``caps``; None if no plan fits."""
+def _alone(model: CostModel, limit: Limit, need: float) -> str:
+    """Why no plan meets ``limit`` even with every other limit lifted (``need`` > its value)."""
+    if limit.kind == LimitKind.MEMORY:
+        j, device = limit.device, model.device_names[limit.device]
+        runs = np.isfinite(model.exec_ms)
+        only = [model.stage_names[s] for s in range(model.n_stages)
+                if set(model.option_device[runs[s]].tolist()) == {j}]
+        why = f" (only {device} can run {', '.join(only)})" if only else ""
+        return f"{device} memory: every plan needs at least {need:g} MB on {device} > budget {limit.value:g} MB{why}"
+    if limit.kind == LimitKind.LATENCY:
+        return f"the fastest possible plan takes {need:.4g} ms > latency cap {limit.value:g} ms"
+    if limit.kind == LimitKind.ENERGY:
+        return f"the most frugal possible plan uses {need:.4g} mJ > energy cap {limit.value:g} mJ"
+    return f"every plan needs at least {need:.4g} {limit.unit} of {_what(limit)} > {limit.name} {limit.value:g} {limit.unit}"
+
+
+def _what(limit: Limit) -> str:
+    return {LimitKind.LATENCY: "latency", LimitKind.ENERGY: "energy", LimitKind.ACCURACY: "accuracy loss",
+            LimitKind.PERIOD: "busy time on one device", LimitKind.AVERAGE_POWER: "average power",
+            LimitKind.SUSTAINED_POWER: "power", LimitKind.MEMORY: "memory"}[limit.kind]
+
+
+def _caps(model: CostModel, limits: list[Limit]) -> np.ndarray:
+    """(Q,) caps (tolerance applied) of ``limits`` alone."""
+    caps = np.full(model.dims.size, np.inf)
+    for limit in limits:
+        caps[list(limit.dims)] = model.caps_tol[list(limit.dims)]
+    return caps
+
+
+def _least(model: CostModel, dim: int, caps: np.ndarray) -> float | None:
+    """Least total of usage dimension ``dim`` under ``caps`` (tolerance applied); None if no
+    plan fits."""
+    from .solve import solve_model
+
     coef = np.zeros(len(caps))
     coef[dim] = 1.0
-    sol = solve(model.graph, coef, cap_with_tolerance(caps), 1, Mode.EXACT, _BEAM_WIDTH, _LABEL_BUDGET)
+    sol = solve_model(model, coef, 1, Mode.EXACT, _BEAM_WIDTH, _LABEL_BUDGET, np.inf, caps)
     if sol.status != Status.OPTIMAL:
         return None
     return float(sol.rows[0, Row.SCORE])
@@ -87,7 +114,8 @@ def _unreached(model: CostModel, reach: np.ndarray, s: int) -> str:
         src = {int(graph.opt_key[o]) for o in range(graph.step_start[p], graph.step_start[p + 1]) if reach[o]}
         if not any(np.isfinite(model.moves[p, a, b, 0]) for a in src for b in dst):
             src_devices = sorted({int(model.option_device[a]) for a in src})
-            return (f"no link carries the {model.output_mb[p]:g} MB output of stage '{model.stage_names[p]}' "
+            size_mb = min(model.output_mb[p, a] for a in src)
+            return (f"no link carries the {size_mb:g} MB output of stage '{model.stage_names[p]}' "
                     f"(on {names(src_devices)}) to stage '{stage}' (on {names(dst)})")
     inputs = ", ".join(f"'{model.stage_names[p]}'" for p in model.inputs[s])
     return f"stage '{stage}' (on {names(dst)}) cannot receive its inputs {inputs} together: no placement of them reaches one of its devices"

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .costmodel import CostModel, Dim, cap_with_tolerance
-from .goals import weights_goal
+from .costmodel import CostModel, Dim, Limit, LimitKind, cap_with_tolerance
+from .goals import GOAL_WEIGHTS, Goal, weights_goal
 from .kernels.contract import score
 from .result import EdgeCost, Plan, PlanResult
 from .solve import plan
@@ -67,7 +67,7 @@ class Budget:
     """
 
     name: str
-    dim: int  # the usage dimension it caps (``Dim``: latency, energy, or MEMORY + d for device d)
+    of: Limit  # the model's limit this budget is
     used: float
     limit: float
     unit: str
@@ -77,6 +77,11 @@ class Budget:
     relaxed: Shift | None = None
     tightened: Shift | None = None
     sensitivity: str = ""
+
+    @property
+    def dim(self) -> int:
+        """The (first) usage dimension it caps (``costmodel.Dims``)."""
+        return self.of.dims[0]
 
     @property
     def shifts(self) -> tuple[Shift, ...]:
@@ -145,7 +150,7 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     if sensitivity and model.relaxed:
         summary.append("No latency/energy frontier: the graph is too wide to walk exactly in its listed order.")
     elif sensitivity:
-        front = frontier_of(model, goal=weights_goal(result.weights), label_budget=REPORT_LABELS,
+        front = frontier_of(model, goal=_goal_of(result), label_budget=REPORT_LABELS,
                             time_limit_s=time_limit_s)
         if not front.complete:
             summary.append(f"Latency/energy frontier incomplete: {front.reason}; plans faster than "
@@ -213,35 +218,45 @@ def _stage_reason(model: CostModel, best: Plan, s: int, moves: list[MoveOption],
 
 
 def _breaks(model: CostModel, usage: np.ndarray) -> str:
-    """The budget a plan with this usage (Q,) breaks first ("" when it fits them all)."""
-    over = usage > model.caps_tol
-    if over[Dim.LATENCY]:
-        return f"the latency cap ({usage[Dim.LATENCY]:.2f} > {model.max_latency_ms:g} ms)"
-    if over[Dim.ENERGY]:
-        return f"the energy cap ({usage[Dim.ENERGY]:.2f} > {model.max_energy_mj:g} mJ)"
-    for d, name in enumerate(model.device_names):
-        if over[Dim.MEMORY + d]:
-            return f"{name} memory ({usage[Dim.MEMORY + d]:g} > {model.mem_cap_mb[d]:g} MB)"
+    """The limit a plan with this usage (Q,) breaks first ("" when it fits them all)."""
+    for limit in model.limits:
+        if any(usage[j] > model.caps_tol[j] for j in limit.dims):
+            used = f"{limit.used(usage):{'g' if limit.unit == 'MB' else '.2f'}}"
+            return f"the {limit.name} ({used} > {limit.value:g} {limit.unit})"
     return ""
 
 
 def _budgets(model: CostModel, best: Plan) -> tuple[Budget, ...]:
+    """Every limit's budget (latency, energy and memory always; the others when set),
+    tightest first."""
     out = []
-    by_ms = sorted(best.stages, key=lambda c: -c.total_ms)
-    by_mj = sorted(best.stages, key=lambda c: -c.total_mj)
-    for dim, name, used, limit, unit, top, value in (
-        (Dim.LATENCY, "latency cap", best.latency_ms, model.max_latency_ms, "ms", by_ms, lambda c: c.total_ms),
-        (Dim.ENERGY, "energy cap", best.energy_mj, model.max_energy_mj, "mJ", by_mj, lambda c: c.total_mj),
-    ):
-        pressed = tuple(c.stage for c in top[:2])
-        out.append(Budget(name, dim, used, limit, unit, pressed, _budget_sentence(name, used, limit, unit, top[:2], value)))
-    for d, (device, use) in enumerate(best.memory_mb.items()):
-        on_it = sorted((c for c in best.stages if c.device == device), key=lambda c: -c.memory_mb)
-        pressed = tuple(c.stage for c in on_it[:2])
-        out.append(Budget(f"{device} memory", Dim.MEMORY + d, use.used_mb, use.budget_mb, "MB", pressed,
-                          _budget_sentence(f"{device} memory", use.used_mb, use.budget_mb, "MB", on_it[:2],
-                                           lambda c: c.memory_mb)))
+    for limit in model.limits:
+        top, value = _users(model, limit, best)
+        used = limit.used(best.usage)
+        out.append(Budget(limit.name, limit, used, limit.value, limit.unit, tuple(c.stage for c in top[:2]),
+                          _budget_sentence(limit.name, used, limit.value, limit.unit, top[:2], value)))
     return tuple(sorted(out, key=lambda b: (b.slack / b.limit if b.limit > 0 and math.isfinite(b.limit) else math.inf)))
+
+
+def _users(model: CostModel, limit: Limit, best: Plan):
+    """The stages of ``best`` that use most of ``limit``, most first, and what each uses
+    (in the limit's unit)."""
+    stages = best.stages
+    if limit.kind in (LimitKind.MEMORY, LimitKind.SUSTAINED_POWER):
+        stages = [c for c in stages if c.device == model.device_names[limit.device]]
+    elif limit.kind == LimitKind.PERIOD:
+        busiest = max(best.busy_ms, key=best.busy_ms.get)
+        stages = [c for c in stages if c.device == busiest]
+    value = {
+        LimitKind.LATENCY: lambda c: c.total_ms,
+        LimitKind.PERIOD: lambda c: c.total_ms,
+        LimitKind.ENERGY: lambda c: c.total_mj,
+        LimitKind.AVERAGE_POWER: lambda c: c.total_mj / limit.per_unit,
+        LimitKind.SUSTAINED_POWER: lambda c: c.exec_mj / limit.per_unit,
+        LimitKind.MEMORY: lambda c: c.memory_mb,
+        LimitKind.ACCURACY: lambda c: c.accuracy_loss,
+    }[limit.kind]
+    return sorted((c for c in stages if value(c) > 0), key=lambda c: -value(c)), value
 
 
 def _with_sensitivity(result: PlanResult, budget: Budget, time_limit_s: float | None) -> Budget:
@@ -282,23 +297,13 @@ def _shift(result: PlanResult, budget: Budget, change: float, time_limit_s: floa
     if unchanged:
         # tightening keeps an optimum that still fits; nothing binds an unconstrained optimum
         return Shift(change, result.status, best, 0.0, 0.0, 0.0)
-    moved = plan(_with_limit(model, budget.dim, limit), goal=weights_goal(result.weights), top_k=1,
+    moved = plan(model.with_limit(budget.of, limit), goal=_goal_of(result), top_k=1,
                  label_budget=REPORT_LABELS, time_limit_s=time_limit_s)
     new = moved.best
     if new is None:
         return Shift(change, moved.status, None, math.nan, math.nan, math.nan)
     return Shift(change, moved.status, new, new.score - best.score, new.latency_ms - best.latency_ms,
                  new.energy_mj - best.energy_mj)
-
-
-def _with_limit(model: CostModel, dim: int, limit: float) -> CostModel:
-    if dim == Dim.LATENCY:
-        return dataclasses.replace(model, max_latency_ms=limit)
-    if dim == Dim.ENERGY:
-        return dataclasses.replace(model, max_energy_mj=limit)
-    mem_cap_mb = model.mem_cap_mb.copy()
-    mem_cap_mb[dim - Dim.MEMORY] = limit
-    return dataclasses.replace(model, mem_cap_mb=mem_cap_mb)
 
 
 def _shift_phrase(shift: Shift) -> str:
@@ -327,6 +332,11 @@ def _alternative(best: Plan, plan: Plan, rank: int) -> AlternativeDiff:
     what = ", ".join(f"{stage} {old} -> {new}" for stage, old, new in moved)
     sentence = f"Alternative {rank} moves {what}: {_signed(d_ms, 'ms')}, {_signed(d_mj, 'mJ')}, score {d_score:+.4f}."
     return AlternativeDiff(rank, moved, d_ms, d_mj, d_score, sentence)
+
+
+def _goal_of(result: PlanResult) -> Goal:
+    """The goal to re-solve with so that plans rank exactly as in ``result``."""
+    return result.goal if result.goal in GOAL_WEIGHTS else weights_goal(result.weights)
 
 
 def amount(x: float) -> str:

@@ -121,12 +121,32 @@ def _forget(model: CostModel, live: list[int], state: np.ndarray, relaxed: dict[
     for kind, columns in ((Relaxed.COPIES, (1,)), (Relaxed.DEVICE, (0, 1))):
         open_ = [i for i, p in enumerate(live) if relaxed.get(p, 0) < kind]
         if open_:
-            i = min(open_, key=lambda i: (model.output_mb[live[i]], live[i]))
+            i = min(open_, key=lambda i: (model.output_mb[live[i]].max(), live[i]))
             relaxed[live[i]] = kind
             for c in columns:
                 state[:, 2 * i + c] = 0
             return True
     return False
+
+
+def restrict(graph: LayeredGraph, allowed: np.ndarray) -> LayeredGraph:
+    """The sub-graph of ``graph`` whose options have an allowed key (``allowed`` (O,) bool by
+    model option): its paths are exactly the paths of ``graph`` through allowed options.
+    A step left without options keeps none (no path exists)."""
+    keep = allowed[graph.opt_key]
+    new_index = np.cumsum(keep) - 1
+    arcs = keep[graph.arc_tail] & keep[graph.arc_head]
+    step_start = np.concatenate(([0], np.cumsum(keep)))[graph.step_start].astype(np.int64)
+    head = new_index[graph.arc_head[arcs]]
+    return LayeredGraph(
+        step_start=step_start,
+        opt_use=np.ascontiguousarray(graph.opt_use[keep]),
+        opt_key=np.ascontiguousarray(graph.opt_key[keep]),
+        arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=int(keep.sum()))))).astype(np.int64),
+        arc_tail=np.ascontiguousarray(new_index[graph.arc_tail[arcs]]),
+        arc_head=np.ascontiguousarray(head),
+        arc_use=np.ascontiguousarray(graph.arc_use[arcs]),
+    )
 
 
 def waiting_outputs(model: CostModel) -> int:
@@ -156,7 +176,7 @@ def _copy_masks(model: CostModel, runs_on: np.ndarray, live: list[int], s: int) 
     bitmask of each stage; no copy of an empty tensor is worth remembering)."""
     masks = np.zeros(len(live), dtype=np.int64)
     for i, p in enumerate(live):
-        if model.output_mb[p] > 0:
+        if model.output_mb[p].max() > 0:
             for q in model.readers[p]:
                 if q > s:
                     masks[i] |= runs_on[q]
@@ -214,20 +234,18 @@ def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
 
 
 def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
-    """Number the options step by step and the arcs by (head, tail): the CSR of the contract."""
+    """Number the options step by step and the arcs by (head, tail): the CSR of the contract,
+    with the usage of every dimension the model tracks (``CostModel.dims``)."""
     counts = np.array([len(step.option) for step in steps], dtype=np.int64)
     step_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     option = np.concatenate([step.option for step in steps]).astype(np.int64)
     step_of = np.repeat(np.arange(len(steps)), counts)
-    opt_use = np.zeros((len(option), Dim.MEMORY + model.n_devices))
-    opt_use[:, Dim.LATENCY] = model.exec_ms[step_of, option]
-    opt_use[:, Dim.ENERGY] = model.exec_mj[step_of, option]
-    opt_use[np.arange(len(option)), Dim.MEMORY + model.option_device[option]] = model.mem_mb[step_of, option]
     tails = [step.arc_tail + step_start[s - 1] for s, step in enumerate(steps) if s > 0]
     heads = [step.arc_head + step_start[s] for s, step in enumerate(steps) if s > 0]
     tail = np.concatenate(tails).astype(np.int64) if tails else np.zeros(0, dtype=np.int64)
     head = np.concatenate(heads).astype(np.int64) if heads else np.zeros(0, dtype=np.int64)
-    arc_use = np.concatenate([step.arc_use for step in steps[1:]]) if tails else np.zeros((0, 3))
+    moves = np.concatenate([step.arc_use for step in steps[1:]]) if tails else np.zeros((0, 3))
+    opt_use, arc_use = _usage(model, step_of, option, head, moves)
     order = np.lexsort((tail, head))
     return LayeredGraph(
         step_start=step_start,
@@ -238,3 +256,28 @@ def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
         arc_head=np.ascontiguousarray(head[order]),
         arc_use=np.ascontiguousarray(arc_use[order]),
     )
+
+
+def _usage(model: CostModel, step_of: np.ndarray, option: np.ndarray, head: np.ndarray,
+           moves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, Q) usage of the graph options (stage ``step_of``, model option ``option``) and
+    (A, R) usage of the arcs into graph options ``head`` that carry ``moves`` (A, 3): latency,
+    energy, switches, and the receiving device's busy time when the model tracks it."""
+    dims = model.dims
+    rows = np.arange(len(option))
+    device = model.option_device[option]
+    opt_use = np.zeros((len(option), dims.size))
+    opt_use[:, Dim.LATENCY] = model.exec_ms[step_of, option]
+    opt_use[:, Dim.ENERGY] = model.exec_mj[step_of, option]
+    opt_use[rows, Dim.MEMORY + device] = model.mem_mb[step_of, option]
+    if dims.accuracy >= 0:
+        opt_use[:, dims.accuracy] = model.accuracy_loss[step_of, option]
+    if dims.busy >= 0:
+        opt_use[rows, dims.busy + device] = model.exec_ms[step_of, option]
+    if dims.power >= 0:
+        opt_use[rows, dims.power + device] = model.exec_mj[step_of, option]
+    arc_use = np.zeros((len(head), dims.arcs))
+    arc_use[:, :Dim.SWITCHES + 1] = moves
+    if dims.busy >= 0:
+        arc_use[np.arange(len(head)), dims.busy + device[head]] = moves[:, Dim.LATENCY]
+    return opt_use, arc_use

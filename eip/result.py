@@ -8,7 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .costmodel import CostModel, Dim
+from .costmodel import CostModel, Dim, Load
+from .goals import Weights
 from .kernels.contract import Row
 
 
@@ -26,8 +27,9 @@ class MemoryUse(NamedTuple):
 
 
 class StageCost(NamedTuple):
-    """One stage of a plan: where it runs, what it costs there, and the stages it reads
-    (``xfer_*``: what it pays to receive their outputs)."""
+    """One stage of a plan: where and how it runs (``variant``; ``mode``: the device's power
+    mode, None when it has none), what it costs there, and the stages it reads (``xfer_*``:
+    what it pays to receive their outputs)."""
 
     stage: str
     device: str
@@ -37,6 +39,9 @@ class StageCost(NamedTuple):
     xfer_mj: float
     memory_mb: float
     inputs: tuple[str, ...]
+    variant: str = "default"
+    mode: str | None = None
+    accuracy_loss: float = 0.0
 
     @property
     def total_ms(self) -> float:
@@ -74,13 +79,21 @@ class Plan:
 
     Attributes:
         placement: device name per stage, in stage order.
+        option_names: the option per stage (``device[:variant][@mode]``, the device alone
+            when it has one way to run everything).
         score: the goal's score (lower is better).
         latency_ms, energy_mj: totals of execution plus transfers.
         switches: (input, stage) edges whose two stages sit on different devices.
         memory_mb: device -> MemoryUse(used_mb, budget_mb).
-        usage: (Q,) the plan's usage vector (``costmodel.Dim`` order), as the kernels saw it.
+        usage: (Q,) the plan's usage vector (``costmodel.Dims`` order), as the kernels saw it.
         stages: per-stage breakdown (``StageCost``), decoded on first access.
         edges: per (input, stage) edge, where the data moves and what it costs (``EdgeCost``).
+        accuracy_loss: summed accuracy loss of the ways chosen (points).
+        busy_ms: device -> busy time per frame (its execution plus the moves into it).
+        period_ms, fps: the busiest device's busy time, and the frame rate it sustains.
+        power_w: device -> average execution power at the scenario's frame rate (empty
+            without one).
+        fixed_modes: fixed-mode device -> the mode it runs in (devices this plan uses).
     """
 
     __slots__ = ("placement", "score", "latency_ms", "energy_mj", "switches", "memory_mb", "usage", "_options", "_model",
@@ -92,7 +105,8 @@ class Plan:
         names = model.option_names
         self.usage = row[_USE:]
         values = row.tolist()  # plain floats: a plan is read many times by explanations and reports
-        self.placement: tuple[str, ...] = tuple([names[i] for i in options.tolist()])
+        self.placement: tuple[str, ...] = tuple([model.device_names[i] for i in model.option_device[options].tolist()])
+        self.option_names: tuple[str, ...] = tuple([names[i] for i in options.tolist()])
         self.score = values[_SCORE]
         self.switches = int(values[_SWITCHES])
         self.latency_ms = values[_LATENCY]
@@ -100,6 +114,41 @@ class Plan:
         self.memory_mb: dict[str, MemoryUse] = {
             name: MemoryUse(u, c) for name, u, c in zip(model.device_names, values[_MEMORY:], model.mem_cap_mb.tolist())
         }
+
+    @cached_property
+    def accuracy_loss(self) -> float:
+        m = self._model
+        return float(sum(m.accuracy_loss[s, o] for s, o in enumerate(self._options.tolist())))
+
+    @cached_property
+    def _loads(self) -> np.ndarray:
+        """(D, 2) ``CostModel.device_loads`` of this placement."""
+        m = self._model
+        return m.device_loads(self._options, m.inbound(self._options, self._edge_costs))[0]
+
+    @cached_property
+    def busy_ms(self) -> dict[str, float]:
+        return dict(zip(self._model.device_names, self._loads[:, Load.BUSY_MS].tolist()))
+
+    @property
+    def period_ms(self) -> float:
+        return max(self.busy_ms.values())
+
+    @property
+    def fps(self) -> float:
+        return 1000.0 / self.period_ms if self.period_ms > 0 else float("inf")
+
+    @cached_property
+    def power_w(self) -> dict[str, float]:
+        period = self._model.period_ms
+        if period == np.inf:
+            return {}
+        return dict(zip(self._model.device_names, (self._loads[:, Load.EXEC_MJ] / period).tolist()))
+
+    @cached_property
+    def fixed_modes(self) -> dict[str, str]:
+        m = self._model
+        return {st.device: st.mode for st in self.stages if m.fixed_mode[m.device_names.index(st.device)]}
 
     @cached_property
     def _edge_costs(self) -> np.ndarray:
@@ -113,9 +162,12 @@ class Plan:
         out = []
         for s, o in enumerate(self._options.tolist()):
             x_ms, x_mj, _ = inbound[s]
-            out.append(StageCost(m.stage_names[s], m.device_names[int(m.option_device[o])], float(m.exec_ms[s, o]),
+            device = int(m.option_device[o])
+            mode = int(m.option_mode[o])
+            out.append(StageCost(m.stage_names[s], m.device_names[device], float(m.exec_ms[s, o]),
                                  float(m.exec_mj[s, o]), x_ms, x_mj, float(m.mem_mb[s, o]),
-                                 tuple(m.stage_names[p] for p in m.inputs[s])))
+                                 tuple(m.stage_names[p] for p in m.inputs[s]), m.option_variant[o],
+                                 m.mode_names[device][mode] if mode >= 0 else None, float(m.accuracy_loss[s, o])))
         return tuple(out)
 
     @cached_property
@@ -123,12 +175,14 @@ class Plan:
         m = self._model
         costs = self._edge_costs[0].tolist()
         names, stages = m.stage_names, self.stages
-        return tuple(EdgeCost(names[p], names[q], stages[p].device, stages[q].device, float(m.output_mb[p]), ms, mj,
-                              bool(moved)) for (p, q), (ms, mj, _, moved) in zip(m.edges.tolist(), costs))
+        options = self._options
+        return tuple(EdgeCost(names[p], names[q], stages[p].device, stages[q].device,
+                              float(m.output_mb[p, options[p]]), ms, mj, bool(moved))
+                     for (p, q), (ms, mj, _, moved) in zip(m.edges.tolist(), costs))
 
     def __repr__(self) -> str:
         return (f"Plan(score={self.score:.4f}, latency_ms={self.latency_ms:.2f}, energy_mj={self.energy_mj:.2f}, "
-                f"switches={self.switches}, placement={list(self.placement)})")
+                f"switches={self.switches}, placement={list(self.option_names)})")
 
 
 @dataclass(frozen=True)
@@ -150,7 +204,7 @@ class PlanResult:
 
     scenario: str
     goal: str
-    weights: tuple[float, float, float]
+    weights: Weights
     top_k: int
     plans: tuple[Plan, ...]
     status: str

@@ -23,12 +23,35 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class PowerMode:
+    """A DVFS operating point of a device: a way measured at the device's reference point
+    runs ``latency_scale`` times as long at ``power_scale`` times the power here (so its
+    energy scales by their product)."""
+
+    name: str
+    latency_scale: float
+    power_scale: float
+
+
+@dataclass(frozen=True)
 class Device:
-    """A processor with a resident-memory budget (MB) for the stages placed on it."""
+    """A processor with a resident-memory budget (MB) for the stages placed on it.
+
+    ``power_modes``: its operating points (none: one, unnamed); ``mode_policy``
+    ``"per_stage"`` lets the governor pick a mode per stage, ``"fixed"`` runs every stage
+    on the device in one mode. ``sustained_power_w``: the execution power it can sustain
+    at the scenario's frame rate (None: no limit).
+    """
 
     name: str
     memory_mb: float
     label: str | None = None
+    power_modes: tuple[PowerMode, ...] = ()
+    mode_policy: str = "per_stage"
+    sustained_power_w: float | None = None
+
+    def mode(self, name: str) -> PowerMode:
+        return next(m for m in self.power_modes if m.name == name)
 
 
 @dataclass(frozen=True)
@@ -43,34 +66,60 @@ class Link:
 
 
 @dataclass(frozen=True)
-class Profile:
-    """What one stage costs on one device."""
+class Way:
+    """One way to run a stage on a device, and what it costs there.
+
+    ``variant`` names the precision or build (``"default"`` unless given); ``accuracy_loss``
+    the points of quality lost by running the stage this way (they add up over stages);
+    ``output_mb`` the size of its output this way (None: the stage's ``output_mb``);
+    ``mode`` the device power mode the costs were measured at (None: the device's
+    reference point, scaled to each of its ``power_modes``).
+    """
 
     latency_ms: float
     energy_mj: float
     memory_mb: float
+    variant: str = "default"
+    accuracy_loss: float = 0.0
+    output_mb: float | None = None
+    mode: str | None = None
 
 
 @dataclass(frozen=True)
 class Stage:
     """One pipeline stage; a device absent from ``profiles`` cannot run it.
 
+    ``profiles`` maps a device to the ways the stage runs there (one or more).
     ``inputs`` names the earlier stages whose outputs it reads (the previous stage unless
     the scenario says otherwise; empty for a source).
     """
 
     name: str
     output_mb: float
-    profiles: Mapping[str, Profile]
+    profiles: Mapping[str, tuple[Way, ...]]
     inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Constraints:
-    """Caps on the whole pipeline's latency and energy; ``None`` means no cap."""
+    """Caps on the whole pipeline; ``None`` means no cap.
+
+    ``frame_rate_hz``: frames arrive at this rate and are pipelined across devices, so each
+    device's busy time per frame must fit in the period 1000 / frame_rate_hz ms; it also
+    turns power limits (``max_average_power_w``, ``Device.sustained_power_w``) into
+    energy per frame.
+    """
 
     max_total_latency_ms: float | None = None
     max_total_energy_mj: float | None = None
+    max_accuracy_loss: float | None = None
+    frame_rate_hz: float | None = None
+    max_average_power_w: float | None = None
+
+    @property
+    def period_ms(self) -> float | None:
+        """The frame period (ms) of ``frame_rate_hz``."""
+        return None if self.frame_rate_hz is None else 1000.0 / self.frame_rate_hz
 
 
 @dataclass(frozen=True)
@@ -133,11 +182,14 @@ def load(path: str | os.PathLike[str]) -> Scenario:
 
 
 _TOP_KEYS = ("name", "description", "devices", "links", "stages", "constraints")
-_DEVICE_KEYS = ("name", "memory_mb", "label")
+_DEVICE_KEYS = ("name", "memory_mb", "label", "power_modes", "mode_policy", "sustained_power_w")
+_MODE_KEYS = ("name", "latency_scale", "power_scale")
+MODE_POLICIES = ("per_stage", "fixed")
 _LINK_KEYS = ("source", "target", "latency_ms_per_mb", "energy_mj_per_mb", "bidirectional")
 _STAGE_KEYS = ("name", "output_mb", "profiles", "inputs")
-_PROFILE_KEYS = ("latency_ms", "energy_mj", "memory_mb")
-_CONSTRAINT_KEYS = ("max_total_latency_ms", "max_total_energy_mj")
+_WAY_KEYS = ("latency_ms", "energy_mj", "memory_mb", "variant", "accuracy_loss", "output_mb", "mode")
+_CONSTRAINT_KEYS = ("max_total_latency_ms", "max_total_energy_mj", "max_accuracy_loss", "frame_rate_hz",
+                    "max_average_power_w")
 
 
 def _show(value: Any) -> str:
@@ -177,11 +229,12 @@ class _Parser:
                 raise self.fail(_join(path, key), "missing required field")
         return value
 
-    def number(self, value: Any, path: str, *, allow_null: bool = False) -> float | None:
+    def number(self, value: Any, path: str, *, allow_null: bool = False, positive: bool = False) -> float | None:
         if value is None and allow_null:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise self.fail(path, f"expected a number >= 0, got {_show(value)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value < 0 or (positive and value == 0):
+            raise self.fail(path, f"expected a number {'> 0' if positive else '>= 0'}, got {_show(value)}")
         return float(value)
 
     def name(self, value: Any, path: str) -> str:
@@ -205,8 +258,12 @@ class _Parser:
         devices = self.devices(doc["devices"])
         known = {d.name for d in devices}
         links = self.links(doc.get("links", []), known)
-        stages = self.stages(doc["stages"], known)
+        stages = self.stages(doc["stages"], {d.name: d for d in devices})
         constraints = self.constraints(doc.get("constraints", {}))
+        for i, device in enumerate(devices):
+            if device.sustained_power_w is not None and constraints.frame_rate_hz is None:
+                raise self.fail(f"devices[{i}].sustained_power_w",
+                                "a power limit needs constraints.frame_rate_hz (power = energy per frame x frame rate)")
         return Scenario(name, devices, links, stages, constraints, description, self.source)
 
     def devices(self, value: Any) -> tuple[Device, ...]:
@@ -222,7 +279,27 @@ class _Parser:
             label = item.get("label")
             if label is not None and not isinstance(label, str):
                 raise self.fail(f"{path}.label", f"expected a string, got {_show(label)}")
-            out.append(Device(name, self.number(item["memory_mb"], f"{path}.memory_mb"), label))
+            modes = self.power_modes(item.get("power_modes", []), f"{path}.power_modes")
+            policy = item.get("mode_policy", "per_stage")
+            if policy not in MODE_POLICIES:
+                raise self.fail(f"{path}.mode_policy", f"expected one of {', '.join(MODE_POLICIES)}, got {_show(policy)}")
+            if policy == "fixed" and not modes:
+                raise self.fail(f"{path}.mode_policy", "a fixed mode policy needs power_modes to choose from")
+            power = self.number(item.get("sustained_power_w"), f"{path}.sustained_power_w", allow_null=True)
+            out.append(Device(name, self.number(item["memory_mb"], f"{path}.memory_mb"), label, modes, policy, power))
+        return tuple(out)
+
+    def power_modes(self, value: Any, path: str) -> tuple[PowerMode, ...]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list of power modes, got {_show(value)}")
+        out: list[PowerMode] = []
+        for j, item in enumerate(value):
+            item = self.obj(item, f"{path}[{j}]", _MODE_KEYS, _MODE_KEYS)
+            name = self.name(item["name"], f"{path}[{j}].name")
+            if any(m.name == name for m in out):
+                raise self.fail(f"{path}[{j}].name", f"duplicate power mode '{name}'")
+            scales = (self.number(item[key], f"{path}[{j}].{key}", positive=True) for key in _MODE_KEYS[1:])
+            out.append(PowerMode(name, *scales))
         return tuple(out)
 
     def links(self, value: Any, known: set[str]) -> tuple[Link, ...]:
@@ -262,7 +339,7 @@ class _Parser:
             )
         return tuple(out)
 
-    def stages(self, value: Any, known: set[str]) -> tuple[Stage, ...]:
+    def stages(self, value: Any, known: Mapping[str, Device]) -> tuple[Stage, ...]:
         out: list[Stage] = []
         seen: set[str] = set()
         items = self.nonempty_list(value, "stages", "stages")
@@ -279,19 +356,40 @@ class _Parser:
                 raise self.fail(f"{path}.profiles", f"expected an object keyed by device name, got {_show(raw_profiles)}")
             if not raw_profiles:
                 raise self.fail(f"{path}.profiles", f"no device can run stage '{name}': give at least one profile")
-            profiles: dict[str, Profile] = {}
-            for device, prof in raw_profiles.items():
+            profiles: dict[str, tuple[Way, ...]] = {}
+            for device, ways in raw_profiles.items():
                 ppath = f"{path}.profiles.{device}"
                 if device not in known:
-                    raise self.fail(ppath, _unknown_device(device, known))
-                prof = self.obj(prof, ppath, _PROFILE_KEYS, _PROFILE_KEYS)
-                profiles[device] = Profile(
-                    *(self.number(prof[key], f"{ppath}.{key}") for key in _PROFILE_KEYS)
-                )
+                    raise self.fail(ppath, _unknown_device(device, set(known)))
+                profiles[device] = self.ways(ways, ppath, known[device])
             default = (out[-1].name,) if out else ()
             inputs = self.inputs(item["inputs"], f"{path}.inputs", name, seen) if "inputs" in item else default
             out.append(Stage(name, output_mb, MappingProxyType(profiles), inputs))
             seen.add(name)
+        return tuple(out)
+
+    def ways(self, value: Any, path: str, device: Device) -> tuple[Way, ...]:
+        """One way (an object) or several (a non-empty list) to run a stage on ``device``."""
+        items = [(value, path)] if isinstance(value, dict) else \
+            [(item, f"{path}[{j}]") for j, item in enumerate(self.nonempty_list(value, path, "ways"))]
+        out: list[Way] = []
+        for item, wpath in items:
+            item = self.obj(item, wpath, _WAY_KEYS, _WAY_KEYS[:3])
+            costs = (self.number(item[key], f"{wpath}.{key}") for key in _WAY_KEYS[:3])
+            variant = self.name(item["variant"], f"{wpath}.variant") if "variant" in item else "default"
+            loss = self.number(item.get("accuracy_loss", 0.0), f"{wpath}.accuracy_loss")
+            output_mb = self.number(item.get("output_mb"), f"{wpath}.output_mb", allow_null=True)
+            mode = None
+            if "mode" in item:
+                mode = self.name(item["mode"], f"{wpath}.mode")
+                if all(m.name != mode for m in device.power_modes):
+                    declared = ", ".join(m.name for m in device.power_modes) or "none"
+                    raise self.fail(f"{wpath}.mode", f"unknown power mode '{mode}' of device '{device.name}' "
+                                                     f"(its power_modes: {declared})")
+            if any(w.variant == variant and w.mode == mode for w in out):
+                raise self.fail(wpath, f"duplicate way: variant '{variant}'" + (f" in mode '{mode}'" if mode else "")
+                                + f" is already given for device '{device.name}'")
+            out.append(Way(*costs, variant, loss, output_mb, mode))
         return tuple(out)
 
     def inputs(self, value: Any, path: str, stage: str, earlier: set[str]) -> tuple[str, ...]:
@@ -320,9 +418,12 @@ class _Parser:
 
     def constraints(self, value: Any) -> Constraints:
         doc = self.obj(value, "constraints", _CONSTRAINT_KEYS, ())
-        return Constraints(
-            *(self.number(doc.get(key), f"constraints.{key}", allow_null=True) for key in _CONSTRAINT_KEYS)
-        )
+        out = Constraints(*(self.number(doc.get(key), f"constraints.{key}", allow_null=True,
+                                        positive=key == "frame_rate_hz") for key in _CONSTRAINT_KEYS))
+        if out.max_average_power_w is not None and out.frame_rate_hz is None:
+            raise self.fail("constraints.max_average_power_w",
+                            "a power limit needs constraints.frame_rate_hz (power = energy per frame x frame rate)")
+        return out
 
 
 def _join(path: str, key: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -10,9 +11,10 @@ from typing import Union
 import numpy as np
 
 from .costmodel import CostModel
-from .goals import Goal, resolve_goal
-from .kernels.contract import (Mode, Row, Solution, Status, Stop, Strategy, placement_rank, rank_order, scored_rows,
-                               solve)
+from .goals import THROUGHPUT, Goal, resolve_goal
+from .kernels.bounds import completion_usage
+from .kernels.contract import (LayeredGraph, Mode, Row, Solution, Status, Stop, Strategy, placement_rank, rank_order,
+                               scored_rows, solve)
 from .result import Plan, PlanResult
 from .scenario import Scenario, load
 
@@ -93,7 +95,9 @@ def plan(
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     limit_s = check_time_limit(time_limit_s)
-    solver = solve_relaxed if model.relaxed else solve_model
+    if goal_name == THROUGHPUT and model.dims.busy < 0:
+        model = dataclasses.replace(model, track_busy=True)
+    solver = solve_throughput if goal_name == THROUGHPUT else solve_model
     sol = solver(model, model.coefficients(weights), int(top_k), STRATEGIES[strategy], int(beam_width),
                  int(label_budget), limit_s)
     plans = tuple(Plan(model, sol.options[r], sol.rows[r]) for r in range(len(sol.rows)))
@@ -146,15 +150,74 @@ def state_beam_width(model: CostModel, beam_width: int) -> int:
 
 
 def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_width: int, label_budget: int,
-                limit_s: float) -> Solution:
-    """The k best plans of a model whose graph is exact: one solve of its graph."""
-    return solve(model.graph, coef, model.caps_tol, k, mode, state_beam_width(model, beam_width), label_budget,
-                 limit_s)
+                limit_s: float, caps: np.ndarray | None = None) -> Solution:
+    """The k best plans of a model within ``caps`` (Q,) (tolerance applied; default the
+    model's): the one call every planning question goes through.
+
+    One solve of the model's graph, or for a model with fixed-mode devices one per mode
+    assignment (``CostModel.mode_graphs``), cheapest first by a completion bound and
+    skipped once that bound cannot beat the k-th best plan found, merged by the ranking
+    rule. A placement whose fixed-mode devices run no stage appears under several
+    assignments and counts once.
+    """
+    caps = model.caps_tol if caps is None else caps
+    one = solve_relaxed if model.relaxed else solve_graph
+    graphs = model.mode_graphs
+    if len(graphs) == 1:
+        return one(model, graphs[0], coef, caps, k, mode, beam_width, label_budget, limit_s)
+    started = time.perf_counter()
+    least = [_least_score(graph, coef, caps) for graph in graphs]
+    sols: list[Solution] = []
+    options, rows = np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps)))
+    for g in np.argsort(least, kind="stable"):
+        if least[g] == np.inf or (len(rows) == k and least[g] > rows[-1, Row.SCORE]):
+            continue
+        left = max(limit_s - (time.perf_counter() - started), 1e-6)
+        sols.append(one(model, graphs[g], coef, caps, k, mode, beam_width, label_budget, left))
+        options, rows = _merged(np.vstack([options, sols[-1].options]), np.vstack([rows, sols[-1].rows]), k)
+    return _combined(sols, options, rows, time.perf_counter() - started)
 
 
-def solve_relaxed(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_width: int, label_budget: int,
-                  limit_s: float) -> Solution:
-    """The k best plans of a model whose graph is a relaxation (``model.relaxed``): the
+def _least_score(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray) -> float:
+    """A lower bound on the score of any path of ``graph`` (inf: none fits ``caps``, each
+    dimension alone)."""
+    completion, _ = completion_usage(graph)
+    sources = slice(graph.step_start[0], graph.step_start[1])
+    least = (graph.opt_use[sources] + completion[sources]).min(axis=0, initial=np.inf)
+    return float(coef @ least) if np.all(least <= caps) else np.inf
+
+
+def _merged(options: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best distinct plans of ``options`` (M, N) with ``rows`` (M, 1 + Q)."""
+    _, first = np.unique(options, axis=0, return_index=True)
+    options, rows = options[first], rows[first]
+    best = rank_order(rows, placement_rank(options))[:k]
+    return options[best], rows[best]
+
+
+def _combined(sols: list[Solution], options: np.ndarray, rows: np.ndarray, seconds: float) -> Solution:
+    """One answer from the solves of several mode assignments: proven when every solve is."""
+    proven = all(sol.status in (Status.OPTIMAL, Status.INFEASIBLE) for sol in sols)
+    if proven:
+        status, bound = (Status.OPTIMAL, rows[0, Row.SCORE]) if len(rows) else (Status.INFEASIBLE, np.inf)
+    else:
+        status = Status.FEASIBLE if len(rows) else Status.UNKNOWN
+        bound = min((sol.bound for sol in sols), default=np.inf)
+    strategy = max((sol.strategy for sol in sols), default=Strategy.LABELS)
+    stop = max((sol.stop for sol in sols), default=Stop.COMPLETE)
+    return Solution(status, Strategy(strategy), options, rows, float(bound), Stop(stop),
+                    sum(sol.labels_created for sol in sols), sum(sol.labels_kept for sol in sols), seconds)
+
+
+def solve_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
+                beam_width: int, label_budget: int, limit_s: float) -> Solution:
+    """The k best paths of one exact graph of ``model``."""
+    return solve(graph, coef, caps, k, mode, state_beam_width(model, beam_width), label_budget, limit_s)
+
+
+def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
+                  beam_width: int, label_budget: int, limit_s: float) -> Solution:
+    """The k best plans of a model whose ``graph`` is a relaxation (``model.relaxed``): the
     relaxed graph's best plans, re-evaluated exactly and ranked again.
 
     A placement's relaxed score never exceeds its true one, so once the k best true plans
@@ -167,12 +230,11 @@ def solve_relaxed(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_w
     m, created, kept = max(k, RELAXED_FIRST_PLANS), 0, 0
     while True:
         left = limit_s - (time.perf_counter() - started)
-        sol = solve(model.graph, coef, model.caps_tol, m, mode, state_beam_width(model, beam_width), label_budget,
-                    max(left, 1e-6))
+        sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget, max(left, 1e-6))
         created, kept = created + sol.labels_created, kept + sol.labels_kept
         with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
             rows = scored_rows(coef, model.usage(sol.options)) if len(sol.rows) else sol.rows
-        fits = np.flatnonzero(np.isfinite(rows).all(axis=1) & np.all(rows[:, Row.USE:] <= model.caps_tol, axis=1))
+        fits = np.flatnonzero(np.isfinite(rows).all(axis=1) & np.all(rows[:, Row.USE:] <= caps, axis=1))
         best = fits[rank_order(rows[fits], placement_rank(sol.options[fits]))][:k]
         enumerated = sol.status == Status.OPTIMAL
         threshold = sol.rows[-1, Row.SCORE] if enumerated and len(sol.rows) == m else np.inf
@@ -186,6 +248,44 @@ def solve_relaxed(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_w
         status = Status.FEASIBLE if len(best) else Status.UNKNOWN
         bound = min(rows[best[0], Row.SCORE], threshold) if enumerated and len(best) else sol.bound
     return Solution(status, Strategy.RELAXED, sol.options[best], rows[best], float(bound), sol.stop, created, kept,
+                    time.perf_counter() - started)
+
+
+def solve_throughput(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_width: int, label_budget: int,
+                     limit_s: float) -> Solution:
+    """The k best plans by period (the busiest device's busy time; the model tracks busy
+    time), ties ranked by ``coef``'s score: exact solves under busy-time caps walked down.
+
+    Each solve asks for the k best plans by score with every device's busy time below the
+    largest period among the previous solve's k plans. When a solve finds fewer than k,
+    they are every plan below that level, and the previous solve's plans at the level are
+    the best there: together, the k best by (period, score). Proven when every solve is.
+    """
+    started = time.perf_counter()
+    busy = slice(Row.USE + model.dims.busy, Row.USE + model.dims.busy + model.n_devices)
+    caps = model.caps_tol.copy()
+    sols: list[Solution] = []
+    while True:
+        left = max(limit_s - (time.perf_counter() - started), 1e-6)
+        sols.append(solve_model(model, coef, k, mode, beam_width, label_budget, left, caps))
+        sol = sols[-1]
+        if len(sol.rows) < k or sol.status != Status.OPTIMAL:
+            break
+        level = sol.rows[:, busy].max()
+        caps[busy.start - Row.USE:busy.stop - Row.USE] = np.minimum(caps[busy.start - Row.USE:busy.stop - Row.USE],
+                                                                       np.nextafter(level, -np.inf))
+    options = np.vstack([s.options for s in sols[-2:]])
+    rows = np.vstack([s.rows for s in sols[-2:]])
+    _, first = np.unique(options, axis=0, return_index=True)
+    options, rows = options[first], rows[first]
+    order = np.lexsort((rank_order(rows, placement_rank(options)).argsort(), rows[:, busy].max(axis=1)))[:k]
+    last = sols[-1]
+    proven = all(s.status in (Status.OPTIMAL, Status.INFEASIBLE) for s in sols)
+    status = (Status.OPTIMAL if len(order) else Status.INFEASIBLE) if proven else \
+        (Status.FEASIBLE if len(order) else Status.UNKNOWN)
+    bound = rows[order[0], Row.SCORE] if proven and len(order) else (np.inf if proven else -np.inf)
+    return Solution(status, last.strategy, options[order], rows[order], float(bound), last.stop,
+                    sum(s.labels_created for s in sols), sum(s.labels_kept for s in sols),
                     time.perf_counter() - started)
 
 

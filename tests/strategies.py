@@ -10,7 +10,7 @@ sources).
 from __future__ import annotations
 
 from hypothesis import strategies as st
-from reference import evaluate
+from reference import evaluate, stage_ways
 
 from eip.scenario import Scenario
 
@@ -134,3 +134,109 @@ def _unbudgeted(stages, links, names) -> Scenario:
     """The scenario of these stages and links with no budgets (only for evaluating)."""
     devices = [{"name": name, "memory_mb": 0.0} for name in names]
     return Scenario.from_dict({"devices": devices, "links": links, "stages": stages}, "<witness>")
+
+
+VARIANTS = ["fp32", "fp16", "int8"]
+SCALES = [0.5, 1.0, 1.5, 2.0, 0.8]
+LIMIT_FACTORS = [1.0, None, 1.2, 0.9, 2.0]
+
+
+@st.composite
+def ways_scenario_docs(draw, max_stages: int = 5, max_devices: int = 3, max_placements: int = 3000):
+    """Scenarios of the ways issue: several ways per device (variants, accuracy losses,
+    their own output sizes), power modes (scaled, measured, per stage or fixed), and an
+    accuracy budget, frame rate and power limits near a random witness plan."""
+    doc = draw(scenario_docs(max_stages=max_stages, max_devices=max_devices, max_placements=max_placements))
+    doc["constraints"] = {}
+    for device in doc["devices"]:
+        if draw(st.integers(0, 2)) > 0:
+            count = draw(st.integers(1, 3))
+            device["power_modes"] = [{"name": f"m{i}", "latency_scale": draw(st.sampled_from(SCALES)),
+                                      "power_scale": draw(st.sampled_from(SCALES))} for i in range(count)]
+            if draw(st.booleans()):
+                device["mode_policy"] = "fixed"
+    modes = {d["name"]: [m["name"] for m in d.get("power_modes", [])] for d in doc["devices"]}
+    for stage in doc["stages"]:
+        for name, way in list(stage["profiles"].items()):
+            stage["profiles"][name] = _ways(draw, way, modes[name])
+    while _placements(doc) > max_placements:
+        doc["stages"].pop()
+        names = {s["name"] for s in doc["stages"]}
+        for s in doc["stages"]:
+            if "inputs" in s:
+                s["inputs"] = [p for p in s["inputs"] if p in names]
+    _limits(draw, doc)
+    return doc
+
+
+def _ways(draw, base: dict, modes: list[str]) -> list | dict:
+    """One to three ways of a stage on a device, from its drawn profile."""
+    count = draw(st.sampled_from([1, 2, 3, 1]))
+    ways, seen = [], set()
+    for i in range(count):
+        way = dict(base) if i == 0 else {
+            "latency_ms": _value(draw, 10.0), "energy_mj": _value(draw, 10.0), "memory_mb": _value(draw, 100.0)}
+        if count > 1 or draw(st.booleans()):
+            way["variant"] = draw(st.sampled_from(VARIANTS))
+        if draw(st.booleans()):
+            way["accuracy_loss"] = draw(st.sampled_from([0.0, 0.5, 1.0, 2.0]))
+        if draw(st.integers(0, 3)) == 0:
+            way["output_mb"] = draw(st.sampled_from([0.0, 1.0, 4.0]))
+        if modes and draw(st.integers(0, 2)) == 0:
+            way["mode"] = draw(st.sampled_from(modes))
+        key = (way.get("variant", "default"), way.get("mode"))
+        if key not in seen:
+            seen.add(key)
+            ways.append(way)
+    return ways[0] if len(ways) == 1 and draw(st.booleans()) else ways
+
+
+def _placements(doc) -> int:
+    scenario = Scenario.from_dict(doc, "<ways>")
+    total = 1
+    for stage in scenario.stages:
+        total *= len(stage_ways(scenario, stage))
+    return total
+
+
+def _limits(draw, doc) -> None:
+    """Caps near a random witness plan's usage: latency, energy, memory, accuracy, frame
+    rate, average and sustained power (each may be left out, loose, or too tight)."""
+    scenario = Scenario.from_dict(doc, "<ways>")
+    choice = [draw(st.sampled_from([(w.device, w.variant, w.mode) for w in stage_ways(scenario, stage)]))
+              for stage in scenario.stages]
+    plan = evaluate(scenario, choice, (1.0, 1.0, 1.0))
+    if plan is None:
+        return
+    for device in doc["devices"]:
+        device["memory_mb"] = round(plan.memory_mb[device["name"]] * draw(st.sampled_from(MEMORY_FACTORS)) + 1e-3, 3)
+    caps = doc["constraints"]
+    for key, used in (("max_total_latency_ms", plan.latency_ms), ("max_total_energy_mj", plan.energy_mj),
+                      ("max_accuracy_loss", plan.accuracy_loss)):
+        factor = draw(st.sampled_from(LIMIT_FACTORS))
+        if factor is not None:
+            caps[key] = round(used * factor + 1e-3, 3)
+    factor = draw(st.sampled_from(LIMIT_FACTORS))
+    if factor is None:
+        return
+    period_ms = plan.period_ms * factor + 1e-3
+    caps["frame_rate_hz"] = 1000.0 / period_ms
+    factor = draw(st.sampled_from(LIMIT_FACTORS))
+    if factor is not None:
+        caps["max_average_power_w"] = plan.energy_mj / period_ms * factor + 1e-6
+    for device in doc["devices"]:
+        factor = draw(st.sampled_from(LIMIT_FACTORS))
+        if factor is not None:
+            device["sustained_power_w"] = plan.exec_mj[device["name"]] / period_ms * factor + 1e-6
+
+
+goals_with_throughput = st.one_of(
+    goals,
+    st.just("throughput"),
+    st.fixed_dictionaries({
+        "latency": st.sampled_from([0.0, 1.0]),
+        "energy": st.sampled_from([0.0, 1.0]),
+        "switch": st.sampled_from([0.0, 0.08]),
+        "accuracy": st.sampled_from([0.0, 0.1, 1.0]),
+    }).filter(lambda w: any(w.values())),
+)

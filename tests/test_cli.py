@@ -54,7 +54,7 @@ def test_infeasible_exits_1_with_reason(tmp_path):
     (["plan", "missing.json"], "missing.json: no such file"),
     (["plan", "{bad}"], "invalid JSON at line 1, column"),
     (["plan", "{schema}"], "stages[0].profiles.cpu.latency_ms: expected a number >= 0, got -1"),
-    (["plan", SEED, "--goal", "lat"], "unknown goal 'lat'; choose latency, efficiency or balanced"),
+    (["plan", SEED, "--goal", "lat"], "unknown goal 'lat'; choose latency, efficiency, balanced or throughput"),
     (["plan", SEED, "--top-k", "0"], "--top-k expects a whole number >= 1, got 0"),
     (["plan", SEED, "--format", "pdf"], "unknown format 'pdf'"),
     (["plan", SEED, "--gaol", "latency"], "unknown option --gaol; did you mean --goal?"),

@@ -67,7 +67,7 @@ def test_missing_link_blocks_only_nonempty_tensors():
 @pytest.mark.parametrize("change,message", [
     (dict(exec_ms=[[1.0, -1.0]] * 7), "exec_ms[0, 1]: expected a number >= 0 or inf, got -1"),
     (dict(exec_mj=np.ones((3, 3))), "exec_mj: expected a (7, 3) array, got shape (3, 3)"),
-    (dict(output_mb=np.ones(6)), "output_mb: expected shape (7,), got (6,)"),
+    (dict(output_mb=np.ones(6)), "output_mb: expected shape (7,) or (7, 3), got (6,)"),
     (dict(output_mb=[np.nan] * 7), "output_mb[0]: expected a finite number >= 0, got nan"),
     (dict(mem_cap_mb=[1, 2]), "mem_cap_mb: expected shape (3,), got (2,)"),
     (dict(max_latency_ms=-3), "max_latency_ms: expected a number >= 0 or None, got -3"),

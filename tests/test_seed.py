@@ -55,7 +55,7 @@ def test_custom_weights_and_caps_that_bind(seed):
     assert result.status == "optimal"
     assert result.best.placement == ("gpu", "gpu", "gpu", "gpu", "gpu", "npu", "gpu")
     assert all(p.latency_ms <= 26.0 for p in result.plans)
-    assert result.weights == (0.0, 1.0, 0.0) and result.goal == "custom"
+    assert result.weights == (0.0, 1.0, 0.0, 0.0) and result.goal == "custom"
     joint = eip.Scenario.from_dict({
         **_doc(), "constraints": {"max_total_latency_ms": 26.0, "max_total_energy_mj": 40.0}})
     result = eip.plan(joint, goal={"energy": 1.0})
