@@ -29,7 +29,7 @@ from .kernels.contract import kernels_cached
 from .lowering import waiting_outputs
 from .scenario import load
 from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, check_time_limit, plan as plan_scenario
-from .tradeoff import FrontierTooLarge, frontier, sweep
+from .tradeoff import FRONTIER_AXES, FrontierTooLarge, frontier, sweep
 
 MAIN_HELP = """usage: eip COMMAND [ARGS]
 
@@ -71,14 +71,16 @@ example:
   eip plan scenarios/mobile_vision_pipeline.json --goal balanced --top-k 3 --format json
 """
 
-FRONTIER_HELP = f"""usage: eip frontier SCENARIO [--goal balanced] [--max-plans N] [--time-limit SECONDS]
-                         [--format text] [--output PATH]
+FRONTIER_HELP = f"""usage: eip frontier SCENARIO [--axes latency,energy] [--goal balanced] [--max-plans N]
+                         [--time-limit SECONDS] [--format text] [--output PATH]
 
-Every plan that fits the scenario's budgets and that no other plan beats on both latency
-and energy, by increasing latency; the goal's best plan is marked. Walked from the
-least-energy end, one exact solve per point: when a solve stops at its label budget or
-the time limit, the points proven so far are reported with the latency range not walked.
+Every plan that fits the scenario's budgets and that no other plan beats on both axes
+(latency and energy unless --axes says otherwise), by increasing x; the goal's best plan
+is marked. Walked from the least-y end, one exact solve per point (two when x is not
+latency): when a solve stops at its label budget or the time limit, the points proven so
+far are reported with the x range not walked.
 
+  --axes          latency,energy | latency,accuracy | energy,accuracy (default latency,energy)
   --goal          whose score each plan shows and which is marked (default balanced)
   --max-plans     at most N plans, evenly spread along the frontier (default all)
   --label-budget  labels each exact solve may keep (default {DEFAULT_LABEL_BUDGET:,})
@@ -92,6 +94,7 @@ any point was proven
 
 SWEEP_HELP = f"""usage: eip sweep SCENARIO [--goal balanced] [--max-latency-ms A:B:STEP | V]
                       [--max-energy-mj A:B:STEP | V] [--memory DEVICE=A:B:STEP ...]
+                      [--max-accuracy-loss A:B:STEP | V] [--frame-rate-hz A:B:STEP | V]
                       [--time-limit SECONDS] [--format text] [--output PATH]
 
 The best plan at every point of a grid of budgets. A budget is one value, a range
@@ -99,6 +102,9 @@ START:STOP:STEP (STOP included) or a comma list; budgets not given keep the scen
 
   --max-latency-ms, --max-energy-mj   the caps to sweep
   --memory        DEVICE=VALUES; repeat it or separate devices with ';'
+  --max-accuracy-loss                 the accuracy budget (points) to sweep
+  --frame-rate-hz the frame rate to sweep (its period caps every device's busy time, and
+                  power limits become energy per frame at it)
   --goal          latency | efficiency | balanced | throughput (default balanced)
   --label-budget  labels each exact solve (or, sweeping both caps, the trade-off set of each
                   memory point) may create (default {DEFAULT_LABEL_BUDGET:,}); points a stopped
@@ -171,14 +177,17 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
 
 def _frontier(scenario: str, goal: str = "balanced", max_plans: int | None = None,
               label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text",
-              output: str | None = None) -> None:
+              output: str | None = None, axes="latency,energy") -> None:
     _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
+    # fire reads "a,b" as a tuple; a quoted or spaced form stays a string
+    names = tuple(str(a).strip() for a in (axes if isinstance(axes, (tuple, list)) else str(axes).split(",")))
+    _check_choice("axes", ",".join(names), tuple(",".join(a) for a in FRONTIER_AXES))
     _check_choice("format", format, TRADEOFF_FORMATS)
     if max_plans is not None:
         _check_count("--max-plans", max_plans)
     _check_count("--label-budget", label_budget)
     front = frontier(load(scenario), max_plans=max_plans, goal=goal, label_budget=label_budget,
-                     time_limit_s=_time_limit(time_limit))
+                     time_limit_s=_time_limit(time_limit), axes=names)
     _emit(render_frontier(front, format), output)
     if not front.complete:
         print(f"eip: warning: the frontier is incomplete: {front.reason}", file=sys.stderr)
@@ -189,7 +198,7 @@ def _frontier(scenario: str, goal: str = "balanced", max_plans: int | None = Non
 
 def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energy_mj=None, memory=None,
            label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text",
-           output: str | None = None) -> None:
+           output: str | None = None, max_accuracy_loss=None, frame_rate_hz=None) -> None:
     _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
     _check_choice("format", format, TRADEOFF_FORMATS)
     _check_count("--label-budget", label_budget)
@@ -201,7 +210,9 @@ def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energ
         memory_mb[device.strip()] = _values(f"--memory {device.strip()}", values)
     result = sweep(load(scenario), goal=goal, max_latency_ms=_values("--max-latency-ms", max_latency_ms),
                    max_energy_mj=_values("--max-energy-mj", max_energy_mj), memory_mb=memory_mb, label_budget=label_budget,
-                   time_limit_s=_time_limit(time_limit))
+                   time_limit_s=_time_limit(time_limit),
+                   max_accuracy_loss=_values("--max-accuracy-loss", max_accuracy_loss),
+                   frame_rate_hz=_values("--frame-rate-hz", frame_rate_hz))
     _emit(render_sweep(result, format), output)
     if result.reason:
         print(f"eip: warning: {int((~result.answered).sum())} grid points not answered: {result.reason}", file=sys.stderr)

@@ -386,6 +386,12 @@ class CostModel:
         return self._shared("least_usage", least)
 
     @cached_property
+    def has_ways(self) -> bool:
+        """True when some device offers more than one way, a named variant or power modes."""
+        return (any(v != "default" for v in self.option_variant) or bool((self.option_mode >= 0).any())
+                or len(set(self.option_device.tolist())) < len(self.option_device))
+
+    @cached_property
     def is_chain(self) -> bool:
         """True when every stage reads exactly the stage before it (the first reads none)."""
         return all(inputs == ((s - 1,) if s else ()) for s, inputs in enumerate(self.inputs))

@@ -175,7 +175,7 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         left = max(limit_s - (time.perf_counter() - started), 1e-6)
         sols.append(one(model, graphs[g], coef, caps, k, mode, beam_width, label_budget, left))
         options, rows = _merged(np.vstack([options, sols[-1].options]), np.vstack([rows, sols[-1].rows]), k)
-    return _combined(sols, options, rows, time.perf_counter() - started)
+    return _combined(sols, options, rows)
 
 
 def _least_score(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray) -> float:
@@ -195,7 +195,7 @@ def _merged(options: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, 
     return options[best], rows[best]
 
 
-def _combined(sols: list[Solution], options: np.ndarray, rows: np.ndarray, seconds: float) -> Solution:
+def _combined(sols: list[Solution], options: np.ndarray, rows: np.ndarray) -> Solution:
     """One answer from the solves of several mode assignments: proven when every solve is."""
     proven = all(sol.status in (Status.OPTIMAL, Status.INFEASIBLE) for sol in sols)
     if proven:
@@ -206,7 +206,8 @@ def _combined(sols: list[Solution], options: np.ndarray, rows: np.ndarray, secon
     strategy = max((sol.strategy for sol in sols), default=Strategy.LABELS)
     stop = max((sol.stop for sol in sols), default=Stop.COMPLETE)
     return Solution(status, Strategy(strategy), options, rows, float(bound), Stop(stop),
-                    sum(sol.labels_created for sol in sols), sum(sol.labels_kept for sol in sols), seconds)
+                    sum(sol.labels_created for sol in sols), sum(sol.labels_kept for sol in sols),
+                    sum(sol.seconds for sol in sols))
 
 
 def solve_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,

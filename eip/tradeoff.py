@@ -22,19 +22,20 @@ Both are built from exact solves of the engine, each answering many points:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence, Union
 
 import numpy as np
 
-from .costmodel import CostModel, Dim, cap_with_tolerance
+from .costmodel import CostModel, Dim, Limit, LimitKind, cap_with_tolerance
 from .errors import ScenarioError
-from .goals import Goal, resolve_goal
-from .kernels.contract import Mode, Row, Solution, Status, Stop, placement_rank, rank_order, scored_rows, solve
+from .goals import Goal, Weights, resolve_goal
+from .kernels.contract import KEY_DIMS, Mode, Row, Solution, Status, Stop, placement_rank, rank_order, scored_rows
 from .kernels.frontier import pareto_sets
 from .result import Plan
-from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, check_time_limit, cost_model_of
+from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, check_time_limit, cost_model_of, solve_model
 
 Budget = Union[None, float, Sequence[float], np.ndarray]
 
@@ -64,8 +65,9 @@ class FrontierTooLarge(RuntimeError):
 
 @dataclass(frozen=True)
 class Frontier:
-    """Every Pareto-optimal (latency, energy) plan that fits memory and the caps, or the
-    part of it proven before a budget stopped the walk.
+    """Every Pareto-optimal plan over two axes (latency and energy unless ``axes`` says
+    otherwise) that fits memory and the caps, or the part of it proven before a budget
+    stopped the walk.
 
     Attributes:
         plans: the plans, by increasing latency (and so decreasing energy); among plans
@@ -74,10 +76,12 @@ class Frontier:
         latency_ms, energy_mj: (P,) arrays of their totals, for plotting.
         model: the cost model they were computed on.
         complete: True when the walk proved there is no other point.
-        unexplored_ms: (low, high) latency range not yet walked when incomplete: plans
-            faster than ``high`` (and no faster than ``low``, the least latency any
-            plan could have) may hold more points; None when complete.
+        unexplored_ms: (low, high) range of the x axis (latency ms unless ``axes`` says
+            otherwise) not yet walked when incomplete: plans below ``high`` (and no lower
+            than ``low``, the least any plan could have) may hold more points; None when
+            complete.
         reason: why the walk stopped early ("" when complete).
+        axes: (x, y): the axis walked and the axis minimized (``FRONTIER_AXES``).
     """
 
     plans: tuple[Plan, ...]
@@ -87,6 +91,11 @@ class Frontier:
     complete: bool = True
     unexplored_ms: tuple[float, float] | None = None
     reason: str = ""
+    axes: tuple[str, str] = ("latency", "energy")
+
+    @property
+    def accuracy_loss(self) -> np.ndarray:
+        return np.array([p.accuracy_loss for p in self.plans])
 
     def __len__(self) -> int:
         return len(self.plans)
@@ -121,7 +130,7 @@ class Sweep:
     plan_index: np.ndarray
     plans: tuple[Plan, ...]
     goal: str
-    weights: tuple[float, float, float]
+    weights: Weights
     model: CostModel
     reason: str = ""
 
@@ -142,15 +151,18 @@ def exact_model(scenario: ScenarioLike, what: str) -> CostModel:
 
 
 def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = "balanced",
-             label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None) -> Frontier:
-    """The exact latency/energy Pareto frontier of a scenario under its budgets.
+             label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None,
+             axes: tuple[str, str] = ("latency", "energy")) -> Frontier:
+    """The exact Pareto frontier of a scenario under its budgets, over two of latency,
+    energy and accuracy loss (``axes``: (x, y), one of ``FRONTIER_AXES``).
 
-    Found from the least-energy end (the epsilon-constraint method): each exact solve
-    ranks by (energy, latency, switches, placement) among plans strictly faster than the
-    last point found, so each gives the next point; one solve per point. The walk ends at
-    the fastest plan that fits, found first by one more exact solve (proving that nothing
-    is faster than it is often the hardest solve of all; without that proof the walk asks
-    below the last point until a solve proves nothing fits).
+    Found from the least-y end (the epsilon-constraint method): each exact solve finds the
+    least y among plans with x strictly below the last point found, and the least x at
+    that y (one solve when x is latency, which the engine's ranking breaks ties by; two
+    otherwise), so each gives the next point. The walk ends at the least-x plan that
+    fits, found first by one more exact solve (proving that nothing is faster than it is
+    often the hardest solve of all; without that proof the walk asks below the last point
+    until a solve proves nothing fits).
 
     Args:
         scenario: a ``Scenario``, a ``CostModel`` or a scenario file path.
@@ -160,47 +172,75 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
             ends always kept); None for all.
         label_budget: labels each exact solve may keep.
         time_limit_s: seconds the whole walk may take (None: no limit).
+        axes: ("latency", "energy") (default), ("latency", "accuracy") or ("energy",
+            "accuracy"): the accuracy trade-off of a scenario with lossy ways.
 
     When a solve stops at its label budget or the time limit, the points proven so far
-    come back with ``complete`` False and the latency range not yet walked.
+    come back with ``complete`` False and the x range not yet walked.
     """
     model = exact_model(scenario, "frontier")
+    x, y = _frontier_dims(model, axes)
     _, weights = resolve_goal(goal)
     coef = model.coefficients(weights)
     if max_plans is not None and (isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1):
         raise ValueError(f"max_plans must be an integer >= 1 or None, got {max_plans!r}")
     _check_label_budget(label_budget)
     deadline = time.perf_counter() + check_time_limit(time_limit_s)
-    # least energy, then least latency, then fewest switches: the engine's ranking under
-    # an energy-only score
-    energy_first = model.coefficients((0.0, 1.0, 0.0))
+    left = lambda: max(deadline - time.perf_counter(), 1e-9)
+    solve1 = lambda dim, caps: solve_model(model, _unit(model, dim), 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, label_budget,
+                                           left(), caps)
     caps = model.caps_tol.copy()
-    fastest = solve(model.graph, model.coefficients((1.0, 0.0, 0.0)), caps, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH,
-                    label_budget, max(deadline - time.perf_counter(), 1e-9))
-    least_ms = fastest.rows[0, Row.USE + Dim.LATENCY] if fastest.status == Status.OPTIMAL else -np.inf
+    fastest = solve1(x, caps)
+    least_x = fastest.rows[0, Row.USE + x] if fastest.status == Status.OPTIMAL else -np.inf
     points: list[tuple[np.ndarray, np.ndarray]] = []
     reason = ""
     while fastest.status != Status.INFEASIBLE:
-        sol = solve(model.graph, energy_first, caps, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, label_budget,
-                    max(deadline - time.perf_counter(), 1e-9))
+        sol = solve1(y, caps)
+        if sol.status == Status.OPTIMAL and x != Dim.LATENCY:
+            at_least_y = caps.copy()
+            at_least_y[y] = sol.rows[0, Row.USE + y]
+            sol = solve1(x, at_least_y)
         if sol.status == Status.INFEASIBLE:
             break
         if sol.status != Status.OPTIMAL:
             found = f"{len(points)} frontier point" + ("" if len(points) == 1 else "s")
-            reason = f"after {found}, the exact solve below {caps[Dim.LATENCY]:g} ms {_stopped(sol, label_budget)}"
+            reason = f"after {found}, the exact solve below {caps[x]:g} {axes[0]} {_stopped(sol, label_budget)}"
             break
         points.append((sol.options[0], sol.rows[0]))
-        if sol.rows[0, Row.USE + Dim.LATENCY] <= least_ms:
-            break  # the fastest plan that fits: nothing is faster
-        caps[Dim.LATENCY] = np.nextafter(sol.rows[0, Row.USE + Dim.LATENCY], -np.inf)  # strictly faster than this point
+        if sol.rows[0, Row.USE + x] <= least_x:
+            break  # the least-x plan that fits: nothing is below it
+        caps[x] = np.nextafter(sol.rows[0, Row.USE + x], -np.inf)  # strictly below this point
     points.reverse()
     chosen = np.arange(len(points))
     if max_plans is not None and len(points) > max_plans:
         chosen = np.unique(np.linspace(0, len(points) - 1, max_plans).round().astype(int))
     plans = tuple(Plan(model, path, _scored(row, coef)) for path, row in (points[i] for i in chosen))
-    unexplored = (float(model.least_usage[Dim.LATENCY]), float(caps[Dim.LATENCY])) if reason else None
+    unexplored = (float(model.least_usage[x]), float(caps[x])) if reason else None
     return Frontier(plans, np.array([p.latency_ms for p in plans]), np.array([p.energy_mj for p in plans]), model,
-                    complete=not reason, unexplored_ms=unexplored, reason=reason)
+                    complete=not reason, unexplored_ms=unexplored, reason=reason, axes=tuple(axes))
+
+
+#: the (x, y) pairs a frontier walks
+FRONTIER_AXES = (("latency", "energy"), ("latency", "accuracy"), ("energy", "accuracy"))
+
+
+def _frontier_dims(model: CostModel, axes) -> tuple[int, int]:
+    """The usage dimensions of a frontier's axes; ValueError for other axes, or accuracy in
+    a scenario where no way loses any."""
+    axes = tuple(axes)
+    if axes not in FRONTIER_AXES:
+        raise ValueError(f"axes must be one of {', '.join(','.join(a) for a in FRONTIER_AXES)}; got {','.join(map(str, axes))}")
+    dims = {"latency": Dim.LATENCY, "energy": Dim.ENERGY, "accuracy": model.dims.accuracy}
+    if dims[axes[1]] < 0:
+        raise ValueError("no way to run a stage loses accuracy in this scenario: an accuracy frontier is one point")
+    return int(dims[axes[0]]), int(dims[axes[1]])
+
+
+def _unit(model: CostModel, dim: int) -> np.ndarray:
+    """(Q,) the score that is usage dimension ``dim`` alone (ties: the engine's ranking)."""
+    coef = np.zeros(model.dims.size)
+    coef[dim] = 1.0
+    return coef
 
 
 def _stopped(sol: Solution, label_budget: int) -> str:
@@ -218,45 +258,37 @@ def sweep(
     memory_mb: Mapping[str, Budget] | None = None,
     label_budget: int = DEFAULT_LABEL_BUDGET,
     time_limit_s: float | None = None,
+    max_accuracy_loss: Budget = None,
+    frame_rate_hz: Budget = None,
 ) -> Sweep:
     """The best plan for every combination of budget values.
 
     Each budget is None (the scenario's own), a scalar, or a 1-D array of values to sweep;
-    ``memory_mb`` maps device names to budgets. The grid is the product of the swept
-    values. Sweeping one of the latency and energy caps, it is answered by one exact solve
-    per distinct answer; sweeping both, from one trade-off set per memory point, all
-    memory points in one kernel call, unless that set needs more work than walking one
-    axis per value of the other (see the module docstring). Every grid point's plan is the
-    one ``eip.plan`` gives with the same budgets (``top_k=1``). A walk whose solve stops at
-    ``label_budget`` labels, or at ``time_limit_s`` for the whole sweep, leaves the points it
-    had not reached unanswered (``Sweep.answered``, ``Sweep.reason``): never an inexact one.
+    ``memory_mb`` maps device names to budgets; ``max_accuracy_loss`` and ``frame_rate_hz``
+    (which also moves the power limits' energy per frame) sweep the ways issue's limits.
+    The grid is the product of the swept values. Sweeping one of the latency and energy
+    caps, it is answered by one exact solve per distinct answer; sweeping both, from one
+    trade-off set per point of the other budgets, all in one kernel call, unless that set
+    needs more work than walking one axis per value of the other (see the module
+    docstring). Every grid point's plan is the one ``eip.plan`` gives with the same budgets
+    (``top_k=1``). A walk whose solve stops at ``label_budget`` labels, or at
+    ``time_limit_s`` for the whole sweep, leaves the points it had not reached unanswered
+    (``Sweep.answered``, ``Sweep.reason``): never an inexact one.
     """
     model = exact_model(scenario, "sweep")
     goal_name, weights = resolve_goal(goal)
-    coef = model.coefficients(weights)
     _check_label_budget(label_budget)
-    memory_mb = dict(memory_mb or {})
-    unknown = [d for d in memory_mb if d not in model.device_names]
-    if unknown:
-        raise ValueError(f"memory_mb: unknown device {unknown[0]!r}; devices are {', '.join(model.device_names)}")
-    axes: list[tuple[str, np.ndarray]] = []
-    mem_values = []
-    for device, budget in memory_mb.items():
-        values = _budget_values(f"memory_mb[{device!r}]", budget, model.mem_cap_mb[model.device_names.index(device)])
-        mem_values.append(values)
-        if _is_axis(budget):
-            axes.append((f"memory_mb[{device}]", values))
+    outer = _outer_budgets(model, dict(memory_mb or {}), max_accuracy_loss, frame_rate_hz)
+    model = _loosest(model, outer)
+    coef = model.coefficients(weights)
+    axes = [(name, values) for name, _, values, swept in outer if swept]
     lat = _budget_values("max_latency_ms", max_latency_ms, model.max_latency_ms)
     en = _budget_values("max_energy_mj", max_energy_mj, model.max_energy_mj)
 
-    # one cap row per memory grid point; latency and energy at their loosest
-    grids = np.meshgrid(*mem_values, indexing="ij") if mem_values else []
-    n_points = int(np.prod([len(v) for v in mem_values])) if mem_values else 1
-    caps = np.tile(model.caps, (n_points, 1))
-    caps[:, Dim.LATENCY], caps[:, Dim.ENERGY] = lat.max(), en.max()
-    for device, grid in zip(memory_mb, grids):
-        caps[:, Dim.MEMORY + model.device_names.index(device)] = grid.ravel()
-    caps = cap_with_tolerance(caps)
+    # one cap row per point of the other budgets; latency and energy at their loosest (an
+    # average power limit caps energy too: walks and sets keep the lower of the two)
+    loosest = dataclasses.replace(model, max_latency_ms=lat.max(), max_energy_mj=en.max())
+    caps = np.array([_point(loosest, outer, point).caps_tol for point in np.ndindex(*(len(v) for _, _, v, _ in outer))])
 
     distinct = _DistinctPlans(model)
     limits = _Limits(label_budget, time.perf_counter() + check_time_limit(time_limit_s))
@@ -275,6 +307,53 @@ def sweep(
     pick = lambda attr: np.where(feasible, np.array([getattr(p, attr) for p in plans] + [np.nan])[lookup], np.nan)
     return Sweep(tuple(axes), pick("score"), pick("latency_ms"), pick("energy_mj"), feasible, plan_index, tuple(plans),
                  goal_name, weights, model, limits.reason)
+
+
+def _outer_budgets(model: CostModel, memory_mb: dict, max_accuracy_loss: Budget,
+                   frame_rate_hz: Budget) -> list[tuple[str, Limit, np.ndarray, bool]]:
+    """(axis name, limit, values, swept) of every budget a sweep sets besides the latency
+    and energy caps: memory per device (in the order given), accuracy, frame rate (as
+    frame periods, ms)."""
+    unknown = [d for d in memory_mb if d not in model.device_names]
+    if unknown:
+        raise ValueError(f"memory_mb: unknown device {unknown[0]!r}; devices are {', '.join(model.device_names)}")
+    by_device = {limit.device: limit for limit in model.limits if limit.kind == LimitKind.MEMORY}
+    out = []
+    for device, budget in memory_mb.items():
+        j = model.device_names.index(device)
+        out.append((f"memory_mb[{device}]", by_device[j], _budget_values(f"memory_mb[{device!r}]", budget,
+                                                                         model.mem_cap_mb[j]), _is_axis(budget)))
+    if max_accuracy_loss is not None:
+        limit = Limit(LimitKind.ACCURACY, -1, "accuracy budget", "points", model.max_accuracy_loss, ())
+        out.append(("max_accuracy_loss", limit, _budget_values("max_accuracy_loss", max_accuracy_loss, np.inf),
+                    _is_axis(max_accuracy_loss)))
+    if frame_rate_hz is not None:
+        hz = _budget_values("frame_rate_hz", frame_rate_hz, np.inf)
+        if np.any(hz == 0):
+            raise ValueError("frame_rate_hz: expected values > 0, got 0.0")
+        out.append(("frame_rate_hz", Limit(LimitKind.PERIOD, -1, "frame period", "ms", model.period_ms, ()), hz,
+                    _is_axis(frame_rate_hz)))
+    return out
+
+
+def _as_limit(limit: Limit, value: float) -> float:
+    """A budget's value as its limit's value (a frame rate as its period)."""
+    return 1000.0 / value if limit.kind == LimitKind.PERIOD else float(value)
+
+
+def _loosest(model: CostModel, outer: list) -> CostModel:
+    """``model`` with every swept budget at its loosest value: the usage dimensions every
+    grid point shares."""
+    for _, limit, values, _ in outer:
+        model = model.with_limit(limit, max(_as_limit(limit, v) for v in values))
+    return model
+
+
+def _point(model: CostModel, outer: list, point: tuple[int, ...]) -> CostModel:
+    """``model`` at one grid point of the budgets in ``outer``."""
+    for (_, limit, values, _), i in zip(outer, point):
+        model = model.with_limit(limit, _as_limit(limit, values[i]))
+    return model
 
 
 # --------------------------------------------------------------------------- internals
@@ -305,8 +384,8 @@ def _from_tradeoff_sets(model, coef, caps_tol, lat, en, label_budget, distinct) 
     ``caps_tol``); None for a one-cap sweep or when the sets need more work than the walks
     they replace."""
     _, _, other = _walk_axes(lat, en)
-    if len(other) == 1:
-        return None
+    if len(other) == 1 or len(model.mode_graphs) > 1 or np.any(coef[KEY_DIMS:]):
+        return None  # the set answers scores over its key dimensions, on one graph
     try:
         sets = _pareto(model, caps_tol, label_budget, SET_COMPARISONS_PER_WALK * len(other))
     except FrontierTooLarge:
@@ -329,7 +408,8 @@ def _from_walks(model, coef, caps_tol, lat, en, limits: _Limits, distinct) -> np
     for g in range(len(caps_tol)):
         for v, value in enumerate(other):
             row = caps_tol[g].copy()
-            row[Dim.ENERGY if dim == Dim.LATENCY else Dim.LATENCY] = cap_with_tolerance(value)
+            other_dim = Dim.ENERGY if dim == Dim.LATENCY else Dim.LATENCY
+            row[other_dim] = min(row[other_dim], cap_with_tolerance(value))
             answers = _walk(model, coef, row, dim, walked, limits, distinct)
             if dim == Dim.LATENCY:
                 index[g, :, v] = answers
@@ -350,15 +430,16 @@ def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: Dim, va
     makes every smaller one infeasible. (Ranking several plans per solve to answer more
     values at once was measured slower: exact top-k costs more than the solves it saves.)
     """
+    loosest = caps_tol[dim]
     caps_tol = caps_tol.copy()
     order = np.argsort(values, kind="stable")
-    sorted_tol = cap_with_tolerance(values[order])
+    sorted_tol = np.minimum(cap_with_tolerance(values[order]), loosest)
     out = np.full(len(values), UNANSWERED, dtype=np.int64)
     i = len(order) - 1
     while i >= 0:
         caps_tol[dim] = sorted_tol[i]
-        sol = solve(model.graph, coef, caps_tol, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, limits.label_budget,
-                    max(limits.deadline - time.perf_counter(), 1e-9))
+        sol = solve_model(model, coef, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, limits.label_budget,
+                          max(limits.deadline - time.perf_counter(), 1e-9), caps_tol)
         if sol.status == Status.INFEASIBLE:
             out[order[:i + 1]] = -1  # tighter values are infeasible too
             break

@@ -85,7 +85,7 @@ def test_sweep_and_frontier_errors(capsys, tmp_path):
     assert code == 1 and "no grid point" in err
     code, out, err = run(capsys, "frontier", SEED, "--label-budget", "2")
     assert code == 0 and "the frontier is incomplete" in err and "label_budget" in err and err.count("\n") == 1
-    assert "Incomplete: after 1 frontier point" in out and "were not walked" in out
+    assert "Incomplete: after 1 frontier point" in out and "was not walked" in out
     from benchmarks.generate import soc_scenario
 
     big = tmp_path / "soc_30x4.json"

@@ -15,10 +15,12 @@ JSON_SCHEMA = "eip.plan/1"
 #: ``record`` is "stage" (one row per rank x stage; ``inputs`` is the JSON list of the
 #: stages it reads) or "sensitivity" (one row per budget step: the best plan's status,
 #: score, latency, energy and switches once ``budget`` moves by ``change``; its stage
-#: columns are empty).
+#: columns are empty). ``variant``, ``mode`` and ``accuracy_loss`` say how a stage runs
+#: (``mode`` empty for a device without power modes); ``plan_accuracy_loss`` and
+#: ``period_ms`` (the busiest device's busy time per frame) are the plan's.
 CSV_HEADER = ["record", "rank", "status", "score", "latency_ms", "energy_mj", "switches", "stage_index", "stage",
               "device", "exec_ms", "xfer_ms", "exec_mj", "xfer_mj", "memory_mb", "budget", "unit", "used", "limit",
-              "change", "inputs"]
+              "change", "inputs", "variant", "mode", "accuracy_loss", "plan_accuracy_loss", "period_ms"]
 
 
 def render_csv(result: PlanResult, explanation: Explanation) -> str:
@@ -30,13 +32,15 @@ def render_csv(result: PlanResult, explanation: Explanation) -> str:
             writer.writerow(["stage", rank, result.status, repr(p.score), repr(p.latency_ms), repr(p.energy_mj),
                              p.switches, i, csv_cell(s.stage), csv_cell(s.device), repr(s.exec_ms), repr(s.xfer_ms),
                              repr(s.exec_mj), repr(s.xfer_mj), repr(s.memory_mb), "", "", "", "", "",
-                             csv_cell(orjson.dumps(s.inputs).decode())])
+                             csv_cell(orjson.dumps(s.inputs).decode()), csv_cell(s.variant), csv_cell(s.mode or ""),
+                             repr(s.accuracy_loss), repr(p.accuracy_loss), repr(p.period_ms)])
     for b in explanation.budgets:
         for shift in b.shifts:
             p = shift.plan
             totals = [repr(p.score), repr(p.latency_ms), repr(p.energy_mj), p.switches] if p else ["", "", "", ""]
             writer.writerow(["sensitivity", "", shift.status, *totals, "", "", "", "", "", "", "", "",
-                             csv_cell(b.name), b.unit, repr(b.used), repr(b.limit), repr(shift.change), ""])
+                             csv_cell(b.name), b.unit, repr(b.used), repr(b.limit), repr(shift.change), "", "", "", "",
+                             "", ""])
     return out.getvalue()
 
 
@@ -45,7 +49,7 @@ def render_json(result: PlanResult, explanation: Explanation) -> bytes:
         "schema": JSON_SCHEMA,
         "scenario": result.scenario,
         "goal": result.goal,
-        "weights": {"latency": result.weights[0], "energy": result.weights[1], "switch": result.weights[2]},
+        "weights": result.weights._asdict(),
         "top_k": result.top_k,
         "status": result.status,
         "strategy": result.strategy,
@@ -62,6 +66,13 @@ def render_json(result: PlanResult, explanation: Explanation) -> bytes:
                 "energy_mj": p.energy_mj,
                 "switches": p.switches,
                 "memory_mb": {d: {"used": u.used_mb, "budget": _finite(u.budget_mb)} for d, u in p.memory_mb.items()},
+                "options": list(p.option_names),
+                "accuracy_loss": p.accuracy_loss,
+                "busy_ms": p.busy_ms,
+                "period_ms": p.period_ms,
+                "fps": _finite(p.fps),
+                "power_w": p.power_w or None,
+                "fixed_modes": p.fixed_modes,
                 "stages": [s._asdict() for s in p.stages],
             }
             for rank, p in enumerate(result.plans, 1)

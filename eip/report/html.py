@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from html import escape
 
+from ..costmodel import CostModel
 from ..explain import Explanation
 from ..result import Plan, PlanResult
 from . import rows as R
@@ -43,8 +44,8 @@ def render_html(result: PlanResult, explanation: Explanation) -> bytes:
         parts += [
             "<h2>Timeline of the best plan</h2>", _timeline(best, result.model.device_names),
             *([] if result.model.is_chain else ["<h2>Graph of the best plan</h2>", _graph(best, result.model.device_names)]),
-            "<h2>Placement</h2>", table("placement", *R.placement_table(best, not result.model.is_chain)),
-            "<h2>Budgets (tightest first)</h2>", _memory_chart(best),
+            "<h2>Placement</h2>", table("placement", *R.placement_table(best, result.model)),
+            "<h2>Budgets (tightest first)</h2>", _memory_chart(best), *_load_charts(result.model, best),
             _list(R.budget_lines(explanation)),
             *_sensitivity(explanation),
             "<h2>Rationale</h2>", _list(R.rationale_lines(explanation)),
@@ -268,22 +269,40 @@ def step_curve(box: Box, latency_ms, energy_mj) -> str:
 
 def _memory_chart(plan: Plan) -> str:
     """Memory per device against its budget."""
+    return _bars("memory", "memory per device against its budget", "MB",
+                 [(device, use.used_mb, use.budget_mb) for device, use in plan.memory_mb.items()])
+
+
+def _load_charts(model: CostModel, plan: Plan) -> list[str]:
+    """Busy time per device against the frame period, and power per device against its
+    sustained limit, when the scenario has a frame rate."""
+    if model.period_ms == math.inf:
+        return []
+    return ["<h3>Busy time per frame against the frame period</h3>",
+            _bars("busy", "busy time per device against the frame period", "ms",
+                  [(device, ms, model.period_ms) for device, ms in plan.busy_ms.items()]),
+            "<h3>Execution power at the frame rate against each device's sustained limit</h3>",
+            _bars("power", "power per device against its sustained limit", "W",
+                  [(device, w, cap) for (device, w), cap in zip(plan.power_w.items(), model.sustained_power_w.tolist())])]
+
+
+def _bars(svg_id: str, aria: str, unit: str, items: list[tuple[str, float, float]]) -> str:
+    """One bar per (name, used, limit) against its limit (inf: none), in ``unit``."""
     left, width, bar_h = 110, 600, 26
-    items = list(plan.memory_mb.items())
-    scale = max([u.used_mb for _, u in items] + [u.budget_mb for _, u in items if math.isfinite(u.budget_mb)] + [1e-9])
-    out = [f'<svg id="memory" viewBox="0 0 {left + width + 200} {bar_h * len(items) + 10}" role="img" '
-           f'aria-label="memory per device against its budget">']
-    for i, (device, use) in enumerate(items):
+    scale = max([used for _, used, _ in items] + [cap for _, _, cap in items if math.isfinite(cap)] + [1e-9])
+    out = [f'<svg id="{svg_id}" viewBox="0 0 {left + width + 200} {bar_h * len(items) + 10}" role="img" '
+           f'aria-label="{escape(aria)}">']
+    for i, (name, used_value, cap) in enumerate(items):
         yy = 5 + i * bar_h
-        full = width * (use.budget_mb / scale if math.isfinite(use.budget_mb) else 1.0)
-        used = width * use.used_mb / scale
-        over = use.used_mb > use.budget_mb
-        budget = f"{R.amount(use.budget_mb)} MB" if math.isfinite(use.budget_mb) else "no budget"
-        out.append(f'<text x="{left - 8}" y="{yy + bar_h / 2 + 3}" text-anchor="end">{_label(device)}</text>'
+        full = width * (cap / scale if math.isfinite(cap) else 1.0)
+        used = width * used_value / scale
+        limit = f"{R.amount(cap)} {unit}" if math.isfinite(cap) else "no limit"
+        out.append(f'<text x="{left - 8}" y="{yy + bar_h / 2 + 3}" text-anchor="end">{_label(name)}</text>'
                    f'<rect class="budget" x="{left}" y="{yy + 3}" width="{full:.1f}" height="{bar_h - 8}"/>'
-                   f'<rect class="{"over" if over else "used"}" x="{left}" y="{yy + 3}" width="{used:.1f}" height="{bar_h - 8}"/>'
+                   f'<rect class="{"over" if used_value > cap else "used"}" x="{left}" y="{yy + 3}" '
+                   f'width="{used:.1f}" height="{bar_h - 8}"/>'
                    f'<text x="{left + max(full, used) + 6:.1f}" y="{yy + bar_h / 2 + 3}">'
-                   f'{escape(f"{R.amount(use.used_mb)} of {budget}")}</text>')
+                   f'{escape(f"{R.amount(used_value)} of {limit}")}</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
+from ..costmodel import CostModel
 from ..explain import Explanation, amount
 from ..result import Plan, PlanResult
 
 PLACEMENT_HEADER = ["stage", "device", "exec ms", "xfer ms", "total ms", "exec mJ", "xfer mJ", "memory MB"]
-#: a graph's placement table also names each stage's inputs
-GRAPH_PLACEMENT_HEADER = PLACEMENT_HEADER[:1] + ["inputs"] + PLACEMENT_HEADER[1:]
 ALTERNATIVES_HEADER = ["rank", "score", "latency ms", "energy mJ", "switches", "device path"]
 SENSITIVITY_HEADER = ["budget", "limit", "change", "status", "score change", "latency ms change", "energy mJ change"]
 
 
-def placement_table(plan: Plan, graph: bool) -> tuple[list[str], list[list[str]]]:
-    """(header, rows) of the placement table; a ``graph`` (not a chain) adds the inputs."""
+def placement_table(plan: Plan, model: CostModel) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the placement table: a graph (not a chain) adds each stage's
+    inputs, a model with several ways per device the way (variant, power mode), a model
+    with accuracy losses each stage's loss."""
+    header = list(PLACEMENT_HEADER)
     rows = [[s.stage, s.device, f"{s.exec_ms:.2f}", f"{s.xfer_ms:.2f}", f"{s.total_ms:.2f}",
              f"{s.exec_mj:.2f}", f"{s.xfer_mj:.2f}", amount(s.memory_mb)] for s in plan.stages]
-    if not graph:
-        return PLACEMENT_HEADER, rows
-    return GRAPH_PLACEMENT_HEADER, [r[:1] + [", ".join(s.inputs) or "-"] + r[1:] for r, s in zip(rows, plan.stages)]
+    if model.dims.accuracy >= 0:
+        header.append("accuracy loss")
+        for r, s in zip(rows, plan.stages):
+            r.append(f"{s.accuracy_loss:g}")
+    if model.has_ways:
+        header.insert(2, "way")
+        for r, s in zip(rows, plan.stages):
+            r.insert(2, way_name(s.variant, s.mode))
+    if not model.is_chain:
+        header.insert(1, "inputs")
+        for r, s in zip(rows, plan.stages):
+            r.insert(1, ", ".join(s.inputs) or "-")
+    return header, rows
+
+
+def way_name(variant: str, mode: str | None) -> str:
+    """A way as one cell: ``variant`` and ``@mode``."""
+    return variant if mode is None else f"{variant}@{mode}"
 
 
 def alternative_rows(result: PlanResult) -> list[list[str]]:
     return [[str(rank), f"{p.score:.4f}", f"{p.latency_ms:.2f}", f"{p.energy_mj:.2f}", str(p.switches),
-             " -> ".join(p.placement)] for rank, p in enumerate(result.plans, 1)]
+             " -> ".join(p.option_names)] for rank, p in enumerate(result.plans, 1)]
 
 
 def budget_lines(explanation: Explanation) -> list[str]:
@@ -57,7 +74,27 @@ def summary_lines(result: PlanResult) -> list[str]:
         f"Goal: {result.goal} | Strategy: {result.strategy} | Score: {best.score:.2f} ({proof(result)})",
         f"Latency: {best.latency_ms:.2f} ms | Energy: {best.energy_mj:.2f} mJ | Switches: {best.switches}",
         "Memory: " + ", ".join(f"{d} {amount(u.used_mb)}/{amount(u.budget_mb)} MB" for d, u in best.memory_mb.items()),
-    ]
+    ] + _ways_lines(result.model, best, result.goal == "throughput")
+
+
+def _ways_lines(model: CostModel, best: Plan, throughput: bool) -> list[str]:
+    """Accuracy, frame rate, busy time, power and fixed modes, where the model has them."""
+    lines = []
+    if model.dims.accuracy >= 0:
+        cap = "" if model.max_accuracy_loss == float("inf") else f" of {model.max_accuracy_loss:g}"
+        lines.append(f"Accuracy loss: {best.accuracy_loss:g}{cap} points")
+    if model.period_ms < float("inf") or throughput:
+        frame = "" if model.period_ms == float("inf") else f" (frame period {model.period_ms:.2f} ms)"
+        lines.append(f"Period: {best.period_ms:.2f} ms, {best.fps:.1f} fps{frame} | Busy: "
+                     + ", ".join(f"{d} {ms:.2f} ms" for d, ms in best.busy_ms.items()))
+    if best.power_w:
+        per_limit = lambda w, cap: f"{w:.2f}" + ("" if cap == float("inf") else f"/{cap:g}") + " W"
+        lines.append("Power: " + ", ".join(f"{d} {per_limit(w, cap)}" for (d, w), cap in
+                                          zip(best.power_w.items(), model.sustained_power_w.tolist()))
+                     + f" | average {per_limit(best.energy_mj / model.period_ms, model.max_power_w)}")
+    if best.fixed_modes:
+        lines.append("Fixed modes: " + ", ".join(f"{d} {m}" for d, m in best.fixed_modes.items()))
+    return lines
 
 
 def rationale_lines(explanation: Explanation) -> list[str]:

@@ -11,7 +11,7 @@ def render_text(result: PlanResult, explanation: Explanation) -> str:
     lines = R.summary_lines(result)
     if result.best is not None:
         lines.append("Placement")
-        header, rows = R.placement_table(result.best, not result.model.is_chain)
+        header, rows = R.placement_table(result.best, result.model)
         lines += _aligned([header] + rows)
         lines.append("Budgets (tightest first)")
         lines += [f"  {line}" for line in R.budget_lines(explanation)]
@@ -28,7 +28,7 @@ def render_markdown(result: PlanResult, explanation: Explanation) -> str:
     head, *rest = R.summary_lines(result)
     lines = [f"# {_md(head)}", ""] + [f"- {_md(line)}" for line in rest] + [""]
     if result.best is not None:
-        header, rows = R.placement_table(result.best, not result.model.is_chain)
+        header, rows = R.placement_table(result.best, result.model)
         lines += ["## Placement", ""] + _pipe([header] + rows) + [""]
         lines += ["## Budgets", ""] + [f"- {_md(line)}" for line in R.budget_lines(explanation)] + [""]
         lines += ["## Rationale", ""] + [f"- {_md(line)}" for line in R.rationale_lines(explanation)] + [""]

@@ -24,39 +24,52 @@ FRONTIER_SCHEMA = "eip.frontier/1"
 SWEEP_SCHEMA = "eip.sweep/1"
 
 
+#: per frontier axis: its plan attribute, column name and chart label
+_AXES = {"latency": ("latency_ms", "latency ms"), "energy": ("energy_mj", "energy mJ"),
+         "accuracy": ("accuracy_loss", "accuracy loss")}
+
+
 def render_frontier(front: Frontier, format: str) -> bytes:
-    rows = [[i + 1, p.latency_ms, p.energy_mj, p.switches, p.score, " -> ".join(p.placement)] for i, p in enumerate(front.plans)]
+    shown = ["latency", "energy"] + (["accuracy"] if "accuracy" in front.axes else [])
+    attrs = [_AXES[a][0] for a in shown]
+    rows = [[i + 1, *(getattr(p, a) for a in attrs), p.switches, p.score, " -> ".join(p.option_names)]
+            for i, p in enumerate(front.plans)]
     best = min(range(len(front.plans)), key=lambda i: (front.plans[i].score, i)) if front.plans else -1
+    title = f"{front.axes[0]} vs {front.axes[1]}"
     if format == "json":
-        doc = {"schema": FRONTIER_SCHEMA, "scenario": front.model.name, "complete": front.complete,
+        doc = {"schema": FRONTIER_SCHEMA, "scenario": front.model.name, "axes": list(front.axes),
+               "complete": front.complete,
                "unexplored_ms": list(front.unexplored_ms) if front.unexplored_ms else None, "reason": front.reason,
-               "plans": [{"latency_ms": p.latency_ms, "energy_mj": p.energy_mj, "switches": p.switches, "score": p.score,
-                          "placement": list(p.placement)} for p in front.plans],
+               "plans": [{**{a: getattr(p, a) for a in attrs}, "switches": p.switches, "score": p.score,
+                          "placement": list(p.placement), "options": list(p.option_names)} for p in front.plans],
                "best_index": best}
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
     if format == "csv":
-        return _csv(["point", "latency_ms", "energy_mj", "switches", "score", "placement"], rows)
+        return _csv(["point", *attrs, "switches", "score", "placement"], rows)
+    labels = [_AXES[a][1] for a in shown]
     if format == "text":
-        lines = [f"Pipeline: {front.model.name}", f"Frontier: {len(front.plans)} Pareto-optimal plans (latency vs energy)"]
+        lines = [f"Pipeline: {front.model.name}", f"Frontier: {len(front.plans)} Pareto-optimal plans ({title})"]
         if not front.complete:
             lines.append(_incomplete(front))
-        lines += [f"{'#':>3} {'latency ms':>11} {'energy mJ':>10} {'sw':>3} {'score':>8}  placement"]
-        lines += [f"{r[0]:>3} {r[1]:11.2f} {r[2]:10.2f} {r[3]:>3} {r[4]:8.4f}  {r[5]}" + ("  <- best" if i == best else "")
-                  for i, r in enumerate(rows)]
+        lines += [f"{'#':>3} " + " ".join(f"{h:>13}" for h in labels) + f" {'sw':>3} {'score':>8}  placement"]
+        lines += [f"{r[0]:>3} " + " ".join(f"{v:13.2f}" for v in r[1:-3]) + f" {r[-3]:>3} {r[-2]:8.4f}  {r[-1]}"
+                  + ("  <- best" if i == best else "") for i, r in enumerate(rows)]
         return ("\n".join(lines) + "\n").encode()
     if format == "html":
         chart = _step_chart(front, best)
-        table = H.table("frontier", ["#", "latency ms", "energy mJ", "switches", "score", "placement"],
-                        [[str(r[0]), f"{r[1]:.2f}", f"{r[2]:.2f}", str(r[3]), f"{r[4]:.4f}", r[5]] for r in rows])
+        table = H.table("frontier", ["#", *labels, "switches", "score", "placement"],
+                        [[str(r[0]), *(f"{v:.2f}" for v in r[1:-3]), str(r[-3]), f"{r[-2]:.4f}", r[-1]] for r in rows])
         note = [] if front.complete else [f"<p>{escape(_incomplete(front))}</p>"]
         return H.page(f"eip frontier: {front.model.name}",
-                      [f"<h1>Frontier: {escape(front.model.name)}</h1>", *note, chart, table])
+                      [f"<h1>Frontier ({escape(title)}): {escape(front.model.name)}</h1>", *note, chart, table])
     raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
 
 
 def _incomplete(front: Frontier) -> str:
     low, high = front.unexplored_ms
-    return f"Incomplete: {front.reason}; latencies from {low:.2f} to {high:.2f} ms were not walked (each plan shown is exact)."
+    label = _AXES[front.axes[0]][1]
+    return (f"Incomplete: {front.reason}; {label} from {low:.2f} to {high:.2f} was not walked "
+            f"(each plan shown is exact).")
 
 
 def render_sweep(result: Sweep, format: str) -> bytes:
@@ -69,7 +82,7 @@ def render_sweep(result: Sweep, format: str) -> bytes:
         k = int(result.plan_index[index])
         rows.append(values + [bool(answered[index]), bool(result.feasible[index]), _num(result.score[index]),
                               _num(result.latency_ms[index]), _num(result.energy_mj[index]),
-                              " -> ".join(result.plans[k].placement) if k >= 0 else ""])
+                              " -> ".join(result.plans[k].option_names) if k >= 0 else ""])
     unanswered = int(answered.size - answered.sum())
     note = f"{unanswered} grid points not answered: {result.reason}" if unanswered else ""
     if format == "json":
@@ -121,14 +134,17 @@ def _csv(header, rows) -> bytes:
 
 
 def _step_chart(front: Frontier, best: int) -> str:
-    """The frontier as a step curve (energy falls as latency grows), best plan marked."""
+    """The frontier as a step curve (y falls as x grows), best plan marked."""
     if not front.plans:
         return "<p>No plan fits the budgets.</p>"
-    xs, ys = front.latency_ms, front.energy_mj
+    (x_attr, x_label), (y_attr, y_label) = (_AXES[a] for a in front.axes)
+    xs = np.array([getattr(p, x_attr) for p in front.plans])
+    ys = np.array([getattr(p, y_attr) for p in front.plans])
     box = H.Box(xs.min(), xs.max(), ys.min(), ys.max())
     dots = "".join(f'<circle class="{"best" if i == best else "alt"}" cx="{box.x(x):.1f}" cy="{box.y(y):.1f}" r="{6 if i == best else 4}">'
-                   f"<title>{x:.2f} ms, {y:.2f} mJ</title></circle>" for i, (x, y) in enumerate(zip(xs, ys)))
-    return box.svg("frontier", "latency ms", "energy mJ", H.step_curve(box, xs, ys) + dots)
+                   f"<title>{x:.2f} {escape(x_label)}, {y:.2f} {escape(y_label)}</title></circle>"
+                   for i, (x, y) in enumerate(zip(xs, ys)))
+    return box.svg("frontier", x_label, y_label, H.step_curve(box, xs, ys) + dots)
 
 
 def _score_chart(result: Sweep) -> str:
