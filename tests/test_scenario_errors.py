@@ -101,3 +101,66 @@ def test_seed_loads_with_every_field():
     assert "npu" not in scenario.stages[0].profiles
     with pytest.raises(TypeError):
         scenario.stages[0].profiles["npu"] = None  # read-only
+
+
+WAYS = orjson.loads((SEED.parent / "mobile_vision_ways.json").read_bytes())
+
+
+def broken_ways(edit):
+    doc = copy.deepcopy(WAYS)
+    edit(doc)
+    return doc
+
+
+WAY_CASES = [
+    (_set(("stages", 2, "profiles", "npu", 1, "mode"), "turbo"),
+     "stages[2].profiles.npu[1].mode: unknown power mode 'turbo' of device 'npu' (its power_modes: none)"),
+    (_set(("stages", 0, "profiles", "cpu", "mode"), "fast"),
+     "stages[0].profiles.cpu.mode: unknown power mode 'fast' of device 'cpu' (its power_modes: performance, powersave)"),
+    (_set(("stages", 2, "profiles", "npu", 1, "variant"), "fp16"),
+     "stages[2].profiles.npu[1]: duplicate way: variant 'fp16' is already given for device 'npu'"),
+    (_set(("stages", 2, "profiles", "npu"), []), "stages[2].profiles.npu: expected at least one way, got an empty list"),
+    (_set(("stages", 2, "profiles", "npu", 1, "accuracy_loss"), -0.1),
+     "stages[2].profiles.npu[1].accuracy_loss: expected a number >= 0, got -0.1"),
+    (_set(("stages", 2, "profiles", "npu", 1, "output_mb"), "small"),
+     "stages[2].profiles.npu[1].output_mb: expected a number >= 0, got 'small'"),
+    (_set(("stages", 2, "profiles", "npu", 1, "precision"), "int8"),
+     "stages[2].profiles.npu[1].precision: unknown key 'precision'"),
+    (_set(("devices", 0, "power_modes", 1, "latency_scale"), 0),
+     "devices[0].power_modes[1].latency_scale: expected a number > 0, got 0"),
+    (_set(("devices", 0, "power_modes", 1, "name"), "performance"),
+     "devices[0].power_modes[1].name: duplicate power mode 'performance'"),
+    (_delete(("devices", 0, "power_modes", 0, "power_scale")), "devices[0].power_modes[0].power_scale: missing required field"),
+    (_set(("devices", 2, "mode_policy"), "fixed"), "devices[2].mode_policy: a fixed mode policy needs power_modes"),
+    (_set(("devices", 1, "mode_policy"), "sometimes"), "devices[1].mode_policy: expected one of per_stage, fixed, got 'sometimes'"),
+    (lambda d: (d["constraints"].pop("frame_rate_hz"), d["constraints"].pop("max_average_power_w")),
+     "devices[1].sustained_power_w: a power limit needs constraints.frame_rate_hz"),
+    (_delete(("constraints", "frame_rate_hz")),
+     "constraints.max_average_power_w: a power limit needs constraints.frame_rate_hz"),
+    (_set(("constraints", "frame_rate_hz"), 0), "constraints.frame_rate_hz: expected a number > 0, got 0"),
+    (_set(("constraints", "max_accuracy_loss"), -1), "constraints.max_accuracy_loss: expected a number >= 0, got -1"),
+]
+
+
+@pytest.mark.parametrize("edit,message", WAY_CASES)
+def test_way_and_limit_errors_name_path_and_expectation(edit, message):
+    with pytest.raises(ScenarioError) as info:
+        eip.Scenario.from_dict(broken_ways(edit), source="ways.json")
+    assert str(info.value).startswith("ways.json: ")
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_way_measured_at_a_mode_replaces_the_scaled_one():
+    """A way without a mode runs in every mode of its device, scaled; one measured at a
+    mode is taken as measured there."""
+    doc = broken_ways(lambda d: d["stages"][0]["profiles"].update(cpu=[
+        {"latency_ms": 5.6, "energy_mj": 4.2, "memory_mb": 280},
+        {"latency_ms": 7.0, "energy_mj": 2.0, "memory_mb": 280, "mode": "powersave"}]))
+    model = eip.Scenario.from_dict(doc).cost_model
+    cpu = [o for o, name in enumerate(model.option_names) if name.startswith("cpu")]
+    assert [model.option_names[o] for o in cpu] == ["cpu@performance", "cpu@powersave"]
+    assert model.exec_ms[0, cpu].tolist() == [5.6, 7.0] and model.exec_mj[0, cpu].tolist() == [4.2, 2.0]
+    # the next stage has no measured mode: scaled by 1.6 and 1.6 x 0.45
+    assert model.exec_ms[1, cpu].tolist() == pytest.approx([3.4, 3.4 * 1.6])
+    assert model.exec_mj[1, cpu].tolist() == pytest.approx([2.9, 2.9 * 1.6 * 0.45])

@@ -3,11 +3,23 @@ limits, and the throughput goal, against the brute-force oracle."""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eip
 from eip.goals import THROUGHPUT, resolve_goal
+from eip.tradeoff import FRONTIER_AXES
 from reference import evaluate, feasible, ranked_plans
 from strategies import goals_with_throughput, ways_scenario_docs
 from test_engine_properties import close, pipeline
@@ -60,3 +72,95 @@ def test_exact_topk_with_ways_equals_brute_force(doc, goal, k, full):
             assert _ways(got) == want.ways, (i, got, want)
         else:
             assert _ways(got) in {r.ways for r in near}
+
+
+def _front(points):
+    """The Pareto set of (x, y) points: by x, then y, each strictly cutting y."""
+    out = []
+    for x, y in sorted(set(points)):
+        if not out or y < out[-1][1]:
+            out.append((x, y))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(ways_scenario_docs(), st.sampled_from(FRONTIER_AXES))
+def test_frontier_on_any_axes_equals_the_brute_force_pareto_set(doc, axes):
+    scenario = eip.Scenario.from_dict(doc)
+    feasible = ranked_plans(scenario, (1.0, 1.0, 0.0))
+    attr = {"latency": "latency_ms", "energy": "energy_mj", "accuracy": "accuracy_loss"}
+    if "accuracy" in axes and scenario.cost_model.dims.accuracy < 0:
+        with pytest.raises(ValueError, match="loses accuracy"):
+            eip.frontier(scenario, axes=axes)
+        return
+    got = eip.frontier(scenario, axes=axes)
+    pick = lambda p: tuple(getattr(p, attr[a]) for a in axes)
+    want = np.array(_front(pick(p) for p in feasible)).reshape(-1, 2)
+    points = np.array([pick(p) for p in got.plans]).reshape(-1, 2)
+    assert points.shape == want.shape and np.allclose(points, want, rtol=1e-9, atol=1e-12)
+    assert got.complete and got.axes == axes
+
+
+@settings(max_examples=100, deadline=None)
+@given(ways_scenario_docs(max_stages=4), goals_with_throughput.filter(lambda g: g != "throughput"),
+       st.booleans(), st.booleans())
+def test_sweeps_of_accuracy_and_frame_rate_equal_fresh_plans(doc, goal, sweep_accuracy, sweep_rate):
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    loss = [0.0, 0.5, 1.0, 2.5] if sweep_accuracy else None
+    free = eip.plan(dataclasses.replace(model, track_busy=True), top_k=1, goal="throughput")
+    period = free.best.period_ms if free.best and free.best.period_ms > 0 else 10.0
+    rate = [1000.0 / (period * f) for f in (0.9, 1.0, 1.5, 3.0)] if sweep_rate else None
+    result = eip.sweep(scenario, goal=goal, max_accuracy_loss=loss, frame_rate_hz=rate)
+    names = [name for name, _ in result.axes]
+    for index in np.ndindex(result.score.shape):
+        point = dict(zip(names, index))
+        moved = model
+        if sweep_accuracy:
+            moved = dataclasses.replace(moved, max_accuracy_loss=loss[point["max_accuracy_loss"]])
+        if sweep_rate:
+            moved = dataclasses.replace(moved, period_ms=1000.0 / rate[point["frame_rate_hz"]])
+        fresh = eip.plan(moved, goal=goal, top_k=1, strategy="exact")
+        assert result.feasible[index] == (fresh.best is not None)
+        if fresh.best is not None:
+            chosen = result.plans[result.plan_index[index]]
+            assert math.isclose(result.score[index], fresh.best.score, rel_tol=1e-9, abs_tol=1e-12)
+            assert chosen.option_names == fresh.best.option_names
+
+
+WAYS = Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_ways.json"
+
+
+def test_every_report_format_shows_ways_and_limits(tmp_path):
+    """The CLI on a scenario with variants, modes (one device fixed), accuracy, a frame
+    rate and power limits: each format carries the way, the accuracy loss, busy time,
+    period, power and the fixed mode."""
+    run = lambda *args: subprocess.run([sys.executable, "-m", "eip", *map(str, args)], capture_output=True, text=True,
+                                       cwd=tmp_path)
+    text = run("plan", WAYS, "--goal", "throughput", "--no-sensitivity")
+    assert text.returncode == 0, text.stderr
+    for line in ("| way ", "accuracy loss", "Accuracy loss: ", "Period: ", "fps (frame period 25.00 ms)",
+                 "Power: ", "/0.9 W", "Fixed modes: gpu ", "Goal: throughput"):
+        assert line in text.stdout, line
+    for fmt in ("json", "csv", "md", "html"):
+        out = run("plan", WAYS, "--format", fmt, "--output", f"plan.{fmt}", "--no-sensitivity")
+        assert out.returncode == 0, out.stderr
+    doc = json.loads((tmp_path / "plan.json").read_text())
+    best = doc["plans"][0]
+    assert {"options", "accuracy_loss", "busy_ms", "period_ms", "fps", "power_w", "fixed_modes"} <= set(best)
+    assert {"variant", "mode", "accuracy_loss"} <= set(best["stages"][0])
+    assert best["period_ms"] == max(best["busy_ms"].values()) and best["fixed_modes"]["gpu"] in ("800MHz", "400MHz")
+    assert any(b["name"] == "accuracy budget" for b in doc["explanation"]["budgets"])
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "plan.csv").read_text())))
+    stages = [r for r in rows if r["record"] == "stage"]
+    assert {r["variant"] for r in stages} >= {"int8"} and all(r["period_ms"] for r in stages)
+    assert "| way |" in (tmp_path / "plan.md").read_text()
+    page = (tmp_path / "plan.html").read_text()
+    assert 'id="busy"' in page and 'id="power"' in page and "frame period" in page
+    front = run("frontier", WAYS, "--axes", "latency,accuracy", "--format", "csv")
+    assert front.returncode == 0 and front.stdout.startswith("point,latency_ms,energy_mj,accuracy_loss,"), front.stderr
+    bad = run("frontier", WAYS, "--axes", "accuracy,latency")
+    assert bad.returncode == 2 and "unknown axes 'accuracy,latency'" in bad.stderr
+    swept = run("sweep", WAYS, "--max-accuracy-loss", "0:1:0.5", "--frame-rate-hz", "30,60", "--format", "csv")
+    assert swept.returncode == 0, swept.stderr
+    assert swept.stdout.startswith("max_accuracy_loss,frame_rate_hz,answered,feasible,")
