@@ -22,6 +22,7 @@ import numpy as np
 
 from eip.costmodel import CostModel, Dim
 from eip.kernels.contract import Row
+from eip.lowering import move_usage, option_usage
 from eip.scenario import Scenario
 
 #: Relative tolerance when two peers' optimal scores are compared.
@@ -44,10 +45,12 @@ class PeerAnswer:
 
 
 def evaluate(model: CostModel, coef: np.ndarray, placement) -> np.ndarray | None:
-    """The plan row of a placement (option per stage), None if it is impossible or breaks
-    a cap (the model's own ``CostModel.usage``, bit-equal with the kernels' totals)."""
-    use = model.usage(np.asarray(placement, dtype=np.int64)[None, :])[0]
-    if not np.all(np.isfinite(use)):
+    """The plan row of a placement (option per stage), None if it is impossible, runs a
+    fixed-mode device in two modes or breaks a cap (the model's own ``CostModel.usage``,
+    bit-equal with the kernels' totals)."""
+    options = np.asarray(placement, dtype=np.int64)[None, :]
+    use = model.usage(options)[0]
+    if not np.all(np.isfinite(use)) or not model.modes_hold(options)[0]:
         return None
     row = np.concatenate(([use @ coef], use))
     return row if np.all(use <= model.caps_tol) else None
@@ -81,7 +84,7 @@ def brute_force(model: CostModel, coef: np.ndarray, top_k: int, chunk: int = 1 <
         usage = model.usage(digits)
         with np.errstate(invalid="ignore"):  # inf usage of an impossible option times a 0 weight
             score = usage @ coef
-        ok = np.all(usage <= model.caps_tol, axis=1) & np.isfinite(score)
+        ok = np.all(usage <= model.caps_tol, axis=1) & np.isfinite(score) & model.modes_hold(digits)
         best_scores = np.concatenate([best_scores, score[ok]])
         best_codes = np.concatenate([best_codes, codes[ok]])
         keep = np.argsort(best_scores, kind="stable")[:top_k]
@@ -271,6 +274,25 @@ def _placement01(model: CostModel) -> _Placement01:
     return _Placement01(len(g.opt_key), g.step_start, g.arc_start, g.arc_tail, g.opt_key, np.vstack([g.opt_use, arc_use]))
 
 
+def _fixed_mode_rows(model: CostModel, chosen: list[tuple[int, int]], first_var: int):
+    """Rows tying every fixed-mode device to one mode, over new 0/1 variables z[d, m]
+    numbered from ``first_var``: sum_m z[d, m] = 1, and x <= z[d, m] for each option
+    variable x of ``chosen`` ((variable, model option) pairs) on d in mode m. Returns
+    (rows (cols, vals, lo, hi), number of z variables)."""
+    rows, z = [], {}
+    for d in np.flatnonzero(model.fixed_mode):
+        modes = sorted({int(model.option_mode[o]) for _, o in chosen if model.option_device[o] == d})
+        for m in modes:
+            z[d, m] = first_var + len(z)
+        if modes:
+            rows.append(([z[d, m] for m in modes], [1.0] * len(modes), 1.0, 1.0))
+    for var, o in chosen:
+        key = (int(model.option_device[o]), int(model.option_mode[o]))
+        if key in z:
+            rows.append(([var, z[key]], [1.0, -1.0], -np.inf, 0.0))
+    return rows, len(z)
+
+
 def _decode(m: _Placement01, values) -> tuple[int, ...]:
     return tuple(int(m.opt_key[t]) for t in range(m.n_options) if values[t] > 0.5)
 
@@ -284,8 +306,12 @@ def highs_milp(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0) -
         m = _placement01(model)
         rows = [(cols, vals, rhs, rhs) for cols, vals, rhs in m.equalities()]
         usage, decode = m.usage, lambda values: _decode(m, values)
+        chosen = list(enumerate(m.opt_key.tolist()))
     else:
-        usage, rows, decode = _dag_milp(model)
+        usage, rows, decode, chosen = _dag_milp(model)
+    modes, n_z = _fixed_mode_rows(model, chosen, len(usage))
+    rows += modes
+    usage = np.vstack([usage, np.zeros((n_z, usage.shape[1]))])
     for q, cap in enumerate(model.caps_tol):
         if np.isfinite(cap):
             used = np.flatnonzero(usage[:, q])
@@ -301,7 +327,9 @@ def _dag_milp(model: CostModel):
     for every reader q of p (y[q, d]: q sits on d), so the move of p's output from a to d is
     paid once however many readers sit on d; where no link carries a non-empty output,
     x[p, a] + y[q, d] <= 1 instead. A switch w[p, q] in [0, 1] per edge with
-    w >= y[p, d] - y[q, d] for every device d.
+    w >= y[p, d] - y[q, d] for every device d. Each variable's usage is the lowering's
+    (``option_usage``, ``move_usage``): accuracy, busy time of the receiving device and
+    execution energy per device included. Also returns the (variable, option) pairs of x.
     """
     n, o = model.exec_ms.shape
     d = model.n_devices
@@ -309,16 +337,19 @@ def _dag_milp(model: CostModel):
     q_dims = len(model.caps)
     x = {(s, a): i for i, (s, a) in enumerate(zip(*np.nonzero(np.isfinite(model.exec_ms))))}
     usage = [np.zeros(q_dims) for _ in x]
-    for (s, a), i in x.items():
-        usage[i][[Dim.LATENCY, Dim.ENERGY, Dim.MEMORY + dev[a]]] = model.exec_ms[s, a], model.exec_mj[s, a], model.mem_mb[s, a]
+    placed = np.array(list(x), dtype=np.int64).reshape(-1, 2)
+    for i, use in enumerate(option_usage(model, placed[:, 0], placed[:, 1])):
+        usage[i][:] = use
     rows = [([x[s, a] for a in range(o) if (s, a) in x], [1.0] * int(np.isfinite(model.exec_ms[s]).sum()), 1.0, 1.0)
             for s in range(n)]
     on = lambda s, b: [x[s, a] for a in range(o) if (s, a) in x and dev[a] == b]
 
-    def new_var(dims, values) -> int:
-        usage.append(np.zeros(q_dims))
-        usage[-1][dims] = values
+    def new_var(use) -> int:
+        usage.append(use)
         return len(usage) - 1
+
+    def move(cost, switches, device) -> np.ndarray:
+        return move_usage(model, np.array([[*cost, switches]]), np.array([device]))[0]
 
     for p, readers in enumerate(model.readers):
         for a in (a for a in range(o) if (p, a) in x):
@@ -331,10 +362,10 @@ def _dag_milp(model: CostModel):
                 if not np.isfinite(cost).all():
                     rows += [([xa] + on(r, b), [1.0] * (1 + len(on(r, b))), -np.inf, 1.0) for r in reading]
                     continue
-                c = new_var([Dim.LATENCY, Dim.ENERGY], cost)
+                c = new_var(move(cost, 0.0, b))
                 rows += [([c, xa] + on(r, b), [1.0, -1.0] + [-1.0] * len(on(r, b)), -1.0, np.inf) for r in reading]
     for p, r in model.edges.tolist():
-        w = new_var([Dim.SWITCHES], 1.0)
+        w = new_var(move((0.0, 0.0), 1.0, 0))
         for b in range(d):
             rows.append(([w] + on(p, b) + on(r, b), [1.0] + [-1.0] * len(on(p, b)) + [1.0] * len(on(r, b)), 0.0, np.inf))
 
@@ -342,7 +373,7 @@ def _dag_milp(model: CostModel):
         chosen = sorted((s, a) for (s, a), i in x.items() if values[i] > 0.5)
         return tuple(a for _, a in chosen)
 
-    return np.array(usage), rows, decode
+    return np.array(usage), rows, decode, [(i, a) for (_, a), i in x.items()]
 
 
 def _run_highs(model: CostModel, coef: np.ndarray, usage: np.ndarray, rows, decode, time_limit_s: float) -> PeerAnswer:

@@ -486,6 +486,18 @@ class CostModel:
             use[:, dims.power:dims.power + self.n_devices] = loads[..., Load.EXEC_MJ]
         return use
 
+    def modes_hold(self, options: np.ndarray) -> np.ndarray:
+        """(P,) bool: placements ``options`` (P, N) run every fixed-mode device in one mode."""
+        options = np.atleast_2d(options)
+        mode = self.option_mode[options]
+        device = self.option_device[options]
+        ok = np.ones(options.shape[0], dtype=bool)
+        for d in np.flatnonzero(self.fixed_mode):
+            on = np.where(device == d, mode, -1)
+            first = on.max(axis=1)  # the mode of some stage on d (-1: none)
+            ok &= np.all((on == -1) | (on == first[:, None]), axis=1)
+        return ok
+
     def device_loads(self, options: np.ndarray, inbound: np.ndarray | None = None) -> np.ndarray:
         """(P, D, 2) per device, under placements ``options`` (P, N): its busy time per frame
         (ms: the execution of its stages plus the moves into them, ``Load.BUSY_MS``) and the

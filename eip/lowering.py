@@ -261,23 +261,37 @@ def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
 def _usage(model: CostModel, step_of: np.ndarray, option: np.ndarray, head: np.ndarray,
            moves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T, Q) usage of the graph options (stage ``step_of``, model option ``option``) and
-    (A, R) usage of the arcs into graph options ``head`` that carry ``moves`` (A, 3): latency,
-    energy, switches, and the receiving device's busy time when the model tracks it."""
+    (A, R) usage of the arcs into graph options ``head`` that carry ``moves`` (A, 3)."""
+    arc_use = move_usage(model, moves, model.option_device[option[head]])[:, :model.dims.arcs]
+    return option_usage(model, step_of, option), arc_use
+
+
+def option_usage(model: CostModel, stage: np.ndarray, option: np.ndarray) -> np.ndarray:
+    """(T, Q) usage of running stages ``stage`` (T,) on options ``option`` (T,): execution
+    latency, energy, memory on the option's device, accuracy loss, and the device's busy
+    time and execution energy when the model tracks them."""
     dims = model.dims
     rows = np.arange(len(option))
     device = model.option_device[option]
-    opt_use = np.zeros((len(option), dims.size))
-    opt_use[:, Dim.LATENCY] = model.exec_ms[step_of, option]
-    opt_use[:, Dim.ENERGY] = model.exec_mj[step_of, option]
-    opt_use[rows, Dim.MEMORY + device] = model.mem_mb[step_of, option]
+    use = np.zeros((len(option), dims.size))
+    use[:, Dim.LATENCY] = model.exec_ms[stage, option]
+    use[:, Dim.ENERGY] = model.exec_mj[stage, option]
+    use[rows, Dim.MEMORY + device] = model.mem_mb[stage, option]
     if dims.accuracy >= 0:
-        opt_use[:, dims.accuracy] = model.accuracy_loss[step_of, option]
+        use[:, dims.accuracy] = model.accuracy_loss[stage, option]
     if dims.busy >= 0:
-        opt_use[rows, dims.busy + device] = model.exec_ms[step_of, option]
+        use[rows, dims.busy + device] = model.exec_ms[stage, option]
     if dims.power >= 0:
-        opt_use[rows, dims.power + device] = model.exec_mj[step_of, option]
-    arc_use = np.zeros((len(head), dims.arcs))
-    arc_use[:, :Dim.SWITCHES + 1] = moves
-    if dims.busy >= 0:
-        arc_use[np.arange(len(head)), dims.busy + device[head]] = moves[:, Dim.LATENCY]
-    return opt_use, arc_use
+        use[rows, dims.power + device] = model.exec_mj[stage, option]
+    return use
+
+
+def move_usage(model: CostModel, moves: np.ndarray, device: np.ndarray) -> np.ndarray:
+    """(A, Q) usage of receiving data: ``moves`` (A, 3) latency, energy and switches of the
+    moves into a stage on ``device`` (A,); the latency also keeps that device busy when
+    the model tracks busy time."""
+    use = np.zeros((len(moves), model.dims.size))
+    use[:, :Dim.SWITCHES + 1] = moves
+    if model.dims.busy >= 0:
+        use[np.arange(len(moves)), model.dims.busy + device] = moves[:, Dim.LATENCY]
+    return use

@@ -16,7 +16,7 @@ from benchmarks import batch as batch_bench, peers, realdata, suite, tradeoff as
 from benchmarks.generate import soc_scenario
 from eip.goals import resolve_goal
 from reference import ranked_plans
-from strategies import scenario_docs
+from strategies import goals_with_throughput, scenario_docs, ways_scenario_docs
 
 
 def test_smoke_run_agrees_with_every_installed_peer(tmp_path, capsys):
@@ -93,6 +93,23 @@ def test_dag_peers_agree_with_the_reference_oracle(doc):
     expected = [p.score for p in ranked_plans(scenario, weights)[:3]]
     brute = peers.brute_force(model, coef, 3)
     assert brute.proven and np.allclose(brute.scores, expected, rtol=1e-9) and len(brute.scores) == len(expected)
+    if suite.installed("highspy"):
+        milp = peers.highs_milp(model, coef)
+        assert milp.proven and (np.isclose(milp.best, expected[0], rtol=1e-6) if expected else milp.scores == [])
+
+
+@settings(max_examples=60, deadline=None)
+@given(ways_scenario_docs(max_stages=4), goals_with_throughput.filter(lambda g: g != "throughput"))
+def test_ways_peers_agree_with_the_reference_oracle(doc, goal):
+    """Brute force and both MILPs (chain and DAG) with ways, modes (fixed: one mode per
+    device through z variables), accuracy, frame rate and power limits."""
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    weights = resolve_goal(goal)[1]
+    coef = model.coefficients(weights)
+    expected = [p.score for p in ranked_plans(scenario, weights)[:3]]
+    brute = peers.brute_force(model, coef, 3)
+    assert brute.proven and len(brute.scores) == len(expected) and np.allclose(brute.scores, expected, rtol=1e-9)
     if suite.installed("highspy"):
         milp = peers.highs_milp(model, coef)
         assert milp.proven and (np.isclose(milp.best, expected[0], rtol=1e-6) if expected else milp.scores == [])
