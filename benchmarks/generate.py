@@ -11,13 +11,19 @@ it cannot run (an NPU cannot run NMS or custom ops, a DLA no attention). Links c
 the stages it can run would need (0.5: "each device holds half the model"); the latency and
 energy caps sit between the best reachable value and the unconstrained optimum's, so both
 bind.
+
+``ways_scenario`` adds the ways issue on top: two or three builds per stage and device
+(fp32, fp16 on GPU-like devices, int8 on NPU-like ones: faster, smaller outputs, an
+accuracy loss), two DVFS modes per device (a fixed mode on the GPU), and an accuracy
+budget, a frame rate and power limits, each set between a witness plan's use and the
+balanced plan's, so each binds.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from eip.costmodel import Dim
+from eip.costmodel import Dim, LimitKind
 
 # kind: (speed by stage kind, watts, memory factor, stage kinds it cannot run)
 STAGE_KINDS = ("conv", "attention", "pre", "post", "nms", "custom")
@@ -118,12 +124,13 @@ def binding_caps(doc: dict, tightness: float) -> dict:
     import eip
 
     scenario = eip.Scenario.from_dict(doc)
-    balanced, fastest = _beam_best(scenario, (0.75, 0.75, 0.08)), _beam_best(scenario, (1.0, 0.0, 0.0))
+    model = scenario.cost_model
+    balanced, fastest = _beam_best(model, (0.75, 0.75, 0.08)), _beam_best(model, (1.0, 0.0, 0.0))
     if balanced is None or fastest is None:
         return {}
     lat = fastest[Dim.LATENCY] + tightness * (balanced[Dim.LATENCY] - fastest[Dim.LATENCY]) + 1e-3
     caps = {"max_total_latency_ms": round(lat, 3)}
-    witness = _beam_best(eip.Scenario.from_dict({**doc, "constraints": caps}), (0.0, 1.0, 0.0))
+    witness = _beam_best(eip.Scenario.from_dict({**doc, "constraints": caps}).cost_model, (0.0, 1.0, 0.0))
     if witness is None:
         return caps
     slack = abs(balanced[Dim.ENERGY] - witness[Dim.ENERGY])
@@ -131,10 +138,101 @@ def binding_caps(doc: dict, tightness: float) -> dict:
     return caps
 
 
-def _beam_best(scenario, weights: tuple[float, float, float]) -> list[float] | None:
-    """Usage (``Dim`` order) of the beam's best plan for goal ``weights`` (None if it meets none)."""
-    from eip.kernels.contract import Mode, Row, solve
+def _beam_best(model, weights) -> list[float] | None:
+    """Usage (``Dims`` order) of the beam's best plan of a ``CostModel`` for goal
+    ``weights``, a ``Weights`` or (Q,) coefficients (None if it meets none)."""
+    from eip.kernels.contract import Mode, Row
+    from eip.solve import solve_model
 
-    model = scenario.cost_model
-    sol = solve(model.graph, model.coefficients(weights), model.caps_tol, 1, Mode.BEAM, 32, 1_000_000)
+    coef = np.asarray(weights, dtype=np.float64) if len(weights) == model.dims.size else model.coefficients(weights)
+    sol = solve_model(model, coef, 1, Mode.BEAM, 32, 1_000_000, np.inf)
     return sol.rows[0, Row.USE:].tolist() if len(sol.rows) else None
+
+
+# (variant, latency factor range, memory and output factor, accuracy loss scale), by device kind
+BUILDS = {
+    "cpu": (("fp32", (1.0, 1.0), 1.0, 0.0), ("int8", (0.55, 0.7), 0.25, 0.12)),
+    "little": (("fp32", (1.0, 1.0), 1.0, 0.0), ("int8", (0.55, 0.7), 0.25, 0.12)),
+    "gpu": (("fp32", (1.0, 1.0), 1.0, 0.0), ("fp16", (0.6, 0.75), 0.5, 0.01), ("int8", (0.45, 0.6), 0.25, 0.12)),
+    "npu": (("fp16", (1.0, 1.0), 0.5, 0.01), ("int8", (0.5, 0.6), 0.25, 0.1)),
+    "dsp": (("fp16", (1.0, 1.0), 0.5, 0.01), ("int8", (0.5, 0.65), 0.25, 0.1)),
+    "dla": (("fp16", (1.0, 1.0), 0.5, 0.01), ("int8", (0.5, 0.6), 0.25, 0.1)),
+}
+#: (name, latency scale, power scale) of every device's two modes: DVFS at about half the
+#: clock takes ~1.7x as long at ~0.45x the power
+MODES = (("high", 1.0, 1.0), ("low", 1.7, 0.45))
+
+
+def ways_scenario(n_stages: int, n_devices: int, seed: int = 0, shape: str = "chain", memory_share: float = 0.6,
+                  tightness: float = 0.5) -> dict:
+    """``soc_scenario`` with builds, modes and every limit of the ways issue binding
+    (module docstring)."""
+    doc = soc_scenario(n_stages, n_devices, seed, memory_share=memory_share, with_caps=False, shape=shape)
+    rng = np.random.default_rng([n_stages, n_devices, seed, 7])
+    kinds = {dev["name"]: KIND_ORDER[i % len(KIND_ORDER)] for i, dev in enumerate(doc["devices"])}
+    for dev in doc["devices"]:
+        dev["power_modes"] = [{"name": n, "latency_scale": ls, "power_scale": ps} for n, ls, ps in MODES]
+        if kinds[dev["name"]] == "gpu":
+            dev["mode_policy"] = "fixed"
+    for stage in doc["stages"]:
+        loss = float(rng.lognormal(np.log(0.1), 0.7))  # how much this layer suffers from quantization
+        for dev, base in stage["profiles"].items():
+            ways = []
+            for variant, (lo, hi), shrink, acc in BUILDS[kinds[dev]]:
+                f = float(rng.uniform(lo, hi))
+                ways.append({"variant": variant, "latency_ms": round(base["latency_ms"] * f, 4),
+                             "energy_mj": round(base["energy_mj"] * f, 4),
+                             "memory_mb": round(base["memory_mb"] * (0.5 + 0.5 * shrink), 2),
+                             "output_mb": round(stage["output_mb"] * shrink, 3),
+                             "accuracy_loss": round(acc * loss / 0.1, 4)})
+            stage["profiles"][dev] = ways
+    doc["name"] = doc["name"].replace("soc_", "ways_").replace("dag_", "waysdag_")
+    doc["constraints"] = binding_caps(doc, tightness)
+    _binding_limits(doc, tightness)
+    return doc
+
+
+def _binding_limits(doc: dict, tightness: float) -> None:
+    """Set the accuracy budget, the frame rate, the average power and the GPU's sustained
+    power of ``doc`` one after another, each between the least a witness plan (the beam's
+    best plan for that limit alone, within the limits set so far) uses and what the
+    balanced plan uses, so that each binds and the witness keeps the scenario feasible."""
+    import eip
+
+    for kind in (LimitKind.ACCURACY, LimitKind.PERIOD, LimitKind.AVERAGE_POWER, LimitKind.SUSTAINED_POWER):
+        model = _with_dims(eip.Scenario.from_dict(doc).cost_model)
+        balanced = _beam_best(model, (0.75, 0.75, 0.08))
+        if balanced is None:
+            return
+        dims = model.dims
+        pick = {LimitKind.ACCURACY: [dims.accuracy], LimitKind.PERIOD: list(range(dims.busy, dims.busy + model.n_devices)),
+                LimitKind.AVERAGE_POWER: [Dim.ENERGY], LimitKind.SUSTAINED_POWER: [dims.power + _gpu(model)]}[kind]
+        coef = np.zeros(dims.size)
+        coef[pick] = 1.0
+        used = lambda use: max(use[j] for j in pick)
+        witness = min((w for w in (_beam_best(model, coef), balanced) if w is not None), key=used)
+        value = used(witness) + tightness * max(used(balanced) - used(witness), 0.0) + 1e-3
+        period = 1000.0 / doc["constraints"]["frame_rate_hz"] if "frame_rate_hz" in doc["constraints"] else None
+        if kind == LimitKind.ACCURACY:
+            doc["constraints"]["max_accuracy_loss"] = round(value, 4)
+        elif kind == LimitKind.PERIOD:
+            doc["constraints"]["frame_rate_hz"] = round(1000.0 / value, 4)
+        elif kind == LimitKind.AVERAGE_POWER:
+            doc["constraints"]["max_average_power_w"] = round(value / period + 1e-4, 4)
+        else:
+            doc["devices"][_gpu(model)]["sustained_power_w"] = round(value / period + 1e-4, 4)
+
+
+def _with_dims(model):
+    """``model`` tracking busy time and each device's execution energy (the limits to set)."""
+    from dataclasses import replace
+
+    power = np.where(np.isfinite(model.sustained_power_w), model.sustained_power_w, 1e30)
+    return replace(model, track_busy=True, sustained_power_w=power,
+                   period_ms=model.period_ms if model.period_ms < np.inf else 1e30,
+                   max_accuracy_loss=model.max_accuracy_loss if model.max_accuracy_loss < np.inf else 1e30)
+
+
+def _gpu(model) -> int:
+    """The index of the GPU-like device (the fixed-mode one), else the first."""
+    return next((d for d, fixed in enumerate(model.fixed_mode) if fixed), 0)

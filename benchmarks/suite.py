@@ -5,7 +5,11 @@
         --top-k 1 --eip-time-limit-s 10     # engine v2's families: eip against HiGHS at scale
 
 A family NxD is a generated SoC chain of N stages on D devices, dagNxD the same stages
-wired as a network graph (residual and inception blocks; ``benchmarks.generate``).
+wired as a network graph (residual and inception blocks; ``benchmarks.generate``), waysNxD
+and waysdagNxD the same with two or three builds per stage and device, two power modes per
+device (the GPU's fixed) and an accuracy budget, frame rate and power limits that bind.
+
+    python -m benchmarks --families ways60x4,ways100x4,ways200x4 --seeds 3 --peers highs --top-k 1
 
     python -m benchmarks --families dag60x4,dag100x4,dag150x4,dag300x4 --seeds 3 --peers brute,highs --top-k 1
 
@@ -37,14 +41,14 @@ import orjson
 
 import eip
 from benchmarks import peers
-from benchmarks.generate import soc_scenario
+from benchmarks.generate import soc_scenario, ways_scenario
 from eip.goals import resolve_goal
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 GENERATED = ("12x3", "20x4", "30x4", "60x4", "200x4", "60x8", "500x16")
 REAL = ("yolov3_rk3399pro", "googlenet_xavier", "camera_two_models", "bert24_soc", "resnet50_soc", "gnmt_soc",
-        "inceptionv3_soc", "resnet50_bert24_soc")
+        "inceptionv3_soc", "resnet50_bert24_soc", "mobile_vision_ways")
 FAMILIES = ("seed", *GENERATED, *REAL)
 #: Above this many placements the NumPy brute force is not attempted.
 BRUTE_FORCE_LIMIT = 2_000_000
@@ -74,21 +78,22 @@ def instances(families, seeds: int) -> list[Instance]:
             out.append(Instance(family, family, eip.load(SCENARIOS / f"{family}.json")))
         else:
             n, d = _size(family)
-            shape = "dag" if family.startswith("dag") else "chain"
+            shape = "dag" if family.removeprefix("ways").startswith("dag") else "chain"
             for seed in range(seeds):
-                doc = soc_scenario(n, d, seed, shape=shape)
+                doc = (ways_scenario(n, d, seed, shape=shape) if family.startswith("ways")
+                       else soc_scenario(n, d, seed, shape=shape))
                 out.append(Instance(family, doc["name"], eip.Scenario.from_dict(doc)))
     return out
 
 
 def _size(family: str) -> tuple[int, int]:
-    """(stages, devices) of a generated family named NxD or dagNxD."""
-    n, d = map(int, family.removeprefix("dag").split("x"))
+    """(stages, devices) of a generated family named NxD, dagNxD, waysNxD or waysdagNxD."""
+    n, d = map(int, family.removeprefix("ways").removeprefix("dag").split("x"))
     return n, d
 
 
 def _is_family(name: str) -> bool:
-    return name in FAMILIES or re.fullmatch(r"(dag)?[1-9][0-9]*x[1-9][0-9]*", name) is not None
+    return name in FAMILIES or re.fullmatch(r"(ways)?(dag)?[1-9][0-9]*x[1-9][0-9]*", name) is not None
 
 
 def timed(fn: Callable, repeats: int, budget_s: float):
@@ -194,10 +199,12 @@ class Run:
             "brute": (args.top_k, lambda: peers.brute_force(model, coef, args.top_k), space <= BRUTE_FORCE_LIMIT,
                       f"10^{len(str(space)) - 1} placements"),
             "seed": (args.top_k, lambda: peers.seed_bnb(inst.scenario, coef, args.top_k),
-                     model.is_chain and model.n_stages * model.n_options <= SEED_TOOL_LIMIT,
-                     "minutes in pure Python" if model.is_chain else "chains only"),
+                     model.is_chain and not model.has_ways and model.n_stages * model.n_options <= SEED_TOOL_LIMIT,
+                     "one way per device, chains only" if model.has_ways or not model.is_chain
+                     else "minutes in pure Python"),
             "highs": (1, lambda: peers.highs_milp(model, coef, args.time_limit_s), True, ""),
-            "cpsat": (1, lambda: peers.cpsat(model, coef, args.time_limit_s), model.is_chain, "chains only"),
+            "cpsat": (1, lambda: peers.cpsat(model, coef, args.time_limit_s), model.is_chain and not model.fixed_mode.any(),
+                      "chains without fixed modes only"),
         }
         for name in self.peer_names:
             k, solve, feasible_to_run, why = runs[name]

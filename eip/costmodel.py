@@ -366,8 +366,10 @@ class CostModel:
             max(float(self.exec_mj.min(axis=1).sum()), 1e-6),
         )
 
-    def coefficients(self, weights: Weights) -> np.ndarray:
-        """(Q,) score weight per usage dimension for goal ``weights``."""
+    def coefficients(self, weights: Weights | Sequence[float]) -> np.ndarray:
+        """(Q,) score weight per usage dimension for goal ``weights`` (a ``Weights``, or
+        its (latency, energy, switch[, accuracy]) values)."""
+        weights = Weights(*weights)
         coef = np.zeros(self.dims.size)
         coef[[Dim.LATENCY, Dim.ENERGY, Dim.SWITCHES]] = score_coefficients(weights, self.baselines)
         if self.dims.accuracy >= 0:
