@@ -125,12 +125,11 @@ def yolov3_rk3399pro(data: Path = DATA) -> dict:
 
     profiling = data / "CO-UP-Profiling" / "Profiling" / "Data"
     layers = _layers(profiling / "Layers.csv", "YOLOv3")
-    npu_io = _npu_io(profiling / "Layers.csv", "YOLOv3")
     convs = yolov3_convs()
     out_mb = [side * side * c_out * FP32_BYTES / MB for _, _, c_out, side in convs]
     in_mb = [416 * 416 * 3 * FP32_BYTES / MB] + out_mb[:-1]
     weights_mb = [k * k * c_in * c_out * FP32_BYTES / MB for k, c_in, c_out, _ in convs]
-    devices = {"B": "big_cpu", "L": "little_cpu", "G": "mali_gpu", "N": "npu"}
+    devices = RK3399PRO
 
     stages = []
     for i in range(len(convs)):
@@ -143,23 +142,7 @@ def yolov3_rk3399pro(data: Path = DATA) -> dict:
         stages.append({"name": f"conv{i:02d}_{convs[i][0]}x{convs[i][0]}_{convs[i][2]}", "output_mb": round(out_mb[i], 4),
                        "profiles": profiles})
 
-    watts = _transfer_watts(profiling / "Transfer_Freq.csv")
-    per_mb: dict[tuple[str, str], float] = {}
-    with open(profiling / "Transfers.csv", newline="") as fh:
-        ratios = defaultdict(list)
-        for r in csv.DictReader(fh):
-            if r["Graph"] == "YOLOv3" and int(r["Layer"]) < len(convs) - 1:
-                ratios[r["Src"], r["Dest"]].append(float(r["Time"]) / out_mb[int(r["Layer"])])
-    for pair, values in ratios.items():
-        per_mb[devices[pair[0]], devices[pair[1]]] = statistics.median(values)
-    to_npu = statistics.median(npu_io[i]["NPU_fill_tensor"] / in_mb[i] for i in range(len(convs)))
-    from_npu = statistics.median(max(npu_io[i]["NPU_run_get"] - npu_io[i]["task"], 0.0) / out_mb[i] for i in range(len(convs)))
-    for host in ("big_cpu", "little_cpu"):
-        per_mb[host, "npu"], per_mb["npu", host] = to_npu, from_npu
-    per_mb["mali_gpu", "npu"] = per_mb["mali_gpu", "big_cpu"] + to_npu
-    per_mb["npu", "mali_gpu"] = from_npu + per_mb["big_cpu", "mali_gpu"]
-    links = [{"source": a, "target": b, "latency_ms_per_mb": round(ms, 4), "energy_mj_per_mb": round(ms * watts / 1000, 4),
-              "bidirectional": False} for (a, b), ms in sorted(per_mb.items())]
+    links = _rk3399pro_links(profiling, "YOLOv3", in_mb, out_mb)
 
     share = {"big_cpu": 0.6, "little_cpu": 0.6, "mali_gpu": 0.5, "npu": 0.4}
     device_docs = []
@@ -177,6 +160,35 @@ def yolov3_rk3399pro(data: Path = DATA) -> dict:
     }
     doc["constraints"] = binding_caps(doc, 0.5)
     return doc
+
+
+#: The Rock Pi N10's processors by CO-UP's component letter
+RK3399PRO = {"B": "big_cpu", "L": "little_cpu", "G": "mali_gpu", "N": "npu"}
+
+
+def _rk3399pro_links(profiling: Path, graph: str, in_mb: list[float], out_mb: list[float]) -> list[dict]:
+    """The RK3399Pro's links for one profiled network (``yolov3_rk3399pro`` says how): CPU
+    and GPU pairs from the measured per-layer transfers, the NPU's from its host I/O, NPU <->
+    GPU through host memory (the two hops added up)."""
+    npu_io = _npu_io(profiling / "Layers.csv", graph)
+    watts = _transfer_watts(profiling / "Transfer_Freq.csv")
+    per_mb: dict[tuple[str, str], float] = {}
+    with open(profiling / "Transfers.csv", newline="") as fh:
+        ratios = defaultdict(list)
+        for r in csv.DictReader(fh):
+            if r["Graph"] == graph and int(r["Layer"]) < len(out_mb) - 1:
+                ratios[r["Src"], r["Dest"]].append(float(r["Time"]) / out_mb[int(r["Layer"])])
+    for pair, values in ratios.items():
+        per_mb[RK3399PRO[pair[0]], RK3399PRO[pair[1]]] = statistics.median(values)
+    layers = range(len(out_mb))
+    to_npu = statistics.median(npu_io[i]["NPU_fill_tensor"] / in_mb[i] for i in layers)
+    from_npu = statistics.median(max(npu_io[i]["NPU_run_get"] - npu_io[i]["task"], 0.0) / out_mb[i] for i in layers)
+    for host in ("big_cpu", "little_cpu"):
+        per_mb[host, "npu"], per_mb["npu", host] = to_npu, from_npu
+    per_mb["mali_gpu", "npu"] = per_mb["mali_gpu", "big_cpu"] + to_npu
+    per_mb["npu", "mali_gpu"] = from_npu + per_mb["big_cpu", "mali_gpu"]
+    return [{"source": a, "target": b, "latency_ms_per_mb": round(ms, 4), "energy_mj_per_mb": round(ms * watts / 1000, 4),
+             "bidirectional": False} for (a, b), ms in sorted(per_mb.items())]
 
 
 def _transfer_watts(path: Path) -> float:
@@ -421,11 +433,173 @@ def two_models(data: Path = DATA) -> dict:
     return doc
 
 
+# ----------------------------------------------------------------------------- ways: int8 and DVFS
+
+#: Whole-model int8 losses the per-layer accuracy losses are spread from (no per-layer
+#: accuracy is measured in the data): YOLOv3 (opset 12) COCO mAP 0.2874 -> 0.2693 for its
+#: int8 build, 1.81 points (ONNX Model Zoo, validated/vision/object_detection_segmentation/
+#: yolov3/README.md); MobileNetV1 1.0 224 top-1 0.617 -> 0.596 for its quantized build,
+#: 2.1 points (Android MLTS, platform/test/mlts/models mobilenet_topk_aosp.json).
+INT8_LOSS_POINTS = {"YOLOv3": 1.81, "MobileV1": 2.1}
+
+
+def _spread(total: float, weights: list[float]) -> list[float]:
+    """``total`` split over layers in proportion to ``weights``, rounded to 1e-4."""
+    whole = sum(weights)
+    return [round(total * w / whole, 4) for w in weights]
+
+
+def yolov3_rk3399pro_int8(data: Path = DATA) -> dict:
+    """``yolov3_rk3399pro`` with its precisions named and priced: the CPUs and the GPU run
+    fp32 builds (ARM-CL), the NPU runs the RKNN int8 build the data measured, which loses
+    accuracy. Per-layer loss: the 1.81 mAP points of ``INT8_LOSS_POINTS`` spread over the
+    75 convolutions in proportion to their multiply-accumulates (an assumption: quantization
+    noise grows with the arithmetic a layer does). Accuracy budget: 0.9 points, half the
+    all-int8 loss, so at most about half the network's work fits on the NPU."""
+    doc = yolov3_rk3399pro(data)
+    macs = [k * k * c_in * c_out * side * side for k, c_in, c_out, side in yolov3_convs()]
+    for stage, loss in zip(doc["stages"], _spread(INT8_LOSS_POINTS["YOLOv3"], macs)):
+        for dev, way in stage["profiles"].items():
+            way.update(variant="int8", accuracy_loss=loss) if dev == "npu" else way.update(variant="fp32")
+    doc["name"] = "yolov3_rk3399pro_int8"
+    doc["description"] = ("YOLOv3 on the RK3399Pro (CO-UP-Profiling, as yolov3_rk3399pro) with the NPU's int8 build "
+                          "against fp32 on the CPUs and GPU and an accuracy budget; built by benchmarks/realdata.py")
+    doc["constraints"]["max_accuracy_loss"] = round(INT8_LOSS_POINTS["YOLOv3"] / 2, 4)
+    return doc
+
+
+#: DVFS levels (MHz) of the RK3399's processors, by CO-UP's frequency index (LW-GA's
+#: config.py, SOURCES.md): big CPU 8, LITTLE 6, GPU 5
+FREQ_MHZ = {"B": (408, 600, 816, 1008, 1200, 1416, 1608, 1800), "L": (408, 600, 816, 1008, 1200, 1416),
+            "G": (200, 300, 400, 600, 800)}
+#: MobileNetV1 1.0 224 as ARM-CL profiles it: a 3x3 stem, then 13 depthwise-separable blocks
+#: (out channels, stride); the last group also holds the pooling and the 1000-way classifier
+MOBILENET_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1),
+                    (512, 1), (512, 1), (1024, 2), (1024, 1))
+
+
+def mobilenet_v1_layers() -> list[tuple[float, float]]:
+    """(fp32 weights MB, fp32 output MB) of MobileNetV1's 14 profiled layer groups."""
+    out = [(3 * 3 * 3 * 32 * FP32_BYTES / MB, 112 * 112 * 32 * FP32_BYTES / MB)]
+    side, ch = 112, 32
+    for width, stride in MOBILENET_BLOCKS:
+        side //= stride
+        out.append(((3 * 3 * ch + ch * width) * FP32_BYTES / MB, side * side * width * FP32_BYTES / MB))
+        ch = width
+    weights, _ = out[-1]
+    out[-1] = (weights + 1024 * 1000 * FP32_BYTES / MB, 1000 * FP32_BYTES / MB)
+    return out
+
+
+def _dvfs_layers(path: Path, graph: str) -> dict[str, dict[int, dict[int, tuple[float, float]]]]:
+    """Component -> frequency index -> layer -> (ms, mW), metric ``task``; the GPU with its
+    host CPU at the top level. A missing power reading gets that level's median."""
+    rows = defaultdict(list)
+    with open(path, newline="") as fh:
+        for r in csv.DictReader(fh):
+            if r["Graph"] == graph and r["Metric"] == "task" and r["Component"] in FREQ_MHZ:
+                rows[r["Component"], int(r["Freq"]), int(r["Freq_Host"])].append(r)
+    out: dict[str, dict[int, dict[int, tuple[float, float]]]] = defaultdict(dict)
+    top_host = max(host for _, _, host in rows)
+    for (comp, freq, host), items in rows.items():
+        if comp == "G" and host != top_host:
+            continue
+        typical = statistics.median(float(r["Power"]) for r in items if r["Power"])
+        out[comp][freq] = {int(r["Layer"]): (float(r["Time"]), float(r["Power"]) if r["Power"] else typical)
+                           for r in items}
+    return out
+
+
+def mobilenetv1_rk3399pro_dvfs(data: Path = DATA) -> dict:
+    """MobileNetV1 on the RK3399Pro at every DVFS level (CO-UP-Profiling ``Layers.csv``).
+
+    - Ways: the big CPU at its 8 levels, the LITTLE CPU at 6 and the Mali GPU at 5 (host
+      CPU at its top level), each a measured mode (``mode`` on the way; fp32 ARM-CL
+      builds); the NPU's int8 build at its top level. Energy = time x the measured
+      whole-board power. Each device's ``power_modes`` scales (used only for ways measured
+      without a mode) are the medians over layers of time and power at the level against
+      the top level.
+    - The GPU's mode is fixed (one GPU clock for every layer); the CPU governors may switch
+      levels between layers (``per_stage``).
+    - Tensors, weights and links: MobileNetV1's fp32 shapes (``mobilenet_v1_layers``; the
+      NPU holds int8 weights, a quarter), links as in ``yolov3_rk3399pro``.
+    - Accuracy: the NPU's int8 loses the 2.1 top-1 points of ``INT8_LOSS_POINTS``, spread
+      over the 14 layer groups in proportion to the big CPU's top-level time (a proxy for
+      each group's arithmetic); budget 1.0 point.
+    - Frame rate (not in the data, chosen so it binds): its period sits halfway between the
+      least period any plan reaches within the accuracy budget and the period of the
+      balanced plan there. Memory budgets are generous (MobileNetV1 is small).
+    """
+    profiling = data / "CO-UP-Profiling" / "Profiling" / "Data"
+    dvfs = _dvfs_layers(profiling / "Layers.csv", "MobileV1")
+    npu = _layers(profiling / "Layers.csv", "MobileV1")["N"]
+    shapes = mobilenet_v1_layers()
+    out_mb = [o for _, o in shapes]
+    in_mb = [224 * 224 * 3 * FP32_BYTES / MB] + out_mb[:-1]
+    losses = _spread(INT8_LOSS_POINTS["MobileV1"], [dvfs["B"][len(FREQ_MHZ["B"]) - 1][i][0] for i in range(len(shapes))])
+    stages = []
+    for i, (weights, output) in enumerate(shapes):
+        profiles = {RK3399PRO[comp]: [{"variant": "fp32", "mode": f"{FREQ_MHZ[comp][f]}MHz",
+                                       "latency_ms": round(levels[f][i][0], 4),
+                                       "energy_mj": round(levels[f][i][0] * levels[f][i][1] / 1000, 4),
+                                       "memory_mb": round(weights + output, 3)} for f in sorted(levels)]
+                    for comp, levels in dvfs.items()}
+        ms, mw = npu[i]
+        profiles["npu"] = {"variant": "int8", "accuracy_loss": losses[i], "latency_ms": round(ms, 4),
+                           "energy_mj": round(ms * mw / 1000, 4), "memory_mb": round(weights / 4 + output, 3)}
+        stages.append({"name": f"group{i:02d}", "output_mb": round(output, 4), "profiles": profiles})
+    devices = []
+    for comp, dev in RK3399PRO.items():
+        doc_dev = {"name": dev, "memory_mb": 512.0}
+        if comp in dvfs:
+            doc_dev["power_modes"] = _mode_scales(comp, dvfs[comp])
+            doc_dev["mode_policy"] = "fixed" if comp == "G" else "per_stage"
+        devices.append(doc_dev)
+    doc = {
+        "name": "mobilenetv1_rk3399pro_dvfs",
+        "description": "MobileNetV1 on the RK3399Pro at every DVFS level of its CPUs and GPU, and the NPU's int8 "
+                       "build, from CO-UP-Profiling (Ehsan-aghapour/CO-UP-Profiling @22005a9); built by "
+                       "benchmarks/realdata.py",
+        "devices": devices,
+        "links": _rk3399pro_links(profiling, "MobileV1", in_mb, out_mb),
+        "stages": stages,
+        "constraints": {"max_accuracy_loss": 1.0},
+    }
+    doc["constraints"]["frame_rate_hz"] = _binding_frame_rate(doc)
+    return doc
+
+
+def _mode_scales(comp: str, levels: dict[int, dict[int, tuple[float, float]]]) -> list[dict]:
+    """Power modes of one processor, each level's latency and power against the top level
+    (medians over layers), fastest first."""
+    top = levels[max(levels)]
+    modes = []
+    for f in sorted(levels, reverse=True):
+        layer_ids = sorted(top)
+        modes.append({"name": f"{FREQ_MHZ[comp][f]}MHz",
+                      "latency_scale": round(statistics.median(levels[f][i][0] / top[i][0] for i in layer_ids), 4),
+                      "power_scale": round(statistics.median(levels[f][i][1] / top[i][1] for i in layer_ids), 4)})
+    return modes
+
+
+def _binding_frame_rate(doc: dict) -> float:
+    """A frame rate whose period lies halfway between the least period ``eip.plan`` finds
+    and the balanced plan's period."""
+    import eip
+
+    scenario = eip.Scenario.from_dict(doc)
+    least = eip.plan(scenario, goal="throughput", top_k=1).best.period_ms
+    balanced = eip.plan(scenario, top_k=1).best.period_ms
+    return round(1000.0 / ((least + balanced) / 2), 4)
+
+
 BUILDERS = {
     "yolov3_rk3399pro.json": yolov3_rk3399pro,
     "googlenet_xavier.json": googlenet_xavier,
     **{f"{m}_soc.json": (lambda data=DATA, m=m, d=d: layer_graph(m, d, data)) for m, d in LAYER_GRAPH_SOCS.items()},
     "resnet50_bert24_soc.json": two_models,
+    "yolov3_rk3399pro_int8.json": yolov3_rk3399pro_int8,
+    "mobilenetv1_rk3399pro_dvfs.json": mobilenetv1_rk3399pro_dvfs,
 }
 
 
