@@ -488,6 +488,18 @@ class CostModel:
             use[:, dims.power:dims.power + self.n_devices] = loads[..., Load.EXEC_MJ]
         return use
 
+    def single_moves(self, options: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every placement that differs from ``options`` (N,) in one stage, moved to another
+        option that can run it, keeping every fixed-mode device in one mode: (stage (M,),
+        new option (M,), placements (M, N))."""
+        stage_of, alt = np.nonzero(np.isfinite(self.exec_ms))
+        other = alt != options[stage_of]
+        stage_of, alt = stage_of[other], alt[other]
+        placements = np.repeat(options[None, :], len(alt), axis=0)
+        placements[np.arange(len(alt)), stage_of] = alt
+        keep = self.modes_hold(placements)
+        return stage_of[keep], alt[keep], placements[keep]
+
     def modes_hold(self, options: np.ndarray) -> np.ndarray:
         """(P,) bool: placements ``options`` (P, N) run every fixed-mode device in one mode."""
         options = np.atleast_2d(options)

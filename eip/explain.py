@@ -171,12 +171,7 @@ def _proof_sentence(result: PlanResult) -> str:
 def _single_moves(model: CostModel, result: PlanResult, best: Plan) -> list[list[MoveOption]]:
     """Per stage, what moving that stage alone to each other option would change (one
     vectorized evaluation of every such placement; impossible moves left out)."""
-    options = best._options
-    stage_of, alt = np.nonzero(np.isfinite(model.exec_ms))
-    other = (alt != options[stage_of]) & _keeps_fixed_modes(model, options, stage_of, alt)
-    stage_of, alt = stage_of[other], alt[other]
-    placements = np.repeat(options[None, :], len(alt), axis=0)
-    placements[np.arange(len(alt)), stage_of] = alt
+    stage_of, alt, placements = model.single_moves(best._options)
     usage = model.usage(placements)
     coef = model.coefficients(result.weights)
     out: list[list[MoveOption]] = [[] for _ in range(model.n_stages)]
@@ -186,18 +181,6 @@ def _single_moves(model: CostModel, result: PlanResult, best: Plan) -> list[list
             out[s].append(MoveOption(model.option_names[o], float(delta[Dim.LATENCY]), float(delta[Dim.ENERGY]),
                                      float(score(coef, delta)), _breaks(model, use)))
     return out
-
-
-def _keeps_fixed_modes(model: CostModel, options: np.ndarray, stage_of: np.ndarray, alt: np.ndarray) -> np.ndarray:
-    """(M,) bool: moving stage ``stage_of[i]`` alone to option ``alt[i]`` keeps every
-    fixed-mode device in one mode (the other stages on its device run in that mode)."""
-    device, mode = model.option_device[alt], model.option_mode[alt]
-    ok = ~model.fixed_mode[device]
-    for i in np.flatnonzero(~ok):
-        others = np.delete(options, stage_of[i])
-        on_device = others[model.option_device[others] == device[i]]
-        ok[i] = bool(np.all(model.option_mode[on_device] == mode[i]))
-    return ok
 
 
 def _stage_reason(model: CostModel, best: Plan, s: int, moves: list[MoveOption], inputs: list[EdgeCost],

@@ -97,9 +97,17 @@ def plan(
     limit_s = check_time_limit(time_limit_s)
     if goal_name == THROUGHPUT and model.dims.busy < 0:
         model = dataclasses.replace(model, track_busy=True)
-    solver = solve_throughput if goal_name == THROUGHPUT else solve_model
-    sol = solver(model, model.coefficients(weights), int(top_k), STRATEGIES[strategy], int(beam_width),
-                 int(label_budget), limit_s)
+    coef = model.coefficients(weights)
+    started = time.perf_counter()
+    if goal_name == THROUGHPUT:
+        sol = solve_throughput(model, coef, int(top_k), STRATEGIES[strategy], int(beam_width), int(label_budget), limit_s)
+    else:
+        sol = solve_model(model, coef, int(top_k), STRATEGIES[strategy], int(beam_width), int(label_budget), limit_s)
+        if sol.status == Status.FEASIBLE:
+            # an unproven answer: its plans improved by local search, for about as long again
+            until = started + min(limit_s, 2.0 * (time.perf_counter() - started) + POLISH_MIN_S)
+            options, rows = polished(model, coef, model.caps_tol, sol.options, sol.rows, int(top_k), until)
+            sol = sol._replace(options=options, rows=rows)
     plans = tuple(Plan(model, sol.options[r], sol.rows[r]) for r in range(len(sol.rows)))
     status_name = sol.status.name.lower()
     reason = ""
@@ -176,6 +184,36 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         sols.append(one(model, graphs[g], coef, caps, k, mode, beam_width, label_budget, left))
         options, rows = _merged(np.vstack([options, sols[-1].options]), np.vstack([rows, sols[-1].rows]), k)
     return _combined(sols, options, rows)
+
+
+#: seconds local search may always take to improve an unproven answer (besides twice the solve's time)
+POLISH_MIN_S = 0.05
+
+
+def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.ndarray, rows: np.ndarray, k: int,
+             until: float) -> tuple[np.ndarray, np.ndarray]:
+    """The k best distinct plans among ``options`` (M, N) (rows (M, 1 + Q), each fitting
+    ``caps``) and what steepest descent over single moves (``CostModel.single_moves``)
+    reaches from each, until ``time.perf_counter()`` passes ``until``: each step takes the
+    best-scoring neighbour that fits the caps while it scores lower."""
+    found_options, found_rows = [options], [rows]
+    for start in options:
+        current, score_now = start, None
+        while time.perf_counter() < until:
+            _, _, placements = model.single_moves(current)
+            with np.errstate(invalid="ignore"):  # inf usage of an impossible move times a 0 weight
+                moved = scored_rows(coef, model.usage(placements))
+            fits = np.flatnonzero(np.isfinite(moved).all(axis=1) & np.all(moved[:, Row.USE:] <= caps, axis=1))
+            if not len(fits):
+                break
+            best = fits[np.argmin(moved[fits, Row.SCORE])]
+            score_now = score_now if score_now is not None else float(scored_rows(coef, model.usage(current))[0, Row.SCORE])
+            if not moved[best, Row.SCORE] < score_now:
+                break
+            current, score_now = placements[best], float(moved[best, Row.SCORE])
+            found_options.append(current[None, :])
+            found_rows.append(moved[best][None, :])
+    return _merged(np.vstack(found_options), np.vstack(found_rows), k)
 
 
 def _least_score(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray) -> float:

@@ -140,13 +140,15 @@ def lagrangian_prices(g, coef, caps, n_iter, stall_limit, step_floor, n_early):
     For multipliers lam (Q,) >= 0 on the normalised usages u_q / cap_q, any feasible
     completion of a label costs at least
         V_lam(t) - sum_q lam_q + sum_q price_q * used_q,   price_q = lam_q / cap_q.
-    Returns ``(prices (M, Q), values (M, T), lam_sums (M,), dual_bound, incumbent)``
+    Returns ``(prices (M, Q), values (M, T), lam_sums (M,), dual_bound, incumbent,
+    incumbent_path (N,))``
     with M = 3 multiplier sets (zero, best dual, last iterate), and a 4th when ``n_early``
     < ``n_iter``: the best dual of the first ``n_early`` iterations (a long ascent tightens
     the dual, yet early multipliers bound some labels better; a label's bound is the best
     over the sets); ``dual_bound`` is a lower
-    bound on the best feasible score (inf if no plan exists even relaxed) and
-    ``incumbent`` the best score of a feasible plan met on the way (inf if none).
+    bound on the best feasible score (inf if no plan exists even relaxed), ``incumbent``
+    the plan row of the best feasible plan met on the way (score inf if none) and
+    ``incumbent_path`` its options.
     """
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
@@ -171,7 +173,8 @@ def lagrangian_prices(g, coef, caps, n_iter, stall_limit, step_floor, n_early):
     arc_cost = np.empty(g.arc_tail.shape[0])
     value = np.empty(t_count)
     dual = -np.inf
-    incumbent = np.inf
+    incumbent = np.full(Row.USE + q, np.inf)
+    incumbent_path = np.zeros(n, dtype=np.int64)
     theta = 1.0
     stall = 0
     for it in range(n_iter):
@@ -187,11 +190,12 @@ def lagrangian_prices(g, coef, caps, n_iter, stall_limit, step_floor, n_early):
         if it == 0:
             values[:] = value
         if relaxed == np.inf:
-            return prices, values, lam_sums, np.inf, incumbent
+            return prices, values, lam_sums, np.inf, incumbent, incumbent_path
         dual_here = relaxed - total
         arcs_row(g, coef, path, arcs, row)
-        if within_caps(row, caps) and row[Row.SCORE] < incumbent:
-            incumbent = row[Row.SCORE]
+        if within_caps(row, caps) and row[Row.SCORE] < incumbent[Row.SCORE]:
+            incumbent[:] = row
+            incumbent_path[:] = path
         if dual_here > dual:
             dual = dual_here
             best_lam[:] = lam
@@ -211,10 +215,11 @@ def lagrangian_prices(g, coef, caps, n_iter, stall_limit, step_floor, n_early):
         if m == 4 and it == n_early - 1:
             early_lam[:] = best_lam
             values[3] = values[1]
-        proven = incumbent < np.inf and incumbent - dual <= 1e-9 * max(1.0, abs(incumbent))
+        best = incumbent[Row.SCORE]
+        proven = best < np.inf and best - dual <= 1e-9 * max(1.0, abs(best))
         if norm == 0.0 or theta < step_floor or proven:
             break
-        target = incumbent if incumbent < np.inf else dual + max(0.1 * abs(dual), 1e-3)
+        target = best if best < np.inf else dual + max(0.1 * abs(dual), 1e-3)
         length = theta * max(target - dual_here, 1e-9 * max(1.0, abs(dual_here))) / norm
         for j in range(q):
             if active[j]:
@@ -230,7 +235,7 @@ def lagrangian_prices(g, coef, caps, n_iter, stall_limit, step_floor, n_early):
             for r in range(m - 1):
                 prices[1 + r, j] = lams[r, j] / caps[j]
                 lam_sums[1 + r] += lams[r, j]
-    return prices, values, lam_sums, dual, incumbent
+    return prices, values, lam_sums, dual, incumbent, incumbent_path
 
 
 @njit(cache=True)

@@ -93,13 +93,15 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
         return status, strategy, paths, rows, found, stats
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, n)
-    ctx, dual, relaxed_incumbent = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, QUICK_ASCENT)
+    ctx, dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, QUICK_ASCENT)
+    relaxed_incumbent = r_row[Row.SCORE]
     if dual == np.inf:
         stats[Stat.BOUND] = np.inf
         return Status.INFEASIBLE, Strategy.VITERBI, paths, rows, 0, stats
 
     _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats)
-    if b_found == 0 and relaxed_incumbent == np.inf:
+    b_found = _or_relaxed(b_paths, b_rows, b_found, r_row, r_path)
+    if b_found == 0:
         # no plan met yet: try to prove there is none before any long search
         if infeasibility_certificate(g, caps, CERTIFICATE_ITERATIONS) > 1.0 + CERTIFICATE_MARGIN:
             stats[Stat.BOUND] = np.inf
@@ -138,12 +140,24 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, deadline, ascent):
     ``ascent`` (iterations, stall limit, step floor; the best of its first QUICK_ASCENT
     iterations kept too) and the per-dimension tables they price."""
     n_iter, stall_limit, step_floor = ascent
-    prices, values, lam_sums, dual, relaxed_incumbent = lagrangian_prices(
+    prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(
         g, coef, caps, n_iter, stall_limit, step_floor, QUICK_ASCENT[0])
     n = g.step_start.shape[0] - 1
     table, dims, units = resource_tables(g, coef, caps, prices[1], _table_grid(n, g.opt_use.shape[0], caps))
     ctx = (g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline)
-    return ctx, dual, relaxed_incumbent
+    return ctx, dual, relaxed_row, relaxed_path
+
+
+@njit(cache=True)
+def _or_relaxed(paths, rows, found, r_row, r_path):
+    """When a beam met no plan (``found`` 0), the plan the Lagrangian ascent met (row
+    ``r_row``, options ``r_path``; none when its score is inf) as its first plan, in place.
+    Returns how many plans there are."""
+    if found > 0 or r_row[Row.SCORE] == np.inf:
+        return found
+    paths[0] = r_path
+    rows[0] = r_row
+    return 1
 
 
 @njit(cache=True)
@@ -178,10 +192,12 @@ def _exact(ctx, incumbent, dual, beam_width, b_paths, b_rows, b_found, stats):
     # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
     if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
         return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
-    ctx, long_dual, relaxed_incumbent = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, LONG_ASCENT)
+    ctx, long_dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, LONG_ASCENT)
+    relaxed_incumbent = r_row[Row.SCORE]
     proven = max(proven, long_dual)
     width = beam_width if incumbent < np.inf else max(beam_width, NO_INCUMBENT_BEAM)
     _, l_paths, l_rows, l_found, _ = _search(ctx, width, np.inf, label_budget, deadline, stats)
+    l_found = _or_relaxed(l_paths, l_rows, l_found, r_row, r_path)
     b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, l_paths, l_rows, l_found)
     if l_found == k:
         incumbent = min(incumbent, l_rows[k - 1, Row.SCORE])

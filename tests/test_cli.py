@@ -114,8 +114,14 @@ def test_a_graph_in_every_format(fmt, markers):
         assert marker in out.stdout, marker
 
 
-def test_a_search_stopped_by_its_time_limit_has_its_own_exit_status():
-    out = eip("plan", SEED, "--time-limit", "1e-9", "--no-sensitivity")
+def test_a_search_stopped_by_its_time_limit_has_its_own_exit_status(tmp_path):
+    """60x4 with both caps binding: no plan within 1e-9 s (the seed's Lagrangian ascent
+    alone already meets a plan that fits)."""
+    from benchmarks.generate import soc_scenario
+
+    hard = tmp_path / "hard.json"
+    hard.write_text(json.dumps(soc_scenario(60, 4, 0)))
+    out = eip("plan", hard, "--time-limit", "1e-9", "--no-sensitivity")
     assert out.returncode == 4, out.stderr
     assert "eip: no plan: the search stopped at its time limit" in out.stderr
     assert eip("plan", SEED, "--time-limit", "0").returncode == 2
