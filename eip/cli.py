@@ -21,6 +21,7 @@ import fire
 import numpy as np
 
 from . import batch
+from .costmodel import LimitKind
 from .report import FORMATS, render
 from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, render_sweep
 from .errors import ScenarioError
@@ -316,17 +317,21 @@ def _check_switch(flag: str, value) -> None:
 def _validate(scenario: str) -> None:
     sc = load(scenario)
     model = sc.cost_model
-    options = [len(st.profiles) for st in sc.stages]
+    options = np.isfinite(model.exec_ms).sum(axis=1).tolist()
     space = 1
     for n in options:
         space *= n
-    caps = sc.constraints
     print(f"{scenario}: valid")
     print(f"Pipeline: {sc.name} ({len(sc.stages)} stages, {len(sc.devices)} devices, {len(sc.links)} links)")
-    print("Devices: " + ", ".join(f"{d.name} ({d.memory_mb:g} MB)" for d in sc.devices))
-    print("Caps: latency " + (f"{caps.max_total_latency_ms:g} ms" if caps.max_total_latency_ms is not None else "none")
-          + ", energy " + (f"{caps.max_total_energy_mj:g} mJ" if caps.max_total_energy_mj is not None else "none"))
-    print(f"Search space: {space:,} placements (devices per stage: {', '.join(map(str, options))})")
+    print("Devices: " + ", ".join(f"{d.name} ({d.memory_mb:g} MB" + (f", {len(d.power_modes)} {d.mode_policy} modes"
+                                                                   if d.power_modes else "") + ")" for d in sc.devices))
+    limits = [f"{limit.name} {limit.value:g} {limit.unit}" for limit in model.limits
+              if limit.value < np.inf and limit.kind != LimitKind.MEMORY]
+    print("Limits: " + ("; ".join(limits) or "none"))
+    what = "ways (device x variant x mode)" if model.has_ways else "devices"
+    print(f"Search space: {space:,} placements ({what} per stage: {', '.join(map(str, options))})")
+    if model.mode_assignments.shape[0] > 1:
+        print(f"Fixed modes: {model.mode_assignments.shape[0]} mode assignments, each solved")
     if not model.is_chain:
         graph, sources = model.graph, sum(not inputs for inputs in model.inputs)
         print(f"Graph: {len(model.edges)} edges, {sources} source{'s' * (sources != 1)}; at most "

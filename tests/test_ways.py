@@ -74,6 +74,29 @@ def test_exact_topk_with_ways_equals_brute_force(doc, goal, k, full):
             assert _ways(got) in {r.ways for r in near}
 
 
+@settings(max_examples=150, deadline=None)
+@given(ways_scenario_docs(), goals_with_throughput, st.sampled_from([1, 3]), st.sampled_from([1, 3, 10**6]),
+       st.sampled_from([None, 1e-9]), st.sampled_from(["auto", "exact", "beam"]))
+def test_budgets_that_stop_the_search_keep_ways_answers_honest(doc, goal, k, budget, time_limit, strategy):
+    """Label budgets, time limits and the beam with ways: plans fit and recompute, "optimal"
+    is the oracle's optimum, "infeasible" only when nothing fits."""
+    scenario = eip.Scenario.from_dict(doc)
+    name, weights = resolve_goal(goal)
+    ref = ranked_plans(scenario, weights, throughput=name == THROUGHPUT)
+    result = eip.plan(scenario, goal=goal, top_k=k, strategy=strategy, label_budget=budget, beam_width=2,
+                      time_limit_s=time_limit)
+    for plan in result.plans:
+        assert_recomputes(scenario, weights, plan)
+    if result.status == "optimal":
+        assert close(result.plans[0].score, ref[0].score)
+        if name == THROUGHPUT:
+            assert close(result.plans[0].period_ms, ref[0].period_ms)
+    elif result.status == "infeasible":
+        assert not ref and result.reason
+    elif result.status == "unknown":
+        assert not result.plans and result.reason
+
+
 def _front(points):
     """The Pareto set of (x, y) points: by x, then y, each strictly cutting y."""
     out = []
@@ -161,6 +184,9 @@ def test_every_report_format_shows_ways_and_limits(tmp_path):
     assert front.returncode == 0 and front.stdout.startswith("point,latency_ms,energy_mj,accuracy_loss,"), front.stderr
     bad = run("frontier", WAYS, "--axes", "accuracy,latency")
     assert bad.returncode == 2 and "unknown axes 'accuracy,latency'" in bad.stderr
+    valid = run("validate", WAYS)
+    assert valid.returncode == 0 and "Fixed modes: 2 mode assignments" in valid.stdout
+    assert "accuracy budget 0.8 points; frame period 25 ms; average power 1.3 W; gpu sustained power 0.9 W" in valid.stdout
     swept = run("sweep", WAYS, "--max-accuracy-loss", "0:1:0.5", "--frame-rate-hz", "30,60", "--format", "csv")
     assert swept.returncode == 0, swept.stderr
     assert swept.stdout.startswith("max_accuracy_loss,frame_rate_hz,answered,feasible,")
