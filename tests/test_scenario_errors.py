@@ -13,8 +13,8 @@ SEED = Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_pipeli
 BASE = orjson.loads(SEED.read_bytes())
 
 
-def broken(edit):
-    doc = copy.deepcopy(BASE)
+def broken(edit, base=BASE):
+    doc = copy.deepcopy(base)
     edit(doc)
     return doc
 
@@ -67,15 +67,6 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("edit,message", CASES)
-def test_schema_errors_name_path_and_expectation(edit, message):
-    with pytest.raises(ScenarioError) as info:
-        eip.Scenario.from_dict(broken(edit), source="seed.json")
-    assert str(info.value).startswith("seed.json: ")
-    assert message in str(info.value)
-    assert "\n" not in str(info.value)
-
-
 def test_file_errors(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"devices": [\n  {"name": "cpu",, }\n]}')
@@ -104,12 +95,6 @@ def test_seed_loads_with_every_field():
 
 
 WAYS = orjson.loads((SEED.parent / "mobile_vision_ways.json").read_bytes())
-
-
-def broken_ways(edit):
-    doc = copy.deepcopy(WAYS)
-    edit(doc)
-    return doc
 
 
 WAY_CASES = [
@@ -142,11 +127,13 @@ WAY_CASES = [
 ]
 
 
-@pytest.mark.parametrize("edit,message", WAY_CASES)
-def test_way_and_limit_errors_name_path_and_expectation(edit, message):
+@pytest.mark.parametrize("base,source,edit,message", [(BASE, "seed.json", *case) for case in CASES]
+                         + [(WAYS, "ways.json", *case) for case in WAY_CASES])
+def test_schema_errors_name_path_and_expectation(base, source, edit, message):
+    """The seed's schema errors, then the ways issue's (on the ways example)."""
     with pytest.raises(ScenarioError) as info:
-        eip.Scenario.from_dict(broken_ways(edit), source="ways.json")
-    assert str(info.value).startswith("ways.json: ")
+        eip.Scenario.from_dict(broken(edit, base), source=source)
+    assert str(info.value).startswith(f"{source}: ")
     assert message in str(info.value)
     assert "\n" not in str(info.value)
 
@@ -154,9 +141,9 @@ def test_way_and_limit_errors_name_path_and_expectation(edit, message):
 def test_a_way_measured_at_a_mode_replaces_the_scaled_one():
     """A way without a mode runs in every mode of its device, scaled; one measured at a
     mode is taken as measured there."""
-    doc = broken_ways(lambda d: d["stages"][0]["profiles"].update(cpu=[
+    doc = broken(lambda d: d["stages"][0]["profiles"].update(cpu=[
         {"latency_ms": 5.6, "energy_mj": 4.2, "memory_mb": 280},
-        {"latency_ms": 7.0, "energy_mj": 2.0, "memory_mb": 280, "mode": "powersave"}]))
+        {"latency_ms": 7.0, "energy_mj": 2.0, "memory_mb": 280, "mode": "powersave"}]), WAYS)
     model = eip.Scenario.from_dict(doc).cost_model
     cpu = [o for o, name in enumerate(model.option_names) if name.startswith("cpu")]
     assert [model.option_names[o] for o in cpu] == ["cpu@performance", "cpu@powersave"]
