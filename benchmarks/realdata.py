@@ -171,15 +171,8 @@ def _rk3399pro_links(profiling: Path, graph: str, in_mb: list[float], out_mb: li
     and GPU pairs from the measured per-layer transfers, the NPU's from its host I/O, NPU <->
     GPU through host memory (the two hops added up)."""
     npu_io = _npu_io(profiling / "Layers.csv", graph)
-    watts = _transfer_watts(profiling / "Transfer_Freq.csv")
-    per_mb: dict[tuple[str, str], float] = {}
-    with open(profiling / "Transfers.csv", newline="") as fh:
-        ratios = defaultdict(list)
-        for r in csv.DictReader(fh):
-            if r["Graph"] == graph and int(r["Layer"]) < len(out_mb) - 1:
-                ratios[r["Src"], r["Dest"]].append(float(r["Time"]) / out_mb[int(r["Layer"])])
-    for pair, values in ratios.items():
-        per_mb[RK3399PRO[pair[0]], RK3399PRO[pair[1]]] = statistics.median(values)
+    per_mb = _measured_per_mb(profiling / "Transfers.csv", graph, lambda layer: out_mb[layer] if layer < len(out_mb) - 1
+                              else None)
     layers = range(len(out_mb))
     to_npu = statistics.median(npu_io[i]["NPU_fill_tensor"] / in_mb[i] for i in layers)
     from_npu = statistics.median(max(npu_io[i]["NPU_run_get"] - npu_io[i]["task"], 0.0) / out_mb[i] for i in layers)
@@ -187,7 +180,26 @@ def _rk3399pro_links(profiling: Path, graph: str, in_mb: list[float], out_mb: li
         per_mb[host, "npu"], per_mb["npu", host] = to_npu, from_npu
     per_mb["mali_gpu", "npu"] = per_mb["mali_gpu", "big_cpu"] + to_npu
     per_mb["npu", "mali_gpu"] = from_npu + per_mb["big_cpu", "mali_gpu"]
-    return [{"source": a, "target": b, "latency_ms_per_mb": round(ms, 4), "energy_mj_per_mb": round(ms * watts / 1000, 4),
+    return _links_doc(per_mb, _transfer_watts(profiling / "Transfer_Freq.csv"))
+
+
+def _measured_per_mb(path: Path, graph: str, size_mb) -> dict[tuple[str, str], float]:
+    """(source, target) device -> the median over layers of a measured handoff's time per MB
+    (``Transfers.csv``: ``Graph,Layer,Dest,Src,Time``); ``size_mb(layer)`` is the tensor a
+    row's handoff moves (None: skip the row)."""
+    ratios = defaultdict(list)
+    with open(path, newline="") as fh:
+        for r in csv.DictReader(fh):
+            size = size_mb(int(r["Layer"])) if r["Graph"] == graph else None
+            if size:
+                ratios[RK3399PRO[r["Src"]], RK3399PRO[r["Dest"]]].append(float(r["Time"]) / size)
+    return {pair: statistics.median(values) for pair, values in ratios.items()}
+
+
+def _links_doc(per_mb: dict[tuple[str, str], float], watts: float) -> list[dict]:
+    """One directed link per measured pair; energy per MB = time per MB x the transfer power
+    (ms x W = mJ)."""
+    return [{"source": a, "target": b, "latency_ms_per_mb": round(ms, 4), "energy_mj_per_mb": round(ms * watts, 4),
              "bidirectional": False} for (a, b), ms in sorted(per_mb.items())]
 
 
@@ -454,8 +466,9 @@ def yolov3_rk3399pro_int8(data: Path = DATA) -> dict:
     fp32 builds (ARM-CL), the NPU runs the RKNN int8 build the data measured, which loses
     accuracy. Per-layer loss: the 1.81 mAP points of ``INT8_LOSS_POINTS`` spread over the
     75 convolutions in proportion to their multiply-accumulates (an assumption: quantization
-    noise grows with the arithmetic a layer does). Accuracy budget: 0.9 points, half the
-    all-int8 loss, so at most about half the network's work fits on the NPU."""
+    noise grows with the arithmetic a layer does). Accuracy budget (chosen so it binds):
+    halfway between the least loss any plan within the caps has and the loss of the balanced
+    plan without a budget."""
     doc = yolov3_rk3399pro(data)
     macs = [k * k * c_in * c_out * side * side for k, c_in, c_out, side in yolov3_convs()]
     for stage, loss in zip(doc["stages"], _spread(INT8_LOSS_POINTS["YOLOv3"], macs)):
@@ -464,7 +477,12 @@ def yolov3_rk3399pro_int8(data: Path = DATA) -> dict:
     doc["name"] = "yolov3_rk3399pro_int8"
     doc["description"] = ("YOLOv3 on the RK3399Pro (CO-UP-Profiling, as yolov3_rk3399pro) with the NPU's int8 build "
                           "against fp32 on the CPUs and GPU and an accuracy budget; built by benchmarks/realdata.py")
-    doc["constraints"]["max_accuracy_loss"] = round(INT8_LOSS_POINTS["YOLOv3"] / 2, 4)
+    import eip
+
+    scenario = eip.Scenario.from_dict(doc)
+    least = eip.plan(scenario, goal={"accuracy": 1.0}, top_k=1).best.accuracy_loss
+    balanced = eip.plan(scenario, top_k=1).best.accuracy_loss
+    doc["constraints"]["max_accuracy_loss"] = round((least + balanced) / 2, 4)
     return doc
 
 
@@ -528,7 +546,8 @@ def mobilenetv1_rk3399pro_dvfs(data: Path = DATA) -> dict:
       each group's arithmetic); budget 1.0 point.
     - Frame rate (not in the data, chosen so it binds): its period sits halfway between the
       least period any plan reaches within the accuracy budget and the period of the
-      balanced plan there. Memory budgets are generous (MobileNetV1 is small).
+      balanced plan there (``_binding_frame_rate``). Memory budgets are generous
+      (MobileNetV1 is small).
     """
     profiling = data / "CO-UP-Profiling" / "Profiling" / "Data"
     dvfs = _dvfs_layers(profiling / "Layers.csv", "MobileV1")
@@ -539,22 +558,12 @@ def mobilenetv1_rk3399pro_dvfs(data: Path = DATA) -> dict:
     losses = _spread(INT8_LOSS_POINTS["MobileV1"], [dvfs["B"][len(FREQ_MHZ["B"]) - 1][i][0] for i in range(len(shapes))])
     stages = []
     for i, (weights, output) in enumerate(shapes):
-        profiles = {RK3399PRO[comp]: [{"variant": "fp32", "mode": f"{FREQ_MHZ[comp][f]}MHz",
-                                       "latency_ms": round(levels[f][i][0], 4),
-                                       "energy_mj": round(levels[f][i][0] * levels[f][i][1] / 1000, 4),
-                                       "memory_mb": round(weights + output, 3)} for f in sorted(levels)]
-                    for comp, levels in dvfs.items()}
+        profiles = _dvfs_profiles(dvfs, i, weights + output)
         ms, mw = npu[i]
         profiles["npu"] = {"variant": "int8", "accuracy_loss": losses[i], "latency_ms": round(ms, 4),
                            "energy_mj": round(ms * mw / 1000, 4), "memory_mb": round(weights / 4 + output, 3)}
         stages.append({"name": f"group{i:02d}", "output_mb": round(output, 4), "profiles": profiles})
-    devices = []
-    for comp, dev in RK3399PRO.items():
-        doc_dev = {"name": dev, "memory_mb": 512.0}
-        if comp in dvfs:
-            doc_dev["power_modes"] = _mode_scales(comp, dvfs[comp])
-            doc_dev["mode_policy"] = "fixed" if comp == "G" else "per_stage"
-        devices.append(doc_dev)
+    devices = _dvfs_devices(dvfs, "BLGN")
     doc = {
         "name": "mobilenetv1_rk3399pro_dvfs",
         "description": "MobileNetV1 on the RK3399Pro at every DVFS level of its CPUs and GPU, and the NPU's int8 "
@@ -564,6 +573,63 @@ def mobilenetv1_rk3399pro_dvfs(data: Path = DATA) -> dict:
         "links": _rk3399pro_links(profiling, "MobileV1", in_mb, out_mb),
         "stages": stages,
         "constraints": {"max_accuracy_loss": 1.0},
+    }
+    doc["constraints"]["frame_rate_hz"] = _binding_frame_rate(doc)
+    return doc
+
+
+def _dvfs_profiles(dvfs: dict, layer: int, memory_mb: float) -> dict[str, list[dict]]:
+    """Device -> one fp32 way per measured level of each DVFS processor for ``layer``
+    (energy = time x the measured board power)."""
+    return {RK3399PRO[comp]: [{"variant": "fp32", "mode": f"{FREQ_MHZ[comp][f]}MHz",
+                               "latency_ms": round(levels[f][layer][0], 4),
+                               "energy_mj": round(levels[f][layer][0] * levels[f][layer][1] / 1000, 4),
+                               "memory_mb": round(memory_mb, 3)} for f in sorted(levels)]
+            for comp, levels in dvfs.items()}
+
+
+def _dvfs_devices(dvfs: dict, components: str) -> list[dict]:
+    """The board's devices (CO-UP letters ``components``) with generous memory, each DVFS
+    processor's measured modes, and the GPU's mode fixed (one clock for the whole frame)."""
+    devices = []
+    for comp in components:
+        doc_dev = {"name": RK3399PRO[comp], "memory_mb": 512.0}
+        if comp in dvfs:
+            doc_dev["power_modes"] = _mode_scales(comp, dvfs[comp])
+            doc_dev["mode_policy"] = "fixed" if comp == "G" else "per_stage"
+        devices.append(doc_dev)
+    return devices
+
+
+#: AlexNet as ARM-CL profiles it in 8 groups: (fp32 weights, fp32 output) in elements; the
+#: conv groups end after their pooling, conv2/4/5 are grouped (two halves), fc6 reads 6x6x256
+ALEXNET_GROUPS = ((11 * 11 * 3 * 96, 27 * 27 * 96), (5 * 5 * 48 * 256, 13 * 13 * 256), (3 * 3 * 256 * 384, 13 * 13 * 384),
+                  (3 * 3 * 192 * 384, 13 * 13 * 384), (3 * 3 * 192 * 256, 6 * 6 * 256), (9216 * 4096, 4096),
+                  (4096 * 4096, 4096), (4096 * 1000, 1000))
+
+
+def alexnet_rockpi_dvfs(data: Path = DATA) -> dict:
+    """AlexNet on the Rock Pi (RK3399) at every DVFS level, from LW-GA (``Profiling/Layers.csv``,
+    ``Transfers.csv``, ``Transfer_Freq.csv``): the big CPU at 8 levels, the LITTLE CPU at 6,
+    the Mali GPU at 5 (host CPU at its top level; mode fixed), fp32 ARM-CL builds; energy =
+    time x the measured whole-board power. A ``Transfers.csv`` row of layer k is the handoff
+    into group k (of group k - 1's output); links are medians of time per MB as for the
+    RK3399Pro. Frame rate chosen as for ``mobilenetv1_rk3399pro_dvfs``; memory generous."""
+    profiling = data / "LW-GA" / "Profiling"
+    dvfs = _dvfs_layers(profiling / "Layers.csv", "alex")
+    shapes = [(w * FP32_BYTES / MB, o * FP32_BYTES / MB) for w, o in ALEXNET_GROUPS]
+    names = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
+    stages = [{"name": name, "output_mb": round(output, 4), "profiles": _dvfs_profiles(dvfs, i, weights + output)}
+              for i, (name, (weights, output)) in enumerate(zip(names, shapes))]
+    per_mb = _measured_per_mb(profiling / "Transfers.csv", "alex", lambda layer: shapes[layer - 1][1] if layer else None)
+    doc = {
+        "name": "alexnet_rockpi_dvfs",
+        "description": "AlexNet on the Rock Pi (RK3399) at every DVFS level of its big and LITTLE CPUs and Mali GPU, "
+                       "from LW-GA (Ehsan-aghapour/LW-GA @c67700a); built by benchmarks/realdata.py",
+        "devices": _dvfs_devices(dvfs, "BLG"),
+        "links": _links_doc(per_mb, _transfer_watts(profiling / "Transfer_Freq.csv")),
+        "stages": stages,
+        "constraints": {},
     }
     doc["constraints"]["frame_rate_hz"] = _binding_frame_rate(doc)
     return doc
@@ -600,6 +666,7 @@ BUILDERS = {
     "resnet50_bert24_soc.json": two_models,
     "yolov3_rk3399pro_int8.json": yolov3_rk3399pro_int8,
     "mobilenetv1_rk3399pro_dvfs.json": mobilenetv1_rk3399pro_dvfs,
+    "alexnet_rockpi_dvfs.json": alexnet_rockpi_dvfs,
 }
 
 
