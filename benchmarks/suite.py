@@ -49,7 +49,7 @@ SCENARIOS = ROOT / "scenarios"
 GENERATED = ("12x3", "20x4", "30x4", "60x4", "200x4", "60x8", "500x16")
 REAL = ("yolov3_rk3399pro", "googlenet_xavier", "camera_two_models", "bert24_soc", "resnet50_soc", "gnmt_soc",
         "inceptionv3_soc", "resnet50_bert24_soc", "mobile_vision_ways", "yolov3_rk3399pro_int8",
-        "mobilenetv1_rk3399pro_dvfs")
+        "mobilenetv1_rk3399pro_dvfs", "alexnet_rockpi_dvfs")
 FAMILIES = ("seed", *GENERATED, *REAL)
 #: Above this many placements the NumPy brute force is not attempted.
 BRUTE_FORCE_LIMIT = 2_000_000
