@@ -196,6 +196,34 @@ def _candidates(g, b, first, coef, caps, least, thr, prices, values, lam_sums, t
 
 
 @njit(cache=True)
+def _beam_choice(kept, cand, cand_lb, least, caps, width, by_slack):
+    """The ``width`` labels a beam keeps of the candidates ``kept``: the best by completion
+    bound (``cand_lb``); with ``by_slack``, only the better half so, the rest by slack, the
+    least relative room any capped dimension leaves once the least completion (``least``
+    (Q,)) is added, most room first. Ranking by bound alone can fill a beam with labels that
+    save score by spending the budgets and cannot complete; the slack half keeps labels
+    that can."""
+    by_bound = np.argsort(cand_lb[kept], kind="mergesort")
+    first = (width + 1) // 2 if by_slack else width
+    rest = by_bound[first:]
+    slack = np.empty(rest.shape[0])
+    for i in range(rest.shape[0]):
+        c = kept[rest[i]]
+        room = np.inf
+        for j in range(caps.shape[0]):
+            if 0.0 < caps[j] < np.inf:
+                room = min(room, (caps[j] - cand[c, Row.USE + j] - least[j]) / caps[j])
+        slack[i] = -room
+    by_slack = np.argsort(slack, kind="mergesort")
+    chosen = np.empty(width, dtype=np.int64)
+    for i in range(first):
+        chosen[i] = kept[by_bound[i]]
+    for i in range(width - first):
+        chosen[first + i] = kept[rest[by_slack[i]]]
+    return chosen
+
+
+@njit(cache=True)
 def _trace(lab, lab_parent, lab_option, first, stop, k, n):
     """The k best complete labels (indices ``first`` .. ``stop`` - 1) as paths (k, N) and
     rows (k, 1 + Q); returns (paths, rows, found)."""
@@ -228,7 +256,7 @@ def _least_bound(lab_lb, first, stop, s):
 
 @njit(cache=True)
 def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, table_dims, table_units,
-                 k, beam_width, incumbent, label_budget, deadline):
+                 k, beam_width, incumbent, label_budget, deadline, by_slack):
     """Forward label DP returning the k best feasible paths it can prove or find.
 
     Inputs beyond the graph and the rules of ``contract``: ``least`` (T, Q) least
@@ -238,7 +266,8 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
     exact bounds of ``bounds.resource_tables`` for dimensions ``table_dims`` in units
     ``table_units``; ``incumbent`` a score the k-th best plan is known not to exceed (inf
     if unknown). ``beam_width`` 0 runs the exact k-skyband search; W > 0 keeps at most W
-    labels per bucket, ranked by completion bound (a heuristic). The search stops as soon
+    labels per bucket, ranked by completion bound (a heuristic; with ``by_slack``, half of
+    them by the room they leave in the caps instead: ``_beam_choice``). The search stops as soon
     as it would keep more than ``label_budget`` labels (or make more than
     COMPARISONS_PER_LABEL times as many dominance comparisons), or at ``deadline``
     (``clock`` seconds).
@@ -308,10 +337,8 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
                 bound = _least_bound(lab_lb, stage_lo, stage_start, s)
                 return stop, np.zeros((k, n), dtype=np.int64), np.zeros((k, width)), 0, created, n_lab, bound
             if beam_width > 0 and nk > beam_width:
-                by_bound = np.argsort(cand_lb[kept[:nk]], kind="mergesort")
-                chosen = kept[:nk][by_bound[:beam_width]].copy()
+                kept[:beam_width] = _beam_choice(kept[:nk], cand, cand_lb, least[b], caps, beam_width, by_slack)
                 nk = beam_width
-                kept[:nk] = chosen
             if n_lab + nk > size:
                 size = max(2 * size, n_lab + nk)
                 lab, lab_lb = _grow_rows(lab, size), _grow_rows(lab_lb, size)

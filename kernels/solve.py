@@ -99,13 +99,15 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
         stats[Stat.BOUND] = np.inf
         return Status.INFEASIBLE, Strategy.VITERBI, paths, rows, 0, stats
 
-    _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats)
+    _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, False)
     b_found = _or_relaxed(b_paths, b_rows, b_found, r_row, r_path)
     if b_found == 0:
-        # no plan met yet: try to prove there is none before any long search
+        # no plan met yet: try to prove there is none before any longer search
         if infeasibility_certificate(g, caps, CERTIFICATE_ITERATIONS) > 1.0 + CERTIFICATE_MARGIN:
             stats[Stat.BOUND] = np.inf
             return Status.INFEASIBLE, Strategy.LABELS, paths, rows, 0, stats
+        # then a beam that keeps room in the caps too
+        _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, True)
     if mode == Mode.BEAM:
         return _heuristic(b_paths, b_rows, b_found, k, dual, stats, Strategy.BEAM)
 
@@ -126,7 +128,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     width = beam_width
     for _ in range(AUTO_BEAM_DOUBLINGS):
         width *= 2
-        stop, w_paths, w_rows, w_found, _ = _search(ctx, width, np.inf, label_budget, until, stats)
+        stop, w_paths, w_rows, w_found, _ = _search(ctx, width, np.inf, label_budget, until, stats, False)
         if stop != Stop.COMPLETE:
             break
         b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, w_paths, w_rows, w_found)
@@ -161,14 +163,16 @@ def _or_relaxed(paths, rows, found, r_row, r_path):
 
 
 @njit(cache=True)
-def _search(ctx, width, incumbent, labels, until, stats):
-    """One label search (a beam of ``width``, or exact for 0) limited by ``incumbent``,
+def _search(ctx, width, incumbent, labels, until, stats, by_slack):
+    """One label search (a beam of ``width``, half of it kept by slack with ``by_slack``;
+    or exact for width 0) limited by ``incumbent``,
     ``labels`` and the clock time ``until``, on the bounds in ``ctx``; adds its work to
     ``stats`` and records a stop that the caller's own budgets caused.
     Returns ``(stop, paths, rows, found, bound)`` (``labels.label_search``)."""
     g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline = ctx
     stop, paths, rows, found, created, kept, bound = label_search(
-        g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, width, incumbent, labels, until)
+        g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, width, incumbent, labels, until,
+        by_slack)
     stats[Stat.CREATED] += created
     stats[Stat.KEPT] += kept
     caller = (stop == Stop.TIME_LIMIT and until == deadline) or (stop == Stop.LABEL_BUDGET and labels == label_budget)
@@ -188,7 +192,8 @@ def _exact(ctx, incumbent, dual, beam_width, b_paths, b_rows, b_found, stats):
     g, coef, caps, least, thr = ctx[0], ctx[1], ctx[2], ctx[3], ctx[4]
     k, label_budget, deadline = ctx[11], ctx[12], ctx[13]
     proven = dual
-    stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, min(label_budget, QUICK_LABELS), deadline, stats)
+    stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, min(label_budget, QUICK_LABELS), deadline,
+                                              stats, False)
     # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
     if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
         return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
@@ -196,7 +201,7 @@ def _exact(ctx, incumbent, dual, beam_width, b_paths, b_rows, b_found, stats):
     relaxed_incumbent = r_row[Row.SCORE]
     proven = max(proven, long_dual)
     width = beam_width if incumbent < np.inf else max(beam_width, NO_INCUMBENT_BEAM)
-    _, l_paths, l_rows, l_found, _ = _search(ctx, width, np.inf, label_budget, deadline, stats)
+    _, l_paths, l_rows, l_found, _ = _search(ctx, width, np.inf, label_budget, deadline, stats, incumbent == np.inf)
     l_found = _or_relaxed(l_paths, l_rows, l_found, r_row, r_path)
     b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, l_paths, l_rows, l_found)
     if l_found == k:
@@ -210,14 +215,14 @@ def _exact(ctx, incumbent, dual, beam_width, b_paths, b_rows, b_found, stats):
             guess = proven + (incumbent - proven) * GUESS_STEP
             if not guess < incumbent or guess - proven <= 1e-9 * max(1.0, abs(incumbent)):
                 break
-            stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, guess, label_budget, deadline, stats)
+            stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, guess, label_budget, deadline, stats, False)
             if stop != Stop.COMPLETE:
                 # a search limited by the incumbent would keep more labels still
                 return stop, paths, rows, 0, max(proven, min(bound, guess)), b_paths, b_rows, b_found
             if found > 0:
                 return stop, paths, rows, found, rows[0, Row.SCORE], b_paths, b_rows, b_found
             proven = guess  # no plan scores at most the guess
-    stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, label_budget, deadline, stats)
+    stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, label_budget, deadline, stats, False)
     return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
 
 
@@ -261,7 +266,7 @@ def _without_bounds(g, coef, caps, k, mode, label_budget, deadline, small_arcs, 
         stop, paths, rows, found, created, kept, _ = label_search(
             g, coef, caps, least, thr, np.zeros((1, q)), values, np.zeros(1),
             np.zeros((0, t_count, 1)), np.zeros(0, dtype=np.int64), np.zeros(0), k, EXACT_WIDTH, np.inf,
-            min(label_budget, SMALL_SEARCH_LABELS), deadline)
+            min(label_budget, SMALL_SEARCH_LABELS), deadline, False)
         stats[Stat.CREATED] += created
         stats[Stat.KEPT] += kept
         if stop == Stop.COMPLETE:
