@@ -97,17 +97,8 @@ def plan(
     limit_s = check_time_limit(time_limit_s)
     if goal_name == THROUGHPUT and model.dims.busy < 0:
         model = dataclasses.replace(model, track_busy=True)
-    coef = model.coefficients(weights)
-    started = time.perf_counter()
-    if goal_name == THROUGHPUT:
-        sol = solve_throughput(model, coef, int(top_k), STRATEGIES[strategy], int(beam_width), int(label_budget), limit_s)
-    else:
-        sol = solve_model(model, coef, int(top_k), STRATEGIES[strategy], int(beam_width), int(label_budget), limit_s)
-        if sol.status == Status.FEASIBLE:
-            # an unproven answer: its plans improved by local search, for about as long again
-            until = started + min(limit_s, 2.0 * (time.perf_counter() - started) + POLISH_MIN_S)
-            options, rows = polished(model, coef, model.caps_tol, sol.options, sol.rows, int(top_k), until)
-            sol = sol._replace(options=options, rows=rows)
+    sol = _solve_for_goal(model, goal_name, model.coefficients(weights), int(top_k), STRATEGIES[strategy],
+                          int(beam_width), int(label_budget), limit_s)
     plans = tuple(Plan(model, sol.options[r], sol.rows[r]) for r in range(len(sol.rows)))
     status_name = sol.status.name.lower()
     reason = ""
@@ -133,6 +124,21 @@ def plan(
                "stopped_by": sol.stop.name.lower()},
         model=model,
     )
+
+
+def _solve_for_goal(model: CostModel, goal_name: str, coef: np.ndarray, k: int, mode: Mode, beam_width: int,
+                    label_budget: int, limit_s: float) -> Solution:
+    """``plan``'s solve: the throughput walk for that goal; otherwise one solve whose
+    unproven plans local search then improves, for about as long again."""
+    if goal_name == THROUGHPUT:
+        return solve_throughput(model, coef, k, mode, beam_width, label_budget, limit_s)
+    started = time.perf_counter()
+    sol = solve_model(model, coef, k, mode, beam_width, label_budget, limit_s)
+    if sol.status != Status.FEASIBLE:
+        return sol
+    until = started + min(limit_s, 2.0 * (time.perf_counter() - started) + POLISH_MIN_S)
+    options, rows = polished(model, coef, model.caps_tol, sol.options, sol.rows, k, until)
+    return sol._replace(options=options, rows=rows)
 
 
 def _unknown_reason(sol: Solution, limit_s: float, label_budget: int, beam_width: int) -> str:
