@@ -85,7 +85,8 @@ def _ways_lines(model: CostModel, best: Plan, throughput: bool) -> list[str]:
         lines.append(f"Accuracy loss: {best.accuracy_loss:g}{cap} points")
     if model.period_ms < float("inf") or throughput:
         frame = "" if model.period_ms == float("inf") else f" (frame period {model.period_ms:.2f} ms)"
-        lines.append(f"Period: {best.period_ms:.2f} ms, {best.fps:.1f} fps{frame} | Busy: "
+        busiest = max(best.busy_ms, key=best.busy_ms.get)
+        lines.append(f"Period: {best.period_ms:.2f} ms ({busiest}'s busy time), {best.fps:.1f} fps{frame} | Busy: "
                      + ", ".join(f"{d} {ms:.2f} ms" for d, ms in best.busy_ms.items()))
     if best.power_w:
         per_limit = lambda w, cap: f"{w:.2f}" + ("" if cap == float("inf") else f"/{cap:g}") + " W"
