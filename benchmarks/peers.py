@@ -349,7 +349,9 @@ def _dag_milp(model: CostModel):
         return len(usage) - 1
 
     def move(cost, switches, device) -> np.ndarray:
-        return move_usage(model, np.array([[*cost, switches]]), np.array([device]))[0]
+        use = np.zeros(q_dims)
+        use[:model.dims.arcs] = move_usage(model, np.array([[*cost, switches]]), np.array([device]))[0]
+        return use
 
     for p, readers in enumerate(model.readers):
         for a in (a for a in range(o) if (p, a) in x):

@@ -376,16 +376,22 @@ class CostModel:
             coef[self.dims.accuracy] = weights.accuracy
         return coef
 
+    def dimension_coefficients(self, dim: int) -> np.ndarray:
+        """(Q,) the score that is usage dimension ``dim`` alone (ties: the engine's ranking)."""
+        coef = np.zeros(self.dims.size)
+        coef[dim] = 1.0
+        return coef
+
     @property
     def least_usage(self) -> np.ndarray:
         """(Q,) the least usage any plan could have in each dimension on its own (every cap
         ignored; inf in every dimension when no placement exists at all)."""
-        def least() -> np.ndarray:
-            graph = self.graph
-            completion, _ = completion_usage(graph)
-            sources = slice(graph.step_start[0], graph.step_start[1])
-            return (graph.opt_use[sources] + completion[sources]).min(axis=0)
-        return self._shared("least_usage", least)
+        return self._shared("least_usage", lambda: _least_usage(self.graph))
+
+    @property
+    def mode_least_usage(self) -> np.ndarray:
+        """(M, Q) ``least_usage`` of each graph of ``mode_graphs``."""
+        return self._shared("mode_least_usage", lambda: np.array([_least_usage(g) for g in self.mode_graphs]))
 
     @cached_property
     def has_ways(self) -> bool:
@@ -481,11 +487,12 @@ class CostModel:
             use[rows, Dim.MEMORY + self.option_device[o]] += self.mem_mb[s, o]
             if dims.accuracy >= 0:
                 use[:, dims.accuracy] += self.accuracy_loss[s, o]
-        loads = self.device_loads(options, inbound)
-        if dims.busy >= 0:
-            use[:, dims.busy:dims.busy + self.n_devices] = loads[..., Load.BUSY_MS]
-        if dims.power >= 0:
-            use[:, dims.power:dims.power + self.n_devices] = loads[..., Load.EXEC_MJ]
+        if dims.busy >= 0 or dims.power >= 0:
+            loads = self.device_loads(options, inbound)
+            if dims.busy >= 0:
+                use[:, dims.busy:dims.busy + self.n_devices] = loads[..., Load.BUSY_MS]
+            if dims.power >= 0:
+                use[:, dims.power:dims.power + self.n_devices] = loads[..., Load.EXEC_MJ]
         return use
 
     def single_moves(self, options: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -591,6 +598,14 @@ class CostModel:
         return held[1]
 
 
+def _least_usage(graph: LayeredGraph) -> np.ndarray:
+    """(Q,) the least usage of any path of ``graph`` in each dimension on its own (inf
+    everywhere when it has none)."""
+    completion, _ = completion_usage(graph)
+    sources = slice(graph.step_start[0], graph.step_start[1])
+    return (graph.opt_use[sources] + completion[sources]).min(axis=0, initial=np.inf)
+
+
 def receive(moves: np.ndarray, src_option: np.ndarray, src_device: np.ndarray, dst_device: np.ndarray,
             copies: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One input edge of a stage, for many placements at once (the copy-once rule).
@@ -612,13 +627,15 @@ def compile_scenario(scenario: Scenario) -> CostModel:
     that some stage can run (module docstring)."""
     names = tuple(d.name for d in scenario.devices)
     index = {name: i for i, name in enumerate(names)}
-    options = _options(scenario)
+    ways = [[(index[device], variant, mode, values) for device, variant, mode, values in _stage_ways(stage, scenario)]
+            for stage in scenario.stages]
+    options = _options(scenario, ways)
     column = {key: o for o, key in enumerate(options)}
     n, o_count = len(scenario.stages), len(options)
     costs = np.full((5, n, o_count), np.inf)  # latency, energy, memory, accuracy loss, output MB
-    for s, stage in enumerate(scenario.stages):
-        for device, variant, mode, values in _stage_ways(stage, scenario):
-            costs[:, s, column[(index[device], variant, mode)]] = values
+    for s, stage_ways in enumerate(ways):
+        for device, variant, mode, values in stage_ways:
+            costs[:, s, column[(device, variant, mode)]] = values
     d = len(names)
     xfer_ms = np.full((d, d), np.inf)
     xfer_mj = np.full((d, d), np.inf)
@@ -681,16 +698,16 @@ def _way_costs(way: Way, output_mb: float, latency_scale: float, energy_scale: f
     return (way.latency_ms * latency_scale, way.energy_mj * energy_scale, way.memory_mb, way.accuracy_loss, output_mb)
 
 
-def _options(scenario: Scenario) -> list[tuple[int, str, str | None]]:
-    """Every (device index, variant, mode) some stage can run, in the tie-break order: by
-    device, then variant in order of first appearance, then mode in declared order."""
-    index = {d.name: i for i, d in enumerate(scenario.devices)}
+def _options(scenario: Scenario, ways: list[list[tuple]]) -> list[tuple[int, str, str | None]]:
+    """Every (device index, variant, mode) of ``ways`` (per stage, (device index, variant,
+    mode, costs)), in the tie-break order: by device, then variant in order of first
+    appearance, then mode in declared order."""
     first: dict[tuple[int, str], int] = {}  # (device, variant) -> order of first appearance
     keys: set[tuple[int, str, str | None]] = set()
-    for stage in scenario.stages:
-        for device, variant, mode, _ in _stage_ways(stage, scenario):
-            first.setdefault((index[device], variant), len(first))
-            keys.add((index[device], variant, mode))
+    for stage_ways in ways:
+        for device, variant, mode, _ in stage_ways:
+            first.setdefault((device, variant), len(first))
+            keys.add((device, variant, mode))
 
     def order(key: tuple[int, str, str | None]) -> tuple[int, int, int]:
         device, variant, mode = key

@@ -83,9 +83,7 @@ def _least(model: CostModel, dim: int, caps: np.ndarray) -> float | None:
     plan fits."""
     from .solve import solve_model
 
-    coef = np.zeros(len(caps))
-    coef[dim] = 1.0
-    sol = solve_model(model, coef, 1, Mode.EXACT, _BEAM_WIDTH, _LABEL_BUDGET, np.inf, caps)
+    sol = solve_model(model, model.dimension_coefficients(dim), 1, Mode.EXACT, _BEAM_WIDTH, _LABEL_BUDGET, np.inf, caps)
     if sol.status != Status.OPTIMAL:
         return None
     return float(sol.rows[0, Row.SCORE])

@@ -245,7 +245,8 @@ def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
     tail = np.concatenate(tails).astype(np.int64) if tails else np.zeros(0, dtype=np.int64)
     head = np.concatenate(heads).astype(np.int64) if heads else np.zeros(0, dtype=np.int64)
     moves = np.concatenate([step.arc_use for step in steps[1:]]) if tails else np.zeros((0, 3))
-    opt_use, arc_use = _usage(model, step_of, option, head, moves)
+    opt_use = option_usage(model, step_of, option)
+    arc_use = move_usage(model, moves, model.option_device[option[head]])
     order = np.lexsort((tail, head))
     return LayeredGraph(
         step_start=step_start,
@@ -256,14 +257,6 @@ def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
         arc_head=np.ascontiguousarray(head[order]),
         arc_use=np.ascontiguousarray(arc_use[order]),
     )
-
-
-def _usage(model: CostModel, step_of: np.ndarray, option: np.ndarray, head: np.ndarray,
-           moves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(T, Q) usage of the graph options (stage ``step_of``, model option ``option``) and
-    (A, R) usage of the arcs into graph options ``head`` that carry ``moves`` (A, 3)."""
-    arc_use = move_usage(model, moves, model.option_device[option[head]])[:, :model.dims.arcs]
-    return option_usage(model, step_of, option), arc_use
 
 
 def option_usage(model: CostModel, stage: np.ndarray, option: np.ndarray) -> np.ndarray:
@@ -287,10 +280,10 @@ def option_usage(model: CostModel, stage: np.ndarray, option: np.ndarray) -> np.
 
 
 def move_usage(model: CostModel, moves: np.ndarray, device: np.ndarray) -> np.ndarray:
-    """(A, Q) usage of receiving data: ``moves`` (A, 3) latency, energy and switches of the
-    moves into a stage on ``device`` (A,); the latency also keeps that device busy when
-    the model tracks busy time."""
-    use = np.zeros((len(moves), model.dims.size))
+    """(A, R) usage of receiving data in the dimensions moves touch (``Dims.arcs``; none of
+    the others): ``moves`` (A, 3) latency, energy and switches of the moves into a stage on
+    ``device`` (A,); the latency also keeps that device busy when the model tracks busy time."""
+    use = np.zeros((len(moves), model.dims.arcs))
     use[:, :Dim.SWITCHES + 1] = moves
     if model.dims.busy >= 0:
         use[np.arange(len(moves)), model.dims.busy + device] = moves[:, Dim.LATENCY]

@@ -115,10 +115,10 @@ class Plan:
             name: MemoryUse(u, c) for name, u, c in zip(model.device_names, values[_MEMORY:], model.mem_cap_mb.tolist())
         }
 
-    @cached_property
+    @property
     def accuracy_loss(self) -> float:
-        m = self._model
-        return float(sum(m.accuracy_loss[s, o] for s, o in enumerate(self._options.tolist())))
+        accuracy = self._model.dims.accuracy
+        return float(self.usage[accuracy]) if accuracy >= 0 else 0.0  # without the dimension no way loses any
 
     @cached_property
     def _loads(self) -> np.ndarray:

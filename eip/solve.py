@@ -12,7 +12,6 @@ import numpy as np
 
 from .costmodel import CostModel
 from .goals import THROUGHPUT, Goal, resolve_goal
-from .kernels.bounds import completion_usage
 from .kernels.contract import (LayeredGraph, Mode, Row, Solution, Status, Stop, Strategy, placement_rank, rank_order,
                                scored_rows, solve)
 from .result import Plan, PlanResult
@@ -180,7 +179,10 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     if len(graphs) == 1:
         return one(model, graphs[0], coef, caps, k, mode, beam_width, label_budget, limit_s)
     started = time.perf_counter()
-    least = [_least_score(graph, coef, caps) for graph in graphs]
+    # a lower bound on each graph's best score (inf: a dimension alone already breaks its cap)
+    least = model.mode_least_usage
+    fits = np.isfinite(least).all(axis=1) & np.all(least <= caps, axis=1)
+    least = np.where(fits, np.where(fits[:, None], least, 0.0) @ coef, np.inf)
     sols: list[Solution] = []
     options, rows = np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps)))
     for g in np.argsort(least, kind="stable"):
@@ -203,8 +205,7 @@ def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.n
     reaches from each, until ``time.perf_counter()`` passes ``until``: each step takes the
     best-scoring neighbour that fits the caps while it scores lower."""
     found_options, found_rows = [options], [rows]
-    for start in options:
-        current, score_now = start, None
+    for current, score_now in zip(options, rows[:, Row.SCORE].tolist()):
         while time.perf_counter() < until:
             _, _, placements = model.single_moves(current)
             with np.errstate(invalid="ignore"):  # inf usage of an impossible move times a 0 weight
@@ -213,7 +214,6 @@ def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.n
             if not len(fits):
                 break
             best = fits[np.argmin(moved[fits, Row.SCORE])]
-            score_now = score_now if score_now is not None else float(scored_rows(coef, model.usage(current))[0, Row.SCORE])
             if not moved[best, Row.SCORE] < score_now:
                 break
             current, score_now = placements[best], float(moved[best, Row.SCORE])
@@ -222,30 +222,34 @@ def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.n
     return _merged(np.vstack(found_options), np.vstack(found_rows), k)
 
 
-def _least_score(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray) -> float:
-    """A lower bound on the score of any path of ``graph`` (inf: none fits ``caps``, each
-    dimension alone)."""
-    completion, _ = completion_usage(graph)
-    sources = slice(graph.step_start[0], graph.step_start[1])
-    least = (graph.opt_use[sources] + completion[sources]).min(axis=0, initial=np.inf)
-    return float(coef @ least) if np.all(least <= caps) else np.inf
+def _distinct(options: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The plans of ``options`` (M, N) with ``rows`` (M, 1 + Q), each placement once."""
+    _, first = np.unique(options, axis=0, return_index=True)
+    return options[first], rows[first]
 
 
 def _merged(options: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k best distinct plans of ``options`` (M, N) with ``rows`` (M, 1 + Q)."""
-    _, first = np.unique(options, axis=0, return_index=True)
-    options, rows = options[first], rows[first]
+    options, rows = _distinct(options, rows)
     best = rank_order(rows, placement_rank(options))[:k]
     return options[best], rows[best]
 
 
-def _combined(sols: list[Solution], options: np.ndarray, rows: np.ndarray) -> Solution:
-    """One answer from the solves of several mode assignments: proven when every solve is."""
+def _proven(sols: list[Solution], found: int) -> tuple[bool, Status]:
+    """Whether several solves together prove their merged answer of ``found`` plans, and
+    its status: optimal or infeasible when every solve is proven, else feasible or unknown."""
     proven = all(sol.status in (Status.OPTIMAL, Status.INFEASIBLE) for sol in sols)
     if proven:
-        status, bound = (Status.OPTIMAL, rows[0, Row.SCORE]) if len(rows) else (Status.INFEASIBLE, np.inf)
+        return True, Status.OPTIMAL if found else Status.INFEASIBLE
+    return False, Status.FEASIBLE if found else Status.UNKNOWN
+
+
+def _combined(sols: list[Solution], options: np.ndarray, rows: np.ndarray) -> Solution:
+    """One answer from the solves of several mode assignments: proven when every solve is."""
+    proven, status = _proven(sols, len(rows))
+    if proven:
+        bound = rows[0, Row.SCORE] if len(rows) else np.inf
     else:
-        status = Status.FEASIBLE if len(rows) else Status.UNKNOWN
         bound = min((sol.bound for sol in sols), default=np.inf)
     strategy = max((sol.strategy for sol in sols), default=Strategy.LABELS)
     stop = max((sol.stop for sol in sols), default=Stop.COMPLETE)
@@ -307,7 +311,8 @@ def solve_throughput(model: CostModel, coef: np.ndarray, k: int, mode: Mode, bea
     the best there: together, the k best by (period, score). Proven when every solve is.
     """
     started = time.perf_counter()
-    busy = slice(Row.USE + model.dims.busy, Row.USE + model.dims.busy + model.n_devices)
+    busy = slice(model.dims.busy, model.dims.busy + model.n_devices)  # usage dimensions
+    period = lambda rows: rows[:, Row.USE:][:, busy].max(axis=1)
     caps = model.caps_tol.copy()
     sols: list[Solution] = []
     while True:
@@ -316,18 +321,11 @@ def solve_throughput(model: CostModel, coef: np.ndarray, k: int, mode: Mode, bea
         sol = sols[-1]
         if len(sol.rows) < k or sol.status != Status.OPTIMAL:
             break
-        level = sol.rows[:, busy].max()
-        caps[busy.start - Row.USE:busy.stop - Row.USE] = np.minimum(caps[busy.start - Row.USE:busy.stop - Row.USE],
-                                                                       np.nextafter(level, -np.inf))
-    options = np.vstack([s.options for s in sols[-2:]])
-    rows = np.vstack([s.rows for s in sols[-2:]])
-    _, first = np.unique(options, axis=0, return_index=True)
-    options, rows = options[first], rows[first]
-    order = np.lexsort((rank_order(rows, placement_rank(options)).argsort(), rows[:, busy].max(axis=1)))[:k]
+        caps[busy] = np.minimum(caps[busy], np.nextafter(period(sol.rows).max(), -np.inf))
+    options, rows = _distinct(np.vstack([s.options for s in sols[-2:]]), np.vstack([s.rows for s in sols[-2:]]))
+    order = np.lexsort((rank_order(rows, placement_rank(options)).argsort(), period(rows)))[:k]
     last = sols[-1]
-    proven = all(s.status in (Status.OPTIMAL, Status.INFEASIBLE) for s in sols)
-    status = (Status.OPTIMAL if len(order) else Status.INFEASIBLE) if proven else \
-        (Status.FEASIBLE if len(order) else Status.UNKNOWN)
+    proven, status = _proven(sols, len(order))
     bound = rows[order[0], Row.SCORE] if proven and len(order) else (np.inf if proven else -np.inf)
     return Solution(status, last.strategy, options[order], rows[order], float(bound), last.stop,
                     sum(s.labels_created for s in sols), sum(s.labels_kept for s in sols),

@@ -93,10 +93,6 @@ class Frontier:
     reason: str = ""
     axes: tuple[str, str] = ("latency", "energy")
 
-    @property
-    def accuracy_loss(self) -> np.ndarray:
-        return np.array([p.accuracy_loss for p in self.plans])
-
     def __len__(self) -> int:
         return len(self.plans)
 
@@ -187,8 +183,8 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     _check_label_budget(label_budget)
     deadline = time.perf_counter() + check_time_limit(time_limit_s)
     left = lambda: max(deadline - time.perf_counter(), 1e-9)
-    solve1 = lambda dim, caps: solve_model(model, _unit(model, dim), 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, label_budget,
-                                           left(), caps)
+    solve1 = lambda dim, caps: solve_model(model, model.dimension_coefficients(dim), 1, Mode.EXACT,
+                                           DEFAULT_BEAM_WIDTH, label_budget, left(), caps)
     caps = model.caps_tol.copy()
     fastest = solve1(x, caps)
     least_x = fastest.rows[0, Row.USE + x] if fastest.status == Status.OPTIMAL else -np.inf
@@ -234,13 +230,6 @@ def _frontier_dims(model: CostModel, axes) -> tuple[int, int]:
     if dims[axes[1]] < 0:
         raise ValueError("no way to run a stage loses accuracy in this scenario: an accuracy frontier is one point")
     return int(dims[axes[0]]), int(dims[axes[1]])
-
-
-def _unit(model: CostModel, dim: int) -> np.ndarray:
-    """(Q,) the score that is usage dimension ``dim`` alone (ties: the engine's ranking)."""
-    coef = np.zeros(model.dims.size)
-    coef[dim] = 1.0
-    return coef
 
 
 def _stopped(sol: Solution, label_budget: int) -> str:

@@ -214,12 +214,12 @@ def _beam_choice(kept, cand, cand_lb, least, caps, width, by_slack):
             if 0.0 < caps[j] < np.inf:
                 room = min(room, (caps[j] - cand[c, Row.USE + j] - least[j]) / caps[j])
         slack[i] = -room
-    by_slack = np.argsort(slack, kind="mergesort")
+    roomiest = np.argsort(slack, kind="mergesort")
     chosen = np.empty(width, dtype=np.int64)
     for i in range(first):
         chosen[i] = kept[by_bound[i]]
     for i in range(width - first):
-        chosen[first + i] = kept[rest[by_slack[i]]]
+        chosen[first + i] = kept[rest[roomiest[i]]]
     return chosen
 
 
