@@ -3,7 +3,7 @@
 Decides where each stage of an on-device AI pipeline runs (CPU, GPU, NPU, DSP, DLA...)
 under latency, energy and per-device memory budgets, paying for every tensor moved
 between devices. Data flow: ``load`` -> ``Scenario`` -> compile -> ``CostModel`` ->
-kernels -> ``PlanResult``.
+kernels -> ``PlanResult``; ``profile_onnx`` measures an ONNX model into a ``Scenario``.
 
     >>> import eip
     >>> result = eip.plan("scenarios/mobile_vision_pipeline.json", goal="balanced", top_k=3)
@@ -14,6 +14,7 @@ from .costmodel import CostModel
 from .errors import ScenarioError
 from .explain import Explanation, explain
 from .goals import GOAL_WEIGHTS
+from .profile import Profile, profile_onnx
 from .result import MemoryUse, Plan, PlanResult, StageCost
 from .scenario import Constraints, Device, Link, PowerMode, Scenario, Stage, Way, load
 from .solve import plan
@@ -28,6 +29,8 @@ __all__ = [
     "Sweep",
     "FrontierTooLarge",
     "explain",
+    "profile_onnx",
+    "Profile",
     "Explanation",
     "Scenario",
     "Device",

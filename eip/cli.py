@@ -19,6 +19,7 @@ from pathlib import Path
 
 import fire
 import numpy as np
+import orjson
 
 from . import batch
 from .costmodel import LimitKind
@@ -42,6 +43,7 @@ commands:
   sweep SCENARIO     the best plan over a grid of budgets (--max-latency-ms 20:40:0.5 ...)
   batch PATHS...     plan many scenario files on all cores, one result row each
   validate SCENARIO  check a scenario and summarise it
+  profile MODEL.onnx measure a model node by node with ONNX Runtime: a scenario to plan
 
 example:
   eip plan scenarios/mobile_vision_pipeline.json --goal balanced --top-k 3
@@ -62,7 +64,8 @@ PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strate
                   its proven gap, or none (status unknown); each sensitivity re-solve and
                   the report's frontier walk get the same limit
   --no-sensitivity  skip re-solving each budget one step up and down (what a step is worth)
-  --format        text | csv | json | md | html (default text)
+  --format        text | csv | json | md | html | trace (default text; trace: the best
+                  plan's timeline as Chrome Trace Event JSON, for Perfetto or chrome://tracing)
   --output        write the report to PATH (atomically) instead of stdout
 
 exit status: 0 plan found, 1 proven infeasible, 2 bad input or usage, 4 no plan found
@@ -141,6 +144,36 @@ interrupted batch (Ctrl-C, SIGTERM) keeps every finished row.
 
 exit status: 0 every scenario planned or proven infeasible, 1 some failed (see their
 rows), 2 bad usage, 130 interrupted
+"""
+
+PROFILE_HELP = """usage: eip profile MODEL.onnx --cpu-power-w W [--output scenario.json] [--device cpu]
+                        [--threads 1] [--repeats 20] [--warmup 3] [--seed 0]
+                        [--input-shape NAME=1,3,224,224] [--memory-mb MB]
+                        [--estimate DEVICE=SPEC ...]
+
+Runs the model with ONNX Runtime on this machine's CPU (graph optimizations off, so every
+profiled kernel is one node; warm-up runs, then the median of the repeats per node) and
+writes a DAG scenario: one stage per node (constants folded), inputs from the graph,
+output_mb from shape inference, memory_mb from the node's weights, the measured latency
+and energy = latency x --cpu-power-w. Needs the 'profile' extra (onnx, onnxruntime).
+
+  --cpu-power-w   the CPU's active power while it runs the model, in W (required)
+  --output        write the scenario to PATH (atomically) instead of stdout
+  --device        the measured device's name in the scenario (default cpu)
+  --threads       ONNX Runtime intra-op threads (default 1)
+  --repeats       measured runs (default 20); --warmup runs before them (default 3)
+  --seed          of the random inputs (default 0)
+  --input-shape   NAME=DIMS for an input with dynamic dimensions; repeat it or separate with ';'
+  --memory-mb     the measured device's memory budget (default: the whole model's weights)
+  --estimate      DEVICE=SPEC: a device nobody measured, costed by a roofline (SPEC: a JSON
+                  file or object with peak_gflops (a number, or per precision: fp32, fp16,
+                  int8...), bandwidth_gbs, power_w, and optionally overhead_ms, memory_mb,
+                  ops, accuracy_loss per precision, link_latency_ms_per_mb,
+                  link_energy_mj_per_mb); repeat it for several devices. Its ways are
+                  marked estimated, and the roofline's error on the measured CPU is printed.
+
+example:
+  eip profile resnet50.onnx --cpu-power-w 15 --estimate npu=npu.json --output resnet50.json
 """
 
 VALIDATE_HELP = """usage: eip validate SCENARIO
@@ -341,6 +374,44 @@ def _validate(scenario: str) -> None:
     print(f"Baselines: {model.baselines[0]:g} ms, {model.baselines[1]:g} mJ (sums of each stage's cheapest)")
 
 
+def _profile(model: str, cpu_power_w=None, output: str | None = None, device: str = "cpu", threads: int = 1,
+             repeats: int = 20, warmup: int = 3, seed: int = 0, input_shape=None, memory_mb=None, estimate=None) -> None:
+    from .profile import profile_onnx
+
+    if cpu_power_w is None:
+        raise UsageError("--cpu-power-w is required: the CPU's active power (W) while it runs the model; "
+                         "energy = power x latency")
+    power = _values("--cpu-power-w", cpu_power_w)
+    if not isinstance(power, float) or not power >= 0:
+        raise UsageError(f"--cpu-power-w expects one number of watts >= 0, got {cpu_power_w!r}")
+    for flag, value in (("--threads", threads), ("--repeats", repeats)):
+        _check_count(flag, value)
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise UsageError(f"--warmup expects a whole number >= 0, got {warmup!r}")
+    shapes = {}
+    for item in _memory_items(input_shape):
+        name, _, dims = item.partition("=")
+        try:
+            shapes[name.strip()] = [int(d) for d in dims.split(",")]
+        except ValueError:
+            raise UsageError(f"--input-shape expects NAME=DIM,DIM,..., got {item!r}") from None
+    specs = {}
+    for item in _memory_items(estimate):
+        name, _, spec = item.partition("=")
+        if not spec:
+            raise UsageError(f"--estimate expects DEVICE=SPEC (a JSON file or object), got {item!r}")
+        specs[name.strip()] = spec
+    prof = profile_onnx(model, cpu_power_w=power, device=str(device), threads=threads, repeats=repeats, warmup=warmup,
+                        input_shapes=shapes, seed=seed, estimate=specs,
+                        memory_mb=None if memory_mb is None else _values("--memory-mb", memory_mb))
+    measured = prof.measurement
+    print(f"eip: {len(prof.graph.nodes)} stages; summed node medians {sum(measured.node_ms.values()):.2f} ms, "
+          f"whole run {measured.run_ms:.2f} ms (median of {measured.repeats})", file=sys.stderr)
+    if prof.calibration is not None:
+        print(f"eip: {prof.calibration.describe()}", file=sys.stderr)
+    _emit(orjson.dumps(prof.document, option=orjson.OPT_INDENT_2) + b"\n", output)
+
+
 def _emit(body: bytes, output: str | None) -> None:
     if output is None:
         sys.stdout.buffer.write(body)
@@ -375,7 +446,7 @@ def _check_flags(fn, args: list[str]) -> None:
 
 
 COMMANDS = {"plan": (_plan, PLAN_HELP), "frontier": (_frontier, FRONTIER_HELP), "sweep": (_sweep, SWEEP_HELP),
-            "batch": (_batch, BATCH_HELP), "validate": (_validate, VALIDATE_HELP)}
+            "batch": (_batch, BATCH_HELP), "validate": (_validate, VALIDATE_HELP), "profile": (_profile, PROFILE_HELP)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -385,7 +456,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0 if args else 2)
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
-        print(f"eip: unknown command {command!r}; choose plan, frontier, sweep, batch or validate (see 'eip --help')", file=sys.stderr)
+        print(f"eip: unknown command {command!r}; choose {', '.join(COMMANDS)} (see 'eip --help')", file=sys.stderr)
         raise SystemExit(2)
     fn, help_text = COMMANDS[command]
     if any(a in ("-h", "--help") for a in rest) or not rest:
@@ -393,7 +464,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0 if rest else 2)
     try:
         _check_flags(fn, rest)
-        if command != "validate" and not kernels_cached():
+        if command not in ("validate", "profile") and not kernels_cached():
             print("eip: compiling the planning kernels (once per install, about a minute)...", file=sys.stderr, flush=True)
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
         fire.Fire(fn, command=rest, name=f"eip {command}")

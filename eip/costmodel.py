@@ -136,6 +136,8 @@ class CostModel:
         sustained_power_w: (D,) execution power each device sustains at the frame rate.
         track_busy: keep busy time per device as usage dimensions without a frame rate
             (the ``throughput`` goal needs them).
+        estimated: (N, O) bool, True where stage s's costs on option o are an estimate (a
+            roofline model), not a measurement.
     """
 
     exec_ms: np.ndarray
@@ -163,6 +165,7 @@ class CostModel:
     max_power_w: float = np.inf
     sustained_power_w: np.ndarray | None = None
     track_busy: bool = False
+    estimated: np.ndarray | None = None
     name: str = "pipeline"
     # what depends only on the costs and the graph, not on the budgets: shared with the
     # copies ``dataclasses.replace`` makes to move a budget (sensitivity, sweeps)
@@ -253,7 +256,8 @@ class CostModel:
         one_way = dict(option_device=np.arange(d, dtype=np.int64), option_names=tuple(device_names),
                        accuracy_loss=np.zeros(exec_ms.shape), option_variant=("default",) * d,
                        option_mode=np.full(d, -1, dtype=np.int64), mode_names=((),) * d,
-                       fixed_mode=np.zeros(d, dtype=bool), sustained_power_w=np.full(d, np.inf))
+                       fixed_mode=np.zeros(d, dtype=bool), sustained_power_w=np.full(d, np.inf),
+                       estimated=np.zeros(exec_ms.shape, dtype=bool))
         runnable = np.isfinite(exec_ms)
         xfer_ms = np.where(mask, xfer_ms, np.inf)
         xfer_mj = np.where(mask, xfer_mj, np.inf)
@@ -632,7 +636,7 @@ def compile_scenario(scenario: Scenario) -> CostModel:
     options = _options(scenario, ways)
     column = {key: o for o, key in enumerate(options)}
     n, o_count = len(scenario.stages), len(options)
-    costs = np.full((5, n, o_count), np.inf)  # latency, energy, memory, accuracy loss, output MB
+    costs = np.full((6, n, o_count), np.inf)  # latency, energy, memory, accuracy loss, output MB, estimated
     for s, stage_ways in enumerate(ways):
         for device, variant, mode, values in stage_ways:
             costs[:, s, column[(device, variant, mode)]] = values
@@ -669,6 +673,7 @@ def compile_scenario(scenario: Scenario) -> CostModel:
         period_ms=_or_inf(caps.period_ms),
         max_power_w=_or_inf(caps.max_average_power_w),
         sustained_power_w=np.array([_or_inf(dev.sustained_power_w) for dev in devices], dtype=np.float64),
+        estimated=runnable & (costs[5] == 1.0),
     )
 
 
@@ -677,7 +682,7 @@ def _or_inf(value: float | None) -> float:
 
 
 def _stage_ways(stage: Stage, scenario: Scenario):
-    """(device, variant, mode, (latency ms, energy mJ, memory MB, accuracy loss, output MB))
+    """(device, variant, mode, (latency ms, energy mJ, memory MB, accuracy loss, output MB, estimated))
     of every way ``stage`` runs: measured ways as given, a way measured without a mode on a
     device with power modes once per mode the stage has no measured way of that variant in."""
     for device, ways in stage.profiles.items():
@@ -695,7 +700,8 @@ def _stage_ways(stage: Stage, scenario: Scenario):
 
 
 def _way_costs(way: Way, output_mb: float, latency_scale: float, energy_scale: float) -> tuple[float, ...]:
-    return (way.latency_ms * latency_scale, way.energy_mj * energy_scale, way.memory_mb, way.accuracy_loss, output_mb)
+    return (way.latency_ms * latency_scale, way.energy_mj * energy_scale, way.memory_mb, way.accuracy_loss, output_mb,
+            float(way.estimated))
 
 
 def _options(scenario: Scenario, ways: list[list[tuple]]) -> list[tuple[int, str, str | None]]:

@@ -28,8 +28,8 @@ class MemoryUse(NamedTuple):
 
 class StageCost(NamedTuple):
     """One stage of a plan: where and how it runs (``variant``; ``mode``: the device's power
-    mode, None when it has none), what it costs there, and the stages it reads (``xfer_*``:
-    what it pays to receive their outputs)."""
+    mode, None when it has none), what it costs there (``estimated``: by a cost model, not
+    measured), and the stages it reads (``xfer_*``: what it pays to receive their outputs)."""
 
     stage: str
     device: str
@@ -42,6 +42,7 @@ class StageCost(NamedTuple):
     variant: str = "default"
     mode: str | None = None
     accuracy_loss: float = 0.0
+    estimated: bool = False
 
     @property
     def total_ms(self) -> float:
@@ -74,6 +75,16 @@ class EdgeCost(NamedTuple):
         return self.source != self.target
 
 
+class Slot(NamedTuple):
+    """One interval of a frame's timeline (ms from the frame's start): ``stage`` executing
+    (``edge`` None), or one of its inputs moving to its device (``edge``)."""
+
+    start_ms: float
+    duration_ms: float
+    stage: StageCost
+    edge: EdgeCost | None = None
+
+
 class Plan:
     """One placement of every stage, with its totals.
 
@@ -88,6 +99,8 @@ class Plan:
         usage: (Q,) the plan's usage vector (``costmodel.Dims`` order), as the kernels saw it.
         stages: per-stage breakdown (``StageCost``), decoded on first access.
         edges: per (input, stage) edge, where the data moves and what it costs (``EdgeCost``).
+        timeline: one frame as ``Slot``s: stages one after another in order, each after
+            the moves of its inputs to its device.
         accuracy_loss: summed accuracy loss of the ways chosen (points).
         busy_ms: device -> busy time per frame (its execution plus the moves into it).
         period_ms, fps: the busiest device's busy time, and the frame rate it sustains.
@@ -167,7 +180,8 @@ class Plan:
             out.append(StageCost(m.stage_names[s], m.device_names[device], float(m.exec_ms[s, o]),
                                  float(m.exec_mj[s, o]), x_ms, x_mj, float(m.mem_mb[s, o]),
                                  tuple(m.stage_names[p] for p in m.inputs[s]), m.option_variant[o],
-                                 m.mode_names[device][mode] if mode >= 0 else None, float(m.accuracy_loss[s, o])))
+                                 m.mode_names[device][mode] if mode >= 0 else None, float(m.accuracy_loss[s, o]),
+                                 bool(m.estimated[s, o])))
         return tuple(out)
 
     @cached_property
@@ -179,6 +193,21 @@ class Plan:
         return tuple(EdgeCost(names[p], names[q], stages[p].device, stages[q].device,
                               float(m.output_mb[p, options[p]]), ms, mj, bool(moved))
                      for (p, q), (ms, mj, _, moved) in zip(m.edges.tolist(), costs))
+
+    @cached_property
+    def timeline(self) -> tuple[Slot, ...]:
+        into: dict[str, list[EdgeCost]] = {}  # reader -> the edges that move data to its device
+        for edge in self.edges:
+            if edge.moved:
+                into.setdefault(edge.reader, []).append(edge)
+        out, t = [], 0.0
+        for s in self.stages:
+            for edge in into.get(s.stage, []):
+                out.append(Slot(t, edge.xfer_ms, s, edge))
+                t += edge.xfer_ms
+            out.append(Slot(t, s.exec_ms, s))
+            t += s.exec_ms
+        return tuple(out)
 
     def __repr__(self) -> str:
         return (f"Plan(score={self.score:.4f}, latency_ms={self.latency_ms:.2f}, energy_mj={self.energy_mj:.2f}, "

@@ -73,7 +73,8 @@ class Way:
     the points of quality lost by running the stage this way (they add up over stages);
     ``output_mb`` the size of its output this way (None: the stage's ``output_mb``);
     ``mode`` the device power mode the costs were measured at (None: the device's
-    reference point, scaled to each of its ``power_modes``).
+    reference point, scaled to each of its ``power_modes``); ``estimated`` marks costs that
+    a cost model (a roofline estimate) gave, not a measurement.
     """
 
     latency_ms: float
@@ -83,6 +84,7 @@ class Way:
     accuracy_loss: float = 0.0
     output_mb: float | None = None
     mode: str | None = None
+    estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,15 @@ class Stage:
 
     ``profiles`` maps a device to the ways the stage runs there (one or more).
     ``inputs`` names the earlier stages whose outputs it reads (the previous stage unless
-    the scenario says otherwise; empty for a source).
+    the scenario says otherwise; empty for a source). ``op``: the operator it runs (an ONNX
+    op type, a profiler's layer type), when known.
     """
 
     name: str
     output_mb: float
     profiles: Mapping[str, tuple[Way, ...]]
     inputs: tuple[str, ...] = ()
+    op: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,9 @@ class Scenario:
     """A validated planning problem: devices, links, stages (a DAG listed in a topological
     order; a chain unless stages name their ``inputs``) and caps.
 
-    Immutable, so the compiled ``CostModel`` is built once and reused by every
-    ``eip.plan`` call on the same scenario.
+    ``provenance`` says, per device, where its costs come from (a profiler and its
+    settings, a roofline estimate and its spec). Immutable, so the compiled ``CostModel`` is
+    built once and reused by every ``eip.plan`` call on the same scenario.
     """
 
     name: str
@@ -138,6 +143,7 @@ class Scenario:
     constraints: Constraints = field(default_factory=Constraints)
     description: str = ""
     source: str = "<dict>"
+    provenance: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "<dict>") -> "Scenario":
@@ -181,13 +187,13 @@ def load(path: str | os.PathLike[str]) -> Scenario:
     return Scenario.from_dict(data, source=source)
 
 
-_TOP_KEYS = ("name", "description", "devices", "links", "stages", "constraints")
+_TOP_KEYS = ("name", "description", "devices", "links", "stages", "constraints", "provenance")
 _DEVICE_KEYS = ("name", "memory_mb", "label", "power_modes", "mode_policy", "sustained_power_w")
 _MODE_KEYS = ("name", "latency_scale", "power_scale")
 MODE_POLICIES = ("per_stage", "fixed")
 _LINK_KEYS = ("source", "target", "latency_ms_per_mb", "energy_mj_per_mb", "bidirectional")
-_STAGE_KEYS = ("name", "output_mb", "profiles", "inputs")
-_WAY_KEYS = ("latency_ms", "energy_mj", "memory_mb", "variant", "accuracy_loss", "output_mb", "mode")
+_STAGE_KEYS = ("name", "output_mb", "profiles", "inputs", "op")
+_WAY_KEYS = ("latency_ms", "energy_mj", "memory_mb", "variant", "accuracy_loss", "output_mb", "mode", "estimated")
 _CONSTRAINT_KEYS = ("max_total_latency_ms", "max_total_energy_mj", "max_accuracy_loss", "frame_rate_hz",
                     "max_average_power_w")
 
@@ -260,11 +266,23 @@ class _Parser:
         links = self.links(doc.get("links", []), known)
         stages = self.stages(doc["stages"], {d.name: d for d in devices})
         constraints = self.constraints(doc.get("constraints", {}))
+        provenance = self.provenance(doc.get("provenance", {}), known)
         for i, device in enumerate(devices):
             if device.sustained_power_w is not None and constraints.frame_rate_hz is None:
                 raise self.fail(f"devices[{i}].sustained_power_w",
                                 "a power limit needs constraints.frame_rate_hz (power = energy per frame x frame rate)")
-        return Scenario(name, devices, links, stages, constraints, description, self.source)
+        return Scenario(name, devices, links, stages, constraints, description, self.source,
+                        MappingProxyType(provenance))
+
+    def provenance(self, value: Any, known: set[str]) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise self.fail("provenance", f"expected an object keyed by device name, got {_show(value)}")
+        for device, text in value.items():
+            if device not in known:
+                raise self.fail(f"provenance.{device}", _unknown_device(device, known))
+            if not isinstance(text, str):
+                raise self.fail(f"provenance.{device}", f"expected a string, got {_show(text)}")
+        return dict(value)
 
     def devices(self, value: Any) -> tuple[Device, ...]:
         out: list[Device] = []
@@ -364,7 +382,8 @@ class _Parser:
                 profiles[device] = self.ways(ways, ppath, known[device])
             default = (out[-1].name,) if out else ()
             inputs = self.inputs(item["inputs"], f"{path}.inputs", name, seen) if "inputs" in item else default
-            out.append(Stage(name, output_mb, MappingProxyType(profiles), inputs))
+            op = self.name(item["op"], f"{path}.op") if "op" in item else None
+            out.append(Stage(name, output_mb, MappingProxyType(profiles), inputs, op))
             seen.add(name)
         return tuple(out)
 
@@ -389,7 +408,10 @@ class _Parser:
             if any(w.variant == variant and w.mode == mode for w in out):
                 raise self.fail(wpath, f"duplicate way: variant '{variant}'" + (f" in mode '{mode}'" if mode else "")
                                 + f" is already given for device '{device.name}'")
-            out.append(Way(*costs, variant, loss, output_mb, mode))
+            estimated = item.get("estimated", False)
+            if not isinstance(estimated, bool):
+                raise self.fail(f"{wpath}.estimated", f"expected true or false, got {_show(estimated)}")
+            out.append(Way(*costs, variant, loss, output_mb, mode, estimated))
         return tuple(out)
 
     def inputs(self, value: Any, path: str, stage: str, earlier: set[str]) -> tuple[str, ...]:

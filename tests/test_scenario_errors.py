@@ -40,6 +40,11 @@ def _delete(path):
 
 
 CASES = [
+    (_set(("stages", 0, "op"), 3), "stages[0].op: expected a non-empty string, got 3"),
+    (_set(("stages", 3, "profiles", "npu", "estimated"), "yes"), "stages[3].profiles.npu.estimated: expected true or false, got 'yes'"),
+    (_set(("provenance",), {"tpu": "measured"}), "provenance.tpu: unknown device 'tpu'; did you mean 'npu'?"),
+    (_set(("provenance",), {"npu": 3}), "provenance.npu: expected a string, got 3"),
+    (_set(("provenance",), ["npu"]), "provenance: expected an object keyed by device name, got a list"),
     (_set(("stages", 3, "profiles", "npu", "latency_ms"), -1), "stages[3].profiles.npu.latency_ms: expected a number >= 0, got -1"),
     (_set(("stages", 0, "output_mb"), float("nan")), "stages[0].output_mb: expected a number >= 0, got nan"),
     (_set(("stages", 0, "output_mb"), float("inf")), "stages[0].output_mb: expected a number >= 0, got inf"),

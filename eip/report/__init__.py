@@ -1,4 +1,5 @@
-"""Reports of a ``PlanResult`` in every format: text, CSV, JSON, Markdown and HTML."""
+"""Reports of a ``PlanResult`` in every format: text, CSV, JSON, Markdown, HTML and a
+Chrome trace of the best plan."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ from ..result import PlanResult
 from .data import JSON_SCHEMA, render_csv, render_json
 from .html import render_html
 from .text import render_markdown, render_text
+from .trace import render_trace
 
-FORMATS = ("text", "csv", "json", "md", "html")
+FORMATS = ("text", "csv", "json", "md", "html", "trace")
 _RENDERERS = {"text": render_text, "csv": render_csv, "json": render_json, "md": render_markdown, "html": render_html}
 
 
 def render(result: PlanResult, format: str = "text", sensitivity: bool = True, time_limit_s: float | None = None) -> bytes:
     """The report of ``result`` in ``format`` (one of ``FORMATS``), as bytes; ``sensitivity``
     re-solves each finite budget one step up and down, each re-solve within
-    ``time_limit_s`` (see ``eip.explain``)."""
+    ``time_limit_s`` (see ``eip.explain``). A trace is the best plan's timeline alone (no
+    explanation is computed for it)."""
+    if format == "trace":
+        return render_trace(result)
     if format not in _RENDERERS:
         raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
     out = _RENDERERS[format](result, explain(result, sensitivity=sensitivity, time_limit_s=time_limit_s))

@@ -17,10 +17,11 @@ JSON_SCHEMA = "eip.plan/1"
 #: score, latency, energy and switches once ``budget`` moves by ``change``; its stage
 #: columns are empty). ``variant``, ``mode`` and ``accuracy_loss`` say how a stage runs
 #: (``mode`` empty for a device without power modes); ``plan_accuracy_loss`` and
-#: ``period_ms`` (the busiest device's busy time per frame) are the plan's.
+#: ``period_ms`` (the busiest device's busy time per frame) are the plan's; ``estimated``
+#: is true where the stage's costs there are a roofline estimate, not a measurement.
 CSV_HEADER = ["record", "rank", "status", "score", "latency_ms", "energy_mj", "switches", "stage_index", "stage",
               "device", "exec_ms", "xfer_ms", "exec_mj", "xfer_mj", "memory_mb", "budget", "unit", "used", "limit",
-              "change", "inputs", "variant", "mode", "accuracy_loss", "plan_accuracy_loss", "period_ms"]
+              "change", "inputs", "variant", "mode", "accuracy_loss", "plan_accuracy_loss", "period_ms", "estimated"]
 
 
 def render_csv(result: PlanResult, explanation: Explanation) -> str:
@@ -33,14 +34,15 @@ def render_csv(result: PlanResult, explanation: Explanation) -> str:
                              p.switches, i, csv_cell(s.stage), csv_cell(s.device), repr(s.exec_ms), repr(s.xfer_ms),
                              repr(s.exec_mj), repr(s.xfer_mj), repr(s.memory_mb), "", "", "", "", "",
                              csv_cell(orjson.dumps(s.inputs).decode()), csv_cell(s.variant), csv_cell(s.mode or ""),
-                             repr(s.accuracy_loss), repr(p.accuracy_loss), repr(p.period_ms)])
+                             repr(s.accuracy_loss), repr(p.accuracy_loss), repr(p.period_ms),
+                             "true" if s.estimated else "false"])
     for b in explanation.budgets:
         for shift in b.shifts:
             p = shift.plan
             totals = [repr(p.score), repr(p.latency_ms), repr(p.energy_mj), p.switches] if p else ["", "", "", ""]
             writer.writerow(["sensitivity", "", shift.status, *totals, "", "", "", "", "", "", "", "",
                              csv_cell(b.name), b.unit, repr(b.used), repr(b.limit), repr(shift.change), "", "", "", "",
-                             "", ""])
+                             "", "", ""])
     return out.getvalue()
 
 

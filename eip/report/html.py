@@ -150,27 +150,23 @@ def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
     for t in _ticks(0.0, total):
         out.append(f'<line class="grid" x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{height - 22}"/>')
         out.append(f'<text x="{x(t):.1f}" y="{height - 8}" text-anchor="middle">{t:g} ms</text>')
-    t = 0.0
-    into = {}  # reader -> the edges that move data to its device (not those served by a copy)
-    for edge in plan.edges:
-        if edge.moved:
-            into.setdefault(edge.reader, []).append(edge)
-    for i, s in enumerate(plan.stages):
-        for edge in into.get(s.stage, []):
+    colors = {}
+    for slot in plan.timeline:
+        s, t, edge = slot.stage, slot.start_ms, slot.edge
+        if edge is not None:
             y0, y1 = y(edge.source) + lane_h / 2, y(s.device) + lane_h / 2
             tip = f"{edge.producer} -> {s.stage}, {edge.source} -> {s.device}: {edge.xfer_ms:.2f} ms, {edge.xfer_mj:.2f} mJ"
             out.append(f'<line class="xfer" x1="{x(t):.1f}" y1="{y0:.1f}" x2="{x(t + edge.xfer_ms):.1f}" y2="{y1:.1f}">'
                        f'<title>{escape(tip)}</title></line>')
-            t += edge.xfer_ms
+            continue
         w = max(width * s.exec_ms / total, 1.0)
-        color = PALETTE[i % len(PALETTE)]
+        color = colors.setdefault(s.stage, PALETTE[len(colors) % len(PALETTE)])
         label = f"{s.stage} on {s.device}: {s.exec_ms:.2f} ms, {s.exec_mj:.2f} mJ, {R.amount(s.memory_mb)} MB"
         out.append(f'<rect class="stage" x="{x(t):.1f}" y="{y(s.device) + 4}" width="{w:.1f}" height="{lane_h - 8}" '
                    f'fill="{color}"><title>{escape(label)}</title></rect>')
         if w > 7 * min(len(s.stage), 14):
             name = s.stage if len(s.stage) <= 14 else s.stage[:13] + "\u2026"
             out.append(f'<text x="{x(t) + 4:.1f}" y="{y(s.device) + lane_h / 2 + 4}" style="fill:#fff">{escape(name)}</text>')
-        t += s.exec_ms
     out.append("</svg>")
     return "".join(out)
 

@@ -14,7 +14,8 @@ SENSITIVITY_HEADER = ["budget", "limit", "change", "status", "score change", "la
 def placement_table(plan: Plan, model: CostModel) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of the placement table: a graph (not a chain) adds each stage's
     inputs, a model with several ways per device the way (variant, power mode), a model
-    with accuracy losses each stage's loss."""
+    with accuracy losses each stage's loss, a model with estimated costs whether each
+    stage's are measured or estimated."""
     header = list(PLACEMENT_HEADER)
     rows = [[s.stage, s.device, f"{s.exec_ms:.2f}", f"{s.xfer_ms:.2f}", f"{s.total_ms:.2f}",
              f"{s.exec_mj:.2f}", f"{s.xfer_mj:.2f}", amount(s.memory_mb)] for s in plan.stages]
@@ -22,6 +23,10 @@ def placement_table(plan: Plan, model: CostModel) -> tuple[list[str], list[list[
         header.append("accuracy loss")
         for r, s in zip(rows, plan.stages):
             r.append(f"{s.accuracy_loss:g}")
+    if model.estimated.any():
+        header.append("costs")
+        for r, s in zip(rows, plan.stages):
+            r.append("estimated" if s.estimated else "measured")
     if model.has_ways:
         header.insert(2, "way")
         for r, s in zip(rows, plan.stages):
@@ -74,7 +79,17 @@ def summary_lines(result: PlanResult) -> list[str]:
         f"Goal: {result.goal} | Strategy: {result.strategy} | Score: {best.score:.2f} ({proof(result)})",
         f"Latency: {best.latency_ms:.2f} ms | Energy: {best.energy_mj:.2f} mJ | Switches: {best.switches}",
         "Memory: " + ", ".join(f"{d} {amount(u.used_mb)}/{amount(u.budget_mb)} MB" for d, u in best.memory_mb.items()),
-    ] + _ways_lines(result.model, best, result.goal == "throughput")
+    ] + _ways_lines(result.model, best, result.goal == "throughput") + _estimated_lines(best)
+
+
+def _estimated_lines(best: Plan) -> list[str]:
+    """A warning when the plan rests on estimated (not measured) costs."""
+    estimated = [s for s in best.stages if s.estimated]
+    if not estimated:
+        return []
+    devices = ", ".join(dict.fromkeys(s.device for s in estimated))
+    return [f"Estimated: {len(estimated)} of {len(best.stages)} stages run on costs a roofline estimated "
+            f"({devices}), not measured"]
 
 
 def _ways_lines(model: CostModel, best: Plan, throughput: bool) -> list[str]:
