@@ -44,6 +44,7 @@ commands:
   batch PATHS...     plan many scenario files on all cores, one result row each
   validate SCENARIO  check a scenario and summarise it
   profile MODEL.onnx measure a model node by node with ONNX Runtime: a scenario to plan
+  import FORMAT FILE merge a profiler's measurements of a device into a scenario
 
 example:
   eip plan scenarios/mobile_vision_pipeline.json --goal balanced --top-k 3
@@ -149,7 +150,7 @@ rows), 2 bad usage, 130 interrupted
 PROFILE_HELP = """usage: eip profile MODEL.onnx --cpu-power-w W [--output scenario.json] [--device cpu]
                         [--threads 1] [--repeats 20] [--warmup 3] [--seed 0]
                         [--input-shape NAME=1,3,224,224] [--memory-mb MB]
-                        [--estimate DEVICE=SPEC ...]
+                        [--estimate DEVICE=SPEC ...] [--groups groups.json]
 
 Runs the model with ONNX Runtime on this machine's CPU (graph optimizations off, so every
 profiled kernel is one node; warm-up runs, then the median of the repeats per node) and
@@ -171,9 +172,45 @@ and energy = latency x --cpu-power-w. Needs the 'profile' extra (onnx, onnxrunti
                   ops, accuracy_loss per precision, link_latency_ms_per_mb,
                   link_energy_mj_per_mb); repeat it for several devices. Its ways are
                   marked estimated, and the roofline's error on the measured CPU is printed.
+  --groups        a JSON file {"group name": ["node", ...]}: nodes to merge into one stage
+                  each (the layers an accelerator's runtime fuses)
 
 example:
   eip profile resnet50.onnx --cpu-power-w 15 --estimate npu=npu.json --output resnet50.json
+"""
+
+IMPORT_HELP = """usage: eip import FORMAT FILE --into scenario.json [--device NAME] [--output PATH]
+                       [--power-w W] [--memory-mb MB] [--link DEVICE=MS_PER_MB,MJ_PER_MB ...]
+                       [--groups groups.json] [--layer-info layers.json] [--dla-device NAME]
+                       [--select COLUMN=VALUE ...]
+
+Merges one device's measurements into a scenario by stage name (a new scenario when
+--into does not exist yet: the file's entries as stages, in its order). An entry whose
+layers span several stages (TensorRT's fused 'a + b', a DLA's '{a,b,...}') merges them
+into one stage first, so every device covers the same stages. What matches no stage, and
+every stage left without a measurement on the device, is reported on stderr.
+
+formats:
+  ort      ONNX Runtime profile JSON (SessionOptions.enable_profiling): median per node
+  trtexec  TensorRT 'trtexec --exportProfile' JSON; --layer-info adds the
+           '--exportLayerInfo' JSON (operator types, output sizes, edges)
+  tflite   TFLite / LiteRT 'benchmark_model --enable_op_profiling' CSV output
+  csv      stage,device,latency_ms,energy_mj|power_mw,memory_mb[,variant,mode,output_mb],
+           or CO-UP's Layers.csv (Graph,Component,...: pick rows with --select Graph=YOLOv3
+           --select Component=B; the top frequency unless --select Freq=...)
+
+  --into          the scenario to merge into (created when it does not exist)
+  --device        the device the file measured (rows with a device column keep theirs)
+  --output        write the merged scenario to PATH (default: --into, atomically)
+  --power-w       energy = W x latency, for files without energy figures
+  --memory-mb     a new device's memory budget (default: every stage's memory at once)
+  --link          DEVICE=MS_PER_MB,MJ_PER_MB: a link from a new device to DEVICE; repeat it
+  --groups        a JSON file {"group name": ["stage", ...]}: stages to merge first
+  --dla-device    the device of the layers a TensorRT profile ran on a DLA ('{...}' entries)
+  --select        COLUMN=VALUE: CSV rows to keep; repeat it
+
+example:
+  eip import trtexec gpu.profile --device gpu --power-w 10 --into googlenet.json
 """
 
 VALIDATE_HELP = """usage: eip validate SCENARIO
@@ -375,15 +412,14 @@ def _validate(scenario: str) -> None:
 
 
 def _profile(model: str, cpu_power_w=None, output: str | None = None, device: str = "cpu", threads: int = 1,
-             repeats: int = 20, warmup: int = 3, seed: int = 0, input_shape=None, memory_mb=None, estimate=None) -> None:
+             repeats: int = 20, warmup: int = 3, seed: int = 0, input_shape=None, memory_mb=None, estimate=None,
+             groups: str | None = None) -> None:
     from .profile import profile_onnx
 
     if cpu_power_w is None:
         raise UsageError("--cpu-power-w is required: the CPU's active power (W) while it runs the model; "
                          "energy = power x latency")
-    power = _values("--cpu-power-w", cpu_power_w)
-    if not isinstance(power, float) or not power >= 0:
-        raise UsageError(f"--cpu-power-w expects one number of watts >= 0, got {cpu_power_w!r}")
+    power = _one_number("--cpu-power-w", cpu_power_w)
     for flag, value in (("--threads", threads), ("--repeats", repeats)):
         _check_count(flag, value)
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
@@ -402,7 +438,7 @@ def _profile(model: str, cpu_power_w=None, output: str | None = None, device: st
             raise UsageError(f"--estimate expects DEVICE=SPEC (a JSON file or object), got {item!r}")
         specs[name.strip()] = spec
     prof = profile_onnx(model, cpu_power_w=power, device=str(device), threads=threads, repeats=repeats, warmup=warmup,
-                        input_shapes=shapes, seed=seed, estimate=specs,
+                        input_shapes=shapes, seed=seed, estimate=specs, groups=_read_groups(groups),
                         memory_mb=None if memory_mb is None else _values("--memory-mb", memory_mb))
     measured = prof.measurement
     print(f"eip: {len(prof.graph.nodes)} stages; summed node medians {sum(measured.node_ms.values()):.2f} ms, "
@@ -410,6 +446,65 @@ def _profile(model: str, cpu_power_w=None, output: str | None = None, device: st
     if prof.calibration is not None:
         print(f"eip: {prof.calibration.describe()}", file=sys.stderr)
     _emit(orjson.dumps(prof.document, option=orjson.OPT_INDENT_2) + b"\n", output)
+
+
+def _import(format: str, file: str, into: str | None = None, device: str | None = None, output: str | None = None,
+            power_w=None, memory_mb=None, link=None, groups: str | None = None, layer_info: str | None = None,
+            dla_device: str | None = None, select=None) -> None:
+    from .profile import FORMATS as PROFILE_FORMATS, import_profile
+
+    _check_choice("format", format, tuple(PROFILE_FORMATS))
+    if not into:
+        raise UsageError("--into is required: the scenario to merge into (created when it does not exist)")
+    links = {}
+    for item in _memory_items(link):
+        other, _, costs = item.partition("=")
+        try:
+            ms, mj = (float(x) for x in costs.split(","))
+        except ValueError:
+            raise UsageError(f"--link expects DEVICE=MS_PER_MB,MJ_PER_MB, got {item!r}") from None
+        links[other.strip()] = (ms, mj)
+    selected = {}
+    for item in _memory_items(select):
+        column, _, value = item.partition("=")
+        selected[column.strip()] = value
+    group_map = _read_groups(groups)
+    number = lambda flag, v: None if v is None else _one_number(flag, v)
+    document, reports = import_profile(
+        format, file, into=into if Path(into).exists() else None, device=None if device is None else str(device),
+        power_w=number("--power-w", power_w), memory_mb=number("--memory-mb", memory_mb), links=links,
+        groups=group_map, layer_info=layer_info, select=selected, dla_device=dla_device)
+    for report in reports:
+        for line in report.lines():
+            print(f"eip: {_terminal_safe(line)}", file=sys.stderr)
+    _emit(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n", output or into)
+
+
+def _read_groups(path: str | None) -> dict | None:
+    """A --groups file: {"group name": ["stage", ...]}, or None without one."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            groups = orjson.loads(handle.read())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise UsageError(f"--groups {path}: cannot read a JSON object ({getattr(exc, 'strerror', None) or exc})") from None
+    if not isinstance(groups, dict) or not all(isinstance(v, list) and all(isinstance(m, str) for m in v)
+                                               for v in groups.values()):
+        raise UsageError(f'--groups {path}: expected {{"group name": ["stage", ...], ...}}')
+    return groups
+
+
+def _one_number(flag: str, value) -> float:
+    number = _values(flag, value)
+    if not isinstance(number, float) or not number >= 0:
+        raise UsageError(f"{flag} expects one number >= 0, got {value!r}")
+    return number
+
+
+def _terminal_safe(text: str) -> str:
+    """``text`` without control characters (a profiler's names go to the terminal)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def _emit(body: bytes, output: str | None) -> None:
@@ -446,7 +541,8 @@ def _check_flags(fn, args: list[str]) -> None:
 
 
 COMMANDS = {"plan": (_plan, PLAN_HELP), "frontier": (_frontier, FRONTIER_HELP), "sweep": (_sweep, SWEEP_HELP),
-            "batch": (_batch, BATCH_HELP), "validate": (_validate, VALIDATE_HELP), "profile": (_profile, PROFILE_HELP)}
+            "batch": (_batch, BATCH_HELP), "validate": (_validate, VALIDATE_HELP), "profile": (_profile, PROFILE_HELP),
+            "import": (_import, IMPORT_HELP)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -464,7 +560,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0 if rest else 2)
     try:
         _check_flags(fn, rest)
-        if command not in ("validate", "profile") and not kernels_cached():
+        if command not in ("validate", "profile", "import") and not kernels_cached():
             print("eip: compiling the planning kernels (once per install, about a minute)...", file=sys.stderr, flush=True)
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
         fire.Fire(fn, command=rest, name=f"eip {command}")

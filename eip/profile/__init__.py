@@ -19,6 +19,8 @@ from typing import Any, Mapping, Sequence
 from ..scenario import Scenario
 from .document import add_estimates, measured_document
 from .graph import Graph, Node, load_graph
+from .importers import FORMATS, Measured, ProfileFile, read_profile
+from .merge import ImportReport, group_stages, merge_profile
 from .measure import Measurement, measure
 from .roofline import Calibration, DeviceSpec, calibrate, parse_spec
 
@@ -48,6 +50,7 @@ def profile_onnx(
     seed: int = 0,
     memory_mb: float | None = None,
     estimate: Mapping[str, str | Mapping[str, Any] | DeviceSpec] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
     progress: bool | None = None,
 ) -> Profile:
     """Measure an ONNX model node by node on this machine's CPU and make a DAG scenario of it.
@@ -66,6 +69,8 @@ def profile_onnx(
             the path of a JSON file (see ``roofline.parse_spec``); their ways are roofline
             estimates, marked ``estimated``, and the roofline is calibrated on the
             measurement (``Profile.calibration``).
+        groups: stages to merge into one stage each, by group name (a fused layer of an
+            accelerator's profile; see ``group_stages``).
         progress: a progress bar on stderr (default: when stderr is a terminal).
     """
     graph = load_graph(model, input_shapes)
@@ -76,8 +81,72 @@ def profile_onnx(
         specs = {name: spec if isinstance(spec, DeviceSpec) else parse_spec(name, spec) for name, spec in estimate.items()}
         calibration = calibrate(graph.nodes, measurement.node_ms)
         add_estimates(document, graph, specs, host=device, calibration=calibration)
+    if groups:
+        group_stages(document, groups)
     return Profile(document, Scenario.from_dict(document, source=os.fspath(model)), graph, measurement, calibration)
 
 
-__all__ = ["profile_onnx", "Profile", "Graph", "Node", "load_graph", "measure", "Measurement", "DeviceSpec",
+def import_profile(
+    format: str,
+    path: str | os.PathLike[str],
+    *,
+    into: dict | str | os.PathLike[str] | None = None,
+    device: str | None = None,
+    power_w: float | None = None,
+    memory_mb: float | None = None,
+    links: Mapping[str, tuple[float, float]] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    layer_info: str | None = None,
+    select: Mapping[str, str] | None = None,
+    dla_device: str | None = None,
+) -> tuple[dict, list[ImportReport]]:
+    """Merge a profiler file's measurements of one device into a scenario, by stage name.
+
+    Args:
+        format: "ort" (ONNX Runtime profile JSON), "trtexec" (``--exportProfile`` JSON),
+            "tflite" (``benchmark_model`` op-profiling CSV) or "csv" (plain, or CO-UP's
+            ``Layers.csv``).
+        into: the scenario (a document, or the path of a JSON file); None: a new one of
+            the file's entries (a chain in the profile's order, or the layer info's edges).
+        device: the device the file measured (rows of files with a device column keep
+            their own; ``select`` picks rows).
+        power_w: energy = power x latency, for files without energy.
+        memory_mb, links: a new device's memory budget and links (other device ->
+            (ms/MB, mJ/MB)).
+        groups: stages to merge first, by group name. Entries whose layers span several
+            stages (TensorRT's fused ``a + b`` and DLA's ``{a,b}``) group them anyway.
+        layer_info: trtexec's ``--exportLayerInfo`` JSON; select: CSV rows to keep (column
+            -> value); dla_device: the device of a TensorRT profile's DLA layers.
+
+    Returns:
+        The merged document (validated: it plans) and one ``ImportReport`` per device:
+        what matched, what was grouped, and what did not match (never dropped silently).
+    """
+    from ..scenario import load
+
+    document = None
+    if isinstance(into, dict):
+        document = into
+    elif into is not None:
+        import orjson
+        load(into)  # a readable, valid scenario, or the one-line error naming the field
+        with open(into, "rb") as handle:
+            document = orjson.loads(handle.read())
+        document.setdefault("provenance", {})
+    if document is not None and groups:
+        group_stages(document, groups)
+    profile = read_profile(format, path, layer_info=layer_info, select=select, dla_device=dla_device)
+    document, reports = merge_profile(document, profile, device=device, power_w=power_w, memory_mb=memory_mb, links=links)
+    Scenario.from_dict(document, source=os.fspath(path))
+    return document, reports
+
+
+__all__ = [
+    "import_profile",
+    "ImportReport",
+    "read_profile",
+    "ProfileFile",
+    "Measured",
+    "FORMATS",
+    "group_stages","profile_onnx", "Profile", "Graph", "Node", "load_graph", "measure", "Measurement", "DeviceSpec",
            "parse_spec", "calibrate", "Calibration"]
