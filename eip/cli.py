@@ -545,6 +545,35 @@ COMMANDS = {"plan": (_plan, PLAN_HELP), "frontier": (_frontier, FRONTIER_HELP), 
             "import": (_import, IMPORT_HELP)}
 
 
+#: flags that may be given several times (fire keeps only the last): joined with ';'
+REPEATABLE = ("memory", "estimate", "input_shape", "link", "select")
+
+
+def _join_repeated(args: list[str]) -> list[str]:
+    """``args`` with every repeatable flag given once, its values joined by ';'."""
+    out: list[str] = []
+    slot: dict[str, int] = {}  # flag -> the index of its value in ``out``
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, eq, value = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
+        key = name.replace("-", "_")
+        if key in REPEATABLE and (eq or i + 1 < len(args)):
+            if not eq:
+                i += 1
+                value = args[i]
+            if key in slot:
+                out[slot[key]] += ";" + value
+            else:
+                out.append(f"--{key}")
+                slot[key] = len(out)
+                out.append(value)
+        else:
+            out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "help"):
@@ -563,7 +592,7 @@ def main(argv: list[str] | None = None) -> None:
         if command not in ("validate", "profile", "import") and not kernels_cached():
             print("eip: compiling the planning kernels (once per install, about a minute)...", file=sys.stderr, flush=True)
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
-        fire.Fire(fn, command=rest, name=f"eip {command}")
+        fire.Fire(fn, command=_join_repeated(rest), name=f"eip {command}")
     except (ScenarioError, UsageError, ValueError, FrontierTooLarge) as exc:
         print(f"eip: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -95,7 +95,7 @@ class Budget:
 @dataclass(frozen=True)
 class AlternativeDiff:
     rank: int
-    moved: tuple[tuple[str, str, str], ...]  # (stage, device in the best plan, device here)
+    moved: tuple[tuple[str, str, str], ...]  # (stage, its option in the best plan, its option here)
     delta_ms: float
     delta_mj: float
     delta_score: float
@@ -322,7 +322,7 @@ def _budget_sentence(name, used, limit, unit, top, value) -> str:
 
 
 def _alternative(best: Plan, plan: Plan, rank: int) -> AlternativeDiff:
-    moved = tuple((c.stage, b.device, c.device) for b, c in zip(best.stages, plan.stages) if b.device != c.device)
+    moved = tuple((s.stage, b, c) for s, b, c in zip(plan.stages, best.option_names, plan.option_names) if b != c)
     d_ms, d_mj, d_score = plan.latency_ms - best.latency_ms, plan.energy_mj - best.energy_mj, plan.score - best.score
     what = ", ".join(f"{stage} {old} -> {new}" for stage, old, new in moved)
     sentence = f"Alternative {rank} moves {what}: {_signed(d_ms, 'ms')}, {_signed(d_mj, 'mJ')}, score {d_score:+.4f}."

@@ -49,6 +49,9 @@ def test_sweep_formats_and_grid(capsys, tmp_path):
     doc = orjson.loads(out)
     assert doc["schema"] == "eip.sweep/1" and list(doc["axes"]) == ["memory_mb[npu]", "max_latency_ms"]
     assert len(doc["points"]) == 4
+    # a repeated flag adds an axis (it is not the last one given that wins)
+    code, out, _ = run(capsys, "sweep", SEED, "--memory", "npu=2048,3072", "--memory=gpu=4096,6144", "--format", "json")
+    assert list(orjson.loads(out)["axes"]) == ["memory_mb[npu]", "memory_mb[gpu]"]
     page = tmp_path / "s.html"
     code, _, _ = run(capsys, "sweep", SEED, "--max-latency-ms", "20:40:1", "--format", "html", "--output", str(page))
     assert code == 0 and 'id="sweep"' in page.read_text()

@@ -225,3 +225,17 @@ def test_cli_import_creates_then_merges(tmp_path, capsys):
     scenario = eip.load(target)
     assert scenario.device("npu").memory_mb == 8 and len(scenario.links) == 1
     assert "npu" in scenario.stages[0].profiles and "npu" not in scenario.stages[1].profiles
+
+
+def test_trtexec_layer_info_gives_the_graph():
+    data = ROOT / "tests" / "data"
+    doc, (report,) = import_profile("trtexec", data / "trtexec_resblock.profile", device="gpu", power_w=10,
+                                    layer_info=str(data / "trtexec_resblock.layers.json"))
+    stages = {s["name"]: s for s in doc["stages"]}
+    assert list(stages) == ["conv1 + relu1", "conv2", "add + relu2", "pool"]
+    assert stages["add + relu2"]["inputs"] == ["conv2", "conv1 + relu1"]  # the skip connection
+    assert stages["conv2"]["profiles"]["gpu"]["latency_ms"] == pytest.approx(0.069 + 0.01)  # median, plus its reformatter
+    assert stages["conv2"]["output_mb"] * (1 << 20) == 64 * 56 * 56 * 2  # fp16
+    assert stages["pool"]["op"] == "CaskPooling" and stages["pool"]["output_mb"] * (1 << 20) == 64 * 4
+    assert "median time per layer over 500 runs" in doc["provenance"]["gpu"]
+    assert eip.plan(eip.Scenario.from_dict(doc)).status == "optimal"

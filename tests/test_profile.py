@@ -178,18 +178,18 @@ def test_cli_profile_then_plan_with_a_trace(tmp_path, capsys):
     spec.write_bytes(orjson.dumps(NPU))
     out = tmp_path / "squeezenet.json"
     main(["profile", path("squeezenet"), "--cpu-power-w", "8", "--repeats", "3", "--warmup", "1",
-          "--estimate", f"npu={spec}", "--output", str(out)])
+          "--estimate", f"npu={spec}", "--estimate", "gpu=" + orjson.dumps(GPU).decode(), "--output", str(out)])
     err = capsys.readouterr().err
     assert "66 stages" in err and "roofline fitted" in err
     scenario = eip.load(out)
-    assert {d.name for d in scenario.devices} == {"cpu", "npu"}
+    assert {d.name for d in scenario.devices} == {"cpu", "npu", "gpu"}
     trace = tmp_path / "trace.json"
     main(["plan", str(out), "--format", "trace", "--output", str(trace)])
     doc = orjson.loads(trace.read_bytes())
     stages = [e for e in doc["traceEvents"] if e["ph"] == "X" and e["cat"] == "stage"]
     assert sorted(e["name"] for e in stages) == sorted(s.name for s in scenario.stages)
     names = {e["pid"]: e["args"]["name"] for e in doc["traceEvents"] if e["name"] == "process_name"}
-    assert set(names.values()) == {"cpu", "npu"}
+    assert set(names.values()) == {"cpu", "npu", "gpu"}
     assert all(names[e["pid"]] == e["args"]["device"] for e in stages)
 
 
