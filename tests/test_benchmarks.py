@@ -19,6 +19,16 @@ from reference import ranked_plans
 from strategies import goals_with_throughput, scenario_docs, ways_scenario_docs
 
 
+def test_profiled_flow_agrees_with_highs(capsys):
+    pytest.importorskip("onnxruntime")
+    from benchmarks import profiled
+
+    assert profiled.main(["--models", "squeezenet", "--repeats", "3"]) == 0, capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "squeezenet: profiled 66 stages" in printed and "roofline fitted" in printed
+    assert printed.count("optimal score") == 6
+
+
 def test_smoke_run_agrees_with_every_installed_peer(tmp_path, capsys):
     out = tmp_path / "peers.json"
     status = suite.main(["--families", "seed,12x3,dag12x3", "--seeds", "1", "--repeats", "2", "--peer-repeats", "1",
