@@ -227,3 +227,15 @@ def test_trace_of_a_dag_has_one_event_per_stage_and_move():
     assert sum(e["cat"] == "transfer" for e in events) == sum(edge.moved for edge in best.edges)
     end = max(e["ts"] + e["dur"] for e in events)
     assert end == pytest.approx(best.latency_ms * 1e3)
+
+
+def test_tradeoff_reports_say_costs_are_estimated(resnet50):
+    from eip.report.tradeoff import render_frontier, render_sweep
+
+    front = eip.frontier(resnet50.scenario, max_plans=3, time_limit_s=60)
+    assert b"Estimated: the costs on npu, gpu are roofline estimates" in render_frontier(front, "text")
+    assert orjson.loads(render_frontier(front, "json"))["estimated_devices"] == ["npu", "gpu"]
+    swept = eip.sweep(resnet50.scenario, memory_mb={"npu": [8.0, 16.0]})
+    assert b"roofline estimates" in render_sweep(swept, "html")
+    measured = eip.sweep("scenarios/mobile_vision_pipeline.json", max_latency_ms=[30.0])
+    assert b"Estimated" not in render_sweep(measured, "text")

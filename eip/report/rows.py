@@ -38,6 +38,17 @@ def placement_table(plan: Plan, model: CostModel) -> tuple[list[str], list[list[
     return header, rows
 
 
+def estimated_devices(model: CostModel) -> list[str]:
+    """The devices some of whose ways are estimates (a roofline), not measurements."""
+    return [model.device_names[d] for d in sorted(set(model.option_device[model.estimated.any(axis=0)].tolist()))]
+
+
+def estimated_note(model: CostModel) -> str:
+    """A warning for trade-off reports over estimated costs ("" when all are measured)."""
+    devices = estimated_devices(model)
+    return f"Estimated: the costs on {', '.join(devices)} are roofline estimates, not measurements" if devices else ""
+
+
 def way_name(variant: str, mode: str | None) -> str:
     """A way as one cell: ``variant`` and ``@mode``."""
     return variant if mode is None else f"{variant}@{mode}"

@@ -18,6 +18,7 @@ import orjson
 from ..tradeoff import Frontier, Sweep
 from . import html as H
 from .data import csv_cell
+from .rows import estimated_devices, estimated_note
 
 FORMATS = ("text", "csv", "json", "html")
 FRONTIER_SCHEMA = "eip.frontier/1"
@@ -42,15 +43,14 @@ def render_frontier(front: Frontier, format: str) -> bytes:
                "unexplored_ms": list(front.unexplored_ms) if front.unexplored_ms else None, "reason": front.reason,
                "plans": [{**{a: getattr(p, a) for a in attrs}, "switches": p.switches, "score": p.score,
                           "placement": list(p.placement), "options": list(p.option_names)} for p in front.plans],
-               "best_index": best}
+               "best_index": best, "estimated_devices": estimated_devices(front.model)}
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
     if format == "csv":
         return _csv(["point", *attrs, "switches", "score", "placement"], rows)
     labels = [_AXES[a][1] for a in shown]
+    notes = [n for n in (estimated_note(front.model), "" if front.complete else _incomplete(front)) if n]
     if format == "text":
-        lines = [f"Pipeline: {front.model.name}", f"Frontier: {len(front.plans)} Pareto-optimal plans ({title})"]
-        if not front.complete:
-            lines.append(_incomplete(front))
+        lines = [f"Pipeline: {front.model.name}", f"Frontier: {len(front.plans)} Pareto-optimal plans ({title})", *notes]
         lines += [f"{'#':>3} " + " ".join(f"{h:>13}" for h in labels) + f" {'sw':>3} {'score':>8}  placement"]
         lines += [f"{r[0]:>3} " + " ".join(f"{v:13.2f}" for v in r[1:-3]) + f" {r[-3]:>3} {r[-2]:8.4f}  {r[-1]}"
                   + ("  <- best" if i == best else "") for i, r in enumerate(rows)]
@@ -59,9 +59,9 @@ def render_frontier(front: Frontier, format: str) -> bytes:
         chart = _step_chart(front, best)
         table = H.table("frontier", ["#", *labels, "switches", "score", "placement"],
                         [[str(r[0]), *(f"{v:.2f}" for v in r[1:-3]), str(r[-3]), f"{r[-2]:.4f}", r[-1]] for r in rows])
-        note = [] if front.complete else [f"<p>{escape(_incomplete(front))}</p>"]
         return H.page(f"eip frontier: {front.model.name}",
-                      [f"<h1>Frontier ({escape(title)}): {escape(front.model.name)}</h1>", *note, chart, table])
+                      [f"<h1>Frontier ({escape(title)}): {escape(front.model.name)}</h1>",
+                       *(f"<p>{escape(n)}</p>" for n in notes), chart, table])
     raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
 
 
@@ -84,10 +84,12 @@ def render_sweep(result: Sweep, format: str) -> bytes:
                               _num(result.latency_ms[index]), _num(result.energy_mj[index]),
                               " -> ".join(result.plans[k].option_names) if k >= 0 else ""])
     unanswered = int(answered.size - answered.sum())
-    note = f"{unanswered} grid points not answered: {result.reason}" if unanswered else ""
+    notes = [n for n in (estimated_note(result.model),
+                         f"{unanswered} grid points not answered: {result.reason}" if unanswered else "") if n]
     if format == "json":
         doc = {"schema": SWEEP_SCHEMA, "scenario": result.model.name, "goal": result.goal, "reason": result.reason,
                "axes": {name: values.tolist() for name, values in result.axes},
+               "estimated_devices": estimated_devices(result.model),
                "points": [dict(zip(header, r)) for r in rows]}
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
     if format == "csv":
@@ -95,16 +97,14 @@ def render_sweep(result: Sweep, format: str) -> bytes:
     if format == "text":
         lines = [f"Pipeline: {result.model.name} | Goal: {result.goal} | {len(rows)} grid points, "
                  f"{int(result.feasible.sum())} feasible, {len(result.plans)} distinct plans"]
-        if note:
-            lines.append(note)
+        lines += notes
         lines.append("  ".join(f"{h:>12}" for h in header[:-1]) + "  plan")
         for r in rows:
             lines.append("  ".join(f"{_shown(v):>12}" for v in r[:-1]) + f"  {r[-1]}")
         return ("\n".join(lines) + "\n").encode()
     if format == "html":
         body = [f"<h1>Budget sweep: {escape(result.model.name)}</h1>", f"<p>Goal: {escape(result.goal)}</p>"]
-        if note:
-            body.append(f"<p>{escape(note)}</p>")
+        body += [f"<p>{escape(n)}</p>" for n in notes]
         if len(result.axes) >= 1:
             body.append(_score_chart(result))
         body.append(H.table("sweep", header, [[_shown(v) for v in r] for r in rows]))
