@@ -239,3 +239,54 @@ def test_trtexec_layer_info_gives_the_graph():
     assert stages["pool"]["op"] == "CaskPooling" and stages["pool"]["output_mb"] * (1 << 20) == 64 * 4
     assert "median time per layer over 500 runs" in doc["provenance"]["gpu"]
     assert eip.plan(eip.Scenario.from_dict(doc)).status == "optimal"
+
+
+# --- grouping against the model's definitions: a group is its members on one device ---
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from reference import evaluate  # noqa: E402
+from strategies import scenario_docs  # noqa: E402
+
+
+@settings(max_examples=120, deadline=None)
+@given(doc=scenario_docs(max_stages=6, max_devices=3), data=st.data())
+def test_a_group_costs_its_members_on_one_device(doc, data):
+    """A run of stages in the listed order is convex; grouped, each placement costs what its
+    members cost on that device: the same when one member at most is read outside the
+    group, else never less (every outside reader receives every member's outside output)."""
+    import copy
+    import itertools
+
+    n = len(doc["stages"])
+    first = data.draw(st.integers(0, n - 1))
+    last = data.draw(st.integers(first, n - 1))
+    members = [s["name"] for s in doc["stages"][first:last + 1]]
+    common = set.intersection(*(set(s["profiles"]) for s in doc["stages"][first:last + 1]))
+    if not common:
+        with pytest.raises(ScenarioError, match="could run nowhere"):
+            group_stages(copy.deepcopy(doc), {"g": members})
+        return
+    grouped_doc = group_stages(copy.deepcopy(doc), {"g": members})
+    original, grouped = eip.Scenario.from_dict(doc), eip.Scenario.from_dict(grouped_doc)
+    inside = set(members)
+    read_outside = {p for s in original.stages if s.name not in inside for p in s.inputs if p in inside}
+    exact = len(read_outside) <= 1
+    names = [s.name for s in grouped.stages]
+    devices = [d.name for d in original.devices]
+    for placement in itertools.product(devices, repeat=len(names)):
+        where = dict(zip(names, placement))
+        if any(device not in stage.profiles for stage, device in zip(grouped.stages, placement)):
+            continue
+        expanded = [where["g"] if s.name in inside else where[s.name] for s in original.stages]
+        mine, theirs = evaluate(grouped, placement, (1, 1, 0)), evaluate(original, expanded, (1, 1, 0))
+        if exact:
+            assert (mine is None) == (theirs is None)
+        if mine is None:
+            continue
+        assert theirs is not None
+        assert mine.memory_mb == pytest.approx(theirs.memory_mb)
+        if exact:
+            assert (mine.latency_ms, mine.energy_mj) == pytest.approx((theirs.latency_ms, theirs.energy_mj))
+        else:
+            assert mine.latency_ms >= theirs.latency_ms - 1e-9 and mine.energy_mj >= theirs.energy_mj - 1e-9

@@ -239,3 +239,29 @@ def test_tradeoff_reports_say_costs_are_estimated(resnet50):
     assert b"roofline estimates" in render_sweep(swept, "html")
     measured = eip.sweep("scenarios/mobile_vision_pipeline.json", max_latency_ms=[30.0])
     assert b"Estimated" not in render_sweep(measured, "text")
+
+
+def tiny_model(tmp_path, batch):
+    """x[batch, 4] -> MatMul(W[4, 3]) -> Relu: a model made here, with a dynamic batch."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((4, 3), dtype=np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"], name="mm"), helper.make_node("Relu", ["y"], ["z"])],
+        "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 4])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [batch, 3])], [w])
+    path = tmp_path / "tiny.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return str(path)
+
+
+def test_dynamic_dimensions_need_a_shape(tmp_path):
+    model = tiny_model(tmp_path, "N")
+    with pytest.raises(ScenarioError, match=r"input 'x': has a dynamic dimension \[N, 4\].*--input-shape"):
+        load_graph(model)
+    prof = profile_onnx(model, cpu_power_w=1, repeats=2, warmup=1, input_shapes={"x": [2, 4]}, progress=False)
+    mm, relu = prof.document["stages"]
+    assert (mm["name"], mm["op"], mm["inputs"]) == ("mm", "MatMul", [])
+    assert relu["name"] == "Relu_1" and relu["inputs"] == ["mm"]  # an unnamed node: its operator and position
+    assert mm["output_mb"] * (1 << 20) == 2 * 3 * 4 and mm["profiles"]["cpu"]["memory_mb"] * (1 << 20) == 4 * 3 * 4
+    assert prof.graph.nodes[0].flops == 2 * 2 * 3 * 4

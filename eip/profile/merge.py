@@ -270,6 +270,9 @@ def _group_stage(name: str, members: list[dict], unit, stages: list[dict]) -> di
             if any(w.get("estimated") for w in ways):
                 way["estimated"] = True
             stage["profiles"][device] = way
+    if not stage["profiles"]:
+        raise ScenarioError("groups", name, "no device runs every stage of the group (in one same way): "
+                            "the group could run nowhere")
     return stage
 
 
