@@ -399,7 +399,9 @@ def _validate(scenario: str) -> None:
               if limit.value < np.inf and limit.kind != LimitKind.MEMORY]
     print("Limits: " + ("; ".join(limits) or "none"))
     what = "ways (device x variant x mode)" if model.has_ways else "devices"
-    print(f"Search space: {space:,} placements ({what} per stage: {', '.join(map(str, options))})")
+    count = f"{space:,}" if space < 10**15 else f"about 10^{len(str(space)) - 1}"
+    per_stage = ", ".join(map(str, options)) if len(options) <= 30 else f"{min(options)} to {max(options)}"
+    print(f"Search space: {count} placements ({what} per stage: {per_stage})")
     if model.mode_assignments.shape[0] > 1:
         print(f"Fixed modes: {model.mode_assignments.shape[0]} mode assignments, each solved")
     if not model.is_chain:

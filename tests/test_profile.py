@@ -35,12 +35,19 @@ def path(model: str) -> str:
 
 
 def reference(model: str):
-    """The model read plainly: the nodes that are not weight makers, the edges between them
-    (by tensor name), and the bytes of each node's outputs that someone reads, from ONNX's
-    own shape inference on the unmodified file."""
+    """The model read plainly: the nodes that compute on data (not those whose inputs are
+    all constants: the weight makers and what they feed alone), the edges between them (by
+    tensor name), and the bytes of each node's outputs that someone reads, from ONNX's own
+    shape inference on the unmodified file."""
     m = onnx.load(path(model))
     inferred = onnx.shape_inference.infer_shapes(m)
-    stages = [n for n in m.graph.node if n.op_type != "ConstantOfShape"]
+    constants = {i.name for i in m.graph.initializer}
+    stages = []
+    for n in m.graph.node:
+        if all(i in constants for i in n.input):
+            constants.update(n.output)
+        else:
+            stages.append(n)
     producer = {out: n.name for n in stages for out in n.output}
     edges = {(producer[i], n.name) for n in stages for i in n.input if i in producer}
     types = {v.name: v.type.tensor_type for v in list(inferred.graph.value_info) + list(inferred.graph.output)}

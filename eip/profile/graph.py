@@ -2,8 +2,9 @@
 node what a planner and a roofline estimate need (inputs, output and weight bytes, FLOPs).
 
 A *stage* is a node that computes on data: nodes whose inputs are all constants
-(``ConstantOfShape`` making weights in the onnx wheel's light models, ``Constant``) are
-folded into initializers first; they are inputs to the stages that read them, not stages.
+(``ConstantOfShape`` making weights in the onnx wheel's light models, ``Constant``, the
+``Unsqueeze`` of a batch-norm scale) are folded into initializers first; they are inputs to
+the stages that read them, not stages.
 """
 
 from __future__ import annotations
@@ -114,26 +115,36 @@ def load_graph(path: str | os.PathLike[str], input_shapes: Mapping[str, Sequence
 
 
 def _fold_constants(model: "onnx.ModelProto") -> None:
-    """Replace every node whose inputs are all constants by initializers holding its outputs
-    (evaluated with ONNX's reference runtime), and drop initializers nothing reads anymore."""
-    from onnx import numpy_helper
+    """Replace the nodes whose inputs are all constants by initializers holding their
+    outputs (evaluated at once by ONNX's reference runtime, at the model's opsets), and drop
+    the initializers nothing reads anymore."""
+    from onnx import helper, numpy_helper
     from onnx.reference import ReferenceEvaluator
 
     graph = model.graph
-    values = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    kept = []
+    constants = {init.name for init in graph.initializer}
+    folded, kept = [], []
     for node in graph.node:
-        if _foldable(node, values):
-            outputs = ReferenceEvaluator(node).run(None, {i: values[i] for i in node.input if i})
-            values.update(zip(node.output, outputs))
+        if _foldable(node, constants):
+            constants.update(o for o in node.output if o)
+            folded.append(node)
         else:
             kept.append(node)
     read = {i for node in kept for i in node.input} | {o.name for o in graph.output}
+    wanted = [o for node in folded for o in node.output if o in read]
+    values = {}
+    if wanted:
+        subgraph = helper.make_graph(folded, "constants", [], [helper.make_empty_tensor_value_info(o) for o in wanted],
+                                     list(graph.initializer))
+        evaluator = ReferenceEvaluator(helper.make_model(subgraph, opset_imports=list(model.opset_import)))
+        values = dict(zip(wanted, evaluator.run(None, {})))
+    initializers = [init for init in graph.initializer if init.name in read]
+    initializers += [numpy_helper.from_array(np.asarray(v), name) for name, v in values.items()]
     del graph.node[:]
     graph.node.extend(kept)
     del graph.initializer[:]
-    graph.initializer.extend(numpy_helper.from_array(np.asarray(v), name) for name, v in values.items() if name in read)
-    data_inputs = [i for i in graph.input if i.name not in values]
+    graph.initializer.extend(initializers)
+    data_inputs = [i for i in graph.input if i.name not in constants]
     del graph.input[:]
     graph.input.extend(data_inputs)
     # IR 3 lists initializers among the inputs; from IR 4 on they need not be (and shape
@@ -141,9 +152,17 @@ def _fold_constants(model: "onnx.ModelProto") -> None:
     model.ir_version = max(model.ir_version, 4)
 
 
+#: operators whose output is not a function of their inputs: never folded
+_RANDOM = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"})
+
+
 def _foldable(node: "onnx.NodeProto", constants) -> bool:
-    """A node that makes a constant: ``Constant``, or ``ConstantOfShape`` of a constant shape."""
-    return node.op_type in ("Constant", "ConstantOfShape") and all(i in constants for i in node.input if i)
+    """A node that makes a constant: ``Constant``, or a deterministic node whose inputs are
+    all constants."""
+    inputs = [i for i in node.input if i]
+    if node.op_type == "Constant":
+        return True
+    return bool(inputs) and node.op_type not in _RANDOM and all(i in constants for i in inputs)
 
 
 def _name_nodes(model: "onnx.ModelProto") -> None:

@@ -67,8 +67,9 @@ def measure(graph: Graph, *, repeats: int = 20, warmup: int = 3, threads: int = 
         options.enable_profiling = True
         options.profile_file_prefix = os.path.join(folder, "ort")
         options.log_severity_level = 3
+        folded = graph.folded().SerializeToString()
         try:
-            session = ort.InferenceSession(graph.folded().SerializeToString(), options, providers=["CPUExecutionProvider"])
+            session = ort.InferenceSession(folded, options, providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ScenarioError(graph.source, "", f"ONNX Runtime cannot load the model: {str(exc).splitlines()[0]}") from None
         feeds = _random_feeds(graph, seed)
