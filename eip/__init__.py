@@ -14,7 +14,7 @@ from .costmodel import CostModel
 from .errors import ScenarioError
 from .explain import Explanation, explain
 from .goals import GOAL_WEIGHTS
-from .profile import Profile, profile_onnx
+from .profile import Profile, import_profile, profile_onnx
 from .result import MemoryUse, Plan, PlanResult, StageCost
 from .scenario import Constraints, Device, Link, PowerMode, Scenario, Stage, Way, load
 from .solve import plan
@@ -30,6 +30,7 @@ __all__ = [
     "FrontierTooLarge",
     "explain",
     "profile_onnx",
+    "import_profile",
     "Profile",
     "Explanation",
     "Scenario",

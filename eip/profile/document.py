@@ -27,8 +27,7 @@ def measured_document(graph: Graph, measurement: Measurement, *, device: str, po
                        "profiles": {device: {"latency_ms": ms, "energy_mj": ms * power_w,
                                              "memory_mb": node.weight_bytes / BYTES_PER_MB}}})
     total_mb = sum(n.weight_bytes for n in graph.nodes) / BYTES_PER_MB
-    cpu = platform.processor() or platform.machine() or "this machine's CPU"
-    provenance = (f"{measurement.describe()} on {cpu}; whole run {measurement.run_ms:.2f} ms (median); "
+    provenance = (f"{measurement.describe()} on {cpu_name()}; whole run {measurement.run_ms:.2f} ms (median); "
                   f"energy = latency x {power_w:g} W (the power figure given)")
     return {
         "name": graph.name,
@@ -38,6 +37,18 @@ def measured_document(graph: Graph, measurement: Measurement, *, device: str, po
         "links": [],
         "stages": stages,
     }
+
+
+def cpu_name() -> str:
+    """This machine's CPU model, as the OS names it."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.lower().startswith(("model name", "hardware")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "this machine's CPU"
 
 
 def add_estimates(document: dict, graph: Graph, specs: Mapping[str, DeviceSpec], *, host: str,
