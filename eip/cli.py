@@ -203,7 +203,7 @@ formats:
   --device        the device the file measured (rows with a device column keep theirs)
   --output        write the merged scenario to PATH (default: --into, atomically)
   --power-w       energy = W x latency, for files without energy figures
-  --memory-mb     a new device's memory budget (default: every stage's memory at once)
+  --memory-mb     a new device's memory budget (default: every stage it runs, at once)
   --link          DEVICE=MS_PER_MB,MJ_PER_MB: a link from a new device to DEVICE; repeat it
   --groups        a JSON file {"group name": ["stage", ...]}: stages to merge first
   --dla-device    the device of the layers a TensorRT profile ran on a DLA ('{...}' entries)

@@ -138,12 +138,19 @@ def test_coup_needs_one_graph():
 def test_plain_csv_with_ways_and_power(tmp_path):
     path = tmp_path / "m.csv"
     path.write_text("stage,device,latency_ms,power_mw,memory_mb,variant,mode\n"
-                    "a,npu,2,1500,10,int8,\nb,npu,3,1500,20,int8,\na,dsp,4,500,5,,\n")
+                    "a,npu,2,1500,10,int8,\nb,npu,3,1500,20,int8,\na,npu,1,1000,20,fp16,\n"
+                    "a,dsp,4,500,5,,low\na,dsp,3,800,5,,high\n")
     doc, reports = import_profile("csv", path, power_w=None)
     assert [r.device for r in reports] == ["npu", "dsp"]
     a = doc["stages"][0]["profiles"]
-    assert a["npu"] == {"latency_ms": 2.0, "energy_mj": 3.0, "memory_mb": 10.0, "variant": "int8"}
-    assert reports[1].uncovered == ["b"]
+    assert a["npu"] == [{"latency_ms": 2.0, "energy_mj": 3.0, "memory_mb": 10.0, "variant": "int8"},
+                        {"latency_ms": 1.0, "energy_mj": 1.0, "memory_mb": 20.0, "variant": "fp16"}]
+    assert [w["mode"] for w in a["dsp"]] == ["low", "high"] and reports[1].uncovered == ["b"]
+    devices = {d["name"]: d for d in doc["devices"]}
+    assert devices["npu"]["memory_mb"] == 40.0  # a's largest way and b, at once
+    assert [m["name"] for m in devices["dsp"]["power_modes"]] == ["low", "high"]
+    result = eip.plan(eip.Scenario.from_dict(doc), top_k=1)
+    assert result.status == "optimal"
     doc, (only,) = import_profile("csv", path, select={"device": "dsp"})
     assert only.device == "dsp"
 

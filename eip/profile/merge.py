@@ -110,8 +110,9 @@ def _merge_device(document: dict, rows: list[Measured], device: str, profile: Pr
                   memory_mb: float | None, links: Mapping[str, tuple[float, float]],
                   members: dict[str, tuple[str, ...]]) -> ImportReport:
     report = ImportReport(device)
-    if not any(d["name"] == device for d in document["devices"]):
-        _add_device(document, device, memory_mb, links, report)
+    new = not any(d["name"] == device for d in document["devices"])
+    if new:
+        _add_device(document, device, links, report)
     costs: dict[str, list[Measured]] = {}
     for row in rows:
         stage = _stage_for(document, row, report, members)
@@ -121,11 +122,15 @@ def _merge_device(document: dict, rows: list[Measured], device: str, profile: Pr
             costs.setdefault(stage, []).append(row)
     by_name = {s["name"]: s for s in document["stages"]}
     for stage, measured in costs.items():
-        by_name[stage]["profiles"][device] = _way(by_name[stage], measured, power_w, profile, report)
+        by_name[stage]["profiles"][device] = _ways(by_name[stage], measured, power_w, profile)
+    if new:
+        _declare(document, device, memory_mb, report)
     report.measured = len(costs)
     report.uncovered = [s["name"] for s in document["stages"] if device not in s["profiles"]]
-    document["provenance"][device] = profile.describe + (f"; energy = latency x {power_w:g} W (the power figure given)"
-                                                         if power_w is not None and _needs_power(rows) else "")
+    text = profile.describe + (f"; energy = latency x {power_w:g} W (the power figure given)"
+                               if power_w is not None and _needs_power(rows) else "")
+    old = document["provenance"].get(device)
+    document["provenance"][device] = text if not old or old == text else f"{old}; then {text}"
     report.notes += [f"{name}: {why}" for name, why in profile.skipped]
     return report
 
@@ -134,26 +139,41 @@ def _needs_power(rows: list[Measured]) -> bool:
     return any(r.energy_mj is None for r in rows)
 
 
-def _add_device(document: dict, device: str, memory_mb: float | None, links: Mapping[str, tuple[float, float]],
-                report: ImportReport) -> None:
+def _add_device(document: dict, device: str, links: Mapping[str, tuple[float, float]], report: ImportReport) -> None:
     known = {d["name"] for d in document["devices"]}
     for other in links:
         if other not in known:
             raise ScenarioError("--link", other, f"unknown device; the scenario has {', '.join(sorted(known)) or 'none'}")
-    if memory_mb is None:
-        memory_mb = sum(_stage_memory(s) for s in document["stages"])
-        report.notes.append(f"memory budget {memory_mb:g} MB (every stage at once; --memory-mb sets it)")
-    document["devices"].append({"name": device, "memory_mb": memory_mb})
+    document["devices"].append({"name": device, "memory_mb": 0.0})  # the budget: see _declare
     for other, (ms, mj) in links.items():
         document["links"].append({"source": device, "target": other, "latency_ms_per_mb": ms, "energy_mj_per_mb": mj})
     if known and not links:
         report.notes.append(f"no link to {', '.join(sorted(known))}: no tensor can move to or from {device} (--link)")
 
 
+def _declare(document: dict, device: str, memory_mb: float | None, report: ImportReport) -> None:
+    """A new device's memory budget (default: every stage it measured at once) and the power
+    modes its ways were measured at (taken as measured: their scales are 1)."""
+    ways = [w for s in document["stages"] for w in _way_list(s["profiles"].get(device))]
+    entry = next(d for d in document["devices"] if d["name"] == device)
+    if memory_mb is None:
+        memory_mb = sum(max((w["memory_mb"] for w in _way_list(s["profiles"].get(device))), default=0.0)
+                        for s in document["stages"])
+        report.notes.append(f"memory budget {memory_mb:g} MB (every stage it runs at once; --memory-mb sets it)")
+    entry["memory_mb"] = memory_mb
+    modes = list(dict.fromkeys(w["mode"] for w in ways if "mode" in w))
+    if modes:
+        entry["power_modes"] = [{"name": m, "latency_scale": 1.0, "power_scale": 1.0} for m in modes]
+        report.notes.append(f"power modes {', '.join(modes)} declared as measured (each way's costs as given)")
+
+
+def _way_list(value) -> list[dict]:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
 def _stage_memory(stage: dict) -> float:
     """The largest memory of any way of ``stage`` (0 without one)."""
-    ways = [w for v in stage["profiles"].values() for w in (v if isinstance(v, list) else [v])]
-    return max((w["memory_mb"] for w in ways), default=0.0)
+    return max((w["memory_mb"] for v in stage["profiles"].values() for w in _way_list(v)), default=0.0)
 
 
 def _stage_for(document: dict, row: Measured, report: ImportReport, members: dict[str, tuple[str, ...]]) -> str | None:
@@ -186,8 +206,17 @@ def _owners(document: dict, members: Mapping[str, tuple[str, ...]]) -> dict[str,
     return owner
 
 
-def _way(stage: dict, rows: list[Measured], power_w: float | None, profile: ProfileFile, report: ImportReport) -> dict:
-    """The way of ``stage`` the rows measured (several rows for one stage add up)."""
+def _ways(stage: dict, rows: list[Measured], power_w: float | None, profile: ProfileFile) -> dict | list[dict]:
+    """The ways of ``stage`` the rows measured: one per (variant, mode), the rows of one
+    adding up (a layer's copies and format conversions)."""
+    by_way: dict[tuple, list[Measured]] = {}
+    for row in rows:
+        by_way.setdefault((row.variant, row.mode), []).append(row)
+    ways = [_way(stage, same, power_w, profile) for same in by_way.values()]
+    return ways[0] if len(ways) == 1 else ways
+
+
+def _way(stage: dict, rows: list[Measured], power_w: float | None, profile: ProfileFile) -> dict:
     ms = sum(r.latency_ms for r in rows)
     if any(r.energy_mj is None for r in rows):
         if power_w is None:
@@ -196,13 +225,10 @@ def _way(stage: dict, rows: list[Measured], power_w: float | None, profile: Prof
     else:
         energy = sum(r.energy_mj for r in rows)
     memories = [r.memory_mb for r in rows if r.memory_mb is not None]
-    memory = sum(memories) if memories else _stage_memory(stage)
-    way = {"latency_ms": ms, "energy_mj": energy, "memory_mb": memory}
-    variant, mode = rows[0].variant, rows[0].mode
-    if variant:
-        way["variant"] = variant
-    if mode:
-        way["mode"] = mode
+    way = {"latency_ms": ms, "energy_mj": energy, "memory_mb": sum(memories) if memories else _stage_memory(stage)}
+    for key, value in (("variant", rows[0].variant), ("mode", rows[0].mode), ("output_mb", rows[0].output_mb)):
+        if value and (key != "output_mb" or value != stage["output_mb"]):
+            way[key] = value
     return way
 
 
