@@ -256,7 +256,7 @@ from reference import evaluate  # noqa: E402
 from strategies import scenario_docs  # noqa: E402
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(doc=scenario_docs(max_stages=6, max_devices=3), data=st.data())
 def test_a_group_costs_its_members_on_one_device(doc, data):
     """A run of stages in the listed order is convex; grouped, each placement costs what its

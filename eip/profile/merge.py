@@ -239,7 +239,7 @@ def group_stages(document: dict, groups: Mapping[str, Sequence[str]],
     ``covered`` (stage -> the layers it covers), when given, learns each group's layers.
 
     The group reads what its members read from outside it; its output is what its members
-    give to stages outside it (or to nobody: the pipeline's outputs); on each device where
+    give to stages outside it (what moves when a reader sits elsewhere); on each device where
     every member has one way of the same (variant, mode), it costs their sums. Stages are
     reordered so that every input still comes first; a group that is not convex (a path
     leaves it and comes back) is an error, since running it as one stage would be a cycle.
@@ -282,8 +282,7 @@ def _group_stage(name: str, members: list[dict], unit, stages: list[dict]) -> di
     inside = {m["name"] for m in members}
     inputs = [unit(p) for m in members for p in _inputs(m, stages, index) if p not in inside]
     read_outside = {p for s in stages if s["name"] not in inside for p in _inputs(s, stages, index)}
-    read_anywhere = {p for s in stages for p in _inputs(s, stages, index)}
-    output_mb = sum(m["output_mb"] for m in members if m["name"] in read_outside or m["name"] not in read_anywhere)
+    output_mb = sum(m["output_mb"] for m in members if m["name"] in read_outside)
     stage = {"name": name, "output_mb": output_mb, "inputs": list(dict.fromkeys(inputs)), "profiles": {}}
     ops = {m.get("op") for m in members}
     stage["op"] = ops.pop() if len(ops) == 1 and None not in ops else "group"
