@@ -22,15 +22,16 @@ import numpy as np
 import orjson
 
 from . import batch
+from . import __version__
 from .costmodel import LimitKind
 from .report import FORMATS, render
 from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, render_sweep
 from .errors import ScenarioError
-from .goals import GOAL_WEIGHTS
+from .goals import GOAL_WEIGHTS, resolve_goal
 from .kernels.contract import kernels_cached
 from .lowering import waiting_outputs
 from .scenario import load
-from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, check_time_limit, plan as plan_scenario
+from .solve import COUNT_LIMITS, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, STRATEGIES, check_time_limit, plan as plan_scenario
 from .tradeoff import FRONTIER_AXES, FrontierTooLarge, frontier, sweep
 
 MAIN_HELP = """usage: eip COMMAND [ARGS]
@@ -231,16 +232,16 @@ class UsageError(ValueError):
 def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str = "auto",
           beam_width: int = DEFAULT_BEAM_WIDTH, label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None,
           no_sensitivity: bool = False, format: str = "text", output: str | None = None) -> None:
-    _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
+    goal = _goal(goal)
     _check_choice("strategy", strategy, tuple(STRATEGIES))
     _check_choice("format", format, FORMATS)
-    for flag, value in (("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)):
-        _check_count(flag, value)
-    _check_switch("--no-sensitivity", no_sensitivity)
+    top_k, beam_width, label_budget = (_count(flag, value) for flag, value in (
+        ("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)))
+    sensitivity = not _switch("--no-sensitivity", no_sensitivity)
     limit_s = _time_limit(time_limit)
     result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy, beam_width=beam_width,
                            label_budget=label_budget, time_limit_s=limit_s)
-    _emit(render(result, format, sensitivity=not no_sensitivity, time_limit_s=limit_s), output)
+    _emit(render(result, format, sensitivity=sensitivity, time_limit_s=limit_s), output)
     if not result.plans:
         print(f"eip: no plan: {result.reason}", file=sys.stderr)
         raise SystemExit(EXIT_UNKNOWN if result.status == "unknown" else 1)
@@ -249,14 +250,13 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
 def _frontier(scenario: str, goal: str = "balanced", max_plans: int | None = None,
               label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text",
               output: str | None = None, axes="latency,energy") -> None:
-    _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
-    # fire reads "a,b" as a tuple; a quoted or spaced form stays a string
-    names = tuple(str(a).strip() for a in (axes if isinstance(axes, (tuple, list)) else str(axes).split(",")))
+    goal = _goal(goal)
+    names = tuple(a.strip() for a in str(axes).split(","))
     _check_choice("axes", ",".join(names), tuple(",".join(a) for a in FRONTIER_AXES))
     _check_choice("format", format, TRADEOFF_FORMATS)
     if max_plans is not None:
-        _check_count("--max-plans", max_plans)
-    _check_count("--label-budget", label_budget)
+        max_plans = _count("--max-plans", max_plans)
+    label_budget = _count("--label-budget", label_budget)
     front = frontier(load(scenario), max_plans=max_plans, goal=goal, label_budget=label_budget,
                      time_limit_s=_time_limit(time_limit), axes=names)
     _emit(render_frontier(front, format), output)
@@ -270,9 +270,9 @@ def _frontier(scenario: str, goal: str = "balanced", max_plans: int | None = Non
 def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energy_mj=None, memory=None,
            label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text",
            output: str | None = None, max_accuracy_loss=None, frame_rate_hz=None) -> None:
-    _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
+    goal = _goal(goal)
     _check_choice("format", format, TRADEOFF_FORMATS)
-    _check_count("--label-budget", label_budget)
+    label_budget = _count("--label-budget", label_budget)
     memory_mb = {}
     for item in _memory_items(memory):
         device, _, values = item.partition("=")
@@ -298,12 +298,11 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
            time_limit=None) -> None:
     from tqdm import tqdm
 
-    _check_choice("goal", goal, tuple(GOAL_WEIGHTS))
+    goal = _goal(goal)
     _check_choice("strategy", strategy, tuple(STRATEGIES))
-    _check_count("--label-budget", label_budget)
-    workers = (os.cpu_count() or 1) if workers is None else workers
-    _check_count("--workers", workers)
-    _check_switch("--resume", resume)
+    label_budget = _count("--label-budget", label_budget)
+    workers = _count("--workers", (os.cpu_count() or 1) if workers is None else workers, 1024)
+    resume = _switch("--resume", resume)
     if not output:
         raise UsageError("--output is required: a .csv or .jsonl file for the result rows")
     if not paths:
@@ -363,25 +362,67 @@ def _values(flag: str, text):
 
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise UsageError(f"unknown {name} {value!r}; choose {', '.join(choices[:-1])} or {choices[-1]}")
+        raise UsageError(f"unknown {name} {_shown(value)}; choose {', '.join(choices[:-1])} or {choices[-1]}")
 
 
-def _check_count(flag: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UsageError(f"{flag} expects a whole number >= 1, got {value!r}")
+def _count(flag: str, value, maximum: int | None = None, low: int = 1) -> int:
+    """A whole number from ``low`` to ``maximum`` (the API's own limit for the solver's
+    counts), given as text ("1e6", "1_000" included) or as a number."""
+    maximum = COUNT_LIMITS.get(flag[2:].replace("-", "_"), 10**9) if maximum is None else maximum
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str):
+        try:
+            parsed = float(value.replace("_", ""))
+            number = int(parsed) if math.isfinite(parsed) and parsed == int(parsed) else None
+        except ValueError:
+            pass
+    if number is None or not low <= number <= maximum:
+        raise UsageError(f"{flag} expects a whole number from {low} to {maximum:,}, got {_shown(value)}")
+    return number
 
 
 def _time_limit(value) -> float:
     """--time-limit as seconds (inf when not given), checked by the API's own rule."""
     try:
-        return check_time_limit(value)
-    except ValueError:
-        raise UsageError(f"--time-limit expects a number of seconds > 0, got {value!r}") from None
+        return check_time_limit(None if value is None else float(value))
+    except (TypeError, ValueError):
+        raise UsageError(f"--time-limit expects a number of seconds > 0, got {_shown(value)}") from None
 
 
-def _check_switch(flag: str, value) -> None:
-    if value not in (True, False):
-        raise UsageError(f"{flag} takes no value, got {value!r}")
+def _switch(flag: str, value) -> bool:
+    """A flag that takes no value (``--flag``), or says so (``--flag=true``/``false``)."""
+    text = str(value).lower()
+    if text not in ("true", "false"):
+        raise UsageError(f"{flag} takes no value, got {_shown(value)}")
+    return text == "true"
+
+
+def _goal(value):
+    """--goal: a goal's name, or custom weights ``latency=1,energy=0.5,switch=0[,accuracy=1]``."""
+    text = str(value)
+    if "=" not in text:
+        _check_choice("goal", text, tuple(GOAL_WEIGHTS))
+        return text
+    weights = {}
+    for item in text.split(","):
+        key, _, number = item.partition("=")
+        try:
+            weights[key.strip()] = float(number)
+        except ValueError:
+            raise UsageError(f"--goal expects a goal name or WEIGHT=NUMBER,...; got {_shown(value)}") from None
+    try:
+        resolve_goal(weights)
+    except ValueError as exc:
+        raise UsageError(f"--goal: {exc}") from None
+    return weights
+
+
+def _shown(value) -> str:
+    """A value as an error message quotes it: one line, at most 60 characters."""
+    text = _terminal_safe(repr(value))
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _validate(scenario: str) -> None:
@@ -422,10 +463,8 @@ def _profile(model: str, cpu_power_w=None, output: str | None = None, device: st
         raise UsageError("--cpu-power-w is required: the CPU's active power (W) while it runs the model; "
                          "energy = power x latency")
     power = _one_number("--cpu-power-w", cpu_power_w)
-    for flag, value in (("--threads", threads), ("--repeats", repeats)):
-        _check_count(flag, value)
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise UsageError(f"--warmup expects a whole number >= 0, got {warmup!r}")
+    threads, repeats = _count("--threads", threads, 1024), _count("--repeats", repeats, 1_000_000)
+    warmup, seed = _count("--warmup", warmup, 1_000_000, low=0), _count("--seed", seed, 2**63 - 1, low=0)
     shapes = {}
     for item in _memory_items(input_shape):
         name, _, dims = item.partition("=")
@@ -510,41 +549,76 @@ def _terminal_safe(text: str) -> str:
 
 
 def _emit(body: bytes, output: str | None) -> None:
+    """Write a report to stdout, or atomically to ``output`` as a shell redirect would: the
+    mode ``umask`` gives a new file (an existing file keeps its own), through a symlink to
+    its target."""
     if output is None:
-        sys.stdout.buffer.write(body)
-        sys.stdout.flush()
+        try:
+            sys.stdout.buffer.write(body)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left (eip plan S | head): not an error; write no more
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
-    path = Path(output)
+    path = Path(os.path.realpath(output))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(prefix=".eip-", suffix=".tmp", dir=path.parent)  # short: any legal name fits
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(body)
+            os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise
     except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-    print(f"eip: wrote {path} ({len(body):,} bytes)", file=sys.stderr)
+        raise UsageError(f"cannot write {_terminal_safe(str(output))}: {exc.strerror or exc}") from None
+    print(f"eip: wrote {_terminal_safe(str(output))} ({len(body):,} bytes)", file=sys.stderr)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _check_flags(fn, args: list[str]) -> None:
-    """Reject unknown flags before anything runs (fire would run first, then complain)."""
-    known = [p for p in inspect.signature(fn).parameters]
-    for arg in args:
+    """Reject before anything runs (fire would run first, then complain): unknown flags,
+    short options, and a flag that takes a value given none."""
+    params = inspect.signature(fn).parameters
+    for i, arg in enumerate(args):
         if arg.startswith("--"):
-            name = arg[2:].split("=", 1)[0].replace("-", "_")
-            if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
+            name, eq, _ = arg[2:].partition("=")
+            key = name.replace("-", "_")
+            if key not in params or params[key].kind == inspect.Parameter.VAR_POSITIONAL:
+                close = difflib.get_close_matches(key, list(params), n=1)
                 hint = f"; did you mean --{close[0].replace('_', '-')}?" if close else ""
-                raise UsageError(f"unknown option {arg.split('=', 1)[0]}{hint}")
+                raise UsageError(f"unknown option --{_terminal_safe(name)}{hint}")
+            bare = not eq and (i + 1 == len(args) or args[i + 1].startswith("--"))
+            if bare and not isinstance(params[key].default, bool):
+                raise UsageError(f"--{name} expects a value")
+        elif arg.startswith("-") and len(arg) > 1 and not _is_number(arg):
+            long = [p for p in params if arg[1:2] in [word[:1] for word in p.split("_")]]
+            hint = f"; did you mean --{long[0].replace('_', '-')}?" if long else ""
+            raise UsageError(f"unknown option {_terminal_safe(arg)}: eip's options are long (--name){hint}")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 COMMANDS = {"plan": (_plan, PLAN_HELP), "frontier": (_frontier, FRONTIER_HELP), "sweep": (_sweep, SWEEP_HELP),
             "batch": (_batch, BATCH_HELP), "validate": (_validate, VALIDATE_HELP), "profile": (_profile, PROFILE_HELP),
             "import": (_import, IMPORT_HELP)}
+for _fn, _ in COMMANDS.values():
+    # every value reaches us as the text typed ('123' a file name, '1e6' a count): fire's
+    # literal parsing would make it an int, a bool or None first; our checks convert
+    fire.decorators.SetParseFn(str)(_fn)
 
 
 #: flags that may be given several times (fire keeps only the last): joined with ';'
@@ -581,9 +655,12 @@ def main(argv: list[str] | None = None) -> None:
     if not args or args[0] in ("-h", "--help", "help"):
         print(MAIN_HELP, end="")
         raise SystemExit(0 if args else 2)
+    if args[0] in ("--version", "-V", "version"):
+        print(f"eip {__version__}")
+        raise SystemExit(0)
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
-        print(f"eip: unknown command {command!r}; choose {', '.join(COMMANDS)} (see 'eip --help')", file=sys.stderr)
+        print(f"eip: unknown command {_shown(command)}; choose {', '.join(COMMANDS)} (see 'eip --help')", file=sys.stderr)
         raise SystemExit(2)
     fn, help_text = COMMANDS[command]
     if any(a in ("-h", "--help") for a in rest) or not rest:
@@ -596,10 +673,14 @@ def main(argv: list[str] | None = None) -> None:
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
         fire.Fire(fn, command=_join_repeated(rest), name=f"eip {command}")
     except (ScenarioError, UsageError, ValueError, FrontierTooLarge) as exc:
-        print(f"eip: {exc}", file=sys.stderr)
+        print(f"eip: {_terminal_safe(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None
+    except BrokenPipeError:  # stdout's reader left: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0) from None
     except fire.core.FireExit as exc:
         raise SystemExit(2 if exc.code else 0) from None
     except Exception as exc:  # a bug of ours: still one line, and a status of its own
-        print(f"eip: internal error ({type(exc).__name__}: {exc}); please report it with the scenario", file=sys.stderr)
+        print(f"eip: internal error ({type(exc).__name__}: {_terminal_safe(str(exc))}); please report it with the scenario",
+              file=sys.stderr)
         raise SystemExit(3) from None

@@ -29,6 +29,8 @@ DEFAULT_BEAM_WIDTH = 32
 # proven and proves optimal within 4 million in 6 s; InceptionV3's search peaked at 620 MB
 # with 4 million, 595 MB with 1 million).
 DEFAULT_LABEL_BUDGET = 4_000_000
+#: the largest value each count of ``plan`` may take: past them a solve only runs out of memory
+COUNT_LIMITS = {"top_k": 100_000, "beam_width": 1_000_000, "label_budget": 10**12}
 #: the narrowest beam per frontier state (``state_beam_width``)
 MIN_STATE_BEAM = 4
 #: A too-wide DAG's relaxed graph is asked for this many plans first, four times as many
@@ -90,9 +92,9 @@ def plan(
     goal_name, weights = resolve_goal(goal)
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose auto, exact or beam")
-    for name, value, low in (("top_k", top_k, 1), ("beam_width", beam_width, 1), ("label_budget", label_budget, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    for name, value in (("top_k", top_k), ("beam_width", beam_width), ("label_budget", label_budget)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= COUNT_LIMITS[name]:
+            raise ValueError(f"{name} must be an integer from 1 to {COUNT_LIMITS[name]:,}, got {value!r}")
     limit_s = check_time_limit(time_limit_s)
     if goal_name == THROUGHPUT and model.dims.busy < 0:
         model = dataclasses.replace(model, track_busy=True)

@@ -55,7 +55,19 @@ def test_infeasible_exits_1_with_reason(tmp_path):
     (["plan", "{bad}"], "invalid JSON at line 1, column"),
     (["plan", "{schema}"], "stages[0].profiles.cpu.latency_ms: expected a number >= 0, got -1"),
     (["plan", SEED, "--goal", "lat"], "unknown goal 'lat'; choose latency, efficiency, balanced or throughput"),
-    (["plan", SEED, "--top-k", "0"], "--top-k expects a whole number >= 1, got 0"),
+    (["plan", SEED, "--top-k", "0"], "--top-k expects a whole number from 1 to 100,000, got '0'"),
+    (["plan", SEED, "--top-k", "1000000000"], "--top-k expects a whole number from 1 to 100,000"),
+    (["plan", SEED, "--top-k", "99999999999999999999"], "--top-k expects a whole number from 1 to 100,000"),
+    (["plan", SEED, "--top-k", "2.5"], "--top-k expects a whole number"),
+    (["plan", SEED, "--label-budget", "1e400"], "--label-budget expects a whole number"),
+    (["plan", SEED, "-k", "3"], "unknown option -k: eip's options are long (--name); did you mean --top-k?"),
+    (["plan", SEED, "--output"], "--output expects a value"),
+    (["plan", SEED, "--output", "--top-k", "2"], "--output expects a value"),
+    (["plan", SEED, "--no-sensitivity=maybe"], "--no-sensitivity takes no value, got 'maybe'"),
+    (["plan", SEED, "--goal", "latency=1,energy=x"], "--goal expects a goal name or WEIGHT=NUMBER"),
+    (["plan", SEED, "--goal", "latency=0"], "goal weights are all zero"),
+    (["plan", SEED, "--time-limit", "soon"], "--time-limit expects a number of seconds > 0, got 'soon'"),
+    (["plan", SEED, "--gaol\x1b[31m", "x"], "unknown option --gaol\\x1b[31m"),
     (["plan", SEED, "--format", "pdf"], "unknown format 'pdf'"),
     (["plan", SEED, "--gaol", "latency"], "unknown option --gaol; did you mean --goal?"),
     (["plan", SEED, "--output", "/proc/eip/plan.txt"], "cannot write /proc/eip/plan.txt"),
@@ -74,6 +86,49 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert message in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert out.stdout == ""
+
+
+def test_values_are_the_text_typed(tmp_path):
+    for name in ("123", "1e5", "True", "None", "[1]"):  # file names fire would have parsed as literals
+        (tmp_path / name).write_text(SEED.read_text())
+        out = eip("validate", name, cwd=tmp_path)
+        assert out.returncode == 0 and out.stdout.startswith(f"{name}: valid"), out.stderr
+    out = eip("plan", SEED, "--label-budget", "1e6", "--top-k", "1_000", "--output", "2024", cwd=tmp_path)
+    assert out.returncode == 0 and (tmp_path / "2024").exists(), out.stderr
+    out = eip("plan", SEED, "--goal", "latency=1,energy=0.5,switch=0", "--top-k", "1", "--no-sensitivity")
+    assert out.returncode == 0 and "Goal: custom" in out.stdout
+
+
+def test_version_and_a_closed_pipe():
+    out = eip("--version")
+    assert out.returncode == 0 and out.stdout.startswith("eip 0.")
+    script = f"set -o pipefail; {sys.executable} -m eip plan {SEED} | head -c 10 > /dev/null"
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr == ""
+
+
+def test_output_files_as_a_shell_would_write_them(tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "plan.txt"
+    out = subprocess.run(["bash", "-c", f"umask 022; {sys.executable} -m eip plan {SEED} --output {target}"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and stat.S_IMODE(target.stat().st_mode) == 0o644
+    os.chmod(target, 0o600)
+    assert eip("plan", SEED, "--output", target).returncode == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # an existing file keeps its mode
+    real = tmp_path / "reports" / "real.txt"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    assert eip("plan", SEED, "--output", link).returncode == 0
+    assert link.is_symlink() and real.read_text().startswith("Pipeline:")  # written through the link
+    long = tmp_path / ("p" * 255)
+    out = eip("plan", SEED, "--output", long)
+    assert out.returncode == 0 and long.read_text().startswith("Pipeline:"), out.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".eip-")] == []
 
 
 def test_help_and_validate():

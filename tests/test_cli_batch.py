@@ -98,7 +98,7 @@ def test_one_and_two_workers_agree_and_jsonl(folder, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--output", "r.txt"], "--output must end in .csv or .jsonl, got 'r.txt'"),
     ([], "--output is required"),
-    (["--workers", "0", "--output", "r.csv"], "--workers expects a whole number >= 1, got 0"),
+    (["--workers", "0", "--output", "r.csv"], "--workers expects a whole number from 1 to 1,024, got '0'"),
     (["--goal", "fast", "--output", "r.csv"], "unknown goal 'fast'"),
 ])
 def test_usage_errors_exit_2(folder, tmp_path, args, message):
