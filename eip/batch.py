@@ -259,9 +259,8 @@ def _finished_rows(output: str, suffix: str) -> list[tuple[str, str, str]]:
         return []
     except OSError as exc:
         raise ValueError(f"cannot read {output} to resume: {exc.strerror or exc}") from None
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines.pop()
+    # rows end at "\n" only: str.splitlines would also split a name holding U+2028 or \x0c
+    lines = [piece + "\n" for piece in text.split("\n")[:-1]]  # the last piece: "" or a row cut short
     rows = []
     if suffix == ".jsonl":
         for n, line in enumerate(lines, 1):

@@ -19,6 +19,7 @@ power x period. The score weighs latency, energy, switches and accuracy loss (``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from functools import cached_property
@@ -26,7 +27,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .errors import ScenarioError
+from .errors import VALUE_RANGE, ScenarioError, out_of_range
 from .goals import Weights, score_coefficients
 from .kernels.bounds import completion_usage
 from .kernels.contract import LayeredGraph
@@ -734,6 +735,8 @@ def _cap(value: float | None, name: str) -> float:
         return np.inf
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value >= 0:
         raise ScenarioError("<arrays>", name, f"expected a number >= 0 or None, got {value!r}")
+    if math.isfinite(value) and out_of_range(value):
+        raise ScenarioError("<arrays>", name, f"expected a number >= 0 ({VALUE_RANGE}) or None, got {value!r}")
     return float(value)
 
 
@@ -788,15 +791,21 @@ class _ArrayChecker:
     @staticmethod
     def _floats(name: str, value) -> np.ndarray:
         try:
-            return np.array(value, dtype=np.float64)
+            arr = np.asarray(value)
         except (TypeError, ValueError):
-            raise ScenarioError("<arrays>", name, "expected an array of numbers") from None
+            raise ScenarioError("<arrays>", name, "expected an array of real numbers") from None
+        if arr.dtype.kind not in "iuf":  # no bools, strings, objects, complex numbers
+            raise ScenarioError("<arrays>", name, f"expected an array of real numbers, got dtype {arr.dtype}")
+        return arr.astype(np.float64)
 
     @staticmethod
     def _values(name: str, arr: np.ndarray, allow_inf: bool) -> np.ndarray:
-        bad = np.isnan(arr) | (arr < 0) | (~np.isfinite(arr) if not allow_inf else False)
-        if np.any(bad):
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            want = "a number >= 0 or inf" if allow_inf else "a finite number >= 0"
-            raise ScenarioError("<arrays>", f"{name}[{', '.join(map(str, idx))}]", f"expected {want}, got {arr[idx]:g}")
+        finite = np.isfinite(arr)
+        wrong = np.isnan(arr) | (arr < 0) | (~finite if not allow_inf else False)
+        ranged = finite & ~wrong & out_of_range(np.where(finite, arr, 0.0))
+        for bad, why in ((wrong, ""), (ranged, f" ({VALUE_RANGE})")):
+            if np.any(bad):
+                idx = tuple(int(i) for i in np.argwhere(bad)[0])
+                want = ("a number >= 0 or inf" if allow_inf else "a finite number >= 0") + why
+                raise ScenarioError("<arrays>", f"{name}[{', '.join(map(str, idx))}]", f"expected {want}, got {arr[idx]:g}")
         return np.ascontiguousarray(arr)

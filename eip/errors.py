@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+#: every number given to eip (costs, sizes, budgets, scales, rates, weights) is 0 or within
+#: this range: smaller ones underflow the steps and scores derived from them, larger ones
+#: overflow their sums (a latency of 1e308 ms made the score NaN)
+MIN_VALUE, MAX_VALUE = 1e-9, 1e12
+#: how the range reads in an error message
+VALUE_RANGE = "0 or from 1e-9 to 1e12"
+
+
+def out_of_range(values) -> np.ndarray:
+    """Where ``values`` (finite, >= 0) fall outside eip's range (``MIN_VALUE``, ``MAX_VALUE``)."""
+    values = np.asarray(values, dtype=np.float64)
+    return (values != 0) & ((values < MIN_VALUE) | (values > MAX_VALUE))
+
 
 class ScenarioError(ValueError):
     """A scenario (file, dict or cost arrays) that cannot be planned as given.

@@ -14,6 +14,8 @@ from typing import Mapping, NamedTuple, Union
 
 import numpy as np
 
+from .errors import VALUE_RANGE, out_of_range
+
 
 class Weights(NamedTuple):
     """A goal's score weights: per L / L_base, per E / E_base, per switch, per point of
@@ -54,8 +56,9 @@ def resolve_goal(goal: Goal) -> tuple[str, Weights]:
     weights = []
     for key in Weights._fields:
         value = goal.get(key, 0.0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"goal weight {key!r} must be a finite number >= 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 \
+                or out_of_range(value):
+            raise ValueError(f"goal weight {key!r} must be a number >= 0 ({VALUE_RANGE}), got {value!r}")
         weights.append(float(value))
     if not any(weights):
         raise ValueError("goal weights are all zero; give latency, energy, switch or accuracy a positive weight")

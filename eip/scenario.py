@@ -7,16 +7,19 @@ once; everything downstream (compiler, kernels, reports) may trust a ``Scenario`
 from __future__ import annotations
 
 import difflib
+import json
 import math
+import numbers
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
 
+import numpy as np
 import orjson
 
-from .errors import ScenarioError
+from .errors import VALUE_RANGE, ScenarioError, out_of_range
 
 if TYPE_CHECKING:
     from .costmodel import CostModel
@@ -184,7 +187,21 @@ def load(path: str | os.PathLike[str]) -> Scenario:
         raise ScenarioError(
             source, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {reason}"
         ) from None
+    _reject_duplicate_keys(raw, source)
     return Scenario.from_dict(data, source=source)
+
+
+def _reject_duplicate_keys(raw: bytes, source: str) -> None:
+    """A key given twice in one object is an error (JSON parsers keep the last silently)."""
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        seen = set()
+        for key, _ in items:
+            if key in seen:
+                others = ", ".join(repr(k) for k, _ in items if k != key)[:80]
+                raise ScenarioError(source, "", f"duplicate key {_show(key)} in one object (beside {others or 'nothing'})")
+            seen.add(key)
+        return {}  # the values were read by orjson already
+    json.loads(raw, object_pairs_hook=pairs)
 
 
 _TOP_KEYS = ("name", "description", "devices", "links", "stages", "constraints", "provenance")
@@ -238,9 +255,11 @@ class _Parser:
     def number(self, value: Any, path: str, *, allow_null: bool = False, positive: bool = False) -> float | None:
         if value is None and allow_null:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
                 or value < 0 or (positive and value == 0):
             raise self.fail(path, f"expected a number {'> 0' if positive else '>= 0'}, got {_show(value)}")
+        if out_of_range(value):
+            raise self.fail(path, f"expected a number {'> 0' if positive else '>= 0'} ({VALUE_RANGE}), got {_show(value)}")
         return float(value)
 
     def name(self, value: Any, path: str) -> str:

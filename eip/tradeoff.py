@@ -30,7 +30,7 @@ from typing import Mapping, Sequence, Union
 import numpy as np
 
 from .costmodel import CostModel, Dim, Limit, LimitKind, cap_with_tolerance
-from .errors import ScenarioError
+from .errors import VALUE_RANGE, ScenarioError, out_of_range
 from .goals import Goal, Weights, resolve_goal
 from .kernels.contract import KEY_DIMS, Mode, Row, Solution, Status, Stop, placement_rank, rank_order, scored_rows
 from .kernels.frontier import pareto_sets
@@ -503,6 +503,7 @@ def _budget_values(name: str, budget: Budget, default: float) -> np.ndarray:
         raise ValueError(f"{name}: expected a number or a 1-D array of numbers, got {budget!r}") from None
     if values.ndim > 1 or values.size == 0:
         raise ValueError(f"{name}: expected a number or a non-empty 1-D array, got shape {values.shape}")
-    if np.any(np.isnan(values)) or np.any(values < 0):
-        raise ValueError(f"{name}: expected values >= 0, got {values[np.isnan(values) | (values < 0)][0]!r}")
+    bad = np.isnan(values) | (values < 0) | (np.isfinite(values) & out_of_range(np.where(np.isfinite(values), values, 0)))
+    if np.any(bad):
+        raise ValueError(f"{name}: expected values >= 0 ({VALUE_RANGE}), got {values[bad][0]!r}")
     return values.reshape(-1)

@@ -162,3 +162,18 @@ def test_progress_bar_on_a_terminal(folder, tmp_path):
     os.close(master)
     assert proc.wait(timeout=60) == 1
     assert b"100%|" in seen and b"11/11 [" in seen and b"scenario/s]" in seen
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_resume_reads_back_names_with_line_separators(tmp_path, suffix):
+    """U+2028, U+2029 and form feeds are line breaks to str.splitlines, not to a CSV or JSONL row."""
+    doc = json.loads(SEED.read_text())
+    doc["name"] = "odd\u2028name\u2029with\x0cbreaks\x85"
+    names = [tmp_path / f"odd\u2028{i}.json" for i in range(2)]
+    for path in names:
+        path.write_text(json.dumps(doc))
+    out = tmp_path / f"results{suffix}"
+    assert batch(*names[:1], "--output", out).returncode == 0
+    done = batch(*names, "--output", out, "--resume")
+    assert done.returncode == 0, done.stderr
+    assert "(1 already done)" in done.stderr, done.stderr

@@ -71,8 +71,14 @@ def test_missing_link_blocks_only_nonempty_tensors():
     (dict(output_mb=[np.nan] * 7), "output_mb[0]: expected a finite number >= 0, got nan"),
     (dict(mem_cap_mb=[1, 2]), "mem_cap_mb: expected shape (3,), got (2,)"),
     (dict(max_latency_ms=-3), "max_latency_ms: expected a number >= 0 or None, got -3"),
+    (dict(max_latency_ms=5e-324), "max_latency_ms: expected a number >= 0 (0 or from 1e-9 to 1e12) or None, got 5e-324"),
     (dict(stage_names=["a"] * 7), "stage_names: expected unique stage names"),
-    (dict(exec_ms="fast"), "exec_ms: expected an array of numbers"),
+    (dict(exec_ms="fast"), "exec_ms: expected an array of real numbers, got dtype <U4"),
+    (dict(exec_ms=np.full((7, 3), 1 + 2j)), "exec_ms: expected an array of real numbers, got dtype complex128"),
+    (dict(exec_ms=np.full((7, 3), "1.5")), "exec_ms: expected an array of real numbers, got dtype <U3"),
+    (dict(mem_mb=np.full((7, 3), True)), "mem_mb: expected an array of real numbers, got dtype bool"),
+    (dict(exec_ms=np.full((7, 3), 1e308)), "exec_ms[0, 0]: expected a number >= 0 or inf (0 or from 1e-9 to 1e12), got 1e+308"),
+    (dict(mem_cap_mb=[5e-324, 1, 1]), "mem_cap_mb[0]: expected a number >= 0 or inf (0 or from 1e-9 to 1e12), got 4.94066e-324"),
 ])
 def test_from_arrays_rejects_bad_tensors(change, message):
     arrays = seed_arrays()

@@ -3,6 +3,7 @@
 import copy
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 
@@ -85,6 +86,23 @@ def test_file_errors(tmp_path):
     top.write_text("[1, 2]")
     with pytest.raises(ScenarioError, match=r"list\.json: \(top level\): expected an object, got a list"):
         eip.load(top)
+
+
+def test_numbers_at_the_edges(tmp_path):
+    dup = tmp_path / "dup.json"
+    dup.write_text(SEED.read_text().replace('"name": "frame_decode",', '"name": "frame_decode", "name": "again",', 1))
+    with pytest.raises(ScenarioError, match=r"dup\.json: duplicate key 'name' in one object"):
+        eip.load(dup)
+    doc = copy.deepcopy(BASE)
+    doc["stages"][0]["profiles"]["cpu"]["latency_ms"] = np.int64(5)  # numpy numbers are numbers
+    doc["devices"][0]["memory_mb"] = np.float32(4096)
+    assert eip.Scenario.from_dict(doc).stages[0].profiles["cpu"][0].latency_ms == 5.0
+    for path, value in ((("constraints", "max_total_latency_ms"), 5e-324), (("devices", 1, "memory_mb"), 1.797e308),
+                        (("stages", 2, "output_mb"), 1e13), (("links", 0, "latency_ms_per_mb"), 1e-10)):
+        with pytest.raises(ScenarioError, match=r"expected a number >= 0 \(0 or from 1e-9 to 1e12\)"):
+            eip.Scenario.from_dict(broken(_set(path, value)))
+    with pytest.raises(ValueError, match="goal weight 'latency' must be a number >= 0"):
+        eip.plan(eip.Scenario.from_dict(BASE), goal={"latency": 6e-323, "energy": 1})
 
 
 def test_seed_loads_with_every_field():
