@@ -9,6 +9,7 @@ proven), 130 an interrupted batch; errors are one line on stderr, never a traceb
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import inspect
 import math
@@ -26,7 +27,7 @@ from . import __version__
 from .costmodel import LimitKind
 from .report import FORMATS, render
 from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, render_sweep
-from .errors import ScenarioError
+from .errors import ScenarioError, printable
 from .goals import GOAL_WEIGHTS, resolve_goal
 from .kernels.contract import kernels_cached
 from .lowering import waiting_outputs
@@ -243,7 +244,7 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
                            label_budget=label_budget, time_limit_s=limit_s)
     _emit(render(result, format, sensitivity=sensitivity, time_limit_s=limit_s), output)
     if not result.plans:
-        print(f"eip: no plan: {result.reason}", file=sys.stderr)
+        _say(f"no plan: {result.reason}")
         raise SystemExit(EXIT_UNKNOWN if result.status == "unknown" else 1)
 
 
@@ -261,9 +262,9 @@ def _frontier(scenario: str, goal: str = "balanced", max_plans: int | None = Non
                      time_limit_s=_time_limit(time_limit), axes=names)
     _emit(render_frontier(front, format), output)
     if not front.complete:
-        print(f"eip: warning: the frontier is incomplete: {front.reason}", file=sys.stderr)
+        _say(f"warning: the frontier is incomplete: {front.reason}")
     if not front.plans:
-        print("eip: no plan fits the budgets" if front.complete else "eip: no frontier point proven", file=sys.stderr)
+        _say("no plan fits the budgets" if front.complete else "no frontier point proven")
         raise SystemExit(1 if front.complete else EXIT_UNKNOWN)
 
 
@@ -286,10 +287,9 @@ def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energ
                    frame_rate_hz=_values("--frame-rate-hz", frame_rate_hz))
     _emit(render_sweep(result, format), output)
     if result.reason:
-        print(f"eip: warning: {int((~result.answered).sum())} grid points not answered: {result.reason}", file=sys.stderr)
+        _say(f"warning: {int((~result.answered).sum())} grid points not answered: {result.reason}")
     if not result.feasible.any():
-        print("eip: no grid point has a plan that fits" if result.answered.any() else "eip: no grid point answered",
-              file=sys.stderr)
+        _say("no grid point has a plan that fits" if result.answered.any() else "no grid point answered")
         raise SystemExit(1 if result.answered.any() else EXIT_UNKNOWN)
 
 
@@ -309,7 +309,7 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
         raise UsageError("no scenario given: name files, directories or globs")
     files, unmatched = batch.expand(str(p) for p in paths)
     for pattern in unmatched:
-        print(f"eip: warning: {pattern} matched no scenario file", file=sys.stderr)
+        _say(f"warning: {pattern} matched no scenario file")
     if not files:
         raise UsageError("no scenario file matched")
     tqdm.monitor_interval = 0  # no monitor thread: the pool forks, and forking with threads risks deadlock
@@ -321,7 +321,7 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
 
         summary = batch.run(files, output, goal=goal, strategy=strategy, label_budget=label_budget,
                             time_limit_s=_time_limit(time_limit), workers=workers, resume=resume, progress=progress)
-    print(f"eip: {summary.line()}; rows in {output}", file=sys.stderr)
+    _say(f"{summary.line()}; rows in {output}")
     if summary.interrupted:
         raise SystemExit(130)
     if summary.failed:
@@ -421,12 +421,13 @@ def _goal(value):
 
 def _shown(value) -> str:
     """A value as an error message quotes it: one line, at most 60 characters."""
-    text = _terminal_safe(repr(value))
+    text = printable(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _validate(scenario: str) -> None:
     sc = load(scenario)
+    print = lambda text: builtins.print(printable(text))  # names are untrusted: one line each, no escapes
     model = sc.cost_model
     options = np.isfinite(model.exec_ms).sum(axis=1).tolist()
     space = 1
@@ -517,7 +518,7 @@ def _import(format: str, file: str, into: str | None = None, device: str | None 
         groups=group_map, layer_info=layer_info, select=selected, dla_device=dla_device)
     for report in reports:
         for line in report.lines():
-            print(f"eip: {_terminal_safe(line)}", file=sys.stderr)
+            _say(line)
     _emit(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n", output or into)
 
 
@@ -543,9 +544,9 @@ def _one_number(flag: str, value) -> float:
     return number
 
 
-def _terminal_safe(text: str) -> str:
-    """``text`` without control characters (a profiler's names go to the terminal)."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+def _say(text: str) -> None:
+    """A line on stderr, prefixed and printable whatever the names in it hold."""
+    print(f"eip: {printable(text)}", file=sys.stderr)
 
 
 def _emit(body: bytes, output: str | None) -> None:
@@ -573,8 +574,8 @@ def _emit(body: bytes, output: str | None) -> None:
             os.unlink(tmp)
             raise
     except OSError as exc:
-        raise UsageError(f"cannot write {_terminal_safe(str(output))}: {exc.strerror or exc}") from None
-    print(f"eip: wrote {_terminal_safe(str(output))} ({len(body):,} bytes)", file=sys.stderr)
+        raise UsageError(f"cannot write {printable(str(output))}: {exc.strerror or exc}") from None
+    _say(f"wrote {output} ({len(body):,} bytes)")
 
 
 def _umask() -> int:
@@ -594,14 +595,14 @@ def _check_flags(fn, args: list[str]) -> None:
             if key not in params or params[key].kind == inspect.Parameter.VAR_POSITIONAL:
                 close = difflib.get_close_matches(key, list(params), n=1)
                 hint = f"; did you mean --{close[0].replace('_', '-')}?" if close else ""
-                raise UsageError(f"unknown option --{_terminal_safe(name)}{hint}")
+                raise UsageError(f"unknown option --{printable(name)}{hint}")
             bare = not eq and (i + 1 == len(args) or args[i + 1].startswith("--"))
             if bare and not isinstance(params[key].default, bool):
                 raise UsageError(f"--{name} expects a value")
         elif arg.startswith("-") and len(arg) > 1 and not _is_number(arg):
             long = [p for p in params if arg[1:2] in [word[:1] for word in p.split("_")]]
             hint = f"; did you mean --{long[0].replace('_', '-')}?" if long else ""
-            raise UsageError(f"unknown option {_terminal_safe(arg)}: eip's options are long (--name){hint}")
+            raise UsageError(f"unknown option {printable(arg)}: eip's options are long (--name){hint}")
 
 
 def _is_number(text: str) -> bool:
@@ -673,7 +674,7 @@ def main(argv: list[str] | None = None) -> None:
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
         fire.Fire(fn, command=_join_repeated(rest), name=f"eip {command}")
     except (ScenarioError, UsageError, ValueError, FrontierTooLarge) as exc:
-        print(f"eip: {_terminal_safe(str(exc))}", file=sys.stderr)
+        _say(str(exc))
         raise SystemExit(2) from None
     except BrokenPipeError:  # stdout's reader left: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -681,6 +682,6 @@ def main(argv: list[str] | None = None) -> None:
     except fire.core.FireExit as exc:
         raise SystemExit(2 if exc.code else 0) from None
     except Exception as exc:  # a bug of ours: still one line, and a status of its own
-        print(f"eip: internal error ({type(exc).__name__}: {_terminal_safe(str(exc))}); please report it with the scenario",
+        print(f"eip: internal error ({type(exc).__name__}: {printable(str(exc))}); please report it with the scenario",
               file=sys.stderr)
         raise SystemExit(3) from None

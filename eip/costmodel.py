@@ -27,7 +27,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .errors import VALUE_RANGE, ScenarioError, out_of_range
+from .errors import MAX_NAME_CHARS, VALUE_RANGE, ScenarioError, out_of_range
 from .goals import Weights, score_coefficients
 from .kernels.bounds import completion_usage
 from .kernels.contract import LayeredGraph
@@ -767,8 +767,9 @@ class _ArrayChecker:
         if value is None:
             return tuple(f"{what}{i}" for i in range(length))
         names = tuple(value)
-        if len(names) != length or not all(isinstance(x, str) and x for x in names):
-            raise ScenarioError("<arrays>", name, f"expected {length} non-empty strings, got {len(names)} items")
+        if len(names) != length or not all(isinstance(x, str) and 0 < len(x) <= MAX_NAME_CHARS for x in names):
+            raise ScenarioError("<arrays>", name, f"expected {length} non-empty strings of at most {MAX_NAME_CHARS} "
+                                                  f"characters, got {len(names)} items")
         if len(set(names)) != length:
             raise ScenarioError("<arrays>", name, f"expected unique {what} names")
         return names

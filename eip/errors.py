@@ -12,6 +12,17 @@ MIN_VALUE, MAX_VALUE = 1e-9, 1e12
 VALUE_RANGE = "0 or from 1e-9 to 1e12"
 
 
+#: the longest name (of a stage, device, variant, mode or pipeline): names repeat in every
+#: report row, so a long one would make reports grow with its square
+MAX_NAME_CHARS = 256
+
+
+def printable(text: str) -> str:
+    """``text`` on one line with no control characters, each shown as its escape: a name
+    holding a newline or an ANSI sequence cannot break a message or drive a terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def out_of_range(values) -> np.ndarray:
     """Where ``values`` (finite, >= 0) fall outside eip's range (``MIN_VALUE``, ``MAX_VALUE``)."""
     values = np.asarray(values, dtype=np.float64)
@@ -30,4 +41,4 @@ class ScenarioError(ValueError):
         self.path = path
         self.detail = message
         where = f"{source}: {path}: " if path else f"{source}: "
-        super().__init__(where + message)
+        super().__init__(printable(where + message))

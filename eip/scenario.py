@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import orjson
 
-from .errors import VALUE_RANGE, ScenarioError, out_of_range
+from .errors import MAX_NAME_CHARS, VALUE_RANGE, ScenarioError, out_of_range
 
 if TYPE_CHECKING:
     from .costmodel import CostModel
@@ -97,7 +97,8 @@ class Stage:
     ``profiles`` maps a device to the ways the stage runs there (one or more).
     ``inputs`` names the earlier stages whose outputs it reads (the previous stage unless
     the scenario says otherwise; empty for a source). ``op``: the operator it runs (an ONNX
-    op type, a profiler's layer type), when known.
+    op type, a profiler's layer type), when known; ``layers``: the layers of a model it
+    covers when it is a group of them (a fused layer, a DLA subgraph).
     """
 
     name: str
@@ -105,6 +106,7 @@ class Stage:
     profiles: Mapping[str, tuple[Way, ...]]
     inputs: tuple[str, ...] = ()
     op: str | None = None
+    layers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ _DEVICE_KEYS = ("name", "memory_mb", "label", "power_modes", "mode_policy", "sus
 _MODE_KEYS = ("name", "latency_scale", "power_scale")
 MODE_POLICIES = ("per_stage", "fixed")
 _LINK_KEYS = ("source", "target", "latency_ms_per_mb", "energy_mj_per_mb", "bidirectional")
-_STAGE_KEYS = ("name", "output_mb", "profiles", "inputs", "op")
+_STAGE_KEYS = ("name", "output_mb", "profiles", "inputs", "op", "layers")
 _WAY_KEYS = ("latency_ms", "energy_mj", "memory_mb", "variant", "accuracy_loss", "output_mb", "mode", "estimated")
 _CONSTRAINT_KEYS = ("max_total_latency_ms", "max_total_energy_mj", "max_accuracy_loss", "frame_rate_hz",
                     "max_average_power_w")
@@ -265,6 +267,8 @@ class _Parser:
     def name(self, value: Any, path: str) -> str:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(path, f"expected a non-empty string, got {_show(value)}")
+        if len(value) > MAX_NAME_CHARS:
+            raise self.fail(path, f"expected a name of at most {MAX_NAME_CHARS} characters, got {len(value):,}")
         return value
 
     def nonempty_list(self, value: Any, path: str, what: str) -> list:
@@ -402,7 +406,10 @@ class _Parser:
             default = (out[-1].name,) if out else ()
             inputs = self.inputs(item["inputs"], f"{path}.inputs", name, seen) if "inputs" in item else default
             op = self.name(item["op"], f"{path}.op") if "op" in item else None
-            out.append(Stage(name, output_mb, MappingProxyType(profiles), inputs, op))
+            layers = tuple(self.name(layer, f"{path}.layers[{j}]")
+                           for j, layer in enumerate(self.nonempty_list(item["layers"], f"{path}.layers", "layer names"))) \
+                if "layers" in item else ()
+            out.append(Stage(name, output_mb, MappingProxyType(profiles), inputs, op, layers))
             seen.add(name)
         return tuple(out)
 

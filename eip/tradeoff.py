@@ -236,7 +236,7 @@ def _stopped(sol: Solution, label_budget: int) -> str:
     """How a solve that proved nothing stopped, as the end of a sentence."""
     if sol.stop == Stop.TIME_LIMIT:
         return "reached the time limit"
-    return f"needs more than {label_budget:,} labels; raise label_budget"
+    return f"needs more than {label_budget:,} labels; raise the label budget"
 
 
 def sweep(
@@ -451,7 +451,7 @@ def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int,
     stops, paths, rows, offsets = pareto_sets(graph, np.ascontiguousarray(caps_grid, dtype=np.float64),
                                               int(label_budget), int(comparison_budget))
     if np.any(stops != Stop.COMPLETE):
-        raise FrontierTooLarge(f"the exact trade-off set needs more than {label_budget:,} labels; raise label_budget")
+        raise FrontierTooLarge(f"the exact trade-off set needs more than {label_budget:,} labels; raise the label budget")
     options = graph.opt_key[paths]
     return [(options[offsets[g]:offsets[g + 1]], rows[offsets[g]:offsets[g + 1]]) for g in range(len(stops))]
 

@@ -87,7 +87,7 @@ def test_sweep_and_frontier_errors(capsys, tmp_path):
     code, _, err = run(capsys, "sweep", SEED, "--max-latency-ms", "1")
     assert code == 1 and "no grid point" in err
     code, out, err = run(capsys, "frontier", SEED, "--label-budget", "2")
-    assert code == 0 and "the frontier is incomplete" in err and "label_budget" in err and err.count("\n") == 1
+    assert code == 0 and "the frontier is incomplete" in err and "label budget" in err and err.count("\n") == 1
     assert "Incomplete: after 1 frontier point" in out and "was not walked" in out
     from benchmarks.generate import soc_scenario
 
@@ -124,6 +124,6 @@ def test_a_sweep_past_the_label_budget_leaves_points_unanswered(capsys, tmp_path
     code, out, err = run(capsys, "sweep", str(path), "--max-latency-ms", "40:50:5", "--label-budget", "50",
                          "--format", "json")
     assert code == 4 and err.startswith("eip: warning: 3 grid points not answered: the exact solve at max_latency_ms=")
-    assert "raise label_budget" in err and err.strip().splitlines()[-1] == "eip: no grid point answered"
+    assert "raise the label budget" in err and err.strip().splitlines()[-1] == "eip: no grid point answered"
     doc = orjson.loads(out)
-    assert [p["answered"] for p in doc["points"]] == [False] * 3 and "raise label_budget" in doc["reason"]
+    assert [p["answered"] for p in doc["points"]] == [False] * 3 and "raise the label budget" in doc["reason"]

@@ -41,6 +41,9 @@ def _delete(path):
 
 
 CASES = [
+    (_set(("stages", 0, "layers"), []), "stages[0].layers: expected at least one layer name, got an empty list"),
+    (_set(("stages", 0, "layers"), ["conv1", 3]), "stages[0].layers[1]: expected a non-empty string, got 3"),
+    (_set(("stages", 1, "name"), "s" * 300), "stages[1].name: expected a name of at most 256 characters, got 300"),
     (_set(("stages", 0, "op"), 3), "stages[0].op: expected a non-empty string, got 3"),
     (_set(("stages", 3, "profiles", "npu", "estimated"), "yes"), "stages[3].profiles.npu.estimated: expected true or false, got 'yes'"),
     (_set(("provenance",), {"tpu": "measured"}), "provenance.tpu: unknown device 'tpu'; did you mean 'npu'?"),

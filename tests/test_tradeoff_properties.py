@@ -161,7 +161,7 @@ def test_exact_or_nothing_past_the_label_budget():
     lat = big.cost_model.max_latency_ms * np.array([0.9, 1.0])
     stopped = eip.sweep(big, max_latency_ms=lat, label_budget=50)
     assert not stopped.answered.any() and not stopped.feasible.any() and np.isnan(stopped.score).all()
-    assert stopped.reason == f"the exact solve at max_latency_ms={lat[1]:g} needs more than 50 labels; raise label_budget"
+    assert stopped.reason == f"the exact solve at max_latency_ms={lat[1]:g} needs more than 50 labels; raise the label budget"
     en = big.cost_model.max_energy_mj * np.array([0.9, 1.0])
     # the trade-off set passes its budget, and then so does the walk that stands in for it
     stopped = eip.sweep(big, max_latency_ms=lat, max_energy_mj=en, label_budget=50)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from ..errors import ScenarioError
+from ..errors import MAX_NAME_CHARS, ScenarioError
 from .importers import Measured, ProfileFile, _trt_members
 
 
@@ -68,10 +68,9 @@ def merge_profile(document: dict | None, profile: ProfileFile, *, device: str | 
     if document is None:
         document = new_document(profile, rows)
     reports = []
-    members: dict[str, tuple[str, ...]] = {}  # group stage made here -> the layers it covers
     for name in devices:
         mine = [r for r in rows if (r.device or device) == name]
-        reports.append(_merge_device(document, mine, name, profile, power_w, memory_mb, links or {}, members))
+        reports.append(_merge_device(document, mine, name, profile, power_w, memory_mb, links or {}))
     return document, reports
 
 
@@ -87,10 +86,13 @@ def new_document(profile: ProfileFile, rows: list[Measured]) -> dict:
             continue
         earlier = set(seen)
         if row.inputs is not None:
-            inputs = [p for p in row.inputs if p in earlier]
+            inputs = [seen[p]["name"] for p in row.inputs if p in earlier]
         else:
             inputs = [stages[-1]["name"]] if stages else []
-        stage = {"name": row.name, "output_mb": row.output_mb or 0.0, "inputs": inputs, "profiles": {}}
+        stage = {"name": stage_name(row.name, row.covers), "output_mb": row.output_mb or 0.0, "inputs": inputs,
+                 "profiles": {}}
+        if stage["name"] != row.name:  # shortened: the layers say what it covers
+            stage["layers"] = list(row.covers)
         if row.op:
             stage["op"] = row.op
         seen[row.name] = stage
@@ -101,21 +103,29 @@ def new_document(profile: ProfileFile, rows: list[Measured]) -> dict:
             "provenance": {}, "devices": [], "links": [], "stages": stages}
 
 
+def stage_name(name: str, layers: Sequence[str]) -> str:
+    """``name``, or when a profiler's name is too long for a stage (a DLA group lists every
+    layer) its first and last layers and how many it covers."""
+    if len(name) <= MAX_NAME_CHARS:
+        return name
+    short = f"{{{layers[0][:100]} .. {layers[-1][:100]}}} ({len(layers)} layers)"
+    return short[:MAX_NAME_CHARS]
+
+
 def _default_name(source: str) -> str:
     base = re.split(r"[\\/]", source)[-1]
     return base.rsplit(".", 1)[0] or "pipeline"
 
 
 def _merge_device(document: dict, rows: list[Measured], device: str, profile: ProfileFile, power_w: float | None,
-                  memory_mb: float | None, links: Mapping[str, tuple[float, float]],
-                  members: dict[str, tuple[str, ...]]) -> ImportReport:
+                  memory_mb: float | None, links: Mapping[str, tuple[float, float]]) -> ImportReport:
     report = ImportReport(device)
     new = not any(d["name"] == device for d in document["devices"])
     if new:
         _add_device(document, device, links, report)
     costs: dict[str, list[Measured]] = {}
     for row in rows:
-        stage = _stage_for(document, row, report, members)
+        stage = _stage_for(document, row, report)
         if stage is None:
             report.unmatched.append((row.name, row.latency_ms))
         else:
@@ -176,10 +186,10 @@ def _stage_memory(stage: dict) -> float:
     return max((w["memory_mb"] for v in stage["profiles"].values() for w in _way_list(v)), default=0.0)
 
 
-def _stage_for(document: dict, row: Measured, report: ImportReport, members: dict[str, tuple[str, ...]]) -> str | None:
+def _stage_for(document: dict, row: Measured, report: ImportReport) -> str | None:
     """The stage that covers the layers of ``row``, grouping stages if they span several;
     None when none of them is in a stage."""
-    owner = _owners(document, members)
+    owner = _owners(document)
     if row.name in owner:
         return owner[row.name]
     stages = [owner.get(m) for m in row.covers]
@@ -191,17 +201,18 @@ def _stage_for(document: dict, row: Measured, report: ImportReport, members: dic
         report.notes.append(f"'{_short(row.name)}' also covers layers no stage has: {_few(missing)}")
     if len(distinct) == 1:
         return distinct[0]
-    group_stages(document, {row.name: distinct}, members)
-    report.groups.append((row.name, tuple(distinct)))
-    return row.name
+    name = stage_name(row.name, row.covers)
+    group_stages(document, {name: distinct})
+    report.groups.append((name, tuple(distinct)))
+    return name
 
 
-def _owners(document: dict, members: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+def _owners(document: dict) -> dict[str, str]:
     """Layer name -> the stage covering it: each stage covers itself, the layers its name
-    lists (TensorRT's ``a + b``) and the layers of a group made earlier (``members``)."""
+    lists (TensorRT's ``a + b``) and its ``layers`` (a group's)."""
     owner = {}
     for stage in document["stages"]:
-        for member in members.get(stage["name"], ()) + _trt_members(stage["name"]) + (stage["name"],):
+        for member in tuple(stage.get("layers", ())) + _trt_members(stage["name"]) + (stage["name"],):
             owner.setdefault(member, stage["name"])
     return owner
 
@@ -232,11 +243,9 @@ def _way(stage: dict, rows: list[Measured], power_w: float | None, profile: Prof
     return way
 
 
-def group_stages(document: dict, groups: Mapping[str, Sequence[str]],
-                 covered: dict[str, tuple[str, ...]] | None = None) -> dict:
-    """Merge each group's stages into one stage named after the group, in place.
-
-    ``covered`` (stage -> the layers it covers), when given, learns each group's layers.
+def group_stages(document: dict, groups: Mapping[str, Sequence[str]]) -> dict:
+    """Merge each group's stages into one stage named after the group, in place; its
+    ``layers`` lists the layers it covers (its members and theirs).
 
     The group reads what its members read from outside it; its output is what its members
     give to stages outside it (what moves when a reader sits elsewhere); on each device where
@@ -264,9 +273,6 @@ def group_stages(document: dict, groups: Mapping[str, Sequence[str]],
             merged[key] = _group_stage(key, [stages[index[m]] for m in groups[key]], unit, stages) if key in groups \
                 else dict(stage, inputs=list(dict.fromkeys(unit(p) for p in _inputs(stage, stages, index))))
     document["stages"] = _topological(merged, [min(index[m] for m in groups[k]) if k in groups else index[k] for k in merged])
-    if covered is not None:
-        for name, group in groups.items():
-            covered[name] = tuple(layer for m in group for layer in covered.pop(m, ()) + (m,))
     return document
 
 
@@ -283,7 +289,9 @@ def _group_stage(name: str, members: list[dict], unit, stages: list[dict]) -> di
     inputs = [unit(p) for m in members for p in _inputs(m, stages, index) if p not in inside]
     read_outside = {p for s in stages if s["name"] not in inside for p in _inputs(s, stages, index)}
     output_mb = sum(m["output_mb"] for m in members if m["name"] in read_outside)
-    stage = {"name": name, "output_mb": output_mb, "inputs": list(dict.fromkeys(inputs)), "profiles": {}}
+    layers = [layer for m in members for layer in m.get("layers") or _trt_members(m["name"]) or [m["name"]]]
+    stage = {"name": name, "output_mb": output_mb, "inputs": list(dict.fromkeys(inputs)), "profiles": {},
+             "layers": list(dict.fromkeys(layers))}
     ops = {m.get("op") for m in members}
     stage["op"] = ops.pop() if len(ops) == 1 and None not in ops else "group"
     for device in members[0]["profiles"]:

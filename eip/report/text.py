@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import printable
 from ..explain import Explanation
 from ..result import PlanResult
 from . import rows as R
@@ -21,7 +22,7 @@ def render_text(result: PlanResult, explanation: Explanation) -> str:
         lines += _aligned([R.ALTERNATIVES_HEADER] + R.alternative_rows(result))
         lines += [f"  {a.sentence}" for a in explanation.alternatives]
         lines.append(R.solve_line(result))
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # the terminal reads it: no control characters
 
 
 def render_markdown(result: PlanResult, explanation: Explanation) -> str:
@@ -39,6 +40,7 @@ def render_markdown(result: PlanResult, explanation: Explanation) -> str:
 
 
 def _aligned(rows: list[list[str]]) -> list[str]:
+    rows = [[printable(cell) for cell in r] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [" | ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
 
@@ -54,7 +56,7 @@ def _md(text: str) -> str:
     Markup characters become entities (renderers that ignore backslash escapes before HTML
     still show them as text); Markdown's own punctuation is backslash-escaped.
     """
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for ch in "\\`*_[]|#":
         text = text.replace(ch, "\\" + ch)
     return text

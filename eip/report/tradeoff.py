@@ -15,6 +15,7 @@ from html import escape
 import numpy as np
 import orjson
 
+from ..errors import printable
 from ..tradeoff import Frontier, Sweep
 from . import html as H
 from .data import csv_cell
@@ -54,7 +55,7 @@ def render_frontier(front: Frontier, format: str) -> bytes:
         lines += [f"{'#':>3} " + " ".join(f"{h:>13}" for h in labels) + f" {'sw':>3} {'score':>8}  placement"]
         lines += [f"{r[0]:>3} " + " ".join(f"{v:13.2f}" for v in r[1:-3]) + f" {r[-3]:>3} {r[-2]:8.4f}  {r[-1]}"
                   + ("  <- best" if i == best else "") for i, r in enumerate(rows)]
-        return ("\n".join(lines) + "\n").encode()
+        return ("\n".join(printable(line) for line in lines) + "\n").encode()
     if format == "html":
         chart = _step_chart(front, best)
         table = H.table("frontier", ["#", *labels, "switches", "score", "placement"],
@@ -101,7 +102,7 @@ def render_sweep(result: Sweep, format: str) -> bytes:
         lines.append("  ".join(f"{h:>12}" for h in header[:-1]) + "  plan")
         for r in rows:
             lines.append("  ".join(f"{_shown(v):>12}" for v in r[:-1]) + f"  {r[-1]}")
-        return ("\n".join(lines) + "\n").encode()
+        return ("\n".join(printable(line) for line in lines) + "\n").encode()
     if format == "html":
         body = [f"<h1>Budget sweep: {escape(result.model.name)}</h1>", f"<p>Goal: {escape(result.goal)}</p>"]
         body += [f"<p>{escape(n)}</p>" for n in notes]
