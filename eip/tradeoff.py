@@ -318,8 +318,8 @@ def _outer_budgets(model: CostModel, memory_mb: dict, max_accuracy_loss: Budget,
                     _is_axis(max_accuracy_loss)))
     if frame_rate_hz is not None:
         hz = _budget_values("frame_rate_hz", frame_rate_hz, np.inf)
-        if np.any(hz == 0):
-            raise ValueError("frame_rate_hz: expected values > 0, got 0.0")
+        if np.any((hz == 0) | np.isinf(hz)):  # a rate is a number: no frame rate is not an infinite one
+            raise ValueError(f"frame_rate_hz: expected finite values > 0, got {hz[(hz == 0) | np.isinf(hz)][0]!r}")
         out.append(("frame_rate_hz", Limit(LimitKind.PERIOD, -1, "frame period", "ms", model.period_ms, ()), hz,
                     _is_axis(frame_rate_hz)))
     return out
