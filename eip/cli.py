@@ -25,6 +25,7 @@ import orjson
 from . import batch
 from . import __version__
 from .costmodel import LimitKind
+from .diagnose import quick_reason
 from .report import FORMATS, render
 from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, render_sweep
 from .errors import ScenarioError, printable
@@ -217,8 +218,11 @@ example:
 
 VALIDATE_HELP = """usage: eip validate SCENARIO
 
-Checks a scenario file and prints its stages, devices, links, caps and search space size.
-exit status: 0 valid, 2 invalid (the first error, with its JSON path)
+Checks a scenario file and prints its stages, devices, links, caps and search space size,
+and whether a quick check proves it has no plan (a stage no placement reaches or no
+device's memory holds, a limit every plan breaks on its own; eip plan proves the rest).
+exit status: 0 valid, 1 valid but proven to have no plan, 2 invalid (the first error, with
+its JSON path)
 """
 
 
@@ -453,6 +457,10 @@ def _validate(scenario: str) -> None:
               f"{graph.opt_use.shape[0]:,} planning states (at most {int(np.diff(graph.step_start).max()):,} per stage)"
               + ("; too wide to plan exactly: relaxed" if model.relaxed else ""))
     print(f"Baselines: {model.baselines[0]:g} ms, {model.baselines[1]:g} mJ (sums of each stage's cheapest)")
+    reason = quick_reason(model)
+    if reason is not None:
+        print(f"No plan: {reason}")
+        raise SystemExit(1)
 
 
 def _profile(model: str, cpu_power_w=None, output: str | None = None, device: str = "cpu", threads: int = 1,
@@ -669,7 +677,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0 if rest else 2)
     try:
         _check_flags(fn, rest)
-        if command not in ("validate", "profile", "import") and not kernels_cached():
+        if command not in ("profile", "import") and not kernels_cached():
             print("eip: compiling the planning kernels (once per install, about a minute)...", file=sys.stderr, flush=True)
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
         fire.Fire(fn, command=_join_repeated(rest), name=f"eip {command}")

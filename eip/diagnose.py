@@ -6,6 +6,8 @@ a number a person can check ("the fastest possible plan takes 24.6 ms > cap 20 m
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .costmodel import CostModel, Dim, Limit, LimitKind, cap_with_tolerance
@@ -18,14 +20,10 @@ _LABEL_BUDGET = 10**7
 
 def infeasibility_reason(model: CostModel) -> str:
     """One sentence saying which limit (or set of limits) makes ``model`` infeasible."""
-    least = model.least_usage
-    if not np.isfinite(least[Dim.LATENCY]):
-        return _broken_chain(model)
+    quick = quick_reason(model)
+    if quick is not None:
+        return quick
     finite = [limit for limit in model.limits if limit.value < np.inf]
-    for limit in finite:
-        need = limit.used(least)
-        if need > cap_with_tolerance(limit.value):
-            return _alone(model, limit, need)
     memory = [limit for limit in finite if limit.kind == LimitKind.MEMORY]
     memory_only = _caps(model, memory)
     if _least(model, Dim.LATENCY, memory_only) is None:
@@ -48,6 +46,35 @@ def infeasibility_reason(model: CostModel) -> str:
     return f"no plan meets the {names} and the memory budgets together (each alone can be met)"
 
 
+def quick_reason(model: CostModel) -> str | None:
+    """A reason no plan exists that needs no search (None when there is none): a stage no
+    placement can reach, a stage that fits no device's memory, a limit that every plan
+    breaks on its own."""
+    least = model.least_usage
+    if not np.isfinite(least[Dim.LATENCY]):
+        return _broken_chain(model)
+    homeless = _homeless_stage(model)
+    if homeless is not None:
+        return homeless
+    for limit in model.limits:
+        need = limit.used(least)
+        if limit.value < np.inf and need > cap_with_tolerance(limit.value):
+            return _alone(model, limit, need)
+    return None
+
+
+def _homeless_stage(model: CostModel) -> str | None:
+    """The first stage whose every way needs more memory than its device's budget."""
+    budget = cap_with_tolerance(model.mem_cap_mb)[model.option_device]
+    for s in range(model.n_stages):
+        runs = np.isfinite(model.exec_ms[s])
+        if runs.any() and not (model.mem_mb[s][runs] <= budget[runs]).any():
+            needs = ", ".join(f"{model.option_names[o]} {model.mem_mb[s, o]:g} MB > {model.mem_cap_mb[model.option_device[o]]:g}"
+                              for o in np.flatnonzero(runs)[:4])
+            return f"stage '{model.stage_names[s]}' fits no device's memory budget ({needs})"
+    return None
+
+
 def _alone(model: CostModel, limit: Limit, need: float) -> str:
     """Why no plan meets ``limit`` even with every other limit lifted (``need`` > its value)."""
     if limit.kind == LimitKind.MEMORY:
@@ -58,10 +85,28 @@ def _alone(model: CostModel, limit: Limit, need: float) -> str:
         why = f" (only {device} can run {', '.join(only)})" if only else ""
         return f"{device} memory: every plan needs at least {need:g} MB on {device} > budget {limit.value:g} MB{why}"
     if limit.kind == LimitKind.LATENCY:
-        return f"the fastest possible plan takes {need:.4g} ms > latency cap {limit.value:g} ms"
-    if limit.kind == LimitKind.ENERGY:
-        return f"the most frugal possible plan uses {need:.4g} mJ > energy cap {limit.value:g} mJ"
-    return f"every plan needs at least {need:.4g} {limit.unit} of {_what(limit)} > {limit.name} {limit.value:g} {limit.unit}"
+        sentence = f"the fastest possible plan takes {need:.4g} ms > latency cap {limit.value:g} ms"
+    elif limit.kind == LimitKind.ENERGY:
+        sentence = f"the most frugal possible plan uses {need:.4g} mJ > energy cap {limit.value:g} mJ"
+    else:
+        sentence = f"every plan needs at least {need:.4g} {limit.unit} of {_what(limit)} > {limit.name} {limit.value:g} {limit.unit}"
+    return sentence + _links_blame(model, limit)
+
+
+def _links_blame(model: CostModel, limit: Limit) -> str:
+    """What the links add to a limit no plan meets: when free links everywhere would let
+    some plan meet it, the missing links (or the links' costs) are why."""
+    d = model.n_devices
+    free = dataclasses.replace(model, xfer_ms_per_mb=np.zeros((d, d)), xfer_mj_per_mb=np.zeros((d, d)),
+                               link_mask=np.ones((d, d), dtype=bool), _derived={})
+    need = limit.used(free.least_usage)
+    if need > cap_with_tolerance(limit.value):
+        return ""
+    missing = [f"{model.device_names[a]}->{model.device_names[b]}" for a in range(d) for b in range(d)
+               if a != b and not model.link_mask[a, b]]
+    what = f"the missing links ({', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}) keep" if missing \
+        else "the links' costs keep"
+    return f"; with free links between every pair of devices {need:.4g} {limit.unit} would do: {what} stages from moving"
 
 
 def _what(limit: Limit) -> str:

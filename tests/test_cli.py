@@ -99,6 +99,22 @@ def test_values_are_the_text_typed(tmp_path):
     assert out.returncode == 0 and "Goal: custom" in out.stdout
 
 
+@pytest.mark.parametrize("edit, reason", [
+    (lambda d: d.update(links=[]), "the most frugal possible plan uses 40.7 mJ > energy cap 35 mJ; with free links "
+                                   "between every pair of devices 28.9 mJ would do: the missing links (cpu->gpu"),
+    (lambda d: [w.update(memory_mb=99999) for w in d["stages"][2]["profiles"].values()],
+     "stage 'backbone_embedding' fits no device's memory budget (cpu 99999 MB > 4096, gpu 99999 MB > 6144"),
+])
+def test_diagnoses_name_the_cause_and_validate_finds_them(tmp_path, edit, reason):
+    doc = json.loads(SEED.read_text())
+    edit(doc)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc))
+    planned, validated = eip("plan", path), eip("validate", path)
+    assert planned.returncode == 1 and reason in planned.stderr
+    assert validated.returncode == 1 and f"No plan: {reason}" in validated.stdout
+
+
 def test_version_and_a_closed_pipe():
     out = eip("--version")
     assert out.returncode == 0 and out.stdout.startswith("eip 0.")
