@@ -679,6 +679,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=ROOT / "scenarios")
     args = parser.parse_args()
+    if not args.data.is_dir():
+        raise SystemExit(f"realdata: {args.data}: no such folder: the real data sits in ../shared/data beside the "
+                         f"checkout (see its SOURCES.md), or give --data")
     for file, build in BUILDERS.items():
         path = args.out / file
         path.write_bytes(render(build(args.data)))
