@@ -73,3 +73,10 @@ def weights_goal(weights: Weights) -> dict[str, float]:
 def score_coefficients(weights: Weights, baselines: tuple[float, float]) -> np.ndarray:
     """(3,) multipliers of (latency ms, energy mJ, switches) whose dot product is the score."""
     return np.array([weights[0] / baselines[0], weights[1] / baselines[1], weights[2]])
+
+
+def switch_worth(weights: Weights, baselines: tuple[float, float]) -> tuple[float, float]:
+    """The latency (ms) and the energy (mJ) that score as much as one switch (inf where that
+    term has no weight): what the switch penalty trades against."""
+    latency, energy, switch = score_coefficients(weights, baselines)
+    return (switch / latency if latency else math.inf, switch / energy if energy else math.inf)

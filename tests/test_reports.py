@@ -178,3 +178,18 @@ def test_reports_carry_the_frontier(seed_result, monkeypatch):
     assert re.match(r"Latency/energy frontier incomplete: after \d+ frontier points?, the exact solve below .* "
                     r"were not walked\.$", e.summary[-1])
     assert len(json.loads(render(big, "json"))["explanation"]["frontier"]) == len(e.frontier)
+
+
+def test_reports_read_well_at_75_stages():
+    from eip.report.rows import path_text
+    from eip.report.tradeoff import _shown
+
+    result = eip.plan("scenarios/yolov3_rk3399pro.json", top_k=2)
+    text = render(result, "text", sensitivity=False).decode()
+    path = [line for line in text.splitlines() if line.startswith("1    |")][0]
+    assert " x8 -> " in path and len(path) < 200  # runs of one device fold; the seed's short paths do not
+    assert path_text(["gpu", "gpu", "npu"]) == "gpu -> gpu -> npu"
+    assert path_text(["big_cpu"] * 30 + ["npu"]) == "big_cpu x30 -> npu"
+    assert _shown(18998.03) == "18998.03" and _shown(1.847865) == "1.8479"  # no 1.9e+04
+    seed = render(eip.plan("scenarios/mobile_vision_pipeline.json"), "text", sensitivity=False).decode()
+    assert "Weights: latency 0.75, energy 0.75, switch 0.08 (one switch scores as much as 2.62 ms or 3.08 mJ)" in seed

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+from typing import Sequence
+
 from ..costmodel import CostModel
 from ..explain import Explanation, amount
+from ..goals import switch_worth
 from ..result import Plan, PlanResult
 
 PLACEMENT_HEADER = ["stage", "device", "exec ms", "xfer ms", "total ms", "exec mJ", "xfer mJ", "memory MB"]
@@ -56,7 +60,17 @@ def way_name(variant: str, mode: str | None) -> str:
 
 def alternative_rows(result: PlanResult) -> list[list[str]]:
     return [[str(rank), f"{p.score:.4f}", f"{p.latency_ms:.2f}", f"{p.energy_mj:.2f}", str(p.switches),
-             " -> ".join(p.option_names)] for rank, p in enumerate(result.plans, 1)]
+             path_text(p.option_names)] for rank, p in enumerate(result.plans, 1)]
+
+
+def path_text(options: Sequence[str], width: int = 80) -> str:
+    """A plan's options in stage order, ``gpu -> npu``; past ``width`` characters each run
+    on one option is written once with its length: ``big_cpu x8 -> npu x3 -> gpu``."""
+    full = " -> ".join(options)
+    if len(full) <= width:
+        return full
+    runs = [(name, sum(1 for _ in group)) for name, group in itertools.groupby(options)]
+    return " -> ".join(name if n == 1 else f"{name} x{n}" for name, n in runs)
 
 
 def budget_lines(explanation: Explanation) -> list[str]:
@@ -90,7 +104,17 @@ def summary_lines(result: PlanResult) -> list[str]:
         f"Goal: {result.goal} | Strategy: {result.strategy} | Score: {best.score:.2f} ({proof(result)})",
         f"Latency: {best.latency_ms:.2f} ms | Energy: {best.energy_mj:.2f} mJ | Switches: {best.switches}",
         "Memory: " + ", ".join(f"{d} {amount(u.used_mb)}/{amount(u.budget_mb)} MB" for d, u in best.memory_mb.items()),
-    ] + _ways_lines(result.model, best, result.goal == "throughput") + _estimated_lines(best)
+    ] + _ways_lines(result.model, best, result.goal == "throughput") + [_weights_line(result)] + _estimated_lines(best)
+
+
+def _weights_line(result: PlanResult) -> str:
+    """The goal's weights and what one switch is worth in its terms."""
+    w = result.weights
+    ms, mj = switch_worth(w, result.model.baselines)
+    worth = " or ".join(f"{v:.3g} {unit}" for v, unit in ((ms, "ms"), (mj, "mJ")) if v < float("inf"))
+    accuracy = f", accuracy {w.accuracy:g} per point" if w.accuracy else ""
+    return (f"Weights: latency {w.latency:g}, energy {w.energy:g}, switch {w.switch:g}{accuracy}"
+            + (f" (one switch scores as much as {worth})" if w.switch and worth else ""))
 
 
 def _estimated_lines(best: Plan) -> list[str]:

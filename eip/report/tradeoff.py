@@ -19,7 +19,7 @@ from ..errors import printable
 from ..tradeoff import Frontier, Sweep
 from . import html as H
 from .data import csv_cell
-from .rows import estimated_devices, estimated_note
+from .rows import estimated_devices, estimated_note, path_text
 
 FORMATS = ("text", "csv", "json", "html")
 FRONTIER_SCHEMA = "eip.frontier/1"
@@ -36,6 +36,7 @@ def render_frontier(front: Frontier, format: str) -> bytes:
     attrs = [_AXES[a][0] for a in shown]
     rows = [[i + 1, *(getattr(p, a) for a in attrs), p.switches, p.score, " -> ".join(p.option_names)]
             for i, p in enumerate(front.plans)]
+    shown_rows = [r[:-1] + [path_text(p.option_names)] for r, p in zip(rows, front.plans)]  # for people: runs folded
     best = min(range(len(front.plans)), key=lambda i: (front.plans[i].score, i)) if front.plans else -1
     title = f"{front.axes[0]} vs {front.axes[1]}"
     if format == "json":
@@ -54,12 +55,12 @@ def render_frontier(front: Frontier, format: str) -> bytes:
         lines = [f"Pipeline: {front.model.name}", f"Frontier: {len(front.plans)} Pareto-optimal plans ({title})", *notes]
         lines += [f"{'#':>3} " + " ".join(f"{h:>13}" for h in labels) + f" {'sw':>3} {'score':>8}  placement"]
         lines += [f"{r[0]:>3} " + " ".join(f"{v:13.2f}" for v in r[1:-3]) + f" {r[-3]:>3} {r[-2]:8.4f}  {r[-1]}"
-                  + ("  <- best" if i == best else "") for i, r in enumerate(rows)]
+                  + ("  <- best" if i == best else "") for i, r in enumerate(shown_rows)]
         return ("\n".join(printable(line) for line in lines) + "\n").encode()
     if format == "html":
         chart = _step_chart(front, best)
         table = H.table("frontier", ["#", *labels, "switches", "score", "placement"],
-                        [[str(r[0]), *(f"{v:.2f}" for v in r[1:-3]), str(r[-3]), f"{r[-2]:.4f}", r[-1]] for r in rows])
+                        [[str(r[0]), *(f"{v:.2f}" for v in r[1:-3]), str(r[-3]), f"{r[-2]:.4f}", r[-1]] for r in shown_rows])
         return H.page(f"eip frontier: {front.model.name}",
                       [f"<h1>Frontier ({escape(title)}): {escape(front.model.name)}</h1>",
                        *(f"<p>{escape(n)}</p>" for n in notes), chart, table])
@@ -77,13 +78,14 @@ def render_sweep(result: Sweep, format: str) -> bytes:
     names = [name for name, _ in result.axes]
     header = names + ["answered", "feasible", "score", "latency_ms", "energy_mj", "plan"]
     answered = result.answered
-    rows = []
+    rows, paths = [], []
     for index in np.ndindex(result.score.shape):
         values = [float(result.axes[a][1][i]) for a, i in enumerate(index)]
         k = int(result.plan_index[index])
         rows.append(values + [bool(answered[index]), bool(result.feasible[index]), _num(result.score[index]),
                               _num(result.latency_ms[index]), _num(result.energy_mj[index]),
                               " -> ".join(result.plans[k].option_names) if k >= 0 else ""])
+        paths.append(path_text(result.plans[k].option_names) if k >= 0 else "")  # for people: runs folded
     unanswered = int(answered.size - answered.sum())
     notes = [n for n in (estimated_note(result.model),
                          f"{unanswered} grid points not answered: {result.reason}" if unanswered else "") if n]
@@ -100,15 +102,15 @@ def render_sweep(result: Sweep, format: str) -> bytes:
                  f"{int(result.feasible.sum())} feasible, {len(result.plans)} distinct plans"]
         lines += notes
         lines.append("  ".join(f"{h:>12}" for h in header[:-1]) + "  plan")
-        for r in rows:
-            lines.append("  ".join(f"{_shown(v):>12}" for v in r[:-1]) + f"  {r[-1]}")
+        for r, path in zip(rows, paths):
+            lines.append("  ".join(f"{_shown(v):>12}" for v in r[:-1]) + f"  {path}")
         return ("\n".join(printable(line) for line in lines) + "\n").encode()
     if format == "html":
         body = [f"<h1>Budget sweep: {escape(result.model.name)}</h1>", f"<p>Goal: {escape(result.goal)}</p>"]
         body += [f"<p>{escape(n)}</p>" for n in notes]
         if len(result.axes) >= 1:
             body.append(_score_chart(result))
-        body.append(H.table("sweep", header, [[_shown(v) for v in r] for r in rows]))
+        body.append(H.table("sweep", header, [[_shown(v) for v in r[:-1]] + [path] for r, path in zip(rows, paths)]))
         return H.page(f"eip sweep: {result.model.name}", body)
     raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
 
@@ -118,10 +120,12 @@ def _num(x: float) -> float | None:
 
 
 def _shown(v) -> str:
+    """A table cell: numbers to 4 decimals at most, never in exponent form below 1e15
+    (18998.03, not 1.9e+04)."""
     if v is None:
         return "-"
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return f"{round(v, 4):.15g}"
     return str(v)
 
 
