@@ -8,12 +8,14 @@ A scenario that cannot be loaded or planned gives a row with its error; the batc
 from __future__ import annotations
 
 import csv
+import ctypes
 import glob
 import io
 import math
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -159,7 +161,7 @@ def _rows(todo: list[tuple[int, str]], options: tuple, workers: int) -> Iterator
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     chunk = max(1, min(16, len(jobs) // (workers * 8)))
-    pool = context.Pool(workers, initializer=_init_worker)
+    pool = context.Pool(workers, initializer=_init_worker, initargs=(os.getpid(),))
     try:
         yield from pool.imap_unordered(_plan_job, jobs, chunksize=chunk)
         pool.close()
@@ -173,12 +175,32 @@ def _plan_job(job: tuple[int, str, tuple]) -> tuple[int, dict]:
     return index, plan_file(path, *options)
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the pool, workers stay quiet;
     # a forked worker must not inherit the parent's graceful SIGTERM (terminate() uses it)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
+    # a parent killed outright (SIGKILL) leaves the result pipe without a reader: the worker's
+    # next result ends it quietly, not with a BrokenPipeError traceback on the terminal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     _warm()
+
+
+def _die_with(parent: int) -> None:
+    """On Linux, end this worker when ``parent`` dies: a batch killed outright (SIGKILL)
+    must not leave workers waiting for work forever (each holds the task pipe open)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _warm() -> None:

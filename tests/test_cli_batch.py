@@ -177,3 +177,27 @@ def test_resume_reads_back_names_with_line_separators(tmp_path, suffix):
     done = batch(*names, "--output", out, "--resume")
     assert done.returncode == 0, done.stderr
     assert "(1 already done)" in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers follow their parent on Linux")
+def test_a_killed_batch_leaves_no_workers_and_no_tracebacks(tmp_path):
+    source = tmp_path / "s.json"
+    source.write_text(json.dumps(soc_scenario(40, 4, seed=5)))
+    for i in range(3000):
+        os.link(source, tmp_path / f"copy_{i:04d}.json")
+    err = tmp_path / "err.txt"
+    with open(err, "w") as handle:
+        proc = subprocess.Popen(command(tmp_path, "--output", tmp_path / "r.csv", "--workers", "2"), stderr=handle)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        deadline = time.time() + 60
+        while time.time() < deadline and len(children.read_text().split()) < 2:
+            time.sleep(0.1)
+        workers = [int(p) for p in children.read_text().split()]
+        time.sleep(1.0)
+        proc.kill()
+        proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.1)
+    assert workers and not any(Path(f"/proc/{w}").exists() for w in workers)
+    assert "Traceback" not in err.read_text()
