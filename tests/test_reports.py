@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import eip
@@ -193,3 +194,22 @@ def test_reports_read_well_at_75_stages():
     assert _shown(18998.03) == "18998.03" and _shown(1.847865) == "1.8479"  # no 1.9e+04
     seed = render(eip.plan("scenarios/mobile_vision_pipeline.json"), "text", sensitivity=False).decode()
     assert "Weights: latency 0.75, energy 0.75, switch 0.08 (one switch scores as much as 2.62 ms or 3.08 mJ)" in seed
+
+
+def test_html_reads_well_at_scale(tmp_path):
+    from eip.report.tradeoff import render_frontier, render_sweep
+
+    result = eip.plan("scenarios/yolov3_rk3399pro.json", top_k=1)
+    page = render(result, "html", sensitivity=False).decode()
+    timeline = page[page.index('<svg id="timeline"'):page.index("</svg>", page.index('<svg id="timeline"'))]
+    assert timeline.count("<rect class=\"stage\"") == 75  # a part per stage, each with its tooltip
+    assert "8 stages" in timeline and "15 stages" in timeline  # runs on one device are labelled
+    assert len(set(re.findall(r'class="stage"[^>]*fill="(#[0-9a-f]+)"', timeline))) == 4  # a colour per device
+    seed = "scenarios/mobile_vision_pipeline.json"
+    two = render_sweep(eip.sweep(seed, max_latency_ms=np.arange(20, 41), max_energy_mj=np.arange(25, 41)), "html").decode()
+    assert two.count("<rect x=") >= 21 * 16 and "no plan" in two and "not answered" in two and "<details>" in two
+    one = render_sweep(eip.sweep(seed, max_energy_mj=[32.0, 32.5, 34.0]), "html").decode()
+    points = re.search(r'<polyline class="line" points="([^"]+)"', one).group(1).split()
+    assert len(points) == 5 and points[0].split(",")[1] == points[1].split(",")[1]  # a step: flat, then down
+    front = render_frontier(eip.frontier(seed), "html").decode()
+    assert "Caps: latency &lt;= 32 ms, energy &lt;= 35 mJ" in front and "Best plan (the least score" in front

@@ -135,7 +135,9 @@ def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 
 def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
-    """One lane per device; stage bars in time order; transfers as links between lanes."""
+    """One lane per device, in its colour; the stages a device runs one after another form
+    one labelled block (thin lines part its stages; each stage's costs in its tooltip);
+    transfers are links between lanes."""
     left, width, lane_h, top = 110, 860, 30, 10
     total = max(plan.latency_ms, 1e-9)
     height = top + lane_h * len(devices) + 28
@@ -150,7 +152,8 @@ def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
     for t in _ticks(0.0, total):
         out.append(f'<line class="grid" x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{height - 22}"/>')
         out.append(f'<text x="{x(t):.1f}" y="{height - 8}" text-anchor="middle">{t:g} ms</text>')
-    colors = {}
+    for run in _runs(plan.timeline):
+        out += _run_svg(run, x, y(run[0].stage.device), lane_h, PALETTE[lane_of[run[0].stage.device] % len(PALETTE)])
     for slot in plan.timeline:
         s, t, edge = slot.stage, slot.start_ms, slot.edge
         if edge is not None:
@@ -158,17 +161,41 @@ def _timeline(plan: Plan, devices: tuple[str, ...]) -> str:
             tip = f"{edge.producer} -> {s.stage}, {edge.source} -> {s.device}: {edge.xfer_ms:.2f} ms, {edge.xfer_mj:.2f} mJ"
             out.append(f'<line class="xfer" x1="{x(t):.1f}" y1="{y0:.1f}" x2="{x(t + edge.xfer_ms):.1f}" y2="{y1:.1f}">'
                        f'<title>{escape(tip)}</title></line>')
-            continue
-        w = max(width * s.exec_ms / total, 1.0)
-        color = colors.setdefault(s.stage, PALETTE[len(colors) % len(PALETTE)])
-        label = f"{s.stage} on {s.device}: {s.exec_ms:.2f} ms, {s.exec_mj:.2f} mJ, {R.amount(s.memory_mb)} MB"
-        out.append(f'<rect class="stage" x="{x(t):.1f}" y="{y(s.device) + 4}" width="{w:.1f}" height="{lane_h - 8}" '
-                   f'fill="{color}"><title>{escape(label)}</title></rect>')
-        if w > 7 * min(len(s.stage), 14):
-            name = s.stage if len(s.stage) <= 14 else s.stage[:13] + "\u2026"
-            out.append(f'<text x="{x(t) + 4:.1f}" y="{y(s.device) + lane_h / 2 + 4}" style="fill:#fff">{escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def _runs(timeline) -> list[list]:
+    """The execution slots, in runs of consecutive stages on one device."""
+    runs: list[list] = []
+    for slot in timeline:
+        if slot.edge is not None:
+            continue
+        if runs and runs[-1][-1].stage.device == slot.stage.device \
+                and abs(runs[-1][-1].start_ms + runs[-1][-1].duration_ms - slot.start_ms) < 1e-9:
+            runs[-1].append(slot)
+        else:
+            runs.append([slot])
+    return runs
+
+
+def _run_svg(run: list, x, lane_y: float, lane_h: int, color: str) -> list[str]:
+    """One block for a run of stages: a stage per part (its tooltip), the run's label if it fits."""
+    out = []
+    for slot in run:
+        s = slot.stage
+        w = max(x(slot.start_ms + slot.duration_ms) - x(slot.start_ms), 1.0)
+        label = f"{s.stage} on {s.device}: {s.exec_ms:.2f} ms, {s.exec_mj:.2f} mJ, {R.amount(s.memory_mb)} MB"
+        out.append(f'<rect class="stage" x="{x(slot.start_ms):.1f}" y="{lane_y + 4}" width="{w:.1f}" '
+                   f'height="{lane_h - 8}" fill="{color}"><title>{escape(label)}</title></rect>')
+    start, end = run[0].start_ms, run[-1].start_ms + run[-1].duration_ms
+    names = [run[0].stage.stage] if len(run) == 1 else [f"{run[0].stage.stage} .. {run[-1].stage.stage} ({len(run)})",
+                                                        f"{len(run)} stages"]
+    room = x(end) - x(start) - 8
+    name = next((n for n in names if 7 * len(n) <= room), None)
+    if name is not None:
+        out.append(f'<text x="{x(start) + 4:.1f}" y="{lane_y + lane_h / 2 + 4}" style="fill:#fff">{escape(name)}</text>')
+    return out
 
 
 def _graph(plan: Plan, devices: tuple[str, ...]) -> str:

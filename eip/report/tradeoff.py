@@ -29,6 +29,8 @@ SWEEP_SCHEMA = "eip.sweep/1"
 #: per frontier axis: its plan attribute, column name and chart label
 _AXES = {"latency": ("latency_ms", "latency ms"), "energy": ("energy_mj", "energy mJ"),
          "accuracy": ("accuracy_loss", "accuracy loss")}
+#: per frontier axis: the model's cap on it
+_CAPS = {"latency": "max_latency_ms", "energy": "max_energy_mj", "accuracy": "max_accuracy_loss"}
 
 
 def render_frontier(front: Frontier, format: str) -> bytes:
@@ -59,11 +61,11 @@ def render_frontier(front: Frontier, format: str) -> bytes:
         return ("\n".join(printable(line) for line in lines) + "\n").encode()
     if format == "html":
         chart = _step_chart(front, best)
-        table = H.table("frontier", ["#", *labels, "switches", "score", "placement"],
+        table = H.table("frontier", ["#", *labels, "switches", "score", "device path"],
                         [[str(r[0]), *(f"{v:.2f}" for v in r[1:-3]), str(r[-3]), f"{r[-2]:.4f}", r[-1]] for r in shown_rows])
         return H.page(f"eip frontier: {front.model.name}",
                       [f"<h1>Frontier ({escape(title)}): {escape(front.model.name)}</h1>",
-                       *(f"<p>{escape(n)}</p>" for n in notes), chart, table])
+                       *(f"<p>{escape(n)}</p>" for n in notes + _caps_and_best(front, best)), chart, table])
     raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
 
 
@@ -108,9 +110,9 @@ def render_sweep(result: Sweep, format: str) -> bytes:
     if format == "html":
         body = [f"<h1>Budget sweep: {escape(result.model.name)}</h1>", f"<p>Goal: {escape(result.goal)}</p>"]
         body += [f"<p>{escape(n)}</p>" for n in notes]
-        if len(result.axes) >= 1:
-            body.append(_score_chart(result))
-        body.append(H.table("sweep", header, [[_shown(v) for v in r[:-1]] + [path] for r, path in zip(rows, paths)]))
+        body.append(_score_chart(result))
+        table = H.table("sweep-points", header, [[_shown(v) for v in r[:-1]] + [path] for r, path in zip(rows, paths)])
+        body.append(table if len(rows) <= 60 else f"<details><summary>All {len(rows):,} grid points</summary>{table}</details>")
         return H.page(f"eip sweep: {result.model.name}", body)
     raise ValueError(f"unknown format {format!r}; choose {', '.join(FORMATS)}")
 
@@ -138,10 +140,23 @@ def _csv(header, rows) -> bytes:
     return out.getvalue().encode()
 
 
+def _caps_and_best(front: Frontier, best: int) -> list[str]:
+    """The caps on the frontier's axes, and the goal's best plan on it."""
+    units = {"latency": "ms", "energy": "mJ", "accuracy": "points"}
+    caps = [f"{a} <= {getattr(front.model, _CAPS[a]):g} {units[a]}" for a in front.axes
+            if math.isfinite(getattr(front.model, _CAPS[a]))]
+    out = ["Caps: " + ", ".join(caps) + " (dashed in the chart where they fall in its range)"] if caps else []
+    if best >= 0:
+        p = front.plans[best]
+        out.append(f"Best plan (the least score, {p.score:.4f}): point {best + 1}, "
+                   + ", ".join(f"{getattr(p, _AXES[a][0]):.2f} {_AXES[a][1]}" for a in front.axes))
+    return out
+
+
 def _step_chart(front: Frontier, best: int) -> str:
-    """The frontier as a step curve (y falls as x grows), best plan marked."""
+    """The frontier as a step curve (y falls as x grows), best plan marked, caps dashed."""
     if not front.plans:
-        return "<p>No plan fits the budgets.</p>"
+        return "<p>No chart: no plan fits the budgets.</p>"
     (x_attr, x_label), (y_attr, y_label) = (_AXES[a] for a in front.axes)
     xs = np.array([getattr(p, x_attr) for p in front.plans])
     ys = np.array([getattr(p, y_attr) for p in front.plans])
@@ -149,20 +164,107 @@ def _step_chart(front: Frontier, best: int) -> str:
     dots = "".join(f'<circle class="{"best" if i == best else "alt"}" cx="{box.x(x):.1f}" cy="{box.y(y):.1f}" r="{6 if i == best else 4}">'
                    f"<title>{x:.2f} {escape(x_label)}, {y:.2f} {escape(y_label)}</title></circle>"
                    for i, (x, y) in enumerate(zip(xs, ys)))
-    return box.svg("frontier", x_label, y_label, H.step_curve(box, xs, ys) + dots)
+    x_cap, y_cap = (getattr(front.model, _CAPS[a]) for a in front.axes)
+    caps = ""
+    if box.x_lo <= x_cap <= box.x_hi:
+        caps += f'<line class="cap" x1="{box.x(x_cap):.1f}" y1="{box.TOP}" x2="{box.x(x_cap):.1f}" y2="{box.TOP + box.HEIGHT}"/>'
+    if box.y_lo <= y_cap <= box.y_hi:
+        caps += f'<line class="cap" x1="{box.LEFT}" y1="{box.y(y_cap):.1f}" x2="{box.LEFT + box.WIDTH}" y2="{box.y(y_cap):.1f}"/>'
+    return box.svg("frontier", x_label, y_label, caps + H.step_curve(box, xs, ys) + dots)
 
 
 def _score_chart(result: Sweep) -> str:
-    """Best score against the last swept budget (one line per value of the others)."""
-    name, values = result.axes[-1]
-    scores = result.score.reshape(-1, len(values))
+    """The best score against the swept budget, as the step function it is (a plan holds
+    from its budget to the next); two or more budgets swept: a heatmap of the last two."""
+    grid = [len(values) for _, values in result.axes]
+    if sum(n > 1 for n in grid) >= 2:
+        return _heatmap(result)
+    name, values = next(((n, v) for n, v in result.axes if len(v) > 1), result.axes[-1])
+    scores = result.score.reshape(-1)
     finite = scores[np.isfinite(scores)]
     if not finite.size:
-        return "<p>No grid point is feasible.</p>"
+        return "<p>No chart: no grid point has a plan that fits.</p>"
     box = H.Box(values.min(), values.max(), finite.min(), finite.max())
-    lines = []
-    for series in scores:
-        points = [f"{box.x(v):.1f},{box.y(s):.1f}" for v, s in zip(values, series) if math.isfinite(s)]
-        if points:
-            lines.append(f'<polyline class="line" points="{" ".join(points)}"/>')
-    return box.svg("sweep", name, "best score", "".join(lines))
+    order = np.argsort(values, kind="stable")
+    xs, ys = values[order], scores[order]
+    segments, points = [], []
+    for k in range(len(xs)):
+        if not math.isfinite(ys[k]):
+            segments.append(points)
+            points = []
+            continue
+        points.append(f"{box.x(xs[k]):.1f},{box.y(ys[k]):.1f}")
+        if k + 1 < len(xs):  # the plan holds until the next budget: a flat step
+            points.append(f"{box.x(xs[k + 1]):.1f},{box.y(ys[k]):.1f}")
+    segments.append(points)
+    lines = "".join(f'<polyline class="line" points="{" ".join(p)}"/>' for p in segments if p)
+    return box.svg("sweep", name, "best score", lines)
+
+
+#: the heatmap's colours: best scores from light (low) to dark (high); no plan; not answered
+_HEAT = ("#e7f0fb", "#1c4f96")
+_NO_PLAN, _UNANSWERED = "#f1d4d4", "#ffffff"
+
+
+def _heatmap(result: Sweep) -> str:
+    """The best score over the last two swept budgets (earlier ones at their first value),
+    one cell per grid point, with a legend."""
+    (y_name, y_values), (x_name, x_values) = result.axes[-2:]
+    lead = (0,) * (len(result.axes) - 2)
+    score, answered = result.score[lead], result.answered[lead]
+    finite = score[np.isfinite(score)]
+    lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    left, top, width, height = 80, 12, 560, 300
+    cw, ch = width / len(x_values), height / len(y_values)
+    out = [f'<svg id="sweep" width="{left + width + 170}" viewBox="0 0 {left + width + 170} {top + height + 44}" '
+           f'role="img" aria-label="best score over {escape(y_name)} and {escape(x_name)}">']
+    for i, yv in enumerate(y_values):
+        for j, xv in enumerate(x_values):
+            value = score[i, j]
+            fill = _shade(value, lo, hi) if math.isfinite(value) else (_NO_PLAN if answered[i, j] else _UNANSWERED)
+            tip = f"{y_name} {yv:g}, {x_name} {xv:g}: " + (f"score {value:.4f}" if math.isfinite(value) else
+                                                            "no plan" if answered[i, j] else "not answered")
+            out.append(f'<rect x="{left + j * cw:.1f}" y="{top + height - (i + 1) * ch:.1f}" width="{cw + 0.3:.1f}" '
+                       f'height="{ch + 0.3:.1f}" fill="{fill}"><title>{escape(tip)}</title></rect>')
+    out += _heat_axes(x_name, x_values, y_name, y_values, left, top, width, height)
+    out += _heat_legend(left + width + 16, top, lo, hi)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _shade(value: float, lo: float, hi: float) -> str:
+    f = 0.0 if hi <= lo else (value - lo) / (hi - lo)
+    a, b = (tuple(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in _HEAT)
+    return "#" + "".join(f"{round(x + (y - x) * f):02x}" for x, y in zip(a, b))
+
+
+def _heat_axes(x_name, x_values, y_name, y_values, left, top, width, height) -> list[str]:
+    out = []
+    for values, horizontal in ((x_values, True), (y_values, False)):
+        step = max(1, len(values) // 8)
+        size = (width if horizontal else height) / len(values)
+        for k in range(0, len(values), step):
+            if horizontal:
+                out.append(f'<text x="{left + (k + 0.5) * size:.1f}" y="{top + height + 16}" '
+                           f'text-anchor="middle">{values[k]:g}</text>')
+            else:
+                out.append(f'<text x="{left - 6}" y="{top + height - (k + 0.5) * size + 4:.1f}" '
+                           f'text-anchor="end">{values[k]:g}</text>')
+    out.append(f'<text x="{left + width / 2}" y="{top + height + 36}" text-anchor="middle">{escape(x_name)}</text>')
+    out.append(f'<text x="14" y="{top + height / 2}" transform="rotate(-90 14 {top + height / 2})" '
+               f'text-anchor="middle">{escape(y_name)}</text>')
+    return out
+
+
+def _heat_legend(x: float, top: float, lo: float, hi: float) -> list[str]:
+    out = ['<text x="{:.1f}" y="{:.1f}">best score</text>'.format(x, top + 10)]
+    for k in range(10):
+        out.append(f'<rect x="{x:.1f}" y="{top + 18 + k * 12:.1f}" width="16" height="12" '
+                   f'fill="{_shade(lo + (hi - lo) * k / 9, lo, hi)}"/>')
+    out.append(f'<text x="{x + 22:.1f}" y="{top + 28:.1f}">{lo:.4g}</text>')
+    out.append(f'<text x="{x + 22:.1f}" y="{top + 136:.1f}">{hi:.4g}</text>')
+    for k, (fill, label) in enumerate(((_NO_PLAN, "no plan"), (_UNANSWERED, "not answered"))):
+        y = top + 156 + k * 18
+        out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="16" height="12" fill="{fill}" stroke="#ccc"/>'
+                   f'<text x="{x + 22:.1f}" y="{y + 10:.1f}">{label}</text>')
+    return out
