@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import orjson
 
 import eip
@@ -68,6 +69,14 @@ def main() -> None:
         t, r = timed(lambda: eip.plan(seed, goal=goal, top_k=3), 2000, 1.0)
         report[f"seed_{goal}_us"] = t * 1e6
         print(f"seed scenario, eip.plan goal={goal} top_k=3: {t * 1e6:.1f} us ({r.strategy}, {r.status})")
+
+    for n in (10_000, 40_000):  # all ties: the tie-break must stay linear in the stages
+        ones = np.ones((n, 2))
+        flat = eip.CostModel.from_arrays(ones, ones, ones, np.zeros(n), np.zeros((2, 2)), np.zeros((2, 2)), np.full(2, 1e9))
+        eip.plan(flat, top_k=3)
+        t, r = timed(lambda: eip.plan(flat, top_k=3), 5, 1.0)
+        report[f"identical_{n}_top3_ms"] = t * 1e3
+        print(f"{n:,} stages x 2 devices, identical costs, eip.plan top_k=3: {t * 1e3:.1f} ms ({r.strategy})")
 
     header = f"{'size':>7} {'seed':>4} | {'exact ms':>9} {'labels kept':>11} {'status':>9} {'gap':>7} | {'beam ms':>8} {'beam gap':>8}"
     print()

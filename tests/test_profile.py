@@ -141,7 +141,8 @@ def test_plan_marks_estimates_in_every_report(resnet50):
     assert any(s.estimated for s in best.stages)
     assert all(s.estimated == (s.device != "cpu") for s in best.stages)
     text = render(result, "text", sensitivity=False).decode()
-    assert "Estimated:" in text and "estimated" in text.splitlines()[8]
+    table = text.split("Placement\n")[1].splitlines()
+    assert "Estimated:" in text and table[0].endswith("| costs") and table[1].endswith("| estimated")
     csv_rows = render(result, "csv", sensitivity=False).decode().splitlines()
     assert csv_rows[0].endswith(",estimated") and any(r.endswith(",true") for r in csv_rows[1:])
     doc = orjson.loads(render(result, "json", sensitivity=False))
