@@ -211,5 +211,7 @@ def test_html_reads_well_at_scale(tmp_path):
     one = render_sweep(eip.sweep(seed, max_energy_mj=[32.0, 32.5, 34.0]), "html").decode()
     points = re.search(r'<polyline class="line" points="([^"]+)"', one).group(1).split()
     assert len(points) == 5 and points[0].split(",")[1] == points[1].split(",")[1]  # a step: flat, then down
+    nothing = render_sweep(eip.sweep(seed), "html").decode()  # no budget swept: one point, no chart (the fuzzer's find)
+    assert "No chart: no budget was swept" in nothing
     front = render_frontier(eip.frontier(seed), "html").decode()
     assert "Caps: latency &lt;= 32 ms, energy &lt;= 35 mJ" in front and "Best plan (the least score" in front

@@ -176,6 +176,8 @@ def _step_chart(front: Frontier, best: int) -> str:
 def _score_chart(result: Sweep) -> str:
     """The best score against the swept budget, as the step function it is (a plan holds
     from its budget to the next); two or more budgets swept: a heatmap of the last two."""
+    if not result.axes:
+        return "<p>No chart: no budget was swept (the scenario's own budgets, one point).</p>"
     grid = [len(values) for _, values in result.axes]
     if sum(n > 1 for n in grid) >= 2:
         return _heatmap(result)
