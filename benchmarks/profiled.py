@@ -17,13 +17,13 @@ import dataclasses
 import importlib.util
 import math
 import os
-import time
 from pathlib import Path
 
 import numpy as np
 
 import eip
 from benchmarks import peers
+from benchmarks.suite import once
 
 SPECS = Path(__file__).resolve().parents[1] / "scenarios" / "specs"
 
@@ -34,14 +34,9 @@ def light_model(name: str) -> str:
     return os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", f"light_{name}.onnx")
 
 
-def _timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
 
 def profile(name: str, repeats: int) -> eip.Profile:
-    seconds, prof = _timed(lambda: eip.profile_onnx(
+    seconds, prof = once(lambda: eip.profile_onnx(
         light_model(name), cpu_power_w=15, repeats=repeats,
         estimate={"npu": str(SPECS / "npu.json"), "gpu": str(SPECS / "gpu.json")}, progress=False))
     measured = prof.measurement
@@ -54,14 +49,14 @@ def profile(name: str, repeats: int) -> eip.Profile:
 
 def cross_check(name: str, model: eip.CostModel, goal: str, label: str) -> bool:
     """eip and HiGHS on one question; False on a disagreement between proven optima."""
-    seconds, result = _timed(lambda: eip.plan(model, goal=goal, top_k=1, time_limit_s=60))
+    seconds, result = once(lambda: eip.plan(model, goal=goal, top_k=1, time_limit_s=60))
     best = result.best
     answer = f"{result.status}" + (f" score {best.score:.6f}" if best else f": {result.reason}")
     line = f"{name} {label:<22} {goal:<10} eip {seconds * 1e3:9.1f} ms  {answer}"
     if importlib.util.find_spec("highspy") is None:
         print(line, flush=True)
         return True
-    h_seconds, peer = _timed(lambda: peers.highs_milp(model, model.coefficients(eip.GOAL_WEIGHTS[goal])))
+    h_seconds, peer = once(lambda: peers.highs_milp(model, model.coefficients(eip.GOAL_WEIGHTS[goal])))
     found = f"score {peer.best:.6f}" if np.isfinite(peer.best) else "no plan"
     print(f"{line}  | HiGHS {h_seconds * 1e3:9.1f} ms  {found} ({'proven' if peer.proven else 'not proven'}); "
           f"HiGHS / eip {h_seconds / seconds:.1f}x", flush=True)
@@ -79,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     for name in args.models.split(","):
         model = profile(name, args.repeats).scenario.cost_model
-        seconds, _ = _timed(lambda: eip.plan(model, top_k=1))
+        seconds, _ = once(lambda: eip.plan(model, top_k=1))
         print(f"{name}: first plan {seconds:.2f} s (loads, or compiles, the kernels)", flush=True)
         npu = model.device_names.index("npu")
         for scale in (1.0, 0.5):

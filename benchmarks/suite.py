@@ -97,6 +97,13 @@ def _is_family(name: str) -> bool:
     return name in FAMILIES or re.fullmatch(r"(ways)?(dag)?[1-9][0-9]*x[1-9][0-9]*", name) is not None
 
 
+def once(fn: Callable):
+    """(seconds, result) of one call of ``fn``."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
 def timed(fn: Callable, repeats: int, budget_s: float):
     """(median seconds, last result) of warm calls: one warm-up, then up to ``repeats``
     timed calls or until ``budget_s`` is spent. A first call slower than the budget is

@@ -14,23 +14,18 @@ import argparse
 import dataclasses
 import importlib.util
 import math
-import time
 from pathlib import Path
 
 import numpy as np
 
 import eip
 from benchmarks import peers
+from benchmarks.suite import once
 from eip.report import render
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "yolov3_rk3399pro.json"
 TARGET_S = 1.0
 
-
-def _timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
 
 
 def _line(what: str, seconds: float, answer: str) -> None:
@@ -42,7 +37,7 @@ def _highs(model: eip.CostModel, goal: str) -> tuple[float, peers.PeerAnswer] | 
     if importlib.util.find_spec("highspy") is None:
         return None
     weights = eip.GOAL_WEIGHTS[goal]
-    return _timed(lambda: peers.highs_milp(model, model.coefficients(weights)))
+    return once(lambda: peers.highs_milp(model, model.coefficients(weights)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     mismatches = 0
 
     for goal in ("balanced", "latency", "efficiency"):
-        seconds, result = _timed(lambda: eip.plan(model, goal=goal, top_k=1, time_limit_s=limit))
+        seconds, result = once(lambda: eip.plan(model, goal=goal, top_k=1, time_limit_s=limit))
         best = result.best
         _line(f"plan --goal {goal} (top 1)", seconds,
               f"{result.status} score {best.score:.6f}" + (f" gap {result.gap:.2%}" if result.status != "optimal" else ""))
@@ -69,19 +64,19 @@ def main(argv: list[str] | None = None) -> int:
                 mismatches += 1
 
     tight = dataclasses.replace(model, max_latency_ms=model.max_latency_ms - 100)
-    seconds, result = _timed(lambda: eip.plan(tight, top_k=1, time_limit_s=limit))
+    seconds, result = once(lambda: eip.plan(tight, top_k=1, time_limit_s=limit))
     _line("plan with the latency cap 100 ms tighter", seconds, f"{result.status}: {result.reason}")
 
-    seconds, front = _timed(lambda: eip.frontier(model, time_limit_s=limit))
+    seconds, front = once(lambda: eip.frontier(model, time_limit_s=limit))
     _line("frontier", seconds, f"{len(front)} points, " + ("complete" if front.complete else f"incomplete: {front.reason}"))
 
     fastest = eip.plan(model, goal={"latency": 1.0}, top_k=1, time_limit_s=limit).best
     caps = np.linspace(fastest.latency_ms, model.max_latency_ms, 1000)
-    seconds, swept = _timed(lambda: eip.sweep(model, max_latency_ms=caps, time_limit_s=limit))
+    seconds, swept = once(lambda: eip.sweep(model, max_latency_ms=caps, time_limit_s=limit))
     _line("sweep of 1,000 latency caps", seconds, f"{len(swept.plans)} distinct plans, {int(swept.feasible.sum())} "
           f"caps feasible, {int((~swept.answered).sum())} not answered {swept.reason}".rstrip())
 
-    seconds, report = _timed(lambda: render(eip.plan(model, time_limit_s=limit), "text", time_limit_s=limit))
+    seconds, report = once(lambda: render(eip.plan(model, time_limit_s=limit), "text", time_limit_s=limit))
     _line("plan with its full default report", seconds, f"{len(report):,} bytes")
     return 1 if mismatches else 0
 

@@ -468,10 +468,10 @@ def _profile(model: str, cpu_power_w=None, output: str | None = None, device: st
              groups: str | None = None) -> None:
     from .profile import profile_onnx
 
-    if cpu_power_w is None:
+    power = _one_number("--cpu-power-w", cpu_power_w)
+    if power is None:
         raise UsageError("--cpu-power-w is required: the CPU's active power (W) while it runs the model; "
                          "energy = power x latency")
-    power = _one_number("--cpu-power-w", cpu_power_w)
     threads, repeats = _count("--threads", threads, 1024), _count("--repeats", repeats, 1_000_000)
     warmup, seed = _count("--warmup", warmup, 1_000_000, low=0), _count("--seed", seed, 2**63 - 1, low=0)
     shapes = {}
@@ -487,14 +487,14 @@ def _profile(model: str, cpu_power_w=None, output: str | None = None, device: st
         if not spec:
             raise UsageError(f"--estimate expects DEVICE=SPEC (a JSON file or object), got {item!r}")
         specs[name.strip()] = spec
-    prof = profile_onnx(model, cpu_power_w=power, device=str(device), threads=threads, repeats=repeats, warmup=warmup,
+    prof = profile_onnx(model, cpu_power_w=power, device=device, threads=threads, repeats=repeats, warmup=warmup,
                         input_shapes=shapes, seed=seed, estimate=specs, groups=_read_groups(groups),
-                        memory_mb=None if memory_mb is None else _values("--memory-mb", memory_mb))
+                        memory_mb=_one_number("--memory-mb", memory_mb))
     measured = prof.measurement
-    print(f"eip: {len(prof.graph.nodes)} stages; summed node medians {sum(measured.node_ms.values()):.2f} ms, "
-          f"whole run {measured.run_ms:.2f} ms (median of {measured.repeats})", file=sys.stderr)
+    _say(f"{len(prof.graph.nodes)} stages; summed node medians {sum(measured.node_ms.values()):.2f} ms, "
+         f"whole run {measured.run_ms:.2f} ms (median of {measured.repeats})")
     if prof.calibration is not None:
-        print(f"eip: {prof.calibration.describe()}", file=sys.stderr)
+        _say(prof.calibration.describe())
     _emit(orjson.dumps(prof.document, option=orjson.OPT_INDENT_2) + b"\n", output)
 
 
@@ -518,12 +518,10 @@ def _import(format: str, file: str, into: str | None = None, device: str | None 
     for item in _memory_items(select):
         column, _, value = item.partition("=")
         selected[column.strip()] = value
-    group_map = _read_groups(groups)
-    number = lambda flag, v: None if v is None else _one_number(flag, v)
     document, reports = import_profile(
-        format, file, into=into if Path(into).exists() else None, device=None if device is None else str(device),
-        power_w=number("--power-w", power_w), memory_mb=number("--memory-mb", memory_mb), links=links,
-        groups=group_map, layer_info=layer_info, select=selected, dla_device=dla_device)
+        format, file, into=into if Path(into).exists() else None, device=device,
+        power_w=_one_number("--power-w", power_w), memory_mb=_one_number("--memory-mb", memory_mb), links=links,
+        groups=_read_groups(groups), layer_info=layer_info, select=selected, dla_device=dla_device)
     for report in reports:
         for line in report.lines():
             _say(line)
@@ -545,10 +543,11 @@ def _read_groups(path: str | None) -> dict | None:
     return groups
 
 
-def _one_number(flag: str, value) -> float:
+def _one_number(flag: str, value) -> float | None:
+    """A flag's one number >= 0 (None when the flag is not given)."""
     number = _values(flag, value)
-    if not isinstance(number, float) or not number >= 0:
-        raise UsageError(f"{flag} expects one number >= 0, got {value!r}")
+    if number is not None and (not isinstance(number, float) or not number >= 0):
+        raise UsageError(f"{flag} expects one number >= 0, got {_shown(value)}")
     return number
 
 
@@ -566,7 +565,7 @@ def _emit(body: bytes, output: str | None) -> None:
             sys.stdout.buffer.write(body)
             sys.stdout.flush()
         except BrokenPipeError:  # the reader left (eip plan S | head): not an error; write no more
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _quiet_stdout()
         return
     path = Path(os.path.realpath(output))
     try:
@@ -584,6 +583,11 @@ def _emit(body: bytes, output: str | None) -> None:
     except OSError as exc:
         raise UsageError(f"cannot write {printable(str(output))}: {exc.strerror or exc}") from None
     _say(f"wrote {output} ({len(body):,} bytes)")
+
+
+def _quiet_stdout() -> None:
+    """Send what is left for stdout nowhere: its reader has gone (a closed pipe)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _umask() -> int:
@@ -685,7 +689,7 @@ def main(argv: list[str] | None = None) -> None:
         _say(str(exc))
         raise SystemExit(2) from None
     except BrokenPipeError:  # stdout's reader left: not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         raise SystemExit(0) from None
     except fire.core.FireExit as exc:
         raise SystemExit(2 if exc.code else 0) from None

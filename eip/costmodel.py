@@ -19,7 +19,6 @@ power x period. The score weighs latency, energy, switches and accuracy loss (``
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from functools import cached_property
@@ -735,7 +734,7 @@ def _cap(value: float | None, name: str) -> float:
         return np.inf
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not value >= 0:
         raise ScenarioError("<arrays>", name, f"expected a number >= 0 or None, got {value!r}")
-    if math.isfinite(value) and out_of_range(value):
+    if out_of_range(value):
         raise ScenarioError("<arrays>", name, f"expected a number >= 0 ({VALUE_RANGE}) or None, got {value!r}")
     return float(value)
 
@@ -801,9 +800,8 @@ class _ArrayChecker:
 
     @staticmethod
     def _values(name: str, arr: np.ndarray, allow_inf: bool) -> np.ndarray:
-        finite = np.isfinite(arr)
-        wrong = np.isnan(arr) | (arr < 0) | (~finite if not allow_inf else False)
-        ranged = finite & ~wrong & out_of_range(np.where(finite, arr, 0.0))
+        wrong = np.isnan(arr) | (arr < 0) | (~np.isfinite(arr) if not allow_inf else False)
+        ranged = ~wrong & out_of_range(arr)
         for bad, why in ((wrong, ""), (ranged, f" ({VALUE_RANGE})")):
             if np.any(bad):
                 idx = tuple(int(i) for i in np.argwhere(bad)[0])

@@ -24,9 +24,10 @@ def printable(text: str) -> str:
 
 
 def out_of_range(values) -> np.ndarray:
-    """Where ``values`` (finite, >= 0) fall outside eip's range (``MIN_VALUE``, ``MAX_VALUE``)."""
-    values = np.asarray(values, dtype=np.float64)
-    return (values != 0) & ((values < MIN_VALUE) | (values > MAX_VALUE))
+    """Where finite nonzero ``values`` fall outside eip's range (``MIN_VALUE``,
+    ``MAX_VALUE``); 0, inf and NaN are for the caller's own rules."""
+    values = np.abs(np.asarray(values, dtype=np.float64))
+    return np.isfinite(values) & (values != 0) & ((values < MIN_VALUE) | (values > MAX_VALUE))
 
 
 class ScenarioError(ValueError):

@@ -16,7 +16,6 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
 
-import numpy as np
 import orjson
 
 from .errors import MAX_NAME_CHARS, VALUE_RANGE, ScenarioError, out_of_range
@@ -172,6 +171,12 @@ def load(path: str | os.PathLike[str]) -> Scenario:
     Raises ``ScenarioError`` (one line: file, JSON path, what was expected) for a missing
     file, malformed JSON (with line and column) or any schema violation.
     """
+    return Scenario.from_dict(read_document(path), source=os.fspath(path))
+
+
+def read_document(path: str | os.PathLike[str]) -> Any:
+    """A scenario file's parsed JSON, not yet validated (``load`` validates it); one-line
+    ``ScenarioError`` for a missing file, malformed JSON or a key given twice."""
     source = os.fspath(path)
     try:
         with open(source, "rb") as handle:
@@ -190,7 +195,7 @@ def load(path: str | os.PathLike[str]) -> Scenario:
             source, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {reason}"
         ) from None
     _reject_duplicate_keys(raw, source)
-    return Scenario.from_dict(data, source=source)
+    return data
 
 
 def _reject_duplicate_keys(raw: bytes, source: str) -> None:
@@ -257,7 +262,7 @@ class _Parser:
     def number(self, value: Any, path: str, *, allow_null: bool = False, positive: bool = False) -> float | None:
         if value is None and allow_null:
             return None
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
                 or value < 0 or (positive and value == 0):
             raise self.fail(path, f"expected a number {'> 0' if positive else '>= 0'}, got {_show(value)}")
         if out_of_range(value):

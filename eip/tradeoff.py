@@ -503,7 +503,7 @@ def _budget_values(name: str, budget: Budget, default: float) -> np.ndarray:
         raise ValueError(f"{name}: expected a number or a 1-D array of numbers, got {budget!r}") from None
     if values.ndim > 1 or values.size == 0:
         raise ValueError(f"{name}: expected a number or a non-empty 1-D array, got shape {values.shape}")
-    bad = np.isnan(values) | (values < 0) | (np.isfinite(values) & out_of_range(np.where(np.isfinite(values), values, 0)))
+    bad = np.isnan(values) | (values < 0) | out_of_range(values)
     if np.any(bad):
         raise ValueError(f"{name}: expected values >= 0 ({VALUE_RANGE}), got {values[bad][0]!r}")
     return values.reshape(-1)

@@ -16,7 +16,7 @@ pytest.importorskip("onnxruntime")
 import eip  # noqa: E402
 from eip.cli import main  # noqa: E402
 from eip.errors import ScenarioError  # noqa: E402
-from eip.profile import calibrate, load_graph, measure, parse_spec, profile_onnx  # noqa: E402
+from eip.profile import calibrate, load_graph, parse_spec, profile_onnx  # noqa: E402
 from eip.profile.graph import Node  # noqa: E402
 from eip.profile.roofline import roofline_ms  # noqa: E402
 from eip.report import render  # noqa: E402

@@ -3,7 +3,6 @@ repository's root), so the documentation cannot drift from the API."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 

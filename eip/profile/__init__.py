@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..scenario import Scenario
+from ..scenario import Scenario, read_document
 from .document import add_estimates, measured_document
 from .graph import Graph, Node, load_graph
 from .importers import FORMATS, Measured, ProfileFile, read_profile
@@ -122,16 +122,12 @@ def import_profile(
         The merged document (validated: it plans) and one ``ImportReport`` per device:
         what matched, what was grouped, and what did not match (never dropped silently).
     """
-    from ..scenario import load
-
     document = None
     if isinstance(into, dict):
         document = into
     elif into is not None:
-        import orjson
-        load(into)  # a readable, valid scenario, or the one-line error naming the field
-        with open(into, "rb") as handle:
-            document = orjson.loads(handle.read())
+        document = read_document(into)
+        Scenario.from_dict(document, source=os.fspath(into))  # valid, or the one-line error naming the field
         document.setdefault("provenance", {})
     if document is not None and groups:
         group_stages(document, groups)

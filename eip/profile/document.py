@@ -26,14 +26,13 @@ def measured_document(graph: Graph, measurement: Measurement, *, device: str, po
                        "output_mb": node.output_bytes / BYTES_PER_MB,
                        "profiles": {device: {"latency_ms": ms, "energy_mj": ms * power_w,
                                              "memory_mb": node.weight_bytes / BYTES_PER_MB}}})
-    total_mb = sum(n.weight_bytes for n in graph.nodes) / BYTES_PER_MB
     provenance = (f"{measurement.describe()} on {cpu_name()}; whole run {measurement.run_ms:.2f} ms (median); "
                   f"energy = latency x {power_w:g} W (the power figure given)")
     return {
         "name": graph.name,
         "description": f"{graph.name} from {graph.source}: one stage per node, measured on {device}",
         "provenance": {device: provenance},
-        "devices": [{"name": device, "memory_mb": total_mb if memory_mb is None else memory_mb}],
+        "devices": [{"name": device, "memory_mb": graph.weights_mb if memory_mb is None else memory_mb}],
         "links": [],
         "stages": stages,
     }
@@ -57,10 +56,10 @@ def add_estimates(document: dict, graph: Graph, specs: Mapping[str, DeviceSpec],
     roofline (one per precision), a link from each to ``host`` (the measured device) and,
     between two estimated devices, through ``host`` (both links' costs added)."""
     by_name = {stage["name"]: stage for stage in document["stages"]}
-    total_mb = sum(n.weight_bytes for n in graph.nodes) / BYTES_PER_MB
     fitted = f"; the same roofline fitted to {host}'s measurement: {calibration.describe()}" if calibration else ""
     for spec in specs.values():
-        document["devices"].append({"name": spec.name, "memory_mb": total_mb if spec.memory_mb is None else spec.memory_mb})
+        document["devices"].append({"name": spec.name,
+                                    "memory_mb": graph.weights_mb if spec.memory_mb is None else spec.memory_mb})
         peaks = ", ".join(f"{p} {v:g}" for p, v in spec.peak_gflops.items())
         document["provenance"][spec.name] = (
             f"estimated by a roofline, not measured: max(FLOPs / peak, bytes / bandwidth) + {spec.overhead_ms:g} ms "

@@ -9,6 +9,7 @@ the stages that read them, not stages.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from dataclasses import dataclass
@@ -68,6 +69,11 @@ class Graph:
     feeds: Mapping[str, tuple[tuple[int, ...], np.dtype]]
     source: str
 
+    @property
+    def weights_mb(self) -> float:
+        """Every stage's weights at once, in MB: the memory the whole model keeps resident."""
+        return sum(n.weight_bytes for n in self.nodes) / BYTES_PER_MB
+
     def folded(self) -> "onnx.ModelProto":
         """A copy of ``model`` with its constant nodes evaluated into initializers, so that
         every node left is a stage."""
@@ -79,13 +85,13 @@ class Graph:
         return model
 
 
-def require_onnx():
-    """The ``onnx`` module, or a one-line error naming the extra that installs it."""
+def require(module: str):
+    """A module of the ``profile`` extra (``onnx``, ``onnxruntime``), or a one-line error
+    naming the extra that installs it."""
     try:
-        import onnx
+        return importlib.import_module(module)
     except ImportError:
         raise ScenarioError("eip profile", "", "needs the 'profile' extra: pip install 'eip[profile]' (onnx, onnxruntime)") from None
-    return onnx
 
 
 def load_graph(path: str | os.PathLike[str], input_shapes: Mapping[str, Sequence[int]] | None = None) -> Graph:
@@ -95,7 +101,7 @@ def load_graph(path: str | os.PathLike[str], input_shapes: Mapping[str, Sequence
     224]}``). Raises ``ScenarioError`` (file and what is wrong) for an unreadable model or a
     tensor whose shape stays unknown.
     """
-    onnx = require_onnx()
+    onnx = require("onnx")
     source = os.fspath(path)
     try:
         model = onnx.load(source)

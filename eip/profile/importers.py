@@ -22,7 +22,7 @@ import orjson
 
 from ..errors import ScenarioError
 from .graph import BYTES_PER_MB
-from .measure import node_medians
+from .measure import KERNEL_SUFFIX, node_medians
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,8 @@ def read_ort(raw: bytes, source: str) -> ProfileFile:
         raise ScenarioError(source, "", "no 'Node' kernel events (was the session run with enable_profiling?)")
     args: dict[str, dict] = {}
     for e in events:
-        if e.get("cat") == "Node" and str(e.get("name", "")).endswith("_kernel_time"):
-            args.setdefault(e["name"][: -len("_kernel_time")], e.get("args", {}))
+        if e.get("cat") == "Node" and str(e.get("name", "")).endswith(KERNEL_SUFFIX):
+            args.setdefault(e["name"][: -len(KERNEL_SUFFIX)], e.get("args", {}))
     rows = []
     providers = set()
     for name, ms in medians.items():
@@ -165,7 +165,7 @@ def read_trtexec(raw: bytes, source: str, layer_info_raw: bytes | None = None, l
     for (name, on_dla), ms in times.items():
         layer = info.get(name)
         inputs = None if layer is None else tuple(dict.fromkeys(producer[t] for t in layer["inputs"] if t in producer))
-        rows.append(Measured(name, ms, _trt_members(name), op=None if layer is None else layer["op"],
+        rows.append(Measured(name, ms, trt_layers(name), op=None if layer is None else layer["op"],
                              output_mb=None if layer is None else layer["output_mb"], inputs=inputs,
                              device=dla_device if on_dla else None))
     what = "median" if any("medianMs" in e for e in doc[1:]) else "average"
@@ -173,7 +173,7 @@ def read_trtexec(raw: bytes, source: str, layer_info_raw: bytes | None = None, l
                        f"{doc[0]['count']} runs (reformatters and copies added to their layer)")
 
 
-def _trt_members(name: str) -> tuple[str, ...]:
+def trt_layers(name: str) -> tuple[str, ...]:
     """The layers a TensorRT profile entry covers: DLA's ``{a,b}``, fused ``a + b``, merged
     ``a || b``; a plain name covers itself (no members)."""
     body = name[1:-1].split(",") if name.startswith("{") and name.endswith("}") else re.split(r" \+ | \|\| ", name)

@@ -19,7 +19,7 @@ import numpy as np
 import orjson
 
 from ..errors import ScenarioError
-from .graph import Graph
+from .graph import Graph, require
 
 #: suffix ONNX Runtime appends to a node's name in its profile's kernel events
 KERNEL_SUFFIX = "_kernel_time"
@@ -52,11 +52,9 @@ def measure(graph: Graph, *, repeats: int = 20, warmup: int = 3, threads: int = 
     Inputs are random (normal floats, small integers) from ``seed``. ``progress``: show a
     progress bar on stderr (default: when stderr is a terminal).
     """
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        raise ScenarioError("eip profile", "", "needs the 'profile' extra: pip install 'eip[profile]' (onnx, onnxruntime)") from None
     from tqdm import tqdm
+
+    ort = require("onnxruntime")
 
     with tempfile.TemporaryDirectory(prefix="eip-profile-") as folder:
         options = ort.SessionOptions()

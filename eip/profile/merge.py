@@ -10,12 +10,13 @@ device), so that every device's profile covers the same stages.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from ..errors import MAX_NAME_CHARS, ScenarioError
-from .importers import Measured, ProfileFile, _trt_members
+from .importers import Measured, ProfileFile, trt_layers
 
 
 @dataclass
@@ -196,12 +197,12 @@ def _stage_for(document: dict, row: Measured, report: ImportReport) -> str | Non
     distinct = list(dict.fromkeys(s for s in stages if s is not None))
     if not distinct:
         return None
+    name = stage_name(row.name, row.covers)
     missing = [m for m, s in zip(row.covers, stages) if s is None]
     if missing:  # layers the scenario has no stage for (TensorRT removes concatenations on a GPU)
-        report.notes.append(f"'{_short(row.name)}' also covers layers no stage has: {_few(missing)}")
+        report.notes.append(f"'{name}' also covers layers no stage has: {_few(missing)}")
     if len(distinct) == 1:
         return distinct[0]
-    name = stage_name(row.name, row.covers)
     group_stages(document, {name: distinct})
     report.groups.append((name, tuple(distinct)))
     return name
@@ -212,7 +213,7 @@ def _owners(document: dict) -> dict[str, str]:
     lists (TensorRT's ``a + b``) and its ``layers`` (a group's)."""
     owner = {}
     for stage in document["stages"]:
-        for member in tuple(stage.get("layers", ())) + _trt_members(stage["name"]) + (stage["name"],):
+        for member in tuple(stage.get("layers", ())) + trt_layers(stage["name"]) + (stage["name"],):
             owner.setdefault(member, stage["name"])
     return owner
 
@@ -229,7 +230,7 @@ def _ways(stage: dict, rows: list[Measured], power_w: float | None, profile: Pro
 
 def _way(stage: dict, rows: list[Measured], power_w: float | None, profile: ProfileFile) -> dict:
     ms = sum(r.latency_ms for r in rows)
-    if any(r.energy_mj is None for r in rows):
+    if _needs_power(rows):
         if power_w is None:
             raise ScenarioError(profile.source, "", "the file has no energy figures: give --power-w (energy = power x latency)")
         energy = ms * power_w
@@ -270,7 +271,7 @@ def group_stages(document: dict, groups: Mapping[str, Sequence[str]]) -> dict:
     for stage in stages:
         key = unit(stage["name"])
         if key not in merged:
-            merged[key] = _group_stage(key, [stages[index[m]] for m in groups[key]], unit, stages) if key in groups \
+            merged[key] = _group_stage(key, [stages[index[m]] for m in groups[key]], unit, stages, index) if key in groups \
                 else dict(stage, inputs=list(dict.fromkeys(unit(p) for p in _inputs(stage, stages, index))))
     document["stages"] = _topological(merged, [min(index[m] for m in groups[k]) if k in groups else index[k] for k in merged])
     return document
@@ -283,13 +284,12 @@ def _inputs(stage: dict, stages: list[dict], index: dict[str, int]) -> list[str]
     return [stages[i - 1]["name"]] if i else []
 
 
-def _group_stage(name: str, members: list[dict], unit, stages: list[dict]) -> dict:
-    index = {s["name"]: i for i, s in enumerate(stages)}
+def _group_stage(name: str, members: list[dict], unit, stages: list[dict], index: dict[str, int]) -> dict:
     inside = {m["name"] for m in members}
     inputs = [unit(p) for m in members for p in _inputs(m, stages, index) if p not in inside]
     read_outside = {p for s in stages if s["name"] not in inside for p in _inputs(s, stages, index)}
     output_mb = sum(m["output_mb"] for m in members if m["name"] in read_outside)
-    layers = [layer for m in members for layer in m.get("layers") or _trt_members(m["name"]) or [m["name"]]]
+    layers = [layer for m in members for layer in m.get("layers") or trt_layers(m["name"]) or [m["name"]]]
     stage = {"name": name, "output_mb": output_mb, "inputs": list(dict.fromkeys(inputs)), "profiles": {},
              "layers": list(dict.fromkeys(layers))}
     ops = {m.get("op") for m in members}
@@ -311,19 +311,25 @@ def _group_stage(name: str, members: list[dict], unit, stages: list[dict]) -> di
 
 def _topological(units: dict[str, dict], rank: list[int]) -> list[dict]:
     """``units`` in an order where every input comes first (ties by ``rank``, the first
-    original position), or an error naming a group on a cycle."""
+    original position: Kahn's algorithm on a heap), or an error naming a group on a cycle."""
     order = dict(zip(units, rank))
-    pending = {k: set(u["inputs"]) for k, u in units.items()}
-    done, out = set(), []
-    while pending:
-        ready = sorted((k for k, ins in pending.items() if ins <= done), key=order.get)
-        if not ready:
-            stuck = sorted(pending, key=order.get)[0]
-            raise ScenarioError("groups", stuck, "the group is not convex: a path leaves it and comes back, so it "
-                                "cannot run as one stage")
-        for k in ready[:1]:
-            out.append(units[k])
-            done.add(k)
-            del pending[k]
+    waiting = {k: set(u["inputs"]) for k, u in units.items()}
+    readers: dict[str, list[str]] = {}
+    for k, inputs in waiting.items():
+        for p in inputs:
+            readers.setdefault(p, []).append(k)
+    ready = [(order[k], k) for k, inputs in waiting.items() if not inputs]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        _, k = heapq.heappop(ready)
+        out.append(units[k])
+        for r in readers.get(k, ()):
+            waiting[r].discard(k)
+            if not waiting[r]:
+                heapq.heappush(ready, (order[r], r))
+    if len(out) < len(units):
+        stuck = min((k for k in units if waiting[k]), key=order.get)
+        raise ScenarioError("groups", stuck, "the group is not convex: a path leaves it and comes back, so it "
+                            "cannot run as one stage")
     return out
-

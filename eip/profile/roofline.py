@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import orjson
 
-from ..errors import ScenarioError
+from ..errors import VALUE_RANGE, ScenarioError, out_of_range
 from .graph import BYTES_PER_MB, Node
 
 #: bytes per element of each precision a spec may name (the models are fp32: 4)
@@ -48,10 +48,14 @@ class DeviceSpec:
 
     def cost(self, node: Node, precision: str) -> tuple[float, float]:
         """(latency ms, energy mJ) of one run of ``node`` at ``precision``."""
-        scale = PRECISION_BYTES[precision] / 4.0
-        ms = float(roofline_ms(node.flops, node.bytes_moved * scale, self.peak_gflops[precision], self.bandwidth_gbs,
-                               self.overhead_ms))
+        ms = float(roofline_ms(node.flops, node.bytes_moved * bytes_scale(precision), self.peak_gflops[precision],
+                               self.bandwidth_gbs, self.overhead_ms))
         return ms, ms * self.power_w
+
+
+def bytes_scale(precision: str) -> float:
+    """The size of a tensor at ``precision`` relative to the model's fp32."""
+    return PRECISION_BYTES[precision] / 4.0
 
 
 def roofline_ms(flops: float | np.ndarray, nbytes: float | np.ndarray, peak_gflops, bandwidth_gbs, overhead_ms):
@@ -118,8 +122,8 @@ def parse_spec(name: str, text: str | Mapping[str, Any]) -> DeviceSpec:
 
 def _positive(where: str, key: str, value: Any, zero: bool = False) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not zero):
-        raise ScenarioError(where, key, f"expected a number {'>=' if zero else '>'} 0, got {value!r}")
+    if not ok or value < 0 or (value == 0 and not zero) or out_of_range(value):
+        raise ScenarioError(where, key, f"expected a number {'>=' if zero else '>'} 0 ({VALUE_RANGE}), got {value!r}")
     return float(value)
 
 
@@ -179,7 +183,7 @@ def estimated_ways(node: Node, spec: DeviceSpec) -> list[dict]:
         return []
     ways = []
     for precision in spec.peak_gflops:
-        scale = PRECISION_BYTES[precision] / 4.0
+        scale = bytes_scale(precision)
         ms, mj = spec.cost(node, precision)
         way = {"latency_ms": ms, "energy_mj": mj, "memory_mb": node.weight_bytes * scale / BYTES_PER_MB,
                "variant": precision, "estimated": True}

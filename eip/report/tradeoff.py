@@ -15,6 +15,7 @@ from html import escape
 import numpy as np
 import orjson
 
+from ..costmodel import Limit, LimitKind
 from ..errors import printable
 from ..tradeoff import Frontier, Sweep
 from . import html as H
@@ -29,8 +30,8 @@ SWEEP_SCHEMA = "eip.sweep/1"
 #: per frontier axis: its plan attribute, column name and chart label
 _AXES = {"latency": ("latency_ms", "latency ms"), "energy": ("energy_mj", "energy mJ"),
          "accuracy": ("accuracy_loss", "accuracy loss")}
-#: per frontier axis: the model's cap on it
-_CAPS = {"latency": "max_latency_ms", "energy": "max_energy_mj", "accuracy": "max_accuracy_loss"}
+#: per frontier axis: the kind of the model's limit on it (``CostModel.limits``)
+_CAPS = {"latency": LimitKind.LATENCY, "energy": LimitKind.ENERGY, "accuracy": LimitKind.ACCURACY}
 
 
 def render_frontier(front: Frontier, format: str) -> bytes:
@@ -142,15 +143,20 @@ def _csv(header, rows) -> bytes:
 
 def _caps_and_best(front: Frontier, best: int) -> list[str]:
     """The caps on the frontier's axes, and the goal's best plan on it."""
-    units = {"latency": "ms", "energy": "mJ", "accuracy": "points"}
-    caps = [f"{a} <= {getattr(front.model, _CAPS[a]):g} {units[a]}" for a in front.axes
-            if math.isfinite(getattr(front.model, _CAPS[a]))]
+    caps = [f"{a} <= {limit.value:g} {limit.unit}" for a, limit in zip(front.axes, _axis_limits(front))
+            if limit.value < math.inf]
     out = ["Caps: " + ", ".join(caps) + " (dashed in the chart where they fall in its range)"] if caps else []
     if best >= 0:
         p = front.plans[best]
         out.append(f"Best plan (the least score, {p.score:.4f}): point {best + 1}, "
                    + ", ".join(f"{getattr(p, _AXES[a][0]):.2f} {_AXES[a][1]}" for a in front.axes))
     return out
+
+
+def _axis_limits(front: Frontier) -> list[Limit]:
+    """The model's limit on each frontier axis (an infinite one where there is none)."""
+    by_kind = {limit.kind: limit for limit in front.model.limits}
+    return [by_kind.get(_CAPS[a], Limit(_CAPS[a], -1, a, "", math.inf, ())) for a in front.axes]
 
 
 def _step_chart(front: Frontier, best: int) -> str:
@@ -164,7 +170,7 @@ def _step_chart(front: Frontier, best: int) -> str:
     dots = "".join(f'<circle class="{"best" if i == best else "alt"}" cx="{box.x(x):.1f}" cy="{box.y(y):.1f}" r="{6 if i == best else 4}">'
                    f"<title>{x:.2f} {escape(x_label)}, {y:.2f} {escape(y_label)}</title></circle>"
                    for i, (x, y) in enumerate(zip(xs, ys)))
-    x_cap, y_cap = (getattr(front.model, _CAPS[a]) for a in front.axes)
+    x_cap, y_cap = (limit.value for limit in _axis_limits(front))
     caps = ""
     if box.x_lo <= x_cap <= box.x_hi:
         caps += f'<line class="cap" x1="{box.x(x_cap):.1f}" y1="{box.TOP}" x2="{box.x(x_cap):.1f}" y2="{box.TOP + box.HEIGHT}"/>'
