@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+from pathlib import Path
 from unittest import mock
 
 from hypothesis import given, settings
@@ -42,8 +44,9 @@ def assert_matches_oracle(result, ref, k):
     assert len(result.plans) == len(expect)
     for i, (got, want) in enumerate(zip(result.plans, expect)):
         assert close(got.score, want.score), (i, got, want)
-        near = [r for r in ref if close(r.score, want.score) and close(r.latency_ms, want.latency_ms)
-                and close(r.energy_mj, want.energy_mj) and r.switches == want.switches]
+        # scores within rounding of the best rank either way: summed in another order, the
+        # reference's 1-ulp difference in score may be eip's tie broken by latency
+        near = [r for r in ref if close(r.score, want.score)]
         if len(near) == 1 or all(r.key[:4] == want.key[:4] for r in near):
             # unique, or exact (bit-equal) ties broken by placement order: must be identical
             assert got.placement == want.placement, (i, got, want)
@@ -170,3 +173,14 @@ def test_yolov3_with_a_latency_cap_100_ms_tighter_is_proven_infeasible():
     result = eip.plan(tight, top_k=1)
     assert result.status == "infeasible" and result.stats["labels_kept"] < 10_000
     assert "latency cap" in result.reason
+
+
+def test_a_float_near_tie_in_score_may_rank_either_way():
+    """Found by CI: two plans whose scores differ by one ulp in the reference's summation
+    order (7.119199999999999 against 7.1192) tie in eip's, which breaks the tie by latency."""
+    doc = json.loads((Path(__file__).parent / "data" / "near_tie_scenario.json").read_text())
+    scenario, goal = eip.Scenario.from_dict(doc), {"latency": 0.5, "energy": 0.0, "switch": 1.0}
+    result = eip.plan(scenario, goal=goal, top_k=1, strategy="exact")
+    ref = ranked_plans(scenario, resolve_goal(goal)[1])
+    assert result.status == "optimal" and result.best.placement in {ref[0].placement, ref[1].placement}
+    assert_matches_oracle(result, ref, 1)
