@@ -131,11 +131,11 @@ def test_budgets_that_stop_the_search_keep_answers_honest(doc, goal, k, budget, 
 
 
 def test_time_limit_stops_a_hard_search_with_what_it_proved():
-    """60x4 seed 0 runs the exact search for seconds; a 0.2 s limit stops it with the beam's
+    """300x6 seed 0 runs the exact search for seconds; a 0.2 s limit stops it with the beam's
     plan and a proven gap (the clock is read as the search goes, not only at the end)."""
     from benchmarks.generate import soc_scenario
 
-    scenario = eip.Scenario.from_dict(soc_scenario(60, 4, 0))
+    scenario = eip.Scenario.from_dict(soc_scenario(300, 6, 0))
     result = eip.plan(scenario, top_k=1, strategy="exact", time_limit_s=0.2)
     assert result.stats["stopped_by"] == "time_limit"
     assert result.stats["solve_seconds"] < 2.0  # 0.2 s plus one step of work, generously
