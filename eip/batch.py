@@ -30,6 +30,7 @@ from .errors import ScenarioError
 from .goals import Goal
 from .scenario import load
 from .report.data import csv_cell, csv_text
+from .result import PlanResult
 from .solve import DEFAULT_LABEL_BUDGET, plan
 
 OUTPUT_SUFFIXES = (".csv", ".jsonl")
@@ -56,7 +57,8 @@ class BatchSummary:
     def done(self) -> int:
         return self.planned + self.infeasible + self.unknown + self.failed
 
-    def line(self) -> str:
+    def line(self, unit: str = "scenarios") -> str:
+        """One line for people: what was done, how fast, by outcome (``unit``: what a row is)."""
         rate = self.done / self.seconds if self.seconds > 0 else math.inf
         head = "interrupted after" if self.interrupted else "done:"
         parts = [f"{self.planned} planned", f"{self.infeasible} infeasible"]
@@ -64,7 +66,7 @@ class BatchSummary:
             parts.append(f"{self.unknown} without a plan at the label budget")
         parts.append(f"{self.failed} failed")
         skipped = f" ({self.skipped} already done)" if self.skipped else ""
-        return (f"{head} {self.done} of {self.total - self.skipped} scenarios{skipped} in {self.seconds:.1f} s "
+        return (f"{head} {self.done} of {self.total - self.skipped} {unit}{skipped} in {self.seconds:.1f} s "
                 f"({rate:,.1f}/s): " + ", ".join(parts))
 
 
@@ -92,17 +94,22 @@ def expand(patterns: Iterable[str]) -> tuple[list[str], list[str]]:
 
 def plan_file(path: str, goal: Goal, strategy: str, label_budget: int, time_limit_s: float | None = None) -> dict:
     """The result row of one scenario file; load and plan errors become a "failed" row."""
-    row: dict = {"path": path}
+    return {"path": path, **plan_row(lambda: plan(load(path), goal=goal, top_k=1, strategy=strategy,
+                                                  label_budget=label_budget, time_limit_s=time_limit_s))}
+
+
+def plan_row(solve: Callable[[], PlanResult]) -> dict:
+    """The result fields of one ``solve()`` (from "scenario" to "reason" of ``FIELDS``); its
+    errors become a "failed" row with the reason."""
     try:
-        result = plan(load(path), goal=goal, top_k=1, strategy=strategy, label_budget=label_budget,
-                      time_limit_s=time_limit_s)
+        result = solve()
     except (ScenarioError, ValueError) as exc:
-        return {**row, "status": FAILED, "reason": str(exc)}
+        return {"status": FAILED, "reason": str(exc)}
     except Exception as exc:  # one bad scenario must not end the batch: record our bug and go on
         if isinstance(exc.__context__, KeyboardInterrupt):  # a forced stop that landed in a kernel
             raise KeyboardInterrupt from None
-        return {**row, "status": FAILED, "reason": f"internal error ({type(exc).__name__}: {exc})"}
-    row.update(scenario=result.scenario, status=result.status, strategy=result.strategy,
+        return {"status": FAILED, "reason": f"internal error ({type(exc).__name__}: {exc})"}
+    row = dict(scenario=result.scenario, status=result.status, strategy=result.strategy,
                solve_ms=result.stats["solve_seconds"] * 1e3, reason=result.reason)
     best = result.best
     if best is not None:
@@ -113,30 +120,58 @@ def plan_file(path: str, goal: Goal, strategy: str, label_budget: int, time_limi
 
 def run(paths: list[str], output: str, goal: Goal = "balanced", strategy: str = "auto",
         label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None, workers: int = 1,
-        resume: bool = False, progress: Callable[[int, int], None] | None = None) -> BatchSummary:
+        resume: bool = False, progress: Callable[[int, int], None] | None = None,
+        ray_address: str | None = None) -> BatchSummary:
     """Plan every file of ``paths`` and write one row each to ``output`` (.csv or .jsonl).
 
     ``time_limit_s`` bounds each scenario's solve (``eip.plan``).
 
-    ``workers`` > 1 plans on a process pool of that size; ``resume`` keeps the rows already
-    in ``output`` and plans only the paths they do not cover (failed rows are retried);
-    ``progress(done, total)`` is called before the first row and after each. On Ctrl-C or
-    SIGTERM it finishes the scenario at hand (a second signal: at once), keeps every
-    finished row and returns a summary with ``interrupted`` set.
+    ``workers`` > 1 plans on a process pool of that size; ``ray_address`` (a cluster's
+    address, or "" for a Ray started for the run with ``workers`` CPUs) plans on Ray
+    instead; ``resume`` keeps the rows already in ``output`` and plans only the paths they
+    do not cover (failed rows are retried); ``progress(done, total)`` is called before the
+    first row and after each. On Ctrl-C or SIGTERM it finishes the scenario at hand (a
+    second signal: at once), keeps every finished row and returns a summary with
+    ``interrupted`` set.
     """
+    options = (goal, strategy, label_budget, time_limit_s)
+    jobs = [Job(index, (path,), (path, *options)) for index, path in enumerate(paths)]
+    return run_jobs(jobs, plan_file, output, FIELDS, ("path",), workers=workers, resume=resume, progress=progress,
+                    ray_address=ray_address)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row to compute: its index in the run, its key (the values of the run's key
+    fields, which a resume matches) and the arguments of the run's row function."""
+
+    index: int
+    key: tuple
+    args: tuple
+
+
+def run_jobs(jobs: list[Job], row_of: Callable[..., dict], output: str, fields: tuple[str, ...],
+             key_fields: tuple[str, ...], workers: int = 1, resume: bool = False,
+             progress: Callable[[int, int], None] | None = None, ray_address: str | None = None) -> BatchSummary:
+    """Compute ``row_of(*job.args)`` for every job (``run``'s pool, Ray, resume, progress and
+    signals) and write each row, with its "index", to ``output`` under ``fields``; a resume
+    skips the jobs whose ``key`` a finished row of ``output`` holds in ``key_fields``.
+    ``row_of`` must be a module-level function (workers import it) that returns a row with
+    a "status"."""
     suffix = Path(output).suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise ValueError(f"--output must end in .csv or .jsonl, got {output!r}")
-    kept = [row for row in (_finished_rows(output, suffix) if resume else []) if row[1] != FAILED]
-    done = {path for path, _, _ in kept}
-    todo = [(i, p) for i, p in enumerate(paths) if p not in done]
+    kept = [row for row in (_finished_rows(output, suffix, fields, key_fields) if resume else [])
+            if row[1] != FAILED]
+    done = {key for key, _, _ in kept}
+    todo = [job for job in jobs if tuple(map(_key_text, job.key)) not in done]
     counts = {"planned": 0, "infeasible": 0, "unknown": 0, "failed": 0}
     started = time.perf_counter()
     if progress is not None:
         progress(0, len(todo))
-    with _RowWriter(output, suffix, [raw for _, _, raw in kept]) as writer, _StopOnSignal() as stop:
+    with _RowWriter(output, suffix, fields, [raw for _, _, raw in kept]) as writer, _StopOnSignal() as stop:
         try:
-            for index, row in _rows(todo, (goal, strategy, label_budget, time_limit_s), workers):
+            for index, row in _rows(todo, row_of, workers, ray_address):
                 writer.write({"index": index, **row})
                 status = row["status"]
                 counts["planned" if status in ("optimal", "feasible") else status] += 1
@@ -147,32 +182,43 @@ def run(paths: list[str], output: str, goal: Goal = "balanced", strategy: str = 
         except KeyboardInterrupt:
             pass
         interrupted = stop.requested
-    return BatchSummary(len(paths), len(paths) - len(todo), counts["planned"], counts["infeasible"],
+    return BatchSummary(len(jobs), len(jobs) - len(todo), counts["planned"], counts["infeasible"],
                         counts["unknown"], counts["failed"], time.perf_counter() - started, interrupted)
 
 
-def _rows(todo: list[tuple[int, str]], options: tuple, workers: int) -> Iterator[tuple[int, dict]]:
-    """(index, row) per scenario, in completion order."""
-    jobs = [(index, path, options) for index, path in todo]
-    if workers <= 1 or len(jobs) <= 1:
-        yield from map(_plan_job, jobs)
+def _key_text(value) -> str:
+    """A key value as a resume reads it back from either output format."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _rows(todo: list[Job], row_of: Callable[..., dict], workers: int,
+          ray_address: str | None) -> Iterator[tuple[int, dict]]:
+    """(index, row) per job, in completion order."""
+    tasks = [(row_of, job) for job in todo]
+    if ray_address is not None:
+        from . import cluster
+
+        yield from cluster.rows(tasks, _run_task, workers, ray_address)
+        return
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(_run_task, tasks)
         return
     _warm()  # forked workers inherit the loaded kernels; spawned ones load them in _init_worker
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    chunk = max(1, min(16, len(jobs) // (workers * 8)))
+    chunk = max(1, min(16, len(tasks) // (workers * 8)))
     pool = context.Pool(workers, initializer=_init_worker, initargs=(os.getpid(),))
     try:
-        yield from pool.imap_unordered(_plan_job, jobs, chunksize=chunk)
+        yield from pool.imap_unordered(_run_task, tasks, chunksize=chunk)
         pool.close()
     finally:
         pool.terminate()
         pool.join()
 
 
-def _plan_job(job: tuple[int, str, tuple]) -> tuple[int, dict]:
-    index, path, options = job
-    return index, plan_file(path, *options)
+def _run_task(task: tuple[Callable[..., dict], Job]) -> tuple[int, dict]:
+    row_of, job = task
+    return job.index, row_of(*job.args)
 
 
 def _init_worker(parent: int) -> None:
@@ -236,17 +282,19 @@ class _StopOnSignal:
 class _RowWriter:
     """Writes whole rows, one write and flush per line, after the kept ones (raw text)."""
 
-    def __init__(self, output: str, suffix: str, kept: list[str]) -> None:
+    def __init__(self, output: str, suffix: str, fields: tuple[str, ...], kept: list[str]) -> None:
         self._csv = suffix == ".csv"
+        self._fields = fields
         path = Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)
         # rows kept by a resume are rewritten first: this drops failed rows (they are retried)
         # and a half line left by a kill
         self._handle = open(path, "w", encoding="utf-8", newline="")
-        self._emit((",".join(FIELDS) + "\n" if self._csv else "") + "".join(kept))
+        self._emit((_csv_record([csv_cell(f) for f in fields]) if self._csv else "") + "".join(kept))
 
     def write(self, row: dict) -> None:
-        self._emit(_csv_line(row) if self._csv else orjson.dumps({k: row.get(k) for k in FIELDS}).decode() + "\n")
+        fields = self._fields
+        self._emit(_csv_line(row, fields) if self._csv else orjson.dumps({k: row.get(k) for k in fields}).decode() + "\n")
 
     def _emit(self, line: str) -> None:
         self._handle.write(line)
@@ -259,28 +307,51 @@ class _RowWriter:
         self._handle.close()
 
 
-def _csv_line(row: dict) -> str:
+def _csv_line(row: dict, fields: tuple[str, ...]) -> str:
     cells = []
-    for key in FIELDS:
+    for key in fields:
         value = row.get(key)
         if key == "placement" and value is not None:
             value = " -> ".join(value)
         cells.append("" if value is None else repr(value) if isinstance(value, float)
                      else csv_cell(value) if isinstance(value, str) else value)
+    return _csv_record(cells)
+
+
+def _csv_record(cells: list) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(cells)
     return out.getvalue()
 
 
-def _finished_rows(output: str, suffix: str) -> list[tuple[str, str, str]]:
-    """(path, status, raw text) of each whole row already in ``output`` (none when it does
-    not exist); a last line cut short by a kill is dropped."""
+def _finished_rows(output: str, suffix: str, fields: tuple[str, ...],
+                   key_fields: tuple[str, ...]) -> list[tuple[tuple, str, str]]:
+    """(key, status, raw text) of each whole row already in ``output`` (none when it does
+    not exist), the key as ``_key_text`` of the ``key_fields``."""
+    try:
+        parsed = _parsed_rows(output, suffix, fields)
+    except FileNotFoundError:
+        return []
+    return [(tuple(_key_text(row[f]) for f in key_fields), row["status"], raw) for row, raw in parsed]
+
+
+def read_output(output: str, fields: tuple[str, ...]) -> list[dict]:
+    """The rows of a run's output file (.csv cells as text, .jsonl values as JSON gives them)."""
+    try:
+        return [row for row, _ in _parsed_rows(output, Path(output).suffix.lower(), fields)]
+    except FileNotFoundError:
+        raise ValueError(f"{output}: no such file") from None
+
+
+def _parsed_rows(output: str, suffix: str, fields: tuple[str, ...]) -> list[tuple[dict, str]]:
+    """(row, raw text) of each whole row of ``output``; a last line cut short by a kill is
+    dropped. FileNotFoundError when it does not exist; ValueError for rows not of ``fields``."""
     try:
         text = Path(output).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return []
+        raise
     except OSError as exc:
-        raise ValueError(f"cannot read {output} to resume: {exc.strerror or exc}") from None
+        raise ValueError(f"cannot read {output}: {exc.strerror or exc}") from None
     # rows end at "\n" only: str.splitlines would also split a name holding U+2028 or \x0c
     lines = [piece + "\n" for piece in text.split("\n")[:-1]]  # the last piece: "" or a row cut short
     rows = []
@@ -288,18 +359,20 @@ def _finished_rows(output: str, suffix: str) -> list[tuple[str, str, str]]:
         for n, line in enumerate(lines, 1):
             try:
                 row = orjson.loads(line)
-                rows.append((row["path"], row["status"], line))
-            except (orjson.JSONDecodeError, TypeError, KeyError):
-                raise ValueError(f"{output}: line {n}: expected a JSON row of an eip batch") from None
+                if not isinstance(row, dict) or list(row) != list(fields):
+                    raise TypeError
+            except (orjson.JSONDecodeError, TypeError):
+                raise ValueError(f"{output}: line {n}: expected a JSON row with {', '.join(fields)}") from None
+            rows.append((row, line))
         return rows
     reader = csv.reader(lines)
-    if next(reader, list(FIELDS)) != list(FIELDS):
-        raise ValueError(f"{output}: line 1: expected the header of an eip batch ({','.join(FIELDS)})")
+    header = [csv_text(cell) for cell in next(reader, list(fields))]
+    if header != list(fields):
+        raise ValueError(f"{output}: line 1: expected the header {','.join(fields)}")
     first = reader.line_num
     for cells in reader:
-        if len(cells) != len(FIELDS):
-            raise ValueError(f"{output}: line {reader.line_num}: expected {len(FIELDS)} cells, got {len(cells)}")
-        row = dict(zip(FIELDS, cells))
-        rows.append((csv_text(row["path"]), row["status"], "".join(lines[first:reader.line_num])))
+        if len(cells) != len(fields):
+            raise ValueError(f"{output}: line {reader.line_num}: expected {len(fields)} cells, got {len(cells)}")
+        rows.append(({f: csv_text(c) for f, c in zip(fields, cells)}, "".join(lines[first:reader.line_num])))
         first = reader.line_num
     return rows

@@ -22,11 +22,12 @@ import fire
 import numpy as np
 import orjson
 
-from . import batch
+from . import batch, explore
 from . import __version__
 from .costmodel import LimitKind
 from .diagnose import quick_reason
 from .report import FORMATS, render
+from .report.explore import FORMATS as EXPLORE_FORMATS, render_summary as render_explore
 from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, render_sweep
 from .errors import ScenarioError, printable
 from .goals import GOAL_WEIGHTS, resolve_goal
@@ -45,6 +46,7 @@ commands:
   frontier SCENARIO  every Pareto-optimal latency/energy plan
   sweep SCENARIO     the best plan over a grid of budgets (--max-latency-ms 20:40:0.5 ...)
   batch PATHS...     plan many scenario files on all cores, one result row each
+  explore SCENARIOS  the best plan over a grid of hardware and budgets (--vary PATH=VALUES)
   validate SCENARIO  check a scenario and summarise it
   profile MODEL.onnx measure a model node by node with ONNX Runtime: a scenario to plan
   import FORMAT FILE merge a profiler's measurements of a device into a scenario
@@ -129,8 +131,8 @@ example:
 """
 
 BATCH_HELP = f"""usage: eip batch PATHS_OR_GLOBS... --output results.csv|results.jsonl [--goal balanced]
-                      [--workers N] [--resume] [--strategy auto] [--label-budget {DEFAULT_LABEL_BUDGET}]
-                      [--time-limit SECONDS]
+                      [--workers N] [--ray [ADDRESS]] [--resume] [--strategy auto]
+                      [--label-budget {DEFAULT_LABEL_BUDGET}] [--time-limit SECONDS]
 
 Plans every scenario file named (a file, a directory's *.json, or a quoted glob such as
 'runs/**/*.json') and writes one row per scenario as it finishes: status, best score,
@@ -141,6 +143,8 @@ interrupted batch (Ctrl-C, SIGTERM) keeps every finished row.
                   scenario's position in PATHS)
   --goal          latency | efficiency | balanced | throughput (default balanced)
   --workers       processes planning at once (default: all {os.cpu_count() or 1} cores)
+  --ray           plan on Ray: a local Ray started for the run (--workers CPUs), or the
+                  cluster at ADDRESS (needs the 'cluster' extra)
   --resume        keep the rows already in --output and plan only the rest (failed rows again)
   --strategy      auto | exact | beam (default auto)
   --label-budget  labels the exact search may keep per scenario (default {DEFAULT_LABEL_BUDGET:,})
@@ -148,6 +152,42 @@ interrupted batch (Ctrl-C, SIGTERM) keeps every finished row.
 
 exit status: 0 every scenario planned or proven infeasible, 1 some failed (see their
 rows), 2 bad usage, 130 interrupted
+"""
+
+EXPLORE_HELP = f"""usage: eip explore SCENARIOS... --vary PATH=VALUES [--vary ...] --output rows.csv|rows.jsonl
+                        [--sample N] [--seed 0] [--goal balanced] [--workers N] [--ray [ADDRESS]]
+                        [--resume] [--time-limit SECONDS] [--format text]
+
+The best plan at every point of a grid over hardware and budgets: every combination of the
+--vary values for every scenario file (or a random --sample of them), one row per point
+written as it finishes, then a summary on stdout: per parameter, the best plan at each
+value; per numeric parameter, the least value at which each scenario has a plan, and the
+Pareto set of the parameter against latency and against energy.
+
+  --vary          PATH=VALUES; repeat it. PATH steps into the scenario by keys and names:
+                  devices.npu.memory_mb, links.gpu-npu.latency_ms_per_mb, constraints.frame_rate_hz,
+                  stages.conv1.profiles.npu.latency_ms. VALUES: START:STOP:STEP (STOP
+                  included) or a comma list; 'absent' removes what PATH names (a device with
+                  its ways and links), 'present' keeps it: devices.dsp=absent,present
+  --output        rows.csv or rows.jsonl (rows in completion order; "index" is the point's
+                  place in the grid; the last parameter varies fastest)
+  --sample        plan N points drawn at random from the grid (--seed, default 0)
+  --goal          latency | efficiency | balanced | throughput (default balanced)
+  --workers       processes planning at once (default: all {os.cpu_count() or 1} cores)
+  --ray           plan on Ray: a local Ray started for the run (--workers CPUs), or the
+                  cluster at ADDRESS (needs the 'cluster' extra)
+  --resume        keep the rows already in --output and plan only the rest (failed rows again)
+  --strategy      auto | exact | beam (default auto)
+  --label-budget  labels the exact search may keep per point (default {DEFAULT_LABEL_BUDGET:,})
+  --time-limit    seconds each point's solve may take (default none)
+  --format        the summary as text | json (default text)
+
+exit status: 0 every point planned or proven infeasible, 1 some failed (see their rows),
+2 bad usage, 130 interrupted
+
+example:
+  eip explore scenarios/yolov3_rk3399pro.json --vary devices.npu.memory_mb=32:64:4 \\
+      --vary links.mali_gpu-npu.latency_ms_per_mb=5,10,20 --output yolo.csv
 """
 
 PROFILE_HELP = """usage: eip profile MODEL.onnx --cpu-power-w W [--output scenario.json] [--device cpu]
@@ -299,10 +339,9 @@ def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energ
 
 def _batch(*paths: str, output: str | None = None, goal: str = "balanced", workers: int | None = None,
            resume: bool = False, strategy: str = "auto", label_budget: int = DEFAULT_LABEL_BUDGET,
-           time_limit=None) -> None:
-    from tqdm import tqdm
-
+           time_limit=None, ray=False) -> None:
     goal = _goal(goal)
+    ray_address = None if str(ray).lower() == "false" else "" if str(ray).lower() == "true" else str(ray)
     _check_choice("strategy", strategy, tuple(STRATEGIES))
     label_budget = _count("--label-budget", label_budget)
     workers = _count("--workers", (os.cpu_count() or 1) if workers is None else workers, 1024)
@@ -316,20 +355,61 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
         _say(f"warning: {pattern} matched no scenario file")
     if not files:
         raise UsageError("no scenario file matched")
+    summary = _with_progress("scenario", lambda progress: batch.run(
+        files, output, goal=goal, strategy=strategy, label_budget=label_budget, time_limit_s=_time_limit(time_limit),
+        workers=workers, resume=resume, progress=progress, ray_address=ray_address))
+    _say(f"{summary.line('scenarios')}; rows in {output}")
+    if summary.interrupted:
+        raise SystemExit(130)
+    if summary.failed:
+        raise SystemExit(1)
+
+
+def _explore(*paths: str, vary=None, output: str | None = None, sample=None, seed="0", goal: str = "balanced",
+             workers: int | None = None, ray=False, resume: bool = False, strategy: str = "auto",
+             label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text") -> None:
+    goal = _goal(goal)
+    _check_choice("strategy", strategy, tuple(STRATEGIES))
+    _check_choice("format", format, EXPLORE_FORMATS)
+    label_budget = _count("--label-budget", label_budget)
+    workers = _count("--workers", (os.cpu_count() or 1) if workers is None else workers, 1024)
+    sample = None if sample is None else _count("--sample", sample, explore.MAX_POINTS)
+    seed = _count("--seed", seed, 2**63 - 1, low=0)
+    resume = _switch("--resume", resume)
+    ray_address = None if str(ray).lower() == "false" else "" if str(ray).lower() == "true" else str(ray)
+    if not output:
+        raise UsageError("--output is required: a .csv or .jsonl file for the result rows")
+    if not paths:
+        raise UsageError("no scenario given: name one or more scenario files")
+    if vary is None:
+        raise UsageError("--vary PATH=VALUES is required (e.g. --vary devices.npu.memory_mb=1024:4096:256)")
+    parameters = [explore.parse_parameter(item) for item in _memory_items(vary)]
+    if len({p.path for p in parameters}) < len(parameters):
+        raise UsageError("--vary: a path is given twice")
+    summary = _with_progress("point", lambda progress: explore.run(
+        [str(p) for p in paths], parameters, output, goal=goal, strategy=strategy, label_budget=label_budget,
+        time_limit_s=_time_limit(time_limit), workers=workers, resume=resume, sample=sample, seed=seed,
+        progress=progress, ray_address=ray_address))
+    _say(f"{summary.line('points')}; rows in {output}")
+    _emit(render_explore(explore.summarize(explore.read_rows(output, parameters), parameters), format), None)
+    if summary.interrupted:
+        raise SystemExit(130)
+    if summary.failed:
+        raise SystemExit(1)
+
+
+def _with_progress(unit: str, work):
+    """``work(progress)`` under a tqdm bar on stderr when it is a terminal."""
+    from tqdm import tqdm
+
     tqdm.monitor_interval = 0  # no monitor thread: the pool forks, and forking with threads risks deadlock
-    with tqdm(total=len(files), unit="scenario", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+    with tqdm(total=0, unit=unit, file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
         def progress(done: int, total: int) -> None:
             if bar.total != total:
                 bar.reset(total)
             bar.update(done - bar.n)
 
-        summary = batch.run(files, output, goal=goal, strategy=strategy, label_budget=label_budget,
-                            time_limit_s=_time_limit(time_limit), workers=workers, resume=resume, progress=progress)
-    _say(f"{summary.line()}; rows in {output}")
-    if summary.interrupted:
-        raise SystemExit(130)
-    if summary.failed:
-        raise SystemExit(1)
+        return work(progress)
 
 
 def _memory_items(memory) -> list[str]:
@@ -626,7 +706,7 @@ def _is_number(text: str) -> bool:
 
 
 COMMANDS = {"plan": (_plan, PLAN_HELP), "frontier": (_frontier, FRONTIER_HELP), "sweep": (_sweep, SWEEP_HELP),
-            "batch": (_batch, BATCH_HELP), "validate": (_validate, VALIDATE_HELP), "profile": (_profile, PROFILE_HELP),
+            "batch": (_batch, BATCH_HELP), "explore": (_explore, EXPLORE_HELP), "validate": (_validate, VALIDATE_HELP), "profile": (_profile, PROFILE_HELP),
             "import": (_import, IMPORT_HELP)}
 for _fn, _ in COMMANDS.values():
     # every value reaches us as the text typed ('123' a file name, '1e6' a count): fire's
@@ -635,7 +715,7 @@ for _fn, _ in COMMANDS.values():
 
 
 #: flags that may be given several times (fire keeps only the last): joined with ';'
-REPEATABLE = ("memory", "estimate", "input_shape", "link", "select")
+REPEATABLE = ("memory", "estimate", "input_shape", "link", "select", "vary")
 
 
 def _join_repeated(args: list[str]) -> list[str]:

@@ -1,0 +1,321 @@
+"""Design-space exploration: the best plan at every point of a grid over hardware and budgets.
+
+A *parameter* is a JSON path into a scenario document and the values it takes
+(``devices.npu.memory_mb=1024:4096:256``, ``links.gpu-npu.latency_ms_per_mb=0.02,0.05``,
+``devices.dsp=absent,present``, ``constraints.frame_rate_hz=15:60:5``). A *point* is one
+scenario file with one value of every parameter; the grid is every combination over every
+file (or a seeded random sample of it). Each point is planned exactly like ``eip.plan``
+(top 1) and gives one result row, written as it finishes, so an interrupted exploration
+keeps its rows and resumes where it stopped (``eip.batch`` runs the rows: a process pool,
+or a Ray cluster).
+
+Paths: dots separate the steps; in a list, a step names the element whose ``name`` it is
+(``devices.npu``, ``stages.conv1``), or for ``links`` its ``source-target`` in either order.
+The last step may name a key the document does not have yet (it is added). ``absent``
+removes what the path names; a device removed takes its ways and links with it.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from . import batch
+from .errors import ScenarioError
+from .goals import Goal
+from .scenario import Scenario, read_document
+from .solve import DEFAULT_LABEL_BUDGET, plan
+
+#: the value that removes what a path names; PRESENT keeps the document's own
+ABSENT, PRESENT = "absent", "present"
+#: at most this many grid points (a grid past it is a mistake, not an exploration)
+MAX_POINTS = 10_000_000
+
+
+class PathError(ValueError):
+    """A parameter's path or value does not apply to a scenario document."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One varied value: a JSON path and the values it takes (numbers, strings, or
+    ``ABSENT`` / ``PRESENT``)."""
+
+    path: str
+    values: tuple
+
+    @property
+    def numeric(self) -> bool:
+        """Whether every value is a number (then summaries can look for the least that works)."""
+        return all(isinstance(v, float) for v in self.values)
+
+
+def parse_parameter(text: str) -> Parameter:
+    """``PATH=VALUES``: VALUES a range ``START:STOP:STEP`` (STOP included), or a comma list of
+    numbers and words (``absent``, ``present``, a name). ValueError on anything else."""
+    path, eq, values = str(text).partition("=")
+    path = path.strip()
+    if not eq or not path or not values.strip():
+        raise ValueError(f"--vary expects PATH=VALUES (e.g. devices.npu.memory_mb=1024:4096:256), got {text!r}")
+    if any(not step for step in path.split(".")):
+        raise ValueError(f"--vary {path}: a path is steps separated by single dots")
+    if ":" in values:
+        try:
+            start, stop, step = (float(x) for x in values.split(":"))
+        except ValueError:
+            raise ValueError(f"--vary {path}: a range is START:STOP:STEP, got {values!r}") from None
+        if not (math.isfinite(start) and math.isfinite(stop) and step > 0 and stop >= start):
+            raise ValueError(f"--vary {path}: a range needs STEP > 0 and STOP >= START, got {values!r}")
+        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        if count > MAX_POINTS:
+            raise ValueError(f"--vary {path}: {count:,} values is too many")
+        return Parameter(path, tuple(float(v) for v in start + step * np.arange(count)))
+    items = [item.strip() for item in values.split(",") if item.strip()]
+    if not items:
+        raise ValueError(f"--vary {path}: no values in {values!r}")
+    return Parameter(path, tuple(dict.fromkeys(_number_or_word(item) for item in items)))
+
+
+def _number_or_word(item: str):
+    try:
+        number = float(item)
+    except ValueError:
+        return item
+    if not math.isfinite(number):
+        raise ValueError(f"--vary: {item!r} is not a finite number")
+    return number
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: its position in the grid, the scenario file and a value per parameter."""
+
+    index: int
+    path: str
+    values: tuple
+
+
+def grid(paths: Sequence[str], parameters: Sequence[Parameter], sample: int | None = None,
+         seed: int = 0) -> list[Point]:
+    """Every combination of the parameters' values for every file, in order (the last
+    parameter varies fastest); with ``sample``, that many of them drawn at random without
+    replacement (``seed``), kept in grid order."""
+    sizes = [len(paths)] + [len(p.values) for p in parameters]
+    total = math.prod(sizes)
+    if total > MAX_POINTS and sample is None:
+        raise ValueError(f"the grid has {total:,} points (at most {MAX_POINTS:,}); draw a --sample of it")
+    if sample is None or sample >= total:
+        chosen: Iterable[int] = range(total)
+    else:
+        rng = np.random.default_rng(seed)
+        chosen = sorted(int(i) for i in rng.choice(total, size=sample, replace=False))
+    points = []
+    for index in chosen:
+        digits = np.unravel_index(index, sizes)
+        values = tuple(p.values[int(d)] for p, d in zip(parameters, digits[1:]))
+        points.append(Point(index, paths[int(digits[0])], values))
+    return points
+
+
+def apply(doc: dict, parameters: Sequence[Parameter], values: Sequence) -> dict:
+    """A copy of the scenario document ``doc`` with every parameter set to its value."""
+    out = copy.deepcopy(doc)
+    for parameter, value in zip(parameters, values):
+        _set(out, parameter.path, value)
+    return out
+
+
+def _set(doc: dict, path: str, value) -> None:
+    steps = path.split(".")
+    parent = doc
+    for depth, step in enumerate(steps[:-1]):
+        parent = _child(parent, step, ".".join(steps[:depth + 1]))
+    last = steps[-1]
+    if value == PRESENT:
+        _child(parent, last, path)  # it must exist to be kept
+        return
+    if value == ABSENT:
+        if isinstance(parent, list):
+            parent.remove(_child(parent, last, path))
+            if steps[:-1] == ["devices"]:
+                _drop_device(doc, last)
+        elif last in parent:
+            del parent[last]
+        return
+    if isinstance(parent, list):
+        raise PathError("names a list element; only 'absent' or 'present' can replace it")
+    if not isinstance(parent, dict):
+        raise PathError(f"{'.'.join(steps[:-1])} is not an object")
+    parent[last] = value
+
+
+def _child(node, step: str, where: str):
+    """The element ``step`` names in ``node`` (a key of an object, or a named list element)."""
+    if isinstance(node, dict):
+        if step not in node:
+            raise PathError(f"{where}: no such key (there: {', '.join(map(str, node)) or 'none'})")
+        return node[step]
+    if isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict) and (item.get("name") == step or _link_name(item, step)):
+                return item
+        raise PathError(f"{where}: no element named {step!r}")
+    raise PathError(f"{where}: cannot step into a {type(node).__name__}")
+
+
+def _link_name(item: dict, step: str) -> bool:
+    source, target = item.get("source"), item.get("target")
+    return isinstance(source, str) and isinstance(target, str) and step in (f"{source}-{target}", f"{target}-{source}")
+
+
+def _drop_device(doc: dict, device: str) -> None:
+    """Remove a device's ways and links along with it."""
+    for stage in doc.get("stages", []):
+        if isinstance(stage, dict) and isinstance(stage.get("profiles"), dict):
+            stage["profiles"].pop(device, None)
+    if isinstance(doc.get("links"), list):
+        doc["links"] = [link for link in doc["links"]
+                        if not (isinstance(link, dict) and device in (link.get("source"), link.get("target")))]
+
+
+def check(paths: Sequence[str], parameters: Sequence[Parameter]) -> None:
+    """Raise ScenarioError unless every parameter's every value applies to every file (the
+    scenario it makes may still be invalid: that point's row says why)."""
+    for path in paths:
+        doc = read_document(path)
+        for parameter in parameters:
+            for value in parameter.values:
+                try:
+                    apply(doc, [parameter], [value])
+                except PathError as exc:
+                    raise ScenarioError(path, f"--vary {parameter.path}", str(exc)) from None
+
+
+def fields(parameters: Sequence[Parameter]) -> tuple[str, ...]:
+    """Columns of an exploration's rows: the point, one column per parameter, the plan."""
+    return ("index", "path", *(p.path for p in parameters), *batch.FIELDS[2:])
+
+
+def plan_point(path: str, parameters: Sequence[Parameter], values: Sequence, goal: Goal, strategy: str,
+               label_budget: int, time_limit_s: float | None) -> dict:
+    """The result row of one point (a "failed" row when its scenario is invalid)."""
+    row = {"path": path, **{p.path: v for p, v in zip(parameters, values)}}
+    try:
+        scenario = Scenario.from_dict(apply(_document(path), parameters, values), source=path)
+    except ValueError as exc:  # ScenarioError, PathError
+        return {**row, "status": batch.FAILED, "reason": str(exc)}
+    return {**row, **batch.plan_row(lambda: plan(scenario, goal=goal, top_k=1, strategy=strategy,
+                                                  label_budget=label_budget, time_limit_s=time_limit_s))}
+
+
+_documents: dict[str, dict] = {}
+
+
+def _document(path: str) -> dict:
+    """A scenario file's document, read once per process (every point of a file shares it)."""
+    if path not in _documents:
+        _documents[path] = read_document(path)
+    return _documents[path]
+
+
+def run(paths: Sequence[str], parameters: Sequence[Parameter], output: str, goal: Goal = "balanced",
+        strategy: str = "auto", label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None,
+        workers: int = 1, resume: bool = False, sample: int | None = None, seed: int = 0,
+        progress: Callable[[int, int], None] | None = None, ray_address: str | None = None) -> batch.BatchSummary:
+    """Plan every point of the grid (``grid``) and write one row each to ``output`` (.csv or
+    .jsonl: ``fields``), as ``eip.batch.run`` does for files: a process pool of ``workers``,
+    or Ray at ``ray_address`` ("" starts one for the run), ``resume``, ``progress`` and
+    signals alike. Raises ScenarioError when a parameter does not apply to a file."""
+    parameters = tuple(parameters)
+    check(paths, parameters)
+    options = (goal, strategy, label_budget, time_limit_s)
+    jobs = [batch.Job(p.index, (p.path, *p.values), (p.path, parameters, p.values, *options))
+            for p in grid(paths, parameters, sample, seed)]
+    key_fields = ("path", *(p.path for p in parameters))
+    return batch.run_jobs(jobs, plan_point, output, fields(parameters), key_fields, workers=workers, resume=resume,
+                          progress=progress, ray_address=ray_address)
+
+
+#: the plan metrics a summary reports, as (row field, heading)
+METRICS = (("score", "best score"), ("latency_ms", "latency ms"), ("energy_mj", "energy mJ"))
+PLANNED = ("optimal", "feasible")
+
+
+@dataclass(frozen=True)
+class ValueSummary:
+    """What the points with one value of one parameter gave."""
+
+    value: object
+    points: int
+    planned: int
+    best: dict | None  # the row of the best score among them
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An exploration's rows, summarised per parameter.
+
+    Attributes:
+        rows: every row (dicts of ``fields``), by grid index.
+        by_value: per parameter path, one ``ValueSummary`` per value, in the order given.
+        least: per numeric parameter path, per scenario file, the least value at which some
+            point has a plan (None: no value does).
+        pareto: per numeric parameter path and metric ("latency_ms", "energy_mj"), the rows
+            no other row beats on both the parameter (a cost: less is better) and the metric.
+    """
+
+    rows: list
+    by_value: dict
+    least: dict
+    pareto: dict
+
+
+def summarize(rows: list[dict], parameters: Sequence[Parameter]) -> Summary:
+    """The summary of an exploration's rows (``read_rows``)."""
+    rows = sorted(rows, key=lambda r: r["index"])
+    planned = [r for r in rows if r.get("status") in PLANNED]
+    by_value, least, pareto = {}, {}, {}
+    for p in parameters:
+        entries = []
+        for value in p.values:
+            at = [r for r in rows if r.get(p.path) == value]
+            good = [r for r in at if r.get("status") in PLANNED]
+            entries.append(ValueSummary(value, len(at), len(good), min(good, key=_rank) if good else None))
+        by_value[p.path] = entries
+        if p.numeric:
+            files = list(dict.fromkeys(r["path"] for r in rows))
+            least[p.path] = {f: min((r[p.path] for r in planned if r["path"] == f), default=None) for f in files}
+            pareto[p.path] = {metric: _pareto(planned, p.path, metric) for metric in ("latency_ms", "energy_mj")}
+    return Summary(rows, by_value, least, pareto)
+
+
+def _rank(row: dict):
+    return row["score"], row["index"]
+
+
+def _pareto(rows: list[dict], cost: str, metric: str) -> list[dict]:
+    """The rows that no row with no more ``cost`` beats on ``metric`` (by increasing cost)."""
+    front: list[dict] = []
+    for row in sorted(rows, key=lambda r: (r[cost], r[metric], r["index"])):
+        if not front or row[metric] < front[-1][metric]:
+            front.append(row)
+    return front
+
+
+def read_rows(output: str, parameters: Sequence[Parameter]) -> list[dict]:
+    """An exploration's rows from its output file, with numbers as numbers."""
+    numeric = {"index", "score", "latency_ms", "energy_mj", "switches", "gap", "solve_ms"}
+    numeric |= {p.path for p in parameters if p.numeric}
+    out = []
+    for row in batch.read_output(output, fields(parameters)):
+        for key in numeric:
+            if isinstance(row.get(key), str):
+                row[key] = float(row[key]) if row[key] else None
+        row["index"] = int(row["index"])
+        out.append(row)
+    return out
