@@ -1,0 +1,99 @@
+"""Exploration throughput: ``eip explore`` on a grid over a generated 20x4 scenario, serial,
+on the process pool and on a local Ray, with the overhead per solve and a scaling model.
+
+    python -m benchmarks.explore [--points 100000] [--stages 20] [--devices 4] [--workers 2]
+                                 [--backends serial,pool,ray]
+
+The grid varies the memory budget of two devices and both caps (each point a new scenario
+compiled and planned, as eip explore does). Every backend must give the same row for
+every point; a disagreement exits 1. Printed per backend: points/s, the wall time per point
+and, of it, the solve (the kernel call) and the rest (building the point's scenario and
+cost model, the plan's packaging, the transport, the row written by the driver). The
+scaling model is what README.md quotes: N machines of c cores run at about
+N c / (solve + per-point work) points/s until the driver's own per-row cost (measured
+here: the rows written per second with no solving at all) caps it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.generate import soc_scenario
+from eip import batch, explore
+
+
+def _parameters(doc: dict, points: int) -> list[explore.Parameter]:
+    """Four parameters whose grid has at least ``points`` points, around the scenario's values."""
+    side = math.ceil(points ** 0.25)
+    devices = doc["devices"]
+    caps = doc["constraints"]
+    spans = [(f"devices.{devices[1]['name']}.memory_mb", devices[1]["memory_mb"]),
+             (f"devices.{devices[2]['name']}.memory_mb", devices[2]["memory_mb"]),
+             ("constraints.max_total_latency_ms", caps["max_total_latency_ms"]),
+             ("constraints.max_total_energy_mj", caps["max_total_energy_mj"])]
+    return [explore.Parameter(path, tuple(float(v) for v in np.round(np.linspace(0.6 * x, 1.6 * x, side), 3)))
+            for path, x in spans]
+
+
+def _driver_rows_per_s(fields: tuple[str, ...], rows: list[dict], out: Path) -> float:
+    """Rows per second the driver writes with no solving at all (its ceiling)."""
+    jobs = [batch.Job(i, (i,), (row,)) for i, row in enumerate(rows)]
+    start = time.perf_counter()
+    batch.run_jobs(jobs, dict, str(out), fields, ("index",))
+    return len(rows) / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--stages", type=int, default=20)
+    parser.add_argument("--devices", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backends", default="serial,pool,ray")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="eip-explore-") as tmp:
+        root = Path(tmp)
+        doc = soc_scenario(args.stages, args.devices, 0)
+        scenario = root / "scenario.json"
+        scenario.write_text(json.dumps(doc))
+        parameters = _parameters(doc, args.points)
+        total = math.prod(len(p.values) for p in parameters)
+        sample = args.points if args.points < total else None
+        print(f"{args.points:,} points of a {args.stages}x{args.devices} scenario ({total:,}-point grid"
+              f"{', sampled' if sample else ''}), {args.workers} workers")
+        answers = {}
+        for backend in args.backends.split(","):
+            workers = 1 if backend == "serial" else args.workers
+            out = root / f"{backend}.jsonl"
+            start = time.perf_counter()
+            summary = explore.run([str(scenario)], parameters, str(out), workers=workers, sample=sample,
+                                  ray_address="" if backend == "ray" else None)
+            seconds = time.perf_counter() - start
+            rows = explore.read_rows(str(out), parameters)
+            answers[backend] = {r["index"]: (r["status"], r["score"], r["placement"]) for r in rows}
+            solve_s = np.nansum([r["solve_ms"] or 0.0 for r in rows]) / 1e3
+            per_point_ms = seconds * workers / len(rows) * 1e3
+            print(f"{backend:>6}: {seconds:8.1f} s, {len(rows) / seconds:8,.0f} points/s "
+                  f"({summary.planned:,} planned, {summary.infeasible:,} infeasible, {summary.unknown:,} unknown, "
+                  f"{summary.failed:,} failed); per point and worker {per_point_ms:.3f} ms: "
+                  f"solve {solve_s / len(rows) * 1e3:.3f} ms, the rest {per_point_ms - solve_s / len(rows) * 1e3:.3f} ms",
+                  flush=True)
+        ceiling = _driver_rows_per_s(explore.fields(parameters), rows, root / "driver.jsonl")
+        print(f"driver alone: {ceiling:,.0f} rows/s written (no solving): the ceiling of any cluster")
+        first = next(iter(answers.values()))
+        mismatched = [b for b, a in answers.items() if a != first]
+        for backend in mismatched:
+            print(f"!!! MISMATCH: {backend} rows differ from {next(iter(answers))}'s")
+        return 1 if mismatched else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
