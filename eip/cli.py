@@ -130,6 +130,19 @@ example:
   eip sweep scenarios/mobile_vision_pipeline.json --max-latency-ms 20:40:0.5 --format csv
 """
 
+def _run_options(row: str) -> str:
+    """The options batch and explore share, in their help (``row``: what a row plans)."""
+    return f"""  --goal          latency | efficiency | balanced | throughput (default balanced)
+  --workers       processes planning at once (default: all {os.cpu_count() or 1} cores)
+  --ray           plan on Ray: a local Ray started for the run (--workers CPUs), or the
+                  cluster at ADDRESS (needs the 'cluster' extra)
+  --resume        keep the rows already in --output and plan only the rest (failed rows again)
+  --strategy      auto | exact | beam (default auto)
+  --label-budget  labels the exact search may keep per {row} (default {DEFAULT_LABEL_BUDGET:,})
+  --time-limit    seconds each {row}'s solve may take (default none)
+"""
+
+
 BATCH_HELP = f"""usage: eip batch PATHS_OR_GLOBS... --output results.csv|results.jsonl [--goal balanced]
                       [--workers N] [--ray [ADDRESS]] [--resume] [--strategy auto]
                       [--label-budget {DEFAULT_LABEL_BUDGET}] [--time-limit SECONDS]
@@ -141,15 +154,7 @@ interrupted batch (Ctrl-C, SIGTERM) keeps every finished row.
 
   --output        results.csv or results.jsonl (rows in completion order; "index" is the
                   scenario's position in PATHS)
-  --goal          latency | efficiency | balanced | throughput (default balanced)
-  --workers       processes planning at once (default: all {os.cpu_count() or 1} cores)
-  --ray           plan on Ray: a local Ray started for the run (--workers CPUs), or the
-                  cluster at ADDRESS (needs the 'cluster' extra)
-  --resume        keep the rows already in --output and plan only the rest (failed rows again)
-  --strategy      auto | exact | beam (default auto)
-  --label-budget  labels the exact search may keep per scenario (default {DEFAULT_LABEL_BUDGET:,})
-  --time-limit    seconds each scenario's solve may take (default none)
-
+{_run_options('scenario')}
 exit status: 0 every scenario planned or proven infeasible, 1 some failed (see their
 rows), 2 bad usage, 130 interrupted
 """
@@ -172,15 +177,7 @@ Pareto set of the parameter against latency and against energy.
   --output        rows.csv or rows.jsonl (rows in completion order; "index" is the point's
                   place in the grid; the last parameter varies fastest)
   --sample        plan N points drawn at random from the grid (--seed, default 0)
-  --goal          latency | efficiency | balanced | throughput (default balanced)
-  --workers       processes planning at once (default: all {os.cpu_count() or 1} cores)
-  --ray           plan on Ray: a local Ray started for the run (--workers CPUs), or the
-                  cluster at ADDRESS (needs the 'cluster' extra)
-  --resume        keep the rows already in --output and plan only the rest (failed rows again)
-  --strategy      auto | exact | beam (default auto)
-  --label-budget  labels the exact search may keep per point (default {DEFAULT_LABEL_BUDGET:,})
-  --time-limit    seconds each point's solve may take (default none)
-  --format        the summary as text | json (default text)
+{_run_options('point')}  --format        the summary as text | json (default text)
 
 exit status: 0 every point planned or proven infeasible, 1 some failed (see their rows),
 2 bad usage, 130 interrupted
@@ -341,7 +338,7 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
            resume: bool = False, strategy: str = "auto", label_budget: int = DEFAULT_LABEL_BUDGET,
            time_limit=None, ray=False) -> None:
     goal = _goal(goal)
-    ray_address = None if str(ray).lower() == "false" else "" if str(ray).lower() == "true" else str(ray)
+    ray_address = _ray_address(ray)
     _check_choice("strategy", strategy, tuple(STRATEGIES))
     label_budget = _count("--label-budget", label_budget)
     workers = _count("--workers", (os.cpu_count() or 1) if workers is None else workers, 1024)
@@ -376,7 +373,7 @@ def _explore(*paths: str, vary=None, output: str | None = None, sample=None, see
     sample = None if sample is None else _count("--sample", sample, explore.MAX_POINTS)
     seed = _count("--seed", seed, 2**63 - 1, low=0)
     resume = _switch("--resume", resume)
-    ray_address = None if str(ray).lower() == "false" else "" if str(ray).lower() == "true" else str(ray)
+    ray_address = _ray_address(ray)
     if not output:
         raise UsageError("--output is required: a .csv or .jsonl file for the result rows")
     if not paths:
@@ -410,6 +407,12 @@ def _with_progress(unit: str, work):
             bar.update(done - bar.n)
 
         return work(progress)
+
+
+def _ray_address(value) -> str | None:
+    """--ray: None when not given, "" bare (a Ray started for the run), else the address."""
+    text = str(value)
+    return None if text.lower() == "false" else "" if text.lower() == "true" else text
 
 
 def _memory_items(memory) -> list[str]:

@@ -11,7 +11,7 @@ import json
 import math
 import numbers
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Mapping
@@ -154,6 +154,15 @@ class Scenario:
         """Validate a parsed scenario document; raises ``ScenarioError`` naming the bad field."""
         return _Parser(source).scenario(data)
 
+    def with_constraints(self, data: Any) -> "Scenario":
+        """This scenario with the ``constraints`` object of a scenario document ``data``
+        instead of its own, validated as ``from_dict`` would (the devices, links and stages
+        are not parsed again)."""
+        parser = _Parser(self.source)
+        constraints = parser.constraints(data)
+        parser.check_power_limits(self.devices, constraints)
+        return replace(self, constraints=constraints)
+
     @cached_property
     def cost_model(self) -> "CostModel":
         """The dense arrays the kernels work on (compiled on first use, then cached)."""
@@ -295,12 +304,15 @@ class _Parser:
         stages = self.stages(doc["stages"], {d.name: d for d in devices})
         constraints = self.constraints(doc.get("constraints", {}))
         provenance = self.provenance(doc.get("provenance", {}), known)
+        self.check_power_limits(devices, constraints)
+        return Scenario(name, devices, links, stages, constraints, description, self.source,
+                        MappingProxyType(provenance))
+
+    def check_power_limits(self, devices: tuple[Device, ...], constraints: Constraints) -> None:
         for i, device in enumerate(devices):
             if device.sustained_power_w is not None and constraints.frame_rate_hz is None:
                 raise self.fail(f"devices[{i}].sustained_power_w",
                                 "a power limit needs constraints.frame_rate_hz (power = energy per frame x frame rate)")
-        return Scenario(name, devices, links, stages, constraints, description, self.source,
-                        MappingProxyType(provenance))
 
     def provenance(self, value: Any, known: set[str]) -> dict[str, str]:
         if not isinstance(value, dict):

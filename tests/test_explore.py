@@ -171,3 +171,15 @@ def test_batch_on_ray_equals_batch_on_the_pool(tmp_path, local_ray):
     pool, on_ray = (batch.read_output(str(tmp_path / n), batch.FIELDS) for n in ("pool.csv", "ray.csv"))
     key = lambda rows: {r["path"]: {f: v for f, v in r.items() if f not in ("solve_ms", "index")} for r in rows}
     assert key(pool) == key(on_ray)
+
+
+def test_the_cli_runs_on_a_local_ray(tmp_path):
+    pytest.importorskip("ray")
+    args = [sys.executable, "-m", "eip", "explore", str(SEED), "--vary", "devices.npu.memory_mb=1024,3072",
+            "--vary", "devices.gpu=absent,present", "--workers", "2"]
+    runs = {}
+    for name, extra in (("pool.csv", []), ("ray.csv", ["--ray"])):
+        out = subprocess.run(args + ["--output", str(tmp_path / name)] + extra, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        runs[name] = out.stdout
+    assert runs["pool.csv"] == runs["ray.csv"]  # the same summary
