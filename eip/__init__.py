@@ -3,13 +3,15 @@
 Decides where each stage of an on-device AI pipeline runs (CPU, GPU, NPU, DSP, DLA...)
 under latency, energy and per-device memory budgets, paying for every tensor moved
 between devices. Data flow: ``load`` -> ``Scenario`` -> compile -> ``CostModel`` ->
-kernels -> ``PlanResult``; ``profile_onnx`` measures an ONNX model into a ``Scenario``.
+kernels -> ``PlanResult``; ``profile_onnx`` measures an ONNX model into a ``Scenario``;
+``explore.run`` plans a grid of hardware and budget variants of scenarios.
 
     >>> import eip
     >>> result = eip.plan("scenarios/mobile_vision_pipeline.json", goal="balanced", top_k=3)
     >>> result.best.placement
 """
 
+from . import explore
 from .costmodel import CostModel
 from .errors import ScenarioError
 from .explain import Explanation, explain
@@ -25,6 +27,7 @@ __all__ = [
     "plan",
     "frontier",
     "sweep",
+    "explore",
     "Frontier",
     "Sweep",
     "FrontierTooLarge",

@@ -10,7 +10,8 @@ keeps its rows and resumes where it stopped (``eip.batch`` runs the rows: a proc
 or a Ray cluster).
 
 Paths: dots separate the steps; in a list, a step names the element whose ``name`` it is
-(``devices.npu``, ``stages.conv1``), or for ``links`` its ``source-target`` in either order.
+(``devices.npu``, ``stages.conv1``), or for ``links`` its ``source-target`` (or
+``target-source`` when no link runs that way).
 The last step may name a key the document does not have yet (it is added). ``absent``
 removes what the path names; a device removed takes its ways and links with it.
 """
@@ -161,16 +162,22 @@ def _child(node, step: str, where: str):
             raise PathError(f"{where}: no such key (there: {', '.join(map(str, node)) or 'none'})")
         return node[step]
     if isinstance(node, list):
-        for item in node:
-            if isinstance(item, dict) and (item.get("name") == step or _link_name(item, step)):
-                return item
+        items = [item for item in node if isinstance(item, dict)]
+        # a one-way link a-b is named a-b; b-a names it only when there is no link b -> a
+        for named in (lambda i: i.get("name") == step or _link_name(i) == step, lambda i: _link_name(i, True) == step):
+            for item in items:
+                if named(item):
+                    return item
         raise PathError(f"{where}: no element named {step!r}")
     raise PathError(f"{where}: cannot step into a {type(node).__name__}")
 
 
-def _link_name(item: dict, step: str) -> bool:
+def _link_name(item: dict, reverse: bool = False) -> str | None:
+    """A link's ``source-target`` (``target-source`` with ``reverse``); None for other items."""
     source, target = item.get("source"), item.get("target")
-    return isinstance(source, str) and isinstance(target, str) and step in (f"{source}-{target}", f"{target}-{source}")
+    if not (isinstance(source, str) and isinstance(target, str)):
+        return None
+    return f"{target}-{source}" if reverse else f"{source}-{target}"
 
 
 def _drop_device(doc: dict, device: str) -> None:

@@ -183,3 +183,14 @@ def test_the_cli_runs_on_a_local_ray(tmp_path):
         assert out.returncode == 0, out.stderr
         runs[name] = out.stdout
     assert runs["pool.csv"] == runs["ray.csv"]  # the same summary
+
+
+def test_a_one_way_link_is_named_source_target():
+    doc = {"links": [{"source": "gpu", "target": "npu", "latency_ms_per_mb": 1.0},
+                     {"source": "npu", "target": "gpu", "latency_ms_per_mb": 2.0},
+                     {"source": "cpu", "target": "npu", "latency_ms_per_mb": 3.0}]}
+    for path, value, index in (("links.gpu-npu.latency_ms_per_mb", 9.0, 0), ("links.npu-gpu.latency_ms_per_mb", 8.0, 1),
+                               ("links.npu-cpu.latency_ms_per_mb", 7.0, 2)):
+        out = explore.apply(doc, [explore.Parameter(path, (value,))], [value])
+        assert [li["latency_ms_per_mb"] for li in out["links"]] == [value if i == index else li["latency_ms_per_mb"]
+                                                                    for i, li in enumerate(doc["links"])]
