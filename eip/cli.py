@@ -177,7 +177,8 @@ Pareto set of the parameter against latency and against energy.
   --output        rows.csv or rows.jsonl (rows in completion order; "index" is the point's
                   place in the grid; the last parameter varies fastest)
   --sample        plan N points drawn at random from the grid (--seed, default 0)
-{_run_options('point')}  --format        the summary as text | json (default text)
+{_run_options('point')}  --format        the summary as text | json | html (default text; html: charts of the best
+                  score per parameter, a heatmap over two, the Pareto sets)
 
 exit status: 0 every point planned or proven infeasible, 1 some failed (see their rows),
 2 bad usage, 130 interrupted

@@ -194,3 +194,20 @@ def test_a_one_way_link_is_named_source_target():
         out = explore.apply(doc, [explore.Parameter(path, (value,))], [value])
         assert [li["latency_ms_per_mb"] for li in out["links"]] == [value if i == index else li["latency_ms_per_mb"]
                                                                     for i, li in enumerate(doc["links"])]
+
+
+def test_the_html_summary_draws_its_charts_and_escapes_names(tmp_path):
+    doc = json.loads(SEED.read_text())
+    hostile = "<b onmouseover>npu"  # (a name holding "=" or "." cannot be a --vary step)
+    text = json.dumps(doc).replace('"npu"', json.dumps(hostile))
+    scenario = tmp_path / "hostile.json"
+    scenario.write_text(text)
+    parameters = [explore.parse_parameter(f"devices.{hostile}.memory_mb=1024,3072"),
+                  explore.parse_parameter("constraints.max_total_latency_ms=24:36:6")]
+    output = tmp_path / "rows.jsonl"
+    explore.run([str(scenario)], parameters, str(output))
+    from eip.report.explore import render_summary
+
+    page = render_summary(explore.summarize(explore.read_rows(str(output), parameters), parameters), "html").decode()
+    assert 'id="heatmap"' in page and 'id="best-' in page and 'id="pareto-' in page
+    assert "<b onmouseover" not in page and "&lt;b onmouseover&gt;npu" in page

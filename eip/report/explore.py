@@ -1,18 +1,26 @@
-"""Report of an exploration's ``Summary``: text for people, JSON for scripts.
+"""Report of an exploration's ``Summary``: text for people, JSON for scripts, a
+self-contained HTML page with charts.
 
 Per parameter, what its values gave (points, how many have a plan, the best plan's
 figures); per numeric parameter, the least value at which each scenario has a plan and the
-Pareto set of the parameter (a cost: less is better) against latency and energy.
+Pareto set of the parameter (a cost: less is better) against latency and energy. The page
+draws the best score against each numeric parameter, a heatmap of the best score over the
+first two, and each Pareto set as a step curve.
 """
 
 from __future__ import annotations
+
+import math
+from html import escape
 
 import orjson
 
 from ..errors import printable
 from ..explore import METRICS, Summary
+from . import html as H
+from .tradeoff import NO_PLAN, UNANSWERED, heat_axes, heat_legend, shade
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "html")
 SCHEMA = "eip.explore/1"
 
 
@@ -20,6 +28,8 @@ def render_summary(summary: Summary, format: str) -> bytes:
     """The summary as ``format`` ("text" or "json")."""
     if format == "json":
         return orjson.dumps(_document(summary), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY) + b"\n"
+    if format == "html":
+        return _html(summary)
     return ("\n".join(_text(summary)) + "\n").encode()
 
 
@@ -67,3 +77,87 @@ def _text(summary: Summary) -> list[str]:
 
 def _value(value) -> str:
     return f"{value:g}" if isinstance(value, float) else printable(str(value))
+
+
+def _html(summary: Summary) -> bytes:
+    planned = sum(r.get("status") in ("optimal", "feasible") for r in summary.rows)
+    body = [f"<h1>Exploration: {len(summary.rows)} points, {planned} with a plan</h1>"]
+    numeric = [path for path in summary.by_value if path in summary.least]
+    if len(numeric) >= 2:
+        body += [f"<h2>Best score over {escape(numeric[0])} and {escape(numeric[1])}</h2>", _heatmap(summary, *numeric[:2])]
+    for path, entries in summary.by_value.items():
+        body.append(f"<h2>{escape(path)}</h2>")
+        if path in summary.least:
+            body.append(_best_chart(path, entries))
+            body += [_pareto_chart(path, metric, front) for metric, front in summary.pareto[path].items() if front]
+            body.append("<p>Least value with a plan: " + escape("; ".join(
+                f"{f}: {_value(v) if v is not None else 'none of the values'}" for f, v in summary.least[path].items()))
+                + "</p>")
+        rows = [[_value(e.value), str(e.points), str(e.planned),
+                 *(f"{e.best[key]:.4f}" if e.best else "-" for key, _ in METRICS)] for e in entries]
+        body.append(H.table(f"values-{len(body)}", ["value", "points", "planned", *(h for _, h in METRICS)], rows))
+    return H.page("eip explore", body)
+
+
+def _best_chart(path: str, entries) -> str:
+    """The best score against the parameter's value (values without a plan left out)."""
+    points = [(e.value, e.best["score"]) for e in entries if e.best]
+    if not points:
+        return "<p>No chart: no value has a plan.</p>"
+    box = H.Box(min(x for x, _ in points), max(x for x, _ in points), min(y for _, y in points),
+                max(y for _, y in points))
+    line = " ".join(f"{box.x(x):.1f},{box.y(y):.1f}" for x, y in sorted(points))
+    marks = "".join(f'<circle class="alt" cx="{box.x(x):.1f}" cy="{box.y(y):.1f}" r="3">'
+                    f"<title>{escape(f'{x:g}: best score {y:.4f}')}</title></circle>" for x, y in points)
+    return box.svg("best-" + _slug(path), path, "best score", f'<polyline class="line" points="{line}"/>' + marks)
+
+
+def _pareto_chart(path: str, metric: str, front: list[dict]) -> str:
+    """The Pareto set of the parameter (a cost) against ``metric``, as a step curve."""
+    xs, ys = [r[path] for r in front], [r[metric] for r in front]
+    box = H.Box(min(xs), max(xs), min(ys), max(ys))
+    points = []
+    for k, (x, y) in enumerate(zip(xs, ys)):
+        points.append(f"{box.x(x):.1f},{box.y(y):.1f}")
+        if k + 1 < len(xs):  # this point's metric holds until a larger value does better
+            points.append(f"{box.x(xs[k + 1]):.1f},{box.y(y):.1f}")
+    marks = "".join(f'<circle class="best" cx="{box.x(x):.1f}" cy="{box.y(y):.1f}" r="4">'
+                    f"<title>{escape(f'{x:g}: {metric} {y:.2f}')}</title></circle>" for x, y in zip(xs, ys))
+    return box.svg(f"pareto-{_slug(path)}-{metric}", path, f"Pareto {metric}",
+                   f'<polyline class="line" points="{" ".join(points)}"/>' + marks)
+
+
+def _heatmap(summary: Summary, y_path: str, x_path: str) -> str:
+    """The best score over two numeric parameters (the least over the others), a cell each:
+    no plan when every point there is proven infeasible, not answered when a search stopped."""
+    y_values = [e.value for e in summary.by_value[y_path]]
+    x_values = [e.value for e in summary.by_value[x_path]]
+    best: dict = {}
+    open_cells = set()  # cells with a point whose search stopped (or failed) before an answer
+    for r in summary.rows:
+        key = (r[y_path], r[x_path])
+        if r.get("status") in ("optimal", "feasible"):
+            best[key] = min(best.get(key, math.inf), r["score"])
+        elif r.get("status") != "infeasible":
+            open_cells.add(key)
+    lo, hi = (min(best.values()), max(best.values())) if best else (0.0, 1.0)
+    left, top, width, height = 80, 12, 560, 300
+    cw, ch = width / len(x_values), height / len(y_values)
+    out = [f'<svg id="heatmap" width="{left + width + 170}" viewBox="0 0 {left + width + 170} {top + height + 44}" '
+           f'role="img" aria-label="best score over {escape(y_path)} and {escape(x_path)}">']
+    for i, yv in enumerate(y_values):
+        for j, xv in enumerate(x_values):
+            value, unanswered = best.get((yv, xv)), (yv, xv) in open_cells
+            tip = f"{y_path} {yv:g}, {x_path} {xv:g}: " + (
+                f"best score {value:.4f}" if value is not None else "not answered" if unanswered else "no plan")
+            fill = shade(value, lo, hi) if value is not None else UNANSWERED if unanswered else NO_PLAN
+            out.append(f'<rect x="{left + j * cw:.1f}" y="{top + height - (i + 1) * ch:.1f}" width="{cw + 0.3:.1f}" '
+                       f'height="{ch + 0.3:.1f}" fill="{fill}"><title>{escape(tip)}</title></rect>')
+    out += heat_axes(x_path, x_values, y_path, y_values, left, top, width, height)
+    out += heat_legend(left + width + 16, top, lo, hi)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _slug(path: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in path)

@@ -211,7 +211,7 @@ def _score_chart(result: Sweep) -> str:
 
 #: the heatmap's colours: best scores from light (low) to dark (high); no plan; not answered
 _HEAT = ("#e7f0fb", "#1c4f96")
-_NO_PLAN, _UNANSWERED = "#f1d4d4", "#ffffff"
+NO_PLAN, UNANSWERED = "#f1d4d4", "#ffffff"
 
 
 def _heatmap(result: Sweep) -> str:
@@ -229,24 +229,24 @@ def _heatmap(result: Sweep) -> str:
     for i, yv in enumerate(y_values):
         for j, xv in enumerate(x_values):
             value = score[i, j]
-            fill = _shade(value, lo, hi) if math.isfinite(value) else (_NO_PLAN if answered[i, j] else _UNANSWERED)
+            fill = shade(value, lo, hi) if math.isfinite(value) else (NO_PLAN if answered[i, j] else UNANSWERED)
             tip = f"{y_name} {yv:g}, {x_name} {xv:g}: " + (f"score {value:.4f}" if math.isfinite(value) else
                                                             "no plan" if answered[i, j] else "not answered")
             out.append(f'<rect x="{left + j * cw:.1f}" y="{top + height - (i + 1) * ch:.1f}" width="{cw + 0.3:.1f}" '
                        f'height="{ch + 0.3:.1f}" fill="{fill}"><title>{escape(tip)}</title></rect>')
-    out += _heat_axes(x_name, x_values, y_name, y_values, left, top, width, height)
-    out += _heat_legend(left + width + 16, top, lo, hi)
+    out += heat_axes(x_name, x_values, y_name, y_values, left, top, width, height)
+    out += heat_legend(left + width + 16, top, lo, hi)
     out.append("</svg>")
     return "".join(out)
 
 
-def _shade(value: float, lo: float, hi: float) -> str:
+def shade(value: float, lo: float, hi: float) -> str:
     f = 0.0 if hi <= lo else (value - lo) / (hi - lo)
     a, b = (tuple(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in _HEAT)
     return "#" + "".join(f"{round(x + (y - x) * f):02x}" for x, y in zip(a, b))
 
 
-def _heat_axes(x_name, x_values, y_name, y_values, left, top, width, height) -> list[str]:
+def heat_axes(x_name, x_values, y_name, y_values, left, top, width, height) -> list[str]:
     out = []
     for values, horizontal in ((x_values, True), (y_values, False)):
         step = max(1, len(values) // 8)
@@ -264,14 +264,14 @@ def _heat_axes(x_name, x_values, y_name, y_values, left, top, width, height) -> 
     return out
 
 
-def _heat_legend(x: float, top: float, lo: float, hi: float) -> list[str]:
+def heat_legend(x: float, top: float, lo: float, hi: float) -> list[str]:
     out = ['<text x="{:.1f}" y="{:.1f}">best score</text>'.format(x, top + 10)]
     for k in range(10):
         out.append(f'<rect x="{x:.1f}" y="{top + 18 + k * 12:.1f}" width="16" height="12" '
-                   f'fill="{_shade(lo + (hi - lo) * k / 9, lo, hi)}"/>')
+                   f'fill="{shade(lo + (hi - lo) * k / 9, lo, hi)}"/>')
     out.append(f'<text x="{x + 22:.1f}" y="{top + 28:.1f}">{lo:.4g}</text>')
     out.append(f'<text x="{x + 22:.1f}" y="{top + 136:.1f}">{hi:.4g}</text>')
-    for k, (fill, label) in enumerate(((_NO_PLAN, "no plan"), (_UNANSWERED, "not answered"))):
+    for k, (fill, label) in enumerate(((NO_PLAN, "no plan"), (UNANSWERED, "not answered"))):
         y = top + 156 + k * 18
         out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="16" height="12" fill="{fill}" stroke="#ccc"/>'
                    f'<text x="{x + 22:.1f}" y="{y + 10:.1f}">{label}</text>')
