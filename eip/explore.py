@@ -110,6 +110,8 @@ def grid(paths: Sequence[str], parameters: Sequence[Parameter], sample: int | No
     total = math.prod(sizes)
     if total > MAX_POINTS and sample is None:
         raise ValueError(f"the grid has {total:,} points (at most {MAX_POINTS:,}); draw a --sample of it")
+    if total >= 2**62:  # past what a sample can index
+        raise ValueError(f"the grid has {total:.3g} points: too many even to sample (vary fewer values)")
     if sample is None or sample >= total:
         chosen: Iterable[int] = range(total)
     else:
