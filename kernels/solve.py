@@ -43,8 +43,10 @@ TABLE_CELLS = 4_000_000
 QUICK_LABELS = 20_000
 # Before the incumbent beam, a beam this narrow and a quick exact search limited by its
 # plans: most solves end there (measured on YOLOv3's balanced plan: the width-8 beam meets
-# the optimum in 4 ms where width 32 takes 19 ms, and the whole solve takes 16 ms, was 33)
-PROBE_WIDTH = 8
+# the optimum in 4 ms where width 32 takes 19 ms, and the whole solve takes 16 ms, was 33);
+# typed int64 like EXACT_WIDTH (a literal 8 compiled the searches a second time: the first
+# run took 80-92 s, 73 s without)
+PROBE_WIDTH = np.int64(8)
 GUESSES = 8
 GUESS_STEP = 0.125
 # When no beam has met a plan yet, the beam on the long ascent's bounds is at least this
