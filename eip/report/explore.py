@@ -10,15 +10,15 @@ first two, and each Pareto set as a step curve.
 
 from __future__ import annotations
 
-import math
 from html import escape
 
+import numpy as np
 import orjson
 
 from ..errors import printable
 from ..explore import METRICS, Summary
 from . import html as H
-from .tradeoff import NO_PLAN, UNANSWERED, heat_axes, heat_legend, shade
+from .tradeoff import heatmap
 
 FORMATS = ("text", "json", "html")
 SCHEMA = "eip.explore/1"
@@ -132,31 +132,17 @@ def _heatmap(summary: Summary, y_path: str, x_path: str) -> str:
     no plan when every point there is proven infeasible, not answered when a search stopped."""
     y_values = [e.value for e in summary.by_value[y_path]]
     x_values = [e.value for e in summary.by_value[x_path]]
-    best: dict = {}
-    open_cells = set()  # cells with a point whose search stopped (or failed) before an answer
+    at = {(y, x): (i, j) for i, y in enumerate(y_values) for j, x in enumerate(x_values)}
+    score = np.full((len(y_values), len(x_values)), np.inf)
+    answered = np.ones(score.shape, dtype=bool)
     for r in summary.rows:
-        key = (r[y_path], r[x_path])
+        cell = at[r[y_path], r[x_path]]
         if r.get("status") in ("optimal", "feasible"):
-            best[key] = min(best.get(key, math.inf), r["score"])
-        elif r.get("status") != "infeasible":
-            open_cells.add(key)
-    lo, hi = (min(best.values()), max(best.values())) if best else (0.0, 1.0)
-    left, top, width, height = 80, 12, 560, 300
-    cw, ch = width / len(x_values), height / len(y_values)
-    out = [f'<svg id="heatmap" width="{left + width + 170}" viewBox="0 0 {left + width + 170} {top + height + 44}" '
-           f'role="img" aria-label="best score over {escape(y_path)} and {escape(x_path)}">']
-    for i, yv in enumerate(y_values):
-        for j, xv in enumerate(x_values):
-            value, unanswered = best.get((yv, xv)), (yv, xv) in open_cells
-            tip = f"{y_path} {yv:g}, {x_path} {xv:g}: " + (
-                f"best score {value:.4f}" if value is not None else "not answered" if unanswered else "no plan")
-            fill = shade(value, lo, hi) if value is not None else UNANSWERED if unanswered else NO_PLAN
-            out.append(f'<rect x="{left + j * cw:.1f}" y="{top + height - (i + 1) * ch:.1f}" width="{cw + 0.3:.1f}" '
-                       f'height="{ch + 0.3:.1f}" fill="{fill}"><title>{escape(tip)}</title></rect>')
-    out += heat_axes(x_path, x_values, y_path, y_values, left, top, width, height)
-    out += heat_legend(left + width + 16, top, lo, hi)
-    out.append("</svg>")
-    return "".join(out)
+            score[cell] = min(score[cell], r["score"])
+        elif r.get("status") != "infeasible":  # a search that stopped (or failed) before an answer
+            answered[cell] = False
+    answered |= np.isfinite(score)
+    return heatmap("heatmap", y_path, y_values, x_path, x_values, score, answered)
 
 
 def _slug(path: str) -> str:

@@ -211,42 +211,47 @@ def _score_chart(result: Sweep) -> str:
 
 #: the heatmap's colours: best scores from light (low) to dark (high); no plan; not answered
 _HEAT = ("#e7f0fb", "#1c4f96")
-NO_PLAN, UNANSWERED = "#f1d4d4", "#ffffff"
+_NO_PLAN, _UNANSWERED = "#f1d4d4", "#ffffff"
 
 
 def _heatmap(result: Sweep) -> str:
-    """The best score over the last two swept budgets (earlier ones at their first value),
-    one cell per grid point, with a legend."""
+    """The best score over the last two swept budgets (earlier ones at their first value)."""
     (y_name, y_values), (x_name, x_values) = result.axes[-2:]
     lead = (0,) * (len(result.axes) - 2)
-    score, answered = result.score[lead], result.answered[lead]
+    return heatmap("sweep", y_name, y_values, x_name, x_values, result.score[lead], result.answered[lead])
+
+
+def heatmap(svg_id: str, y_name: str, y_values, x_name: str, x_values, score: np.ndarray,
+            answered: np.ndarray) -> str:
+    """A cell per (y, x) grid point, coloured by its best ``score`` (Y, X) (not finite: no
+    plan, or not answered where ``answered`` (Y, X) is False), with axes and a legend."""
     finite = score[np.isfinite(score)]
     lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
     left, top, width, height = 80, 12, 560, 300
     cw, ch = width / len(x_values), height / len(y_values)
-    out = [f'<svg id="sweep" width="{left + width + 170}" viewBox="0 0 {left + width + 170} {top + height + 44}" '
+    out = [f'<svg id="{svg_id}" width="{left + width + 170}" viewBox="0 0 {left + width + 170} {top + height + 44}" '
            f'role="img" aria-label="best score over {escape(y_name)} and {escape(x_name)}">']
     for i, yv in enumerate(y_values):
         for j, xv in enumerate(x_values):
             value = score[i, j]
-            fill = shade(value, lo, hi) if math.isfinite(value) else (NO_PLAN if answered[i, j] else UNANSWERED)
-            tip = f"{y_name} {yv:g}, {x_name} {xv:g}: " + (f"score {value:.4f}" if math.isfinite(value) else
+            fill = _shade(value, lo, hi) if math.isfinite(value) else (_NO_PLAN if answered[i, j] else _UNANSWERED)
+            tip = f"{y_name} {yv:g}, {x_name} {xv:g}: " + (f"best score {value:.4f}" if math.isfinite(value) else
                                                             "no plan" if answered[i, j] else "not answered")
             out.append(f'<rect x="{left + j * cw:.1f}" y="{top + height - (i + 1) * ch:.1f}" width="{cw + 0.3:.1f}" '
                        f'height="{ch + 0.3:.1f}" fill="{fill}"><title>{escape(tip)}</title></rect>')
-    out += heat_axes(x_name, x_values, y_name, y_values, left, top, width, height)
-    out += heat_legend(left + width + 16, top, lo, hi)
+    out += _heat_axes(x_name, x_values, y_name, y_values, left, top, width, height)
+    out += _heat_legend(left + width + 16, top, lo, hi)
     out.append("</svg>")
     return "".join(out)
 
 
-def shade(value: float, lo: float, hi: float) -> str:
+def _shade(value: float, lo: float, hi: float) -> str:
     f = 0.0 if hi <= lo else (value - lo) / (hi - lo)
     a, b = (tuple(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in _HEAT)
     return "#" + "".join(f"{round(x + (y - x) * f):02x}" for x, y in zip(a, b))
 
 
-def heat_axes(x_name, x_values, y_name, y_values, left, top, width, height) -> list[str]:
+def _heat_axes(x_name, x_values, y_name, y_values, left, top, width, height) -> list[str]:
     out = []
     for values, horizontal in ((x_values, True), (y_values, False)):
         step = max(1, len(values) // 8)
@@ -264,14 +269,14 @@ def heat_axes(x_name, x_values, y_name, y_values, left, top, width, height) -> l
     return out
 
 
-def heat_legend(x: float, top: float, lo: float, hi: float) -> list[str]:
+def _heat_legend(x: float, top: float, lo: float, hi: float) -> list[str]:
     out = ['<text x="{:.1f}" y="{:.1f}">best score</text>'.format(x, top + 10)]
     for k in range(10):
         out.append(f'<rect x="{x:.1f}" y="{top + 18 + k * 12:.1f}" width="16" height="12" '
-                   f'fill="{shade(lo + (hi - lo) * k / 9, lo, hi)}"/>')
+                   f'fill="{_shade(lo + (hi - lo) * k / 9, lo, hi)}"/>')
     out.append(f'<text x="{x + 22:.1f}" y="{top + 28:.1f}">{lo:.4g}</text>')
     out.append(f'<text x="{x + 22:.1f}" y="{top + 136:.1f}">{hi:.4g}</text>')
-    for k, (fill, label) in enumerate(((NO_PLAN, "no plan"), (UNANSWERED, "not answered"))):
+    for k, (fill, label) in enumerate(((_NO_PLAN, "no plan"), (_UNANSWERED, "not answered"))):
         y = top + 156 + k * 18
         out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="16" height="12" fill="{fill}" stroke="#ccc"/>'
                    f'<text x="{x + 22:.1f}" y="{y + 10:.1f}">{label}</text>')
