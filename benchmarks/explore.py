@@ -8,10 +8,10 @@ The grid varies the memory budget of two devices and both caps (each point a new
 compiled and planned, as eip explore does). Every backend must give the same row for
 every point; a disagreement exits 1. Printed per backend: points/s, the wall time per point
 and, of it, the solve (the kernel call) and the rest (building the point's scenario and
-cost model, the plan's packaging, the transport, the row written by the driver). The
-scaling model is what README.md quotes: N machines of c cores run at about
-N c / (solve + per-point work) points/s until the driver's own per-row cost (measured
-here: the rows written per second with no solving at all) caps it.
+cost model, the plan's packaging, the transport, the row written by the driver); then the
+driver's rows per second with no solving at all and the cost of a Ray task that does
+nothing. The scaling model is what README.md quotes: N machines of c cores run at about
+N c / (solve + per-point work) points/s until the driver's own per-row cost caps it.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import argparse
 import json
 import math
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.generate import soc_scenario
-from eip import batch, explore
+from benchmarks.suite import once
+from eip import batch, cluster, explore
 
 
 def _parameters(doc: dict, points: int) -> list[explore.Parameter]:
@@ -45,9 +45,22 @@ def _parameters(doc: dict, points: int) -> list[explore.Parameter]:
 def _driver_rows_per_s(fields: tuple[str, ...], rows: list[dict], out: Path) -> float:
     """Rows per second the driver writes with no solving at all (its ceiling)."""
     jobs = [batch.Job(i, (i,), (row,)) for i, row in enumerate(rows)]
-    start = time.perf_counter()
-    batch.run_jobs(jobs, dict, str(out), fields, ("index",))
-    return len(rows) / (time.perf_counter() - start)
+    seconds, _ = once(lambda: batch.run_jobs(jobs, dict, str(out), fields, ("index",)))
+    return len(rows) / seconds
+
+
+def _ray_task_ms(tasks: int, cpus: int) -> float:
+    """Wall milliseconds per Ray task that does nothing, on a local Ray of ``cpus`` CPUs
+    (what chunking spreads over the solves of a chunk)."""
+    ray = cluster.require_ray()
+    ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        nothing = ray.remote(lambda: None)
+        ray.get([nothing.remote() for _ in range(cpus * 4)])  # the workers started
+        seconds, _ = once(lambda: ray.get([nothing.remote() for _ in range(tasks)]))
+    finally:
+        ray.shutdown()
+    return seconds / tasks * cpus * 1e3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,10 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         for backend in args.backends.split(","):
             workers = 1 if backend == "serial" else args.workers
             out = root / f"{backend}.jsonl"
-            start = time.perf_counter()
-            summary = explore.run([str(scenario)], parameters, str(out), workers=workers, sample=sample,
-                                  ray_address="" if backend == "ray" else None)
-            seconds = time.perf_counter() - start
+            seconds, summary = once(lambda: explore.run([str(scenario)], parameters, str(out), workers=workers,
+                                                        sample=sample, ray_address="" if backend == "ray" else None))
             rows = explore.read_rows(str(out), parameters)
             answers[backend] = {r["index"]: (r["status"], r["score"], r["placement"]) for r in rows}
             solve_s = np.nansum([r["solve_ms"] or 0.0 for r in rows]) / 1e3
@@ -88,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
         ceiling = _driver_rows_per_s(explore.fields(parameters), rows, root / "driver.jsonl")
         print(f"driver alone: {ceiling:,.0f} rows/s written (no solving): the ceiling of any cluster")
+        if "ray" in args.backends.split(","):
+            print(f"a Ray task that does nothing: {_ray_task_ms(2000, args.workers):.2f} ms of a CPU each "
+                  f"(spread over up to {cluster.CHUNK_SOLVES:,} solves per chunk)")
         first = next(iter(answers.values()))
         mismatched = [b for b, a in answers.items() if a != first]
         for backend in mismatched:

@@ -34,7 +34,6 @@ def light_model(name: str) -> str:
     return os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light", f"light_{name}.onnx")
 
 
-
 def profile(name: str, repeats: int) -> eip.Profile:
     seconds, prof = once(lambda: eip.profile_onnx(
         light_model(name), cpu_power_w=15, repeats=repeats,

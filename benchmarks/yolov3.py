@@ -27,7 +27,6 @@ SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "yolov3_rk3399pro
 TARGET_S = 1.0
 
 
-
 def _line(what: str, seconds: float, answer: str) -> None:
     mark = "ok" if seconds < TARGET_S else f"over {TARGET_S:g} s"
     print(f"{what:<44} {seconds * 1e3:10.1f} ms  [{mark}]  {answer}", flush=True)

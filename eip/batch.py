@@ -36,7 +36,8 @@ from .solve import DEFAULT_LABEL_BUDGET, plan
 OUTPUT_SUFFIXES = (".csv", ".jsonl")
 FIELDS = ("index", "path", "scenario", "status", "score", "latency_ms", "energy_mj", "switches", "gap", "strategy",
           "solve_ms", "placement", "reason")
-#: statuses of a row: a plan ("optimal", "feasible"), none ("infeasible", "unknown"), or "failed"
+#: statuses of a row: a plan (PLANNED), none ("infeasible", "unknown"), or "failed"
+PLANNED = ("optimal", "feasible")
 FAILED = "failed"
 
 
@@ -161,20 +162,20 @@ def run_jobs(jobs: list[Job], row_of: Callable[..., dict], output: str, fields: 
     suffix = Path(output).suffix.lower()
     if suffix not in OUTPUT_SUFFIXES:
         raise ValueError(f"--output must end in .csv or .jsonl, got {output!r}")
-    kept = [row for row in (_finished_rows(output, suffix, fields, key_fields) if resume else [])
-            if row[1] != FAILED]
-    done = {key for key, _, _ in kept}
+    kept = [(key, raw) for key, status, raw in (_finished_rows(output, suffix, fields, key_fields) if resume else [])
+            if status != FAILED]
+    done = {key for key, _ in kept}
     todo = [job for job in jobs if tuple(map(_key_text, job.key)) not in done]
     counts = {"planned": 0, "infeasible": 0, "unknown": 0, "failed": 0}
     started = time.perf_counter()
     if progress is not None:
         progress(0, len(todo))
-    with _RowWriter(output, suffix, fields, [raw for _, _, raw in kept]) as writer, _StopOnSignal() as stop:
+    with _RowWriter(output, suffix, fields, [raw for _, raw in kept]) as writer, _StopOnSignal() as stop:
         try:
             for index, row in _rows(todo, row_of, workers, ray_address):
                 writer.write({"index": index, **row})
                 status = row["status"]
-                counts["planned" if status in ("optimal", "feasible") else status] += 1
+                counts["planned" if status in PLANNED else status] += 1
                 if progress is not None:
                     progress(sum(counts.values()), len(todo))
                 if stop.requested:

@@ -317,7 +317,7 @@ def _sweep(scenario: str, goal: str = "balanced", max_latency_ms=None, max_energ
     _check_choice("format", format, TRADEOFF_FORMATS)
     label_budget = _count("--label-budget", label_budget)
     memory_mb = {}
-    for item in _memory_items(memory):
+    for item in _items(memory):
         device, _, values = item.partition("=")
         if not values:
             raise UsageError(f"--memory expects DEVICE=VALUES, got {item!r}")
@@ -381,7 +381,7 @@ def _explore(*paths: str, vary=None, output: str | None = None, sample=None, see
         raise UsageError("no scenario given: name one or more scenario files")
     if vary is None:
         raise UsageError("--vary PATH=VALUES is required (e.g. --vary devices.npu.memory_mb=1024:4096:256)")
-    parameters = [explore.parse_parameter(item) for item in _memory_items(vary)]
+    parameters = [explore.parse_parameter(item) for item in _items(vary)]
     if len({p.path for p in parameters}) < len(parameters):
         raise UsageError("--vary: a path is given twice")
     summary = _with_progress("point", lambda progress: explore.run(
@@ -416,10 +416,11 @@ def _ray_address(value) -> str | None:
     return None if text.lower() == "false" else "" if text.lower() == "true" else text
 
 
-def _memory_items(memory) -> list[str]:
-    if memory is None:
+def _items(value) -> list[str]:
+    """The items of a repeatable flag (``REPEATABLE``: its values joined by ';')."""
+    if value is None:
         return []
-    items = memory if isinstance(memory, (list, tuple)) else [memory]
+    items = value if isinstance(value, (list, tuple)) else [value]
     return [part for item in items for part in str(item).split(";") if part.strip()]
 
 
@@ -559,14 +560,14 @@ def _profile(model: str, cpu_power_w=None, output: str | None = None, device: st
     threads, repeats = _count("--threads", threads, 1024), _count("--repeats", repeats, 1_000_000)
     warmup, seed = _count("--warmup", warmup, 1_000_000, low=0), _count("--seed", seed, 2**63 - 1, low=0)
     shapes = {}
-    for item in _memory_items(input_shape):
+    for item in _items(input_shape):
         name, _, dims = item.partition("=")
         try:
             shapes[name.strip()] = [int(d) for d in dims.split(",")]
         except ValueError:
             raise UsageError(f"--input-shape expects NAME=DIM,DIM,..., got {item!r}") from None
     specs = {}
-    for item in _memory_items(estimate):
+    for item in _items(estimate):
         name, _, spec = item.partition("=")
         if not spec:
             raise UsageError(f"--estimate expects DEVICE=SPEC (a JSON file or object), got {item!r}")
@@ -591,7 +592,7 @@ def _import(format: str, file: str, into: str | None = None, device: str | None 
     if not into:
         raise UsageError("--into is required: the scenario to merge into (created when it does not exist)")
     links = {}
-    for item in _memory_items(link):
+    for item in _items(link):
         other, _, costs = item.partition("=")
         try:
             ms, mj = (float(x) for x in costs.split(","))
@@ -599,7 +600,7 @@ def _import(format: str, file: str, into: str | None = None, device: str | None 
             raise UsageError(f"--link expects DEVICE=MS_PER_MB,MJ_PER_MB, got {item!r}") from None
         links[other.strip()] = (ms, mj)
     selected = {}
-    for item in _memory_items(select):
+    for item in _items(select):
         column, _, value = item.partition("=")
         selected[column.strip()] = value
     document, reports = import_profile(

@@ -1,8 +1,8 @@
 """Ray as the engine for scale-out (``eip batch --ray``, ``eip explore --ray``).
 
-The rows of a run go out in chunks, one Ray task each: a task costs about a millisecond of
-scheduling, so a chunk holds up to CHUNK_SOLVES solves (fewer when a run is small, so that
-every CPU gets several chunks). Each worker process loads the planning kernels once, from
+The rows of a run go out in chunks, one Ray task each: a task that does nothing costs about
+1.5 ms of a CPU (``benchmarks.explore``), so a chunk holds up to CHUNK_SOLVES solves (fewer
+when a run is small, so that every CPU gets several chunks). Each worker process loads the planning kernels once, from
 Numba's on-disk cache (a cluster's nodes compile them once each, or share a
 ``NUMBA_CACHE_DIR``). Rows stream back chunk by chunk in order of completion, and a chunk
 whose worker dies is run again (TASK_RETRIES). Needs the ``cluster`` extra (``ray``).

@@ -268,7 +268,6 @@ def run(paths: Sequence[str], parameters: Sequence[Parameter], output: str, goal
 
 #: the plan metrics a summary reports, as (row field, heading)
 METRICS = (("score", "best score"), ("latency_ms", "latency ms"), ("energy_mj", "energy mJ"))
-PLANNED = ("optimal", "feasible")
 
 
 @dataclass(frozen=True)
@@ -299,18 +298,30 @@ class Summary:
     least: dict
     pareto: dict
 
+    @property
+    def planned(self) -> int:
+        """How many points have a plan."""
+        return sum(has_plan(r) for r in self.rows)
+
+
+def has_plan(row: dict) -> bool:
+    """Whether a row holds a plan (optimal, or feasible within its gap)."""
+    return row.get("status") in batch.PLANNED
+
 
 def summarize(rows: list[dict], parameters: Sequence[Parameter]) -> Summary:
     """The summary of an exploration's rows (``read_rows``)."""
     rows = sorted(rows, key=lambda r: r["index"])
-    planned = [r for r in rows if r.get("status") in PLANNED]
+    planned = [r for r in rows if has_plan(r)]
     by_value, least, pareto = {}, {}, {}
     for p in parameters:
+        at: dict = {value: [] for value in p.values}
+        for r in rows:
+            at.setdefault(r.get(p.path), []).append(r)
         entries = []
         for value in p.values:
-            at = [r for r in rows if r.get(p.path) == value]
-            good = [r for r in at if r.get("status") in PLANNED]
-            entries.append(ValueSummary(value, len(at), len(good), min(good, key=_rank) if good else None))
+            good = [r for r in at[value] if has_plan(r)]
+            entries.append(ValueSummary(value, len(at[value]), len(good), min(good, key=_rank) if good else None))
         by_value[p.path] = entries
         if p.numeric:
             files = list(dict.fromkeys(r["path"] for r in rows))
@@ -334,7 +345,7 @@ def _pareto(rows: list[dict], cost: str, metric: str) -> list[dict]:
 
 def read_rows(output: str, parameters: Sequence[Parameter]) -> list[dict]:
     """An exploration's rows from its output file, with numbers as numbers."""
-    numeric = {"index", "score", "latency_ms", "energy_mj", "switches", "gap", "solve_ms"}
+    numeric = {"score", "latency_ms", "energy_mj", "switches", "gap", "solve_ms"}
     numeric |= {p.path for p in parameters if p.numeric}
     out = []
     for row in batch.read_output(output, fields(parameters)):

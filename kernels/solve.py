@@ -107,7 +107,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
 
     tried = np.inf  # the incumbent a quick exact search has already stopped on
     p_paths, p_rows, p_found = paths, rows, 0
-    certified = False  # whether the infeasibility certificate has been tried
+    certificate_tried = False
     if mode != Mode.BEAM and beam_width > PROBE_WIDTH:
         searched, stop, e_paths, e_rows, e_found, bound, tried, p_paths, p_rows, p_found = _probe(
             ctx, r_row, r_path, stats)
@@ -117,7 +117,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
             return _heuristic(p_paths, p_rows, p_found, k, max(dual, min(bound, tried)), stats, Strategy.LABELS)
         if p_found == 0:
             # no plan met yet: try to prove there is none before any longer search
-            certified = True
+            certificate_tried = True
             if _no_plan_fits(g, caps, stats):
                 return Status.INFEASIBLE, Strategy.LABELS, paths, rows, 0, stats
     _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, False)
@@ -125,7 +125,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, p_paths, p_rows, p_found)
     if b_found == 0:
         # no plan met yet: try to prove there is none before any longer search
-        if not certified and _no_plan_fits(g, caps, stats):
+        if not certificate_tried and _no_plan_fits(g, caps, stats):
             return Status.INFEASIBLE, Strategy.LABELS, paths, rows, 0, stats
         # then a beam that keeps room in the caps too
         _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, True)
@@ -318,8 +318,8 @@ def _without_bounds(g, coef, caps, k, mode, label_budget, deadline, small_arcs, 
         stats[Stat.CREATED] += created
         stats[Stat.KEPT] += kept
         if stop == Stop.COMPLETE:
-            stats[Stat.BOUND] = rows[0, Row.SCORE] if found > 0 else np.inf
-            return (Status.OPTIMAL if found > 0 else Status.INFEASIBLE), Strategy.LABELS, paths, rows, found
+            status, strategy, paths, rows, found, _ = _proven(paths, rows, found, stats)
+            return status, strategy, paths, rows, found
     return Status.UNKNOWN, Strategy.LABELS, paths, rows, 0
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 
 from ..errors import printable
-from ..explore import METRICS, Summary
+from ..explore import METRICS, Summary, has_plan
 from . import html as H
 from .tradeoff import heatmap
 
@@ -25,7 +25,7 @@ SCHEMA = "eip.explore/1"
 
 
 def render_summary(summary: Summary, format: str) -> bytes:
-    """The summary as ``format`` ("text" or "json")."""
+    """The summary as ``format`` (one of ``FORMATS``)."""
     if format == "json":
         return orjson.dumps(_document(summary), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY) + b"\n"
     if format == "html":
@@ -37,7 +37,7 @@ def _document(summary: Summary) -> dict:
     return {
         "schema": SCHEMA,
         "points": len(summary.rows),
-        "planned": sum(r.get("status") in ("optimal", "feasible") for r in summary.rows),
+        "planned": summary.planned,
         "parameters": {
             path: [{"value": e.value, "points": e.points, "planned": e.planned,
                     "best": _figures(e.best)} for e in entries]
@@ -57,8 +57,7 @@ def _figures(row: dict | None) -> dict | None:
 
 
 def _text(summary: Summary) -> list[str]:
-    planned = sum(r.get("status") in ("optimal", "feasible") for r in summary.rows)
-    lines = [f"Explored {len(summary.rows)} points: {planned} with a plan"]
+    lines = [f"Explored {len(summary.rows)} points: {summary.planned} with a plan"]
     for path, entries in summary.by_value.items():
         lines += ["", f"{printable(path)}:",
                   f"  {'value':>14} {'points':>7} {'planned':>8} " + " ".join(f"{h:>12}" for _, h in METRICS)]
@@ -80,8 +79,7 @@ def _value(value) -> str:
 
 
 def _html(summary: Summary) -> bytes:
-    planned = sum(r.get("status") in ("optimal", "feasible") for r in summary.rows)
-    body = [f"<h1>Exploration: {len(summary.rows)} points, {planned} with a plan</h1>"]
+    body = [f"<h1>Exploration: {len(summary.rows)} points, {summary.planned} with a plan</h1>"]
     numeric = [path for path in summary.by_value if path in summary.least]
     if len(numeric) >= 2:
         body += [f"<h2>Best score over {escape(numeric[0])} and {escape(numeric[1])}</h2>", _heatmap(summary, *numeric[:2])]
@@ -137,7 +135,7 @@ def _heatmap(summary: Summary, y_path: str, x_path: str) -> str:
     answered = np.ones(score.shape, dtype=bool)
     for r in summary.rows:
         cell = at[r[y_path], r[x_path]]
-        if r.get("status") in ("optimal", "feasible"):
+        if has_plan(r):
             score[cell] = min(score[cell], r["score"])
         elif r.get("status") != "infeasible":  # a search that stopped (or failed) before an answer
             answered[cell] = False
