@@ -30,7 +30,7 @@ from .errors import MAX_NAME_CHARS, VALUE_RANGE, ScenarioError, out_of_range
 from .goals import Weights, score_coefficients
 from .kernels.bounds import completion_usage
 from .kernels.contract import LayeredGraph
-from .scenario import Device, Scenario, Stage, Way
+from .scenario import Constraints, Device, Scenario, Stage, Way
 
 
 class Dim(IntEnum):
@@ -649,7 +649,6 @@ def compile_scenario(scenario: Scenario) -> CostModel:
         for a, b in pairs:
             i, j = index[a], index[b]
             xfer_ms[i, j], xfer_mj[i, j], mask[i, j] = link.latency_ms_per_mb, link.energy_mj_per_mb, True
-    caps = scenario.constraints
     position = {stage.name: s for s, stage in enumerate(scenario.stages)}
     inputs = tuple(tuple(position[p] for p in stage.inputs) for stage in scenario.stages)
     runnable = np.isfinite(costs[0])
@@ -658,8 +657,8 @@ def compile_scenario(scenario: Scenario) -> CostModel:
         costs[0], costs[1], costs[2], np.where(runnable, costs[4], 0.0),
         xfer_ms, xfer_mj, mask,
         np.array([dev.memory_mb for dev in devices], dtype=np.float64),
-        _or_inf(caps.max_total_latency_ms), _or_inf(caps.max_total_energy_mj),
-        tuple(s.name for s in scenario.stages), names, inputs, scenario.name,
+        stage_names=tuple(s.name for s in scenario.stages), device_names=names, inputs=inputs, name=scenario.name,
+        **budgets(scenario.constraints),
         option_device=np.array([dev for dev, _, _ in options], dtype=np.int64),
         option_names=tuple(_option_name(devices[dev], variant, mode, {v for e, v, _ in options if e == dev})
                            for dev, variant, mode in options),
@@ -669,12 +668,19 @@ def compile_scenario(scenario: Scenario) -> CostModel:
                               for dev, _, mode in options], dtype=np.int64),
         mode_names=tuple(tuple(m.name for m in dev.power_modes) for dev in devices),
         fixed_mode=np.array([dev.mode_policy == "fixed" for dev in devices], dtype=bool),
-        max_accuracy_loss=_or_inf(caps.max_accuracy_loss),
-        period_ms=_or_inf(caps.period_ms),
-        max_power_w=_or_inf(caps.max_average_power_w),
         sustained_power_w=np.array([_or_inf(dev.sustained_power_w) for dev in devices], dtype=np.float64),
         estimated=runnable & (costs[5] == 1.0),
     )
+
+
+def budgets(constraints: Constraints) -> dict[str, float]:
+    """The ``CostModel`` fields a scenario's ``constraints`` set (inf where there is no
+    cap): a model moved to other constraints is ``dataclasses.replace(model, **budgets(c))``."""
+    return dict(max_latency_ms=_or_inf(constraints.max_total_latency_ms),
+                max_energy_mj=_or_inf(constraints.max_total_energy_mj),
+                max_accuracy_loss=_or_inf(constraints.max_accuracy_loss),
+                period_ms=_or_inf(constraints.period_ms),
+                max_power_w=_or_inf(constraints.max_average_power_w))
 
 
 def _or_inf(value: float | None) -> float:

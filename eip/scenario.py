@@ -155,13 +155,18 @@ class Scenario:
         return _Parser(source).scenario(data)
 
     def with_constraints(self, data: Any) -> "Scenario":
-        """This scenario with the ``constraints`` object of a scenario document ``data``
-        instead of its own, validated as ``from_dict`` would (the devices, links and stages
-        are not parsed again)."""
+        """This scenario with ``data`` (the ``constraints`` object of a scenario document)
+        instead of its constraints, validated as ``from_dict`` would. The devices, links and stages
+        are not parsed again, nor compiled: the new scenario's cost model is this one's with
+        the new budgets."""
+        from .costmodel import budgets
+
         parser = _Parser(self.source)
         constraints = parser.constraints(data)
         parser.check_power_limits(self.devices, constraints)
-        return replace(self, constraints=constraints)
+        moved = replace(self, constraints=constraints)
+        moved.__dict__["cost_model"] = replace(self.cost_model, **budgets(constraints))  # fills the cached_property
+        return moved
 
     @cached_property
     def cost_model(self) -> "CostModel":

@@ -8,6 +8,7 @@ import pytest
 import eip
 from eip import CostModel, ScenarioError
 from eip.costmodel import Dim
+from eip.scenario import read_document
 
 SEED = Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_pipeline.json"
 
@@ -113,3 +114,26 @@ def test_kernels_package_is_not_top_level(tmp_path):
     out = subprocess.run([sys.executable, "-c", "import eip.kernels.labels, importlib.util as u; print(u.find_spec('kernels'))"],
                          cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "None"
+
+
+WAYS = SEED.parent / "mobile_vision_ways.json"
+
+
+@pytest.mark.parametrize("path, constraints", [
+    (SEED, {}),
+    (SEED, {"max_total_latency_ms": 40, "max_total_energy_mj": 30}),
+    (SEED, {"max_total_latency_ms": 60, "frame_rate_hz": 30, "max_average_power_w": 2.5, "max_accuracy_loss": 1.0}),
+    (WAYS, {"frame_rate_hz": 20}),
+    (WAYS, {"max_total_latency_ms": 40, "max_accuracy_loss": 0.3, "frame_rate_hz": 45}),
+])
+def test_moved_constraints_plan_like_a_fresh_compile(path, constraints):
+    """``Scenario.with_constraints`` moves only the budgets of the compiled model (a frame
+    rate adds busy dimensions): every plan equals the one of the document compiled anew."""
+    doc = read_document(path)
+    moved = eip.load(path).with_constraints(constraints)
+    fresh = eip.Scenario.from_dict({**doc, "constraints": constraints}, str(path))
+    assert np.array_equal(moved.cost_model.caps, fresh.cost_model.caps)
+    for goal in ("balanced", "latency", "throughput"):
+        ours, theirs = eip.plan(moved, goal=goal, top_k=3), eip.plan(fresh, goal=goal, top_k=3)
+        assert ours.status == theirs.status
+        assert [(p.placement, p.score) for p in ours.plans] == [(p.placement, p.score) for p in theirs.plans]
