@@ -3,6 +3,9 @@
 Rows are written (and flushed) one whole line at a time as scenarios finish, so an
 interrupted batch keeps every row it finished and ``resume`` can pick up where it stopped.
 A scenario that cannot be loaded or planned gives a row with its error; the batch goes on.
+A Parquet file cannot grow a line at a time: its rows stream to a JSONL journal beside it
+(``journal_path``), and the Parquet file is written whole from it when the run ends (also
+when it is interrupted); a run killed outright leaves the journal, which a resume reads.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import csv
 import ctypes
 import glob
+import hashlib
 import io
 import math
 import multiprocessing
@@ -27,13 +31,14 @@ import orjson
 
 from .costmodel import CostModel
 from .errors import ScenarioError
+from .files import write_atomic
 from .goals import Goal
 from .scenario import load
 from .report.data import csv_cell, csv_text
 from .result import PlanResult
 from .solve import DEFAULT_LABEL_BUDGET, plan
 
-OUTPUT_SUFFIXES = (".csv", ".jsonl")
+OUTPUT_SUFFIXES = (".csv", ".jsonl", ".parquet")
 FIELDS = ("index", "path", "scenario", "status", "score", "latency_ms", "energy_mj", "switches", "gap", "strategy",
           "solve_ms", "placement", "reason")
 #: statuses of a row: a plan (PLANNED), none ("infeasible", "unknown"), or "failed"
@@ -123,7 +128,8 @@ def run(paths: list[str], output: str, goal: Goal = "balanced", strategy: str = 
         label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None, workers: int = 1,
         resume: bool = False, progress: Callable[[int, int], None] | None = None,
         ray_address: str | None = None) -> BatchSummary:
-    """Plan every file of ``paths`` and write one row each to ``output`` (.csv or .jsonl).
+    """Plan every file of ``paths`` and write one row each to ``output`` (.csv, .jsonl or
+    .parquet).
 
     ``time_limit_s`` bounds each scenario's solve (``eip.plan``).
 
@@ -159,9 +165,7 @@ def run_jobs(jobs: list[Job], row_of: Callable[..., dict], output: str, fields: 
     skips the jobs whose ``key`` a finished row of ``output`` holds in ``key_fields``.
     ``row_of`` must be a module-level function (workers import it) that returns a row with
     a "status"."""
-    suffix = Path(output).suffix.lower()
-    if suffix not in OUTPUT_SUFFIXES:
-        raise ValueError(f"--output must end in .csv or .jsonl, got {output!r}")
+    suffix = output_suffix(output)
     kept = [(key, raw) for key, status, raw in (_finished_rows(output, suffix, fields, key_fields) if resume else [])
             if status != FAILED]
     done = {key for key, _ in kept}
@@ -185,6 +189,38 @@ def run_jobs(jobs: list[Job], row_of: Callable[..., dict], output: str, fields: 
         interrupted = stop.requested
     return BatchSummary(len(jobs), len(jobs) - len(todo), counts["planned"], counts["infeasible"],
                         counts["unknown"], counts["failed"], time.perf_counter() - started, interrupted)
+
+
+def output_suffix(output: str) -> str:
+    """The format of a run's ``output`` by its suffix (``OUTPUT_SUFFIXES``); ValueError for
+    another, or for .parquet without pyarrow."""
+    suffix = Path(output).suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise ValueError(f"--output must end in .csv, .jsonl or .parquet, got {output!r}")
+    if suffix == ".parquet":
+        _arrow()
+    return suffix
+
+
+def _arrow():
+    """``pyarrow`` and ``pyarrow.parquet``, or a one-line error naming the extra that installs them."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise ValueError("Parquet output needs pyarrow: pip install 'edge-inference-planner[parquet]' "
+                         "(or pip install pyarrow)") from None
+    return pyarrow, pyarrow.parquet
+
+
+def journal_path(output: str) -> Path:
+    """Where a .parquet run streams its rows (JSONL) until it ends: ``OUTPUT.rows.jsonl``,
+    or a short name from its hash when that would be longer than a file name may be."""
+    path = Path(output)
+    name = f"{path.name}.rows.jsonl"
+    if len(name.encode()) > 255:
+        name = f".eip-{hashlib.sha1(path.name.encode()).hexdigest()[:16]}.rows.jsonl"
+    return path.with_name(name)
 
 
 def _key_text(value) -> str:
@@ -281,12 +317,14 @@ class _StopOnSignal:
 
 
 class _RowWriter:
-    """Writes whole rows, one write and flush per line, after the kept ones (raw text)."""
+    """Writes whole rows, one write and flush per line, after the kept ones (raw text); for
+    .parquet, to the journal, and the Parquet file from it at the end."""
 
     def __init__(self, output: str, suffix: str, fields: tuple[str, ...], kept: list[str]) -> None:
         self._csv = suffix == ".csv"
+        self._parquet = output if suffix == ".parquet" else None
         self._fields = fields
-        path = Path(output)
+        path = journal_path(output) if self._parquet else Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)
         # rows kept by a resume are rewritten first: this drops failed rows (they are retried)
         # and a half line left by a kill
@@ -306,6 +344,37 @@ class _RowWriter:
 
     def __exit__(self, *exc) -> None:
         self._handle.close()
+        if self._parquet:
+            journal = journal_path(self._parquet)
+            rows = [row for row, _ in _jsonl_rows(journal, self._fields)]
+            write_atomic(self._parquet, _parquet_bytes(rows, self._fields))
+            journal.unlink()
+
+
+def _parquet_bytes(rows: list[dict], fields: tuple[str, ...]) -> bytes:
+    """A Parquet file of ``rows`` (one column per field, in order; its type from its values:
+    int64, float64, a list of strings, or else strings)."""
+    pa, pq = _arrow()
+    columns = {}
+    for name in fields:
+        values = [row.get(name) for row in rows]
+        kind = _arrow_type(pa, [v for v in values if v is not None])
+        if kind == pa.string():
+            values = [None if v is None else _key_text(v) for v in values]
+        columns[name] = pa.array(values, type=kind)
+    sink = io.BytesIO()
+    pq.write_table(pa.table(columns), sink)
+    return sink.getvalue()
+
+
+def _arrow_type(pa, values: list):
+    """The column type that holds ``values`` (not None) without loss."""
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if values and len(numbers) == len(values):
+        return pa.int64() if all(isinstance(v, int) for v in numbers) else pa.float64()
+    if values and all(isinstance(v, list) for v in values):
+        return pa.list_(pa.string())
+    return pa.string()
 
 
 def _csv_line(row: dict, fields: tuple[str, ...]) -> str:
@@ -345,31 +414,20 @@ def read_output(output: str, fields: tuple[str, ...]) -> list[dict]:
 
 
 def _parsed_rows(output: str, suffix: str, fields: tuple[str, ...]) -> list[tuple[dict, str]]:
-    """(row, raw text) of each whole row of ``output``; a last line cut short by a kill is
-    dropped. FileNotFoundError when it does not exist; ValueError for rows not of ``fields``."""
-    try:
-        text = Path(output).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise ValueError(f"cannot read {output}: {exc.strerror or exc}") from None
-    # rows end at "\n" only: str.splitlines would also split a name holding U+2028 or \x0c
-    lines = [piece + "\n" for piece in text.split("\n")[:-1]]  # the last piece: "" or a row cut short
-    rows = []
+    """(row, raw text) of each whole row of ``output`` (for .parquet: of its journal when a
+    run left one, the raw text a JSONL line); a last line cut short by a kill is dropped.
+    FileNotFoundError when it does not exist; ValueError for rows not of ``fields``."""
+    if suffix == ".parquet":
+        journal = journal_path(output)
+        return _jsonl_rows(journal, fields) if journal.exists() else _parquet_rows(output, fields)
     if suffix == ".jsonl":
-        for n, line in enumerate(lines, 1):
-            try:
-                row = orjson.loads(line)
-                if not isinstance(row, dict) or list(row) != list(fields):
-                    raise TypeError
-            except (orjson.JSONDecodeError, TypeError):
-                raise ValueError(f"{output}: line {n}: expected a JSON row with {', '.join(fields)}") from None
-            rows.append((row, line))
-        return rows
+        return _jsonl_rows(Path(output), fields)
+    lines = _whole_lines(Path(output))
     reader = csv.reader(lines)
     header = [csv_text(cell) for cell in next(reader, list(fields))]
     if header != list(fields):
         raise ValueError(f"{output}: line 1: expected the header {','.join(fields)}")
+    rows = []
     first = reader.line_num
     for cells in reader:
         if len(cells) != len(fields):
@@ -377,3 +435,44 @@ def _parsed_rows(output: str, suffix: str, fields: tuple[str, ...]) -> list[tupl
         rows.append(({f: csv_text(c) for f, c in zip(fields, cells)}, "".join(lines[first:reader.line_num])))
         first = reader.line_num
     return rows
+
+
+def _whole_lines(path: Path) -> list[str]:
+    """The lines of ``path`` that end in a newline (a last line cut short by a kill is
+    dropped). FileNotFoundError when it does not exist; ValueError when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    # rows end at "\n" only: str.splitlines would also split a name holding U+2028 or \x0c
+    return [piece + "\n" for piece in text.split("\n")[:-1]]  # the last piece: "" or a row cut short
+
+
+def _jsonl_rows(path: Path, fields: tuple[str, ...]) -> list[tuple[dict, str]]:
+    """(row, line) of each whole line of a JSONL file of rows of ``fields``."""
+    rows = []
+    for n, line in enumerate(_whole_lines(path), 1):
+        try:
+            row = orjson.loads(line)
+            if not isinstance(row, dict) or list(row) != list(fields):
+                raise TypeError
+        except (orjson.JSONDecodeError, TypeError):
+            raise ValueError(f"{path}: line {n}: expected a JSON row with {', '.join(fields)}") from None
+        rows.append((row, line))
+    return rows
+
+
+def _parquet_rows(output: str, fields: tuple[str, ...]) -> list[tuple[dict, str]]:
+    """(row, its JSONL line) of each row of a Parquet file of rows of ``fields``."""
+    _, pq = _arrow()
+    if not os.path.exists(output):
+        raise FileNotFoundError(output)
+    try:
+        table = pq.read_table(output)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise ValueError(f"cannot read {output} as Parquet: {str(exc).splitlines()[0]}") from None
+    if table.column_names != list(fields):
+        raise ValueError(f"{output}: expected the columns {', '.join(fields)}")
+    return [(row, orjson.dumps(row).decode() + "\n") for row in table.to_pylist()]

@@ -15,7 +15,6 @@ import inspect
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import fire
@@ -30,6 +29,7 @@ from .report import FORMATS, render
 from .report.explore import FORMATS as EXPLORE_FORMATS, render_summary as render_explore
 from .report.tradeoff import FORMATS as TRADEOFF_FORMATS, render_frontier, render_sweep
 from .errors import ScenarioError, printable
+from .files import write_atomic
 from .goals import GOAL_WEIGHTS, resolve_goal
 from .kernels.contract import kernels_cached
 from .lowering import waiting_outputs
@@ -143,7 +143,11 @@ def _run_options(row: str) -> str:
 """
 
 
-BATCH_HELP = f"""usage: eip batch PATHS_OR_GLOBS... --output results.csv|results.jsonl [--goal balanced]
+_PARQUET = """
+                  .parquet: rows stream to OUTPUT.rows.jsonl, and the Parquet file is
+                  written from it when the run ends (needs the 'parquet' extra)"""
+
+BATCH_HELP = f"""usage: eip batch PATHS_OR_GLOBS... --output results.csv|.jsonl|.parquet [--goal balanced]
                       [--workers N] [--ray [ADDRESS]] [--resume] [--strategy auto]
                       [--label-budget {DEFAULT_LABEL_BUDGET}] [--time-limit SECONDS]
 
@@ -152,14 +156,14 @@ Plans every scenario file named (a file, a directory's *.json, or a quoted glob 
 latency, energy, placement, or the error of a scenario that could not be planned. An
 interrupted batch (Ctrl-C, SIGTERM) keeps every finished row.
 
-  --output        results.csv or results.jsonl (rows in completion order; "index" is the
-                  scenario's position in PATHS)
+  --output        results.csv, .jsonl or .parquet (rows in completion order; "index" is
+                  the scenario's position in PATHS){_PARQUET}
 {_run_options('scenario')}
 exit status: 0 every scenario planned or proven infeasible, 1 some failed (see their
 rows), 2 bad usage, 130 interrupted
 """
 
-EXPLORE_HELP = f"""usage: eip explore SCENARIOS... --vary PATH=VALUES [--vary ...] --output rows.csv|rows.jsonl
+EXPLORE_HELP = f"""usage: eip explore SCENARIOS... --vary PATH=VALUES [--vary ...] --output rows.csv|.jsonl|.parquet
                         [--sample N] [--seed 0] [--goal balanced] [--workers N] [--ray [ADDRESS]]
                         [--resume] [--time-limit SECONDS] [--format text]
 
@@ -174,8 +178,8 @@ Pareto set of the parameter against latency and against energy.
                   stages.conv1.profiles.npu.latency_ms. VALUES: START:STOP:STEP (STOP
                   included) or a comma list; 'absent' removes what PATH names (a device with
                   its ways and links), 'present' keeps it: devices.dsp=absent,present
-  --output        rows.csv or rows.jsonl (rows in completion order; "index" is the point's
-                  place in the grid; the last parameter varies fastest)
+  --output        rows.csv, .jsonl or .parquet (rows in completion order; "index" is the
+                  point's place in the grid; the last parameter varies fastest){_PARQUET}
   --sample        plan N points drawn at random from the grid (--seed, default 0)
 {_run_options('point')}  --format        the summary as text | json | html (default text; html: charts of the best
                   score per parameter, a heatmap over two, the Pareto sets)
@@ -345,7 +349,7 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
     workers = _count("--workers", (os.cpu_count() or 1) if workers is None else workers, 1024)
     resume = _switch("--resume", resume)
     if not output:
-        raise UsageError("--output is required: a .csv or .jsonl file for the result rows")
+        raise UsageError("--output is required: a .csv, .jsonl or .parquet file for the result rows")
     if not paths:
         raise UsageError("no scenario given: name files, directories or globs")
     files, unmatched = batch.expand(str(p) for p in paths)
@@ -376,7 +380,7 @@ def _explore(*paths: str, vary=None, output: str | None = None, sample=None, see
     resume = _switch("--resume", resume)
     ray_address = _ray_address(ray)
     if not output:
-        raise UsageError("--output is required: a .csv or .jsonl file for the result rows")
+        raise UsageError("--output is required: a .csv, .jsonl or .parquet file for the result rows")
     if not paths:
         raise UsageError("no scenario given: name one or more scenario files")
     if vary is None:
@@ -652,19 +656,8 @@ def _emit(body: bytes, output: str | None) -> None:
         except BrokenPipeError:  # the reader left (eip plan S | head): not an error; write no more
             _quiet_stdout()
         return
-    path = Path(os.path.realpath(output))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(prefix=".eip-", suffix=".tmp", dir=path.parent)  # short: any legal name fits
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(body)
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomic(output, body)
     except OSError as exc:
         raise UsageError(f"cannot write {printable(str(output))}: {exc.strerror or exc}") from None
     _say(f"wrote {output} ({len(body):,} bytes)")
@@ -673,12 +666,6 @@ def _emit(body: bytes, output: str | None) -> None:
 def _quiet_stdout() -> None:
     """Send what is left for stdout nowhere: its reader has gone (a closed pipe)."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _check_flags(fn, args: list[str]) -> None:

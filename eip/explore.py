@@ -252,8 +252,8 @@ def run(paths: Sequence[str], parameters: Sequence[Parameter], output: str, goal
         strategy: str = "auto", label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None,
         workers: int = 1, resume: bool = False, sample: int | None = None, seed: int = 0,
         progress: Callable[[int, int], None] | None = None, ray_address: str | None = None) -> batch.BatchSummary:
-    """Plan every point of the grid (``grid``) and write one row each to ``output`` (.csv or
-    .jsonl: ``fields``), as ``eip.batch.run`` does for files: a process pool of ``workers``,
+    """Plan every point of the grid (``grid``) and write one row each to ``output`` (.csv,
+    .jsonl or .parquet: ``fields``), as ``eip.batch.run`` does for files: a process pool of ``workers``,
     or Ray at ``ray_address`` ("" starts one for the run), ``resume``, ``progress`` and
     signals alike. Raises ScenarioError when a parameter does not apply to a file."""
     parameters = tuple(parameters)

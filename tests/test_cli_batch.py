@@ -22,7 +22,7 @@ import pytest
 
 import eip
 from benchmarks.generate import soc_scenario
-from eip.batch import FIELDS
+from eip.batch import FIELDS, journal_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "scenarios" / "mobile_vision_pipeline.json"
@@ -54,6 +54,12 @@ def folder(tmp_path_factory) -> Path:
 
 
 def read_rows(path: Path) -> list[dict]:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        assert tuple(table.column_names) == FIELDS
+        return table.to_pylist()
     if path.suffix == ".jsonl":
         return [orjson.loads(line) for line in path.read_text().splitlines()]
     with path.open(newline="") as handle:
@@ -96,7 +102,7 @@ def test_one_and_two_workers_agree_and_jsonl(folder, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--output", "r.txt"], "--output must end in .csv or .jsonl, got 'r.txt'"),
+    (["--output", "r.txt"], "--output must end in .csv, .jsonl or .parquet, got 'r.txt'"),
     ([], "--output is required"),
     (["--workers", "0", "--output", "r.csv"], "--workers expects a whole number from 1 to 1,024, got '0'"),
     (["--goal", "fast", "--output", "r.csv"], "unknown goal 'fast'"),
@@ -114,28 +120,34 @@ def test_nothing_matched(tmp_path):
                                         "eip: no scenario file matched"]
 
 
-@pytest.mark.parametrize("workers, suffix", [(1, ".csv"), (2, ".jsonl")])
+@pytest.mark.parametrize("workers, suffix", [(1, ".csv"), (2, ".jsonl"), (2, ".parquet")])
 def test_an_interrupted_batch_keeps_its_rows_and_resumes(tmp_path, workers, suffix):
     source = tmp_path / "s.json"
     source.write_text(json.dumps(soc_scenario(30, 4, seed=5)))  # about 6 ms to plan
     for i in range(300):
         os.link(source, tmp_path / f"copy_{i:03d}.json")
     out = tmp_path / f"results{suffix}"
+    streamed = journal_path(out) if suffix == ".parquet" else out  # where rows appear while it runs
     proc = subprocess.Popen(command(tmp_path / "copy_*.json", "--output", out, "--workers", workers),
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while (not out.exists() or len(out.read_text().splitlines()) < 25) and time.monotonic() < deadline:
+    while (not streamed.exists() or len(streamed.read_text().splitlines()) < 25) and time.monotonic() < deadline:
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1].startswith("eip: interrupted after ")
-    rows = read_rows(out)  # every line whole: CSV cells and JSON rows parse
+    rows = read_rows(out)  # every line whole: CSV cells and JSON rows parse; the Parquet file is whole
     assert 20 <= len(rows) < 300
     assert {r["status"] for r in rows} == {"optimal"}
+    assert not journal_path(out).exists()
 
-    # a kill can leave half a line: resume drops it and plans what is missing
-    with out.open("a") as handle:
+    # a kill can leave half a line (of a Parquet run: in the journal it leaves, with every
+    # row before it): resume drops it and plans what is missing
+    if suffix == ".parquet":
+        streamed.write_text("".join(orjson.dumps(r).decode() + "\n" for r in rows))
+        out.unlink()
+    with streamed.open("a") as handle:
         handle.write('0,"half')
     done = batch(tmp_path / "copy_*.json", "--output", out, "--workers", workers, "--resume")
     assert done.returncode == 0, done.stderr

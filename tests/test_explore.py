@@ -90,6 +90,39 @@ def _strip(rows: dict) -> dict:
     return {k: {f: v for f, v in r.items() if f != "solve_ms"} for k, r in rows.items()}
 
 
+def test_parquet_rows_equal_jsonl_rows_and_resume_from_the_journal(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    full, parameters = _run(tmp_path, "full.jsonl")
+    parquet, _ = _run(tmp_path, "rows.parquet")
+    assert _strip(_by_point(parquet, parameters)) == _strip(_by_point(full, parameters))
+    schema = pq.read_schema(tmp_path / "rows.parquet")
+    assert schema.names == list(explore.fields(parameters))
+    assert schema.field("index").type == pa.int64() and schema.field("score").type == pa.float64()
+    assert schema.field("devices.npu.memory_mb").type == pa.float64()
+    assert schema.field("devices.gpu").type == pa.string()
+    assert schema.field("placement").type == pa.list_(pa.string())
+
+    # killed outright: the Parquet file was never written, the journal holds 7 rows and half a line
+    output = tmp_path / "killed.parquet"
+    journal = batch.journal_path(str(output))
+    kept = (tmp_path / "full.jsonl").read_text().split("\n")
+    journal.write_text("\n".join(kept[:7]) + "\n" + kept[7][:30])
+    summary = explore.run([str(SEED)], parameters, str(output), resume=True)
+    assert summary.skipped == 7 and summary.done == len(full) - 7 and not journal.exists()
+    assert _strip(_by_point(explore.read_rows(str(output), parameters), parameters)) == \
+        _strip(_by_point(full, parameters))
+
+
+def test_parquet_without_pyarrow_is_a_one_line_error_before_anything_runs(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now raises ImportError
+    parameters = [explore.parse_parameter(v) for v in VARY]
+    with pytest.raises(ValueError, match=r"^Parquet output needs pyarrow: pip install 'edge-inference-planner\[parquet\]'"):
+        explore.run([str(SEED)], parameters, str(tmp_path / "rows.parquet"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_process_pool_gives_the_same_rows(tmp_path):
     serial, parameters = _run(tmp_path, "serial.csv")
     pooled, _ = _run(tmp_path, "pooled.csv", workers=2)
