@@ -165,24 +165,27 @@ rows), 2 bad usage, 130 interrupted
 
 EXPLORE_HELP = f"""usage: eip explore SCENARIOS... --vary PATH=VALUES [--vary ...] --output rows.csv|.jsonl|.parquet
                         [--sample N] [--seed 0] [--goal balanced] [--workers N] [--ray [ADDRESS]]
-                        [--resume] [--time-limit SECONDS] [--format text]
+                        [--resume] [--time-limit SECONDS] [--format text] [--summary-output FILE]
 
 The best plan at every point of a grid over hardware and budgets: every combination of the
 --vary values for every scenario file (or a random --sample of them), one row per point
-written as it finishes, then a summary on stdout: per parameter, the best plan at each
-value; per numeric parameter, the least value at which each scenario has a plan, and the
-Pareto set of the parameter against latency and against energy.
+written as it finishes, then a summary on stdout (or in --summary-output): per parameter,
+the best plan at each value; per numeric parameter, the least value at which each scenario
+has a plan, and the Pareto set of the parameter against latency and against energy.
 
   --vary          PATH=VALUES; repeat it. PATH steps into the scenario by keys and names:
                   devices.npu.memory_mb, links.gpu-npu.latency_ms_per_mb, constraints.frame_rate_hz,
                   stages.conv1.profiles.npu.latency_ms. VALUES: START:STOP:STEP (STOP
-                  included) or a comma list; 'absent' removes what PATH names (a device with
-                  its ways and links), 'present' keeps it: devices.dsp=absent,present
+                  included), a comma list, or a JSON array of values (objects and lists
+                  too: devices.cpu.power_modes='[[{{"name": "eco", ...}}], "absent"]');
+                  'absent' removes what PATH names (a device with its ways and links),
+                  'present' keeps it: devices.dsp=absent,present
   --output        rows.csv, .jsonl or .parquet (rows in completion order; "index" is the
                   point's place in the grid; the last parameter varies fastest){_PARQUET}
   --sample        plan N points drawn at random from the grid (--seed, default 0)
 {_run_options('point')}  --format        the summary as text | json | html (default text; html: charts of the best
                   score per parameter, a heatmap over two, the Pareto sets)
+  --summary-output FILE: the summary goes there (written whole, atomically), not to stdout
 
 exit status: 0 every point planned or proven infeasible, 1 some failed (see their rows),
 2 bad usage, 130 interrupted
@@ -369,7 +372,8 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
 
 def _explore(*paths: str, vary=None, output: str | None = None, sample=None, seed="0", goal: str = "balanced",
              workers: int | None = None, ray=False, resume: bool = False, strategy: str = "auto",
-             label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text") -> None:
+             label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text",
+             summary_output: str | None = None) -> None:
     goal = _goal(goal)
     _check_choice("strategy", strategy, tuple(STRATEGIES))
     _check_choice("format", format, EXPLORE_FORMATS)
@@ -385,7 +389,7 @@ def _explore(*paths: str, vary=None, output: str | None = None, sample=None, see
         raise UsageError("no scenario given: name one or more scenario files")
     if vary is None:
         raise UsageError("--vary PATH=VALUES is required (e.g. --vary devices.npu.memory_mb=1024:4096:256)")
-    parameters = [explore.parse_parameter(item) for item in _items(vary)]
+    parameters = [explore.parse_parameter(item) for item in _items(vary, semicolons=False)]
     if len({p.path for p in parameters}) < len(parameters):
         raise UsageError("--vary: a path is given twice")
     summary = _with_progress("point", lambda progress: explore.run(
@@ -393,7 +397,7 @@ def _explore(*paths: str, vary=None, output: str | None = None, sample=None, see
         time_limit_s=_time_limit(time_limit), workers=workers, resume=resume, sample=sample, seed=seed,
         progress=progress, ray_address=ray_address))
     _say(f"{summary.line('points')}; rows in {output}")
-    _emit(render_explore(explore.summarize(explore.read_rows(output, parameters), parameters), format), None)
+    _emit(render_explore(explore.summarize(explore.read_rows(output, parameters), parameters), format), summary_output)
     if summary.interrupted:
         raise SystemExit(130)
     if summary.failed:
@@ -420,12 +424,14 @@ def _ray_address(value) -> str | None:
     return None if text.lower() == "false" else "" if text.lower() == "true" else text
 
 
-def _items(value) -> list[str]:
-    """The items of a repeatable flag (``REPEATABLE``: its values joined by ';')."""
+def _items(value, semicolons: bool = True) -> list[str]:
+    """The items of a repeatable flag (``REPEATABLE``: its values joined by ``_JOIN``), each
+    also split at ';' with ``semicolons`` (a value of --vary may be JSON holding one)."""
     if value is None:
         return []
-    items = value if isinstance(value, (list, tuple)) else [value]
-    return [part for item in items for part in str(item).split(";") if part.strip()]
+    items = [part for item in (value if isinstance(value, (list, tuple)) else [value])
+             for part in str(item).split(_JOIN)]
+    return [part for item in items for part in (item.split(";") if semicolons else [item]) if part.strip()]
 
 
 def _values(flag: str, text):
@@ -706,12 +712,13 @@ for _fn, _ in COMMANDS.values():
     fire.decorators.SetParseFn(str)(_fn)
 
 
-#: flags that may be given several times (fire keeps only the last): joined with ';'
+#: flags that may be given several times (fire keeps only the last): joined with _JOIN
 REPEATABLE = ("memory", "estimate", "input_shape", "link", "select", "vary")
+_JOIN = "\x1f"  # the ASCII unit separator: no value typed on a command line holds it
 
 
 def _join_repeated(args: list[str]) -> list[str]:
-    """``args`` with every repeatable flag given once, its values joined by ';'."""
+    """``args`` with every repeatable flag given once, its values joined by ``_JOIN``."""
     out: list[str] = []
     slot: dict[str, int] = {}  # flag -> the index of its value in ``out``
     i = 0
@@ -724,7 +731,7 @@ def _join_repeated(args: list[str]) -> list[str]:
                 i += 1
                 value = args[i]
             if key in slot:
-                out[slot[key]] += ";" + value
+                out[slot[key]] += _JOIN + value
             else:
                 out.append(f"--{key}")
                 slot[key] = len(out)

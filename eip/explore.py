@@ -56,15 +56,28 @@ class Parameter:
         return all(isinstance(v, float) for v in self.values)
 
 
+class JsonValue(str):
+    """A value that is a JSON object, list, true, false or null, held as its compact JSON
+    text (hashable; a row's cell holds the text, which compares equal to it)."""
+
+    @property
+    def value(self):
+        """The value itself (a fresh copy each time)."""
+        return orjson.loads(str(self))  # orjson reads str itself, not its subclasses
+
+
 def parse_parameter(text: str) -> Parameter:
-    """``PATH=VALUES``: VALUES a range ``START:STOP:STEP`` (STOP included), or a comma list of
-    numbers and words (``absent``, ``present``, a name). ValueError on anything else."""
+    """``PATH=VALUES``: VALUES a range ``START:STOP:STEP`` (STOP included), a comma list of
+    numbers and words (``absent``, ``present``, a name), or a JSON array of values (numbers,
+    strings, objects, lists: ``[[{"name": "eco", ...}], "absent"]``). ValueError on anything else."""
     path, eq, values = str(text).partition("=")
     path = path.strip()
     if not eq or not path or not values.strip():
         raise ValueError(f"--vary expects PATH=VALUES (e.g. devices.npu.memory_mb=1024:4096:256), got {text!r}")
     if any(not step for step in path.split(".")):
         raise ValueError(f"--vary {path}: a path is steps separated by single dots")
+    if values.lstrip().startswith("["):
+        return Parameter(path, _json_values(path, values))
     if ":" in values:
         try:
             start, stop, step = (float(x) for x in values.split(":"))
@@ -80,6 +93,26 @@ def parse_parameter(text: str) -> Parameter:
     if not items:
         raise ValueError(f"--vary {path}: no values in {values!r}")
     return Parameter(path, tuple(dict.fromkeys(_number_or_word(item) for item in items)))
+
+
+def _json_values(path: str, text: str) -> tuple:
+    """The values of a JSON array: numbers as floats, strings as words, anything else a
+    ``JsonValue``."""
+    try:
+        items = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"--vary {path}: the values are not a JSON array ({exc})") from None
+    if not isinstance(items, list) or not items:
+        raise ValueError(f"--vary {path}: expected a non-empty JSON array of values")
+    values = []
+    for item in items:
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            values.append(_number_or_word(str(item)))
+        elif isinstance(item, str):
+            values.append(item)
+        else:
+            values.append(JsonValue(orjson.dumps(item).decode()))
+    return tuple(dict.fromkeys(values))
 
 
 def _number_or_word(item: str):
@@ -154,7 +187,7 @@ def _set(doc: dict, path: str, value) -> None:
         raise PathError("names a list element; only 'absent' or 'present' can replace it")
     if not isinstance(parent, dict):
         raise PathError(f"{'.'.join(steps[:-1])} is not an object")
-    parent[last] = value
+    parent[last] = value.value if isinstance(value, JsonValue) else value
 
 
 def _child(node, step: str, where: str):

@@ -162,6 +162,50 @@ def test_cli_writes_rows_and_a_json_summary(tmp_path):
     assert min((m["best"]["score"] for m in memory if m["best"]), default=None) == best["score"]
 
 
+MODES = [[{"name": "performance", "latency_scale": 1.0, "power_scale": 1.0}],
+         [{"name": "performance", "latency_scale": 1.0, "power_scale": 1.0},
+          {"name": "powersave", "latency_scale": 1.6, "power_scale": 0.45}]]
+
+
+def test_json_values_set_objects_and_lists(tmp_path):
+    """A JSON array of values: each object or list is set whole (power modes for the CPU),
+    a string is a word ('absent' removes the key); rows equal plans of hand-made documents."""
+    parameters = [explore.parse_parameter("devices.cpu.power_modes=" + json.dumps(MODES + ["absent"])),
+                  explore.parse_parameter("constraints.max_total_energy_mj=[24, 30]")]
+    output = tmp_path / "rows.jsonl"
+    explore.run([str(SEED)], parameters, str(output))
+    rows = explore.read_rows(str(output), parameters)
+    assert len(rows) == 6
+    for row in rows:
+        doc = json.loads(SEED.read_text())
+        modes = row["devices.cpu.power_modes"]
+        if modes != "absent":
+            next(d for d in doc["devices"] if d["name"] == "cpu")["power_modes"] = json.loads(modes)
+        doc["constraints"]["max_total_energy_mj"] = row["constraints.max_total_energy_mj"]
+        expected = eip.plan(eip.Scenario.from_dict(doc), top_k=1)
+        assert row["status"] == expected.status
+        if expected.best is not None:
+            assert math.isclose(row["score"], expected.best.score, rel_tol=1e-12)
+            assert row["placement"] == list(expected.best.placement)
+    assert {r["devices.cpu.power_modes"] for r in rows} == {json.dumps(m, separators=(",", ":")) for m in MODES} | {"absent"}
+    for bad in ("devices.cpu.power_modes=[]", "devices.cpu.power_modes=[{]", 'devices.cpu.power_modes={"a": 1}'):
+        with pytest.raises(ValueError):
+            explore.parse_parameter(bad)
+
+
+def test_cli_json_values_with_semicolons_and_a_summary_file(tmp_path):
+    """A JSON value holding ';' reaches explore whole, and --summary-output writes the summary."""
+    modes = [[{"name": "eco;slow", "latency_scale": 2.0, "power_scale": 0.4}], MODES[0]]
+    summary = tmp_path / "summary.html"
+    args = [sys.executable, "-m", "eip", "explore", str(SEED), "--vary", "devices.cpu.power_modes=" + json.dumps(modes),
+            "--vary", "devices.gpu=absent,present", "--output", str(tmp_path / "rows.csv"), "--format", "html",
+            "--summary-output", str(summary)]
+    out = subprocess.run(args, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "" and f"wrote {summary}" in out.stderr
+    assert "eco;slow" in summary.read_text()
+
+
 # ----------------------------------------------------------------------------- Ray
 
 def _dies_once(task):
