@@ -31,7 +31,7 @@ import numpy as np
 
 from .costmodel import CostModel, Dim, Limit, LimitKind, cap_with_tolerance
 from .errors import VALUE_RANGE, ScenarioError, out_of_range
-from .goals import Goal, Weights, resolve_goal
+from .goals import THROUGHPUT, Goal, Weights, resolve_goal
 from .kernels.contract import KEY_DIMS, Mode, Row, Solution, Status, Stop, placement_rank, rank_order, scored_rows
 from .kernels.frontier import pareto_sets
 from .result import Plan
@@ -266,6 +266,9 @@ def sweep(
     """
     model = exact_model(scenario, "sweep")
     goal_name, weights = resolve_goal(goal)
+    if goal_name == THROUGHPUT:  # its plans rank by the period, which no trade-off set or cap walk follows
+        raise ValueError("a sweep ranks plans by a score; the throughput goal ranks them by the frame period: "
+                         "plan each budget with eip plan or eip explore")
     _check_label_budget(label_budget)
     outer = _outer_budgets(model, dict(memory_mb or {}), max_accuracy_loss, frame_rate_hz)
     model = _loosest(model, outer)

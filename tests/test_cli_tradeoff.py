@@ -101,6 +101,10 @@ def test_sweep_and_frontier_errors(capsys, tmp_path):
     assert (code == 4) == (doc["plans"] == []) and code in (0, 4)
     assert ("no frontier point proven" in err) == (code == 4)
     assert run(capsys, "frontier", SEED, "--format", "md")[0] == 2
+    # a sweep ranks by a score: the throughput goal (by the period) is refused, not answered by the score
+    code, _, err = run(capsys, "sweep", "scenarios/mobile_vision_ways.json", "--goal", "throughput",
+                       "--max-latency-ms", "30,40")
+    assert code == 2 and "the throughput goal ranks them by the frame period" in err and err.count("\n") == 1
 
 
 def test_names_are_escaped_in_tradeoff_pages(capsys, tmp_path):
