@@ -2,16 +2,21 @@
 on the process pool and on a local Ray, with the overhead per solve and a scaling model.
 
     python -m benchmarks.explore [--points 100000] [--stages 20] [--devices 4] [--workers 2]
-                                 [--backends serial,pool,ray]
+                                 [--backends serial,pool,ray] [--budget-points 1000]
 
-The grid varies the memory budget of two devices and both caps (each point a new scenario
-compiled and planned, as eip explore does). Every backend must give the same row for
-every point; a disagreement exits 1. Printed per backend: points/s, the wall time per point
+The grid varies the memory budget of two devices and both caps, each point planned on its
+own (``sweeps=False``: what this measures is the per-point machinery). Every backend must
+give the same row for every point; a disagreement exits 1. Printed per backend: points/s, the wall time per point
 and, of it, the solve (the kernel call) and the rest (building the point's scenario and
 cost model, the plan's packaging, the transport, the row written by the driver); then the
 driver's rows per second with no solving at all and the cost of a Ray task that does
 nothing. The scaling model is what README.md quotes: N machines of c cores run at about
 N c / (solve + per-point work) points/s until the driver's own per-row cost caps it.
+
+Then budget grids as eip explore runs them by default: ``--budget-points`` latency x
+energy caps (10 energy caps) of the real YOLOv3 scenario and of the 20x4 one, each planned
+point by point and then with one latency sweep per energy cap (``sweeps=True``); the two
+must give the same plan at every point.
 """
 
 from __future__ import annotations
@@ -63,6 +68,38 @@ def _ray_task_ms(tasks: int, cpus: int) -> float:
     return seconds / tasks * cpus * 1e3
 
 
+YOLOV3 = Path(__file__).resolve().parents[1] / "scenarios" / "yolov3_rk3399pro.json"
+
+
+def _budget_grids(root: Path, generated: Path, points: int) -> bool:
+    """Print plan-each against sweeps on a latency x energy grid (10 energy caps, the rest
+    latency caps: one sweep per energy cap) of the real YOLOv3 and of the generated 20x4
+    scenario; False when any plan differs."""
+    agree = True
+    for name, path in (("YOLOv3 75x4", YOLOV3), ("20x4", generated)):
+        caps = json.loads(path.read_text())["constraints"]
+        parameters = [explore.Parameter(key, tuple(float(v) for v in np.round(np.linspace(low * caps[key], high * caps[key],
+                                                                                          count), 3)))
+                      for key, low, high, count in (("max_total_energy_mj", 0.8, 1.2, 10),
+                                                    ("max_total_latency_ms", 0.6, 1.2, max(1, points // 10)))]
+        parameters = [explore.Parameter(f"constraints.{p.path}", p.values) for p in parameters]
+        answers = {}
+        for sweeps in (False, True):
+            out = root / f"budgets-{sweeps}.jsonl"
+            seconds, summary = once(lambda: explore.run([str(path)], parameters, str(out), sweeps=sweeps))
+            rows = explore.read_rows(str(out), parameters)
+            answers[sweeps] = {r["index"]: (r["status"], r["score"], r["placement"]) for r in rows}
+            swept = sum(r["strategy"] == "sweep" for r in rows)
+            print(f"{name} budget grid of {len(rows):,} points, {'sweeps' if sweeps else 'plan each'}: "
+                  f"{seconds:7.2f} s, {len(rows) / seconds:8,.0f} points/s ({summary.planned:,} planned, "
+                  f"{summary.infeasible:,} infeasible, {summary.unknown:,} unknown; {swept:,} answered by a sweep)",
+                  flush=True)
+        if answers[False] != answers[True]:
+            print(f"!!! MISMATCH: {name}: the sweeps' plans differ from the plans point by point")
+            agree = False
+    return agree
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000)
@@ -70,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devices", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backends", default="serial,pool,ray")
+    parser.add_argument("--budget-points", type=int, default=1000)
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="eip-explore-") as tmp:
@@ -87,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             workers = 1 if backend == "serial" else args.workers
             out = root / f"{backend}.jsonl"
             seconds, summary = once(lambda: explore.run([str(scenario)], parameters, str(out), workers=workers,
-                                                        sample=sample, ray_address="" if backend == "ray" else None))
+                                                        sample=sample, ray_address="" if backend == "ray" else None,
+                                                        sweeps=False))
             rows = explore.read_rows(str(out), parameters)
             answers[backend] = {r["index"]: (r["status"], r["score"], r["placement"]) for r in rows}
             solve_s = np.nansum([r["solve_ms"] or 0.0 for r in rows]) / 1e3
@@ -106,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         mismatched = [b for b, a in answers.items() if a != first]
         for backend in mismatched:
             print(f"!!! MISMATCH: {backend} rows differ from {next(iter(answers))}'s")
-        return 1 if mismatched else 0
+        agree = _budget_grids(root, scenario, args.budget_points) if args.budget_points else True
+        return 1 if mismatched or not agree else 0
 
 
 if __name__ == "__main__":

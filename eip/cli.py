@@ -166,6 +166,7 @@ rows), 2 bad usage, 130 interrupted
 EXPLORE_HELP = f"""usage: eip explore SCENARIOS... --vary PATH=VALUES [--vary ...] --output rows.csv|.jsonl|.parquet
                         [--sample N] [--seed 0] [--goal balanced] [--workers N] [--ray [ADDRESS]]
                         [--resume] [--time-limit SECONDS] [--format text] [--summary-output FILE]
+                        [--plan-each]
 
 The best plan at every point of a grid over hardware and budgets: every combination of the
 --vary values for every scenario file (or a random --sample of them), one row per point
@@ -183,6 +184,11 @@ has a plan, and the Pareto set of the parameter against latency and against ener
   --output        rows.csv, .jsonl or .parquet (rows in completion order; "index" is the
                   point's place in the grid; the last parameter varies fastest){_PARQUET}
   --sample        plan N points drawn at random from the grid (--seed, default 0)
+  --plan-each     plan every point on its own. By default, points of one file that
+                  differ only in the latency cap (or the energy cap, whichever takes
+                  more values) are answered by one exact sweep when there are at least
+                  8 of them and a quarter of the cap's values (their rows say strategy
+                  "sweep"): the same plans from fewer solves
 {_run_options('point')}  --format        the summary as text | json | html (default text; html: charts of the best
                   score per parameter, a heatmap over two, the Pareto sets)
   --summary-output FILE: the summary goes there (written whole, atomically), not to stdout
@@ -373,7 +379,7 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
 def _explore(*paths: str, vary=None, output: str | None = None, sample=None, seed="0", goal: str = "balanced",
              workers: int | None = None, ray=False, resume: bool = False, strategy: str = "auto",
              label_budget: int = DEFAULT_LABEL_BUDGET, time_limit=None, format: str = "text",
-             summary_output: str | None = None) -> None:
+             summary_output: str | None = None, plan_each=False) -> None:
     goal = _goal(goal)
     _check_choice("strategy", strategy, tuple(STRATEGIES))
     _check_choice("format", format, EXPLORE_FORMATS)
@@ -382,6 +388,7 @@ def _explore(*paths: str, vary=None, output: str | None = None, sample=None, see
     sample = None if sample is None else _count("--sample", sample, explore.MAX_POINTS)
     seed = _count("--seed", seed, 2**63 - 1, low=0)
     resume = _switch("--resume", resume)
+    plan_each = _switch("--plan-each", plan_each)
     ray_address = _ray_address(ray)
     if not output:
         raise UsageError("--output is required: a .csv, .jsonl or .parquet file for the result rows")
@@ -395,7 +402,7 @@ def _explore(*paths: str, vary=None, output: str | None = None, sample=None, see
     summary = _with_progress("point", lambda progress: explore.run(
         [str(p) for p in paths], parameters, output, goal=goal, strategy=strategy, label_budget=label_budget,
         time_limit_s=_time_limit(time_limit), workers=workers, resume=resume, sample=sample, seed=seed,
-        progress=progress, ray_address=ray_address))
+        progress=progress, ray_address=ray_address, sweeps=not plan_each))
     _say(f"{summary.line('points')}; rows in {output}")
     _emit(render_explore(explore.summarize(explore.read_rows(output, parameters), parameters), format), summary_output)
     if summary.interrupted:

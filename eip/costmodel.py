@@ -390,12 +390,12 @@ class CostModel:
     def least_usage(self) -> np.ndarray:
         """(Q,) the least usage any plan could have in each dimension on its own (every cap
         ignored; inf in every dimension when no placement exists at all)."""
-        return self._shared("least_usage", lambda: _least_usage(self.graph))
+        return self.shared("least_usage", lambda: _least_usage(self.graph))
 
     @property
     def mode_least_usage(self) -> np.ndarray:
         """(M, Q) ``least_usage`` of each graph of ``mode_graphs``."""
-        return self._shared("mode_least_usage", lambda: np.array([_least_usage(g) for g in self.mode_graphs]))
+        return self.shared("mode_least_usage", lambda: np.array([_least_usage(g) for g in self.mode_graphs]))
 
     @cached_property
     def has_ways(self) -> bool:
@@ -423,7 +423,7 @@ class CostModel:
         option a, to device b (the transfer rule, written once): ``output_mb[p, a]`` times the
         link's per-MB costs; 0 when b is a's own device; without a link only an empty
         tensor can move (for free), anything else is ``inf``."""
-        return self._shared("moves", self._moves)
+        return self.shared("moves", self._moves)
 
     def _moves(self) -> np.ndarray:
         n, o = self.exec_ms.shape
@@ -563,7 +563,7 @@ class CostModel:
                        else np.array([-1]) for d in range(self.n_devices)]
             grid = np.meshgrid(*[c if len(c) else np.array([-1]) for c in choices], indexing="ij")
             return np.stack([g.reshape(-1) for g in grid], axis=1).astype(np.int64)
-        return self._shared("mode_assignments", assignments)
+        return self.shared("mode_assignments", assignments)
 
     @property
     def mode_graphs(self) -> list[LayeredGraph]:
@@ -577,7 +577,7 @@ class CostModel:
                 return [self.graph]
             assigned = rows[:, self.option_device]  # (M, O) mode each option's device is given
             return [restrict(self.graph, (row < 0) | (row == self.option_mode)) for row in assigned]
-        return self._shared("mode_graphs", graphs)
+        return self.shared("mode_graphs", graphs)
 
     @cached_property
     def states_per_option(self) -> float:
@@ -589,11 +589,11 @@ class CostModel:
     def _lowered(self) -> tuple:
         from .lowering import lower_chain, lower_dag
 
-        return self._shared("graph", lambda: (lower_chain(self), {}) if self.is_chain else lower_dag(self))
+        return self.shared("graph", lambda: (lower_chain(self), {}) if self.is_chain else lower_dag(self))
 
-    def _shared(self, name: str, compute):
-        """``compute()``, cached across the budget-moved copies of this model for as long as
-        they keep the same cost arrays, graph and usage dimensions."""
+    def shared(self, name: str, compute):
+        """``compute()``, cached under ``name`` across the budget-moved copies of this model
+        for as long as they keep the same cost arrays, graph and usage dimensions."""
         key = (self.exec_ms, self.exec_mj, self.mem_mb, self.output_mb, self.xfer_ms_per_mb, self.xfer_mj_per_mb,
                self.link_mask, self.option_device, self.accuracy_loss, self.inputs, self.dims)
         held = self._derived.get(name)

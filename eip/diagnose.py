@@ -125,13 +125,16 @@ def _caps(model: CostModel, limits: list[Limit]) -> np.ndarray:
 
 def _least(model: CostModel, dim: int, caps: np.ndarray) -> float | None:
     """Least total of usage dimension ``dim`` under ``caps`` (tolerance applied); None if no
-    plan fits."""
+    plan fits. Kept for the model's budget-moved copies: the diagnoses of points that
+    differ only in budgets ask the same relaxed questions (the memory budgets alone)."""
     from .solve import solve_model
 
-    sol = solve_model(model, model.dimension_coefficients(dim), 1, Mode.EXACT, _BEAM_WIDTH, _LABEL_BUDGET, np.inf, caps)
-    if sol.status != Status.OPTIMAL:
-        return None
-    return float(sol.rows[0, Row.SCORE])
+    def least() -> float | None:
+        sol = solve_model(model, model.dimension_coefficients(dim), 1, Mode.EXACT, _BEAM_WIDTH, _LABEL_BUDGET,
+                          np.inf, caps)
+        return float(sol.rows[0, Row.SCORE]) if sol.status == Status.OPTIMAL else None
+
+    return model.shared(f"least {dim} {caps.tobytes().hex()}", least)
 
 
 def _broken_chain(model: CostModel) -> str:

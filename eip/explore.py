@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -27,10 +28,13 @@ import numpy as np
 import orjson
 
 from . import batch
+from .diagnose import infeasibility_reason
 from .errors import ScenarioError
 from .goals import Goal
+from .result import PlanResult
 from .scenario import Scenario, read_document
 from .solve import DEFAULT_LABEL_BUDGET, plan
+from .tradeoff import UNANSWERED, FrontierTooLarge, sweep
 
 #: the value that removes what a path names; PRESENT keeps the document's own
 ABSENT, PRESENT = "absent", "present"
@@ -244,15 +248,87 @@ def fields(parameters: Sequence[Parameter]) -> tuple[str, ...]:
 
 
 def plan_point(path: str, parameters: Sequence[Parameter], values: Sequence, goal: Goal, strategy: str,
-               label_budget: int, time_limit_s: float | None) -> dict:
-    """The result row of one point (a "failed" row when its scenario is invalid)."""
+               label_budget: int, time_limit_s: float | None, swept: int | None = None) -> dict:
+    """The result row of one point (a "failed" row when its scenario is invalid). With
+    ``swept`` (the index of a cap parameter, ``swept_parameters``), the point is looked up
+    in one sweep over that cap's values at the point's other values (computed once per
+    process, ``_group_sweep``); a point the sweep leaves unanswered is planned alone."""
     row = {"path": path, **{p.path: v for p, v in zip(parameters, values)}}
     try:
         scenario = _scenario(path, tuple(parameters), tuple(values))
     except ValueError as exc:  # ScenarioError, PathError
         return {**row, "status": batch.FAILED, "reason": str(exc)}
-    return {**row, **batch.plan_row(lambda: plan(scenario, goal=goal, top_k=1, strategy=strategy,
-                                                  label_budget=label_budget, time_limit_s=time_limit_s))}
+    answer = None if swept is None else _swept_answer(path, tuple(parameters), tuple(values), swept, scenario, goal,
+                                                       time_limit_s)
+    if answer is None:
+        answer = lambda: plan(scenario, goal=goal, top_k=1, strategy=strategy, label_budget=label_budget,
+                              time_limit_s=time_limit_s)
+    return {**row, **batch.plan_row(answer)}
+
+
+#: the caps a sweep walks with one exact solve per distinct answer, as its keywords (other
+#: budgets would cost a solve per value, as planning each point does)
+SWEEP_CAPS = {"constraints.max_total_latency_ms": "max_latency_ms", "constraints.max_total_energy_mj": "max_energy_mj"}
+#: a group of points (one file, the same values of every other parameter) is answered by
+#: one sweep when it holds at least this many points and this share of the cap's values
+SWEEP_MIN_POINTS, SWEEP_MIN_SHARE = 8, 0.25
+#: labels each solve of a group's walk may keep: a walk stopped there leaves its points to
+#: be planned alone (with the run's label budget), which proves most such points quickly
+SWEEP_LABEL_BUDGET = 50_000
+
+
+def swept_parameters(points: Sequence[Point], parameters: Sequence[Parameter], strategy: str) -> dict[int, int]:
+    """Per grid index, the cap parameter (its index) whose values one sweep answers at that
+    point: the latency or energy cap with the most values (all numbers). Points of groups
+    too sparse for a sweep to pay, and every point of a beam run, get none."""
+    caps = [i for i, p in enumerate(parameters) if p.path in SWEEP_CAPS and p.numeric]
+    if not caps or strategy == "beam":
+        return {}
+    axis = max(caps, key=lambda i: len(parameters[i].values))
+    groups: dict[tuple, list[int]] = {}
+    for point in points:
+        groups.setdefault((point.path, *point.values[:axis], *point.values[axis + 1:]), []).append(point.index)
+    least = max(SWEEP_MIN_POINTS, SWEEP_MIN_SHARE * len(parameters[axis].values))
+    return {index: axis for members in groups.values() if len(members) >= least for index in members}
+
+
+def _swept_answer(path: str, parameters: tuple, values: tuple, axis: int, scenario: Scenario, goal: Goal,
+                  time_limit_s: float | None) -> Callable[[], PlanResult] | None:
+    """The point's answer from its group's sweep along ``axis``, as ``plan`` gives it (None:
+    the sweep did not answer it)."""
+    goal_key = goal if isinstance(goal, str) else tuple(sorted(goal.items()))
+    fixed = values[:axis] + (None,) + values[axis + 1:]
+    found = _group_sweep(path, parameters, axis, fixed, goal_key, time_limit_s)
+    if found is None:
+        return None
+    result, seconds = found
+    chosen = int(result.plan_index[parameters[axis].values.index(values[axis])])
+    if chosen == UNANSWERED:
+        return None
+    model = scenario.cost_model
+    plans = (result.plans[chosen],) if chosen >= 0 else ()
+    return lambda: PlanResult(
+        scenario=model.name, goal=result.goal, weights=result.weights, top_k=1, plans=plans,
+        status="optimal" if plans else "infeasible", gap=0.0, bound=plans[0].score if plans else math.inf,
+        strategy="sweep", reason="" if plans else infeasibility_reason(model), stats={"solve_seconds": seconds},
+        model=model)
+
+
+@functools.lru_cache(maxsize=8)
+def _group_sweep(path: str, parameters: tuple, axis: int, fixed: tuple, goal_key, time_limit_s: float | None):
+    """(the ``Sweep`` of parameter ``axis``'s values at the ``fixed`` values of the others,
+    its seconds per value); None when that scenario is invalid or cannot be swept (its
+    points are then planned one by one)."""
+    others = [i for i in range(len(parameters)) if i != axis]
+    goal = goal_key if isinstance(goal_key, str) else dict(goal_key)
+    started = time.perf_counter()
+    try:
+        base = _scenario(path, tuple(parameters[i] for i in others), tuple(fixed[i] for i in others))
+        result = sweep(base, goal=goal, label_budget=SWEEP_LABEL_BUDGET, time_limit_s=time_limit_s,
+                       **{SWEEP_CAPS[parameters[axis].path]: np.array(parameters[axis].values)})
+    except (ValueError, FrontierTooLarge):  # ScenarioError, PathError, a goal a sweep does not rank by
+        return None
+    return result, (time.perf_counter() - started) / len(parameters[axis].values)
 
 
 def _scenario(path: str, parameters: tuple, values: tuple) -> Scenario:
@@ -284,16 +360,21 @@ def _document(path: str) -> dict:
 def run(paths: Sequence[str], parameters: Sequence[Parameter], output: str, goal: Goal = "balanced",
         strategy: str = "auto", label_budget: int = DEFAULT_LABEL_BUDGET, time_limit_s: float | None = None,
         workers: int = 1, resume: bool = False, sample: int | None = None, seed: int = 0,
-        progress: Callable[[int, int], None] | None = None, ray_address: str | None = None) -> batch.BatchSummary:
+        progress: Callable[[int, int], None] | None = None, ray_address: str | None = None,
+        sweeps: bool = True) -> batch.BatchSummary:
     """Plan every point of the grid (``grid``) and write one row each to ``output`` (.csv,
     .jsonl or .parquet: ``fields``), as ``eip.batch.run`` does for files: a process pool of ``workers``,
     or Ray at ``ray_address`` ("" starts one for the run), ``resume``, ``progress`` and
-    signals alike. Raises ScenarioError when a parameter does not apply to a file."""
+    signals alike. With ``sweeps``, the points of a group that differ only in budgets
+    (``swept_parameters``) are answered by one sweep (``strategy`` "sweep" in their rows,
+    the same plans). Raises ScenarioError when a parameter does not apply to a file."""
     parameters = tuple(parameters)
     check(paths, parameters)
     options = (goal, strategy, label_budget, time_limit_s)
-    jobs = [batch.Job(p.index, (p.path, *p.values), (p.path, parameters, p.values, *options))
-            for p in grid(paths, parameters, sample, seed)]
+    points = grid(paths, parameters, sample, seed)
+    swept = swept_parameters(points, parameters, strategy) if sweeps else {}
+    jobs = [batch.Job(p.index, (p.path, *p.values), (p.path, parameters, p.values, *options, swept.get(p.index)))
+            for p in points]
     key_fields = ("path", *(p.path for p in parameters))
     return batch.run_jobs(jobs, plan_point, output, fields(parameters), key_fields, workers=workers, resume=resume,
                           progress=progress, ray_address=ray_address)

@@ -58,11 +58,60 @@ def test_grid_rows_equal_separate_plans(tmp_path):
         expected = eip.plan(eip.Scenario.from_dict(_reference(doc, *values)), top_k=1)
         statuses.add(expected.status)
         assert row["status"] == expected.status, values
+        assert row["reason"] == expected.reason
         if expected.best is not None:
             assert math.isclose(row["score"], expected.best.score, rel_tol=1e-12)
             assert row["placement"].split(" -> ") == list(expected.best.placement)
             assert math.isclose(row["latency_ms"], expected.best.latency_ms, rel_tol=1e-12)
     assert statuses == {"optimal", "infeasible"}  # the grid crosses the feasibility border
+    # 4 latency caps per group of the other values: too few for a sweep to pay
+    assert "sweep" not in {r["strategy"] for r in rows}
+
+
+WAYS = ROOT / "scenarios" / "mobile_vision_ways.json"
+
+
+@pytest.mark.parametrize("goal", ["balanced", "latency", "throughput"])
+def test_budget_groups_answered_by_a_sweep_equal_separate_plans(tmp_path, goal):
+    """Latency caps swept at every frame rate, accuracy budget and GPU mode policy of a
+    scenario with ways: the sweep's rows (or, for the throughput goal, which no sweep ranks
+    by, each point planned alone) equal plans of hand-made documents, infeasible reasons
+    included."""
+    parameters = [explore.parse_parameter(v) for v in (
+        "devices.gpu.mode_policy=per_stage,fixed", "constraints.frame_rate_hz=30:50:10",
+        "constraints.max_accuracy_loss=0.2,0.8", "constraints.max_total_latency_ms=24:40:1")]
+    output = tmp_path / "rows.jsonl"
+    explore.run([str(WAYS)], parameters, str(output), goal=goal)
+    rows = explore.read_rows(str(output), parameters)
+    assert len(rows) == 2 * 3 * 2 * 17
+    for row in rows:
+        doc = json.loads(WAYS.read_text())
+        next(d for d in doc["devices"] if d["name"] == "gpu")["mode_policy"] = row["devices.gpu.mode_policy"]
+        doc["constraints"].update({p.path.split(".")[1]: row[p.path] for p in parameters[1:]})
+        expected = eip.plan(eip.Scenario.from_dict(doc), goal=goal, top_k=1)
+        assert (row["status"], row["reason"]) == (expected.status, expected.reason)
+        if expected.best is not None:
+            assert math.isclose(row["score"], expected.best.score, rel_tol=1e-12)
+            assert row["placement"] == list(expected.best.placement)
+    assert {r["status"] for r in rows} == {"optimal", "infeasible"}
+    assert ({r["strategy"] for r in rows} == {"sweep"}) == (goal != "throughput")
+
+
+def test_only_groups_dense_enough_are_swept():
+    parameters = [explore.parse_parameter(v) for v in ("devices.gpu=absent,present",
+                                                       "constraints.max_total_latency_ms=20:59:1")]
+    points = explore.grid([str(SEED)], parameters)
+    swept = explore.swept_parameters(points, parameters, "auto")
+    assert set(swept) == {p.index for p in points} and set(swept.values()) == {1}
+    assert explore.swept_parameters(points, parameters, "beam") == {}
+    sparse = explore.grid([str(SEED)], parameters, sample=12, seed=1)  # about 6 of 40 caps per group
+    assert explore.swept_parameters(sparse, parameters, "auto") == {}
+    words = [explore.parse_parameter("constraints.max_total_latency_ms=20,absent")]
+    assert explore.swept_parameters(explore.grid([str(SEED)], words), words, "auto") == {}
+    # both caps varied: the one with more values is the sweep's axis, the other names groups
+    both = [explore.parse_parameter("constraints.max_total_energy_mj=20:30:1"),
+            explore.parse_parameter("constraints.max_total_latency_ms=20:39:1")]
+    assert set(explore.swept_parameters(explore.grid([str(SEED)], both), both, "auto").values()) == {1}
 
 
 def test_a_sample_is_part_of_the_grid_and_reproducible(tmp_path):
