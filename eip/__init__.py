@@ -11,6 +11,9 @@ kernels -> ``PlanResult``; ``profile_onnx`` measures an ONNX model into a ``Scen
     >>> result.best.placement
 """
 
+from ._numba_cache import check_cache_dir
+
+check_cache_dir()  # first: Numba reads NUMBA_CACHE_DIR once, when it is imported
 from . import explore
 from .costmodel import CostModel
 from .errors import ScenarioError

@@ -143,6 +143,9 @@ def grid(paths: Sequence[str], parameters: Sequence[Parameter], sample: int | No
     """Every combination of the parameters' values for every file, in order (the last
     parameter varies fastest); with ``sample``, that many of them drawn at random without
     replacement (``seed``), kept in grid order."""
+    for name, value, least in (("sample", 1 if sample is None else sample, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
     sizes = [len(paths)] + [len(p.values) for p in parameters]
     total = math.prod(sizes)
     if total > MAX_POINTS and sample is None:

@@ -50,6 +50,14 @@ def cost_model_of(scenario: ScenarioLike) -> CostModel:
     raise TypeError(f"expected a Scenario, CostModel or path, got {type(scenario).__name__}")
 
 
+def check_count(name: str, value) -> int:
+    """``value`` of the count ``name`` (a key of ``COUNT_LIMITS``) as an int; ValueError
+    unless an integer from 1 to its limit."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= COUNT_LIMITS[name]:
+        raise ValueError(f"{name} must be an integer from 1 to {COUNT_LIMITS[name]:,}, got {value!r}")
+    return int(value)
+
+
 def check_time_limit(time_limit_s) -> float:
     """``time_limit_s`` as a float, inf for None; ValueError unless a number > 0."""
     if time_limit_s is None:
@@ -93,8 +101,7 @@ def plan(
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose auto, exact or beam")
     for name, value in (("top_k", top_k), ("beam_width", beam_width), ("label_budget", label_budget)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= COUNT_LIMITS[name]:
-            raise ValueError(f"{name} must be an integer from 1 to {COUNT_LIMITS[name]:,}, got {value!r}")
+        check_count(name, value)
     limit_s = check_time_limit(time_limit_s)
     if goal_name == THROUGHPUT and model.dims.busy < 0:
         model = dataclasses.replace(model, track_busy=True)

@@ -35,7 +35,8 @@ from .goals import THROUGHPUT, Goal, Weights, resolve_goal
 from .kernels.contract import KEY_DIMS, Mode, Row, Solution, Status, Stop, placement_rank, rank_order, scored_rows
 from .kernels.frontier import pareto_sets
 from .result import Plan
-from .solve import DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, check_time_limit, cost_model_of, solve_model
+from .solve import (DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, check_count, check_time_limit, cost_model_of,
+                    solve_model)
 
 Budget = Union[None, float, Sequence[float], np.ndarray]
 
@@ -180,7 +181,7 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     coef = model.coefficients(weights)
     if max_plans is not None and (isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1):
         raise ValueError(f"max_plans must be an integer >= 1 or None, got {max_plans!r}")
-    _check_label_budget(label_budget)
+    check_count("label_budget", label_budget)
     deadline = time.perf_counter() + check_time_limit(time_limit_s)
     left = lambda: max(deadline - time.perf_counter(), 1e-9)
     solve1 = lambda dim, caps: solve_model(model, model.dimension_coefficients(dim), 1, Mode.EXACT,
@@ -269,7 +270,7 @@ def sweep(
     if goal_name == THROUGHPUT:  # its plans rank by the period, which no trade-off set or cap walk follows
         raise ValueError("a sweep ranks plans by a score; the throughput goal ranks them by the frame period: "
                          "plan each budget with eip plan or eip explore")
-    _check_label_budget(label_budget)
+    check_count("label_budget", label_budget)
     outer = _outer_budgets(model, dict(memory_mb or {}), max_accuracy_loss, frame_rate_hz)
     model = _loosest(model, outer)
     coef = model.coefficients(weights)
@@ -449,7 +450,7 @@ def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: Dim, va
 def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int,
             comparison_budget: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(paths, rows) of the (latency, energy, switches) set for each row of ``caps_grid``."""
-    _check_label_budget(label_budget)
+    check_count("label_budget", label_budget)
     graph = model.graph
     stops, paths, rows, offsets = pareto_sets(graph, np.ascontiguousarray(caps_grid, dtype=np.float64),
                                               int(label_budget), int(comparison_budget))
@@ -457,11 +458,6 @@ def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int,
         raise FrontierTooLarge(f"the exact trade-off set needs more than {label_budget:,} labels; raise the label budget")
     options = graph.opt_key[paths]
     return [(options[offsets[g]:offsets[g + 1]], rows[offsets[g]:offsets[g + 1]]) for g in range(len(stops))]
-
-
-def _check_label_budget(label_budget) -> None:
-    if isinstance(label_budget, bool) or not isinstance(label_budget, (int, np.integer)) or label_budget < 1:
-        raise ValueError(f"label_budget must be an integer >= 1, got {label_budget!r}")
 
 
 def _scored(row: np.ndarray, coef: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """The command line as a person runs it: real subprocesses, exit statuses, outputs."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,16 @@ def test_version_and_a_closed_pipe():
     script = f"set -o pipefail; {sys.executable} -m eip plan {SEED} | head -c 10 > /dev/null"
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
     assert out.returncode == 0 and out.stderr == ""
+
+
+def test_an_unusable_numba_cache_dir_is_one_warning_not_a_traceback(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    unusable = tmp_path / "a_file" / "cache"  # under a file: it can never be made, even by root
+    out = subprocess.run([sys.executable, "-m", "eip", "plan", str(SEED), "--top-k", "1"], capture_output=True,
+                         text=True, env={**os.environ, "NUMBA_CACHE_DIR": str(unusable)})
+    assert out.returncode == 0 and "Score: 1.85 (proven optimal)" in out.stdout
+    assert out.stderr == (f"eip: warning: NUMBA_CACHE_DIR {unusable} cannot be used (Not a directory); "
+                          "the compiled kernels are cached in Numba's default place instead\n")
 
 
 def test_output_files_as_a_shell_would_write_them(tmp_path):
