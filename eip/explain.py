@@ -121,6 +121,8 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     budgets is walked (``eip.frontier``, one exact solve per point). ``time_limit_s``
     bounds each re-solve and the frontier walk.
     """
+    if not isinstance(result, PlanResult):
+        raise TypeError(f"explain expects eip.plan's answer (a PlanResult), got {type(result).__name__}")
     best = result.best
     if best is None:
         return Explanation((), (), (), (f"No plan: {result.reason}",) if result.reason else ())

@@ -89,6 +89,14 @@ def test_planning_calls_refuse_or_answer(name, data):
         assert not np.any(np.isnan(answer.score[answer.feasible]))
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fn=st.sampled_from([eip.plan, eip.frontier, eip.sweep, eip.load, eip.Scenario.from_dict, eip.explain]),
+       value=HOSTILE)
+def test_what_is_planned_may_be_anything(fn, value):
+    """The first argument (a scenario, its path, its document, a result) of the wrong kind."""
+    assert _call(fn, value) is None or fn is eip.Scenario.from_dict and isinstance(value, dict)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(keyword=st.sampled_from(["sensitivity", "time_limit_s"]), value=HOSTILE)
 def test_explain_refuses_or_explains(keyword, value):
