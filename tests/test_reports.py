@@ -189,6 +189,10 @@ def test_reports_read_well_at_75_stages():
     text = render(result, "text", sensitivity=False).decode()
     path = [line for line in text.splitlines() if line.startswith("1    |")][0]
     assert " x8 -> " in path and len(path) < 200  # runs of one device fold; the seed's short paths do not
+    second = [line for line in text.splitlines() if line.startswith("2    |")][0]
+    moved = eip.explain(result, sensitivity=False).alternatives[0].moved
+    assert second.endswith("| as 1, but " + ", ".join(f"{stage} -> {option}" for stage, _, option in moved))
+    assert 0 < len(moved) <= 4  # only the stages that differ from plan 1
     assert path_text(["gpu", "gpu", "npu"]) == "gpu -> gpu -> npu"
     assert path_text(["big_cpu"] * 30 + ["npu"]) == "big_cpu x30 -> npu"
     assert _shown(18998.03) == "18998.03" and _shown(1.847865) == "1.8479"  # no 1.9e+04

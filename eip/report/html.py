@@ -50,7 +50,7 @@ def render_html(result: PlanResult, explanation: Explanation) -> bytes:
             *_sensitivity(explanation),
             "<h2>Rationale</h2>", _list(R.rationale_lines(explanation)),
             "<h2>Alternatives on the latency/energy frontier</h2>", _tradeoff(result, explanation),
-            table("alternatives", R.ALTERNATIVES_HEADER, R.alternative_rows(result)),
+            table("alternatives", R.ALTERNATIVES_HEADER, R.alternative_rows(result, explanation)),
             _list(a.sentence for a in explanation.alternatives),
             f"<p><small>{e(R.solve_line(result))}</small></p>",
         ]

@@ -58,9 +58,24 @@ def way_name(variant: str, mode: str | None) -> str:
     return variant if mode is None else f"{variant}@{mode}"
 
 
-def alternative_rows(result: PlanResult) -> list[list[str]]:
+def alternative_rows(result: PlanResult, explanation: Explanation) -> list[list[str]]:
+    """One row per plan; the device path of each after the first as ``change_text`` gives it."""
+    moved = {a.rank: a.moved for a in explanation.alternatives}
     return [[str(rank), f"{p.score:.4f}", f"{p.latency_ms:.2f}", f"{p.energy_mj:.2f}", str(p.switches),
-             path_text(p.option_names)] for rank, p in enumerate(result.plans, 1)]
+             path_text(p.option_names) if rank == 1 else change_text(p.option_names, moved.get(rank, ()))]
+            for rank, p in enumerate(result.plans, 1)]
+
+
+def change_text(options: Sequence[str], moved: Sequence[tuple[str, str, str]], width: int = 80,
+                shown: int = 4) -> str:
+    """A plan's ``options`` in stage order when they fit in ``width`` characters; past it,
+    only the stages ``moved`` from where the best plan runs them (``AlternativeDiff.moved``;
+    ``shown`` of them, then how many more): ``as 1, but conv44 -> little_cpu, conv60 -> npu``."""
+    full = " -> ".join(options)
+    if len(full) <= width:
+        return full
+    more = f" and {len(moved) - shown} more" if len(moved) > shown else ""
+    return f"as 1, but {', '.join(f'{stage} -> {option}' for stage, _, option in moved[:shown])}{more}"
 
 
 def path_text(options: Sequence[str], width: int = 80) -> str:

@@ -19,7 +19,7 @@ def render_text(result: PlanResult, explanation: Explanation) -> str:
         lines.append("Rationale")
         lines += [f"  {line}" for line in R.rationale_lines(explanation)]
         lines.append("Alternatives")
-        lines += _aligned([R.ALTERNATIVES_HEADER] + R.alternative_rows(result))
+        lines += _aligned([R.ALTERNATIVES_HEADER] + R.alternative_rows(result, explanation))
         lines += [f"  {a.sentence}" for a in explanation.alternatives]
         lines.append(R.solve_line(result))
     return "\n".join(printable(line) for line in lines) + "\n"  # the terminal reads it: no control characters
@@ -33,7 +33,7 @@ def render_markdown(result: PlanResult, explanation: Explanation) -> str:
         lines += ["## Placement", ""] + _pipe([header] + rows) + [""]
         lines += ["## Budgets", ""] + [f"- {_md(line)}" for line in R.budget_lines(explanation)] + [""]
         lines += ["## Rationale", ""] + [f"- {_md(line)}" for line in R.rationale_lines(explanation)] + [""]
-        lines += ["## Alternatives", ""] + _pipe([R.ALTERNATIVES_HEADER] + R.alternative_rows(result)) + [""]
+        lines += ["## Alternatives", ""] + _pipe([R.ALTERNATIVES_HEADER] + R.alternative_rows(result, explanation)) + [""]
         lines += [f"- {_md(a.sentence)}" for a in explanation.alternatives]
         lines += ["", f"_{R.solve_line(result)}_"]
     return "\n".join(lines) + "\n"
