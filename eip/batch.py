@@ -39,8 +39,8 @@ from .result import PlanResult
 from .solve import DEFAULT_LABEL_BUDGET, plan
 
 OUTPUT_SUFFIXES = (".csv", ".jsonl", ".parquet")
-FIELDS = ("index", "path", "scenario", "status", "score", "latency_ms", "energy_mj", "switches", "gap", "strategy",
-          "solve_ms", "placement", "reason")
+FIELDS = ("index", "path", "scenario", "status", "score", "latency_ms", "energy_mj", "switches", "accuracy_loss",
+          "period_ms", "gap", "strategy", "solve_ms", "placement", "reason")
 #: statuses of a row: a plan (PLANNED), none ("infeasible", "unknown"), or "failed"
 PLANNED = ("optimal", "feasible")
 FAILED = "failed"
@@ -120,7 +120,8 @@ def plan_row(solve: Callable[[], PlanResult]) -> dict:
     best = result.best
     if best is not None:
         row.update(score=best.score, latency_ms=best.latency_ms, energy_mj=best.energy_mj, switches=best.switches,
-                   gap=result.gap, placement=list(best.placement))
+                   accuracy_loss=best.accuracy_loss, period_ms=best.period_ms, gap=result.gap,
+                   placement=list(best.placement))
     return row
 
 

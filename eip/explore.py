@@ -462,7 +462,7 @@ def _pareto(rows: list[dict], cost: str, metric: str) -> list[dict]:
 
 def read_rows(output: str, parameters: Sequence[Parameter]) -> list[dict]:
     """An exploration's rows from its output file, with numbers as numbers."""
-    numeric = {"score", "latency_ms", "energy_mj", "switches", "gap", "solve_ms"}
+    numeric = {"score", "latency_ms", "energy_mj", "switches", "accuracy_loss", "period_ms", "gap", "solve_ms"}
     numeric |= {p.path for p in parameters if p.numeric}
     out = []
     for row in batch.read_output(output, fields(parameters)):

@@ -141,7 +141,11 @@ class Plan:
 
     @cached_property
     def busy_ms(self) -> dict[str, float]:
-        return dict(zip(self._model.device_names, self._loads[:, Load.BUSY_MS].tolist()))
+        m = self._model
+        busy = m.dims.busy
+        # the kernels tracked it when a frame rate (or the throughput goal) asked for it
+        loads = self.usage[busy:busy + m.n_devices] if busy >= 0 else self._loads[:, Load.BUSY_MS]
+        return dict(zip(m.device_names, loads.tolist()))
 
     @property
     def period_ms(self) -> float:

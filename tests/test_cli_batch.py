@@ -97,7 +97,9 @@ def test_one_and_two_workers_agree_and_jsonl(folder, tmp_path):
     rows = read_rows(one)
     assert by_path(rows) == by_path(read_rows(two)) and len(rows) == 11
     seed = next(r for r in rows if r["path"].endswith("seed.json"))
-    assert seed["placement"] == list(eip.plan(SEED, goal="latency", top_k=1).best.placement)
+    best = eip.plan(SEED, goal="latency", top_k=1).best
+    assert seed["placement"] == list(best.placement)
+    assert seed["accuracy_loss"] == 0.0 and seed["period_ms"] == best.period_ms == max(best.busy_ms.values())
     assert seed["scenario"] == "mobile_vision_stack" and seed["gap"] == 0.0 and seed["strategy"] in ("exact", "viterbi")
 
 
