@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from .contract import Row
-from .paths import arcs_row, within_caps
+from .paths import arcs_row, clock, within_caps
 
 
 @njit(cache=True)
@@ -305,25 +305,49 @@ def infeasibility_certificate(g, caps, n_iter):
     ``sum_q w_q * usage_q / cap_q > 1``: then no path fits every cap (a Farkas-style proof,
     what an LP solver finds when the relaxation is infeasible).
 
+    Returns the largest ``min_path sum_q w_q usage_q / cap_q`` found within ``n_iter``
+    Viterbi passes (> 1 + CERTIFICATE_MARGIN is a proof; inf when no path exists at all):
+    ``restricted_certificate`` over every option.
+    """
+    t_count = g.opt_use.shape[0]
+    fitting = np.empty(g.step_start.shape[0] - 1, dtype=np.int64)
+    ratio, _ = restricted_certificate(g, caps, n_iter, np.ones(t_count, dtype=np.bool_), uniform_weights(caps), 0,
+                                      fitting)
+    return ratio
+
+
+@njit(cache=True)
+def uniform_weights(caps):
+    """(Q,) the certificate's first weights: equal on the capped dimensions, 0 elsewhere."""
+    weight = np.zeros(caps.shape[0])
+    for j in range(caps.shape[0]):
+        if 0.0 < caps[j] < np.inf:
+            weight[j] = 1.0
+    total = weight.sum()
+    return weight / total if total > 0 else weight
+
+
+@njit(cache=True)
+def restricted_certificate(g, caps, n_iter, allowed, weight, first_iteration, fitting):
+    """``infeasibility_certificate`` over the paths whose every option is ``allowed`` (T,)
+    bool, from the weights ``weight`` (Q,; updated in place) as if ``first_iteration``
+    iterations had been made. Returns ``(ratio, fits)``: the largest ratio found, and
+    whether a path met on the way fits every cap (then there is no proof to find, and
+    ``fitting`` (N,) holds its options).
+
     The weights follow multiplicative updates towards the dimensions the cheapest path
-    under the current weights overuses (``n_iter`` Viterbi passes at most). Returns the
-    largest ``min_path sum_q w_q usage_q / cap_q`` found (> 1 + CERTIFICATE_MARGIN is a
-    proof; inf when no path exists at all).
+    under the current weights overuses, each dimension's overuse relative to the largest
+    one (so that an overuse of 1% moves the weights as fast as one of 100%; clipped to
+    [-1, 1] for slack), with steps shrinking as 1 / sqrt(iteration).
     """
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     active = np.zeros(q, dtype=np.bool_)
-    n_active = 0
     for j in range(q):
         active[j] = 0.0 < caps[j] < np.inf
-        n_active += active[j]
     best = -np.inf
-    if n_active == 0:
-        return best
-    weight = np.zeros(q)
-    for j in range(q):
-        if active[j]:
-            weight[j] = 1.0 / n_active
+    if not active.any():
+        return best, False
     zero = np.zeros(q)
     price = np.zeros(q)
     opt_cost = np.empty(t_count)
@@ -337,6 +361,9 @@ def infeasibility_certificate(g, caps, n_iter):
         for j in range(q):
             price[j] = weight[j] / caps[j] if active[j] else 0.0
         relaxed_costs(g, zero, price, opt_cost, arc_cost)
+        for t in range(t_count):
+            if not allowed[t]:
+                opt_cost[t] = np.inf
         backward_values(g, opt_cost, arc_cost, value, next_arc)
         least = best_path(g, opt_cost, value, next_arc, path, arcs)
         if least > best:
@@ -344,17 +371,108 @@ def infeasibility_certificate(g, caps, n_iter):
         if best > 1.0 + CERTIFICATE_MARGIN:
             break
         arcs_row(g, zero, path, arcs, row)
-        # the overuse of each dimension, scaled to at most 1 so the weights stay finite
-        scale = 1.0
+        if within_caps(row, caps):
+            fitting[:] = path
+            return best, True
+        overuse = 0.0
         for j in range(q):
             if active[j]:
-                scale = max(scale, abs(row[Row.USE + j] / caps[j] - 1.0))
-        step = 1.0 / (np.sqrt(it + 1.0) * scale)
+                overuse = max(overuse, row[Row.USE + j] / caps[j] - 1.0)
+        if overuse <= 0.0:  # it breaks only a cap of 0, which no weight can price
+            break
+        step = 1.0 / np.sqrt(first_iteration + it + 1.0)
         total = 0.0
         for j in range(q):
             if active[j]:
-                weight[j] *= np.exp(step * (row[Row.USE + j] / caps[j] - 1.0))
+                gain = min(1.0, max(-1.0, (row[Row.USE + j] / caps[j] - 1.0) / overuse))
+                weight[j] *= np.exp(step * gain)
                 total += weight[j]
         for j in range(q):
             weight[j] /= total
-    return best
+    return best, False
+
+
+#: the branching proof's outcomes (``branched_certificate``)
+BRANCH_PROVEN, BRANCH_FITS, BRANCH_STOPPED = 1, 0, -1
+
+
+@njit(cache=True)
+def branched_certificate(g, caps, root_iter, n_iter, node_limit, deadline, fitting):
+    """Prove that no path fits ``caps`` by branching where the certificate alone cannot
+    (the relaxation fits, the integer problem does not).
+
+    Depth first, each node fixes one more step to one of its options (``_branching_order``)
+    and is closed when ``restricted_certificate`` proves that no path through it fits
+    (``root_iter`` passes at the root; ``n_iter`` at a node, from its parent's weights), or
+    when it has fixed every step with a choice and its one path breaks a cap. Returns
+    ``(outcome, nodes)``: BRANCH_PROVEN when every node closed; BRANCH_FITS when a path met
+    on the way fits (its options in ``fitting`` (N,)); BRANCH_STOPPED after ``node_limit``
+    nodes or past the ``clock`` time ``deadline``.
+    """
+    n = g.step_start.shape[0] - 1
+    order, branching, children = _branching_order(g, caps)
+    allowed = np.ones(g.opt_use.shape[0], dtype=np.bool_)
+    position = np.zeros(n, dtype=np.int64)  # per depth, the child taken (index into its step's children)
+    weights = np.empty((n + 1, caps.shape[0]))  # per depth, the weights its node's certificate ended with
+    depth = 0
+    for nodes in range(1, node_limit + 1):
+        if nodes % 16 == 0 and clock() > deadline:
+            return BRANCH_STOPPED, nodes
+        if depth == 0:
+            weights[0] = uniform_weights(caps)
+            ratio, fits = restricted_certificate(g, caps, root_iter, allowed, weights[0], 0, fitting)
+        else:
+            weights[depth] = weights[depth - 1]
+            ratio, fits = restricted_certificate(g, caps, n_iter, allowed, weights[depth], root_iter // 2, fitting)
+        if fits:
+            return BRANCH_FITS, nodes
+        if not ratio > 1.0 + CERTIFICATE_MARGIN and depth < branching:
+            lo, hi = g.step_start[order[depth]], g.step_start[order[depth] + 1]  # open: fix the next step
+            allowed[lo:hi] = False
+            allowed[children[lo]] = True
+            position[depth] = 0
+            depth += 1
+            continue
+        while depth > 0:  # closed: the next child at the deepest level that has one
+            lo, hi = g.step_start[order[depth - 1]], g.step_start[order[depth - 1] + 1]
+            p = position[depth - 1]
+            allowed[children[lo + p]] = False
+            if lo + p + 1 < hi:
+                allowed[children[lo + p + 1]] = True
+                position[depth - 1] = p + 1
+                break
+            allowed[lo:hi] = True
+            depth -= 1
+        if depth == 0:
+            return BRANCH_PROVEN, nodes
+    return BRANCH_STOPPED, node_limit
+
+
+@njit(cache=True)
+def _branching_order(g, caps):
+    """(steps in branching order (N,), how many of them have a choice, children (T,)):
+    steps by the spread of their options' usage relative to the caps, summed over the
+    capped dimensions, widest first, steps with one option last; each step's options in
+    ``children[step_start[s]:step_start[s + 1]]``, lightest first (relative usage summed
+    over the capped dimensions: a fitting path is met sooner)."""
+    n = g.step_start.shape[0] - 1
+    t_count, q = g.opt_use.shape
+    weight = np.zeros(t_count)
+    for t in range(t_count):
+        for j in range(q):
+            if 0.0 < caps[j] < np.inf:
+                weight[t] += g.opt_use[t, j] / caps[j]
+    spread = np.full(n, -1.0)
+    children = np.empty(t_count, dtype=np.int64)
+    branching = 0
+    for s in range(n):
+        lo, hi = g.step_start[s], g.step_start[s + 1]
+        children[lo:hi] = lo + np.argsort(weight[lo:hi], kind="mergesort")
+        if hi - lo < 2:
+            continue
+        branching += 1
+        spread[s] = 0.0
+        for j in range(q):
+            if 0.0 < caps[j] < np.inf:
+                spread[s] += (g.opt_use[lo:hi, j].max() - g.opt_use[lo:hi, j].min()) / caps[j]
+    return np.argsort(-spread, kind="mergesort"), branching, children

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -158,6 +159,41 @@ def test_an_infeasibility_certificate_is_a_proof(doc):
     proof = infeasibility_certificate(model.graph, model.caps_tol, 200) > 1.0 + CERTIFICATE_MARGIN
     if proof:
         assert not ranked_plans(scenario, (1.0, 0.0, 0.0))
+
+
+@settings(max_examples=300)
+@given(scenario_docs())
+def test_the_branched_certificate_decides_feasibility_like_brute_force(doc):
+    """Given nodes enough, branching closes every node exactly when no plan fits (both
+    outcomes checked), and stopped early it claims nothing."""
+    from eip.kernels.bounds import BRANCH_FITS, BRANCH_PROVEN, BRANCH_STOPPED, branched_certificate
+
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    feasible = bool(ranked_plans(scenario, (1.0, 0.0, 0.0)))
+    fitting = np.empty(model.n_stages, dtype=np.int64)
+    outcome, nodes = branched_certificate(model.graph, model.caps_tol, 50, 10, 1_000_000, np.inf, fitting)
+    assert outcome == (BRANCH_FITS if feasible else BRANCH_PROVEN)
+    if outcome == BRANCH_FITS:  # the path it met is a plan
+        assert np.all(model.usage(model.graph.opt_key[fitting][None])[0] <= model.caps_tol)
+    if nodes > 1:
+        stopped = branched_certificate(model.graph, model.caps_tol, 50, 10, nodes - 1, np.inf, fitting)[0]
+        assert stopped == BRANCH_STOPPED
+
+
+def test_yolov3_with_its_npu_memory_2_mb_short_is_proven_infeasible_by_branching():
+    """The relaxation fits (no certificate alone), no plan does: HiGHS branches for 6 s, a
+    label search stops unproven at any budget up to 20M labels."""
+    from eip.costmodel import LimitKind
+    from eip.kernels.bounds import BRANCH_PROVEN, CERTIFICATE_MARGIN, branched_certificate, infeasibility_certificate
+
+    model = eip.load(Path(__file__).resolve().parents[1] / "scenarios" / "yolov3_rk3399pro.json").cost_model
+    npu = next(limit for limit in model.limits if limit.kind == LimitKind.MEMORY and limit.name == "npu memory")
+    short = model.with_limit(npu, npu.value - 2)
+    assert not infeasibility_certificate(short.graph, short.caps_tol, 1000) > 1.0 + CERTIFICATE_MARGIN
+    fitting = np.empty(short.n_stages, dtype=np.int64)
+    assert branched_certificate(short.graph, short.caps_tol, 50, 10, 100_000, np.inf, fitting)[0] == BRANCH_PROVEN
+    assert eip.plan(short, top_k=1).status == "infeasible"
 
 
 def test_yolov3_with_a_latency_cap_100_ms_tighter_is_proven_infeasible():

@@ -171,9 +171,10 @@ def test_reports_carry_the_frontier(seed_result, monkeypatch):
     assert chart.count('<polyline class="line"') == 1 and chart.count('class="best"') == 1
     assert chart.count("<title>frontier: ") == len(front)
     # a frontier walk stopped by the report's label budget keeps its proven points, and
-    # the summary says where it stopped
+    # the summary says where it stopped (under 40 mJ the frontier has 5 points; under 31 mJ
+    # it has one, and branching proves that nothing is faster without a label)
     monkeypatch.setattr(sys.modules["eip.explain"], "REPORT_LABELS", 1)
-    big = eip.plan(eip.Scenario.from_dict(json.loads(SEED.read_text()) | {"constraints": {"max_total_energy_mj": 31}}))
+    big = eip.plan(eip.Scenario.from_dict(json.loads(SEED.read_text()) | {"constraints": {"max_total_energy_mj": 40}}))
     e = eip.explain(big)
     assert not e.frontier.complete and len(e.frontier) >= 1
     assert re.match(r"Latency/energy frontier incomplete: after \d+ frontier points?, the exact solve below .* "
