@@ -30,7 +30,7 @@ import orjson
 from . import batch
 from .diagnose import infeasibility_reason
 from .errors import ScenarioError
-from .goals import Goal
+from .goals import Goal, resolve_goal
 from .result import PlanResult
 from .scenario import Scenario, read_document
 from .solve import DEFAULT_LABEL_BUDGET, plan
@@ -372,6 +372,7 @@ def run(paths: Sequence[str], parameters: Sequence[Parameter], output: str, goal
     (``swept_parameters``) are answered by one sweep (``strategy`` "sweep" in their rows,
     the same plans). Raises ScenarioError when a parameter does not apply to a file."""
     parameters = tuple(parameters)
+    resolve_goal(goal)  # a bad goal is one error before anything runs, not a failed row per point
     check(paths, parameters)
     options = (goal, strategy, label_budget, time_limit_s)
     points = grid(paths, parameters, sample, seed)

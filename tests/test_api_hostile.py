@@ -9,6 +9,7 @@ MemoryError), never a NumPy warning.
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -122,13 +123,19 @@ def test_from_arrays_refuses_or_builds_a_model_that_plans(keyword, value):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(value=HOSTILE, keyword=st.sampled_from(["text", "sample", "seed"]))
+@given(value=HOSTILE, keyword=st.sampled_from(["text", "sample", "seed", "goal"]))
 def test_explore_refuses_or_builds_a_grid(value, keyword):
     if keyword == "text":
         parameter = _call(explore.parse_parameter, value if isinstance(value, str) else f"a.b={value}")
         assert parameter is None or parameter.values
         return
     parameters = [explore.parse_parameter("constraints.max_total_latency_ms=20:40:5")]
+    if keyword == "goal":
+        with tempfile.TemporaryDirectory() as tmp:
+            summary = _call(explore.run, [str(ROOT / "scenarios" / "mobile_vision_pipeline.json")], parameters,
+                            str(Path(tmp) / "rows.jsonl"), goal=value)
+        assert summary is None or summary.done == 5
+        return
     points = _call(explore.grid, [str(ROOT / "scenarios" / "mobile_vision_pipeline.json")], parameters,
                    **{keyword: value})
     assert points is None or len(points) <= 5
