@@ -8,8 +8,9 @@ Both are built from exact solves of the engine, each answering many points:
 * A sweep of one cap (latency or energy) walks its breakpoints: the exact optimum at the
   loosest value stays optimal at every tighter value it still fits (the feasible set only
   shrinks), so one solve answers the whole run of values down to the plan's own usage
-  and the next solve starts just below it: one solve per distinct answer, plus one that
-  proves the values below the last answer infeasible (if any are).
+  and the next solve starts just below it: one solve per distinct answer, plus one first
+  for the least usage any plan has in that dimension, below which every value is
+  infeasible.
 * A 2-D (latency x energy) sweep uses one kernel (``kernels/frontier.py``) instead: the set
   of feasible placements that no other beats on latency, energy and switches. Every
   weighted score's optimum under any latency and energy caps lies in that set, so the
