@@ -345,9 +345,7 @@ def restricted_certificate(g, caps, n_iter, allowed, weight, first_iteration, fi
     active = np.zeros(q, dtype=np.bool_)
     for j in range(q):
         active[j] = 0.0 < caps[j] < np.inf
-    best = -np.inf
-    if not active.any():
-        return best, False
+    best = -np.inf  # with no capped dimension the weights are 0 and a path is still met and checked
     zero = np.zeros(q)
     price = np.zeros(q)
     opt_cost = np.empty(t_count)

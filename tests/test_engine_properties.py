@@ -181,6 +181,16 @@ def test_the_branched_certificate_decides_feasibility_like_brute_force(doc):
         assert stopped == BRANCH_STOPPED
 
 
+def test_branching_without_a_capped_dimension_meets_a_plan():
+    """No cap to weigh: nothing can be proven, and the first path met fits."""
+    from eip.kernels.bounds import BRANCH_FITS, branched_certificate
+
+    model = eip.load(Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_pipeline.json").cost_model
+    fitting = np.empty(model.n_stages, dtype=np.int64)
+    no_caps = np.full(model.dims.size, np.inf)
+    assert branched_certificate(model.graph, no_caps, 50, 10, 1000, np.inf, fitting) == (BRANCH_FITS, 1)
+
+
 def test_yolov3_with_its_npu_memory_2_mb_short_is_proven_infeasible_by_branching():
     """The relaxation fits (no certificate alone), no plan does: HiGHS branches for 6 s, a
     label search stops unproven at any budget up to 20M labels."""
