@@ -407,7 +407,8 @@ def _finished_rows(output: str, suffix: str, fields: tuple[str, ...],
 
 
 def read_output(output: str, fields: tuple[str, ...]) -> list[dict]:
-    """The rows of a run's output file (.csv cells as text, .jsonl values as JSON gives them)."""
+    """The rows of a run's output file (.csv cells as text, .jsonl values as JSON gives them,
+    .parquet values as its typed columns hold them)."""
     try:
         return [row for row, _ in _parsed_rows(output, Path(output).suffix.lower(), fields)]
     except FileNotFoundError:

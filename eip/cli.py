@@ -370,10 +370,7 @@ def _batch(*paths: str, output: str | None = None, goal: str = "balanced", worke
         files, output, goal=goal, strategy=strategy, label_budget=label_budget, time_limit_s=_time_limit(time_limit),
         workers=workers, resume=resume, progress=progress, ray_address=ray_address))
     _say(f"{summary.line('scenarios')}; rows in {output}")
-    if summary.interrupted:
-        raise SystemExit(130)
-    if summary.failed:
-        raise SystemExit(1)
+    _exit_for(summary)
 
 
 def _explore(*paths: str, vary=None, output: str | None = None, sample=None, seed="0", goal: str = "balanced",
@@ -405,6 +402,11 @@ def _explore(*paths: str, vary=None, output: str | None = None, sample=None, see
         progress=progress, ray_address=ray_address, sweeps=not plan_each))
     _say(f"{summary.line('points')}; rows in {output}")
     _emit(render_explore(explore.summarize(explore.read_rows(output, parameters), parameters), format), summary_output)
+    _exit_for(summary)
+
+
+def _exit_for(summary: batch.BatchSummary) -> None:
+    """A batch's or an exploration's exit status: 130 interrupted, 1 some rows failed."""
     if summary.interrupted:
         raise SystemExit(130)
     if summary.failed:

@@ -184,9 +184,7 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
         raise ValueError(f"max_plans must be an integer >= 1 or None, got {max_plans!r}")
     check_count("label_budget", label_budget)
     deadline = time.perf_counter() + check_time_limit(time_limit_s)
-    left = lambda: max(deadline - time.perf_counter(), 1e-9)
-    solve1 = lambda dim, caps: solve_model(model, model.dimension_coefficients(dim), 1, Mode.EXACT,
-                                           DEFAULT_BEAM_WIDTH, label_budget, left(), caps)
+    solve1 = lambda dim, caps: _least(model, dim, caps, label_budget, deadline)
     caps = model.caps_tol.copy()
     fastest = solve1(x, caps)
     least_x = fastest.rows[0, Row.USE + x] if fastest.status == Status.OPTIMAL else -np.inf
@@ -432,8 +430,7 @@ def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: Dim, va
     order = np.argsort(values, kind="stable")
     sorted_tol = np.minimum(cap_with_tolerance(values[order]), loosest)
     out = np.full(len(values), UNANSWERED, dtype=np.int64)
-    fastest = solve_model(model, model.dimension_coefficients(dim), 1, Mode.EXACT, DEFAULT_BEAM_WIDTH,
-                          limits.label_budget, max(limits.deadline - time.perf_counter(), 1e-9), caps_tol)
+    fastest = _least(model, dim, caps_tol, limits.label_budget, limits.deadline)
     if fastest.status == Status.INFEASIBLE:
         out[:] = -1
         return out
@@ -458,6 +455,14 @@ def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: Dim, va
         out[order[first:i + 1]] = distinct.add(path, row)
         i = first - 1
     return out
+
+
+def _least(model: CostModel, dim: int, caps_tol: np.ndarray, label_budget: int, deadline: float) -> Solution:
+    """The exact solve for the plan with the least total of usage dimension ``dim`` within
+    ``caps_tol`` (the least-x end of a frontier or a cap walk), by the ``time.perf_counter``
+    time ``deadline``."""
+    return solve_model(model, model.dimension_coefficients(dim), 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, label_budget,
+                       max(deadline - time.perf_counter(), 1e-9), caps_tol)
 
 
 def _pareto(model: CostModel, caps_grid: np.ndarray, label_budget: int,

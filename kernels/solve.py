@@ -7,9 +7,8 @@ through ``contract.solve``, which decodes the answer.
 import numpy as np
 from numba import njit
 
-from .bounds import (BRANCH_FITS, BRANCH_PROVEN, CERTIFICATE_MARGIN, backward_values, best_path, branched_certificate,
-                     cap_tests, completion_usage, infeasibility_certificate, lagrangian_prices, relaxed_costs,
-                     resource_tables)
+from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, best_path, branched_certificate, cap_tests,
+                     completion_usage, lagrangian_prices, relaxed_costs, resource_tables)
 from .contract import STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Status, Stop, Strategy
 from .labels import label_search
 from .paths import arcs_row, clock, path_row, within_caps
@@ -27,19 +26,18 @@ LONG_ASCENT = (300, 10, 1e-4)
 # Numba compile the searches a second time for the literal (about 10 s of first-run compile)
 EXACT_WIDTH = np.int64(0)
 CERTIFICATE_ITERATIONS = 200
-# Where the certificate finds no proof (the relaxation fits), it branches: BRANCH_EARLY_NODES
-# nodes before the wide beam, and, when no beam has met a plan, BRANCH_NODES before the
-# exact search's last, exhaustive round (on large graphs at most BRANCH_ARCS / (the graph's
-# arcs) nodes); each node's certificate makes BRANCH_ITERATIONS passes from its parent's
-# weights (the root's, BRANCH_ROOT_ITERATIONS). Measured on YOLOv3: with its NPU memory
-# 2 MB short, which no label budget up to 20M proves, 1,500 nodes prove it in 0.06 s
-# (HiGHS takes 6 s); with the latency cap just below its least latency, 9,000 nodes in
-# 0.45 s, where the exhaustive round kept 3.4M labels (3 s). The early budget stays small:
-# a frontier's or sweep's solves below the least latency prove it in their quick rounds.
+# Where the certificate (the root of the branching, CERTIFICATE_ITERATIONS passes) finds no
+# proof (the relaxation fits), it branches: BRANCH_EARLY_NODES nodes before the wide beam,
+# and, when no beam has met a plan, BRANCH_NODES before the exact search's last, exhaustive
+# round (on large graphs at most BRANCH_ARCS / (the graph's arcs) nodes); each node's
+# certificate makes BRANCH_ITERATIONS passes from its parent's weights. Measured on YOLOv3:
+# with its NPU memory 2 MB short, which no label budget up to 20M proves, 1,500 nodes prove
+# it in 0.05 s (HiGHS takes 4.1 s); with the latency cap just below its least latency,
+# 9,000 nodes in 0.27 s, where the exhaustive round kept 3.4M labels (3 s). The early
+# budget stays small: 2,048 nodes made YOLOv3's frontier and sweep about 25% slower.
 BRANCH_EARLY_NODES = 256
 BRANCH_NODES = 20_000
 BRANCH_ARCS = 100_000_000
-BRANCH_ROOT_ITERATIONS = 50
 BRANCH_ITERATIONS = 10
 # Grid of the per-dimension exact bound tables: rounding loses at most one grid step per
 # step of the graph, so the grid grows with the step count, within a budget of cells
@@ -377,10 +375,8 @@ def _no_plan_fits(g, caps, deadline, stats):
     """Whether the infeasibility certificate proves that no path fits ``caps``, alone or by
     branching within BRANCH_EARLY_NODES nodes and the clock time ``deadline``; then the
     proven bound in ``stats`` is inf."""
-    proven = infeasibility_certificate(g, caps, CERTIFICATE_ITERATIONS) > 1.0 + CERTIFICATE_MARGIN
-    if not proven:
-        proven = _branched(g, caps, BRANCH_EARLY_NODES, deadline, np.empty(g.step_start.shape[0] - 1,
-                                                                            dtype=np.int64)) == BRANCH_PROVEN
+    fitting = np.empty(g.step_start.shape[0] - 1, dtype=np.int64)
+    proven = _branched(g, caps, BRANCH_EARLY_NODES, deadline, fitting) == BRANCH_PROVEN
     if proven:
         stats[Stat.BOUND] = np.inf
     return proven
@@ -392,7 +388,7 @@ def _branched(g, caps, nodes, deadline, fitting):
     than BRANCH_ARCS / nodes arcs) and the clock time ``deadline``; a fitting path it meets
     is written to ``fitting`` (N,)."""
     limit = min(nodes, max(1, BRANCH_ARCS // max(1, g.arc_tail.shape[0])))
-    return branched_certificate(g, caps, BRANCH_ROOT_ITERATIONS, BRANCH_ITERATIONS, limit, deadline, fitting)[0]
+    return branched_certificate(g, caps, CERTIFICATE_ITERATIONS, BRANCH_ITERATIONS, limit, deadline, fitting)[0]
 
 
 @njit(cache=True)

@@ -192,7 +192,7 @@ def test_branching_without_a_capped_dimension_meets_a_plan():
 
 
 def test_yolov3_with_its_npu_memory_2_mb_short_is_proven_infeasible_by_branching():
-    """The relaxation fits (no certificate alone), no plan does: HiGHS branches for 6 s, a
+    """The relaxation fits (no certificate alone), no plan does: HiGHS branches for 4 s, a
     label search stops unproven at any budget up to 20M labels."""
     from eip.costmodel import LimitKind
     from eip.kernels.bounds import BRANCH_PROVEN, CERTIFICATE_MARGIN, branched_certificate, infeasibility_certificate
