@@ -14,14 +14,9 @@ from .labels import label_search
 from .paths import arcs_row, clock, path_row, within_caps
 from .viterbi import kbest_paths
 
-# Lagrangian ascent: (iterations, stall iterations before the step halves, step floor).
-# The quick ascent bounds the beam and the first exact search; when that search does not
-# end within QUICK_LABELS labels, the long one replaces it, with a beam on its bounds for
-# the incumbent (measured on YOLOv3: the quick ascent stops 3% below the LP bound, the long
-# one within 0.2-1%, and the latency goal proves optimal in 0.2 s where it stayed 4.95%
-# unproven). The long ascent keeps the best multipliers of its first QUICK_ASCENT iterations.
-QUICK_ASCENT = (60, 4, 1e-3)
-LONG_ASCENT = (300, 10, 1e-4)
+# Column generation passes for the Lagrangian multipliers (``bounds.lagrangian_prices``):
+# it meets the LP optimum in 10-25 passes on YOLOv3 and the at-scale families
+DUAL_ITERATIONS = 200
 # the label search's width for the exact search, as a typed int64: a literal 0 would make
 # Numba compile the searches a second time for the literal (about 10 s of first-run compile)
 EXACT_WIDTH = np.int64(0)
@@ -62,7 +57,7 @@ QUICK_LABELS = 20_000
 PROBE_WIDTH = np.int64(8)
 GUESSES = 8
 GUESS_STEP = 0.125
-# When no beam has met a plan yet, the beam on the long ascent's bounds is at least this
+# When no beam has met a plan yet, the beam that keeps room in the caps is at least this
 # wide (a frontier-state DAG's beam is narrow: eip.solve.state_beam_width; measured on a
 # generated 150-stage DAG, only a beam this wide meets the plan that lets the search end)
 NO_INCUMBENT_BEAM = 32
@@ -112,7 +107,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
         return status, strategy, paths, rows, found, stats
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, n)
-    ctx, dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, QUICK_ASCENT)
+    ctx, dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, deadline)
     relaxed_incumbent = r_row[Row.SCORE]
     if dual == np.inf:
         stats[Stat.BOUND] = np.inf
@@ -140,8 +135,9 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
         # no plan met yet: try to prove there is none before any longer search
         if not certificate_tried and _no_plan_fits(g, caps, deadline, stats):
             return Status.INFEASIBLE, Strategy.LABELS, paths, rows, 0, stats
-        # then a beam that keeps room in the caps too
-        _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, True)
+        # then a wider beam that keeps room in the caps too
+        _, b_paths, b_rows, b_found, _ = _search(ctx, max(beam_width, NO_INCUMBENT_BEAM), np.inf, label_budget,
+                                                 deadline, stats, True)
     if mode == Mode.BEAM:
         return _heuristic(b_paths, b_rows, b_found, k, dual, stats, Strategy.BEAM)
 
@@ -149,7 +145,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
     stop, e_paths, e_rows, e_found, proven, b_paths, b_rows, b_found = _exact(
-        ctx, incumbent, tried, dual, beam_width, b_paths, b_rows, b_found, stats)
+        ctx, incumbent, tried, dual, b_paths, b_rows, b_found, stats)
     if stop == Stop.COMPLETE:
         return _proven(e_paths, e_rows, e_found, stats)
     if mode == Mode.EXACT or stop == Stop.TIME_LIMIT:
@@ -169,14 +165,11 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
 
 
 @njit(cache=True)
-def _bounded(g, coef, caps, least, thr, k, label_budget, deadline, ascent):
+def _bounded(g, coef, caps, least, thr, k, label_budget, deadline):
     """The bounds every search uses, as the context tuple ``_search`` takes, with the dual
-    bound and the best feasible score the ascent met: Lagrangian multipliers from the
-    ``ascent`` (iterations, stall limit, step floor; the best of its first QUICK_ASCENT
-    iterations kept too) and the per-dimension tables they price."""
-    n_iter, stall_limit, step_floor = ascent
-    prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(
-        g, coef, caps, n_iter, stall_limit, step_floor, QUICK_ASCENT[0])
+    bound and the best feasible score column generation met: the Lagrangian multipliers
+    (``lagrangian_prices``) and the per-dimension tables they price."""
+    prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
     n = g.step_start.shape[0] - 1
     table, dims, units = resource_tables(g, coef, caps, prices[1], _table_grid(n, g.opt_use.shape[0], caps))
     ctx = (g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline)
@@ -242,17 +235,16 @@ def _quick(ctx, incumbent, stats):
 
 
 @njit(cache=True)
-def _exact(ctx, incumbent, tried, dual, beam_width, b_paths, b_rows, b_found, stats):
+def _exact(ctx, incumbent, tried, dual, b_paths, b_rows, b_found, stats):
     """The exact search: first limited by ``incumbent`` within QUICK_LABELS labels (unless
-    it is no better than ``tried``, on which that search already stopped); then on the long
-    ascent's bounds (a beam on them may lower the incumbent), for top-1, guesses of
-    the optimum from below; then limited by ``incumbent`` within the label budget. Returns
-    ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``: ``Stop.COMPLETE`` with
-    the proven answer, or the stop and a proven lower bound on the best score; and the
-    better of the beams' plans (``b_*``: the caller's, or the long beam's). When no beam met
-    a plan, branching (``_branched``) may prove there is none before the last search, or
-    meet one to limit it by."""
-    g, coef, caps, least, thr = ctx[0], ctx[1], ctx[2], ctx[3], ctx[4]
+    it is no better than ``tried``, on which that search already stopped); then, for
+    top-1, guesses of the optimum from below; then limited by ``incumbent`` within the
+    label budget. Returns ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``:
+    ``Stop.COMPLETE`` with the proven answer, or the stop and a proven lower bound on the
+    best score; and the beams' plans (``b_*``). When no beam met a plan, branching
+    (``_branched``) may prove there is none before the last search, or meet one to limit
+    it by."""
+    g, coef, caps = ctx[0], ctx[1], ctx[2]
     k, label_budget, deadline = ctx[11], ctx[12], ctx[13]
     proven = dual
     if incumbent < tried:
@@ -260,20 +252,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, b_paths, b_rows, b_found, st
         # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
         if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
             return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
-    ctx, long_dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, LONG_ASCENT)
-    relaxed_incumbent = r_row[Row.SCORE]
-    proven = max(proven, long_dual)
-    width = beam_width if incumbent < np.inf else max(beam_width, NO_INCUMBENT_BEAM)
-    _, l_paths, l_rows, l_found, _ = _search(ctx, width, np.inf, label_budget, deadline, stats, incumbent == np.inf)
-    l_found = _or_relaxed(l_paths, l_rows, l_found, r_row, r_path)
-    b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, l_paths, l_rows, l_found)
-    if l_found == k:
-        incumbent = min(incumbent, l_rows[k - 1, Row.SCORE])
     if k == 1:
-        incumbent = min(incumbent, relaxed_incumbent)
-        # a search that keeps only labels that could beat a guess is far cheaper than one
-        # limited by a poor incumbent, and either finds the optimum (every plan up to the
-        # guess was searched) or proves the guess a bound
         for _ in range(GUESSES):
             guess = proven + (incumbent - proven) * GUESS_STEP
             if not guess < incumbent or guess - proven <= 1e-9 * max(1.0, abs(incumbent)):

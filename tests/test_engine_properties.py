@@ -9,6 +9,7 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -159,6 +160,71 @@ def test_an_infeasibility_certificate_is_a_proof(doc):
     proof = infeasibility_certificate(model.graph, model.caps_tol, 200) > 1.0 + CERTIFICATE_MARGIN
     if proof:
         assert not ranked_plans(scenario, (1.0, 0.0, 0.0))
+
+
+def graph_paths(g) -> tuple[list[list[int]], np.ndarray]:
+    """Every path of a layered graph and its usage (P, Q), summed by the contract's rule
+    (arc into a step, then the step's option), enumerated step by step."""
+    paths = [([t], g.opt_use[t].copy()) for t in range(g.step_start[0], g.step_start[1])]
+    for s in range(1, len(g.step_start) - 1):
+        longer = []
+        for path, use in paths:
+            for t in range(g.step_start[s], g.step_start[s + 1]):
+                for e in range(g.arc_start[t], g.arc_start[t + 1]):
+                    if g.arc_tail[e] == path[-1]:
+                        grown = use.copy()
+                        grown[:g.arc_use.shape[1]] += g.arc_use[e]
+                        longer.append((path + [t], grown + g.opt_use[t]))
+        paths = longer
+    return [p for p, _ in paths], np.array([u for _, u in paths]).reshape(len(paths), g.opt_use.shape[1])
+
+
+def convex_combination_lp(scores: np.ndarray, usage: np.ndarray, caps: np.ndarray) -> float | None:
+    """The least score of a convex combination of paths (scores (P,), usage (P, Q)) whose
+    usage fits every cap in (0, inf) (the LP the Lagrangian dual equals), by HiGHS; None
+    when no combination fits."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    n = len(scores)
+    h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), scores)
+    h.addRow(1.0, 1.0, n, np.arange(n, dtype=np.int32), np.ones(n))
+    for j in np.flatnonzero((caps > 0) & np.isfinite(caps)):
+        h.addRow(-highspy.kHighsInf, 1.0, n, np.arange(n, dtype=np.int32), usage[:, j] / caps[j])
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return h.getInfo().objective_function_value
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario_docs(), goals)
+def test_column_generation_meets_the_lp_bound_and_never_passes_a_plan(doc, goal):
+    """The Lagrangian dual bound is at most every feasible plan's score (it prunes) and,
+    given passes enough, equals the LP over convex combinations of all paths; a plan it
+    meets fits; a bound of inf only where no plan fits."""
+    pytest.importorskip("highspy")
+    from eip.kernels.bounds import lagrangian_prices
+
+    model = eip.Scenario.from_dict(doc).cost_model
+    coef = model.coefficients(resolve_goal(goal)[1])
+    g, caps = model.graph, model.caps_tol
+    paths, usage = graph_paths(g)
+    scores = usage @ coef
+    fits = np.all(usage <= caps, axis=1)
+    prices, values, lam_sums, dual, incumbent, incumbent_path = lagrangian_prices(g, coef, caps, 200)
+    if not fits.any():
+        return  # any bound is valid; inf is the proof
+    best = scores[fits].min()
+    assert dual <= best + TOL * max(1.0, abs(best))
+    assert np.all(prices >= 0) and np.all(lam_sums >= 0)
+    if incumbent[0] < np.inf:
+        assert list(incumbent_path) in [p for p, f in zip(paths, fits) if f]
+        assert incumbent[0] >= best - TOL * max(1.0, abs(best))
+    lp = convex_combination_lp(scores, usage, caps)
+    assert lp is not None and abs(dual - lp) <= 1e-6 * max(1.0, abs(lp)), (dual, lp)
 
 
 @settings(max_examples=300)
