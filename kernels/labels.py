@@ -154,6 +154,13 @@ def _completion_bound(row, t, caps, prices, values, lam_sums, table, table_dims,
         for j in range(q):
             bound += prices[r, j] * row[Row.USE + j]
         lb = max(lb, bound)
+    if table_dims.shape[0] == 0 or lb > limit:
+        return lb
+    # the label's priced usage under the tables' multipliers, once: each table takes out
+    # its own dimension, which it bounds exactly instead
+    priced = row[Row.SCORE] - lam_sums[1]
+    for j in range(q):
+        priced += prices[1, j] * row[Row.USE + j]
     for i in range(table_dims.shape[0]):
         if lb > limit:
             break
@@ -161,10 +168,7 @@ def _completion_bound(row, t, caps, prices, values, lam_sums, table, table_dims,
         room = min((caps[dim] - row[Row.USE + dim]) / table_units[i], grid)
         bound = table[i, t, int(room)]
         if bound < np.inf:
-            bound += row[Row.SCORE] - lam_sums[1] + prices[1, dim] * caps[dim]
-            for j in range(q):
-                if j != dim:
-                    bound += prices[1, j] * row[Row.USE + j]
+            bound += priced + prices[1, dim] * (caps[dim] - row[Row.USE + dim])
         lb = max(lb, bound)
     return lb
 

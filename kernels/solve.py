@@ -36,13 +36,20 @@ BRANCH_ARCS = 100_000_000
 BRANCH_ITERATIONS = 10
 # Grid of the per-dimension exact bound tables: rounding loses at most one grid step per
 # step of the graph, so the grid grows with the step count, within a budget of cells
-# (grid points x options x capped dimensions).
+# (grid points x options x dimensions the multipliers price).
 # Short pipelines solve fast on the Lagrangian bounds alone: no tables below TABLE_MIN_STEPS.
 TABLE_MIN_STEPS = 16
 TABLE_GRID_PER_STEP = 16
 TABLE_GRID_MIN = 32
 TABLE_GRID_MAX = 1024
 TABLE_CELLS = 4_000_000
+# When the quick exact search does not end, the tables are rebuilt finer (a search's labels
+# fall steeply with the grid: on YOLOv3's least-energy plans 30k labels at 1,024 points,
+# 16k at 2,048; on 150x4 seed 0, 468k, 276k and 162k at 4,096), within FINE_TABLE_CELLS
+# (96 MB).
+FINE_GRID_PER_STEP = 32
+FINE_GRID_MAX = 4096
+FINE_TABLE_CELLS = 12_000_000
 # The exact search first runs limited by the incumbent within QUICK_LABELS labels (most
 # instances end there); then, for top-1, up to GUESSES searches each limited to a guess
 # GUESS_STEP of the way from the proven bound to the incumbent; then the search limited by
@@ -79,15 +86,17 @@ SMALL_SEARCH_LABELS = 2_000
 
 
 @njit(cache=True)
-def _table_grid(n, t_count, caps):
-    """Grid size of the per-dimension bound tables (0: none)."""
+def _table_grid(n, t_count, caps, price, per_step, grid_max, cells):
+    """Grid size of the per-dimension bound tables (0: none) of the dimensions ``price``
+    prices: ``per_step`` points per step of the graph, at most ``grid_max`` and ``cells``
+    cells in all."""
     if n < TABLE_MIN_STEPS:
         return 0
-    n_capped = 0
+    n_tables = 0
     for j in range(caps.shape[0]):
-        if 0.0 < caps[j] < np.inf:
-            n_capped += 1
-    grid = min(TABLE_GRID_PER_STEP * n, TABLE_GRID_MAX, TABLE_CELLS // max(1, t_count * n_capped))
+        if 0.0 < caps[j] < np.inf and price[j] > 0.0:
+            n_tables += 1
+    grid = min(per_step * n, grid_max, cells // max(1, t_count * n_tables))
     return max(grid, TABLE_GRID_MIN)
 
 
@@ -177,9 +186,23 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, deadline):
     (``lagrangian_prices``) and the per-dimension tables they price."""
     prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
     n = g.step_start.shape[0] - 1
-    table, dims, units = resource_tables(g, coef, caps, prices[1], _table_grid(n, g.opt_use.shape[0], caps))
+    grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
+    table, dims, units = resource_tables(g, coef, caps, prices[1], grid)
     ctx = (g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline)
     return ctx, dual, relaxed_row, relaxed_path
+
+
+@njit(cache=True)
+def _refined(ctx):
+    """``ctx`` with its bound tables rebuilt on the fine grid (FINE_TABLE_CELLS), when that
+    is at least twice as fine."""
+    g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline = ctx
+    n = g.step_start.shape[0] - 1
+    grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], FINE_GRID_PER_STEP, FINE_GRID_MAX, FINE_TABLE_CELLS)
+    if grid == 0 or grid < 2 * (table.shape[2] - 1):
+        return ctx
+    table, dims, units = resource_tables(g, coef, caps, prices[1], grid)
+    return (g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline)
 
 
 @njit(cache=True)
@@ -244,7 +267,7 @@ def _quick(ctx, incumbent, stats):
 def _exact(ctx, incumbent, tried, dual, b_paths, b_rows, b_found, stats):
     """The exact search: first limited by ``incumbent`` within QUICK_LABELS labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
-    better: QUICK_RETRY_SHARE); then, for
+    better: QUICK_RETRY_SHARE); then, on finer bound tables (``_refined``), for
     top-1, guesses of the optimum from below; then limited by ``incumbent`` within the
     label budget. Returns ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``:
     ``Stop.COMPLETE`` with the proven answer, or the stop and a proven lower bound on the
@@ -259,6 +282,7 @@ def _exact(ctx, incumbent, tried, dual, b_paths, b_rows, b_found, stats):
         # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
         if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
             return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
+    ctx = _refined(ctx)
     if k == 1:
         for _ in range(GUESSES):
             guess = proven + (incumbent - proven) * GUESS_STEP
