@@ -70,16 +70,19 @@ QUICK_RETRY_SHARE = 0.5
 PROBE_WIDTH = np.int64(8)
 GUESSES = 8
 GUESS_STEP = 0.125
-# Then, while the incumbent is still more than LATE_GUESS_GAP (relative) above the proven
-# bound, up to LATE_GUESSES more, each LATE_GUESS_STEP of the way: a poor incumbent (a
-# narrow DAG beam's) leaves the optimum just above the eighth guess, and a search limited
-# halfway costs far less than one limited by the incumbent (the ResNet50 layer graph,
-# whose beam's plan is 6.5% above the optimum: 1.77 s -> 0.43 s). Near a good incumbent
-# they cost about what they save (YOLOv3's least-energy plans, 0.6% left: the frontier
-# 0.53 -> 0.58 s with them; eight more eighth-steps instead, 0.94 s).
+# An incumbent more than POOR_INCUMBENT_GAP (relative) above the proven bound is poor: a
+# beam on the refined tables runs first (measured on 300x6 seed 1, 4.6% above: the beam on
+# the first tables met a plan 2.7% above the optimum, on the refined ones 0.3%, in 0.16 s),
+# and after the guesses, up to LATE_GUESSES more, each LATE_GUESS_STEP of the way: a poor
+# incumbent (a narrow DAG beam's) leaves the optimum just above the eighth guess, and a
+# search limited halfway costs far less than one limited by the incumbent (the ResNet50
+# layer graph, whose beam's plan is 6.5% above the optimum: 1.77 s -> 0.43 s). Near a good
+# incumbent both cost about what they save (YOLOv3's least-energy plans, 0.6% left after
+# the guesses: the frontier 0.53 -> 0.58 s with late guesses; eight more eighth-steps
+# instead, 0.94 s).
+POOR_INCUMBENT_GAP = 0.02
 LATE_GUESSES = 3
 LATE_GUESS_STEP = 0.5
-LATE_GUESS_GAP = 0.02
 # When no beam has met a plan yet, the beam that keeps room in the caps is at least this
 # wide (a frontier-state DAG's beam is narrow: eip.solve.state_beam_width; measured on a
 # generated 150-stage DAG, only a beam this wide meets the plan that lets the search end)
@@ -170,7 +173,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
     stop, e_paths, e_rows, e_found, proven, b_paths, b_rows, b_found = _exact(
-        ctx, incumbent, tried, dual, b_paths, b_rows, b_found, stats)
+        ctx, incumbent, tried, dual, beam_width, b_paths, b_rows, b_found, stats)
     if stop == Stop.COMPLETE:
         return _proven(e_paths, e_rows, e_found, stats)
     if mode == Mode.EXACT or stop == Stop.TIME_LIMIT:
@@ -274,11 +277,12 @@ def _quick(ctx, incumbent, stats):
 
 
 @njit(cache=True)
-def _exact(ctx, incumbent, tried, dual, b_paths, b_rows, b_found, stats):
+def _exact(ctx, incumbent, tried, dual, beam_width, b_paths, b_rows, b_found, stats):
     """The exact search: first limited by ``incumbent`` within QUICK_LABELS labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
-    better: QUICK_RETRY_SHARE); then, on finer bound tables (``_refined``), for
-    top-1, guesses of the optimum from below; then limited by ``incumbent`` within the
+    better: QUICK_RETRY_SHARE); then, on finer bound tables (``_refined``), a beam
+    ``beam_width`` wide when the incumbent is poor (``_poor``), for top-1
+    guesses of the optimum from below, and the search limited by ``incumbent`` within the
     label budget. Returns ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``:
     ``Stop.COMPLETE`` with the proven answer, or the stop and a proven lower bound on the
     best score; and the beams' plans (``b_*``). When no beam met a plan, branching
@@ -293,9 +297,14 @@ def _exact(ctx, incumbent, tried, dual, b_paths, b_rows, b_found, stats):
         if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
             return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
     ctx = _refined(ctx)
+    if _poor(incumbent, proven):
+        _, l_paths, l_rows, l_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, False)
+        b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, l_paths, l_rows, l_found)
+        if l_found == k:
+            incumbent = min(incumbent, l_rows[k - 1, Row.SCORE])
     if k == 1:
         for i in range(GUESSES + LATE_GUESSES):
-            if i >= GUESSES and incumbent - proven <= LATE_GUESS_GAP * abs(incumbent):
+            if i >= GUESSES and not _poor(incumbent, proven):
                 break
             guess = proven + (incumbent - proven) * (GUESS_STEP if i < GUESSES else LATE_GUESS_STEP)
             if not guess < incumbent or guess - proven <= 1e-9 * max(1.0, abs(incumbent)):
@@ -320,6 +329,13 @@ def _exact(ctx, incumbent, tried, dual, b_paths, b_rows, b_found, stats):
                 incumbent = b_rows[0, Row.SCORE]
     stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, label_budget, deadline, stats, False)
     return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
+
+
+@njit(cache=True)
+def _poor(incumbent, proven):
+    """Whether a known incumbent score lies more than POOR_INCUMBENT_GAP above the proven
+    bound (with none, three beams have met no plan: branching follows instead)."""
+    return incumbent < np.inf and incumbent - proven > POOR_INCUMBENT_GAP * abs(incumbent)
 
 
 @njit(cache=True)
