@@ -119,7 +119,9 @@ def binding_caps(doc: dict, tightness: float) -> dict:
     optimum's latency; the energy cap just above the most frugal plan found within that
     latency cap, so that plan (the witness) proves the scenario feasible. The plans come
     from the kernels' beam at a fixed 32 labels per graph option (``_beam_best``), so the
-    instances do not move when ``eip.plan``'s own choice of beam does.
+    instances do not move when ``eip.plan``'s own choice of beam does. They move when the
+    kernels' bounds do (the beam ranks labels by them): column generation's multipliers
+    moved every generated family's caps, and the instances quoted before it differ.
     """
     import eip
 

@@ -220,7 +220,7 @@ def _refined(ctx):
 
 @njit(cache=True)
 def _or_relaxed(paths, rows, found, r_row, r_path):
-    """When a beam met no plan (``found`` 0), the plan the Lagrangian ascent met (row
+    """When a beam met no plan (``found`` 0), the plan column generation met (row
     ``r_row``, options ``r_path``; none when its score is inf) as its first plan, in place.
     Returns how many plans there are."""
     if found > 0 or r_row[Row.SCORE] == np.inf:
@@ -252,7 +252,7 @@ def _search(ctx, width, incumbent, labels, until, stats, by_slack):
 @njit(cache=True)
 def _probe(ctx, r_row, r_path, stats):
     """A beam PROBE_WIDTH wide, then the exact search limited by the score of its k-th plan
-    (for top-1, or of the ascent's plan ``r_row`` / ``r_path`` when better) within
+    (for top-1, or of column generation's plan ``r_row`` / ``r_path`` when better) within
     QUICK_LABELS labels. Returns ``(searched, stop, paths, rows, found, bound, incumbent,
     b_paths, b_rows, b_found)``: whether an exact search ran (not without an incumbent),
     its ``_search`` answer, the incumbent it was limited by, and the beam's plans."""
@@ -303,6 +303,9 @@ def _exact(ctx, incumbent, tried, dual, beam_width, b_paths, b_rows, b_found, st
         if l_found == k:
             incumbent = min(incumbent, l_rows[k - 1, Row.SCORE])
     if k == 1:
+        # a search that keeps only labels that could beat a guess is far cheaper than one
+        # limited by a poor incumbent, and either finds the optimum (every plan up to the
+        # guess was searched) or proves the guess a bound
         for i in range(GUESSES + LATE_GUESSES):
             if i >= GUESSES and not _poor(incumbent, proven):
                 break
