@@ -312,11 +312,18 @@ def highs_milp(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0) -
     modes, n_z = _fixed_mode_rows(model, chosen, len(usage))
     rows += modes
     usage = np.vstack([usage, np.zeros((n_z, usage.shape[1]))])
-    for q, cap in enumerate(model.caps_tol):
+    rows += _cap_rows(usage, model.caps_tol)
+    return _run_highs(model, coef, usage, rows, decode, time_limit_s)
+
+
+def _cap_rows(usage: np.ndarray, caps: np.ndarray) -> list:
+    """One row per finite cap (Q,): the variables' usage (V, Q) in that dimension <= cap."""
+    rows = []
+    for q, cap in enumerate(caps):
         if np.isfinite(cap):
             used = np.flatnonzero(usage[:, q])
             rows.append((used.tolist(), usage[used, q].tolist(), -np.inf, float(cap)))
-    return _run_highs(model, coef, usage, rows, decode, time_limit_s)
+    return rows
 
 
 def _dag_milp(model: CostModel):
@@ -378,8 +385,9 @@ def _dag_milp(model: CostModel):
     return np.array(usage), rows, decode, [(i, a) for (_, a), i in x.items()]
 
 
-def _run_highs(model: CostModel, coef: np.ndarray, usage: np.ndarray, rows, decode, time_limit_s: float) -> PeerAnswer:
-    """Minimize ``coef . usage`` over 0/1 variables (those of ``usage``) under ``rows``."""
+def _highs(coef: np.ndarray, usage: np.ndarray, rows, time_limit_s: float, integral: bool = True):
+    """A HiGHS instance that has run: minimize ``coef . usage`` over variables in [0, 1]
+    (0/1 when ``integral``) under ``rows`` (cols, vals, lo, hi)."""
     import highspy
 
     h = highspy.Highs()
@@ -394,7 +402,8 @@ def _run_highs(model: CostModel, coef: np.ndarray, usage: np.ndarray, rows, deco
     lp.col_cost_ = usage @ coef
     lp.col_lower_ = np.zeros(n_vars)
     lp.col_upper_ = np.ones(n_vars)
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_vars
+    if integral:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_vars
     starts, index, value, lower, upper = [0], [], [], [], []
     for cols, vals, lo, hi in rows:
         index.extend(cols)
@@ -411,6 +420,27 @@ def _run_highs(model: CostModel, coef: np.ndarray, usage: np.ndarray, rows, deco
     lp.a_matrix_.value_ = np.array(value)
     h.passModel(lp)
     h.run()
+    return h
+
+
+def chain_lp_bound(model: CostModel, coef: np.ndarray, caps: np.ndarray) -> float:
+    """The LP relaxation's optimum of a chain's 0/1 model under ``caps`` (Q,) (inf when
+    infeasible): the best bound any Lagrangian multipliers on the caps can give."""
+    import highspy
+
+    m = _placement01(model)
+    rows = [(cols, vals, rhs, rhs) for cols, vals, rhs in m.equalities()] + _cap_rows(m.usage, caps)
+    h = _highs(coef, m.usage, rows, 60.0, integral=False)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return math.inf
+    return h.getInfo().objective_function_value
+
+
+def _run_highs(model: CostModel, coef: np.ndarray, usage: np.ndarray, rows, decode, time_limit_s: float) -> PeerAnswer:
+    """Minimize ``coef . usage`` over 0/1 variables (those of ``usage``) under ``rows``."""
+    import highspy
+
+    h = _highs(coef, usage, rows, time_limit_s)
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
         return PeerAnswer(proven=True, note="infeasible")

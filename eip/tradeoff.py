@@ -430,11 +430,11 @@ def _walk(model: CostModel, coef: np.ndarray, caps_tol: np.ndarray, dim: Dim, va
     order = np.argsort(values, kind="stable")
     sorted_tol = np.minimum(cap_with_tolerance(values[order]), loosest)
     out = np.full(len(values), UNANSWERED, dtype=np.int64)
-    fastest = _least(model, dim, caps_tol, limits.label_budget, limits.deadline)
-    if fastest.status == Status.INFEASIBLE:
+    least_plan = _least(model, dim, caps_tol, limits.label_budget, limits.deadline)
+    if least_plan.status == Status.INFEASIBLE:
         out[:] = -1
         return out
-    least = fastest.rows[0, Row.USE + dim] if fastest.status == Status.OPTIMAL else -np.inf
+    least = least_plan.rows[0, Row.USE + dim] if least_plan.status == Status.OPTIMAL else -np.inf
     i = len(order) - 1
     while i >= 0:
         if sorted_tol[i] < least:

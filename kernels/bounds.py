@@ -11,7 +11,7 @@ from numba import njit
 from .contract import Row
 from .master import (artificial_used, master_add, master_duals, master_lp, master_reprice, master_solve,
                      master_value)
-from .paths import arcs_row, clock, within_caps
+from .paths import arcs_row, capped, clock, within_caps
 
 
 @njit(cache=True)
@@ -142,7 +142,7 @@ ARTIFICIAL_GROWTH = 100.0
 
 
 @njit(cache=True)
-def _dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, path, arcs, row):
+def dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, path, arcs, row):
     """The Lagrangian dual at multipliers ``lam`` (Q,) on the normalised usages (0 on
     uncapped dimensions): fills ``price`` (Q,), the graph's relaxed costs, ``value`` (T,)
     and ``next_arc`` (``backward_values``), the cheapest relaxed path ``path`` / ``arcs``
@@ -189,8 +189,8 @@ def lagrangian_prices(g, coef, caps, n_iter):
     The best lam is the dual of the LP over convex combinations of paths (``master``):
     each iteration prices the master's duals with one shortest-path pass, whose value is a
     bound and whose path is the master's next column. It ends when the bound meets the
-    master's value (the LP optimum, typically in 10-25 passes where subgradient ascent
-    stayed 1-5% below it after 300), when a plan met on the way meets it (optimal), or
+    master's value (the LP optimum: 0.3-6 ms on YOLOv3 and the 100-500-stage families,
+    ``python -m benchmarks.bounds``), when a plan met on the way meets it (optimal), or
     after ``n_iter`` passes.
 
     Returns ``(prices (2, Q), values (2, T), lam_sums (2,), dual_bound, incumbent,
@@ -202,12 +202,8 @@ def lagrangian_prices(g, coef, caps, n_iter):
     """
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
-    capped = np.empty(q, dtype=np.int64)
-    n_capped = 0
-    for j in range(q):
-        if 0.0 < caps[j] < np.inf:
-            capped[n_capped] = j
-            n_capped += 1
+    dims = capped_dimensions(caps)
+    n_capped = dims.shape[0]
     prices = np.zeros((2, q))
     values = np.empty((2, t_count))
     lam_sums = np.zeros(2)
@@ -222,7 +218,7 @@ def lagrangian_prices(g, coef, caps, n_iter):
     row = np.empty(Row.USE + q)
     incumbent = np.full(Row.USE + q, np.inf)
     incumbent_path = np.zeros(n, dtype=np.int64)
-    bound = _dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
+    bound = dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
     values[0] = value
     values[1] = value
     if bound == np.inf:
@@ -239,7 +235,7 @@ def lagrangian_prices(g, coef, caps, n_iter):
     n_cols = m
     for it in range(n_iter):
         if it > 0:
-            bound = _dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
+            bound = dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
         if within_caps(row, caps) and row[Row.SCORE] < incumbent[Row.SCORE]:
             incumbent[:] = row
             incumbent_path[:] = path
@@ -249,7 +245,7 @@ def lagrangian_prices(g, coef, caps, n_iter):
             prices[1] = price
             lam_sums[1] = 0.0
             for i in range(n_capped):
-                lam_sums[1] += lam[capped[i]]
+                lam_sums[1] += lam[dims[i]]
         if dual > costliest + DUAL_GAP * max(1.0, abs(costliest)):
             return prices, values, lam_sums, np.inf, incumbent, incumbent_path
         best = incumbent[Row.SCORE]
@@ -263,15 +259,32 @@ def lagrangian_prices(g, coef, caps, n_iter):
             master_reprice(tab, reduced, cost, basis, n_cols)
         else:
             for i in range(n_capped):
-                column[i] = row[Row.USE + capped[i]] / caps[capped[i]]
+                column[i] = row[Row.USE + dims[i]] / caps[dims[i]]
             master_duals(reduced, cost, m, duals)
             master_add(tab, reduced, cost, n_cols, column, row[Row.SCORE], duals)
             n_cols += 1
         master_solve(tab, rhs, reduced, basis, n_cols)
         master = master_value(rhs, cost, basis)
         for i in range(n_capped):
-            lam[capped[i]] = max(0.0, reduced[i])
+            lam[dims[i]] = max(0.0, reduced[i])
     return prices, values, lam_sums, dual, incumbent, incumbent_path
+
+
+@njit(cache=True)
+def capped_dimensions(caps):
+    """(C,) the dimensions whose cap binds at all (``paths.capped``)."""
+    chosen = np.zeros(caps.shape[0], dtype=np.bool_)
+    for j in range(caps.shape[0]):
+        chosen[j] = capped(caps[j])
+    return np.flatnonzero(chosen)
+
+
+@njit(cache=True)
+def table_dimensions(caps, price):
+    """(A,) the dimensions that get a bound table (``resource_tables``): capped and priced
+    by the multipliers ``price`` (Q,)."""
+    dims = capped_dimensions(caps)
+    return dims[price[dims] > 0.0]
 
 
 @njit(cache=True)
@@ -279,8 +292,9 @@ def resource_tables(g, coef, caps, price, grid):
     """Completion bounds exact in one capped dimension, Lagrangian in the others.
 
     For each capped dimension q (cap in (0, inf)) that ``price`` prices (> 0: the LP binds
-    it; a table of an unpriced dimension was measured to bound no label better, on YOLOv3
-    and the 100-200-stage families, at up to half the tables' cost), ``table[i, t, c]`` is the least cost of
+    it; tables of every capped dimension keep the same labels at 2-4x the cost on YOLOv3
+    and the 100-200-stage families, ``python -m benchmarks.bounds``), ``table[i, t, c]`` is
+    the least cost of
     the steps after option t's, given t, over completions whose usage of q, in units of
     ``cap_q / grid`` rounded down per step, totals at most c; the cost is score +
     ``price`` . usage with dimension q itself unpriced. Rounding down per step never
@@ -290,22 +304,15 @@ def resource_tables(g, coef, caps, price, grid):
     ``grid`` 0 builds no table (A = 0).
     """
     n = g.step_start.shape[0] - 1
-    t_count, q = g.opt_use.shape
-    n_dims = 0
-    for j in range(q):
-        if grid > 0 and 0.0 < caps[j] < np.inf and price[j] > 0.0:
-            n_dims += 1
-    dims = np.empty(n_dims, dtype=np.int64)
+    t_count = g.opt_use.shape[0]
+    dims = table_dimensions(caps, price) if grid > 0 else np.zeros(0, dtype=np.int64)
+    n_dims = dims.shape[0]
     units = np.empty(n_dims)
+    for i in range(n_dims):
+        units[i] = caps[dims[i]] / grid
     table = np.full((n_dims, t_count, grid + 1), np.inf)
     opt_cost = np.empty(t_count)
     arc_cost = np.empty(g.arc_tail.shape[0])
-    i = 0
-    for j in range(q):
-        if i < n_dims and 0.0 < caps[j] < np.inf and price[j] > 0.0:
-            dims[i] = j
-            units[i] = caps[j] / grid
-            i += 1
     for i in range(n_dims):
         j = dims[i]
         unit = units[i]
@@ -359,7 +366,7 @@ def uniform_weights(caps):
     """(Q,) the certificate's first weights: equal on the capped dimensions, 0 elsewhere."""
     weight = np.zeros(caps.shape[0])
     for j in range(caps.shape[0]):
-        if 0.0 < caps[j] < np.inf:
+        if capped(caps[j]):
             weight[j] = 1.0
     total = weight.sum()
     return weight / total if total > 0 else weight
@@ -382,7 +389,7 @@ def restricted_certificate(g, caps, n_iter, allowed, weight, first_iteration, fi
     t_count, q = g.opt_use.shape
     active = np.zeros(q, dtype=np.bool_)
     for j in range(q):
-        active[j] = 0.0 < caps[j] < np.inf
+        active[j] = capped(caps[j])
     best = -np.inf  # with no capped dimension the weights are 0 and a path is still met and checked
     zero = np.zeros(q)
     price = np.zeros(q)
@@ -496,7 +503,7 @@ def _branching_order(g, caps):
     weight = np.zeros(t_count)
     for t in range(t_count):
         for j in range(q):
-            if 0.0 < caps[j] < np.inf:
+            if capped(caps[j]):
                 weight[t] += g.opt_use[t, j] / caps[j]
     spread = np.full(n, -1.0)
     children = np.empty(t_count, dtype=np.int64)
@@ -509,6 +516,6 @@ def _branching_order(g, caps):
         branching += 1
         spread[s] = 0.0
         for j in range(q):
-            if 0.0 < caps[j] < np.inf:
+            if capped(caps[j]):
                 spread[s] += (g.opt_use[lo:hi, j].max() - g.opt_use[lo:hi, j].min()) / caps[j]
     return np.argsort(-spread, kind="mergesort"), branching, children

@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from .contract import Row, Stop
-from .paths import CLOCK_EVERY, clock, placement_less, row_less, row_score, rows_equal_key
+from .paths import CLOCK_EVERY, capped, clock, placement_less, row_less, row_score, rows_equal_key
 
 # the label budget also caps dominance comparisons, so a search stops in bounded time
 COMPARISONS_PER_LABEL = 256
@@ -236,7 +236,7 @@ def _beam_choice(kept, cand, cand_lb, least, caps, width, by_slack):
         c = kept[rest[i]]
         room = np.inf
         for j in range(caps.shape[0]):
-            if 0.0 < caps[j] < np.inf:
+            if capped(caps[j]):
                 room = min(room, (caps[j] - cand[c, Row.USE + j] - least[j]) / caps[j])
         slack[i] = -room
     roomiest = np.argsort(slack, kind="mergesort")

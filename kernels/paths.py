@@ -85,6 +85,13 @@ def arcs_row(g, coef, path, arcs, row):
 
 
 @njit(cache=True, inline="always")
+def capped(cap):
+    """Whether a dimension with this cap binds at all: a cap in (0, inf) (a cap of 0 is met
+    only by zero usage, which the least-usage tests enforce; inf is no cap)."""
+    return 0.0 < cap < np.inf
+
+
+@njit(cache=True, inline="always")
 def within_caps(row, caps):
     """True when every usage of a plan row (1 + Q,) is within ``caps`` (Q,)."""
     for j in range(caps.shape[0]):

@@ -7,15 +7,16 @@ through ``contract.solve``, which decodes the answer.
 import numpy as np
 from numba import njit
 
-from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, best_path, branched_certificate, cap_tests,
-                     completion_usage, lagrangian_prices, relaxed_costs, resource_tables)
+from .bounds import (BRANCH_FITS, BRANCH_PROVEN, branched_certificate, cap_tests, completion_usage, dual_pass,
+                     lagrangian_prices, resource_tables, table_dimensions)
 from .contract import STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Status, Stop, Strategy
 from .labels import label_search
-from .paths import arcs_row, clock, path_row, within_caps
+from .paths import clock, path_row, within_caps
 from .viterbi import kbest_paths
 
 # Column generation passes for the Lagrangian multipliers (``bounds.lagrangian_prices``):
-# it meets the LP optimum in 10-25 passes on YOLOv3 and the at-scale families
+# it meets the LP optimum within them on YOLOv3 and the at-scale families
+# (python -m benchmarks.bounds)
 DUAL_ITERATIONS = 200
 # the label search's width for the exact search, as a typed int64: a literal 0 would make
 # Numba compile the searches a second time for the literal (about 10 s of first-run compile)
@@ -44,9 +45,9 @@ TABLE_GRID_MIN = 32
 TABLE_GRID_MAX = 1024
 TABLE_CELLS = 4_000_000
 # When the quick exact search does not end, the tables are rebuilt finer (a search's labels
-# fall steeply with the grid: on YOLOv3's least-energy plans 30k labels at 1,024 points,
-# 16k at 2,048; on 150x4 seed 0, 468k, 276k and 162k at 4,096), within FINE_TABLE_CELLS
-# (96 MB).
+# fall steeply with the grid: YOLOv3's least-energy plan 19k labels at 1,024 points, 9.5k
+# at 2,048; 150x4 seed 0, 468k, 276k and 162k at 4,096; python -m benchmarks.bounds),
+# within FINE_TABLE_CELLS (96 MB).
 FINE_GRID_PER_STEP = 32
 FINE_GRID_MAX = 4096
 FINE_TABLE_CELLS = 12_000_000
@@ -105,10 +106,7 @@ def _table_grid(n, t_count, caps, price, per_step, grid_max, cells):
     cells in all."""
     if n < TABLE_MIN_STEPS:
         return 0
-    n_tables = 0
-    for j in range(caps.shape[0]):
-        if 0.0 < caps[j] < np.inf and price[j] > 0.0:
-            n_tables += 1
+    n_tables = table_dimensions(caps, price).shape[0]
     grid = min(per_step * n, grid_max, cells // max(1, t_count * n_tables))
     return max(grid, TABLE_GRID_MIN)
 
@@ -395,20 +393,13 @@ def _unconstrained_best(g, coef, caps):
     """(V (T,), fits): the least score of the steps after each option with no cap (inf:
     dead end), and whether the best unconstrained path fits ``caps``."""
     t_count, q = g.opt_use.shape
-    opt_cost = np.empty(t_count)
-    arc_cost = np.empty(g.arc_tail.shape[0])
-    value = np.empty(t_count)
-    next_arc = np.empty(t_count, dtype=np.int64)
     n = g.step_start.shape[0] - 1
-    path = np.zeros(n, dtype=np.int64)
-    arcs = np.zeros(n, dtype=np.int64)
-    row = np.empty(1 + q)
-    relaxed_costs(g, coef, np.zeros(q), opt_cost, arc_cost)
-    backward_values(g, opt_cost, arc_cost, value, next_arc)
-    if best_path(g, opt_cost, value, next_arc, path, arcs) == np.inf:
-        return value, False
-    arcs_row(g, coef, path, arcs, row)
-    return value, within_caps(row, caps)
+    value = np.empty(t_count)
+    row = np.empty(Row.USE + q)
+    bound = dual_pass(g, coef, caps, np.zeros(q), np.zeros(q), np.empty(t_count), np.empty(g.arc_tail.shape[0]),
+                      value, np.empty(t_count, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                      np.zeros(n, dtype=np.int64), row)
+    return value, bound < np.inf and within_caps(row, caps)
 
 
 @njit(cache=True)

@@ -1,0 +1,93 @@
+"""The engine's bounds, measured: column generation's multipliers against the LP optimum,
+and what the bound tables' dimensions and grid cost and save.
+
+    python -m benchmarks.bounds
+
+Per instance (YOLOv3 at tight latency caps and its least-energy plan; generated chains of
+100-500 stages): the LP relaxation's optimum by HiGHS, column generation's bound
+(``kernels.bounds.lagrangian_prices``) and its time; then, where the exact optimum is
+proven in seconds, for tables of the priced dimensions and of every capped dimension on
+grids of 1,024, 2,048 and 4,096 points, the tables' time, and the time and labels kept of
+an exact search limited by the optimum. A bound above the LP optimum exits with status 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+import eip
+from benchmarks import peers
+from benchmarks.generate import soc_scenario
+from benchmarks.suite import once
+from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices, resource_tables
+from eip.costmodel import Dim
+from eip.kernels.contract import Mode, Row
+from eip.kernels.labels import label_search
+from eip.kernels.solve import DUAL_ITERATIONS, EXACT_WIDTH
+from eip.solve import solve_model
+
+YOLOV3 = Path(__file__).resolve().parents[1] / "scenarios" / "yolov3_rk3399pro.json"
+GRIDS = (1024, 2048, 4096)
+#: added to the unpriced capped dimensions' prices so that they get tables too
+EVERY_DIMENSION = 1e-300
+
+
+def instances():
+    """(name, model, coef, with_tables) of each instance measured: the tables' searches only
+    where the exact optimum is proven in seconds."""
+    yolo = eip.load(YOLOV3).cost_model
+    balanced = yolo.coefficients(eip.GOAL_WEIGHTS["balanced"])
+    for cap in (3156.388, 3131.37, 3125.17):
+        yield f"YOLOv3 balanced, latency cap {cap:g}", replace(yolo, max_latency_ms=cap), balanced, True
+    yield "YOLOv3 least energy", yolo, yolo.dimension_coefficients(Dim.ENERGY), True
+    for n, d, seed, with_tables in ((150, 4, 0, True), (200, 4, 0, True), (100, 8, 2, True), (300, 6, 0, False),
+                                    (500, 8, 1, False)):
+        model = eip.Scenario.from_dict(soc_scenario(n, d, seed)).cost_model
+        yield f"soc_{n}x{d}_s{seed} balanced", model, model.coefficients(eip.GOAL_WEIGHTS["balanced"]), with_tables
+
+
+def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit) -> tuple[float, float, int]:
+    """(tables seconds, search seconds, labels kept) of an exact search limited by ``limit``
+    on tables of the dimensions ``price`` prices."""
+    least, most = completion_usage(g)
+    least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
+    t_tables, (table, dims, units) = once(lambda: resource_tables(g, coef, caps, price, grid))
+    t_search, answer = once(lambda: label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, dims,
+                                                 units, 1, EXACT_WIDTH, limit, 50_000_000, np.inf, False))
+    return t_tables, t_search, int(answer[5])
+
+
+def main() -> int:
+    failures = 0
+    for name, model, coef, with_tables in instances():
+        g, caps = model.graph, model.caps_tol
+        lp = peers.chain_lp_bound(model, coef, caps)
+        lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)  # load the kernel
+        seconds, (prices, values, lam_sums, dual, _, _) = once(lambda: lagrangian_prices(g, coef, caps, DUAL_ITERATIONS))
+        print(f"{name}: LP {lp:.6g}, column generation {dual:.6g} in {seconds * 1e3:.1f} ms "
+              f"({(lp - dual) / abs(lp):.4%} below the LP)", flush=True)
+        if dual > lp + 1e-6 * max(1.0, abs(lp)):
+            print(f"!!! bound {dual!r} above the LP optimum {lp!r}")
+            failures += 1
+        if not with_tables:
+            continue
+        optimum = solve_model(model, coef, 1, Mode.EXACT, 32, 50_000_000, 300.0).rows[0, Row.SCORE]
+        print(f"  optimum {optimum:.6g}, {(optimum - lp) / abs(optimum):.2%} above the LP", flush=True)
+        capped = np.isfinite(caps) & (caps > 0)
+        limit = optimum + 1e-9 * max(1.0, abs(optimum))
+        _labels_kept(g, coef, caps, prices, values, lam_sums, prices[1], GRIDS[0], limit)  # load the kernels
+        for label, price in (("priced dimensions", prices[1]),
+                             ("every capped dimension", prices[1] + np.where(capped, EVERY_DIMENSION, 0.0))):
+            cells = []
+            for grid in GRIDS:
+                t_tables, t_search, kept = _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit)
+                cells.append(f"{grid}: {t_tables * 1e3:.0f} + {t_search * 1e3:.0f} ms, {kept:,} labels")
+            print(f"  tables of the {label:<22} " + " | ".join(cells), flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
