@@ -121,7 +121,11 @@ def binding_caps(doc: dict, tightness: float) -> dict:
     from the kernels' beam at a fixed 32 labels per graph option (``_beam_best``), so the
     instances do not move when ``eip.plan``'s own choice of beam does. They move when the
     kernels' bounds do (the beam ranks labels by them): column generation's multipliers
-    moved every generated family's caps, and the instances quoted before it differ.
+    moved every generated family's caps, and the instances quoted before it differ. They
+    also move when the beam strategy meets a plan where it met none: since its LP dive
+    (``kernels/dive.py``), more of the ways families' witnesses exist and their limits
+    with them (ways 60x4: seed 0 gained its GPU power limit, seed 2 its frame rate and
+    power limits; 12 and 8 usage dimensions -> 16).
     """
     import eip
 

@@ -269,8 +269,10 @@ def _combined(sols: list[Solution], options: np.ndarray, rows: np.ndarray) -> So
 
 def solve_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
                 beam_width: int, label_budget: int, limit_s: float) -> Solution:
-    """The k best paths of one exact graph of ``model``."""
-    return solve(graph, coef, caps, k, mode, state_beam_width(model, beam_width), label_budget, limit_s)
+    """The k best paths of one exact graph of ``model`` (LP dives for poor plans on chains
+    only: ``kernels.solve.DIVE_INCUMBENT_GAP``)."""
+    return solve(graph, coef, caps, k, mode, state_beam_width(model, beam_width), label_budget, limit_s,
+                 lp_dives=model.is_chain)
 
 
 def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
@@ -288,7 +290,8 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
     m, created, kept = max(k, RELAXED_FIRST_PLANS), 0, 0
     while True:
         left = limit_s - (time.perf_counter() - started)
-        sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget, max(left, 1e-6))
+        sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget, max(left, 1e-6),
+                    lp_dives=False)
         created, kept = created + sol.labels_created, kept + sol.labels_kept
         with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
             rows = scored_rows(coef, model.usage(sol.options)) if len(sol.rows) else sol.rows

@@ -142,9 +142,10 @@ ARTIFICIAL_GROWTH = 100.0
 
 
 @njit(cache=True)
-def dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, path, arcs, row):
+def dual_pass(g, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row):
     """The Lagrangian dual at multipliers ``lam`` (Q,) on the normalised usages (0 on
-    uncapped dimensions): fills ``price`` (Q,), the graph's relaxed costs, ``value`` (T,)
+    uncapped dimensions) over the paths whose every option is ``allowed`` (T,) bool: fills
+    ``price`` (Q,), the graph's relaxed costs (inf on options not allowed), ``value`` (T,)
     and ``next_arc`` (``backward_values``), the cheapest relaxed path ``path`` / ``arcs``
     (N,) and its plan ``row``; returns the bound (inf: no path at all)."""
     total = 0.0
@@ -152,6 +153,9 @@ def dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, pa
         price[j] = lam[j] / caps[j] if lam[j] > 0.0 else 0.0
         total += lam[j]
     relaxed_costs(g, coef, price, opt_cost, arc_cost)
+    for t in range(opt_cost.shape[0]):
+        if not allowed[t]:
+            opt_cost[t] = np.inf
     backward_values(g, opt_cost, arc_cost, value, next_arc)
     relaxed = best_path(g, opt_cost, value, next_arc, path, arcs)
     if relaxed == np.inf:
@@ -198,8 +202,18 @@ def lagrangian_prices(g, coef, caps, n_iter):
     over the sets); ``dual_bound`` a lower bound on the best feasible score (inf when no
     plan exists: no path at all, or a bound above the costliest path), ``incumbent`` the
     plan row of the best feasible plan met on the way (score inf if none) and
-    ``incumbent_path`` its options.
+    ``incumbent_path`` its options: ``column_generation`` over every option.
     """
+    t_count = g.opt_use.shape[0]
+    return column_generation(g, coef, caps, n_iter, np.ones(t_count, dtype=np.bool_), np.empty(t_count))
+
+
+@njit(cache=True)
+def column_generation(g, coef, caps, n_iter, allowed, share):
+    """``lagrangian_prices`` over the paths whose every option is ``allowed`` (T,) bool;
+    also fills ``share`` (T,) with the weight the master's last solution puts on each
+    option (the LP's fractional placement: each step's shares sum to 1 once the master
+    needs no artificial column, less while it does)."""
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     dims = capped_dimensions(caps)
@@ -218,16 +232,19 @@ def lagrangian_prices(g, coef, caps, n_iter):
     row = np.empty(Row.USE + q)
     incumbent = np.full(Row.USE + q, np.inf)
     incumbent_path = np.zeros(n, dtype=np.int64)
-    bound = dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
+    share[:] = 0.0
+    # no plan scores above the costliest path of the whole graph: the artificial column
+    # costs more than any combination of paths, and a bound above it proves that no plan fits
+    relaxed_costs(g, coef, price, opt_cost, arc_cost)
+    costliest = costliest_path(g, opt_cost, arc_cost, value)
+    bound = dual_pass(g, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
     values[0] = value
     values[1] = value
     if bound == np.inf:
         return prices, values, lam_sums, np.inf, incumbent, incumbent_path
-    # no plan scores above the costliest path: the artificial column costs more than any
-    # combination of paths, and a bound above it proves that no plan fits
-    costliest = costliest_path(g, opt_cost, arc_cost, np.empty(t_count))
     m = n_capped + 1
     tab, rhs, reduced, cost, basis = master_lp(m, n_iter, 2.0 * abs(costliest) + 1.0)
+    column_paths = np.empty((n_iter, n), dtype=np.int64)
     duals = np.empty(m)
     column = np.ones(m)
     dual = -np.inf
@@ -235,7 +252,7 @@ def lagrangian_prices(g, coef, caps, n_iter):
     n_cols = m
     for it in range(n_iter):
         if it > 0:
-            bound = dual_pass(g, coef, caps, lam, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
+            bound = dual_pass(g, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
         if within_caps(row, caps) and row[Row.SCORE] < incumbent[Row.SCORE]:
             incumbent[:] = row
             incumbent_path[:] = path
@@ -262,11 +279,16 @@ def lagrangian_prices(g, coef, caps, n_iter):
                 column[i] = row[Row.USE + dims[i]] / caps[dims[i]]
             master_duals(reduced, cost, m, duals)
             master_add(tab, reduced, cost, n_cols, column, row[Row.SCORE], duals)
+            column_paths[n_cols - m] = path
             n_cols += 1
         master_solve(tab, rhs, reduced, basis, n_cols)
         master = master_value(rhs, cost, basis)
         for i in range(n_capped):
             lam[dims[i]] = max(0.0, reduced[i])
+    for i in range(m):
+        if basis[i] >= m:  # a path column (the first m are the slacks and the artificial)
+            for s in range(n):
+                share[column_paths[basis[i] - m, s]] += rhs[i]
     return prices, values, lam_sums, dual, incumbent, incumbent_path
 
 

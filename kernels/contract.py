@@ -187,13 +187,15 @@ def kernels_cached() -> bool:
 
 
 def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode, beam_width: int,
-          label_budget: int, time_limit_s: float = np.inf) -> Solution:
+          label_budget: int, time_limit_s: float = np.inf, lp_dives: bool = True) -> Solution:
     """The k best paths of ``graph`` within ``caps`` (Q,) by ``coef`` (Q,): the one call
     every planning question (plan, frontier, sweep, sensitivity, diagnosis) goes through.
 
     ``time_limit_s`` bounds the solve's wall time (the kernels check the clock as they go):
     past it the best plans found come back with their proven bound, or none with
-    ``Status.UNKNOWN``. ``Solution.seconds`` times the solve alone: the first call of a
+    ``Status.UNKNOWN``. ``lp_dives`` lets a poor top plan get an LP dive
+    (``solve.DIVE_INCUMBENT_GAP``; a dive still runs where no beam meets a plan).
+    ``Solution.seconds`` times the solve alone: the first call of a
     process loads (or compiles) the kernels before its clock starts.
     """
     from . import solve as kernel  # the jitted kernels import this module's vocabulary
@@ -203,11 +205,12 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
     # costs 20-25 us to dispatch
     args = (*graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
     if not kernel.solve_topk.signatures:  # the first solve of a process: load the kernels first
-        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0)))
+        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0, 0.0)))
         clock()  # the first read of the kernels' clock sets up its callback into Python (~50 ms)
     started = time.perf_counter()
     deadline = started + time_limit_s if time_limit_s < np.inf else np.inf
-    status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.SMALL_GRAPH_ARCS)
+    dive_gap = kernel.DIVE_INCUMBENT_GAP if lp_dives else np.inf
+    status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.SMALL_GRAPH_ARCS, dive_gap)
     seconds = time.perf_counter() - started
     return Solution(Status(status), Strategy(strategy), graph.opt_key[paths[:found]], rows[:found],
                     float(stats[Stat.BOUND]), Stop(int(stats[Stat.STOP])), int(stats[Stat.CREATED]),

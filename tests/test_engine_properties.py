@@ -227,6 +227,57 @@ def test_column_generation_meets_the_lp_bound_and_never_passes_a_plan(doc, goal)
     assert lp is not None and abs(dual - lp) <= 1e-6 * max(1.0, abs(lp)), (dual, lp)
 
 
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals, st.data())
+def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, data):
+    """Restricted to the paths through allowed options, the bound is the LP over their
+    convex combinations (inf where none fits), and the options' shares are that LP's
+    fractional placement: the same total weight at every step, 1 once it fits."""
+    pytest.importorskip("highspy")
+    from eip.kernels.bounds import column_generation
+
+    model = eip.Scenario.from_dict(doc).cost_model
+    coef = model.coefficients(resolve_goal(goal)[1])
+    g, caps = model.graph, model.caps_tol
+    allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
+    paths, usage = graph_paths(g)
+    through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
+    share = np.empty(len(g.opt_key))
+    _, _, _, dual, incumbent, incumbent_path = column_generation(g, coef, caps, 200, allowed, share)
+    lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
+    if lp is None:
+        assert dual == np.inf  # no combination fits: the bound proves it
+        return
+    assert abs(dual - lp) <= 1e-6 * max(1.0, abs(lp)), (dual, lp)
+    if incumbent[0] < np.inf:
+        assert list(incumbent_path) in [p for p, t in zip(paths, through) if t]
+    steps = [share[g.step_start[s]:g.step_start[s + 1]].sum() for s in range(model.n_stages)]
+    assert np.all(share >= 0) and np.all(share[~allowed] == 0)
+    assert np.allclose(steps, steps[0]) and (incumbent[0] < np.inf or abs(steps[0] - 1.0) <= 1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals)
+def test_the_dive_meets_only_plans_that_fit(doc, goal):
+    """A plan the LP dive returns is a path that fits, its row its own totals, scoring no
+    better than the brute-force optimum; where no plan fits it returns none."""
+    from eip.kernels.dive import lp_dive
+
+    model = eip.Scenario.from_dict(doc).cost_model
+    coef = model.coefficients(resolve_goal(goal)[1])
+    g, caps = model.graph, model.caps_tol
+    paths, usage = graph_paths(g)
+    fits = np.all(usage <= caps, axis=1)
+    path = np.zeros(model.n_stages, dtype=np.int64)
+    row = lp_dive(g, coef, caps, np.inf, path)
+    if row[0] == np.inf:
+        return
+    assert fits.any()
+    i = paths.index(list(path))
+    assert fits[i] and np.allclose(row[1:], usage[i]) and close(row[0], usage[i] @ coef)
+    assert row[0] >= (usage[fits] @ coef).min() - TOL * max(1.0, abs(row[0]))
+
+
 @settings(max_examples=300)
 @given(scenario_docs())
 def test_the_branched_certificate_decides_feasibility_like_brute_force(doc):

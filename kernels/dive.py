@@ -1,0 +1,88 @@
+"""A fractional dive: a plan that fits, read off the LP relaxation, where beams meet none.
+
+Each round solves the LP over convex combinations of the paths still allowed (column
+generation, ``bounds.column_generation``) and fixes the step whose option the LP weights
+most without placing it whole; depth first, a round whose fixings leave no fitting
+combination returns to the last fixing and forbids its option instead. The dive ends at a
+plan that column generation meets at its own LP bound (the best plan through the
+fixings), when every fixing has been forbidden, at its round budget or at the deadline.
+MILP solvers run such primal heuristics; it is never a proof.
+
+Measured on the generated ways 60x4 seed 0, where every beam up to 512 labels wide meets
+no plan and the branching certificate's first fitting plan is 12% above the optimum, it
+meets a plan 0.08% above it in 23 rounds (58 ms). Fixing also every step the LP places
+whole ran into a combination that fits nothing after 3 rounds.
+"""
+
+import numpy as np
+from numba import njit
+
+from .bounds import DUAL_GAP, column_generation
+from .contract import Row
+from .paths import clock
+
+# column generation passes per round (it meets the LP optimum within them on the families)
+DIVE_ITERATIONS = 100
+# rounds per step of the graph (measured on ways 200x4: 800 rounds take about 9 s)
+DIVE_ROUNDS_PER_STEP = 2
+# an option the LP weights at least this much is placed whole
+WHOLE = 1.0 - 1e-9
+
+
+@njit(cache=True)
+def _most_weighted_fraction(g, share):
+    """The option the LP weights most (``share`` (T,)) among the steps it does not place
+    whole, and its step; (-1, -1) when it places every step whole."""
+    pick_step, pick = -1, -1
+    for s in range(g.step_start.shape[0] - 1):
+        top = g.step_start[s] + np.argmax(share[g.step_start[s]:g.step_start[s + 1]])
+        if share[top] < WHOLE and (pick < 0 or share[top] > share[pick]):
+            pick_step, pick = s, top
+    return pick_step, pick
+
+
+@njit(cache=True)
+def lp_dive(g, coef, caps, deadline, path):
+    """The best plan that fits ``caps`` (Q,) met while diving through the LP relaxation of
+    the graph ``g`` scored by ``coef`` (Q,), within DIVE_ROUNDS_PER_STEP rounds per step and
+    until the ``clock`` time ``deadline``.
+
+    Depth first: each round fixes the step of the option the LP weights most but not
+    whole; a round whose LP finds no fitting combination returns to the last fixing and
+    forbids its option instead. Returns the plan's row (score inf: none met) and writes its
+    options into ``path`` (N,).
+    """
+    n = g.step_start.shape[0] - 1
+    t_count, q = g.opt_use.shape
+    allowed = np.ones(t_count, dtype=np.bool_)
+    share = np.empty(t_count)
+    best = np.full(Row.USE + q, np.inf)
+    saved = np.empty((n, t_count), dtype=np.bool_)  # per depth, the options allowed before its fixing
+    fixed = np.empty(n, dtype=np.int64)  # per depth, the option it fixed
+    depth = 0
+    for _ in range(DIVE_ROUNDS_PER_STEP * n):
+        if deadline < np.inf and clock() > deadline:
+            break
+        _, _, _, dual, row, met = column_generation(g, coef, caps, DIVE_ITERATIONS, allowed, share)
+        if row[Row.SCORE] < best[Row.SCORE]:
+            best[:] = row
+            path[:] = met
+        if row[Row.SCORE] < np.inf and row[Row.SCORE] - dual <= DUAL_GAP * max(1.0, abs(row[Row.SCORE])):
+            break  # the best plan through the fixings
+        if dual == np.inf or share[g.step_start[0]:g.step_start[1]].sum() < WHOLE:
+            # no fitting combination through the fixings: forbid the last one instead
+            if depth == 0:
+                break
+            depth -= 1
+            allowed[:] = saved[depth]
+            allowed[fixed[depth]] = False
+            continue
+        step, option = _most_weighted_fraction(g, share)
+        if option < 0:
+            break  # placed whole everywhere: the LP's one path fits, and column generation met it
+        saved[depth] = allowed
+        fixed[depth] = option
+        depth += 1
+        allowed[g.step_start[step]:g.step_start[step + 1]] = False
+        allowed[option] = True
+    return best
