@@ -14,7 +14,7 @@ nothing. The scaling model is what README.md quotes: N machines of c cores run a
 N c / (solve + per-point work) points/s until the driver's own per-row cost caps it.
 
 Then budget grids as eip explore runs them by default: ``--budget-points`` latency x
-energy caps (10 energy caps) of the real YOLOv3 scenario and of the 20x4 one, each planned
+energy caps (10 energy caps) of the real YOLOv3 scenario and of the generated one, each planned
 point by point and then with one latency sweep per energy cap (``sweeps=True``); the two
 must give the same plan at every point.
 """
@@ -71,12 +71,12 @@ def _ray_task_ms(tasks: int, cpus: int) -> float:
 YOLOV3 = Path(__file__).resolve().parents[1] / "scenarios" / "yolov3_rk3399pro.json"
 
 
-def _budget_grids(root: Path, generated: Path, points: int) -> bool:
+def _budget_grids(root: Path, generated: Path, size: str, points: int) -> bool:
     """Print plan-each against sweeps on a latency x energy grid (10 energy caps, the rest
-    latency caps: one sweep per energy cap) of the real YOLOv3 and of the generated 20x4
-    scenario; False when any plan differs."""
+    latency caps: one sweep per energy cap) of the real YOLOv3 and of the generated
+    scenario (of ``size`` stages x devices); False when any plan differs."""
     agree = True
-    for name, path in (("YOLOv3 75x4", YOLOV3), ("20x4", generated)):
+    for name, path in (("YOLOv3 75x4", YOLOV3), (size, generated)):
         caps = json.loads(path.read_text())["constraints"]
         parameters = [explore.Parameter(key, tuple(float(v) for v in np.round(np.linspace(low * caps[key], high * caps[key],
                                                                                           count), 3)))
@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         mismatched = [b for b, a in answers.items() if a != first]
         for backend in mismatched:
             print(f"!!! MISMATCH: {backend} rows differ from {next(iter(answers))}'s")
-        agree = _budget_grids(root, scenario, args.budget_points) if args.budget_points else True
+        agree = (_budget_grids(root, scenario, f"{args.stages}x{args.devices}", args.budget_points)
+                 if args.budget_points else True)
         return 1 if mismatched or not agree else 0
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 import eip
-from benchmarks import batch as batch_bench, peers, realdata, suite, tradeoff as tradeoff_bench
+from benchmarks import batch as batch_bench, explore as explore_bench, peers, realdata, suite, tradeoff as tradeoff_bench
 from benchmarks.generate import soc_scenario
 from eip.goals import resolve_goal
 from reference import ranked_plans
@@ -57,6 +57,15 @@ def test_sweep_and_batch_benchmarks_run_and_check(capsys):
     assert batch_bench.main(["--scenarios", "12", "--stages", "8", "--devices", "3", "--cli-sample", "1"]) == 0
     printed = capsys.readouterr().out
     assert "workers=2 vs workers=1: " in printed and "rows of every worker count identical: yes" in printed
+
+
+def test_explore_benchmark_runs_and_checks(capsys):
+    """Serial and pool rows agree point by point; budget grids agree with their sweeps."""
+    assert explore_bench.main(["--points", "40", "--stages", "8", "--devices", "3", "--backends", "serial,pool",
+                               "--budget-points", "20"]) == 0
+    printed = capsys.readouterr().out
+    assert "serial: " in printed and "  pool: " in printed and "MISMATCH" not in printed
+    assert "YOLOv3 75x4 budget grid of 20 points, sweeps" in printed and "8x3 budget grid of 20 points" in printed
 
 
 def test_a_wrong_peer_answer_is_reported_as_a_mismatch():
