@@ -23,7 +23,8 @@ from .paths import clock
 
 # column generation passes per round (it meets the LP optimum within them on the families)
 DIVE_ITERATIONS = 100
-# rounds per step of the graph (measured on ways 200x4: 800 rounds take about 9 s)
+# rounds per step of the graph: a bound on a dive's time where no time limit is set (ways
+# 200x4 seed 0 dives all of its 400 rounds in 7.1 s; 60x4 seed 0 ends after 23)
 DIVE_ROUNDS_PER_STEP = 2
 # an option the LP weights at least this much is placed whole
 WHOLE = 1.0 - 1e-9
