@@ -151,38 +151,6 @@ def _skyband(order, free, nc, k, kept, work, work_limit, deadline):
     return nk
 
 
-@njit(cache=True, inline="always")
-def _completion_bound(row, t, caps, prices, values, lam_sums, table, table_dims, table_units, limit):
-    """Lower bound on the score of any feasible path that extends the label ``row`` at
-    option t: the best of the Lagrangian bounds (``prices`` (M, Q), ``values`` (M, T),
-    ``lam_sums`` (M,)) and the per-dimension tables (stops early once above ``limit``)."""
-    q = caps.shape[0]
-    grid = table.shape[2] - 1
-    lb = -np.inf
-    for r in range(prices.shape[0]):
-        bound = row[Row.SCORE] + values[r, t] - lam_sums[r]
-        for j in range(q):
-            bound += prices[r, j] * row[Row.USE + j]
-        lb = max(lb, bound)
-    if table_dims.shape[0] == 0 or lb > limit:
-        return lb
-    # the label's priced usage under the tables' multipliers, once: each table takes out
-    # its own dimension, which it bounds exactly instead
-    priced = row[Row.SCORE] - lam_sums[1]
-    for j in range(q):
-        priced += prices[1, j] * row[Row.USE + j]
-    for i in range(table_dims.shape[0]):
-        if lb > limit:
-            break
-        dim = table_dims[i]
-        room = min((caps[dim] - row[Row.USE + dim]) / table_units[i], grid)
-        bound = table[i, t, int(room)]
-        if bound < np.inf:
-            bound += priced + prices[1, dim] * (caps[dim] - row[Row.USE + dim])
-        lb = max(lb, bound)
-    return lb
-
-
 @njit(cache=True)
 def _candidates(g, b, first, coef, caps, least, thr, prices, values, lam_sums, table, table_dims, table_units,
                 limit, lab, lo, hi, cand, free, cand_parent, cand_lb):
@@ -192,6 +160,18 @@ def _candidates(g, b, first, coef, caps, least, thr, prices, values, lam_sums, t
     Fills ``cand`` rows, ``free`` (capped usage, free dimensions mapped to 0),
     ``cand_parent`` and ``cand_lb`` (completion bound); returns (candidates kept, created).
     """
+    nc, created = _extensions(g, b, first, coef, caps, least, lab, lo, hi, cand, cand_parent)
+    kept = _within_limit(nc, b, caps, thr, prices, values, lam_sums, table, table_dims, table_units, limit, cand,
+                         free, cand_parent, cand_lb)
+    return kept, created
+
+
+@njit(cache=True)
+def _extensions(g, b, first, coef, caps, least, lab, lo, hi, cand, cand_parent):
+    """Write the extensions by option b of every label of the buckets feeding it (or of the
+    empty prefix when b is in the ``first`` step) into ``cand`` rows and ``cand_parent``,
+    keeping those whose least completion (``least`` (T, Q)) can still fit the caps.
+    Returns (kept, created)."""
     q = caps.shape[0]
     r = g.arc_use.shape[1]
     nc = 0
@@ -217,17 +197,61 @@ def _candidates(g, b, first, coef, caps, least, thr, prices, values, lam_sums, t
                 if row[Row.USE + j] + least[b, j] > caps[j]:
                     fits = False
                     break
-            if not fits:
-                continue
-            lb = _completion_bound(row, b, caps, prices, values, lam_sums, table, table_dims, table_units, limit)
-            if lb > limit:
-                continue
-            for j in range(q):
-                free[nc, j] = 0.0 if row[Row.USE + j] <= thr[b, j] else row[Row.USE + j]
-            cand_parent[nc] = p
-            cand_lb[nc] = lb
-            nc += 1
+            if fits:
+                cand_parent[nc] = p
+                nc += 1
     return nc, created
+
+
+@njit(cache=True)
+def _within_limit(nc, t, caps, thr, prices, values, lam_sums, table, table_dims, table_units, limit, cand, free,
+                  cand_parent, cand_lb):
+    """Of the ``nc`` candidates at option t (``cand`` rows, ``cand_parent``), keep in place
+    those whose completion bound does not exceed ``limit``, with the bound in ``cand_lb``
+    and their capped usage in ``free`` (free dimensions, at or below ``thr`` (T, Q), mapped
+    to 0); returns how many.
+
+    The bound on the score of any feasible path that extends a candidate is the best of
+    the Lagrangian bounds (``prices`` (M, Q), ``values`` (M, T), ``lam_sums`` (M,)) and the
+    per-dimension tables (``bounds.resource_tables``), which it stops reading once above
+    ``limit``. It is written out in this loop: a helper called per candidate with these
+    arrays pays reference counts on each (measured: 150x4 seed 0's solve 760 -> 510 ms).
+    """
+    q = caps.shape[0]
+    grid = table.shape[2] - 1
+    kept = 0
+    for c in range(nc):
+        lb = -np.inf
+        for r in range(prices.shape[0]):
+            bound = cand[c, Row.SCORE] + values[r, t] - lam_sums[r]
+            for j in range(q):
+                bound += prices[r, j] * cand[c, Row.USE + j]
+            lb = max(lb, bound)
+        if table_dims.shape[0] > 0 and lb <= limit:
+            # the candidate's priced usage under the tables' multipliers, once: each table
+            # takes out its own dimension, which it bounds exactly instead
+            priced = cand[c, Row.SCORE] - lam_sums[1]
+            for j in range(q):
+                priced += prices[1, j] * cand[c, Row.USE + j]
+            for i in range(table_dims.shape[0]):
+                if lb > limit:
+                    break
+                dim = table_dims[i]
+                room = caps[dim] - cand[c, Row.USE + dim]
+                bound = table[i, t, int(min(room / table_units[i], grid))]
+                if bound < np.inf:
+                    bound += priced + prices[1, dim] * room
+                lb = max(lb, bound)
+        if lb > limit:
+            continue
+        for j in range(cand.shape[1]):
+            cand[kept, j] = cand[c, j]
+        for j in range(q):
+            free[kept, j] = 0.0 if cand[c, Row.USE + j] <= thr[t, j] else cand[c, Row.USE + j]
+        cand_parent[kept] = cand_parent[c]
+        cand_lb[kept] = lb
+        kept += 1
+    return kept
 
 
 @njit(cache=True)
