@@ -9,6 +9,12 @@ Per instance (YOLOv3 at tight latency caps and its least-energy plan; generated 
 proven in seconds, for tables of the priced dimensions and of every capped dimension on
 grids of 1,024, 2,048 and 4,096 points, the tables' time, and the time and labels kept of
 an exact search limited by the optimum. A bound above the LP optimum exits with status 1.
+
+Then the LP dive (``kernels.dive.lp_dive``) against a beam of 32 labels per option on the
+Lagrangian bounds, on instances where beams meet no plan or a poor one (generated ways
+chains), where they meet a good one (300x6) and on a DAG's frontier-state graph (ResNet50):
+each plan's score above the LP bound, and the dive's time. The optima, by HiGHS, are in
+``python -m benchmarks --families ways60x4,ways100x4 --seeds 1 --peers highs --top-k 1``.
 """
 
 from __future__ import annotations
@@ -20,16 +26,18 @@ import numpy as np
 
 import eip
 from benchmarks import peers
-from benchmarks.generate import soc_scenario
+from benchmarks.generate import soc_scenario, ways_scenario
 from benchmarks.suite import once
 from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices, resource_tables
 from eip.costmodel import Dim
 from eip.kernels.contract import Mode, Row
+from eip.kernels.dive import lp_dive
 from eip.kernels.labels import label_search
 from eip.kernels.solve import DUAL_ITERATIONS, EXACT_WIDTH
 from eip.solve import solve_model
 
-YOLOV3 = Path(__file__).resolve().parents[1] / "scenarios" / "yolov3_rk3399pro.json"
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+YOLOV3 = SCENARIOS / "yolov3_rk3399pro.json"
 GRIDS = (1024, 2048, 4096)
 #: added to the unpriced capped dimensions' prices so that they get tables too
 EVERY_DIMENSION = 1e-300
@@ -60,6 +68,36 @@ def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit) ->
     return t_tables, t_search, int(answer[5])
 
 
+def dive_instances():
+    """(name, model) of each instance the dive is measured on."""
+    for n, d, seed in ((60, 4, 0), (100, 4, 0)):
+        yield f"ways_{n}x{d}_s{seed}", eip.Scenario.from_dict(ways_scenario(n, d, seed)).cost_model
+    yield "soc_300x6_s0", eip.Scenario.from_dict(soc_scenario(300, 6, 0)).cost_model
+    yield "resnet50_soc (DAG states)", eip.load(SCENARIOS / "resnet50_soc.json").cost_model
+
+
+def dives() -> None:
+    """Print the beam's and the dive's plans above the LP bound, on each mode graph's first."""
+    for name, model in dive_instances():
+        g, caps = model.mode_graphs[0], model.caps_tol
+        coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
+        prices, values, lam_sums, lp, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
+        least, most = completion_usage(g)
+        least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
+        no_tables = np.zeros((0, g.opt_use.shape[0], 1)), np.zeros(0, dtype=np.int64), np.zeros(0)
+        beam = label_search(g, coef, caps, least, thr, prices, values, lam_sums, *no_tables, 1, np.int64(32), np.inf,
+                            50_000_000, np.inf, False)
+        path = np.zeros(len(g.step_start) - 1, dtype=np.int64)
+        seconds, row = once(lambda: lp_dive(g, coef, caps, np.inf, path))
+
+        def above(score: float) -> str:
+            return "no plan" if score == np.inf else f"{score:.6g} ({(score - lp) / abs(score):.2%} above)"
+
+        beam_score = beam[2][0, Row.SCORE] if beam[3] else np.inf
+        print(f"{name}: LP {lp:.6g}; beam of 32: {above(beam_score)}; dive: {above(row[Row.SCORE])} "
+              f"in {seconds * 1e3:.0f} ms", flush=True)
+
+
 def main() -> int:
     failures = 0
     for name, model, coef, with_tables in instances():
@@ -86,6 +124,7 @@ def main() -> int:
                 t_tables, t_search, kept = _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit)
                 cells.append(f"{grid}: {t_tables * 1e3:.0f} + {t_search * 1e3:.0f} ms, {kept:,} labels")
             print(f"  tables of the {label:<22} " + " | ".join(cells), flush=True)
+    dives()
     return 1 if failures else 0
 
 

@@ -291,7 +291,7 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
     while True:
         left = limit_s - (time.perf_counter() - started)
         sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget, max(left, 1e-6),
-                    lp_dives=False)
+                    lp_dives=model.is_chain)
         created, kept = created + sol.labels_created, kept + sol.labels_kept
         with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
             rows = scored_rows(coef, model.usage(sol.options)) if len(sol.rows) else sol.rows

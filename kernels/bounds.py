@@ -166,20 +166,22 @@ def dual_pass(g, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, nex
 
 @njit(cache=True)
 def costliest_path(g, opt_cost, arc_cost, value):
-    """The greatest cost of any path under ``opt_cost`` (T,) and ``arc_cost`` (A,), using
-    ``value`` (T,) as scratch (-inf: no path): no plan scores more."""
+    """The greatest cost of any path under ``opt_cost`` (T,) and ``arc_cost`` (A,) through
+    options of finite cost (those ``dual_pass`` allows), using ``value`` (T,) as scratch
+    (-inf: no path): no plan through them scores more."""
     n = g.step_start.shape[0] - 1
     value[:] = -np.inf
     value[g.step_start[n - 1]:g.step_start[n]] = 0.0
     for s in range(n - 1, 0, -1):
         for b in range(g.step_start[s], g.step_start[s + 1]):
-            if value[b] == -np.inf:
+            if value[b] == -np.inf or opt_cost[b] == np.inf:
                 continue
             for e in range(g.arc_start[b], g.arc_start[b + 1]):
                 value[g.arc_tail[e]] = max(value[g.arc_tail[e]], arc_cost[e] + opt_cost[b] + value[b])
     most = -np.inf
     for b in range(g.step_start[0], g.step_start[1]):
-        most = max(most, opt_cost[b] + value[b])
+        if opt_cost[b] < np.inf:
+            most = max(most, opt_cost[b] + value[b])
     return most
 
 
@@ -233,15 +235,15 @@ def column_generation(g, coef, caps, n_iter, allowed, share):
     incumbent = np.full(Row.USE + q, np.inf)
     incumbent_path = np.zeros(n, dtype=np.int64)
     share[:] = 0.0
-    # no plan scores above the costliest path of the whole graph: the artificial column
-    # costs more than any combination of paths, and a bound above it proves that no plan fits
-    relaxed_costs(g, coef, price, opt_cost, arc_cost)
-    costliest = costliest_path(g, opt_cost, arc_cost, value)
     bound = dual_pass(g, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
     values[0] = value
     values[1] = value
     if bound == np.inf:
         return prices, values, lam_sums, np.inf, incumbent, incumbent_path
+    # no plan scores above the costliest allowed path (the first pass's costs are the
+    # scores): the artificial column costs more than any combination of paths, and a bound
+    # above it proves that no plan fits
+    costliest = costliest_path(g, opt_cost, arc_cost, np.empty(t_count))
     m = n_capped + 1
     tab, rhs, reduced, cost, basis = master_lp(m, n_iter, 2.0 * abs(costliest) + 1.0)
     column_paths = np.empty((n_iter, n), dtype=np.int64)

@@ -84,13 +84,14 @@ GUESS_STEP = 0.125
 # instead, 0.94 s).
 POOR_INCUMBENT_GAP = 0.02
 # An incumbent still this far above the proven bound after that beam gets an LP dive
-# (``dive.lp_dive``) for the top plan: measured on ways 100x4 seed 0, the beams' plan lies
-# 5.6% above HiGHS's optimum, the dive's 0.25% (gap at 10 s 6.8% -> 1.2%). Below it, near
-# the 1.5-3.7% integrality gaps of the at-scale chains, the beams' plans are the better
-# ones (300x6 seed 0: dive 6.386, beam 6.381). The caller passes it for chains only: on a
-# DAG's frontier-state graph the LP is weak and a dive takes about 1 s to meet a plan far
-# above the optimum (ResNet50's layer graph: 12.59, optimum 10.73), which made its solve
-# 0.35 -> 1.6 s.
+# (``dive.lp_dive``) for the top plan: ways 100x4 seed 0 then answers at a 1.2% gap, 0.25%
+# above HiGHS's optimum (``python -m benchmarks --families ways100x4 --seeds 1 --peers
+# highs --top-k 1 --eip-time-limit-s 10``; 4.49, a 6.8% gap, without). Below it, near the
+# 1.5-3.7% integrality gaps of the at-scale chains, the beams' plans are the better ones
+# (``python -m benchmarks.bounds``: 300x6 seed 0, beam 6.3824, dive 6.3860). The caller
+# passes it for chains only: on a DAG's frontier-state graph the LP is weak, and a dive
+# takes 0.7-0.8 s to meet a plan worse than a beam's (ResNet50's layer graph: 12.59 against
+# 11.41, the LP bound 9.19).
 DIVE_INCUMBENT_GAP = 0.05
 LATE_GUESSES = 3
 LATE_GUESS_STEP = 0.5
