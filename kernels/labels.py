@@ -17,26 +17,10 @@ from numba import njit
 
 from .contract import Row, Stop
 from .paths import CLOCK_EVERY, capped, clock, placement_less, row_less, row_score, rows_equal_key
+from .skyband import index_buffers, skyband
 
 # the label budget also caps dominance comparisons, so a search stops in bounded time
 COMPARISONS_PER_LABEL = 256
-# Dominance checks pay only where they drop candidates. At scale the labels of a bucket are
-# mostly trade-offs none dominates: measured on 150x4 seed 0 searched at its optimum,
-# comparing each candidate with every kept label keeps 440k labels in 8.3 s (1.2 billion
-# comparisons drop 3.4% of the candidates); with only the 16 ranked just before it (the
-# nearest in score, the likeliest to dominate it) 739k in 0.66 s (8: 824k, 0.66 s; 64:
-# 501k, 0.79 s; 512: 442k, 3.0 s; none: 873k, 0.62 s). Yet where scores tie (a goal that
-# prices one dimension most plans leave at 0) most candidates are dominated, and only full
-# scans keep the search small. So a bucket scans fully for its first DOMINANCE_TRIAL
-# candidates and then while at least 1 in DOMINANCE_PAYS scans drops one; past that, only
-# the last DOMINANCE_WINDOW kept labels. Skipping a check only keeps a label.
-DOMINANCE_WINDOW = 16
-DOMINANCE_TRIAL = 64
-DOMINANCE_PAYS = 8
-# A bucket's full scans are quadratic in its candidates, so a search with a deadline also
-# looks at the clock every CLOCK_COMPARISONS comparisons (a few ms) within one bucket, or
-# one large bucket could overrun a time limit by seconds
-CLOCK_COMPARISONS = 1 << 20
 
 
 @njit(cache=True)
@@ -71,84 +55,6 @@ def _order(cand, parent, lab_parent, lab_option, nc):
             order[v] = x
         i = j
     return order
-
-
-@njit(cache=True)
-def _skyband(order, free, nc, k, kept, work, work_limit, deadline):
-    """Keep the candidates that fewer than k earlier candidates dominate, as far as the
-    scans show (``DOMINANCE_WINDOW``: a dominated candidate kept is only extra work).
-
-    ``order`` ranks candidates by key, so only earlier ones can dominate; ``free`` (C, Q)
-    holds their capped usages with free dimensions mapped to 0. Writes kept indices into
-    ``kept``, adds the dominance comparisons made to ``work[0]`` and returns how many, or
-    -1 as soon as ``work[0]`` exceeds ``work_limit`` or the clock passes ``deadline``
-    (looked at every CLOCK_COMPARISONS comparisons). Counting only kept dominators is enough: a dropped
-    dominator has k kept dominators of its own, and they dominate the candidate too.
-    """
-    q = free.shape[1]
-    live = np.zeros(q, dtype=np.bool_)
-    n_live = 0
-    for j in range(q):
-        for t in range(nc):
-            if free[t, j] > 0.0:
-                live[j] = True
-                n_live += 1
-                break
-    # kth[j, :] = the k smallest values of dimension j among kept labels (sorted)
-    kth = np.full((q, k), np.inf)
-    nk = 0
-    scanned = 0
-    dropped = 0
-    looked = work[0]
-    for u in range(nc):
-        c = order[u]
-        accept = False
-        if n_live == 0:
-            accept = nk < k
-        else:
-            for j in range(q):
-                if live[j] and free[c, j] < kth[j, k - 1]:
-                    accept = True  # fewer than k kept labels are this small here
-                    break
-            if not accept:
-                dominators = 0
-                # a full scan while scans drop candidates often enough to pay for it
-                full = scanned < DOMINANCE_TRIAL or dropped * DOMINANCE_PAYS >= scanned
-                first = 0 if full else max(0, nk - DOMINANCE_WINDOW)
-                scanned += 1
-                work[0] += nk - first
-                if work[0] > work_limit:
-                    return -1
-                if deadline < np.inf and work[0] - looked >= CLOCK_COMPARISONS:
-                    looked = work[0]
-                    if clock() > deadline:
-                        return -1
-                for t in range(first, nk):
-                    d = kept[t]
-                    dominated = True
-                    for j in range(q):
-                        if live[j] and free[d, j] > free[c, j]:
-                            dominated = False
-                            break
-                    if dominated:
-                        dominators += 1
-                        if dominators >= k:
-                            break
-                accept = dominators < k
-                dropped += not accept
-        if accept:
-            kept[nk] = c
-            nk += 1
-            for j in range(q):
-                if live[j]:
-                    v = free[c, j]
-                    p = k - 1
-                    if v < kth[j, p]:
-                        while p > 0 and kth[j, p - 1] > v:
-                            kth[j, p] = kth[j, p - 1]
-                            p -= 1
-                        kth[j, p] = v
-    return nk
 
 
 @njit(cache=True)
@@ -361,6 +267,7 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
     cand_parent = np.empty(csize, dtype=np.int64)
     cand_lb = np.empty(csize)
     kept = np.empty(csize, dtype=np.int64)
+    index = index_buffers(csize, q)
     stage_lo = np.int64(0)
     for s in range(n):
         # with a time limit, every step starts with a look at the clock (and every
@@ -373,6 +280,7 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
             csize = max(2 * csize, incoming)
             cand, free = _grow_rows(cand, csize), _grow_rows(free, csize)
             cand_parent, cand_lb, kept = _grow_rows(cand_parent, csize), _grow_rows(cand_lb, csize), _grow_rows(kept, csize)
+            index = index_buffers(csize, q)
         stage_start = n_lab
         for b in range(g.step_start[s], g.step_start[s + 1]):
             lo[b] = n_lab
@@ -385,7 +293,7 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
             if nc == 0:
                 continue
             order = _order(cand, cand_parent, lab_parent, lab_option, nc)
-            nk = _skyband(order, free, nc, k, kept, work, work_limit, deadline)
+            nk = skyband(order, free, nc, k, kept, index, work, work_limit, deadline)
             stop = Stop.COMPLETE
             if nk < 0 and deadline < np.inf and clock() > deadline:
                 stop = Stop.TIME_LIMIT
