@@ -31,7 +31,7 @@ from typing import Mapping, Sequence, Union
 import numpy as np
 
 from .costmodel import CostModel, Dim, Limit, LimitKind, cap_with_tolerance
-from .errors import VALUE_RANGE, ScenarioError, out_of_range
+from .errors import VALUE_RANGE, ScenarioError, out_of_range, printable
 from .goals import THROUGHPUT, Goal, Weights, resolve_goal
 from .kernels.contract import KEY_DIMS, Mode, Row, Solution, Status, Stop, placement_rank, rank_order, scored_rows
 from .kernels.frontier import pareto_sets
@@ -225,7 +225,8 @@ def _frontier_dims(model: CostModel, axes) -> tuple[int, int]:
     a scenario where no way loses any."""
     axes = tuple(axes)
     if axes not in FRONTIER_AXES:
-        raise ValueError(f"axes must be one of {', '.join(','.join(a) for a in FRONTIER_AXES)}; got {','.join(map(str, axes))}")
+        choices = ", ".join(",".join(a) for a in FRONTIER_AXES)
+        raise ValueError(f"axes must be one of {choices}; got {printable(','.join(map(str, axes)))}")
     dims = {"latency": Dim.LATENCY, "energy": Dim.ENERGY, "accuracy": model.dims.accuracy}
     if dims[axes[1]] < 0:
         raise ValueError("no way to run a stage loses accuracy in this scenario: an accuracy frontier is one point")

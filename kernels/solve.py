@@ -53,10 +53,10 @@ FINE_GRID_PER_STEP = 32
 FINE_GRID_MAX = 4096
 FINE_TABLE_CELLS = 12_000_000
 # The exact search first runs limited by the incumbent within QUICK_LABELS labels (most
-# instances end there); then, for top-1, up to GUESSES searches each limited to a guess
-# GUESS_STEP of the way from the proven bound to the incumbent; then the search limited by
-# the incumbent (measured on the at-scale families: 500x8 seed 0 proves in about 1 s,
-# where the incumbent's search alone stops unproven at its label budget).
+# instances end there); then, for top-1, up to GUESSES searches limited to guesses of the
+# optimum from below (``_next_guess``); then the search limited by the incumbent
+# (measured on the at-scale families: 500x8 seed 0 proves in about 1 s, where the
+# incumbent's search alone stops unproven at its label budget).
 QUICK_LABELS = 20_000
 # After a quick search limited by one incumbent stopped at QUICK_LABELS, another runs only
 # for an incumbent that leaves less than this share of the gap above the dual bound: labels
@@ -70,18 +70,23 @@ QUICK_RETRY_SHARE = 0.5
 # typed int64 like EXACT_WIDTH (a literal 8 compiled the searches a second time: the first
 # run took 80-92 s, 73 s without)
 PROBE_WIDTH = np.int64(8)
-GUESSES = 8
+# A search's labels grow about exponentially with its limit's distance above the bound, so
+# the guesses deepen iteratively: the first lies GUESS_STEP of the way from the proven
+# bound to the incumbent, and each next one where the growth rate of the last two searches
+# predicts GUESS_GROWTH times the last one's labels (at most GUESS_STRIDE times as far
+# above it as it lay above the one before). All the searches then cost a bounded multiple
+# of the last one, which ends at most one such step above the optimum, however poor the
+# incumbent (InceptionV3's layer graph, whose beam meets a plan 17% above the optimum:
+# proven in 19 s, 29 s with each guess an eighth of the gap left; 46 s with 4 times the
+# labels a guess; 150x4 seed 0, 473 -> 312 ms; ``python -m benchmarks --families
+# inceptionv3_soc,150x4 --peers highs --top-k 1 --eip-time-limit-s 60``).
+GUESSES = 16
 GUESS_STEP = 0.125
+GUESS_GROWTH = 2.0
+GUESS_STRIDE = 4.0
 # An incumbent more than POOR_INCUMBENT_GAP (relative) above the proven bound is poor: a
 # beam on the refined tables runs first (measured on 300x6 seed 1, 4.6% above: the beam on
-# the first tables met a plan 2.7% above the optimum, on the refined ones 0.3%, in 0.16 s),
-# and after the guesses, up to LATE_GUESSES more, each LATE_GUESS_STEP of the way: a poor
-# incumbent (a narrow DAG beam's) leaves the optimum just above the eighth guess, and a
-# search limited halfway costs far less than one limited by the incumbent (the ResNet50
-# layer graph, whose beam's plan is 6.5% above the optimum: 1.77 s -> 0.43 s). Near a good
-# incumbent both cost about what they save (YOLOv3's least-energy plans, 0.6% left after
-# the guesses: the frontier 0.53 -> 0.58 s with late guesses; eight more eighth-steps
-# instead, 0.94 s).
+# the first tables met a plan 2.7% above the optimum, on the refined ones 0.3%, in 0.16 s).
 POOR_INCUMBENT_GAP = 0.02
 # An incumbent still this far above the proven bound after that beam gets an LP dive
 # (``dive.lp_dive``) for the top plan: ways 100x4 seed 0 then answers at a 1.2% gap, 0.25%
@@ -93,8 +98,6 @@ POOR_INCUMBENT_GAP = 0.02
 # takes 0.7-0.8 s to meet a plan worse than a beam's (ResNet50's layer graph: 12.59 against
 # 11.41, the LP bound 9.19).
 DIVE_INCUMBENT_GAP = 0.05
-LATE_GUESSES = 3
-LATE_GUESS_STEP = 0.5
 # When no beam has met a plan yet, the beam that keeps room in the caps is at least this
 # wide (a frontier-state DAG's beam is narrow: eip.solve.state_beam_width; measured on a
 # generated 150-stage DAG, only a beam this wide meets the plan that lets the search end)
@@ -326,12 +329,12 @@ def _exact(ctx, incumbent, tried, dual, beam_width, dive_gap, b_paths, b_rows, b
         # a search that keeps only labels that could beat a guess is far cheaper than one
         # limited by a poor incumbent, and either finds the optimum (every plan up to the
         # guess was searched) or proves the guess a bound
-        for i in range(GUESSES + LATE_GUESSES):
-            if i >= GUESSES and not _poor(incumbent, proven):
-                break
-            guess = proven + (incumbent - proven) * (GUESS_STEP if i < GUESSES else LATE_GUESS_STEP)
+        guess = proven + (incumbent - proven) * GUESS_STEP
+        below, below_labels = proven, 1.0
+        for _ in range(GUESSES):
             if not guess < incumbent or guess - proven <= 1e-9 * max(1.0, abs(incumbent)):
                 break
+            kept_before = stats[Stat.KEPT]
             stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, guess, label_budget, deadline, stats, False)
             if stop != Stop.COMPLETE:
                 # a search limited by the incumbent would keep more labels still
@@ -339,6 +342,9 @@ def _exact(ctx, incumbent, tried, dual, beam_width, dive_gap, b_paths, b_rows, b
             if found > 0:
                 return stop, paths, rows, found, rows[0, Row.SCORE], b_paths, b_rows, b_found
             proven = guess  # no plan scores at most the guess
+            labels = max(1.0, stats[Stat.KEPT] - kept_before)
+            guess = _next_guess(below, below_labels, guess, labels)
+            below, below_labels = proven, labels
     if b_found == 0:
         # no beam met a plan: branch for a proof that none exists, or for a plan to limit
         # the search by (an exhaustive search for any plan is the costliest of all)
@@ -352,6 +358,20 @@ def _exact(ctx, incumbent, tried, dual, beam_width, dive_gap, b_paths, b_rows, b
                 incumbent = b_rows[0, Row.SCORE]
     stop, paths, rows, found, bound = _search(ctx, EXACT_WIDTH, incumbent, label_budget, deadline, stats, False)
     return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
+
+
+@njit(cache=True)
+def _next_guess(below, below_labels, guess, labels):
+    """The guess after ``guess``, whose search kept ``labels`` labels, where the one before
+    it, ``below``, kept ``below_labels`` (1 at the bound): as far above ``guess`` as its
+    labels should take to grow GUESS_GROWTH times, at the rate between the two, and at
+    most GUESS_STRIDE times the distance between them."""
+    stride = guess - below
+    rate = np.log(labels / below_labels)
+    step = GUESS_STRIDE * stride
+    if rate > 0.0:
+        step = min(step, stride * np.log(GUESS_GROWTH) / rate)
+    return guess + step
 
 
 @njit(cache=True)
