@@ -79,7 +79,8 @@ PROBE_WIDTH = np.int64(8)
 # incumbent (InceptionV3's layer graph, whose beam meets a plan 17% above the optimum:
 # proven in 19 s, 29 s with each guess an eighth of the gap left; 46 s with 4 times the
 # labels a guess; 150x4 seed 0, 473 -> 312 ms; ``python -m benchmarks --families
-# inceptionv3_soc,150x4 --peers highs --top-k 1 --eip-time-limit-s 60``).
+# inceptionv3_soc,150x4 --peers highs --top-k 1 --eip-time-limit-s 60 --label-budget
+# 20000000``).
 GUESSES = 16
 GUESS_STEP = 0.125
 GUESS_GROWTH = 2.0
