@@ -80,10 +80,9 @@ def _build(free, nc, live, buffers):
     node's range of ``perm`` at the median of the live dimension it spreads widest
     (relative to the whole bucket's spread, so units do not matter) until a range holds
     at most INDEX_LEAF candidates. Every node starts with no kept label (min inf)."""
-    perm, leaf_of, is_kept, node_lo, node_hi, node_left, node_parent, node_min, _ = buffers
+    perm, leaf_of, _, node_lo, node_hi, node_left, node_parent, node_min, _ = buffers
     for c in range(nc):
         perm[c] = c
-        is_kept[c] = False
     whole = _spreads(free, perm, 0, nc, live, np.ones(live.shape[0]))
     for i in range(live.shape[0]):
         whole[i] = max(whole[i], 1e-300)
@@ -175,20 +174,33 @@ def _dominators(c, free, live, k, buffers):
             stack[top + 1] = left
             top += 2
             continue
-        for i in range(node_lo[node], node_hi[node]):
-            d = perm[i]
-            if not is_kept[d]:
-                continue
-            comparisons += 1
-            dominated = True
-            for j in live:
-                if free[d, j] > free[c, j]:
-                    dominated = False
-                    break
-            if dominated:
-                dominators += 1
-                if dominators >= k:
-                    return dominators, comparisons
+        dominators, looked = _scan(c, free, live, k, perm, node_lo[node], node_hi[node], is_kept, dominators)
+        comparisons += looked
+        if dominators >= k:
+            break
+    return dominators, comparisons
+
+
+@njit(cache=True)
+def _scan(c, free, live, k, ids, lo, hi, is_kept, dominators):
+    """(dominators, comparisons): ``dominators`` plus how many of the kept labels (marked
+    in ``is_kept``) among ``ids[lo:hi]`` dominate candidate ``c``, counted up to k; and
+    how many were compared."""
+    comparisons = 0
+    for i in range(lo, hi):
+        d = ids[i]
+        if not is_kept[d]:
+            continue
+        comparisons += 1
+        dominated = True
+        for j in live:
+            if free[d, j] > free[c, j]:
+                dominated = False
+                break
+        if dominated:
+            dominators += 1
+            if dominators >= k:
+                break
     return dominators, comparisons
 
 
@@ -235,6 +247,8 @@ def skyband(order, free, nc, k, kept, buffers, work, work_limit, deadline):
     # candidate below the k-th in some dimension has fewer than k dominators, unchecked
     kth = np.full((free.shape[1], k), np.inf)
     nk = 0
+    _, _, is_kept, _, _, _, _, _, _ = buffers
+    is_kept[:nc] = False
     indexed = nc >= INDEX_MIN_CANDIDATES
     if indexed:
         _build(free, nc, live, buffers)
@@ -255,18 +269,7 @@ def skyband(order, free, nc, k, kept, buffers, work, work_limit, deadline):
                 full = checked < DOMINANCE_TRIAL or dropped * DOMINANCE_PAYS >= checked
                 checked += 1
                 first = 0 if full else max(0, nk - DOMINANCE_WINDOW)
-                dominators, comparisons = 0, nk - first
-                for t in range(first, nk):
-                    d = kept[t]
-                    dominated = True
-                    for j in live:
-                        if free[d, j] > free[c, j]:
-                            dominated = False
-                            break
-                    if dominated:
-                        dominators += 1
-                        if dominators >= k:
-                            break
+                dominators, comparisons = _scan(c, free, live, k, kept, first, nk, is_kept, np.int64(0))
             work[0] += comparisons
             if work[0] > work_limit:
                 return -1
@@ -281,6 +284,8 @@ def skyband(order, free, nc, k, kept, buffers, work, work_limit, deadline):
             nk += 1
             if indexed:
                 _insert(c, free, live, buffers)
+            else:
+                is_kept[c] = True
             for j in live:
                 v = free[c, j]
                 p = k - 1
