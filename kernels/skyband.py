@@ -37,9 +37,10 @@ DOMINANCE_TRIAL = 64
 DOMINANCE_PAYS = 8
 # Buckets of at least this many candidates check each one fully through the index instead:
 # there the scans' quadratic cost dominates a search, and full checks keep far fewer labels
-# (measured on 300x6 seed 0 searched at 3/4 of its gap: 7.9M labels in 17.5 s by scans,
-# 3.0M in 5.0-5.8 s through the index). Below it the index's build costs more than it saves
-# (150x4 seed 0's solve: 499 ms by scans, 714 ms with every bucket indexed).
+# (300x6 seed 0 searched at 3/4 of its gap, ``python -m benchmarks.bounds``: 3.2M labels
+# in 4.4-5.4 s through the index; at 0b5ca7a, by scans, 7.9M in 17.5 s). Below it the
+# index's build costs more than it saves (``python -m benchmarks --families 150x4 --peers
+# highs --top-k 1``: seed 0 in 520 ms by scans, 749 ms with every bucket indexed).
 INDEX_MIN_CANDIDATES = 16384
 # A bucket's dominance queries are bounded in time: a search with a deadline looks at the
 # clock every CLOCK_COMPARISONS comparisons (nodes visited and labels compared), a few ms
@@ -161,12 +162,7 @@ def _dominators(c, free, live, k, buffers):
         top -= 1
         node = stack[top]
         comparisons += 1
-        below = True
-        for j in live:
-            if node_min[node, j] > free[c, j]:
-                below = False
-                break
-        if not below:
+        if not _at_most(node_min, node, free, c, live):
             continue
         left = node_left[node]
         if left >= 0:
@@ -181,6 +177,16 @@ def _dominators(c, free, live, k, buffers):
     return dominators, comparisons
 
 
+@njit(cache=True, inline="always")
+def _at_most(a, i, b, c, live):
+    """Whether row i of ``a`` is at most row c of ``b`` in every live dimension: label i
+    dominates candidate c, or a node's least usage leaves room for a dominator below it."""
+    for j in live:
+        if a[i, j] > b[c, j]:
+            return False
+    return True
+
+
 @njit(cache=True)
 def _scan(c, free, live, k, ids, lo, hi, is_kept, dominators):
     """(dominators, comparisons): ``dominators`` plus how many of the kept labels (marked
@@ -192,12 +198,7 @@ def _scan(c, free, live, k, ids, lo, hi, is_kept, dominators):
         if not is_kept[d]:
             continue
         comparisons += 1
-        dominated = True
-        for j in live:
-            if free[d, j] > free[c, j]:
-                dominated = False
-                break
-        if dominated:
+        if _at_most(free, d, free, c, live):
             dominators += 1
             if dominators >= k:
                 break

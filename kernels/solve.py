@@ -76,11 +76,11 @@ PROBE_WIDTH = np.int64(8)
 # predicts GUESS_GROWTH times the last one's labels (at most GUESS_STRIDE times as far
 # above it as it lay above the one before). All the searches then cost a bounded multiple
 # of the last one, which ends at most one such step above the optimum, however poor the
-# incumbent (InceptionV3's layer graph, whose beam meets a plan 17% above the optimum:
-# proven in 19 s, 29 s with each guess an eighth of the gap left; 46 s with 4 times the
-# labels a guess; 150x4 seed 0, 473 -> 312 ms; ``python -m benchmarks --families
-# inceptionv3_soc,150x4 --peers highs --top-k 1 --eip-time-limit-s 60 --label-budget
-# 20000000``).
+# incumbent (``python -m benchmarks --families inceptionv3_soc,150x4 --peers highs --top-k
+# 1 --eip-time-limit-s 60 --label-budget 20000000``: InceptionV3's layer graph, whose beam
+# meets a plan 17% above the optimum, proven in 19 s, and 150x4 seed 0 in 0.32 s; at
+# 906160b, with each guess an eighth of the gap left, 29 s and 0.47 s; with GUESS_GROWTH
+# 4, InceptionV3 in 46 s).
 GUESSES = 16
 GUESS_STEP = 0.125
 GUESS_GROWTH = 2.0
@@ -331,7 +331,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, dive_gap, b_paths, b_rows, b
         # limited by a poor incumbent, and either finds the optimum (every plan up to the
         # guess was searched) or proves the guess a bound
         guess = proven + (incumbent - proven) * GUESS_STEP
-        below, below_labels = proven, 1.0
+        proven_labels = 1.0  # the labels of the search that proved ``proven`` (1 at the bound)
         for _ in range(GUESSES):
             if not guess < incumbent or guess - proven <= 1e-9 * max(1.0, abs(incumbent)):
                 break
@@ -342,10 +342,10 @@ def _exact(ctx, incumbent, tried, dual, beam_width, dive_gap, b_paths, b_rows, b
                 return stop, paths, rows, 0, max(proven, min(bound, guess)), b_paths, b_rows, b_found
             if found > 0:
                 return stop, paths, rows, found, rows[0, Row.SCORE], b_paths, b_rows, b_found
-            proven = guess  # no plan scores at most the guess
+            # no plan scores at most the guess
             labels = max(1.0, stats[Stat.KEPT] - kept_before)
-            guess = _next_guess(below, below_labels, guess, labels)
-            below, below_labels = proven, labels
+            proven, guess = guess, _next_guess(proven, proven_labels, guess, labels)
+            proven_labels = labels
     if b_found == 0:
         # no beam met a plan: branch for a proof that none exists, or for a plan to limit
         # the search by (an exhaustive search for any plan is the costliest of all)
