@@ -179,14 +179,15 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     One solve of the model's graph, or for a model with fixed-mode devices one per mode
     assignment (``CostModel.mode_graphs``), cheapest first by a completion bound and
     skipped once that bound cannot beat the k-th best plan found, merged by the ranking
-    rule. A placement whose fixed-mode devices run no stage appears under several
+    rule. Once k plans are found, each next graph is searched only for plans as good as
+    the k-th (the kernels' ``cutoff``; not on a relaxed graph, whose scores are not the
+    plans'). A placement whose fixed-mode devices run no stage appears under several
     assignments and counts once.
     """
     caps = model.caps_tol if caps is None else caps
-    one = solve_relaxed if model.relaxed else solve_graph
     graphs = model.mode_graphs
     if len(graphs) == 1:
-        return one(model, graphs[0], coef, caps, k, mode, beam_width, label_budget, limit_s)
+        return _solve_one(model, graphs[0], coef, caps, k, mode, beam_width, label_budget, limit_s, np.inf)
     started = time.perf_counter()
     # a lower bound on each graph's best score (inf: a dimension alone already breaks its cap)
     least = model.mode_least_usage
@@ -198,9 +199,19 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         if least[g] == np.inf or (len(rows) == k and least[g] > rows[-1, Row.SCORE]):
             continue
         left = max(limit_s - (time.perf_counter() - started), 1e-6)
-        sols.append(one(model, graphs[g], coef, caps, k, mode, beam_width, label_budget, left))
+        cutoff = rows[-1, Row.SCORE] if len(rows) == k else np.inf
+        sols.append(_solve_one(model, graphs[g], coef, caps, k, mode, beam_width, label_budget, left, cutoff))
         options, rows = _merged(np.vstack([options, sols[-1].options]), np.vstack([rows, sols[-1].rows]), k)
     return _combined(sols, options, rows)
+
+
+def _solve_one(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
+               beam_width: int, label_budget: int, limit_s: float, cutoff: float) -> Solution:
+    """The k best plans of one graph of ``model``: wanted only when scoring at most
+    ``cutoff`` on an exact graph (``solve_graph``); all of them on a relaxed one."""
+    if model.relaxed:
+        return solve_relaxed(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s)
+    return solve_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)
 
 
 #: seconds local search may always take to improve an unproven answer (besides twice the solve's time)
@@ -268,11 +279,12 @@ def _combined(sols: list[Solution], options: np.ndarray, rows: np.ndarray) -> So
 
 
 def solve_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
-                beam_width: int, label_budget: int, limit_s: float) -> Solution:
+                beam_width: int, label_budget: int, limit_s: float, cutoff: float = np.inf) -> Solution:
     """The k best paths of one exact graph of ``model`` (LP dives for poor plans on chains
-    only: ``kernels.solve.DIVE_INCUMBENT_GAP``)."""
+    only: ``kernels.solve.DIVE_INCUMBENT_GAP``), of those scoring at most ``cutoff``
+    (``contract.solve``)."""
     return solve(graph, coef, caps, k, mode, state_beam_width(model, beam_width), label_budget, limit_s,
-                 lp_dives=model.is_chain)
+                 lp_dives=model.is_chain, cutoff=cutoff)
 
 
 def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,

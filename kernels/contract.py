@@ -39,7 +39,7 @@ class Status(IntEnum):
 
     OPTIMAL = 0      # the plans are the proven best
     FEASIBLE = 1     # plans that fit, within a proven bound of the optimum
-    INFEASIBLE = 2   # proven: no path fits the caps
+    INFEASIBLE = 2   # proven: no path fits the caps (and scores at most the cutoff)
     UNKNOWN = 3      # the search stopped before it found a plan
 
 
@@ -192,7 +192,7 @@ _loaded = False
 
 
 def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode, beam_width: int,
-          label_budget: int, time_limit_s: float = np.inf, lp_dives: bool = True) -> Solution:
+          label_budget: int, time_limit_s: float = np.inf, lp_dives: bool = True, cutoff: float = np.inf) -> Solution:
     """The k best paths of ``graph`` within ``caps`` (Q,) by ``coef`` (Q,): the one call
     every planning question (plan, frontier, sweep, sensitivity, diagnosis) goes through.
 
@@ -200,25 +200,34 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
     past it the best plans found come back with their proven bound, or none with
     ``Status.UNKNOWN``. ``lp_dives`` lets a poor top plan get an LP dive
     (``solve.DIVE_INCUMBENT_GAP``; a dive still runs where no beam meets a plan).
+    ``cutoff``: only plans scoring at most this are wanted (the caller holds k plans that
+    good, e.g. from another graph): the answer is the k best of those, ``Status.INFEASIBLE``
+    (or ``UNKNOWN``, unproven) when there are none.
     ``Solution.seconds`` times the solve alone: the first call of a
     process loads (or compiles) the kernels before its clock starts.
     """
     from . import solve as kernel  # the jitted kernels import this module's vocabulary
-    from .paths import clock
+    from .paths import clock, score_limit
 
     # the kernel takes the graph's arrays and plain codes: a NamedTuple or IntEnum argument
     # costs 20-25 us to dispatch
     args = (*graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
     global _loaded
     if not _loaded:  # the first solve of a process: load the kernels first
-        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0, 0.0)))
+        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0, 0, 0.0, 0.0)))
         clock()  # the first read of the kernels' clock sets up its callback into Python (~50 ms)
         _loaded = True
     started = time.perf_counter()
     deadline = started + time_limit_s if time_limit_s < np.inf else np.inf
     dive_gap = kernel.DIVE_INCUMBENT_GAP if lp_dives else np.inf
-    status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.SMALL_GRAPH_ARCS, dive_gap)
+    status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.SMALL_GRAPH_ARCS,
+                                                                    kernel.QUICK_LABELS, dive_gap, float(cutoff))
     seconds = time.perf_counter() - started
+    if cutoff < np.inf:  # the fast paths may also meet plans above it: drop them
+        within = int(np.searchsorted(rows[:found, Row.SCORE], score_limit(cutoff), side="right"))
+        if within == 0 and found > 0:
+            status = Status.INFEASIBLE if status == Status.OPTIMAL else Status.UNKNOWN
+        found = within
     return Solution(Status(status), Strategy(strategy), graph.opt_key[paths[:found]], rows[:found],
                     float(stats[Stat.BOUND]), Stop(int(stats[Stat.STOP])), int(stats[Stat.CREATED]),
                     int(stats[Stat.KEPT]), seconds)

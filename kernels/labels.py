@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from .contract import Row, Stop
-from .paths import CLOCK_EVERY, capped, clock, placement_less, row_less, row_score, rows_equal_key
+from .paths import CLOCK_EVERY, capped, clock, placement_less, row_less, row_score, rows_equal_key, score_limit
 from .skyband import index_buffers, skyband
 
 # the label budget also caps dominance comparisons, so a search stops in bounded time
@@ -246,7 +246,7 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     width = Row.USE + q
-    limit = incumbent + (1e-9 * max(1.0, abs(incumbent)) if incumbent < np.inf else 0.0)
+    limit = score_limit(incumbent)
     size = 1024
     lab = np.empty((size, width))
     lab_lb = np.empty(size)

@@ -38,6 +38,19 @@ def arc_between(g, tail, head):
     return -1
 
 
+# a score within this share (relative, at least 1 absolute) of a limit counts as at most it:
+# totals summed in another order differ in the last bits
+LIMIT_SLACK = 1e-9
+
+
+@njit(cache=True)
+def score_limit(limit):
+    """The largest score that counts as at most ``limit`` (inf for inf)."""
+    if limit == np.inf:
+        return limit
+    return limit + LIMIT_SLACK * max(1.0, abs(limit))
+
+
 @njit(cache=True, inline="always")
 def row_score(coef, row):
     """Fill ``row[Row.SCORE]`` from the usage slots: the score rule, in one order everywhere."""

@@ -56,21 +56,29 @@ def assert_matches_oracle(result, ref, k):
             assert got.placement in {r.placement for r in near}
 
 
-def pipeline(full: bool):
-    """The solve as it runs, or forced past its small-graph search (every stage of the
-    bounded pipeline: Lagrangian bounds, beam, certificate, guesses, exact search)."""
+#: how far a solve of a small graph is forced into the pipeline: as it runs; past the
+#: small-graph search (Lagrangian bounds, beams, certificate, quick exact search); and past
+#: the quick exact searches too (refined tables, dive, guesses, reduced-cost fixing, the
+#: search limited by the incumbent), which small graphs never reach on their own
+DEPTHS = ("as it runs", "bounded", "deep")
+_FORCED = {"as it runs": {}, "bounded": {"SMALL_GRAPH_ARCS": 0}, "deep": {"SMALL_GRAPH_ARCS": 0, "QUICK_LABELS": 1}}
+
+
+def pipeline(depth: str):
+    """The solve forced to ``depth`` (one of ``DEPTHS``), through the tuning constants the
+    kernels take as arguments."""
     from eip.kernels import solve as kernel
 
-    return mock.patch.object(kernel, "SMALL_GRAPH_ARCS", 0) if full else contextlib.nullcontext()
+    return mock.patch.multiple(kernel, **_FORCED[depth]) if _FORCED[depth] else contextlib.nullcontext()
 
 
 @settings(max_examples=400)
-@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.booleans())
-def test_exact_topk_equals_brute_force(doc, goal, k, full):
+@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.sampled_from(DEPTHS))
+def test_exact_topk_equals_brute_force(doc, goal, k, depth):
     scenario = eip.Scenario.from_dict(doc)
     _, weights = resolve_goal(goal)
     ref = ranked_plans(scenario, weights)
-    with pipeline(full):
+    with pipeline(depth):
         result = eip.plan(scenario, goal=goal, top_k=k, strategy="exact")
     if not ref:
         assert result.status == "infeasible" and not result.plans and result.reason
@@ -103,14 +111,14 @@ def test_beam_is_feasible_and_never_beats_exact(doc, goal, k, width):
 
 @settings(max_examples=300)
 @given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.sampled_from([1, 3, 10, 10**6]),
-       st.sampled_from([None, 1e-9]), st.sampled_from(["auto", "exact"]), st.booleans())
-def test_budgets_that_stop_the_search_keep_answers_honest(doc, goal, k, budget, time_limit, strategy, full):
+       st.sampled_from([None, 1e-9]), st.sampled_from(["auto", "exact"]), st.sampled_from(DEPTHS))
+def test_budgets_that_stop_the_search_keep_answers_honest(doc, goal, k, budget, time_limit, strategy, depth):
     """A tiny label budget or a time limit already past may stop the search: plans stay
     feasible, the bound stays a bound, and "optimal" is only said when proven."""
     scenario = eip.Scenario.from_dict(doc)
     _, weights = resolve_goal(goal)
     ref = ranked_plans(scenario, weights)
-    with pipeline(full):
+    with pipeline(depth):
         result = eip.plan(scenario, goal=goal, top_k=k, strategy=strategy, label_budget=budget, beam_width=2,
                           time_limit_s=time_limit)
     if time_limit is None:
@@ -276,6 +284,102 @@ def test_the_dive_meets_only_plans_that_fit(doc, goal):
     i = paths.index(list(path))
     assert fits[i] and np.allclose(row[1:], usage[i]) and close(row[0], usage[i] @ coef)
     assert row[0] >= (usage[fits] @ coef).min() - TOL * max(1.0, abs(row[0]))
+
+
+def path_arcs(g, path: list[int]) -> list[int]:
+    """The arcs a path of a layered graph takes, step by step (none into step 0)."""
+    return [next(e for e in range(g.arc_start[t], g.arc_start[t + 1]) if g.arc_tail[e] == before)
+            for before, t in zip(path, path[1:])]
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario_docs(), goals, st.floats(0.0, 1.0))
+def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share):
+    """Fixed at a limit between the best and the worst plan's score, no option or arc of a
+    plan scoring at most the limit is dropped, by either multiplier set."""
+    from eip.kernels.bounds import lagrangian_prices
+    from eip.kernels.fixing import fixed_by_bounds
+
+    model = eip.Scenario.from_dict(doc).cost_model
+    coef = model.coefficients(resolve_goal(goal)[1])
+    g, caps = model.graph, model.caps_tol
+    paths, usage = graph_paths(g)
+    scores = usage @ coef
+    fits = np.all(usage <= caps, axis=1)
+    if not fits.any():
+        return
+    limit = scores[fits].min() + share * (scores[fits].max() - scores[fits].min())
+    prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200)
+    keep_opt, keep_arc = fixed_by_bounds(g, coef, prices, values, lam_sums, limit)
+    for i in np.flatnonzero(fits & (scores <= limit)):
+        assert keep_opt[paths[i]].all() and keep_arc[path_arcs(g, paths[i])].all(), (paths[i], scores[i], limit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario_docs(), st.data())
+def test_a_subgraph_has_exactly_the_paths_through_what_it_keeps(doc, data):
+    """The subgraph's paths, mapped back through ``origin``, are the graph's paths through
+    kept options and arcs, in the same order and with the same usage; options keep their
+    keys and order, and it has a path exactly when one is kept."""
+    from eip.kernels.fixing import subgraph
+
+    g = eip.Scenario.from_dict(doc).cost_model.graph
+    keep_opt = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
+    keep_arc = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.arc_tail), max_size=len(g.arc_tail))))
+    sub, origin, has_path = subgraph(g, keep_opt, keep_arc)
+    paths, usage = graph_paths(g)
+    kept = [i for i, p in enumerate(paths) if keep_opt[p].all() and keep_arc[path_arcs(g, p)].all()]
+    sub_paths, sub_usage = graph_paths(sub) if has_path else ([], np.zeros((0, g.opt_use.shape[1])))
+    assert has_path == bool(kept)
+    assert [[int(origin[t]) for t in p] for p in sub_paths] == [paths[i] for i in kept]
+    assert np.array_equal(sub_usage, usage[kept])
+    assert np.all(np.diff(origin) > 0) and np.array_equal(sub.opt_key, g.opt_key[origin])
+    assert np.all(np.diff(sub.step_start) >= (1 if has_path else 0))
+
+
+def test_reduced_cost_fixing_at_the_optimum_leaves_a_small_graph():
+    """On an at-scale chain (150x4 seed 0), fixing at the proven optimum drops most of the
+    graph (all but a quarter of its arcs), and the plan stays in what is left."""
+    from benchmarks.generate import soc_scenario
+    from eip.kernels.bounds import lagrangian_prices
+    from eip.kernels.fixing import fixed_by_bounds, subgraph
+
+    model = eip.Scenario.from_dict(soc_scenario(150, 4, 0)).cost_model
+    best = eip.plan(model, top_k=1, strategy="exact")
+    assert best.status == "optimal"
+    coef = model.coefficients(best.weights)
+    g, caps = model.graph, model.caps_tol
+    prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200)
+    sub, origin, has_path = subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, best.plans[0].score))
+    assert has_path and len(sub.arc_tail) < 0.25 * len(g.arc_tail)  # 438 of 1,975 arcs
+    for s, name in enumerate(best.plans[0].option_names):
+        assert name in [model.option_names[key] for key in sub.opt_key[sub.step_start[s]:sub.step_start[s + 1]]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from([1, 3]), st.sampled_from(DEPTHS), st.data())
+def test_a_cutoff_asks_only_for_the_plans_within_it(doc, goal, k, depth, data):
+    """With a cutoff (below the best plan, or at any plan's score) the answer is the k best
+    plans scoring at most it, proven, and no other (infeasible when there are none)."""
+    from eip.kernels.contract import Mode, Row, Status, solve
+
+    model = eip.Scenario.from_dict(doc).cost_model
+    coef = model.coefficients(resolve_goal(goal)[1])
+    g, caps = model.graph, model.caps_tol
+    paths, usage = graph_paths(g)
+    scores = np.sort(usage[np.all(usage <= caps, axis=1)] @ coef)
+    levels = np.unique(scores)
+    # cutoffs with no other score within the limit's slack above them (``paths.score_limit``)
+    apart = levels[np.append(np.diff(levels) > 2 * TOL * np.maximum(1.0, np.abs(levels[:-1])), True)[:len(levels)]]
+    cutoff = data.draw(st.sampled_from([(levels[0] if len(levels) else 0.0) - 1.0, *apart.tolist()]))
+    wanted = scores[scores <= cutoff][:k]
+    with pipeline(depth):
+        sol = solve(g, coef, caps, k, Mode.EXACT, 32, 10**6, cutoff=cutoff)
+    if not len(wanted):
+        assert sol.status == Status.INFEASIBLE and not len(sol.rows)
+        return
+    assert sol.status == Status.OPTIMAL
+    assert np.allclose(sol.rows[:, Row.SCORE], wanted, rtol=TOL, atol=TOL)
 
 
 @settings(max_examples=300)

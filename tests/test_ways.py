@@ -22,7 +22,7 @@ from eip.goals import THROUGHPUT, resolve_goal
 from eip.tradeoff import FRONTIER_AXES
 from reference import evaluate, feasible, ranked_plans
 from strategies import goals_with_throughput, ways_scenario_docs
-from test_engine_properties import close, pipeline
+from test_engine_properties import DEPTHS, close, pipeline
 
 
 def _ways(plan) -> tuple:
@@ -48,13 +48,13 @@ def assert_recomputes(scenario, weights, plan):
 
 
 @settings(max_examples=300, deadline=None)
-@given(ways_scenario_docs(), goals_with_throughput, st.sampled_from([1, 3, 5]), st.booleans())
-def test_exact_topk_with_ways_equals_brute_force(doc, goal, k, full):
+@given(ways_scenario_docs(), goals_with_throughput, st.sampled_from([1, 3, 5]), st.sampled_from(DEPTHS))
+def test_exact_topk_with_ways_equals_brute_force(doc, goal, k, depth):
     scenario = eip.Scenario.from_dict(doc)
     name, weights = resolve_goal(goal)
     throughput = name == THROUGHPUT
     ref = ranked_plans(scenario, weights, throughput=throughput)
-    with pipeline(full):
+    with pipeline(depth):
         result = eip.plan(scenario, goal=goal, top_k=k, strategy="exact")
     if not ref:
         assert result.status == "infeasible" and not result.plans and result.reason
