@@ -16,8 +16,13 @@ chains), where they meet a good one (300x6) and on a DAG's frontier-state graph 
 each plan's score above the LP bound, and the dive's time. The optima, by HiGHS, are in
 ``python -m benchmarks --families ways60x4,ways100x4 --seeds 1 --peers highs --top-k 1``.
 
-Last, an exact search whose buckets are large enough for the dominance index
+Then an exact search whose buckets are large enough for the dominance index
 (``kernels/skyband.py``): its labels kept and time.
+
+Last, reduced-cost fixing (``kernels/fixing.py``) at HiGHS's optimum of the at-scale
+chains the engine found hardest: the options and arcs left, and an exact search limited by
+the optimum on the whole graph (stopped after ``WHOLE_GRAPH_S``) and on what is left, each
+with its bounds computed there.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices, r
 from eip.costmodel import Dim
 from eip.kernels.contract import Mode, Row
 from eip.kernels.dive import lp_dive
+from eip.kernels.fixing import fixed_by_bounds, subgraph
 from eip.kernels.labels import label_search
 from eip.kernels.solve import DUAL_ITERATIONS, EXACT_WIDTH
 from eip.solve import solve_model
@@ -42,6 +48,8 @@ from eip.solve import solve_model
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 YOLOV3 = SCENARIOS / "yolov3_rk3399pro.json"
 GRIDS = (1024, 2048, 4096)
+#: seconds an exact search on a whole at-scale graph may take before it is reported stopped
+WHOLE_GRAPH_S = 30.0
 #: added to the unpriced capped dimensions' prices so that they get tables too
 EVERY_DIMENSION = 1e-300
 
@@ -60,15 +68,19 @@ def instances():
         yield f"soc_{n}x{d}_s{seed} balanced", model, model.coefficients(eip.GOAL_WEIGHTS["balanced"]), with_tables
 
 
-def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit) -> tuple[float, float, int]:
-    """(tables seconds, search seconds, labels kept) of an exact search limited by ``limit``
-    on tables of the dimensions ``price`` prices."""
+def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit,
+                 seconds: float = np.inf) -> tuple[float, float, int, bool]:
+    """(tables seconds, search seconds, labels kept, whether it ended) of an exact search
+    limited by ``limit`` on tables of the dimensions ``price`` prices, within ``seconds``."""
+    from eip.kernels.paths import clock
+
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
     t_tables, (table, dims, units) = once(lambda: resource_tables(g, coef, caps, price, grid))
+    deadline = clock() + seconds
     t_search, answer = once(lambda: label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, dims,
-                                                 units, 1, EXACT_WIDTH, limit, 50_000_000, np.inf, False))
-    return t_tables, t_search, int(answer[5])
+                                                 units, 1, EXACT_WIDTH, limit, 50_000_000, deadline, False))
+    return t_tables, t_search, int(answer[5]), answer[0] == 0
 
 
 def dive_instances():
@@ -111,9 +123,28 @@ def dominance() -> None:
     optimum = peers.highs_milp(model, coef, 120.0).best
     prices, values, lam_sums, dual, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
     limit = dual + 0.75 * (optimum - dual)
-    t_tables, t_search, kept = _labels_kept(g, coef, caps, prices, values, lam_sums, prices[1], GRIDS[-1], limit)
+    t_tables, t_search, kept, _ = _labels_kept(g, coef, caps, prices, values, lam_sums, prices[1], GRIDS[-1], limit)
     print(f"soc_300x6_s0 searched at 3/4 of its gap ({limit:.6g}): {kept:,} labels in {t_search:.2f} s "
           f"(tables {t_tables * 1e3:.0f} ms)", flush=True)
+
+
+def fixing() -> None:
+    """Reduced-cost fixing at the optimum of 300x6 seed 0 and 500x8 seed 1: what is left,
+    and the search limited by the optimum there against the whole graph."""
+    for n, d, seed in ((300, 6, 0), (500, 8, 1)):
+        model = eip.Scenario.from_dict(soc_scenario(n, d, seed)).cost_model
+        g, caps = model.graph, model.caps_tol
+        coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
+        optimum = peers.highs_milp(model, coef, 120.0).best
+        limit = optimum + 1e-9 * max(1.0, abs(optimum))
+        prices, values, lam_sums, dual, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
+        t_fix, (sub, _, _) = once(lambda: subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, limit)))
+        print(f"soc_{n}x{d}_s{seed} fixed at its optimum {optimum:.6g} in {t_fix * 1e3:.1f} ms: options "
+              f"{len(g.opt_key):,} -> {len(sub.opt_key):,}, arcs {len(g.arc_tail):,} -> {len(sub.arc_tail):,}", flush=True)
+        for name, graph in (("whole graph", g), ("fixed graph", sub)):
+            p, v, lam, *_ = lagrangian_prices(graph, coef, caps, DUAL_ITERATIONS)
+            _, t_search, kept, ended = _labels_kept(graph, coef, caps, p, v, lam, p[1], GRIDS[-1], limit, WHOLE_GRAPH_S)
+            print(f"  {name}: {kept:,} labels in {t_search:.2f} s{'' if ended else ', stopped unproven'}", flush=True)
 
 
 def main() -> int:
@@ -139,11 +170,12 @@ def main() -> int:
                              ("every capped dimension", prices[1] + np.where(capped, EVERY_DIMENSION, 0.0))):
             cells = []
             for grid in GRIDS:
-                t_tables, t_search, kept = _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit)
+                t_tables, t_search, kept, _ = _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit)
                 cells.append(f"{grid}: {t_tables * 1e3:.0f} + {t_search * 1e3:.0f} ms, {kept:,} labels")
             print(f"  tables of the {label:<22} " + " | ".join(cells), flush=True)
     dives()
     dominance()
+    fixing()
     return 1 if failures else 0
 
 
