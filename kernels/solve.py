@@ -53,6 +53,15 @@ TABLE_CELLS = 4_000_000
 FINE_GRID_PER_STEP = 32
 FINE_GRID_MAX = 4096
 FINE_TABLE_CELLS = 12_000_000
+# Searches on the graph reduced-cost fixing leaves (``_fixed_search``) build their own
+# tables: the quick one within TABLE_CELLS when they are finer than the graph's (else it
+# takes those), the last one within FINE_TABLE_CELLS, a guess's
+# within TABLE_CELLS_PER_LABEL cells per label it is expected to keep. The first guesses
+# keep a few thousand labels, and fine tables cost more than such searches (measured with
+# ``eip.solve.solve_model`` from a script, warm: 150x4 seed 0 took 345-436 ms with fine
+# tables for every search, 315-376 ms with tables sized so; fine tables for the quick
+# search too made 200x4 seed 0 196 -> 306 ms, the quick search on the first tables'
+# budget 184 ms)
 TABLE_CELLS_PER_LABEL = 1000
 # The exact search first runs limited by the incumbent within QUICK_LABELS labels (most
 # instances end there); then, for top-1, up to GUESSES searches limited to guesses of the
@@ -295,8 +304,7 @@ def _probe(ctx, r_row, r_path, quick_labels, cutoff, stats):
 def _quick(ctx, incumbent, quick_labels, stats):
     """The exact search limited by ``incumbent`` within ``quick_labels`` labels
     (``_search``'s answer)."""
-    label_budget, deadline = ctx[12], ctx[13]
-    return _search(ctx, EXACT_WIDTH, incumbent, min(label_budget, quick_labels), deadline, stats, False)
+    return _fixed_search(ctx, incumbent, min(ctx[12], quick_labels), TABLE_CELLS, True, stats)
 
 
 @njit(cache=True)
@@ -341,7 +349,8 @@ def _exact(ctx, incumbent, tried, dual, beam_width, quick_labels, dive_gap, b_pa
             if not guess < incumbent or guess - proven <= 1e-9 * max(1.0, abs(incumbent)):
                 break
             kept_before = stats[Stat.KEPT]
-            stop, paths, rows, found, bound = _fixed_search(ctx, guess, GUESS_GROWTH * proven_labels, stats)
+            cells = min(FINE_TABLE_CELLS, TABLE_CELLS_PER_LABEL * GUESS_GROWTH * proven_labels)
+            stop, paths, rows, found, bound = _fixed_search(ctx, guess, label_budget, int(cells), False, stats)
             if stop != Stop.COMPLETE:
                 # a search limited by the incumbent would keep more labels still
                 return stop, paths, rows, 0, max(proven, min(bound, guess)), b_paths, b_rows, b_found
@@ -362,28 +371,28 @@ def _exact(ctx, incumbent, tried, dual, beam_width, quick_labels, dive_gap, b_pa
             b_found = 1
             if k == 1:
                 incumbent = b_rows[0, Row.SCORE]
-    stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, np.inf, stats)
+    stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, FINE_TABLE_CELLS, False, stats)
     return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
 
 
 @njit(cache=True)
-def _fixed_search(ctx, limit, labels, stats):
-    """The exact search limited by ``limit`` (``_search``'s answer, paths in the graph's
-    options) on the part of the graph reduced-cost fixing at ``limit`` leaves
-    (``_fixed_context``): the search prunes the same labels by the same multipliers, but
-    the bounds computed again there are far tighter (300x6 seed 0 searched with its
-    optimum as the limit: proven in 8 s, unproven in 30 s on the whole graph; 500x8 seed
-    1: 0.85 s, unproven in 30 s).
+def _fixed_search(ctx, limit, budget, cells, finer_only, stats):
+    """The exact search limited by ``limit`` within ``budget`` labels (``_search``'s
+    answer, paths in the graph's options) on the part of the graph reduced-cost fixing at
+    ``limit`` leaves, its tables within ``cells`` (``finer_only``: ``_fixed_context``). The search prunes
+    the same labels by the same multipliers, but the bounds computed again there are far
+    tighter (``python -m benchmarks.bounds``, limited by the optimum: 300x6 seed 0 keeps
+    1.9M labels in 3.0 s, where the whole graph stops unproven at 30 s; 500x8 seed 1, 0.4M
+    in 0.32 s against 3.4M in 6.8 s).
     """
     if limit == np.inf:
-        return _search(ctx, EXACT_WIDTH, limit, ctx[12], ctx[13], stats, False)
-    cells = FINE_TABLE_CELLS if labels == np.inf else min(FINE_TABLE_CELLS, TABLE_CELLS_PER_LABEL * labels)
-    sub_ctx, origin, has_path = _fixed_context(ctx, limit, int(cells))
+        return _search(ctx, EXACT_WIDTH, limit, budget, ctx[13], stats, False)
+    sub_ctx, origin, has_path = _fixed_context(ctx, limit, cells, finer_only)
     g, k = ctx[0], ctx[11]
     n = g.step_start.shape[0] - 1
     if not has_path:  # no plan scores at most the limit
         return Stop.COMPLETE, np.zeros((k, n), dtype=np.int64), np.zeros((k, Row.USE + g.opt_use.shape[1])), 0, np.inf
-    stop, paths, rows, found, bound = _search(sub_ctx, EXACT_WIDTH, limit, ctx[12], ctx[13], stats, False)
+    stop, paths, rows, found, bound = _search(sub_ctx, EXACT_WIDTH, limit, budget, ctx[13], stats, False)
     for r in range(found):
         for s in range(n):
             paths[r, s] = origin[paths[r, s]]
@@ -391,11 +400,14 @@ def _fixed_search(ctx, limit, labels, stats):
 
 
 @njit(cache=True)
-def _fixed_context(ctx, limit, cells):
+def _fixed_context(ctx, limit, cells, finer_only):
     """``ctx`` on the subgraph of the options and arcs through which some path may score at
     most ``limit`` (``fixing.fixed_by_bounds``), with the same multipliers: completion
-    usage, Lagrangian values and bound tables (on the fine grid) recomputed over its paths.
-    Returns ``(sub_ctx, origin, has_path)`` (``fixing.subgraph``)."""
+    usage and Lagrangian values recomputed over its paths, and bound tables too, on the
+    fine grid within ``cells`` (with ``finer_only``, only when that grid is at least twice
+    as fine as ``ctx``'s; else ``ctx``'s own tables, of the whole graph, which still bound
+    the subgraph's completions). Returns ``(sub_ctx, origin, has_path)``
+    (``fixing.subgraph``)."""
     g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline = ctx
     keep_opt, keep_arc = fixed_by_bounds(g, coef, prices, values, lam_sums, limit)
     sub, origin, has_path = subgraph(g, keep_opt, keep_arc)
@@ -409,7 +421,10 @@ def _fixed_context(ctx, limit, cells):
         relaxed_costs(sub, coef, prices[m], opt_cost, arc_cost)
         backward_values(sub, opt_cost, arc_cost, values[m], np.empty(t_count, dtype=np.int64))
     grid = _table_grid(n, t_count, caps, prices[1], FINE_GRID_PER_STEP, FINE_GRID_MAX, cells)
-    table, dims, units = resource_tables(sub, coef, caps, prices[1], grid)
+    if finer_only and grid < 2 * (table.shape[2] - 1):
+        table = table[:, origin]
+    else:
+        table, dims, units = resource_tables(sub, coef, caps, prices[1], grid)
     return (sub, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget,
             deadline), origin, has_path
 

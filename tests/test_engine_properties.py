@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 from pathlib import Path
+from typing import NamedTuple
 from unittest import mock
 
 import numpy as np
@@ -187,6 +188,25 @@ def graph_paths(g) -> tuple[list[list[int]], np.ndarray]:
     return [p for p, _ in paths], np.array([u for _, u in paths]).reshape(len(paths), g.opt_use.shape[1])
 
 
+class Enumerated(NamedTuple):
+    """A random scenario's cost model under a goal's coefficients, with every path of its
+    graph (``graph_paths``): usage (P, Q), score (P,), whether it fits the caps (P,)."""
+
+    model: object
+    coef: np.ndarray
+    paths: list
+    usage: np.ndarray
+    scores: np.ndarray
+    fits: np.ndarray
+
+
+def enumerated(doc: dict, goal) -> Enumerated:
+    model = eip.Scenario.from_dict(doc).cost_model
+    coef = model.coefficients(resolve_goal(goal)[1])
+    paths, usage = graph_paths(model.graph)
+    return Enumerated(model, coef, paths, usage, usage @ coef, np.all(usage <= model.caps_tol, axis=1))
+
+
 def convex_combination_lp(scores: np.ndarray, usage: np.ndarray, caps: np.ndarray) -> float | None:
     """The least score of a convex combination of paths (scores (P,), usage (P, Q)) whose
     usage fits every cap in (0, inf) (the LP the Lagrangian dual equals), by HiGHS; None
@@ -216,12 +236,8 @@ def test_column_generation_meets_the_lp_bound_and_never_passes_a_plan(doc, goal)
     pytest.importorskip("highspy")
     from eip.kernels.bounds import lagrangian_prices
 
-    model = eip.Scenario.from_dict(doc).cost_model
-    coef = model.coefficients(resolve_goal(goal)[1])
+    model, coef, paths, usage, scores, fits = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    paths, usage = graph_paths(g)
-    scores = usage @ coef
-    fits = np.all(usage <= caps, axis=1)
     prices, values, lam_sums, dual, incumbent, incumbent_path = lagrangian_prices(g, coef, caps, 200)
     if not fits.any():
         return  # any bound is valid; inf is the proof
@@ -244,11 +260,9 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, data)
     pytest.importorskip("highspy")
     from eip.kernels.bounds import column_generation
 
-    model = eip.Scenario.from_dict(doc).cost_model
-    coef = model.coefficients(resolve_goal(goal)[1])
+    model, coef, paths, usage, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
     allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
-    paths, usage = graph_paths(g)
     through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
     share = np.empty(len(g.opt_key))
     _, _, _, dual, incumbent, incumbent_path = column_generation(g, coef, caps, 200, allowed, share)
@@ -271,11 +285,8 @@ def test_the_dive_meets_only_plans_that_fit(doc, goal):
     better than the brute-force optimum; where no plan fits it returns none."""
     from eip.kernels.dive import lp_dive
 
-    model = eip.Scenario.from_dict(doc).cost_model
-    coef = model.coefficients(resolve_goal(goal)[1])
+    model, coef, paths, usage, _, fits = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    paths, usage = graph_paths(g)
-    fits = np.all(usage <= caps, axis=1)
     path = np.zeros(model.n_stages, dtype=np.int64)
     row = lp_dive(g, coef, caps, np.inf, path)
     if row[0] == np.inf:
@@ -300,12 +311,8 @@ def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share)
     from eip.kernels.bounds import lagrangian_prices
     from eip.kernels.fixing import fixed_by_bounds
 
-    model = eip.Scenario.from_dict(doc).cost_model
-    coef = model.coefficients(resolve_goal(goal)[1])
+    model, coef, paths, usage, scores, fits = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    paths, usage = graph_paths(g)
-    scores = usage @ coef
-    fits = np.all(usage <= caps, axis=1)
     if not fits.any():
         return
     limit = scores[fits].min() + share * (scores[fits].max() - scores[fits].min())
@@ -363,11 +370,9 @@ def test_a_cutoff_asks_only_for_the_plans_within_it(doc, goal, k, depth, data):
     plans scoring at most it, proven, and no other (infeasible when there are none)."""
     from eip.kernels.contract import Mode, Row, Status, solve
 
-    model = eip.Scenario.from_dict(doc).cost_model
-    coef = model.coefficients(resolve_goal(goal)[1])
+    model, coef, _, _, all_scores, fits = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    paths, usage = graph_paths(g)
-    scores = np.sort(usage[np.all(usage <= caps, axis=1)] @ coef)
+    scores = np.sort(all_scores[fits])
     levels = np.unique(scores)
     # cutoffs with no other score within the limit's slack above them (``paths.score_limit``)
     apart = levels[np.append(np.diff(levels) > 2 * TOL * np.maximum(1.0, np.abs(levels[:-1])), True)[:len(levels)]]
