@@ -54,15 +54,10 @@ FINE_GRID_PER_STEP = 32
 FINE_GRID_MAX = 4096
 FINE_TABLE_CELLS = 12_000_000
 # Searches on the graph reduced-cost fixing leaves (``_fixed_search``) build their own
-# tables: the quick one within TABLE_CELLS when they are finer than the graph's (else it
-# takes those), the last one within FINE_TABLE_CELLS, a guess's
-# within TABLE_CELLS_PER_LABEL cells per label it is expected to keep. The first guesses
-# keep a few thousand labels, and fine tables cost more than such searches (measured with
-# ``eip.solve.solve_model`` from a script, warm: 150x4 seed 0 took 345-436 ms with fine
-# tables for every search, 315-376 ms with tables sized so; fine tables for the quick
-# search too made 200x4 seed 0 196 -> 306 ms, the quick search on the first tables'
-# budget 184 ms)
-TABLE_CELLS_PER_LABEL = 1000
+# tables: the quick one within TABLE_CELLS when they come at least twice as fine as the
+# graph's (else it takes those), the others within FINE_TABLE_CELLS. (Coarser tables for the first guesses, sized by the labels they were
+# expected to keep, saved 10-20% on 150x4 but made GNMT's layer graph 6.5 s, 0.95 s with
+# fine ones: ``eip.plan`` from a script, warm.)
 # The exact search first runs limited by the incumbent within QUICK_LABELS labels (most
 # instances end there); then, for top-1, up to GUESSES searches limited to guesses of the
 # optimum from below (``_next_guess``); then the search limited by the incumbent
@@ -96,6 +91,10 @@ GUESSES = 16
 GUESS_STEP = 0.125
 GUESS_GROWTH = 2.0
 GUESS_STRIDE = 4.0
+# A guess's search that keeps GUESS_OVERSHOOT times the labels predicted for it (at least
+# the quick searches' cap) lies too far above the optimum: it stops, and the next guess
+# lies halfway back
+GUESS_OVERSHOOT = 8.0
 # An incumbent more than POOR_INCUMBENT_GAP (relative) above the proven bound is poor: a
 # beam on the refined tables runs first (measured on 300x6 seed 1, 4.6% above: the beam on
 # the first tables met a plan 2.7% above the optimum, on the refined ones 0.3%, in 0.16 s).
@@ -349,8 +348,14 @@ def _exact(ctx, incumbent, tried, dual, beam_width, quick_labels, dive_gap, b_pa
             if not guess < incumbent or guess - proven <= 1e-9 * max(1.0, abs(incumbent)):
                 break
             kept_before = stats[Stat.KEPT]
-            cells = min(FINE_TABLE_CELLS, TABLE_CELLS_PER_LABEL * GUESS_GROWTH * proven_labels)
-            stop, paths, rows, found, bound = _fixed_search(ctx, guess, label_budget, int(cells), False, stats)
+            cap = min(label_budget, max(quick_labels, GUESS_OVERSHOOT * GUESS_GROWTH * proven_labels))
+            stop, paths, rows, found, bound = _fixed_search(ctx, guess, int(cap), FINE_TABLE_CELLS, False, stats)
+            if stop == Stop.LABEL_BUDGET and cap < label_budget:
+                # the guess lay far above what the growth predicted: it still proves what
+                # its last complete step bounds, and the next guess halves the step
+                proven = max(proven, min(bound, guess))
+                guess = proven + 0.5 * (guess - proven)
+                continue
             if stop != Stop.COMPLETE:
                 # a search limited by the incumbent would keep more labels still
                 return stop, paths, rows, 0, max(proven, min(bound, guess)), b_paths, b_rows, b_found
