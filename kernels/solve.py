@@ -46,7 +46,7 @@ TABLE_GRID_PER_STEP = 16
 TABLE_GRID_MIN = 32
 TABLE_GRID_MAX = 1024
 TABLE_CELLS = 4_000_000
-# When the quick exact search does not end, the tables are rebuilt finer (a search's labels
+# For the beam that follows a poor incumbent the tables are rebuilt finer (a search's labels
 # fall steeply with the grid: YOLOv3's least-energy plan 19k labels at 1,024 points, 9.5k
 # at 2,048; 150x4 seed 0, 468k, 276k and 162k at 4,096; python -m benchmarks.bounds),
 # within FINE_TABLE_CELLS (96 MB).
@@ -55,9 +55,10 @@ FINE_GRID_MAX = 4096
 FINE_TABLE_CELLS = 12_000_000
 # Searches on the graph reduced-cost fixing leaves (``_fixed_search``) build their own
 # tables: the quick one within TABLE_CELLS when they come at least twice as fine as the
-# graph's (else it takes those), the others within FINE_TABLE_CELLS. (Coarser tables for the first guesses, sized by the labels they were
-# expected to keep, saved 10-20% on 150x4 but made GNMT's layer graph 6.5 s, 0.95 s with
-# fine ones: ``eip.plan`` from a script, warm.)
+# graph's (else it takes those), the others within FINE_TABLE_CELLS. Coarser tables for
+# the first guesses, sized by the labels they were expected to keep, made GNMT's layer
+# graph 6.0 s at afddb40, 0.70 s with fine ones at d4461f2 (the DAG scenarios' command in
+# README.md).
 # The exact search first runs limited by the incumbent within QUICK_LABELS labels (most
 # instances end there); then, for top-1, up to GUESSES searches limited to guesses of the
 # optimum from below (``_next_guess``); then the search limited by the incumbent
@@ -84,16 +85,18 @@ PROBE_WIDTH = np.int64(8)
 # of the last one, which ends at most one such step above the optimum, however poor the
 # incumbent (``python -m benchmarks --families inceptionv3_soc,150x4 --peers highs --top-k
 # 1 --eip-time-limit-s 60 --label-budget 20000000``: InceptionV3's layer graph, whose beam
-# meets a plan 17% above the optimum, proven in 19 s, and 150x4 seed 0 in 0.32 s; at
-# 906160b, with each guess an eighth of the gap left, 29 s and 0.47 s; with GUESS_GROWTH
-# 4, InceptionV3 in 46 s).
+# meets a plan 17% above the optimum, proven in 19 s at 09969d2, and 150x4 seed 0 in
+# 0.32 s; at 906160b, with each guess an eighth of the gap left, 29 s and 0.47 s; with
+# GUESS_GROWTH 4, InceptionV3 in 46 s; with reduced-cost fixing, 8.7 s at abe9290).
 GUESSES = 16
 GUESS_STEP = 0.125
 GUESS_GROWTH = 2.0
 GUESS_STRIDE = 4.0
 # A guess's search that keeps GUESS_OVERSHOOT times the labels predicted for it (at least
 # the quick searches' cap) lies too far above the optimum: it stops, and the next guess
-# lies halfway back
+# lies halfway back (without it, one eip.plan run on InceptionV3 with fine tables for
+# every guess stopped unproven at 60 s with 17M labels; with it, 8.7 s, 7.4M labels, in
+# the DAG scenarios' command)
 GUESS_OVERSHOOT = 8.0
 # An incumbent more than POOR_INCUMBENT_GAP (relative) above the proven bound is poor: a
 # beam on the refined tables runs first (measured on 300x6 seed 1, 4.6% above: the beam on
@@ -310,10 +313,10 @@ def _quick(ctx, incumbent, quick_labels, stats):
 def _exact(ctx, incumbent, tried, dual, beam_width, quick_labels, dive_gap, b_paths, b_rows, b_found, stats):
     """The exact search: first limited by ``incumbent`` within ``quick_labels`` labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
-    better: QUICK_RETRY_SHARE); then, on finer bound tables (``_refined``), a beam
-    ``beam_width`` wide when the incumbent is poor (``_poor``), for top-1
-    guesses of the optimum from below, and the search limited by ``incumbent`` within the
-    label budget. Returns ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``:
+    better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
+    (``_refined``) when the incumbent is poor (``_poor``), for top-1 guesses of the optimum
+    from below, and the search limited by ``incumbent`` within the label budget (the
+    searches on what fixing leaves, with tables of their own: ``_fixed_search``). Returns ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``:
     ``Stop.COMPLETE`` with the proven answer, or the stop and a proven lower bound on the
     best score; and the beams' plans (``b_*``). When no beam met a plan, branching
     (``_branched``) may prove there is none before the last search, or meet one to limit
@@ -326,9 +329,9 @@ def _exact(ctx, incumbent, tried, dual, beam_width, quick_labels, dive_gap, b_pa
         # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
         if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
             return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
-    ctx = _refined(ctx)
     if _poor(incumbent, proven):
-        _, l_paths, l_rows, l_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, False)
+        _, l_paths, l_rows, l_found, _ = _search(_refined(ctx), beam_width, np.inf, label_budget, deadline, stats,
+                                                 False)
         b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, l_paths, l_rows, l_found)
         if l_found == k:
             incumbent = min(incumbent, l_rows[k - 1, Row.SCORE])
@@ -390,8 +393,8 @@ def _fixed_search(ctx, limit, budget, cells, finer_only, stats):
     1.9M labels in 3.0 s, where the whole graph stops unproven at 30 s; 500x8 seed 1, 0.4M
     in 0.32 s against 3.4M in 6.8 s).
     """
-    if limit == np.inf:
-        return _search(ctx, EXACT_WIDTH, limit, budget, ctx[13], stats, False)
+    if limit == np.inf:  # nothing to fix by (no plan met): the whole graph, on finer tables
+        return _search(_refined(ctx), EXACT_WIDTH, limit, budget, ctx[13], stats, False)
     sub_ctx, origin, has_path = _fixed_context(ctx, limit, cells, finer_only)
     g, k = ctx[0], ctx[11]
     n = g.step_start.shape[0] - 1
