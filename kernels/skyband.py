@@ -40,8 +40,12 @@ DOMINANCE_PAYS = 8
 # (300x6 seed 0 searched at 3/4 of its gap, ``python -m benchmarks.bounds``: 3.2M labels
 # in 4.4-5.4 s through the index; at 0b5ca7a, by scans, 7.9M in 17.5 s). Below it the
 # index's build costs more than it saves (``python -m benchmarks --families 150x4 --peers
-# highs --top-k 1``: seed 0 in 520 ms by scans, 749 ms with every bucket indexed).
-INDEX_MIN_CANDIDATES = 16384
+# highs --top-k 1``: seed 0 in 520 ms by scans, 749 ms with every bucket indexed). On the
+# graphs reduced-cost fixing leaves, buckets of a few thousand candidates are common, and
+# their scans took 69% of 300x6 seed 0's search at its optimum (perf); from 2,048 on
+# (16,384 before) that instance proves in 4.5 s instead of 8.2 s, seed 2 in 4.4 s instead
+# of 5.4 s, with 150x4 unchanged (at 512, 150x4 seed 0 took 0.41-0.47 s instead of 0.34).
+INDEX_MIN_CANDIDATES = 2048
 # A bucket's dominance queries are bounded in time: a search with a deadline looks at the
 # clock every CLOCK_COMPARISONS comparisons (nodes visited and labels compared), a few ms
 CLOCK_COMPARISONS = 1 << 20
