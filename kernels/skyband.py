@@ -45,6 +45,9 @@ DOMINANCE_PAYS = 8
 # their scans took 69% of 300x6 seed 0's search at its optimum (perf); from 2,048 on
 # (16,384 before) that instance proves in 4.5 s instead of 8.2 s, seed 2 in 4.4 s instead
 # of 5.4 s, with 150x4 unchanged (at 512, 150x4 seed 0 took 0.41-0.47 s instead of 0.34).
+# It costs some mid-sized searches a little: the generated DAG 100x4 seed 1 takes 229 ms
+# (205 ms at 16,384, 218 ms at 4,096, where 300x6 seed 0's search at its optimum takes
+# 1.54 s instead of 1.46 s; medians of 5 warm solve_model calls).
 INDEX_MIN_CANDIDATES = 2048
 # A bucket's dominance queries are bounded in time: a search with a deadline looks at the
 # clock every CLOCK_COMPARISONS comparisons (nodes visited and labels compared), a few ms
