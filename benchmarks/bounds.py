@@ -38,10 +38,11 @@ from benchmarks.generate import soc_scenario, ways_scenario
 from benchmarks.suite import once
 from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices, resource_tables
 from eip.costmodel import Dim
-from eip.kernels.contract import Mode, Row
+from eip.kernels.contract import Mode, Row, Stop
 from eip.kernels.dive import lp_dive
 from eip.kernels.fixing import fixed_by_bounds, subgraph
 from eip.kernels.labels import label_search
+from eip.kernels.paths import clock, score_limit
 from eip.kernels.solve import DUAL_ITERATIONS, EXACT_WIDTH
 from eip.solve import solve_model
 
@@ -72,15 +73,13 @@ def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit,
                  seconds: float = np.inf) -> tuple[float, float, int, bool]:
     """(tables seconds, search seconds, labels kept, whether it ended) of an exact search
     limited by ``limit`` on tables of the dimensions ``price`` prices, within ``seconds``."""
-    from eip.kernels.paths import clock
-
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
     t_tables, (table, dims, units) = once(lambda: resource_tables(g, coef, caps, price, grid))
     deadline = clock() + seconds
     t_search, answer = once(lambda: label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, dims,
                                                  units, 1, EXACT_WIDTH, limit, 50_000_000, deadline, False))
-    return t_tables, t_search, int(answer[5]), answer[0] == 0
+    return t_tables, t_search, int(answer[5]), answer[0] == Stop.COMPLETE
 
 
 def dive_instances():
@@ -136,7 +135,7 @@ def fixing() -> None:
         g, caps = model.graph, model.caps_tol
         coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
         optimum = peers.highs_milp(model, coef, 120.0).best
-        limit = optimum + 1e-9 * max(1.0, abs(optimum))
+        limit = score_limit(optimum)
         prices, values, lam_sums, dual, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
         t_fix, (sub, _, _) = once(lambda: subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, limit)))
         print(f"soc_{n}x{d}_s{seed} fixed at its optimum {optimum:.6g} in {t_fix * 1e3:.1f} ms: options "
@@ -164,7 +163,7 @@ def main() -> int:
         optimum = solve_model(model, coef, 1, Mode.EXACT, 32, 50_000_000, 300.0).rows[0, Row.SCORE]
         print(f"  optimum {optimum:.6g}, {(optimum - lp) / abs(optimum):.2%} above the LP", flush=True)
         capped = np.isfinite(caps) & (caps > 0)
-        limit = optimum + 1e-9 * max(1.0, abs(optimum))
+        limit = score_limit(optimum)
         _labels_kept(g, coef, caps, prices, values, lam_sums, prices[1], GRIDS[0], limit)  # load the kernels
         for label, price in (("priced dimensions", prices[1]),
                              ("every capped dimension", prices[1] + np.where(capped, EVERY_DIMENSION, 0.0))):

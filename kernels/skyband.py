@@ -38,16 +38,16 @@ DOMINANCE_PAYS = 8
 # Buckets of at least this many candidates check each one fully through the index instead:
 # there the scans' quadratic cost dominates a search, and full checks keep far fewer labels
 # (300x6 seed 0 searched at 3/4 of its gap, ``python -m benchmarks.bounds``: 3.2M labels
-# in 4.4-5.4 s through the index; at 0b5ca7a, by scans, 7.9M in 17.5 s). Below it the
+# in 4.4-5.4 s through the index, 3.0M in 6.1 s from 2,048 candidates on at 4dce71b; at
+# 0b5ca7a, by scans, 7.9M in 17.5 s). Below it the
 # index's build costs more than it saves (``python -m benchmarks --families 150x4 --peers
 # highs --top-k 1``: seed 0 in 520 ms by scans, 749 ms with every bucket indexed). On the
 # graphs reduced-cost fixing leaves, buckets of a few thousand candidates are common, and
 # their scans took 69% of 300x6 seed 0's search at its optimum (perf); from 2,048 on
-# (16,384 before) that instance proves in 4.5 s instead of 8.2 s, seed 2 in 4.4 s instead
-# of 5.4 s, with 150x4 unchanged (at 512, 150x4 seed 0 took 0.41-0.47 s instead of 0.34).
-# It costs some mid-sized searches a little: the generated DAG 100x4 seed 1 takes 229 ms
-# (205 ms at 16,384, 218 ms at 4,096, where 300x6 seed 0's search at its optimum takes
-# 1.54 s instead of 1.46 s; medians of 5 warm solve_model calls).
+# (16,384 before), the at-scale command in README.md proves 300x6 in 4.7 / 4.5 / 4.4 s
+# (7.9 / 5.1 / 5.3 s at 07179e9), 150x4 and 200x4 as before. It costs some mid-sized
+# searches a little: the generated DAGs' command proves dag 100x4 seed 1 in 229 ms (206 ms
+# at 07179e9).
 INDEX_MIN_CANDIDATES = 2048
 # A bucket's dominance queries are bounded in time: a search with a deadline looks at the
 # clock every CLOCK_COMPARISONS comparisons (nodes visited and labels compared), a few ms

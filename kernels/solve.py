@@ -89,9 +89,9 @@ PROBE_WIDTH = np.int64(8)
 # 0.32 s; at 906160b, with each guess an eighth of the gap left, 29 s and 0.47 s; with
 # GUESS_GROWTH 4, InceptionV3 in 46 s; with reduced-cost fixing, 8.7 s at abe9290).
 # GUESSES only stops a guess sequence that no budget ends: each guess is bounded by the
-# label budget and the clock (at 16, ways 100x4 seed 1's 16th guess kept 2.6M labels 0.02%
-# below its optimum, and the search limited by an incumbent 1.8% above it followed and ran
-# to the time limit)
+# label budget and the clock (at 16, ways 100x4 seed 1's 16th guess, 0.02% below its
+# optimum, was its last, and the search limited by an incumbent 1.8% above it ran to the
+# time limit: a copy of these kernels printing each guess showed it)
 GUESSES = 64
 GUESS_STEP = 0.125
 GUESS_GROWTH = 2.0
@@ -242,6 +242,13 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, deadline):
 
 
 @njit(cache=True)
+def _finer(grid, table):
+    """Whether tables on ``grid`` points are worth building instead of using ``table``
+    (A, T, G + 1): only when they come at least twice as fine."""
+    return grid >= 2 * (table.shape[2] - 1)
+
+
+@njit(cache=True)
 def _refined(ctx):
     """``ctx`` with its bound tables rebuilt on the fine grid (FINE_TABLE_CELLS), when that
     is at least twice as fine and the deadline has not passed (the rebuild does not look at
@@ -249,7 +256,7 @@ def _refined(ctx):
     g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline = ctx
     n = g.step_start.shape[0] - 1
     grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], FINE_GRID_PER_STEP, FINE_GRID_MAX, FINE_TABLE_CELLS)
-    if grid == 0 or grid < 2 * (table.shape[2] - 1) or (deadline < np.inf and clock() > deadline):
+    if grid == 0 or not _finer(grid, table) or (deadline < np.inf and clock() > deadline):
         return ctx
     table, dims, units = resource_tables(g, coef, caps, prices[1], grid)
     return (g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline)
@@ -352,7 +359,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, quick_labels, dive_gap, b_pa
         guess = proven + (incumbent - proven) * GUESS_STEP
         proven_labels = 1.0  # the labels of the search that proved ``proven`` (1 at the bound)
         for _ in range(GUESSES):
-            if not guess < incumbent or guess - proven <= 1e-9 * max(1.0, abs(incumbent)):
+            if not guess < incumbent or guess <= score_limit(proven):  # no room left between them
                 break
             kept_before = stats[Stat.KEPT]
             cap = min(label_budget, max(quick_labels, GUESS_OVERSHOOT * GUESS_GROWTH * proven_labels))
@@ -394,8 +401,8 @@ def _fixed_search(ctx, limit, budget, cells, finer_only, stats):
     ``limit`` leaves, its tables within ``cells`` (``finer_only``: ``_fixed_context``). The search prunes
     the same labels by the same multipliers, but the bounds computed again there are far
     tighter (``python -m benchmarks.bounds``, limited by the optimum: 300x6 seed 0 keeps
-    1.9M labels in 3.0 s, where the whole graph stops unproven at 30 s; 500x8 seed 1, 0.4M
-    in 0.32 s against 3.4M in 6.8 s).
+    1.6M labels in 1.5 s, where the whole graph stops unproven at 30 s; 500x8 seed 1, 0.4M
+    in 0.23 s against 3.1M in 6.9 s, at 4dce71b).
     """
     if limit == np.inf:  # nothing to fix by (no plan met): the whole graph, on finer tables
         return _search(_refined(ctx), EXACT_WIDTH, limit, budget, ctx[13], stats, False)
@@ -433,7 +440,7 @@ def _fixed_context(ctx, limit, cells, finer_only):
         relaxed_costs(sub, coef, prices[m], opt_cost, arc_cost)
         backward_values(sub, opt_cost, arc_cost, values[m], np.empty(t_count, dtype=np.int64))
     grid = _table_grid(n, t_count, caps, prices[1], FINE_GRID_PER_STEP, FINE_GRID_MAX, cells)
-    if finer_only and grid < 2 * (table.shape[2] - 1):
+    if finer_only and not _finer(grid, table):
         table = table[:, origin]
     else:
         table, dims, units = resource_tables(sub, coef, caps, prices[1], grid)
@@ -571,6 +578,6 @@ def _heuristic(paths, rows, found, k, bound, stats, strategy):
     if found == 0:
         return Status.UNKNOWN, strategy, paths, rows, 0, stats
     best = rows[0, Row.SCORE]
-    if k == 1 and best - bound <= 1e-9 * max(1.0, abs(best)):
+    if k == 1 and best <= score_limit(bound):
         return Status.OPTIMAL, strategy, paths, rows, found, stats
     return Status.FEASIBLE, strategy, paths, rows, found, stats
