@@ -75,7 +75,7 @@ def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit,
     limited by ``limit`` on tables of the dimensions ``price`` prices, within ``seconds``."""
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
-    t_tables, (table, dims, units) = once(lambda: resource_tables(g, coef, caps, price, grid))
+    t_tables, (table, dims, units) = once(lambda: resource_tables(g, coef, caps, price, grid, np.empty(0)))
     deadline = clock() + seconds
     t_search, answer = once(lambda: label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, dims,
                                                  units, 1, EXACT_WIDTH, limit, 50_000_000, deadline, False))

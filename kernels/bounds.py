@@ -312,7 +312,7 @@ def table_dimensions(caps, price):
 
 
 @njit(cache=True)
-def resource_tables(g, coef, caps, price, grid):
+def resource_tables(g, coef, caps, price, grid, scratch):
     """Completion bounds exact in one capped dimension, Lagrangian in the others.
 
     For each capped dimension q (cap in (0, inf)) that ``price`` prices (> 0: the LP binds
@@ -325,7 +325,10 @@ def resource_tables(g, coef, caps, price, grid):
     excludes a completion that truly fits, so a label with remaining room r on q completes
     for at least ``table[i, t, floor(r / unit)] - sum_{j != q} lam_j + sum_{j != q}
     price_j * used_j``. Returns ``(table (A, T, grid + 1), dims (A,), units (A,))``;
-    ``grid`` 0 builds no table (A = 0).
+    ``grid`` 0 builds no table (A = 0). The tables are written into ``scratch`` (1-D) when
+    it holds them, else into a new array: a solve that rebuilds tables for every search
+    reuses one block of memory (a fresh 58 MB table costs 21 ms of page faults, its fill in
+    reused memory 4 ms; 500x8 seed 0 rebuilds them for a dozen searches).
     """
     n = g.step_start.shape[0] - 1
     t_count = g.opt_use.shape[0]
@@ -334,7 +337,12 @@ def resource_tables(g, coef, caps, price, grid):
     units = np.empty(n_dims)
     for i in range(n_dims):
         units[i] = caps[dims[i]] / grid
-    table = np.full((n_dims, t_count, grid + 1), np.inf)
+    cells = n_dims * t_count * (grid + 1)
+    if scratch.shape[0] >= cells:
+        table = scratch[:cells].reshape((n_dims, t_count, grid + 1))
+        table[:] = np.inf
+    else:
+        table = np.full((n_dims, t_count, grid + 1), np.inf)
     opt_cost = np.empty(t_count)
     arc_cost = np.empty(g.arc_tail.shape[0])
     for i in range(n_dims):

@@ -4,6 +4,8 @@ One dispatch from Python per solve keeps the per-call overhead in microseconds. 
 through ``contract.solve``, which decodes the answer.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -131,6 +133,38 @@ SMALL_GRAPH_ARCS = 64
 SMALL_SEARCH_LABELS = 2_000
 
 
+class _Context(NamedTuple):
+    """What the searches of one solve share: the graph and its score weights ``coef`` (Q,)
+    and ``caps`` (Q,); the completion tests ``least`` and ``thr`` (T, Q) of
+    ``bounds.cap_tests``; the Lagrangian bounds ``prices`` (M, Q), ``values`` (M, T) and
+    ``lam_sums`` (M,); the bound tables ``table`` (A, T, G + 1) of dimensions ``dims`` in
+    ``units`` (``bounds.resource_tables``); k, the label budget and the deadline; and the
+    ``scratch`` memory (1-D) that each search's own tables are built in (``_refined``,
+    ``_fixed_context``): they live for one search, the graph's own for the whole solve."""
+    g: LayeredGraph
+    coef: np.ndarray
+    caps: np.ndarray
+    least: np.ndarray
+    thr: np.ndarray
+    prices: np.ndarray
+    values: np.ndarray
+    lam_sums: np.ndarray
+    table: np.ndarray
+    dims: np.ndarray
+    units: np.ndarray
+    k: int
+    label_budget: int
+    deadline: float
+    scratch: np.ndarray
+
+
+@njit(cache=True)
+def _with_bounds(ctx, g, least, thr, values, table, dims, units):
+    """``ctx`` on graph ``g`` with these completion tests, Lagrangian values and tables."""
+    return _Context(g, ctx.coef, ctx.caps, least, thr, ctx.prices, values, ctx.lam_sums, table, dims, units, ctx.k,
+                    ctx.label_budget, ctx.deadline, ctx.scratch)
+
+
 @njit(cache=True)
 def _table_grid(n, t_count, caps, price, per_step, grid_max, cells):
     """Grid size of the per-dimension bound tables (0: none) of the dimensions ``price``
@@ -230,14 +264,20 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
 
 @njit(cache=True)
 def _bounded(g, coef, caps, least, thr, k, label_budget, deadline):
-    """The bounds every search uses, as the context tuple ``_search`` takes, with the dual
+    """The bounds every search uses, as the ``_Context`` ``_search`` takes, with the dual
     bound and the best feasible score column generation met: the Lagrangian multipliers
-    (``lagrangian_prices``) and the per-dimension tables they price."""
+    (``lagrangian_prices``) and the per-dimension tables they price. The scratch memory
+    holds FINE_TABLE_CELLS (more when the least grid needs it; reserved, not touched)."""
     prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
     n = g.step_start.shape[0] - 1
-    grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
-    table, dims, units = resource_tables(g, coef, caps, prices[1], grid)
-    ctx = (g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline)
+    t_count = g.opt_use.shape[0]
+    grid = _table_grid(n, t_count, caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
+    table, dims, units = resource_tables(g, coef, caps, prices[1], grid, np.empty(0))
+    n_tables = table_dimensions(caps, prices[1]).shape[0]
+    scratch = np.empty(max(FINE_TABLE_CELLS, n_tables * t_count * TABLE_GRID_MIN) + n_tables * t_count if grid > 0
+                       else 0)
+    ctx = _Context(g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline,
+                   scratch)
     return ctx, dual, relaxed_row, relaxed_path
 
 
@@ -253,13 +293,13 @@ def _refined(ctx):
     """``ctx`` with its bound tables rebuilt on the fine grid (FINE_TABLE_CELLS), when that
     is at least twice as fine and the deadline has not passed (the rebuild does not look at
     the clock: ways 100x4's take 0.25 s)."""
-    g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline = ctx
+    g, caps, price = ctx.g, ctx.caps, ctx.prices[1]
     n = g.step_start.shape[0] - 1
-    grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], FINE_GRID_PER_STEP, FINE_GRID_MAX, FINE_TABLE_CELLS)
-    if grid == 0 or not _finer(grid, table) or (deadline < np.inf and clock() > deadline):
+    grid = _table_grid(n, g.opt_use.shape[0], caps, price, FINE_GRID_PER_STEP, FINE_GRID_MAX, FINE_TABLE_CELLS)
+    if grid == 0 or not _finer(grid, ctx.table) or (ctx.deadline < np.inf and clock() > ctx.deadline):
         return ctx
-    table, dims, units = resource_tables(g, coef, caps, prices[1], grid)
-    return (g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline)
+    table, dims, units = resource_tables(g, ctx.coef, caps, price, grid, ctx.scratch)
+    return _with_bounds(ctx, g, ctx.least, ctx.thr, ctx.values, table, dims, units)
 
 
 @njit(cache=True)
@@ -281,13 +321,13 @@ def _search(ctx, width, incumbent, labels, until, stats, by_slack):
     ``labels`` and the clock time ``until``, on the bounds in ``ctx``; adds its work to
     ``stats`` and records a stop that the caller's own budgets caused.
     Returns ``(stop, paths, rows, found, bound)`` (``labels.label_search``)."""
-    g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline = ctx
     stop, paths, rows, found, created, kept, bound = label_search(
-        g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, width, incumbent, labels, until,
-        by_slack)
+        ctx.g, ctx.coef, ctx.caps, ctx.least, ctx.thr, ctx.prices, ctx.values, ctx.lam_sums, ctx.table, ctx.dims,
+        ctx.units, ctx.k, width, incumbent, labels, until, by_slack)
     stats[Stat.CREATED] += created
     stats[Stat.KEPT] += kept
-    caller = (stop == Stop.TIME_LIMIT and until == deadline) or (stop == Stop.LABEL_BUDGET and labels == label_budget)
+    caller = (stop == Stop.TIME_LIMIT and until == ctx.deadline) or (stop == Stop.LABEL_BUDGET
+                                                                     and labels == ctx.label_budget)
     if caller and stop.value > stats[Stat.STOP]:
         stats[Stat.STOP] = stop.value
     return stop, paths, rows, found, bound
@@ -300,8 +340,9 @@ def _probe(ctx, r_row, r_path, quick_labels, cutoff, stats):
     ``cutoff`` when lower) within ``quick_labels`` labels. Returns ``(searched, stop, paths, rows, found, bound, incumbent,
     b_paths, b_rows, b_found)``: whether an exact search ran (not without an incumbent),
     its ``_search`` answer, the incumbent it was limited by, and the beam's plans."""
-    k, label_budget, deadline = ctx[11], ctx[12], ctx[13]
-    stop, b_paths, b_rows, b_found, bound = _search(ctx, PROBE_WIDTH, np.inf, label_budget, deadline, stats, False)
+    k = ctx.k
+    stop, b_paths, b_rows, b_found, bound = _search(ctx, PROBE_WIDTH, np.inf, ctx.label_budget, ctx.deadline, stats,
+                                                    False)
     b_found = _or_relaxed(b_paths, b_rows, b_found, r_row, r_path)
     incumbent = b_rows[k - 1, Row.SCORE] if b_found == k else np.inf
     if k == 1:
@@ -317,7 +358,7 @@ def _probe(ctx, r_row, r_path, quick_labels, cutoff, stats):
 def _quick(ctx, incumbent, quick_labels, stats):
     """The exact search limited by ``incumbent`` within ``quick_labels`` labels
     (``_search``'s answer)."""
-    return _fixed_search(ctx, incumbent, min(ctx[12], quick_labels), TABLE_CELLS, True, stats)
+    return _fixed_search(ctx, incumbent, min(ctx.label_budget, quick_labels), TABLE_CELLS, True, stats)
 
 
 @njit(cache=True)
@@ -332,8 +373,8 @@ def _exact(ctx, incumbent, tried, dual, beam_width, quick_labels, dive_gap, b_pa
     best score; and the beams' plans (``b_*``). When no beam met a plan, branching
     (``_branched``) may prove there is none before the last search, or meet one to limit
     it by."""
-    g, coef, caps = ctx[0], ctx[1], ctx[2]
-    k, label_budget, deadline = ctx[11], ctx[12], ctx[13]
+    g, coef, caps = ctx.g, ctx.coef, ctx.caps
+    k, label_budget, deadline = ctx.k, ctx.label_budget, ctx.deadline
     proven = dual
     if incumbent < tried and incumbent - dual < QUICK_RETRY_SHARE * (tried - dual):
         stop, paths, rows, found, bound = _quick(ctx, incumbent, quick_labels, stats)
@@ -405,13 +446,13 @@ def _fixed_search(ctx, limit, budget, cells, finer_only, stats):
     in 0.23 s against 3.1M in 6.9 s, at 4dce71b).
     """
     if limit == np.inf:  # nothing to fix by (no plan met): the whole graph, on finer tables
-        return _search(_refined(ctx), EXACT_WIDTH, limit, budget, ctx[13], stats, False)
+        return _search(_refined(ctx), EXACT_WIDTH, limit, budget, ctx.deadline, stats, False)
     sub_ctx, origin, has_path = _fixed_context(ctx, limit, cells, finer_only)
-    g, k = ctx[0], ctx[11]
+    g, k = ctx.g, ctx.k
     n = g.step_start.shape[0] - 1
     if not has_path:  # no plan scores at most the limit
         return Stop.COMPLETE, np.zeros((k, n), dtype=np.int64), np.zeros((k, Row.USE + g.opt_use.shape[1])), 0, np.inf
-    stop, paths, rows, found, bound = _search(sub_ctx, EXACT_WIDTH, limit, budget, ctx[13], stats, False)
+    stop, paths, rows, found, bound = _search(sub_ctx, EXACT_WIDTH, limit, budget, ctx.deadline, stats, False)
     for r in range(found):
         for s in range(n):
             paths[r, s] = origin[paths[r, s]]
@@ -427,8 +468,8 @@ def _fixed_context(ctx, limit, cells, finer_only):
     as fine as ``ctx``'s; else ``ctx``'s own tables, of the whole graph, which still bound
     the subgraph's completions). Returns ``(sub_ctx, origin, has_path)``
     (``fixing.subgraph``)."""
-    g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline = ctx
-    keep_opt, keep_arc = fixed_by_bounds(g, coef, prices, values, lam_sums, limit)
+    g, coef, caps, prices = ctx.g, ctx.coef, ctx.caps, ctx.prices
+    keep_opt, keep_arc = fixed_by_bounds(g, coef, prices, ctx.values, ctx.lam_sums, limit)
     sub, origin, has_path = subgraph(g, keep_opt, keep_arc)
     n = sub.step_start.shape[0] - 1
     t_count = sub.opt_use.shape[0]
@@ -440,12 +481,12 @@ def _fixed_context(ctx, limit, cells, finer_only):
         relaxed_costs(sub, coef, prices[m], opt_cost, arc_cost)
         backward_values(sub, opt_cost, arc_cost, values[m], np.empty(t_count, dtype=np.int64))
     grid = _table_grid(n, t_count, caps, prices[1], FINE_GRID_PER_STEP, FINE_GRID_MAX, cells)
+    table, dims, units = ctx.table, ctx.dims, ctx.units
     if finer_only and not _finer(grid, table):
         table = table[:, origin]
     else:
-        table, dims, units = resource_tables(sub, coef, caps, prices[1], grid)
-    return (sub, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget,
-            deadline), origin, has_path
+        table, dims, units = resource_tables(sub, coef, caps, prices[1], grid, ctx.scratch)
+    return _with_bounds(ctx, sub, least, thr, values, table, dims, units), origin, has_path
 
 
 @njit(cache=True)
