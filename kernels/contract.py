@@ -186,6 +186,11 @@ def kernels_cached() -> bool:
         return True
 
 
+#: the kernels' scratch memory for bound tables (``solve.scratch_cells``), kept from one solve
+#: to the next: a new block every solve costs its page faults every time (4-6 ms on the
+#: 100x8 family, whose searches are 30-40 ms). Solves hold the GIL, so they never share it.
+_scratch = np.empty(0)
+
 #: whether ``solve`` has loaded the kernels (asking the dispatcher for its signatures
 #: instead costs ~5 us a call, 5% of a small solve)
 _loaded = False
@@ -212,16 +217,20 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
     # the kernel takes the graph's arrays and plain codes: a NamedTuple or IntEnum argument
     # costs 20-25 us to dispatch
     args = (*graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
-    global _loaded
+    global _loaded, _scratch
     if not _loaded:  # the first solve of a process: load the kernels first
-        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0, 0, 0.0, 0.0)))
+        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0, 0, 0.0, 0.0, _scratch)))
         clock()  # the first read of the kernels' clock sets up its callback into Python (~50 ms)
         _loaded = True
     started = time.perf_counter()
     deadline = started + time_limit_s if time_limit_s < np.inf else np.inf
     dive_gap = kernel.DIVE_INCUMBENT_GAP if lp_dives else np.inf
+    cells = kernel.scratch_cells(*graph.opt_use.shape)
+    if _scratch.shape[0] < cells:
+        _scratch = np.empty(cells)
     status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.SMALL_GRAPH_ARCS,
-                                                                    kernel.QUICK_LABELS, dive_gap, float(cutoff))
+                                                                    kernel.QUICK_LABELS, dive_gap, float(cutoff),
+                                                                    _scratch)
     seconds = time.perf_counter() - started
     if cutoff < np.inf:  # the fast paths may also meet plans above it: drop them
         within = int(np.searchsorted(rows[:found, Row.SCORE], score_limit(cutoff), side="right"))
