@@ -41,7 +41,7 @@ from eip.costmodel import Dim
 from eip.kernels.contract import Mode, Row, Stop
 from eip.kernels.dive import lp_dive
 from eip.kernels.fixing import fixed_by_bounds, subgraph
-from eip.kernels.labels import label_search
+from eip.kernels.labels import label_memory, label_search
 from eip.kernels.paths import clock, score_limit
 from eip.kernels.solve import DUAL_ITERATIONS, EXACT_WIDTH
 from eip.solve import solve_model
@@ -78,7 +78,8 @@ def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit,
     t_tables, (table, dims, units) = once(lambda: resource_tables(g, coef, caps, price, grid, np.empty(0)))
     deadline = clock() + seconds
     t_search, answer = once(lambda: label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, dims,
-                                                 units, 1, EXACT_WIDTH, limit, 50_000_000, deadline, False))
+                                                 units, 1, EXACT_WIDTH, limit, 50_000_000, deadline, False,
+                                                 label_memory(0, len(caps))))
     return t_tables, t_search, int(answer[5]), answer[0] == Stop.COMPLETE
 
 
@@ -100,7 +101,7 @@ def dives() -> None:
         least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
         no_tables = np.zeros((0, g.opt_use.shape[0], 1)), np.zeros(0, dtype=np.int64), np.zeros(0)
         beam = label_search(g, coef, caps, least, thr, prices, values, lam_sums, *no_tables, 1, np.int64(32), np.inf,
-                            50_000_000, np.inf, False)
+                            50_000_000, np.inf, False, label_memory(0, len(caps)))
         path = np.zeros(len(g.step_start) - 1, dtype=np.int64)
         seconds, row = once(lambda: lp_dive(g, coef, caps, np.inf, path))
 

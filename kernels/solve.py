@@ -14,7 +14,7 @@ from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, branched_certi
 from .contract import STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Status, Stop, Strategy
 from .dive import lp_dive
 from .fixing import fixed_by_bounds, subgraph
-from .labels import label_search
+from .labels import label_memory, label_search
 from .paths import clock, path_row, score_limit, within_caps
 from .viterbi import kbest_paths
 
@@ -131,6 +131,10 @@ AUTO_BEAM_DOUBLINGS = 3
 # answer in a fraction of the time the Lagrangian bounds take to compute).
 SMALL_GRAPH_ARCS = 64
 SMALL_SEARCH_LABELS = 2_000
+# Labels the searches of one solve keep in memory they reuse (``labels.label_memory``;
+# reserved, touched only as used: 1.4 GB of address space at 40 dimensions); larger
+# searches grow arrays of their own
+LABEL_MEMORY = 4_000_000
 
 
 class _Context(NamedTuple):
@@ -140,7 +144,9 @@ class _Context(NamedTuple):
     ``lam_sums`` (M,); the bound tables ``table`` (A, T, G + 1) of dimensions ``dims`` in
     ``units`` (``bounds.resource_tables``); k, the label budget and the deadline; and the
     ``scratch`` memory (1-D) that each search's own tables are built in (``_refined``,
-    ``_fixed_context``): they live for one search, the graph's own for the whole solve."""
+    ``_fixed_context``): they live for one search, the graph's own for the whole solve;
+    and the ``memory`` the searches keep their labels in, one after another
+    (``labels.label_memory``)."""
     g: LayeredGraph
     coef: np.ndarray
     caps: np.ndarray
@@ -156,13 +162,14 @@ class _Context(NamedTuple):
     label_budget: int
     deadline: float
     scratch: np.ndarray
+    memory: tuple
 
 
 @njit(cache=True)
 def _with_bounds(ctx, g, least, thr, values, table, dims, units):
     """``ctx`` on graph ``g`` with these completion tests, Lagrangian values and tables."""
     return _Context(g, ctx.coef, ctx.caps, least, thr, ctx.prices, values, ctx.lam_sums, table, dims, units, ctx.k,
-                    ctx.label_budget, ctx.deadline, ctx.scratch)
+                    ctx.label_budget, ctx.deadline, ctx.scratch, ctx.memory)
 
 
 def scratch_cells(t_count: int, q: int) -> int:
@@ -285,8 +292,9 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, deadline, scratch):
     t_count = g.opt_use.shape[0]
     grid = _table_grid(n, t_count, caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
     table, dims, units = resource_tables(g, coef, caps, prices[1], grid, np.empty(0))
+    memory = label_memory(min(label_budget, LABEL_MEMORY), g.opt_use.shape[1])
     ctx = _Context(g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline,
-                   scratch)
+                   scratch, memory)
     return ctx, dual, relaxed_row, relaxed_path
 
 
@@ -332,7 +340,7 @@ def _search(ctx, width, incumbent, labels, until, stats, by_slack):
     Returns ``(stop, paths, rows, found, bound)`` (``labels.label_search``)."""
     stop, paths, rows, found, created, kept, bound = label_search(
         ctx.g, ctx.coef, ctx.caps, ctx.least, ctx.thr, ctx.prices, ctx.values, ctx.lam_sums, ctx.table, ctx.dims,
-        ctx.units, ctx.k, width, incumbent, labels, until, by_slack)
+        ctx.units, ctx.k, width, incumbent, labels, until, by_slack, ctx.memory)
     stats[Stat.CREATED] += created
     stats[Stat.KEPT] += kept
     caller = (stop == Stop.TIME_LIMIT and until == ctx.deadline) or (stop == Stop.LABEL_BUDGET
@@ -590,7 +598,7 @@ def _without_bounds(g, coef, caps, k, mode, label_budget, deadline, small_arcs, 
         stop, paths, rows, found, created, kept, _ = label_search(
             g, coef, caps, least, thr, np.zeros((1, q)), values, np.zeros(1),
             np.zeros((0, t_count, 1)), np.zeros(0, dtype=np.int64), np.zeros(0), k, EXACT_WIDTH, np.inf,
-            min(label_budget, SMALL_SEARCH_LABELS), deadline, False)
+            min(label_budget, SMALL_SEARCH_LABELS), deadline, False, label_memory(0, q))
         stats[Stat.CREATED] += created
         stats[Stat.KEPT] += kept
         if stop == Stop.COMPLETE:
