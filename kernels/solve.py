@@ -204,8 +204,8 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     ``dive_gap`` (relative) above the proven bound gets an LP dive (``DIVE_INCUMBENT_GAP``;
     inf: none); only plans scoring at most ``cutoff`` are wanted (inf: every plan; see
     ``contract.solve``); the searches build their bound tables in ``scratch`` (1-D; of
-    ``scratch_cells``, or new memory when it is smaller). Returns ``(status, strategy, paths (k, N), rows (k, 1 + Q), found,
-    stats (STAT_SLOTS,))`` (``Stat`` slots).
+    ``scratch_cells``, or new memory when it is smaller). Returns ``(status, strategy,
+    paths (k, N), rows (k, 1 + Q), found, stats (STAT_SLOTS,))`` (``Stat`` slots).
     """
     started = clock()
     g = LayeredGraph(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use)
@@ -289,8 +289,7 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, deadline, scratch):
     (``lagrangian_prices``) and the per-dimension tables they price."""
     prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
     n = g.step_start.shape[0] - 1
-    t_count = g.opt_use.shape[0]
-    grid = _table_grid(n, t_count, caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
+    grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
     table, dims, units = resource_tables(g, coef, caps, prices[1], grid, np.empty(0))
     memory = label_memory(min(label_budget, LABEL_MEMORY), g.opt_use.shape[1])
     ctx = _Context(g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline,
