@@ -132,9 +132,11 @@ AUTO_BEAM_DOUBLINGS = 3
 SMALL_GRAPH_ARCS = 64
 SMALL_SEARCH_LABELS = 2_000
 # Labels the searches of one solve keep in memory they reuse (``labels.label_memory``;
-# reserved, touched only as used: 1.4 GB of address space at 40 dimensions); larger
-# searches grow arrays of their own
+# reserved, touched only as used: 1.4 GB of address space at 40 dimensions), at most
+# LABEL_MEMORY_PER_OPTION per option of the graph (a reservation that large costs a small
+# solve its mapping: 20 us of 12x3's 150 us); larger searches grow arrays of their own
 LABEL_MEMORY = 4_000_000
+LABEL_MEMORY_PER_OPTION = 4096
 
 
 class _Context(NamedTuple):
@@ -291,7 +293,8 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, deadline, scratch):
     n = g.step_start.shape[0] - 1
     grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
     table, dims, units = resource_tables(g, coef, caps, prices[1], grid, np.empty(0))
-    memory = label_memory(min(label_budget, LABEL_MEMORY), g.opt_use.shape[1])
+    t_count, q = g.opt_use.shape
+    memory = label_memory(min(label_budget, LABEL_MEMORY, LABEL_MEMORY_PER_OPTION * t_count), q)
     ctx = _Context(g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline,
                    scratch, memory)
     return ctx, dual, relaxed_row, relaxed_path
