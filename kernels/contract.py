@@ -187,8 +187,8 @@ def kernels_cached() -> bool:
 
 
 #: the kernels' scratch memory for bound tables (``solve.scratch_cells``), kept from one solve
-#: to the next: a new block every solve costs its page faults every time (4-6 ms on the
-#: 100x8 family, whose searches are 30-40 ms). Solves hold the GIL, so they never share it.
+#: to the next: a block this large is mapped afresh when allocated, so a new one every solve
+#: pays its page faults every time. Solves hold the GIL, so they never share it.
 _scratch = np.empty(0)
 
 #: whether ``solve`` has loaded the kernels (asking the dispatcher for its signatures
