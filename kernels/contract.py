@@ -191,9 +191,9 @@ def kernels_cached() -> bool:
 #: pays its page faults every time. Solves hold the GIL, so they never share it.
 _scratch = np.empty(0)
 
-#: whether ``solve`` has loaded the kernels (asking the dispatcher for its signatures
-#: instead costs ~5 us a call, 5% of a small solve)
-_loaded = False
+#: the solve kernels' module once ``solve`` has loaded them (None before; asking the
+#: dispatcher for its signatures instead costs ~5 us a call, 5% of a small solve)
+_kernels = None
 
 
 def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode, beam_width: int,
@@ -211,28 +211,31 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
     ``Solution.seconds`` times the solve alone: the first call of a
     process loads (or compiles) the kernels before its clock starts.
     """
-    from . import solve as kernel  # the jitted kernels import this module's vocabulary
-    from .paths import clock, score_limit
-
     # the kernel takes the graph's arrays and plain codes: a NamedTuple or IntEnum argument
     # costs 20-25 us to dispatch
     args = (*graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
-    global _loaded, _scratch
-    if not _loaded:  # the first solve of a process: load the kernels first
-        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0, 0, 0.0, 0.0, _scratch)))
-        clock()  # the first read of the kernels' clock sets up its callback into Python (~50 ms)
-        _loaded = True
+    global _kernels, _scratch
+    kernel = _kernels
+    if kernel is None:  # the first solve of a process: load the kernels first
+        from . import solve as kernel  # the jitted kernels import this module's vocabulary
+
+        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0, 0, 0, 0, 0.0, 0.0, _scratch)))
+        kernel.clock()  # the first read of the kernels' clock sets up its callback into Python (~50 ms)
+        _kernels = kernel
     started = time.perf_counter()
     deadline = started + time_limit_s if time_limit_s < np.inf else np.inf
     dive_gap = kernel.DIVE_INCUMBENT_GAP if lp_dives else np.inf
     cells = kernel.scratch_cells(*graph.opt_use.shape)
     if _scratch.shape[0] < cells:
         _scratch = np.empty(cells)
-    status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.SMALL_GRAPH_ARCS,
+    status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.PULSE_ARCS,
+                                                                    kernel.PULSE_FREE_NODES, kernel.PULSE_NODES,
                                                                     kernel.QUICK_LABELS, dive_gap, float(cutoff),
                                                                     _scratch)
     seconds = time.perf_counter() - started
     if cutoff < np.inf:  # the fast paths may also meet plans above it: drop them
+        from .paths import score_limit
+
         within = int(np.searchsorted(rows[:found, Row.SCORE], score_limit(cutoff), side="right"))
         if within == 0 and found > 0:
             status = Status.INFEASIBLE if status == Status.OPTIMAL else Status.UNKNOWN

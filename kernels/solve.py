@@ -16,6 +16,7 @@ from .dive import lp_dive
 from .fixing import fixed_by_bounds, subgraph
 from .labels import label_memory, label_search
 from .paths import clock, path_row, score_limit, within_caps
+from .pulse import pulse_search
 from .viterbi import kbest_paths
 
 # Column generation passes for the Lagrangian multipliers (``bounds.lagrangian_prices``):
@@ -126,11 +127,13 @@ NO_INCUMBENT_BEAM = 32
 # the widening has taken no longer than the solve before it (a wide beam's dominance checks
 # grow fast: width 512 takes 2 minutes on 500x8)
 AUTO_BEAM_DOUBLINGS = 3
-# Graphs with at most this many arcs first try the exact search on the unconstrained
-# completion bounds alone, within this many labels (measured: the seed scenario's 48 arcs
-# answer in a fraction of the time the Lagrangian bounds take to compute).
-SMALL_GRAPH_ARCS = 64
-SMALL_SEARCH_LABELS = 2_000
+# Graphs with at most PULSE_ARCS arcs are first searched depth first (``pulse.pulse_search``):
+# on the unconstrained completion bounds within PULSE_FREE_NODES prefixes, then on the
+# Lagrangian bounds within PULSE_NODES, before any label search (whose fixed cost per
+# bucket a small graph does not repay). Measured
+PULSE_ARCS = 256
+PULSE_FREE_NODES = 1024
+PULSE_NODES = 8192
 # Labels the searches of one solve keep in memory they reuse (``labels.label_memory``;
 # reserved, touched only as used: 1.4 GB of address space at 40 dimensions), at most
 # LABEL_MEMORY_PER_OPTION per option of the graph (a reservation that large costs a small
@@ -195,27 +198,44 @@ def _table_grid(n, t_count, caps, price, per_step, grid_max, cells):
 
 @njit(cache=True)
 def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode,
-               beam_width, label_budget, deadline, small_arcs, quick_labels, dive_gap, cutoff, scratch):
+               beam_width, label_budget, deadline, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff,
+               scratch):
     """The k best paths of the graph within ``caps``, with a proof of optimality or a proven bound.
 
     The graph comes as its ``LayeredGraph`` fields, in order (a NamedTuple argument costs
     ~25 us to dispatch; arrays are typed on the fast path). ``mode`` is a ``Mode`` code;
-    ``deadline`` a ``clock`` time (inf: none); graphs of at most ``small_arcs`` arcs first
-    try the exact search on unconstrained bounds (``SMALL_GRAPH_ARCS``); the first exact
+    ``deadline`` a ``clock`` time (inf: none); graphs of at most ``pulse_arcs`` arcs are
+    first searched depth first, on unconstrained bounds within ``free_nodes`` prefixes,
+    then on Lagrangian bounds within ``pulse_nodes`` (``PULSE_ARCS``, ``PULSE_FREE_NODES``,
+    ``PULSE_NODES``); the first exact
     searches stop at ``quick_labels`` labels (``QUICK_LABELS``); a top plan more than
     ``dive_gap`` (relative) above the proven bound gets an LP dive (``DIVE_INCUMBENT_GAP``;
     inf: none); only plans scoring at most ``cutoff`` are wanted (inf: every plan; see
     ``contract.solve``); the searches build their bound tables in ``scratch`` (1-D; of
     ``scratch_cells``, or new memory when it is smaller). Returns ``(status, strategy,
-    paths (k, N), rows (k, 1 + Q), found, stats (STAT_SLOTS,))`` (``Stat`` slots).
+    paths (k, N), rows (k, 1 + Q), found, stats (STAT_SLOTS,))``: ``Status`` and
+    ``Strategy`` codes as ints (an IntEnum returned to Python is built from its pickled
+    class, 1-2 us a solve), ``Stat`` slots.
     """
+    status, strategy, paths, rows, found, stats = _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head,
+                                                          arc_use, coef, caps, k, mode, beam_width, label_budget,
+                                                          deadline, pulse_arcs, free_nodes, pulse_nodes, quick_labels,
+                                                          dive_gap, cutoff, scratch)
+    return status.value, strategy.value, paths, rows, found, stats
+
+
+@njit(cache=True)
+def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode, beam_width,
+            label_budget, deadline, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff, scratch):
+    """``solve_topk``'s answer, its codes as ``Status`` and ``Strategy``."""
     started = clock()
     g = LayeredGraph(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use)
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     stats = np.zeros(STAT_SLOTS)
-    status, strategy, paths, rows, found = _without_bounds(g, coef, caps, k, mode, label_budget, deadline, small_arcs,
-                                                           stats)
+    small = mode != Mode.BEAM and g.arc_tail.shape[0] <= pulse_arcs
+    status, strategy, paths, rows, found = _without_bounds(g, coef, caps, k, mode, cutoff, label_budget, deadline,
+                                                           pulse_arcs, free_nodes, stats)
     if status != Status.UNKNOWN:
         return status, strategy, paths, rows, found, stats
     least, most = completion_usage(g)
@@ -225,6 +245,12 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     if dual == np.inf or dual > score_limit(cutoff):  # no plan fits (and scores at most the cutoff)
         stats[Stat.BOUND] = np.inf
         return Status.INFEASIBLE, Strategy.VITERBI, paths, rows, 0, stats
+    if small:
+        limit = min(cutoff, relaxed_incumbent) if k == 1 else cutoff
+        status, paths, rows, found = _pulse(g, coef, caps, least, ctx.prices, ctx.values, ctx.lam_sums, k, limit,
+                                            min(pulse_nodes, label_budget), deadline, stats)
+        if status == Status.OPTIMAL or (status == Status.INFEASIBLE and limit == cutoff):
+            return status, Strategy.LABELS, paths, rows, found, stats
 
     tried = np.inf  # the incumbent a quick exact search has already stopped on
     p_paths, p_rows, p_found = paths, rows, 0
@@ -570,9 +596,10 @@ def _better_plans(paths, rows, found, o_paths, o_rows, o_found):
 
 
 @njit(cache=True)
-def _without_bounds(g, coef, caps, k, mode, label_budget, deadline, small_arcs, stats):
+def _without_bounds(g, coef, caps, k, mode, cutoff, label_budget, deadline, small_arcs, free_nodes, stats):
     """Answers that need no Lagrangian bounds: no path at all; the unconstrained k best when
-    they all fit; a small graph's exact search on unconstrained completion bounds.
+    they all fit; a small graph's depth-first search on unconstrained completion bounds
+    within ``free_nodes`` prefixes and the label budget (``_pulse``).
     Returns ``(status, strategy, paths, rows, found)``, ``Status.UNKNOWN`` when none applies."""
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
@@ -591,22 +618,32 @@ def _without_bounds(g, coef, caps, k, mode, label_budget, deadline, small_arcs, 
             stats[Stat.BOUND] = rows[0, Row.SCORE]
             return Status.OPTIMAL, Strategy.VITERBI, paths, rows, found
     if mode != Mode.BEAM and g.arc_tail.shape[0] <= small_arcs:
-        # a small graph: an exact search on the unconstrained completion bounds alone costs
-        # less than computing stronger ones
+        # a small graph: a depth-first search on the unconstrained completion bounds alone
+        # costs less than computing stronger ones
         least, most = completion_usage(g)
-        least, thr = cap_tests(caps, least, most, n)
+        least, _ = cap_tests(caps, least, most, n)
         values = np.empty((1, t_count))  # (not a reshape: its error path costs seconds of compile)
         values[0] = free_value
-        stop, paths, rows, found, created, kept, _ = label_search(
-            g, coef, caps, least, thr, np.zeros((1, q)), values, np.zeros(1),
-            np.zeros((0, t_count, 1)), np.zeros(0, dtype=np.int64), np.zeros(0), k, EXACT_WIDTH, np.inf,
-            min(label_budget, SMALL_SEARCH_LABELS), deadline, False, label_memory(0, q))
-        stats[Stat.CREATED] += created
-        stats[Stat.KEPT] += kept
-        if stop == Stop.COMPLETE:
-            status, strategy, paths, rows, found, _ = _proven(paths, rows, found, stats)
-            return status, strategy, paths, rows, found
+        status, paths, rows, found = _pulse(g, coef, caps, least, np.zeros((1, q)), values, np.zeros(1), k, cutoff,
+                                            min(free_nodes, label_budget), deadline, stats)
+        if status != Status.UNKNOWN:
+            return status, Strategy.LABELS, paths, rows, found
     return Status.UNKNOWN, Strategy.LABELS, paths, rows, 0
+
+
+@njit(cache=True)
+def _pulse(g, coef, caps, least, prices, values, lam_sums, k, cutoff, nodes, deadline, stats):
+    """``pulse.pulse_search`` for the k best plans scoring at most ``cutoff`` within
+    ``nodes`` prefixes. Returns ``(status, paths, rows, found)``: optimal or infeasible
+    when it completed, else ``Status.UNKNOWN``."""
+    stop, paths, rows, found, created, visited = pulse_search(g, coef, caps, least, prices, values, lam_sums, k,
+                                                              cutoff, nodes, deadline)
+    stats[Stat.CREATED] += created
+    stats[Stat.KEPT] += visited
+    if stop != Stop.COMPLETE:
+        return Status.UNKNOWN, paths, rows, 0
+    status, _, paths, rows, found, _ = _proven(paths, rows, found, stats)
+    return status, paths, rows, found
 
 
 @njit(cache=True)

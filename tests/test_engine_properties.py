@@ -57,12 +57,15 @@ def assert_matches_oracle(result, ref, k):
             assert got.placement in {r.placement for r in near}
 
 
-#: how far a solve of a small graph is forced into the pipeline: as it runs; past the
-#: small-graph search (Lagrangian bounds, beams, certificate, quick exact search); and past
-#: the quick exact searches too (refined tables, dive, guesses, reduced-cost fixing, the
-#: search limited by the incumbent), which small graphs never reach on their own
-DEPTHS = ("as it runs", "bounded", "deep")
-_FORCED = {"as it runs": {}, "bounded": {"SMALL_GRAPH_ARCS": 0}, "deep": {"SMALL_GRAPH_ARCS": 0, "QUICK_LABELS": 1}}
+#: how far a solve of a small graph is forced into the pipeline: as it runs (depth first
+#: on unconstrained bounds); past that, to the depth-first search on Lagrangian bounds;
+#: past the depth-first searches (Lagrangian bounds, beams, certificate, quick exact
+#: search); and past the quick exact searches too (refined tables, dive, guesses,
+#: reduced-cost fixing, the search limited by the incumbent), which small graphs never
+#: reach on their own
+DEPTHS = ("as it runs", "pulse on Lagrangian bounds", "bounded", "deep")
+_FORCED = {"as it runs": {}, "pulse on Lagrangian bounds": {"PULSE_FREE_NODES": 0}, "bounded": {"PULSE_ARCS": 0},
+           "deep": {"PULSE_ARCS": 0, "QUICK_LABELS": 1}}
 
 
 def pipeline(depth: str):
@@ -342,6 +345,44 @@ def test_a_subgraph_has_exactly_the_paths_through_what_it_keeps(doc, data):
     assert np.array_equal(sub_usage, usage[kept])
     assert np.all(np.diff(origin) > 0) and np.array_equal(sub.opt_key, g.opt_key[origin])
     assert np.all(np.diff(sub.step_start) >= (1 if has_path else 0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.booleans(), st.sampled_from([1, 4, 10**6]), st.data())
+def test_the_depth_first_search_meets_the_k_best_paths_or_says_it_stopped(doc, goal, k, lagrangian, nodes, data):
+    """``pulse_search`` on unconstrained or Lagrangian bounds, below an incumbent or not:
+    complete, its plans are the k best paths that fit and score at most the incumbent, in
+    placement order on exact ties; stopped by its node budget, it says so, and what it met
+    fits."""
+    from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices
+    from eip.kernels.contract import Row, Stop
+    from eip.kernels.pulse import pulse_search
+    from eip.kernels.solve import _unconstrained_best
+
+    model, coef, paths, usage, scores, fits = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    least, most = completion_usage(g)
+    least, _ = cap_tests(caps, least, most, len(g.step_start) - 1)
+    if lagrangian:
+        prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200)
+    else:
+        prices, values, lam_sums = np.zeros((1, len(caps))), _unconstrained_best(g, coef, caps)[0][None, :], np.zeros(1)
+    levels = np.unique(scores[fits])
+    incumbent = data.draw(st.sampled_from([math.inf, *levels.tolist()]))
+    stop, got_paths, rows, found, created, visited = pulse_search(g, coef, caps, least, prices, values, lam_sums, k,
+                                                                  incumbent, nodes, math.inf)
+    for r in range(found):
+        assert np.all(rows[r, Row.USE:] <= caps) and close(rows[r, Row.SCORE], rows[r, Row.USE:] @ coef)
+    if stop != Stop.COMPLETE:
+        assert stop == Stop.LABEL_BUDGET and visited > nodes
+        return
+    within = np.flatnonzero(fits & (scores <= incumbent + TOL * max(1.0, abs(incumbent))))
+    ranked = sorted(within, key=lambda i: (scores[i], paths[i]))[:k]
+    assert found == len(ranked)
+    assert np.allclose(rows[:found, Row.SCORE], scores[ranked], rtol=TOL, atol=TOL)
+    for r, i in enumerate(ranked):
+        if sum(close(scores[j], scores[i]) for j in within) == 1:  # not a near-tie: the same path
+            assert list(got_paths[r]) == paths[i]
 
 
 def test_reduced_cost_fixing_at_the_optimum_leaves_a_small_graph():
