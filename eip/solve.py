@@ -345,7 +345,10 @@ def solve_throughput(model: CostModel, coef: np.ndarray, k: int, mode: Mode, bea
         sol = sols[-1]
         if len(sol.rows) < k or sol.status != Status.OPTIMAL:
             break
-        caps[busy] = np.minimum(caps[busy], np.nextafter(period(sol.rows).max(), -np.inf))
+        lowered = np.minimum(caps[busy], np.nextafter(period(sol.rows).max(), -np.inf))
+        if not (lowered < caps[busy]).any():  # only a plan above its busy cap leaves them: never walk in place
+            raise RuntimeError(f"a solve returned a plan whose period {period(sol.rows).max()!r} exceeds its busy cap")
+        caps[busy] = lowered
     options, rows = _distinct(np.vstack([s.options for s in sols[-2:]]), np.vstack([s.rows for s in sols[-2:]]))
     order = np.lexsort((rank_order(rows, placement_rank(options)).argsort(), period(rows)))[:k]
     last = sols[-1]

@@ -190,3 +190,21 @@ def test_every_report_format_shows_ways_and_limits(tmp_path):
     swept = run("sweep", WAYS, "--max-accuracy-loss", "0:1:0.5", "--frame-rate-hz", "30,60", "--format", "csv")
     assert swept.returncode == 0, swept.stderr
     assert swept.stdout.startswith("max_accuracy_loss,frame_rate_hz,answered,feasible,")
+
+
+def test_the_throughput_walk_never_walks_in_place(monkeypatch):
+    """The walk lowers the busy caps below each solve's largest period; a solve that answered
+    a plan above its caps (no exact solve does) would leave them where they were and walk
+    forever, so the walk stops with an error instead."""
+    import eip.solve as eip_solve
+
+    scenario = eip.load(Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_ways.json")
+    honest = eip_solve.solve_model
+
+    def above_its_caps(model, coef, k, mode, beam_width, label_budget, limit_s, caps=None):
+        sol = honest(model, coef, k, mode, beam_width, label_budget, limit_s)  # the caps ignored
+        return sol._replace(options=np.repeat(sol.options[:1], k, axis=0), rows=np.repeat(sol.rows[:1], k, axis=0))
+
+    monkeypatch.setattr(eip_solve, "solve_model", above_its_caps)
+    with pytest.raises(RuntimeError, match="exceeds its busy cap"):
+        eip.plan(scenario, goal="throughput", top_k=1)
