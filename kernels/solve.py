@@ -127,16 +127,19 @@ NO_INCUMBENT_BEAM = 32
 # the widening has taken no longer than the solve before it (a wide beam's dominance checks
 # grow fast: width 512 takes 2 minutes on 500x8)
 AUTO_BEAM_DOUBLINGS = 3
-# Graphs with at most PULSE_ARCS arcs are first searched depth first (``pulse.pulse_search``):
-# on the unconstrained completion bounds within PULSE_FREE_NODES prefixes, then on the
-# Lagrangian bounds within PULSE_NODES, before any label search (whose fixed cost per
-# bucket a small graph does not repay). Measured (``python -m benchmarks --families
-# 12x3,16x4,20x3,40x4 --seeds 3 --peers highs --top-k 1 --repeats 20``): median eip.plan
-# 34 us on 12x3, 36 us on 16x4, 144 us on 20x3 (111, 143, 260 with label searches only).
-# Without dominance the prefixes grow exponentially with the gap between bound and
-# optimum: the budgets bound what a graph too loose for depth first wastes (20x3 goes on
-# to the Lagrangian bounds).
-PULSE_ARCS = 256
+# Graphs of at most PULSE_STEPS steps and PULSE_ARCS arcs are first searched depth first
+# (``pulse.pulse_search``): on the unconstrained completion bounds within PULSE_FREE_NODES
+# prefixes, then on the Lagrangian bounds within PULSE_NODES, before any label search
+# (whose fixed cost per bucket a short graph's few candidates do not repay). Without
+# dominance the prefixes grow exponentially with the steps and the gap between bound and
+# optimum, so the steps decide where it pays, and the budgets bound what a graph it does
+# not suit wastes (both stop unproven on dag 30x4 seed 1: 2.65 ms, 2.57 without them).
+# Measured (``python -m benchmarks --families 12x3,20x6,30x4,40x4,dag20x4,dag30x4 --seeds 3
+# --peers highs --top-k 1 --repeats 20``, medians, at f09332f without it): 12x3 32 us
+# (110), 20x6 52 us (301), 30x4 0.28 ms (0.60), dag 20x4 0.10 ms (0.54), dag 30x4 2.65 ms
+# (2.57), every instance as fast or faster but that one; 40x4 (arcs of 39 steps) as before.
+PULSE_STEPS = 32
+PULSE_ARCS = 4096
 PULSE_FREE_NODES = 1024
 PULSE_NODES = 8192
 # Labels the searches of one solve keep in memory they reuse (``labels.label_memory``;
@@ -203,16 +206,16 @@ def _table_grid(n, t_count, caps, price, per_step, grid_max, cells):
 
 @njit(cache=True)
 def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode,
-               beam_width, label_budget, deadline, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff,
-               scratch):
+               beam_width, label_budget, deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap,
+               cutoff, scratch):
     """The k best paths of the graph within ``caps``, with a proof of optimality or a proven bound.
 
     The graph comes as its ``LayeredGraph`` fields, in order (a NamedTuple argument costs
     ~25 us to dispatch; arrays are typed on the fast path). ``mode`` is a ``Mode`` code;
-    ``deadline`` a ``clock`` time (inf: none); graphs of at most ``pulse_arcs`` arcs are
-    first searched depth first, on unconstrained bounds within ``free_nodes`` prefixes,
-    then on Lagrangian bounds within ``pulse_nodes`` (``PULSE_ARCS``, ``PULSE_FREE_NODES``,
-    ``PULSE_NODES``); the first exact
+    ``deadline`` a ``clock`` time (inf: none); graphs of at most ``pulse_steps`` steps and
+    ``pulse_arcs`` arcs are first searched depth first, on unconstrained bounds within
+    ``free_nodes`` prefixes, then on Lagrangian bounds within ``pulse_nodes``
+    (``PULSE_STEPS``, ``PULSE_ARCS``, ``PULSE_FREE_NODES``, ``PULSE_NODES``); the first exact
     searches stop at ``quick_labels`` labels (``QUICK_LABELS``); a top plan more than
     ``dive_gap`` (relative) above the proven bound gets an LP dive (``DIVE_INCUMBENT_GAP``;
     inf: none); only plans scoring at most ``cutoff`` are wanted (inf: every plan; see
@@ -224,23 +227,24 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     """
     status, strategy, paths, rows, found, stats = _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head,
                                                           arc_use, coef, caps, k, mode, beam_width, label_budget,
-                                                          deadline, pulse_arcs, free_nodes, pulse_nodes, quick_labels,
-                                                          dive_gap, cutoff, scratch)
+                                                          deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes,
+                                                          quick_labels, dive_gap, cutoff, scratch)
     return status.value, strategy.value, paths, rows, found, stats
 
 
 @njit(cache=True)
 def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode, beam_width,
-            label_budget, deadline, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff, scratch):
+            label_budget, deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff,
+            scratch):
     """``solve_topk``'s answer, its codes as ``Status`` and ``Strategy``."""
     started = clock()
     g = LayeredGraph(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use)
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     stats = np.zeros(STAT_SLOTS)
-    small = mode != Mode.BEAM and g.arc_tail.shape[0] <= pulse_arcs
-    status, strategy, paths, rows, found = _without_bounds(g, coef, caps, k, mode, cutoff, label_budget, deadline,
-                                                           pulse_arcs, free_nodes, stats)
+    small = mode != Mode.BEAM and n <= pulse_steps and g.arc_tail.shape[0] <= pulse_arcs
+    status, strategy, paths, rows, found = _without_bounds(g, coef, caps, k, small, cutoff, label_budget, deadline,
+                                                           free_nodes, stats)
     if status != Status.UNKNOWN:
         return status, strategy, paths, rows, found, stats
     least, most = completion_usage(g)
@@ -601,10 +605,10 @@ def _better_plans(paths, rows, found, o_paths, o_rows, o_found):
 
 
 @njit(cache=True)
-def _without_bounds(g, coef, caps, k, mode, cutoff, label_budget, deadline, small_arcs, free_nodes, stats):
+def _without_bounds(g, coef, caps, k, small, cutoff, label_budget, deadline, free_nodes, stats):
     """Answers that need no Lagrangian bounds: no path at all; the unconstrained k best when
-    they all fit; a small graph's depth-first search on unconstrained completion bounds
-    within ``free_nodes`` prefixes and the label budget (``_pulse``).
+    they all fit; for a ``small`` graph, the depth-first search on unconstrained completion
+    bounds within ``free_nodes`` prefixes and the label budget (``_pulse``).
     Returns ``(status, strategy, paths, rows, found)``, ``Status.UNKNOWN`` when none applies."""
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
@@ -622,8 +626,8 @@ def _without_bounds(g, coef, caps, k, mode, cutoff, label_budget, deadline, smal
         if fast:
             stats[Stat.BOUND] = rows[0, Row.SCORE]
             return Status.OPTIMAL, Strategy.VITERBI, paths, rows, found
-    if mode != Mode.BEAM and g.arc_tail.shape[0] <= small_arcs:
-        # a small graph: a depth-first search on the unconstrained completion bounds alone
+    if small:
+        # a depth-first search on the unconstrained completion bounds alone
         # costs less than computing stronger ones
         least, most = completion_usage(g)
         least, _ = cap_tests(caps, least, most, n)
