@@ -247,6 +247,8 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
                                                            free_nodes, stats)
     if status != Status.UNKNOWN:
         return status, strategy, paths, rows, found, stats
+    if stats[Stat.STOP] == Stop.TIME_LIMIT.value:  # the depth-first search met the deadline
+        return _heuristic(paths, rows, found, k, -np.inf, stats, Strategy.LABELS)
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, n)
     ctx, dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, scratch)
@@ -260,6 +262,8 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
                                             min(pulse_nodes, label_budget), deadline, stats)
         if status == Status.OPTIMAL or (status == Status.INFEASIBLE and limit == cutoff):
             return status, Strategy.LABELS, paths, rows, found, stats
+        if stats[Stat.STOP] == Stop.TIME_LIMIT.value:
+            return _heuristic(paths, rows, found, k, dual, stats, Strategy.LABELS)
 
     tried = np.inf  # the incumbent a quick exact search has already stopped on
     p_paths, p_rows, p_found = paths, rows, 0
@@ -609,7 +613,8 @@ def _without_bounds(g, coef, caps, k, small, cutoff, label_budget, deadline, fre
     """Answers that need no Lagrangian bounds: no path at all; the unconstrained k best when
     they all fit; for a ``small`` graph, the depth-first search on unconstrained completion
     bounds within ``free_nodes`` prefixes and the label budget (``_pulse``).
-    Returns ``(status, strategy, paths, rows, found)``, ``Status.UNKNOWN`` when none applies."""
+    Returns ``(status, strategy, paths, rows, found)``, ``Status.UNKNOWN`` when none applies
+    (with the plans the depth-first search met when the deadline stopped it)."""
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     paths, rows = np.zeros((k, n), dtype=np.int64), np.zeros((k, 1 + q))
@@ -635,7 +640,7 @@ def _without_bounds(g, coef, caps, k, small, cutoff, label_budget, deadline, fre
         values[0] = free_value
         status, paths, rows, found = _pulse(g, coef, caps, least, np.zeros((1, q)), values, np.zeros(1), k, cutoff,
                                             min(free_nodes, label_budget), deadline, stats)
-        if status != Status.UNKNOWN:
+        if status != Status.UNKNOWN or stats[Stat.STOP] == Stop.TIME_LIMIT.value:
             return status, Strategy.LABELS, paths, rows, found
     return Status.UNKNOWN, Strategy.LABELS, paths, rows, 0
 
@@ -643,14 +648,17 @@ def _without_bounds(g, coef, caps, k, small, cutoff, label_budget, deadline, fre
 @njit(cache=True)
 def _pulse(g, coef, caps, least, prices, values, lam_sums, k, cutoff, nodes, deadline, stats):
     """``pulse.pulse_search`` for the k best plans scoring at most ``cutoff`` within
-    ``nodes`` prefixes. Returns ``(status, paths, rows, found)``: optimal or infeasible
-    when it completed, else ``Status.UNKNOWN``."""
+    ``nodes`` prefixes and the clock time ``deadline`` (a stop there is recorded in
+    ``stats``). Returns ``(status, paths, rows, found)``: optimal or infeasible when it
+    completed, else ``Status.UNKNOWN`` (with the plans met, which fit: unproven)."""
     stop, paths, rows, found, created, visited = pulse_search(g, coef, caps, least, prices, values, lam_sums, k,
                                                               cutoff, nodes, deadline)
     stats[Stat.CREATED] += created
     stats[Stat.KEPT] += visited
+    if stop == Stop.TIME_LIMIT:
+        stats[Stat.STOP] = stop.value
     if stop != Stop.COMPLETE:
-        return Status.UNKNOWN, paths, rows, 0
+        return Status.UNKNOWN, paths, rows, found
     status, _, paths, rows, found, _ = _proven(paths, rows, found, stats)
     return status, paths, rows, found
 

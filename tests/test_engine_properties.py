@@ -348,12 +348,14 @@ def test_a_subgraph_has_exactly_the_paths_through_what_it_keeps(doc, data):
 
 
 @settings(max_examples=300, deadline=None)
-@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.booleans(), st.sampled_from([1, 4, 10**6]), st.data())
-def test_the_depth_first_search_meets_the_k_best_paths_or_says_it_stopped(doc, goal, k, lagrangian, nodes, data):
+@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.booleans(), st.sampled_from([1, 4, 10**6]),
+       st.sampled_from([math.inf, 0.0]), st.data())
+def test_the_depth_first_search_meets_the_k_best_paths_or_says_it_stopped(doc, goal, k, lagrangian, nodes, deadline,
+                                                                          data):
     """``pulse_search`` on unconstrained or Lagrangian bounds, below an incumbent or not:
     complete, its plans are the k best paths that fit and score at most the incumbent, in
-    placement order on exact ties; stopped by its node budget, it says so, and what it met
-    fits."""
+    placement order on exact ties; stopped by its node budget or a deadline already past
+    (at its first prefix), it says which, and what it met fits."""
     from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices
     from eip.kernels.contract import Row, Stop
     from eip.kernels.pulse import pulse_search
@@ -370,9 +372,13 @@ def test_the_depth_first_search_meets_the_k_best_paths_or_says_it_stopped(doc, g
     levels = np.unique(scores[fits])
     incumbent = data.draw(st.sampled_from([math.inf, *levels.tolist()]))
     stop, got_paths, rows, found, created, visited = pulse_search(g, coef, caps, least, prices, values, lam_sums, k,
-                                                                  incumbent, nodes, math.inf)
+                                                                  incumbent, nodes, deadline)
     for r in range(found):
         assert np.all(rows[r, Row.USE:] <= caps) and close(rows[r, Row.SCORE], rows[r, Row.USE:] @ coef)
+    if deadline == 0.0:  # the clock is read on the first prefix: only a search that visits none completes
+        assert (stop == Stop.TIME_LIMIT and visited == 1) or (stop == Stop.COMPLETE and visited == 0)
+        if stop == Stop.TIME_LIMIT:
+            return
     if stop != Stop.COMPLETE:
         assert stop == Stop.LABEL_BUDGET and visited > nodes
         return
