@@ -47,7 +47,7 @@ class Strategy(IntEnum):
     """What produced a solve's answer."""
 
     VITERBI = 0      # the unconstrained k best, proven to fit the caps
-    LABELS = 1       # the exact label search
+    LABELS = 1       # an exact search: labels, or depth first on a short graph (``pulse``)
     BEAM = 2         # a beam of labels (a heuristic)
     RELAXED = 3      # a relaxed graph's best plans, evaluated exactly (``eip.solve``; not a kernel)
 

@@ -1,14 +1,14 @@
-"""Depth-first exact search for small graphs: the pulse algorithm without its dominance.
+"""Depth-first exact search for short graphs: the pulse algorithm without its dominance.
 
-A small graph's label search pays a fixed cost per bucket (sorting, dominance, the
+A short graph's label search pays a fixed cost per bucket (sorting, dominance, the
 bucket's arrays) that its few candidates do not repay: 12x3 keeps about 300 labels in
 20-40 us. Walking the paths depth first instead, each step's children tried in order of
 their completion bound and every prefix pruned by its bound against the k-th best plan
 met so far (Lozano and Medaglia 2013, "On an exact method for the constrained shortest
 path problem", without the dominance they add), visits a few hundred prefixes at
-20-40 ns each. With no dominance the prefixes it visits grow exponentially with the gap
+30-45 ns each. With no dominance the prefixes it visits grow exponentially with the gap
 between the bound and the optimum, so the search stops at a node budget and the caller
-goes on to the label search (``solve.PULSE_ARCS``).
+goes on to the label search (``solve.PULSE_STEPS``).
 
 Arrays: the graph's (``contract.LayeredGraph``); ``least`` (T, Q) least completion usage
 (``bounds.cap_tests``); ``prices`` (M, Q), ``values`` (M, T), ``lam_sums`` (M,) the
@@ -29,7 +29,7 @@ CLOCK_PREFIXES = 1024
 
 
 @njit(cache=True)
-def out_arcs(g):
+def _out_arcs(g):
     """``(out_start (T + 1,), out_arc (E,))``: the arcs leaving each option, by tail (the
     graph stores them by head)."""
     t_count = g.opt_use.shape[0]
@@ -106,7 +106,7 @@ def pulse_search(g, coef, caps, least, prices, values, lam_sums, k, incumbent, n
     t_count, q = g.opt_use.shape
     r = g.arc_use.shape[1]
     opt_use, arc_use, arc_head = g.opt_use, g.arc_use, g.arc_head
-    out_start, out_arc = out_arcs(g)
+    out_start, out_arc = _out_arcs(g)
     degree = g.step_start[1] - g.step_start[0]
     for t in range(t_count):
         degree = max(degree, out_start[t + 1] - out_start[t])
