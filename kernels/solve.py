@@ -242,15 +242,20 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     stats = np.zeros(STAT_SLOTS)
-    small = mode != Mode.BEAM and n <= pulse_steps and g.arc_tail.shape[0] <= pulse_arcs
-    status, strategy, paths, rows, found = _without_bounds(g, coef, caps, k, small, cutoff, label_budget, deadline,
-                                                           free_nodes, stats)
+    status, strategy, paths, rows, found, free_value = _without_bounds(g, coef, caps, k, stats)
     if status != Status.UNKNOWN:
         return status, strategy, paths, rows, found, stats
-    if stats[Stat.STOP] == Stop.TIME_LIMIT.value:  # the depth-first search met the deadline
-        return _heuristic(paths, rows, found, k, -np.inf, stats, Strategy.LABELS)
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, n)
+    small = mode != Mode.BEAM and n <= pulse_steps and g.arc_tail.shape[0] <= pulse_arcs
+    if small:
+        # depth first on the unconstrained completion bounds alone: cheaper than computing stronger ones
+        values = np.empty((1, t_count))  # (not a reshape: its error path costs seconds of compile)
+        values[0] = free_value
+        done, status, paths, rows, found = _pulse(g, coef, caps, least, np.zeros((1, q)), values, np.zeros(1), k,
+                                                  cutoff, min(free_nodes, label_budget), deadline, -np.inf, stats)
+        if done:
+            return status, Strategy.LABELS, paths, rows, found, stats
     ctx, dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, scratch)
     relaxed_incumbent = r_row[Row.SCORE]
     if dual == np.inf or dual > score_limit(cutoff):  # no plan fits (and scores at most the cutoff)
@@ -258,12 +263,11 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
         return Status.INFEASIBLE, Strategy.VITERBI, paths, rows, 0, stats
     if small:
         limit = min(cutoff, relaxed_incumbent) if k == 1 else cutoff
-        status, paths, rows, found = _pulse(g, coef, caps, least, ctx.prices, ctx.values, ctx.lam_sums, k, limit,
-                                            min(pulse_nodes, label_budget), deadline, stats)
-        if status == Status.OPTIMAL or (status == Status.INFEASIBLE and limit == cutoff):
+        done, status, paths, rows, found = _pulse(g, coef, caps, least, ctx.prices, ctx.values, ctx.lam_sums, k,
+                                                  limit, min(pulse_nodes, label_budget), deadline, dual, stats)
+        # none below column generation's plan, which scores the limit, would be rounding: search on
+        if done and not (status == Status.INFEASIBLE and limit < cutoff):
             return status, Strategy.LABELS, paths, rows, found, stats
-        if stats[Stat.STOP] == Stop.TIME_LIMIT.value:
-            return _heuristic(paths, rows, found, k, dual, stats, Strategy.LABELS)
 
     tried = np.inf  # the incumbent a quick exact search has already stopped on
     p_paths, p_rows, p_found = paths, rows, 0
@@ -609,19 +613,17 @@ def _better_plans(paths, rows, found, o_paths, o_rows, o_found):
 
 
 @njit(cache=True)
-def _without_bounds(g, coef, caps, k, small, cutoff, label_budget, deadline, free_nodes, stats):
-    """Answers that need no Lagrangian bounds: no path at all; the unconstrained k best when
-    they all fit; for a ``small`` graph, the depth-first search on unconstrained completion
-    bounds within ``free_nodes`` prefixes and the label budget (``_pulse``).
-    Returns ``(status, strategy, paths, rows, found)``, ``Status.UNKNOWN`` when none applies
-    (with the plans the depth-first search met when the deadline stopped it)."""
+def _without_bounds(g, coef, caps, k, stats):
+    """Answers that need no completion bounds: no path at all; the unconstrained k best when
+    they all fit. Returns ``(status, strategy, paths, rows, found, free_value)``,
+    ``Status.UNKNOWN`` when neither applies; ``free_value`` (T,) as ``_unconstrained_best``."""
     n = g.step_start.shape[0] - 1
-    t_count, q = g.opt_use.shape
+    q = g.opt_use.shape[1]
     paths, rows = np.zeros((k, n), dtype=np.int64), np.zeros((k, 1 + q))
     free_value, best_fits = _unconstrained_best(g, coef, caps)
     if free_value[g.step_start[0]:g.step_start[1]].min() == np.inf:
         stats[Stat.BOUND] = np.inf  # no path at all
-        return Status.INFEASIBLE, Strategy.VITERBI, paths, rows, 0
+        return Status.INFEASIBLE, Strategy.VITERBI, paths, rows, 0, free_value
     if best_fits:
         # when the unconstrained k best all fit the caps, they are the answer
         paths, rows, found = kbest_paths(g, coef, k)
@@ -630,37 +632,29 @@ def _without_bounds(g, coef, caps, k, small, cutoff, label_budget, deadline, fre
             fast = fast and within_caps(rows[r], caps)
         if fast:
             stats[Stat.BOUND] = rows[0, Row.SCORE]
-            return Status.OPTIMAL, Strategy.VITERBI, paths, rows, found
-    if small:
-        # a depth-first search on the unconstrained completion bounds alone
-        # costs less than computing stronger ones
-        least, most = completion_usage(g)
-        least, _ = cap_tests(caps, least, most, n)
-        values = np.empty((1, t_count))  # (not a reshape: its error path costs seconds of compile)
-        values[0] = free_value
-        status, paths, rows, found = _pulse(g, coef, caps, least, np.zeros((1, q)), values, np.zeros(1), k, cutoff,
-                                            min(free_nodes, label_budget), deadline, stats)
-        if status != Status.UNKNOWN or stats[Stat.STOP] == Stop.TIME_LIMIT.value:
-            return status, Strategy.LABELS, paths, rows, found
-    return Status.UNKNOWN, Strategy.LABELS, paths, rows, 0
+            return Status.OPTIMAL, Strategy.VITERBI, paths, rows, found, free_value
+    return Status.UNKNOWN, Strategy.LABELS, paths, rows, 0, free_value
 
 
 @njit(cache=True)
-def _pulse(g, coef, caps, least, prices, values, lam_sums, k, cutoff, nodes, deadline, stats):
+def _pulse(g, coef, caps, least, prices, values, lam_sums, k, cutoff, nodes, deadline, bound, stats):
     """``pulse.pulse_search`` for the k best plans scoring at most ``cutoff`` within
-    ``nodes`` prefixes and the clock time ``deadline`` (a stop there is recorded in
-    ``stats``). Returns ``(status, paths, rows, found)``: optimal or infeasible when it
-    completed, else ``Status.UNKNOWN`` (with the plans met, which fit: unproven)."""
+    ``nodes`` prefixes and the clock time ``deadline``. Returns ``(done, status, paths,
+    rows, found)``: done when it completed (optimal or infeasible) or met the deadline
+    (the plans it met, unproven above the proven ``bound``: ``_heuristic``); not done when
+    its budget stopped it."""
     stop, paths, rows, found, created, visited = pulse_search(g, coef, caps, least, prices, values, lam_sums, k,
                                                               cutoff, nodes, deadline)
     stats[Stat.CREATED] += created
     stats[Stat.KEPT] += visited
+    if stop == Stop.COMPLETE:
+        status, _, paths, rows, found, _ = _proven(paths, rows, found, stats)
+        return True, status, paths, rows, found
     if stop == Stop.TIME_LIMIT:
         stats[Stat.STOP] = stop.value
-    if stop != Stop.COMPLETE:
-        return Status.UNKNOWN, paths, rows, found
-    status, _, paths, rows, found, _ = _proven(paths, rows, found, stats)
-    return status, paths, rows, found
+        status, _, paths, rows, found, _ = _heuristic(paths, rows, found, k, bound, stats, Strategy.LABELS)
+        return True, status, paths, rows, found
+    return False, Status.UNKNOWN, paths, rows, 0
 
 
 @njit(cache=True)
