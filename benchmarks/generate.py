@@ -146,13 +146,16 @@ def binding_caps(doc: dict, tightness: float) -> dict:
 
 def _beam_best(model, weights) -> list[float] | None:
     """Usage (``Dims`` order) of the beam's best plan of a ``CostModel`` for goal
-    ``weights``, a ``Weights`` or (Q,) coefficients (None if it meets none)."""
+    ``weights``, a ``Weights`` or (Q,) coefficients (None if it meets none): the best of a
+    beam on each mode graph, so that the instances stay the same whatever order and
+    pruning ``eip.solve.solve_model`` gives the mode graphs."""
     from eip.kernels.contract import Mode, Row
-    from eip.solve import solve_model
+    from eip.solve import solve_graph
 
     coef = np.asarray(weights, dtype=np.float64) if len(weights) == model.dims.size else model.coefficients(weights)
-    sol = solve_model(model, coef, 1, Mode.BEAM, 32, 1_000_000, np.inf)
-    return sol.rows[0, Row.USE:].tolist() if len(sol.rows) else None
+    rows = [sol.rows[0] for sol in (solve_graph(model, g, coef, model.caps_tol, 1, Mode.BEAM, 32, 1_000_000, np.inf)
+                                    for g in model.mode_graphs) if len(sol.rows)]
+    return min(rows, key=lambda row: row[Row.SCORE]).tolist()[Row.USE:] if rows else None
 
 
 # (variant, latency factor range, memory and output factor, accuracy loss scale), by device kind

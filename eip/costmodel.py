@@ -71,6 +71,9 @@ class Dims(NamedTuple):
 #: Caps are compared with this relative slack: totals summed in another order differ in the
 #: last bits, and a strict comparison would reject plans that sit exactly on a cap.
 CAP_RTOL = 1e-9
+#: split mode graphs (``CostModel.mode_graph_after``) a model keeps for its next solves: one
+#: per assignment and set searched before it, few unless budgets reorder the assignments
+MODE_GRAPHS_KEPT = 64
 
 
 class LimitKind(IntEnum):
@@ -579,6 +582,40 @@ class CostModel:
             assigned = rows[:, self.option_device]  # (M, O) mode each option's device is given
             return [restrict(self.graph, (row < 0) | (row == self.option_mode)) for row in assigned]
         return self.shared("mode_graphs", graphs)
+
+    def mode_graph_after(self, m: int, searched: frozenset[int]) -> tuple[LayeredGraph, np.ndarray]:
+        """The graph of ``mode_graphs[m]`` without the plans that one of the assignments
+        ``searched`` holds too, and its ``least_usage`` (Q,).
+
+        A plan holds its fixed-mode devices' modes only for the devices it runs stages on,
+        so it belongs to every assignment that agrees on those (one that leaves the GPU
+        unused is a plan of each GPU mode): the paths of graph m are split by the set of
+        fixed-mode devices they use (``lowering.by_marks_used``) and those whose set the
+        searched assignments agree on are dropped, so that each plan is searched once. The
+        graphs are kept for the next solves (up to ``MODE_GRAPHS_KEPT``).
+        """
+        from .lowering import by_marks_used
+
+        kept = self.shared("mode_graphs_after", dict)
+        key = (m, searched)
+        if key not in kept:
+            rows = self.mode_assignments
+            fixed = np.flatnonzero((rows >= 0).any(axis=0))  # the fixed-mode devices some stage can run on
+            bit = np.zeros(self.n_devices, dtype=np.int64)
+            bit[fixed] = np.left_shift(1, np.arange(len(fixed)))
+            unions = np.arange(1 << len(fixed))
+            uses = (unions[:, None] >> np.arange(len(fixed))[None, :]) & 1 == 1  # (W, F) devices each union uses
+            others = rows[sorted(searched)][:, fixed]  # (S, F)
+            differs = others != rows[m, fixed][None, :]  # (S, F)
+            # a union's plans are new when every searched assignment differs on a device it uses
+            allowed = (differs[None, :, :] & uses[:, None, :]).any(axis=2).all(axis=1)  # (W,)
+            graph = self.mode_graphs[m]
+            if not allowed.all():
+                graph = by_marks_used(graph, bit[self.option_device], allowed)
+            if len(kept) >= MODE_GRAPHS_KEPT:
+                kept.clear()
+            kept[key] = (graph, _least_usage(graph))
+        return kept[key]
 
     @cached_property
     def states_per_option(self) -> float:

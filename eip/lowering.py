@@ -149,6 +149,74 @@ def restrict(graph: LayeredGraph, allowed: np.ndarray) -> LayeredGraph:
     )
 
 
+def by_marks_used(graph: LayeredGraph, mark: np.ndarray, allowed: np.ndarray) -> LayeredGraph:
+    """The graph of the paths of ``graph`` whose marks, or-ed over their options, are
+    ``allowed``: ``mark`` (O,) int64 bitmask by model option (0: unmarked), ``allowed``
+    (W,) bool by the union of the marks along a path (W a power of two above every mark).
+
+    Each option splits by the union of the marks of its prefix (a function of the prefix:
+    every path is still exactly one path, with the same usage), each step's options
+    ordered by (option, union) so the placement tie-break stays the same; options and
+    arcs on no allowed path are dropped.
+    """
+    n = len(graph.step_start) - 1
+    width = len(allowed)
+    opt_mark = mark[graph.opt_key]
+    lo, hi = graph.step_start[:-1], graph.step_start[1:]
+    # arcs into each step, as (tail, head) indices local to their steps, and the union they add
+    into = [np.arange(graph.arc_start[lo[s]], graph.arc_start[hi[s]]) for s in range(n)]
+    tails = [graph.arc_tail[e] - lo[s - 1] if s else e for s, e in enumerate(into)]
+    heads = [graph.arc_head[e] - lo[s] for s, e in enumerate(into)]
+    unions = np.arange(width)
+    reach = [np.zeros((hi[s] - lo[s], width), dtype=bool) for s in range(n)]
+    if n:
+        reach[0][np.arange(hi[0] - lo[0]), opt_mark[lo[0]:hi[0]]] = True
+    for s in range(1, n):  # forward: the (option, union) pairs some prefix reaches
+        a, u = np.nonzero(reach[s - 1][tails[s]])
+        reach[s][heads[s][a], u | opt_mark[lo[s] + heads[s][a]]] = True
+    alive = reach
+    if n:
+        alive[n - 1] &= allowed[None, :]
+    for s in range(n - 1, 0, -1):  # backward: the pairs some allowed path goes through
+        joined = unions[None, :] | opt_mark[lo[s] + heads[s]][:, None]  # (A, W) union after the head
+        on = alive[s][heads[s][:, None], joined]
+        a, u = np.nonzero(on)
+        kept = np.zeros_like(alive[s - 1])
+        kept[tails[s][a], u] = True
+        alive[s - 1] &= kept
+    index = [np.full(alive_s.shape, -1, dtype=np.int64) for alive_s in alive]
+    counts = np.array([int(alive_s.sum()) for alive_s in alive], dtype=np.int64)
+    step_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    origin = []
+    for s in range(n):
+        option, union = np.nonzero(alive[s])  # row-major: ordered by (option, union)
+        index[s][option, union] = step_start[s] + np.arange(counts[s])
+        origin.append(lo[s] + option)
+    new_tail, new_head, arc = [], [], []
+    for s in range(1, n):
+        joined = unions[None, :] | opt_mark[lo[s] + heads[s]][:, None]
+        tail = index[s - 1][tails[s]]                          # (A, W)
+        head = index[s][heads[s][:, None], joined]             # (A, W)
+        a, u = np.nonzero((tail >= 0) & (head >= 0))
+        new_tail.append(tail[a, u])
+        new_head.append(head[a, u])
+        arc.append(into[s][a])
+    origin = np.concatenate(origin) if n else np.zeros(0, dtype=np.int64)
+    tail = np.concatenate(new_tail) if new_tail else np.zeros(0, dtype=np.int64)
+    head = np.concatenate(new_head) if new_head else np.zeros(0, dtype=np.int64)
+    arc = np.concatenate(arc) if arc else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((tail, head))
+    return LayeredGraph(
+        step_start=step_start,
+        opt_use=np.ascontiguousarray(graph.opt_use[origin]),
+        opt_key=np.ascontiguousarray(graph.opt_key[origin]),
+        arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=len(origin))))).astype(np.int64),
+        arc_tail=np.ascontiguousarray(tail[order]),
+        arc_head=np.ascontiguousarray(head[order]),
+        arc_use=np.ascontiguousarray(graph.arc_use[arc[order]]),
+    )
+
+
 def waiting_outputs(model: CostModel) -> int:
     """The most outputs that wait for a later reader at once, over the listed order (the
     frontier width the state of ``lower_dag`` grows with; 1 for a chain)."""

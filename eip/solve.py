@@ -181,28 +181,41 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     skipped once that bound cannot beat the k-th best plan found, merged by the ranking
     rule. Once k plans are found, each next graph is searched only for plans as good as
     the k-th (the kernels' ``cutoff``; not on a relaxed graph, whose scores are not the
-    plans'). A placement whose fixed-mode devices run no stage appears under several
-    assignments and counts once.
+    plans'). A placement whose fixed-mode devices run no stage belongs to several
+    assignments: each graph is searched without the plans of the graphs before it
+    (``CostModel.mode_graph_after``; searched or skipped, their plans are accounted for).
     """
     caps = model.caps_tol if caps is None else caps
     graphs = model.mode_graphs
     if len(graphs) == 1:
         return _solve_one(model, graphs[0], coef, caps, k, mode, beam_width, label_budget, limit_s, np.inf)
     started = time.perf_counter()
-    # a lower bound on each graph's best score (inf: a dimension alone already breaks its cap)
-    least = model.mode_least_usage
-    fits = np.isfinite(least).all(axis=1) & np.all(least <= caps, axis=1)
-    least = np.where(fits, np.where(fits[:, None], least, 0.0) @ coef, np.inf)
+    least = _least_scores(model.mode_least_usage, coef, caps)
     sols: list[Solution] = []
     options, rows = np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps)))
-    for g in np.argsort(least, kind="stable"):
-        if least[g] == np.inf or (len(rows) == k and least[g] > rows[-1, Row.SCORE]):
+    order = np.argsort(least, kind="stable").tolist()
+
+    def beaten(bound: float) -> bool:  # no plan fits, or none can rank among the k best found
+        return bound == np.inf or (len(rows) == k and bound > rows[-1, Row.SCORE])
+
+    for position, g in enumerate(order):
+        if beaten(least[g]):  # (before splitting its graph)
+            continue
+        graph, graph_least = model.mode_graph_after(g, frozenset(order[:position]))
+        if beaten(_least_scores(graph_least[None, :], coef, caps)[0]):
             continue
         left = max(limit_s - (time.perf_counter() - started), 1e-6)
         cutoff = rows[-1, Row.SCORE] if len(rows) == k else np.inf
-        sols.append(_solve_one(model, graphs[g], coef, caps, k, mode, beam_width, label_budget, left, cutoff))
+        sols.append(_solve_one(model, graph, coef, caps, k, mode, beam_width, label_budget, left, cutoff))
         options, rows = _merged(np.vstack([options, sols[-1].options]), np.vstack([rows, sols[-1].rows]), k)
     return _combined(sols, options, rows)
+
+
+def _least_scores(least: np.ndarray, coef: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """(M,) a lower bound on the best score of each graph whose least usage per dimension
+    is ``least`` (M, Q) (``CostModel.least_usage``); inf where a dimension alone breaks its cap."""
+    fits = np.isfinite(least).all(axis=1) & np.all(least <= caps, axis=1)
+    return np.where(fits, np.where(fits[:, None], least, 0.0) @ coef, np.inf)
 
 
 def _solve_one(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,

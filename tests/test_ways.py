@@ -22,7 +22,7 @@ from eip.goals import THROUGHPUT, resolve_goal
 from eip.tradeoff import FRONTIER_AXES
 from reference import evaluate, feasible, ranked_plans
 from strategies import goals_with_throughput, ways_scenario_docs
-from test_engine_properties import DEPTHS, close, pipeline
+from test_engine_properties import DEPTHS, close, graph_paths, pipeline
 
 
 def _ways(plan) -> tuple:
@@ -72,6 +72,34 @@ def test_exact_topk_with_ways_equals_brute_force(doc, goal, k, depth):
             assert _ways(got) == want.ways, (i, got, want)
         else:
             assert _ways(got) in {r.ways for r in near}
+
+
+@settings(max_examples=200, deadline=None)
+@given(ways_scenario_docs(), st.data())
+def test_a_mode_graph_after_others_holds_exactly_the_plans_they_do_not(doc, data):
+    """``mode_graph_after(m, searched)``: the paths of mode graph m whose placement no
+    searched mode graph has, in the same order, with the same usage, options in key order
+    within each step; and the least usage of those paths."""
+    model = eip.Scenario.from_dict(doc).cost_model
+    graphs = model.mode_graphs
+    m = data.draw(st.integers(0, len(graphs) - 1))
+    searched = frozenset(data.draw(st.sets(st.integers(0, len(graphs) - 1)))) - {m}
+    graph, least = model.mode_graph_after(m, searched)
+
+    def placements(g) -> tuple[list[tuple], np.ndarray]:
+        paths, usage = graph_paths(g)
+        return [tuple(g.opt_key[p].tolist()) for p in paths], usage
+
+    held = {p for j in searched for p in placements(graphs[j])[0]}
+    every, usage = placements(graphs[m])
+    new = [i for i, p in enumerate(every) if p not in held]
+    got, got_usage = placements(graph)
+    assert got == [every[i] for i in new]
+    assert np.array_equal(got_usage, usage[new])
+    for s in range(len(graph.step_start) - 1):
+        assert np.all(np.diff(graph.opt_key[graph.step_start[s]:graph.step_start[s + 1]]) >= 0)
+    want = usage[new].min(axis=0) if new else np.full(usage.shape[1], np.inf)
+    assert all(close(a, b) or a == b for a, b in zip(least.tolist(), want.tolist()))
 
 
 @settings(max_examples=150, deadline=None)
