@@ -56,6 +56,17 @@ TABLE_CELLS = 4_000_000
 FINE_GRID_PER_STEP = 32
 FINE_GRID_MAX = 4096
 FINE_TABLE_CELLS = 12_000_000
+# Once a solve's searches have kept many labels, tables may take TABLE_CELLS_PER_LABEL
+# cells per label kept so far, up to MOST_TABLE_CELLS (384 MB; ``_table_cells``): a cell
+# costs a few ns to build, a label about 1 us to keep, and the searches that keep many
+# labels are the ones finer tables shrink. InceptionV3's layer graph, limited by its
+# optimum on what fixing leaves (21k options, 2 priced dimensions): 2.9M labels in 3.0 s
+# on 284 grid points (what FINE_TABLE_CELLS allows), 64k in 0.02 s on 1,024. Its whole
+# solve: 5.2 s and 7.4M labels within FINE_TABLE_CELLS, 1.1 s and 0.88M with growing
+# tables, 0.85 s within MOST_TABLE_CELLS from the start, which made ResNet50's and GNMT's
+# layer graphs (0.1M-0.4M labels) 1.5-1.8x slower (the DAG scenarios' command in README.md)
+TABLE_CELLS_PER_LABEL = 64
+MOST_TABLE_CELLS = 48_000_000
 # Searches on the graph reduced-cost fixing leaves (``_fixed_search``) build their own
 # tables: the quick one within TABLE_CELLS when they come at least twice as fine as the
 # graph's (else it takes those), the others within FINE_TABLE_CELLS. Coarser tables for
@@ -187,9 +198,9 @@ def _with_bounds(ctx, g, least, thr, values, table, dims, units):
 
 def scratch_cells(t_count: int, q: int) -> int:
     """Cells of scratch memory that hold the bound tables of any search on a graph of
-    ``t_count`` options and Q dimensions: FINE_TABLE_CELLS, or the least grid's cells when
+    ``t_count`` options and Q dimensions: MOST_TABLE_CELLS, or the least grid's cells when
     more, and one grid point more per option and table (``_table_grid``)."""
-    return max(FINE_TABLE_CELLS, q * t_count * TABLE_GRID_MIN) + q * t_count
+    return max(MOST_TABLE_CELLS, q * t_count * TABLE_GRID_MIN) + q * t_count
 
 
 @njit(cache=True)
@@ -470,7 +481,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
                 break
             kept_before = stats[Stat.KEPT]
             cap = min(label_budget, max(quick_labels, GUESS_OVERSHOOT * GUESS_GROWTH * proven_labels))
-            stop, paths, rows, found, bound = _fixed_search(ctx, guess, int(cap), FINE_TABLE_CELLS, False, stats)
+            stop, paths, rows, found, bound = _fixed_search(ctx, guess, int(cap), _table_cells(stats), False, stats)
             if stop == Stop.LABEL_BUDGET and cap < label_budget:
                 # the guess lay far above what the growth predicted: it still proves what
                 # its last complete step bounds, and the next guess halves the step
@@ -503,8 +514,16 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             b_found = 1
             if k == 1:
                 incumbent = b_rows[0, Row.SCORE]
-    stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, FINE_TABLE_CELLS, False, stats)
+    stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False, stats)
     return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
+
+
+@njit(cache=True)
+def _table_cells(stats):
+    """Cells the next search's bound tables may take, given the labels the solve's searches
+    have kept so far (``stats``): FINE_TABLE_CELLS, more once they have kept many
+    (TABLE_CELLS_PER_LABEL, MOST_TABLE_CELLS)."""
+    return int(min(MOST_TABLE_CELLS, max(FINE_TABLE_CELLS, TABLE_CELLS_PER_LABEL * stats[Stat.KEPT])))
 
 
 @njit(cache=True)
