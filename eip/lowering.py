@@ -7,7 +7,10 @@ earlier ones:
 
 * for every *live* tensor (the output of a stage at or before s that a stage after s
   reads): the option its producer ran on, and the devices that already hold a copy of it
-  (a tensor moves once to each device; the first reader there pays for the move).
+  (a tensor moves once to each device; the first reader there pays for the move). Options
+  whose outputs sit on the same device with the same size cost their readers the same,
+  so the state names the first of them (``_producer_classes``): two ways of a stage that
+  differ only in power mode leave the same state.
 
 The state after step s is a function of the state after step s-1 and the option chosen at
 s, so every placement is exactly one path and the kernels stay exact (top-k included).
@@ -93,6 +96,7 @@ def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
     """The layered graph of a DAG-shaped model (module docstring), and what it forgot about
     which tensors (by producing stage) to stay within ``MAX_STEP_OPTIONS`` (empty: exact)."""
     last_read = _last_reads(model)
+    producer = _producer_classes(model)
     runs_on = np.array([np.bitwise_or.reduce(np.left_shift(1, model.option_device[np.isfinite(row)]))
                         for row in model.exec_ms], dtype=np.int64)
     live: list[int] = []
@@ -102,10 +106,10 @@ def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
         runnable = np.flatnonzero(np.isfinite(model.exec_ms[s]))
         after = [p for p in live if last_read[p] > s] + ([s] if last_read[s] > s else [])
         if s == 0:
-            step = _first_step(runnable, after)
+            step = _first_step(runnable, after, producer[0])
         else:
-            pairs = _transitions(model, s, steps[-1], live, after, runnable, _copy_masks(model, runs_on, after, s),
-                                 relaxed)
+            pairs = _transitions(model, s, steps[-1], live, after, runnable, producer[s],
+                                 _copy_masks(model, runs_on, after, s), relaxed)
             step = _merge(runnable, pairs)
             while len(step.option) > MAX_STEP_OPTIONS and _forget(model, after, pairs.state, relaxed):
                 step = _merge(runnable, pairs)
@@ -251,18 +255,34 @@ def _copy_masks(model: CostModel, runs_on: np.ndarray, live: list[int], s: int) 
     return masks
 
 
-def _first_step(runnable: np.ndarray, after: list[int]) -> _Step:
+def _producer_classes(model: CostModel) -> np.ndarray:
+    """(N, O) int64: for each stage and option, the first option of that stage that puts
+    its output on the same device with the same size (what its readers pay to receive it
+    depends on nothing else: ``CostModel.moves``); -1 where the stage cannot run."""
+    first = np.full(model.exec_ms.shape, -1, dtype=np.int64)
+    for p, row in enumerate(model.exec_ms):
+        runnable = np.flatnonzero(np.isfinite(row))
+        keys = np.column_stack([model.option_device[runnable], model.output_mb[p, runnable]])
+        _, index, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        first[p, runnable] = runnable[index[inverse.reshape(-1)]]
+    return first
+
+
+def _first_step(runnable: np.ndarray, after: list[int], producer: np.ndarray | None = None) -> _Step:
+    """Step 0's options; when a later stage reads its output (``after``), the state names
+    its class (``producer`` (O,), ``_producer_classes``)."""
     state = np.zeros((len(runnable), 2 * len(after)), dtype=np.int64)
-    if after:  # stage 0 is read later: its own option is the state
-        state[:, 0] = runnable
+    if after:  # stage 0 is read later: its output's class is the state
+        state[:, 0] = producer[runnable]
     empty = np.zeros(0, dtype=np.int64)
     return _Step(runnable.astype(np.int64), state, empty, empty, np.zeros((0, 3)))
 
 
 def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: list[int], runnable: np.ndarray,
-                 keep: np.ndarray, relaxed: dict[int, Relaxed]) -> _Transitions:
-    """Every (previous option, option of stage s) pair; ``keep`` (live after s,) masks the
-    copies worth remembering."""
+                 producer: np.ndarray, keep: np.ndarray, relaxed: dict[int, Relaxed]) -> _Transitions:
+    """Every (previous option, option of stage s) pair; ``producer`` (O,) the class of each
+    option of stage s (``_producer_classes``), ``keep`` (live after s,) masks the copies
+    worth remembering."""
     tail = np.repeat(np.arange(len(prev.option)), len(runnable))
     option = np.tile(runnable, len(prev.option))
     state = prev.state[tail].copy()
@@ -283,7 +303,7 @@ def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: 
     state = state[:, columns]
     state[:, 1::2] &= np.array([keep[i] for i, p in enumerate(after) if p != s], dtype=np.int64)
     if after and after[-1] == s:
-        state = np.column_stack([state, option, np.zeros_like(option)])
+        state = np.column_stack([state, producer[option], np.zeros_like(option)])
     return _Transitions(tail, option, state, use, possible)
 
 
