@@ -89,7 +89,8 @@ def plan(
             bound) or "auto" (exact when it proves optimality within the budget, else beam).
         beam_width: labels kept per (stage, device) by the beam.
         label_budget: labels the exact search may keep before it stops.
-        time_limit_s: wall-clock seconds the solve may take (None: no limit). When it runs
+        time_limit_s: wall-clock seconds the solve may take, the model's first lowering to
+            the kernels' graph included (None: no limit). When it runs
             out the answer is the best plan found with its proven gap ("feasible"), or no
             plan ("unknown").
 
@@ -186,10 +187,11 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     (``CostModel.mode_graph_after``; searched or skipped, their plans are accounted for).
     """
     caps = model.caps_tol if caps is None else caps
-    graphs = model.mode_graphs
-    if len(graphs) == 1:
-        return _solve_one(model, graphs[0], coef, caps, k, mode, beam_width, label_budget, limit_s, np.inf)
     started = time.perf_counter()
+    graphs = model.mode_graphs  # the first solve of a model lowers it: within the time limit too
+    if len(graphs) == 1:
+        return _solve_one(model, graphs[0], coef, caps, k, mode, beam_width, label_budget, _left(limit_s, started),
+                          np.inf)
     least = _least_scores(model.mode_least_usage, coef, caps)
     sols: list[Solution] = []
     options, rows = np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps)))
@@ -204,11 +206,16 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         graph, graph_least = model.mode_graph_after(g, frozenset(order[:position]))
         if beaten(_least_scores(graph_least[None, :], coef, caps)[0]):
             continue
-        left = max(limit_s - (time.perf_counter() - started), 1e-6)
         cutoff = rows[-1, Row.SCORE] if len(rows) == k else np.inf
-        sols.append(_solve_one(model, graph, coef, caps, k, mode, beam_width, label_budget, left, cutoff))
+        sols.append(_solve_one(model, graph, coef, caps, k, mode, beam_width, label_budget, _left(limit_s, started),
+                               cutoff))
         options, rows = _merged(np.vstack([options, sols[-1].options]), np.vstack([rows, sols[-1].rows]), k)
     return _combined(sols, options, rows)
+
+
+def _left(limit_s: float, started: float) -> float:
+    """Seconds left of ``limit_s`` since ``time.perf_counter()`` read ``started`` (at least 1 us)."""
+    return limit_s if limit_s == np.inf else max(limit_s - (time.perf_counter() - started), 1e-6)
 
 
 def _least_scores(least: np.ndarray, coef: np.ndarray, caps: np.ndarray) -> np.ndarray:
@@ -314,9 +321,8 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
     started = time.perf_counter()
     m, created, kept = max(k, RELAXED_FIRST_PLANS), 0, 0
     while True:
-        left = limit_s - (time.perf_counter() - started)
-        sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget, max(left, 1e-6),
-                    lp_dives=model.is_chain)
+        sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget,
+                    _left(limit_s, started), lp_dives=model.is_chain)
         created, kept = created + sol.labels_created, kept + sol.labels_kept
         with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
             rows = scored_rows(coef, model.usage(sol.options)) if len(sol.rows) else sol.rows
@@ -353,8 +359,7 @@ def solve_throughput(model: CostModel, coef: np.ndarray, k: int, mode: Mode, bea
     caps = model.caps_tol.copy()
     sols: list[Solution] = []
     while True:
-        left = max(limit_s - (time.perf_counter() - started), 1e-6)
-        sols.append(solve_model(model, coef, k, mode, beam_width, label_budget, left, caps))
+        sols.append(solve_model(model, coef, k, mode, beam_width, label_budget, _left(limit_s, started), caps))
         sol = sols[-1]
         if len(sol.rows) < k or sol.status != Status.OPTIMAL:
             break

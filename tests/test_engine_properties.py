@@ -160,6 +160,28 @@ def test_time_limit_stops_a_hard_search_with_what_it_proved():
         assert result.status == "unknown" and "time limit (0.2 s)" in result.reason
 
 
+def test_the_time_limit_counts_the_lowering_of_the_model():
+    """A model's first solve lowers it to the kernels' graph; a lowering that takes longer
+    than the limit leaves the search no time (40x4 seed 0 is otherwise proven in ~1 ms)."""
+    import time
+
+    from benchmarks.generate import soc_scenario
+    from eip import lowering
+
+    scenario = eip.Scenario.from_dict(soc_scenario(40, 4, 0))
+    assert eip.plan(scenario, top_k=1, strategy="exact").status == "optimal"
+    lower_chain = lowering.lower_chain
+
+    def slow_lowering(model):
+        time.sleep(0.3)
+        return lower_chain(model)
+
+    with mock.patch.object(lowering, "lower_chain", slow_lowering):
+        result = eip.plan(eip.Scenario.from_dict(soc_scenario(40, 4, 0)), top_k=1, strategy="exact",
+                          time_limit_s=0.2)
+    assert result.stats["stopped_by"] == "time_limit" and result.status in ("feasible", "unknown")
+
+
 @settings(max_examples=300)
 @given(scenario_docs())
 def test_an_infeasibility_certificate_is_a_proof(doc):
