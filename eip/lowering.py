@@ -164,51 +164,29 @@ def by_marks_used(graph: LayeredGraph, mark: np.ndarray, allowed: np.ndarray) ->
     arcs on no allowed path are dropped.
     """
     n = len(graph.step_start) - 1
-    width = len(allowed)
+    lo = graph.step_start[:-1]
     opt_mark = mark[graph.opt_key]
-    lo, hi = graph.step_start[:-1], graph.step_start[1:]
-    # arcs into each step, as (tail, head) indices local to their steps, and the union they add
-    into = [np.arange(graph.arc_start[lo[s]], graph.arc_start[hi[s]]) for s in range(n)]
-    tails = [graph.arc_tail[e] - lo[s - 1] if s else e for s, e in enumerate(into)]
-    heads = [graph.arc_head[e] - lo[s] for s, e in enumerate(into)]
-    unions = np.arange(width)
-    reach = [np.zeros((hi[s] - lo[s], width), dtype=bool) for s in range(n)]
-    if n:
-        reach[0][np.arange(hi[0] - lo[0]), opt_mark[lo[0]:hi[0]]] = True
-    for s in range(1, n):  # forward: the (option, union) pairs some prefix reaches
-        a, u = np.nonzero(reach[s - 1][tails[s]])
-        reach[s][heads[s][a], u | opt_mark[lo[s] + heads[s][a]]] = True
-    alive = reach
-    if n:
-        alive[n - 1] &= allowed[None, :]
-    for s in range(n - 1, 0, -1):  # backward: the pairs some allowed path goes through
-        joined = unions[None, :] | opt_mark[lo[s] + heads[s]][:, None]  # (A, W) union after the head
-        on = alive[s][heads[s][:, None], joined]
-        a, u = np.nonzero(on)
-        kept = np.zeros_like(alive[s - 1])
-        kept[tails[s][a], u] = True
-        alive[s - 1] &= kept
-    index = [np.full(alive_s.shape, -1, dtype=np.int64) for alive_s in alive]
-    counts = np.array([int(alive_s.sum()) for alive_s in alive], dtype=np.int64)
+    into = [np.arange(graph.arc_start[lo[s]], graph.arc_start[graph.step_start[s + 1]]) for s in range(n)]
+    steps = [_MarkedStep(into[s], graph.arc_tail[into[s]] - lo[s - 1] if s else into[s],
+                         graph.arc_head[into[s]] - lo[s], opt_mark[lo[s]:graph.step_start[s + 1]]) for s in range(n)]
+    alive = _allowed_pairs(steps, allowed)
+    counts = np.array([int(pairs.sum()) for pairs in alive], dtype=np.int64)
     step_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    origin = []
+    index, origin = [], []
     for s in range(n):
         option, union = np.nonzero(alive[s])  # row-major: ordered by (option, union)
+        index.append(np.full(alive[s].shape, -1, dtype=np.int64))
         index[s][option, union] = step_start[s] + np.arange(counts[s])
         origin.append(lo[s] + option)
-    new_tail, new_head, arc = [], [], []
+    tails, heads, arcs = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for s in range(1, n):
-        joined = unions[None, :] | opt_mark[lo[s] + heads[s]][:, None]
-        tail = index[s - 1][tails[s]]                          # (A, W)
-        head = index[s][heads[s][:, None], joined]             # (A, W)
-        a, u = np.nonzero((tail >= 0) & (head >= 0))
-        new_tail.append(tail[a, u])
-        new_head.append(head[a, u])
-        arc.append(into[s][a])
+        t_index, h_index = index[s - 1][steps[s].tail], index[s][steps[s].head[:, None], steps[s].joined(len(allowed))]
+        a, u = np.nonzero((t_index >= 0) & (h_index >= 0))
+        tails.append(t_index[a, u])
+        heads.append(h_index[a, u])
+        arcs.append(steps[s].arcs[a])
+    tail, head, arc = np.concatenate(tails), np.concatenate(heads), np.concatenate(arcs)
     origin = np.concatenate(origin) if n else np.zeros(0, dtype=np.int64)
-    tail = np.concatenate(new_tail) if new_tail else np.zeros(0, dtype=np.int64)
-    head = np.concatenate(new_head) if new_head else np.zeros(0, dtype=np.int64)
-    arc = np.concatenate(arc) if arc else np.zeros(0, dtype=np.int64)
     order = np.lexsort((tail, head))
     return LayeredGraph(
         step_start=step_start,
@@ -219,6 +197,40 @@ def by_marks_used(graph: LayeredGraph, mark: np.ndarray, allowed: np.ndarray) ->
         arc_head=np.ascontiguousarray(head[order]),
         arc_use=np.ascontiguousarray(graph.arc_use[arc[order]]),
     )
+
+
+class _MarkedStep(NamedTuple):
+    """One step of ``by_marks_used``: the arcs into it, their tails and heads as indices
+    local to their steps, and the mark of each of its options."""
+
+    arcs: np.ndarray   # (A,) arc indices in the graph
+    tail: np.ndarray   # (A,) tail among the previous step's options
+    head: np.ndarray   # (A,) head among this step's options
+    mark: np.ndarray   # (M,) int64 mark of each option
+
+    def joined(self, width: int) -> np.ndarray:
+        """(A, W) the union after each arc's head, by the union before it."""
+        return np.arange(width)[None, :] | self.mark[self.head][:, None]
+
+
+def _allowed_pairs(steps: list[_MarkedStep], allowed: np.ndarray) -> list[np.ndarray]:
+    """Per step, (M, W) bool: the (option, union of the prefix's marks) pairs that some
+    prefix reaches and some allowed path goes through."""
+    width = len(allowed)
+    alive = [np.zeros((len(step.mark), width), dtype=bool) for step in steps]
+    if not steps:
+        return alive
+    alive[0][np.arange(len(steps[0].mark)), steps[0].mark] = True
+    for s in range(1, len(steps)):  # forward: the pairs some prefix reaches
+        a, u = np.nonzero(alive[s - 1][steps[s].tail])
+        alive[s][steps[s].head[a], u | steps[s].mark[steps[s].head[a]]] = True
+    alive[-1] &= allowed[None, :]
+    for s in range(len(steps) - 1, 0, -1):  # backward: those some allowed path goes through
+        a, u = np.nonzero(alive[s][steps[s].head[:, None], steps[s].joined(width)])
+        through = np.zeros_like(alive[s - 1])
+        through[steps[s].tail[a], u] = True
+        alive[s - 1] &= through
+    return alive
 
 
 def waiting_outputs(model: CostModel) -> int:
