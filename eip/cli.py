@@ -553,7 +553,8 @@ def _validate(scenario: str) -> None:
     per_stage = ", ".join(map(str, options)) if len(options) <= 30 else f"{min(options)} to {max(options)}"
     print(f"Search space: {count} placements ({what} per stage: {per_stage})")
     if model.mode_assignments.shape[0] > 1:
-        print(f"Fixed modes: {model.mode_assignments.shape[0]} mode assignments, each solved")
+        print(f"Fixed modes: {model.mode_assignments.shape[0]} mode assignments, each searched for the plans "
+              "the ones before it do not hold")
     if not model.is_chain:
         graph, sources = model.graph, sum(not inputs for inputs in model.inputs)
         print(f"Graph: {len(model.edges)} edges, {sources} source{'s' * (sources != 1)}; at most "
