@@ -329,6 +329,44 @@ def path_arcs(g, path: list[int]) -> list[int]:
 
 
 @settings(max_examples=300, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from([1, 4, 64]), st.data())
+def test_bound_tables_never_exceed_a_completion_that_fits_their_room(doc, goal, grid, data):
+    """``resource_tables`` on random prices: for every option and every completion after
+    it (the steps of some path past that option), the table of a dimension at any room
+    of at least the completion's usage in grid units (rounded down step by step) is at
+    most the completion's cost (score + price . usage, that dimension unpriced), and at
+    the full grid it is the least such cost to float32 precision."""
+    from eip.kernels.bounds import resource_tables, table_dimensions
+
+    model, coef, paths, _, _, _ = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    price = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.1, 1.0, 3.0]), min_size=len(caps),
+                                        max_size=len(caps))))
+    table, dims, units = resource_tables(g, coef, caps, price, grid, np.empty(0, dtype=np.float32))
+    assert table.dtype == np.float32 and np.array_equal(dims, table_dimensions(caps, price))
+    r = g.arc_use.shape[1]
+    for i, j in enumerate(dims.tolist()):
+        own = price.copy()
+        own[j] = 0.0
+        least = {}  # (option, completion's units) -> least cost of such a completion
+        for path in paths:
+            arcs = path_arcs(g, path)
+            for s in range(len(path)):
+                steps = [(arcs[u - 1], path[u]) for u in range(s + 1, len(path))]
+                cost = sum(float((coef[:r] + own[:r]) @ g.arc_use[e] + (coef + own) @ g.opt_use[b]) for e, b in steps)
+                used = sum(int(np.floor(((g.arc_use[e, j] if j < r else 0.0) + g.opt_use[b, j]) / units[i]))
+                           for e, b in steps)
+                if used <= grid:
+                    key = (path[s], used)
+                    least[key] = min(least.get(key, math.inf), cost)
+        for (t, used), cost in least.items():
+            assert np.all(table[i, t, used:] <= cost), (t, used, cost, table[i, t])
+        for t in {t for t, _ in least}:
+            best = min(cost for (u, _), cost in least.items() if u == t)
+            assert close(float(table[i, t, grid]), best) or abs(table[i, t, grid] - best) <= 1e-6 * max(1.0, abs(best))
+
+
+@settings(max_examples=300, deadline=None)
 @given(scenario_docs(), goals, st.floats(0.0, 1.0))
 def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share):
     """Fixed at a limit between the best and the worst plan's score, no option or arc of a
