@@ -75,7 +75,7 @@ def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit,
     limited by ``limit`` on tables of the dimensions ``price`` prices, within ``seconds``."""
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
-    t_tables, (table, dims, units) = once(lambda: resource_tables(g, coef, caps, price, grid, np.empty(0, dtype=np.float32)))
+    t_tables, (table, dims, units) = once(lambda: resource_tables(g, coef, caps, price, grid, np.empty(0)))
     deadline = clock() + seconds
     t_search, answer = once(lambda: label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, dims,
                                                  units, 1, EXACT_WIDTH, limit, 50_000_000, deadline, False,
@@ -99,7 +99,7 @@ def dives() -> None:
         prices, values, lam_sums, lp, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
         least, most = completion_usage(g)
         least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
-        no_tables = np.zeros((0, g.opt_use.shape[0], 1), dtype=np.float32), np.zeros(0, dtype=np.int64), np.zeros(0)
+        no_tables = np.zeros((0, g.opt_use.shape[0], 1)), np.zeros(0, dtype=np.int64), np.zeros(0)
         beam = label_search(g, coef, caps, least, thr, prices, values, lam_sums, *no_tables, 1, np.int64(32), np.inf,
                             50_000_000, np.inf, False, label_memory(0, len(caps)))
         path = np.zeros(len(g.step_start) - 1, dtype=np.int64)

@@ -311,14 +311,6 @@ def table_dimensions(caps, price):
     return dims[price[dims] > 0.0]
 
 
-# The tables hold float32, half the memory and traffic of float64; a value stored from a
-# float64 sum is first moved this far (relative) towards -inf, more than float32 rounding
-# can move it back up, so each stored value stays a lower bound (over n steps the bounds
-# weaken by at most n * 2^-23 relative: 4e-5 over 300 steps)
-TABLE_ROUND_DOWN = 1.0 - 2.0 ** -23
-TABLE_ROUND_UP = 1.0 + 2.0 ** -23
-
-
 @njit(cache=True)
 def resource_tables(g, coef, caps, price, grid, scratch):
     """Completion bounds exact in one capped dimension, Lagrangian in the others.
@@ -332,9 +324,8 @@ def resource_tables(g, coef, caps, price, grid, scratch):
     ``price`` . usage with dimension q itself unpriced. Rounding down per step never
     excludes a completion that truly fits, so a label with remaining room r on q completes
     for at least ``table[i, t, floor(r / unit)] - sum_{j != q} lam_j + sum_{j != q}
-    price_j * used_j``. Returns ``(table (A, T, grid + 1) float32, rounded down:
-    TABLE_ROUND_DOWN), dims (A,), units (A,))``; ``grid`` 0 builds no table (A = 0). The
-    tables are written into ``scratch`` (1-D float32) when
+    price_j * used_j``. Returns ``(table (A, T, grid + 1), dims (A,), units (A,))``;
+    ``grid`` 0 builds no table (A = 0). The tables are written into ``scratch`` (1-D) when
     it holds them, else into a new array: a solve that rebuilds tables for every search
     (500x8 seed 0: a dozen) reuses one block of memory instead of paying page faults on a
     fresh one each time (README.md, "Completion bounds").
@@ -351,7 +342,7 @@ def resource_tables(g, coef, caps, price, grid, scratch):
         table = scratch[:cells].reshape((n_dims, t_count, grid + 1))
         table[:] = np.inf
     else:
-        table = np.full((n_dims, t_count, grid + 1), np.inf, dtype=np.float32)
+        table = np.full((n_dims, t_count, grid + 1), np.inf)
     opt_cost = np.empty(t_count)
     arc_cost = np.empty(g.arc_tail.shape[0])
     for i in range(n_dims):
@@ -379,7 +370,6 @@ def resource_tables(g, coef, caps, price, grid, scratch):
                     src, dst = tab[b, :grid + 1 - w], tab[a, w:]
                     for c in range(src.shape[0]):
                         v = cost + src[c]
-                        v *= TABLE_ROUND_DOWN if v > 0.0 else TABLE_ROUND_UP
                         dst[c] = v if v < dst[c] else dst[c]
     return table, dims, units
 

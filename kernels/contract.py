@@ -189,7 +189,7 @@ def kernels_cached() -> bool:
 #: the kernels' scratch memory for bound tables (``solve.scratch_cells``), kept from one solve
 #: to the next: a block this large is mapped afresh when allocated, so a new one every solve
 #: pays its page faults every time. Solves hold the GIL, so they never share it.
-_scratch = np.empty(0, dtype=np.float32)
+_scratch = np.empty(0)
 
 #: the solve kernels' module once ``solve`` has loaded them (None before; asking the
 #: dispatcher for its signatures instead costs ~5 us a call, 5% of a small solve)
@@ -227,7 +227,7 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
     dive_gap = kernel.DIVE_INCUMBENT_GAP if lp_dives else np.inf
     cells = kernel.scratch_cells(*graph.opt_use.shape)
     if _scratch.shape[0] < cells:
-        _scratch = np.empty(cells, dtype=np.float32)
+        _scratch = np.empty(cells)
     status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.PULSE_STEPS,
                                                                     kernel.PULSE_ARCS, kernel.PULSE_FREE_NODES,
                                                                     kernel.PULSE_NODES, kernel.QUICK_LABELS, dive_gap,

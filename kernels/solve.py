@@ -52,12 +52,12 @@ TABLE_CELLS = 4_000_000
 # For the beam that follows a poor incumbent the tables are rebuilt finer (a search's labels
 # fall steeply with the grid: YOLOv3's least-energy plan 19k labels at 1,024 points, 9.5k
 # at 2,048; 150x4 seed 0, 468k, 276k and 162k at 4,096; python -m benchmarks.bounds),
-# within FINE_TABLE_CELLS (48 MB: the tables hold float32, ``bounds.TABLE_ROUND_DOWN``).
+# within FINE_TABLE_CELLS (96 MB).
 FINE_GRID_PER_STEP = 32
 FINE_GRID_MAX = 4096
 FINE_TABLE_CELLS = 12_000_000
 # Once a solve's searches have kept many labels, tables may take TABLE_CELLS_PER_LABEL
-# cells per label kept so far, up to MOST_TABLE_CELLS (192 MB; ``_table_cells``): a cell
+# cells per label kept so far, up to MOST_TABLE_CELLS (384 MB; ``_table_cells``): a cell
 # costs a few ns to build, a label about 1 us to keep, and the searches that keep many
 # labels are the ones finer tables shrink. InceptionV3's layer graph, limited by its
 # optimum on what fixing leaves (21k options, 2 priced dimensions): 2.9M labels in 3.0 s
@@ -167,7 +167,7 @@ class _Context(NamedTuple):
     ``bounds.cap_tests``; the Lagrangian bounds ``prices`` (M, Q), ``values`` (M, T) and
     ``lam_sums`` (M,); the bound tables ``table`` (A, T, G + 1) of dimensions ``dims`` in
     ``units`` (``bounds.resource_tables``); k, the label budget and the deadline; and the
-    ``scratch`` memory (1-D float32) that each search's own tables are built in (``_refined``,
+    ``scratch`` memory (1-D) that each search's own tables are built in (``_refined``,
     ``_fixed_context``): they live for one search, the graph's own for the whole solve;
     and the ``memory`` the searches keep their labels in, one after another
     (``labels.label_memory``)."""
@@ -346,7 +346,7 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, deadline, scratch):
     prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
     n = g.step_start.shape[0] - 1
     grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
-    table, dims, units = resource_tables(g, coef, caps, prices[1], grid, np.empty(0, dtype=np.float32))
+    table, dims, units = resource_tables(g, coef, caps, prices[1], grid, np.empty(0))
     t_count, q = g.opt_use.shape
     memory = label_memory(min(label_budget, LABEL_MEMORY, LABEL_MEMORY_PER_OPTION * t_count), q)
     ctx = _Context(g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline,
