@@ -335,15 +335,16 @@ def test_bound_tables_never_exceed_a_completion_that_fits_their_room(doc, goal, 
     it (the steps of some path past that option), the table of a dimension at any room
     of at least the completion's usage in grid units (rounded down step by step) is at
     most the completion's cost (score + price . usage, that dimension unpriced), and at
-    the full grid it is the least such cost to float32 precision."""
+    the full grid it is the least such cost."""
     from eip.kernels.bounds import resource_tables, table_dimensions
+    from eip.kernels.paths import score_limit
 
     model, coef, paths, _, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
     price = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.1, 1.0, 3.0]), min_size=len(caps),
                                         max_size=len(caps))))
-    table, dims, units = resource_tables(g, coef, caps, price, grid, np.empty(0, dtype=np.float32))
-    assert table.dtype == np.float32 and np.array_equal(dims, table_dimensions(caps, price))
+    table, dims, units = resource_tables(g, coef, caps, price, grid, np.empty(0))
+    assert np.array_equal(dims, table_dimensions(caps, price))
     r = g.arc_use.shape[1]
     for i, j in enumerate(dims.tolist()):
         own = price.copy()
@@ -360,10 +361,12 @@ def test_bound_tables_never_exceed_a_completion_that_fits_their_room(doc, goal, 
                     key = (path[s], used)
                     least[key] = min(least.get(key, math.inf), cost)
         for (t, used), cost in least.items():
-            assert np.all(table[i, t, used:] <= cost), (t, used, cost, table[i, t])
+            # summed backward, a table may differ from a forward sum in the last bits: what
+            # the searches' score_limit slack absorbs
+            assert np.all(table[i, t, used:] <= score_limit(cost)), (t, used, cost, table[i, t])
         for t in {t for t, _ in least}:
             best = min(cost for (u, _), cost in least.items() if u == t)
-            assert close(float(table[i, t, grid]), best) or abs(table[i, t, grid] - best) <= 1e-6 * max(1.0, abs(best))
+            assert close(float(table[i, t, grid]), best)
 
 
 @settings(max_examples=300, deadline=None)
