@@ -198,9 +198,12 @@ def _with_bounds(ctx, g, least, thr, values, table, dims, units):
 
 def scratch_cells(t_count: int, q: int) -> int:
     """Cells of scratch memory that hold the bound tables of any search on a graph of
-    ``t_count`` options and Q dimensions: MOST_TABLE_CELLS, or the least grid's cells when
-    more, and one grid point more per option and table (``_table_grid``)."""
-    return max(MOST_TABLE_CELLS, q * t_count * TABLE_GRID_MIN) + q * t_count
+    ``t_count`` options and Q dimensions (``_table_grid``): MOST_TABLE_CELLS, or fewer when
+    FINE_GRID_MAX points for every option and dimension take fewer, or the least grid's
+    cells when more; and one grid point more per option and table (a small graph's solves
+    reserve what they can use, not the largest block)."""
+    cells = q * t_count
+    return max(min(MOST_TABLE_CELLS, cells * FINE_GRID_MAX), cells * TABLE_GRID_MIN) + cells
 
 
 @njit(cache=True)
