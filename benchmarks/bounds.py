@@ -19,10 +19,13 @@ each plan's score above the LP bound, and the dive's time. The optima, by HiGHS,
 Then an exact search whose buckets are large enough for the dominance index
 (``kernels/skyband.py``): its labels kept and time.
 
-Last, reduced-cost fixing (``kernels/fixing.py``) at HiGHS's optimum of the at-scale
+Then reduced-cost fixing (``kernels/fixing.py``) at HiGHS's optimum of the at-scale
 chains the engine found hardest: the options and arcs left, and an exact search limited by
 the optimum on the whole graph (stopped after ``WHOLE_GRAPH_S``) and on what is left, each
 with its bounds computed there.
+
+Last, the grid of the bound tables on InceptionV3's layer graph fixed at its optimum: what
+FINE_TABLE_CELLS allows there against finer grids (``solve.TABLE_CELLS_PER_LABEL``).
 """
 
 from __future__ import annotations
@@ -36,14 +39,14 @@ import eip
 from benchmarks import peers
 from benchmarks.generate import soc_scenario, ways_scenario
 from benchmarks.suite import once
-from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices, resource_tables
+from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices, resource_tables, table_dimensions
 from eip.costmodel import Dim
 from eip.kernels.contract import Mode, Row, Stop
 from eip.kernels.dive import lp_dive
 from eip.kernels.fixing import fixed_by_bounds, subgraph
 from eip.kernels.labels import label_memory, label_search
 from eip.kernels.paths import clock, score_limit
-from eip.kernels.solve import DUAL_ITERATIONS, EXACT_WIDTH
+from eip.kernels.solve import DUAL_ITERATIONS, EXACT_WIDTH, FINE_TABLE_CELLS
 from eip.solve import solve_model
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -147,6 +150,28 @@ def fixing() -> None:
             print(f"  {name}: {kept:,} labels in {t_search:.2f} s{'' if ended else ', stopped unproven'}", flush=True)
 
 
+def table_grids() -> None:
+    """InceptionV3's layer graph fixed at its optimum: an exact search limited by the
+    optimum on tables of the grid FINE_TABLE_CELLS allows there and on finer ones (the
+    figures ``kernels.solve.TABLE_CELLS_PER_LABEL`` quotes)."""
+    model = eip.load(SCENARIOS / "inceptionv3_soc.json").cost_model
+    g, caps = model.graph, model.caps_tol
+    coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
+    optimum = solve_model(model, coef, 1, Mode.EXACT, 32, 50_000_000, 300.0).rows[0, Row.SCORE]
+    limit = score_limit(optimum)
+    prices, values, lam_sums, _, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
+    sub, _, _ = subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, limit))
+    p, v, lam, *_ = lagrangian_prices(sub, coef, caps, DUAL_ITERATIONS)
+    n_tables = len(table_dimensions(caps, p[1]))
+    allowed = FINE_TABLE_CELLS // (len(sub.opt_key) * n_tables)
+    print(f"inceptionv3_soc fixed at its optimum {optimum:.6g}: {len(sub.opt_key):,} options, {n_tables} tables",
+          flush=True)
+    for grid in (allowed, 512, 1024):
+        t_tables, t_search, kept, _ = _labels_kept(sub, coef, caps, p, v, lam, p[1], grid, limit)
+        print(f"  {grid:,} grid points: tables {t_tables * 1e3:.0f} ms, search {t_search * 1e3:.0f} ms, "
+              f"{kept:,} labels", flush=True)
+
+
 def main() -> int:
     failures = 0
     for name, model, coef, with_tables in instances():
@@ -176,6 +201,7 @@ def main() -> int:
     dives()
     dominance()
     fixing()
+    table_grids()
     return 1 if failures else 0
 
 

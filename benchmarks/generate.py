@@ -148,13 +148,14 @@ def _beam_best(model, weights) -> list[float] | None:
     """Usage (``Dims`` order) of the beam's best plan of a ``CostModel`` for goal
     ``weights``, a ``Weights`` or (Q,) coefficients (None if it meets none): the best of a
     beam on each mode graph, so that the instances stay the same whatever order and
-    pruning ``eip.solve.solve_model`` gives the mode graphs."""
+    pruning ``eip.solve.solve_model`` gives the mode graphs (a relaxed graph's plans with
+    their true usage: ``solve_mode_graph``)."""
     from eip.kernels.contract import Mode, Row
-    from eip.solve import solve_graph
+    from eip.solve import solve_mode_graph
 
     coef = np.asarray(weights, dtype=np.float64) if len(weights) == model.dims.size else model.coefficients(weights)
-    rows = [sol.rows[0] for sol in (solve_graph(model, g, coef, model.caps_tol, 1, Mode.BEAM, 32, 1_000_000, np.inf)
-                                    for g in model.mode_graphs) if len(sol.rows)]
+    rows = [sol.rows[0] for sol in (solve_mode_graph(model, g, coef, model.caps_tol, 1, Mode.BEAM, 32, 1_000_000,
+                                                     np.inf) for g in model.mode_graphs) if len(sol.rows)]
     return min(rows, key=lambda row: row[Row.SCORE]).tolist()[Row.USE:] if rows else None
 
 

@@ -609,12 +609,14 @@ class CostModel:
             differs = others != rows[m, fixed][None, :]  # (S, F)
             # a union's plans are new when every searched assignment differs on a device it uses
             allowed = (differs[None, :, :] & uses[:, None, :]).any(axis=2).all(axis=1)  # (W,)
-            graph = self.mode_graphs[m]
-            if not allowed.all():
-                graph = by_marks_used(graph, bit[self.option_device], allowed)
+            if allowed.all():
+                split = self.mode_graphs[m], self.mode_least_usage[m]
+            else:
+                graph = by_marks_used(self.mode_graphs[m], bit[self.option_device], allowed)
+                split = graph, _least_usage(graph)
             if len(kept) >= MODE_GRAPHS_KEPT:
                 kept.clear()
-            kept[key] = (graph, _least_usage(graph))
+            kept[key] = split
         return kept[key]
 
     @cached_property

@@ -141,16 +141,8 @@ def restrict(graph: LayeredGraph, allowed: np.ndarray) -> LayeredGraph:
     new_index = np.cumsum(keep) - 1
     arcs = keep[graph.arc_tail] & keep[graph.arc_head]
     step_start = np.concatenate(([0], np.cumsum(keep)))[graph.step_start].astype(np.int64)
-    head = new_index[graph.arc_head[arcs]]
-    return LayeredGraph(
-        step_start=step_start,
-        opt_use=np.ascontiguousarray(graph.opt_use[keep]),
-        opt_key=np.ascontiguousarray(graph.opt_key[keep]),
-        arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=int(keep.sum()))))).astype(np.int64),
-        arc_tail=np.ascontiguousarray(new_index[graph.arc_tail[arcs]]),
-        arc_head=np.ascontiguousarray(head),
-        arc_use=np.ascontiguousarray(graph.arc_use[arcs]),
-    )
+    return _graph(step_start, graph.opt_use[keep], graph.opt_key[keep], new_index[graph.arc_tail[arcs]],
+                  new_index[graph.arc_head[arcs]], graph.arc_use[arcs])
 
 
 def by_marks_used(graph: LayeredGraph, mark: np.ndarray, allowed: np.ndarray) -> LayeredGraph:
@@ -187,16 +179,7 @@ def by_marks_used(graph: LayeredGraph, mark: np.ndarray, allowed: np.ndarray) ->
         arcs.append(steps[s].arcs[a])
     tail, head, arc = np.concatenate(tails), np.concatenate(heads), np.concatenate(arcs)
     origin = np.concatenate(origin) if n else np.zeros(0, dtype=np.int64)
-    order = np.lexsort((tail, head))
-    return LayeredGraph(
-        step_start=step_start,
-        opt_use=np.ascontiguousarray(graph.opt_use[origin]),
-        opt_key=np.ascontiguousarray(graph.opt_key[origin]),
-        arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=len(origin))))).astype(np.int64),
-        arc_tail=np.ascontiguousarray(tail[order]),
-        arc_head=np.ascontiguousarray(head[order]),
-        arc_use=np.ascontiguousarray(graph.arc_use[arc[order]]),
-    )
+    return _graph(step_start, graph.opt_use[origin], graph.opt_key[origin], tail, head, graph.arc_use[arc])
 
 
 class _MarkedStep(NamedTuple):
@@ -345,14 +328,21 @@ def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
     tail = np.concatenate(tails).astype(np.int64) if tails else np.zeros(0, dtype=np.int64)
     head = np.concatenate(heads).astype(np.int64) if heads else np.zeros(0, dtype=np.int64)
     moves = np.concatenate([step.arc_use for step in steps[1:]]) if tails else np.zeros((0, 3))
-    opt_use = option_usage(model, step_of, option)
-    arc_use = move_usage(model, moves, model.option_device[option[head]])
+    return _graph(step_start, option_usage(model, step_of, option), option, tail, head,
+                  move_usage(model, moves, model.option_device[option[head]]))
+
+
+def _graph(step_start: np.ndarray, opt_use: np.ndarray, opt_key: np.ndarray, tail: np.ndarray, head: np.ndarray,
+           arc_use: np.ndarray) -> LayeredGraph:
+    """The contract's graph of these options (numbered step by step) and arcs (``tail``,
+    ``head`` (A,) option indices, ``arc_use`` (A, R)), the arcs ordered by (head, tail) with
+    their CSR by head."""
     order = np.lexsort((tail, head))
     return LayeredGraph(
         step_start=step_start,
-        opt_use=opt_use,
-        opt_key=option,
-        arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=len(option))))).astype(np.int64),
+        opt_use=np.ascontiguousarray(opt_use),
+        opt_key=np.ascontiguousarray(opt_key),
+        arc_start=np.concatenate(([0], np.cumsum(np.bincount(head, minlength=len(opt_key))))).astype(np.int64),
         arc_tail=np.ascontiguousarray(tail[order]),
         arc_head=np.ascontiguousarray(head[order]),
         arc_use=np.ascontiguousarray(arc_use[order]),

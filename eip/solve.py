@@ -190,8 +190,8 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     started = time.perf_counter()
     graphs = model.mode_graphs  # the first solve of a model lowers it: within the time limit too
     if len(graphs) == 1:
-        return _solve_one(model, graphs[0], coef, caps, k, mode, beam_width, label_budget, _left(limit_s, started),
-                          np.inf)
+        return solve_mode_graph(model, graphs[0], coef, caps, k, mode, beam_width, label_budget,
+                                _left(limit_s, started))
     least = _least_scores(model.mode_least_usage, coef, caps)
     sols: list[Solution] = []
     options, rows = np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps)))
@@ -207,8 +207,8 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         if beaten(_least_scores(graph_least[None, :], coef, caps)[0]):
             continue
         cutoff = rows[-1, Row.SCORE] if len(rows) == k else np.inf
-        sols.append(_solve_one(model, graph, coef, caps, k, mode, beam_width, label_budget, _left(limit_s, started),
-                               cutoff))
+        sols.append(solve_mode_graph(model, graph, coef, caps, k, mode, beam_width, label_budget,
+                                     _left(limit_s, started), cutoff))
         options, rows = _merged(np.vstack([options, sols[-1].options]), np.vstack([rows, sols[-1].rows]), k)
     return _combined(sols, options, rows)
 
@@ -225,10 +225,11 @@ def _least_scores(least: np.ndarray, coef: np.ndarray, caps: np.ndarray) -> np.n
     return np.where(fits, np.where(fits[:, None], least, 0.0) @ coef, np.inf)
 
 
-def _solve_one(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
-               beam_width: int, label_budget: int, limit_s: float, cutoff: float) -> Solution:
-    """The k best plans of one graph of ``model``: wanted only when scoring at most
-    ``cutoff`` on an exact graph (``solve_graph``); all of them on a relaxed one."""
+def solve_mode_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
+                     beam_width: int, label_budget: int, limit_s: float, cutoff: float = np.inf) -> Solution:
+    """The k best plans of one graph of ``model`` (one of ``CostModel.mode_graphs``, or a
+    part of one): wanted only when scoring at most ``cutoff`` on an exact graph
+    (``solve_graph``); all of them, evaluated exactly, on a relaxed one (``solve_relaxed``)."""
     if model.relaxed:
         return solve_relaxed(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s)
     return solve_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)

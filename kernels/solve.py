@@ -60,8 +60,9 @@ FINE_TABLE_CELLS = 12_000_000
 # cells per label kept so far, up to MOST_TABLE_CELLS (384 MB; ``_table_cells``): a cell
 # costs a few ns to build, a label about 1 us to keep, and the searches that keep many
 # labels are the ones finer tables shrink. InceptionV3's layer graph, limited by its
-# optimum on what fixing leaves (21k options, 2 priced dimensions): 2.9M labels in 3.0 s
-# on 284 grid points (what FINE_TABLE_CELLS allows), 64k in 0.02 s on 1,024. Its whole
+# optimum on what fixing leaves (21k options, 2 priced dimensions): 2.9M labels in 2.6 s
+# on 284 grid points (what FINE_TABLE_CELLS allows), 64k in 0.02 s on 1,024 (``python -m
+# benchmarks.bounds``). Its whole
 # solve: 5.2 s and 7.4M labels within FINE_TABLE_CELLS, 1.1 s and 0.88M with growing
 # tables, 0.85 s within MOST_TABLE_CELLS from the start, which made ResNet50's and GNMT's
 # layer graphs (0.1M-0.4M labels) 1.5-1.8x slower (the DAG scenarios' command in README.md)
@@ -69,7 +70,7 @@ TABLE_CELLS_PER_LABEL = 64
 MOST_TABLE_CELLS = 48_000_000
 # Searches on the graph reduced-cost fixing leaves (``_fixed_search``) build their own
 # tables: the quick one within TABLE_CELLS when they come at least twice as fine as the
-# graph's (else it takes those), the others within FINE_TABLE_CELLS. Coarser tables for
+# graph's (else it takes those), the others within ``_table_cells``. Coarser tables for
 # the first guesses, sized by the labels they were expected to keep, made GNMT's layer
 # graph 6.0 s at afddb40, 0.70 s with fine ones at d4461f2 (the DAG scenarios' command in
 # README.md).
