@@ -24,14 +24,21 @@ chains the engine found hardest: the options and arcs left, and an exact search 
 the optimum on the whole graph (stopped after ``WHOLE_GRAPH_S``) and on what is left, each
 with its bounds computed there.
 
-Last, the grid of the bound tables on InceptionV3's layer graph fixed at its optimum: what
+Then the grid of the bound tables on InceptionV3's layer graph fixed at its optimum: what
 FINE_TABLE_CELLS allows there against finer grids (``solve.TABLE_CELLS_PER_LABEL``).
+
+Last, constraint generation (``solve.LAZY_CAPS``) on generated ways chains: a whole solve
+within every cap at once against one that relaxes the caps the LP leaves unpriced first.
+
+    python -m benchmarks.bounds lazy      # one section: lp, dives, dominance, fixing, grids, lazy
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -172,7 +179,27 @@ def table_grids() -> None:
               f"{kept:,} labels", flush=True)
 
 
-def main() -> int:
+def lazy_caps() -> None:
+    """Generated ways chains solved within every cap at once and by constraint generation
+    (``solve.LAZY_CAPS``): time, labels kept, status and score of each."""
+    from eip.kernels import solve as kernel
+
+    for n, seed in ((60, 0), (60, 2), (100, 0), (100, 1)):
+        model = eip.Scenario.from_dict(ways_scenario(n, 4, seed)).cost_model
+        coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
+        solve_model(model, coef, 1, Mode.EXACT, 32, 4_000_000, 30.0)  # lower the model, load the kernels
+        cells = []
+        for label, lazy in (("every cap", False), ("constraint generation", True)):
+            with mock.patch.object(kernel, "LAZY_CAPS", lazy):
+                sol = solve_model(model, coef, 1, Mode.EXACT, 32, 4_000_000, 30.0)
+            score = f"{sol.rows[0, Row.SCORE]:.6f}" if len(sol.rows) else "none"
+            cells.append(f"{label}: {sol.seconds:.2f} s, {sol.labels_kept:,} labels, {sol.status.name.lower()} {score}")
+        print(f"ways_{n}x4_s{seed}: " + " | ".join(cells), flush=True)
+
+
+def lp_bounds() -> int:
+    """Column generation against the LP optimum, and the bound tables' dimensions and
+    grids (the module docstring's first paragraph); returns how many bounds exceed the LP."""
     failures = 0
     for name, model, coef, with_tables in instances():
         g, caps = model.graph, model.caps_tol
@@ -198,11 +225,21 @@ def main() -> int:
                 t_tables, t_search, kept, _ = _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit)
                 cells.append(f"{grid}: {t_tables * 1e3:.0f} + {t_search * 1e3:.0f} ms, {kept:,} labels")
             print(f"  tables of the {label:<22} " + " | ".join(cells), flush=True)
-    dives()
-    dominance()
-    fixing()
-    table_grids()
-    return 1 if failures else 0
+    return failures
+
+
+SECTIONS = {"lp": lp_bounds, "dives": dives, "dominance": dominance, "fixing": fixing, "grids": table_grids,
+            "lazy": lazy_caps}
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = sys.argv[1:] if argv is None else argv
+    unknown = sorted(set(names) - set(SECTIONS))
+    if unknown:
+        print(f"unknown section {unknown[0]!r}; choose from {', '.join(SECTIONS)}", file=sys.stderr)
+        return 2
+    failures = [SECTIONS[name]() for name in (names or SECTIONS)]
+    return 1 if any(failures) else 0
 
 
 if __name__ == "__main__":

@@ -80,6 +80,13 @@ MOST_TABLE_CELLS = 48_000_000
 # (measured on the at-scale families: 500x8 seed 0 proves in about 1 s, where the
 # incumbent's search alone stops unproven at its label budget).
 QUICK_LABELS = 20_000
+# Constraint generation (``_lazily``): the searches run first within the caps the LP
+# prices, the others relaxed, and add back what a proven answer breaks. A device's busy
+# time under a frame rate, mostly a few percent below its period and unpriced, kept labels
+# apart that no plan needed apart (``python -m benchmarks.bounds``, generated ways: 60x4
+# seed 0 3.6 s and 2.8M labels within every cap at once, 0.5 s and 0.47M this way).
+# False: every cap from the start (tests compare both).
+LAZY_CAPS = True
 # After a quick search limited by one incumbent stopped at QUICK_LABELS, another runs only
 # for an incumbent that leaves less than this share of the gap above the dual bound: labels
 # grow about exponentially with the limit's distance above the bound (measured on YOLOv3's
@@ -222,7 +229,7 @@ def _table_grid(n, t_count, caps, price, per_step, grid_max, cells):
 @njit(cache=True)
 def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode,
                beam_width, label_budget, deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap,
-               cutoff, scratch):
+               cutoff, lazy_caps, scratch):
     """The k best paths of the graph within ``caps``, with a proof of optimality or a proven bound.
 
     The graph comes as its ``LayeredGraph`` fields, in order (a NamedTuple argument costs
@@ -234,7 +241,8 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     searches stop at ``quick_labels`` labels (``QUICK_LABELS``); a top plan more than
     ``dive_gap`` (relative) above the proven bound gets an LP dive (``DIVE_INCUMBENT_GAP``;
     inf: none); only plans scoring at most ``cutoff`` are wanted (inf: every plan; see
-    ``contract.solve``); the searches build their bound tables in ``scratch`` (1-D; of
+    ``contract.solve``); ``lazy_caps`` runs the searches by constraint generation first
+    (``LAZY_CAPS``); the searches build their bound tables in ``scratch`` (1-D; of
     ``scratch_cells``, or new memory when it is smaller). Returns ``(status, strategy,
     paths (k, N), rows (k, 1 + Q), found, stats (STAT_SLOTS,))``: ``Status`` and
     ``Strategy`` codes as ints (an IntEnum returned to Python is built from its pickled
@@ -243,14 +251,14 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     status, strategy, paths, rows, found, stats = _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head,
                                                           arc_use, coef, caps, k, mode, beam_width, label_budget,
                                                           deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes,
-                                                          quick_labels, dive_gap, cutoff, scratch)
+                                                          quick_labels, dive_gap, cutoff, lazy_caps, scratch)
     return status.value, strategy.value, paths, rows, found, stats
 
 
 @njit(cache=True)
 def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode, beam_width,
             label_budget, deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff,
-            scratch):
+            lazy_caps, scratch):
     """``solve_topk``'s answer, its codes as ``Status`` and ``Strategy``."""
     started = clock()
     g = LayeredGraph(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use)
@@ -283,6 +291,9 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
         # none below column generation's plan, which scores the limit, would be rounding: search on
         if done and not (status == Status.INFEASIBLE and limit < cutoff):
             return status, Strategy.LABELS, paths, rows, found, stats
+    if not lazy_caps:
+        return _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started,
+                            stats)
     return _lazily(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats)
 
 
@@ -363,12 +374,9 @@ def _lazily(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, 
     ranked alike), and last, when a relaxed round stops unproven, within every cap.
 
     A cap the LP leaves unpriced keeps labels that differ only in its dimension apart, yet
-    seldom decides the optimum: a device's busy time under a frame rate, which mostly
-    sits a few percent below its period (generated ways 60x4 seed 0: 2.8M labels and
-    3.6 s within every cap, 0.47M and 0.50 s without the unpriced ones, the same plan;
-    ``python -m benchmarks --families ways60x4,ways100x4``). The multipliers price no
-    relaxed dimension, so every bound stays valid in each round; each round's proven
-    bound is one of the original problem. Beams (``Mode.BEAM``) keep every cap."""
+    seldom decides the optimum (LAZY_CAPS). The multipliers price no relaxed dimension,
+    so every bound stays valid in each round; each round's proven bound is one of the
+    original problem. Beams (``Mode.BEAM``) keep every cap."""
     caps = ctx.caps
     lazy = _lazy_dimensions(caps, ctx.prices[1])
     if mode == Mode.BEAM or not lazy.any():
