@@ -148,14 +148,23 @@ def _beam_best(model, weights) -> list[float] | None:
     """Usage (``Dims`` order) of the beam's best plan of a ``CostModel`` for goal
     ``weights``, a ``Weights`` or (Q,) coefficients (None if it meets none): the best of a
     beam on each mode graph, so that the instances stay the same whatever order and
-    pruning ``eip.solve.solve_model`` gives the mode graphs (a relaxed graph's plans with
-    their true usage: ``solve_mode_graph``)."""
-    from eip.kernels.contract import Mode, Row
-    from eip.solve import solve_mode_graph
+    pruning ``eip.solve.solve_model`` gives the mode graphs. On a relaxed graph (a DAG too
+    wide for its order) the beam's plan counts with its true usage, and only when that
+    fits the limits set so far (a witness must be a real plan; asking ``solve_relaxed``
+    for its 16 best plans instead took minutes on one ways DAG)."""
+    from eip.kernels.contract import Mode, Row, scored_rows
+    from eip.solve import solve_graph
 
     coef = np.asarray(weights, dtype=np.float64) if len(weights) == model.dims.size else model.coefficients(weights)
-    rows = [sol.rows[0] for sol in (solve_mode_graph(model, g, coef, model.caps_tol, 1, Mode.BEAM, 32, 1_000_000,
-                                                     np.inf) for g in model.mode_graphs) if len(sol.rows)]
+    rows = []
+    for g in model.mode_graphs:
+        sol = solve_graph(model, g, coef, model.caps_tol, 1, Mode.BEAM, 32, 1_000_000, np.inf)
+        if len(sol.rows) and model.relaxed:
+            with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
+                true = scored_rows(coef, model.usage(sol.options))
+            rows += [row for row in true if np.isfinite(row).all() and np.all(row[Row.USE:] <= model.caps_tol)]
+        else:
+            rows += list(sol.rows)
     return min(rows, key=lambda row: row[Row.SCORE]).tolist()[Row.USE:] if rows else None
 
 
