@@ -291,10 +291,8 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
         # none below column generation's plan, which scores the limit, would be rounding: search on
         if done and not (status == Status.INFEASIBLE and limit < cutoff):
             return status, Strategy.LABELS, paths, rows, found, stats
-    if not lazy_caps:
-        return _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started,
-                            stats)
-    return _lazily(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats)
+    return _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started,
+                   stats)
 
 
 @njit(cache=True)
@@ -367,40 +365,39 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
 
 
 @njit(cache=True)
-def _lazily(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats):
-    """``_constrained`` by constraint generation: first within the caps the LP prices
-    (the others relaxed to inf), adding back the caps its answer breaks, until a proven
-    answer breaks none (then it is the answer: every plan is a plan of the relaxation,
-    ranked alike), and last, when a relaxed round stops unproven, within every cap.
+def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats):
+    """``_constrained``, with ``lazy_caps`` by constraint generation: first within the caps
+    the LP prices (the others relaxed to inf), adding back the caps its answer breaks,
+    until a proven answer breaks none (then it is the answer: every plan is a plan of the
+    relaxation, ranked alike), and last, when a relaxed round stops unproven, within every
+    cap.
 
     A cap the LP leaves unpriced keeps labels that differ only in its dimension apart, yet
     seldom decides the optimum (LAZY_CAPS). The multipliers price no relaxed dimension,
     so every bound stays valid in each round; each round's proven bound is one of the
-    original problem. Beams (``Mode.BEAM``) keep every cap."""
+    original problem. Beams (``Mode.BEAM``) keep every cap. One call site of
+    ``_constrained``: each one more makes the first run compile it again (about 20 s)."""
     caps = ctx.caps
-    lazy = _lazy_dimensions(caps, ctx.prices[1])
-    if mode == Mode.BEAM or not lazy.any():
-        return _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started,
-                            stats)
-    relaxed = np.where(lazy, np.inf, caps)
+    lazy = _lazy_dimensions(caps, ctx.prices[1]) & (lazy_caps and mode != Mode.BEAM)
     while True:
+        last = not lazy.any()
         status, strategy, paths, rows, found, stats = _constrained(
-            _with_caps(ctx, relaxed), Mode.EXACT, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff,
-            started, stats)
+            ctx if last else _with_caps(ctx, np.where(lazy, np.inf, caps)), mode if last else Mode.EXACT, dual,
+            r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats)
+        if last:
+            return status, strategy, paths, rows, found, stats
         if status == Status.FEASIBLE or status == Status.UNKNOWN:
             if stats[Stat.STOP] == Stop.TIME_LIMIT.value:  # no time for another round: the plans that fit
                 found = _fitting(paths, rows, found, caps)
                 return _heuristic(paths, rows, found, ctx.k, stats[Stat.BOUND], stats, strategy)
-            break
-        broken = _broken(rows, found, caps) & lazy
-        if not broken.any():
-            return status, strategy, paths, rows, found, stats
-        dual = max(dual, stats[Stat.BOUND])  # the relaxation's optimum bounds the original's
-        lazy &= ~broken
-        relaxed = np.where(lazy, np.inf, caps)
-    dual = max(dual, stats[Stat.BOUND])
-    stats[Stat.STOP] = Stop.COMPLETE.value  # the last round reports its own stops
-    return _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats)
+            lazy[:] = False  # the last round, within every cap
+        else:
+            broken = _broken(rows, found, caps) & lazy
+            if not broken.any():
+                return status, strategy, paths, rows, found, stats
+            lazy &= ~broken
+        dual = max(dual, stats[Stat.BOUND])  # the relaxation's bound is one of the original's
+        stats[Stat.STOP] = Stop.COMPLETE.value  # each round reports its own stops
 
 
 @njit(cache=True)
