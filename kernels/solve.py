@@ -75,8 +75,8 @@ MOST_TABLE_CELLS = 48_000_000
 # graph 6.0 s at afddb40, 0.70 s with fine ones at d4461f2 (the DAG scenarios' command in
 # README.md).
 # The exact search first runs limited by the incumbent within QUICK_LABELS labels (most
-# instances end there); then, for top-1, up to GUESSES searches limited to guesses of the
-# optimum from below (``_next_guess``); then the search limited by the incumbent
+# instances end there); then up to GUESSES searches limited to guesses of the k-th best
+# score from below (``_guessed``); then the search limited by the incumbent
 # (measured on the at-scale families: 500x8 seed 0 proves in about 1 s, where the
 # incumbent's search alone stops unproven at its label budget).
 QUICK_LABELS = 20_000
@@ -375,8 +375,7 @@ def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels,
     A cap the LP leaves unpriced keeps labels that differ only in its dimension apart, yet
     seldom decides the optimum (LAZY_CAPS). The multipliers price no relaxed dimension,
     so every bound stays valid in each round; each round's proven bound is one of the
-    original problem. Beams (``Mode.BEAM``) keep every cap. One call site of
-    ``_constrained``: each one more makes the first run compile it again (about 20 s)."""
+    original problem. Beams (``Mode.BEAM``) keep every cap."""
     caps = ctx.caps
     lazy = _lazy_dimensions(caps, ctx.prices[1]) & (lazy_caps and mode != Mode.BEAM)
     while True:
@@ -547,8 +546,8 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     """The exact search: first limited by ``incumbent`` within ``quick_labels`` labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
     better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
-    (``_refined``) when the incumbent is poor (``_poor``), for top-1 guesses of the optimum
-    from below, and the search limited by ``incumbent`` within the label budget (the
+    (``_refined``) when the incumbent is poor (``_poor``), guesses of the k-th best score
+    from below (``_guessed``), and the search limited by ``incumbent`` within the label budget (the
     searches on what fixing leaves, with tables of their own: ``_fixed_search``), after the
     beam ``beam_width`` wide when ``beam_pending`` (``_probe_suffices`` made it wait for
     a search limited by the incumbent). Returns ``(stop, paths, rows, found, proven,
@@ -577,33 +576,14 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
         b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, d_paths, d_rows, d_found)
         if d_found > 0:
             incumbent = min(incumbent, d_rows[0, Row.SCORE])
-    if k == 1:
-        # a search that keeps only labels that could beat a guess is far cheaper than one
-        # limited by a poor incumbent, and either finds the optimum (every plan up to the
-        # guess was searched) or proves the guess a bound
-        guess = proven + (incumbent - proven) * GUESS_STEP
-        proven_labels = 1.0  # the labels of the search that proved ``proven`` (1 at the bound)
-        for _ in range(GUESSES):
-            if not guess < incumbent or guess <= score_limit(proven):  # no room left between them
-                break
-            kept_before = stats[Stat.KEPT]
-            cap = min(label_budget, max(quick_labels, GUESS_OVERSHOOT * GUESS_GROWTH * proven_labels))
-            stop, paths, rows, found, bound = _fixed_search(ctx, guess, int(cap), _table_cells(stats), False, stats)
-            if stop == Stop.LABEL_BUDGET and cap < label_budget:
-                # the guess lay far above what the growth predicted: it still proves what
-                # its last complete step bounds, and the next guess halves the step
-                proven = max(proven, min(bound, guess))
-                guess = proven + 0.5 * (guess - proven)
-                continue
-            if stop != Stop.COMPLETE:
-                # a search limited by the incumbent would keep more labels still
-                return stop, paths, rows, 0, max(proven, min(bound, guess)), b_paths, b_rows, b_found
-            if found > 0:
-                return stop, paths, rows, found, rows[0, Row.SCORE], b_paths, b_rows, b_found
-            # no plan scores at most the guess
-            labels = max(1.0, stats[Stat.KEPT] - kept_before)
-            proven, guess = guess, _next_guess(proven, proven_labels, guess, labels)
-            proven_labels = labels
+    # a search that keeps only labels that could beat a guess is far cheaper than one
+    # limited by a poor incumbent, and either finds the k best (every plan up to the guess
+    # was searched) or proves the guess a bound
+    # (for the k-th score, short of k plans, the best plan met sets the scale of the first guess)
+    scale = incumbent if incumbent < np.inf or b_found == 0 else b_rows[0, Row.SCORE]
+    stop, paths, rows, found, proven, ended = _guessed(ctx, proven, incumbent, scale, quick_labels, stats)
+    if ended:
+        return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     if beam_pending:
         # the guesses met the probe's plan: a better one to limit the last search by now pays
         # (300x6 seed 0: the beam's 6.3806 against the probe's 6.3820, the optimum 6.3783)
@@ -623,6 +603,51 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
                 incumbent = b_rows[0, Row.SCORE]
     stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False, stats)
     return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
+
+
+@njit(cache=True)
+def _guessed(ctx, proven, incumbent, scale, quick_labels, stats):
+    """Exact searches limited to guesses of the k-th best score from below, from the
+    proven bound ``proven`` on the best score up to the ``incumbent`` k-th score (inf:
+    none), the first GUESS_STEP of the way to ``scale`` (the incumbent, or a plan known
+    short of k; inf: no guesses), each next by ``_next_guess``. Returns ``(stop, paths, rows, found, proven, ended)``: ended when a
+    search found the k best (complete) or stopped (then ``proven`` is what it proved);
+    else the guesses ran out below the incumbent, and ``proven`` is the raised bound.
+
+    A search that finds fewer than k plans has found every plan up to its guess, the best
+    among them (so that one is proven optimal), and the k-th lies above the guess: the
+    next guess goes on from there. Top-3 on generated ways 60x4 seeds 0 and 1 (``python -m
+    benchmarks.bounds lazy``): 1.6 and 0.23 s; 10.0 and 4.1 s when only the search limited
+    by the incumbent ran for k > 1 (a scratch script at ccebcbb)."""
+    k, label_budget = ctx.k, ctx.label_budget
+    n = ctx.g.step_start.shape[0] - 1
+    paths, rows = np.zeros((k, n), dtype=np.int64), np.zeros((k, Row.USE + ctx.caps.shape[0]))
+    floor = proven  # a lower bound on the k-th best score
+    guess = floor + (scale - floor) * GUESS_STEP
+    floor_labels = 1.0  # the labels of the search that proved ``floor`` (1 at the bound)
+    for _ in range(GUESSES):
+        if not guess < incumbent or guess <= score_limit(floor):  # no room left between them
+            break
+        kept_before = stats[Stat.KEPT]
+        cap = min(label_budget, max(quick_labels, GUESS_OVERSHOOT * GUESS_GROWTH * floor_labels))
+        stop, paths, rows, found, bound = _fixed_search(ctx, guess, int(cap), _table_cells(stats), False, stats)
+        if stop == Stop.LABEL_BUDGET and cap < label_budget:
+            # the guess lay far above what the growth predicted: it still proves what
+            # its last complete step bounds, and the next guess halves the step
+            floor = max(floor, min(bound, guess))
+            proven = max(proven, floor)
+            guess = floor + 0.5 * (guess - floor)
+            continue
+        if stop != Stop.COMPLETE:
+            # a search limited by the incumbent would keep more labels still
+            return stop, paths, rows, 0, max(proven, min(bound, guess)), True
+        if found == k:
+            return stop, paths, rows, found, rows[0, Row.SCORE], True
+        proven = max(proven, rows[0, Row.SCORE] if found > 0 else guess)
+        labels = max(1.0, stats[Stat.KEPT] - kept_before)
+        floor, guess = guess, _next_guess(floor, floor_labels, guess, labels)
+        floor_labels = labels
+    return Stop.COMPLETE, paths, rows, 0, proven, False
 
 
 @njit(cache=True)
