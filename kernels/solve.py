@@ -617,7 +617,7 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, stats):
     A search that finds fewer than k plans has found every plan up to its guess, the best
     among them (so that one is proven optimal), and the k-th lies above the guess: the
     next guess goes on from there. Top-3 on generated ways 60x4 seeds 0 and 1 (``python -m
-    benchmarks.bounds lazy``): 1.6 and 0.23 s; 10.0 and 4.1 s when only the search limited
+    benchmarks.bounds lazy``): 1.7 and 0.3 s; 10.0 and 4.1 s when only the search limited
     by the incumbent ran for k > 1 (a scratch script at ccebcbb)."""
     k, label_budget = ctx.k, ctx.label_budget
     n = ctx.g.step_start.shape[0] - 1
