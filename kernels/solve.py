@@ -547,10 +547,10 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
     better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
     (``_refined``) when the incumbent is poor (``_poor``), guesses of the k-th best score
-    from below (``_guessed``), and the search limited by ``incumbent`` within the label budget (the
-    searches on what fixing leaves, with tables of their own: ``_fixed_search``), after the
-    beam ``beam_width`` wide when ``beam_pending`` (``_probe_suffices`` made it wait for
-    a search limited by the incumbent). Returns ``(stop, paths, rows, found, proven,
+    from below (``_guessed``), and the search limited by ``incumbent`` within the label
+    budget (the searches on what fixing leaves, with tables of their own:
+    ``_fixed_search``), after the beam ``beam_width`` wide when ``beam_pending``
+    (``_probe_suffices`` made it wait for a search limited by the incumbent). Returns ``(stop, paths, rows, found, proven,
     b_paths, b_rows, b_found)``:
     ``Stop.COMPLETE`` with the proven answer, or the stop and a proven lower bound on the
     best score; and the beams' plans (``b_*``). When no beam met a plan, branching
@@ -578,8 +578,8 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             incumbent = min(incumbent, d_rows[0, Row.SCORE])
     # a search that keeps only labels that could beat a guess is far cheaper than one
     # limited by a poor incumbent, and either finds the k best (every plan up to the guess
-    # was searched) or proves the guess a bound
-    # (for the k-th score, short of k plans, the best plan met sets the scale of the first guess)
+    # was searched) or proves the guess a bound; short of k plans met, the best one sets
+    # the scale of the first guess
     scale = incumbent if incumbent < np.inf or b_found == 0 else b_rows[0, Row.SCORE]
     stop, paths, rows, found, proven, ended = _guessed(ctx, proven, incumbent, scale, quick_labels, stats)
     if ended:
@@ -610,9 +610,11 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, stats):
     """Exact searches limited to guesses of the k-th best score from below, from the
     proven bound ``proven`` on the best score up to the ``incumbent`` k-th score (inf:
     none), the first GUESS_STEP of the way to ``scale`` (the incumbent, or a plan known
-    short of k; inf: no guesses), each next by ``_next_guess``. Returns ``(stop, paths, rows, found, proven, ended)``: ended when a
-    search found the k best (complete) or stopped (then ``proven`` is what it proved);
-    else the guesses ran out below the incumbent, and ``proven`` is the raised bound.
+    short of k; inf: no guesses), each next by ``_next_guess``.
+
+    Returns ``(stop, paths, rows, found, proven, ended)``: ended when a search found the
+    k best (complete) or stopped (then ``proven`` is what it proved); else the guesses ran
+    out below the incumbent, and ``proven`` is the raised bound.
 
     A search that finds fewer than k plans has found every plan up to its guess, the best
     among them (so that one is proven optimal), and the k-th lies above the guess: the
