@@ -152,17 +152,16 @@ def _beam_best(model, weights) -> list[float] | None:
     wide for its order) the beam's plan counts with its true usage, and only when that
     fits the limits set so far (a witness must be a real plan; asking ``solve_relaxed``
     for its 16 best plans instead took minutes on one ways DAG)."""
-    from eip.kernels.contract import Mode, Row, scored_rows
-    from eip.solve import solve_graph
+    from eip.kernels.contract import Mode, Row
+    from eip.solve import evaluated, solve_graph
 
     coef = np.asarray(weights, dtype=np.float64) if len(weights) == model.dims.size else model.coefficients(weights)
     rows = []
     for g in model.mode_graphs:
         sol = solve_graph(model, g, coef, model.caps_tol, 1, Mode.BEAM, 32, 1_000_000, np.inf)
         if len(sol.rows) and model.relaxed:
-            with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
-                true = scored_rows(coef, model.usage(sol.options))
-            rows += [row for row in true if np.isfinite(row).all() and np.all(row[Row.USE:] <= model.caps_tol)]
+            true, fits = evaluated(model, coef, model.caps_tol, sol.options)
+            rows += list(true[fits])
         else:
             rows += list(sol.rows)
     return min(rows, key=lambda row: row[Row.SCORE]).tolist()[Row.USE:] if rows else None

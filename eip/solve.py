@@ -249,9 +249,7 @@ def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.n
     for current, score_now in zip(options, rows[:, Row.SCORE].tolist()):
         while time.perf_counter() < until:
             _, _, placements = model.single_moves(current)
-            with np.errstate(invalid="ignore"):  # inf usage of an impossible move times a 0 weight
-                moved = scored_rows(coef, model.usage(placements))
-            fits = np.flatnonzero(np.isfinite(moved).all(axis=1) & np.all(moved[:, Row.USE:] <= caps, axis=1))
+            moved, fits = evaluated(model, coef, caps, placements)
             if not len(fits):
                 break
             best = fits[np.argmin(moved[fits, Row.SCORE])]
@@ -261,6 +259,16 @@ def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.n
             found_options.append(current[None, :])
             found_rows.append(moved[best][None, :])
     return _merged(np.vstack(found_options), np.vstack(found_rows), k)
+
+
+def evaluated(model: CostModel, coef: np.ndarray, caps: np.ndarray,
+              options: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The plan rows (M, 1 + Q) of the placements ``options`` (M, N) by the model's exact
+    usage, and the indices of those that fit ``caps`` (an impossible placement has inf
+    usage and fits nothing)."""
+    with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
+        rows = scored_rows(coef, model.usage(options)) if len(options) else np.zeros((0, Row.USE + len(caps)))
+    return rows, np.flatnonzero(np.isfinite(rows).all(axis=1) & np.all(rows[:, Row.USE:] <= caps, axis=1))
 
 
 def _distinct(options: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -325,9 +333,7 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
         sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget,
                     _left(limit_s, started), lp_dives=model.is_chain)
         created, kept = created + sol.labels_created, kept + sol.labels_kept
-        with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
-            rows = scored_rows(coef, model.usage(sol.options)) if len(sol.rows) else sol.rows
-        fits = np.flatnonzero(np.isfinite(rows).all(axis=1) & np.all(rows[:, Row.USE:] <= caps, axis=1))
+        rows, fits = evaluated(model, coef, caps, sol.options)
         best = fits[rank_order(rows[fits], placement_rank(sol.options[fits]))][:k]
         enumerated = sol.status == Status.OPTIMAL
         threshold = sol.rows[-1, Row.SCORE] if enumerated and len(sol.rows) == m else np.inf

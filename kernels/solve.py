@@ -83,8 +83,8 @@ QUICK_LABELS = 20_000
 # Constraint generation (``_lazily``): the searches run first within the caps the LP
 # prices, the others relaxed, and add back what a proven answer breaks. A device's busy
 # time under a frame rate, mostly a few percent below its period and unpriced, kept labels
-# apart that no plan needed apart (``python -m benchmarks.bounds``, generated ways: 60x4
-# seed 0 3.6 s and 2.8M labels within every cap at once, 0.5 s and 0.47M this way).
+# apart that no plan needed apart (``python -m benchmarks.bounds lazy``, generated ways:
+# 60x4 seed 0 3.5-4.1 s and 2.8M labels within every cap at once, 0.5 s and 0.47M this way).
 # False: every cap from the start (tests compare both).
 LAZY_CAPS = True
 # After a quick search limited by one incumbent stopped at QUICK_LABELS, another runs only
@@ -618,9 +618,8 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, stats):
 
     A search that finds fewer than k plans has found every plan up to its guess, the best
     among them (so that one is proven optimal), and the k-th lies above the guess: the
-    next guess goes on from there. Top-3 on generated ways 60x4 seeds 0 and 1 (``python -m
-    benchmarks.bounds lazy``): 1.7 and 0.3 s; 10.0 and 4.1 s when only the search limited
-    by the incumbent ran for k > 1 (a scratch script at ccebcbb)."""
+    next guess goes on from there (top-3 on generated ways 60x4 seeds 0 and 1: 1.7 and
+    0.3 s, ``python -m benchmarks.bounds lazy``)."""
     k, label_budget = ctx.k, ctx.label_budget
     n = ctx.g.step_start.shape[0] - 1
     paths, rows = np.zeros((k, n), dtype=np.int64), np.zeros((k, Row.USE + ctx.caps.shape[0]))

@@ -63,8 +63,8 @@ def assert_matches_oracle(result, ref, k):
 #: search); past the quick exact searches too (refined tables, dive, guesses,
 #: reduced-cost fixing, the search limited by the incumbent), which small graphs never
 #: reach on their own; and those two within every cap at once instead of by constraint
-#: generation (``LAZY_CAPS``; with it, about a quarter of these scenarios' relaxed answers
-#: break a cap the LP left unpriced, so the rounds that add caps back run too)
+#: generation (``LAZY_CAPS``; with it, the rounds that add caps back run wherever a
+#: relaxed answer breaks a cap the LP left unpriced)
 DEPTHS = ("as it runs", "pulse on Lagrangian bounds", "bounded", "deep", "bounded, every cap", "deep, every cap")
 _FORCED = {"as it runs": {}, "pulse on Lagrangian bounds": {"PULSE_FREE_NODES": 0}, "bounded": {"PULSE_ARCS": 0},
            "deep": {"PULSE_ARCS": 0, "QUICK_LABELS": 1},
