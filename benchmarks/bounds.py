@@ -113,7 +113,7 @@ def dives() -> None:
         beam = label_search(g, coef, caps, least, thr, prices, values, lam_sums, *no_tables, 1, np.int64(32), np.inf,
                             50_000_000, np.inf, False, label_memory(0, len(caps)))
         path = np.zeros(len(g.step_start) - 1, dtype=np.int64)
-        seconds, row = once(lambda: lp_dive(g, coef, caps, np.inf, path))
+        seconds, row = once(lambda: lp_dive(g, coef, caps, np.inf, np.inf, path))
 
         def above(score: float) -> str:
             return "no plan" if score == np.inf else f"{score:.6g} ({(score - lp) / abs(score):.2%} above)"

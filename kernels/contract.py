@@ -196,6 +196,17 @@ _scratch = np.empty(0)
 _kernels = None
 
 
+def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray) -> float:
+    """A proven lower bound on the best score of a path of ``graph`` within ``caps`` (Q,) by
+    ``coef`` (Q,): the LP relaxation's, by column generation (``bounds.lagrangian_prices``,
+    the bound every solve starts from); inf when no path fits. A few ms on the generated
+    ways chains of 60-200 stages, 0.1-0.3 s on a ways DAG's frontier-state graph."""
+    from .bounds import lagrangian_prices
+    from .solve import DUAL_ITERATIONS
+
+    return float(lagrangian_prices(graph, coef, caps, DUAL_ITERATIONS)[3])
+
+
 def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode, beam_width: int,
           label_budget: int, time_limit_s: float = np.inf, lp_dives: bool = True, cutoff: float = np.inf) -> Solution:
     """The k best paths of ``graph`` within ``caps`` (Q,) by ``coef`` (Q,): the one call

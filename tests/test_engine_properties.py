@@ -308,22 +308,28 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, data)
 
 
 @settings(max_examples=200, deadline=None)
-@given(scenario_docs(), goals)
-def test_the_dive_meets_only_plans_that_fit(doc, goal):
+@given(scenario_docs(), goals, st.sampled_from([None, 0.0, 0.5, 1.0]))
+def test_the_dive_meets_only_plans_that_fit(doc, goal, beaten):
     """A plan the LP dive returns is a path that fits, its row its own totals, scoring no
-    better than the brute-force optimum; where no plan fits it returns none."""
+    better than the brute-force optimum and below the incumbent it was given (``beaten``:
+    none, or the score that far from the optimum to the worst plan that fits); where no
+    plan fits it returns none."""
     from eip.kernels.dive import lp_dive
 
     model, coef, paths, usage, _, fits = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
+    scores = usage @ coef
+    incumbent = np.inf
+    if beaten is not None and fits.any():
+        incumbent = scores[fits].min() + beaten * (scores[fits].max() - scores[fits].min())
     path = np.zeros(model.n_stages, dtype=np.int64)
-    row = lp_dive(g, coef, caps, np.inf, path)
+    row = lp_dive(g, coef, caps, incumbent, np.inf, path)
     if row[0] == np.inf:
         return
-    assert fits.any()
+    assert fits.any() and row[0] < incumbent
     i = paths.index(list(path))
     assert fits[i] and np.allclose(row[1:], usage[i]) and close(row[0], usage[i] @ coef)
-    assert row[0] >= (usage[fits] @ coef).min() - TOL * max(1.0, abs(row[0]))
+    assert row[0] >= scores[fits].min() - TOL * max(1.0, abs(row[0]))
 
 
 def path_arcs(g, path: list[int]) -> list[int]:
