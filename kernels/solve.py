@@ -124,12 +124,6 @@ GUESS_STRIDE = 4.0
 # every guess stopped unproven at 60 s with 17M labels; with it, 8.7 s, 7.4M labels, in
 # the DAG scenarios' command)
 GUESS_OVERSHOOT = 8.0
-# Halving stops at GUESS_MIN_STEP (relative) above the floor: a search even that close that
-# still outgrows its cap lets the next keep twice as many labels (just above a floor that a
-# relaxed round proved, ways 200x4 seed 1's guesses all stopped at the cap: 22 halvings, none
-# raising the floor; doubling after every stopped search instead kept InceptionV3's
-# searches 2.5 times the labels, 1.5M against 0.62M)
-GUESS_MIN_STEP = 1e-6
 # An incumbent more than POOR_INCUMBENT_GAP (relative) above the proven bound is poor: a
 # beam on the refined tables runs first (measured on 300x6 seed 1, 4.6% above: the beam on
 # the first tables met a plan 2.7% above the optimum, on the refined ones 0.3%, in 0.16 s).
@@ -644,9 +638,6 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, stats):
             floor = max(floor, min(bound, guess))
             proven = max(proven, floor)
             guess = floor + 0.5 * (guess - floor)
-            if guess - floor <= GUESS_MIN_STEP * max(1.0, abs(floor)):
-                # the labels just above the floor outgrow the cap: the next search may keep twice as many
-                floor_labels = 2.0 * max(floor_labels, cap / (GUESS_OVERSHOOT * GUESS_GROWTH))
             continue
         if stop != Stop.COMPLETE:
             # a search limited by the incumbent would keep more labels still
