@@ -95,32 +95,38 @@ def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit,
 
 def dive_instances():
     """(name, model) of each instance the dive is measured on."""
-    for n, d, seed in ((60, 4, 0), (100, 4, 0)):
+    for n, d, seed in ((60, 4, 0), (100, 4, 0), (200, 4, 1)):
         yield f"ways_{n}x{d}_s{seed}", eip.Scenario.from_dict(ways_scenario(n, d, seed)).cost_model
     yield "soc_300x6_s0", eip.Scenario.from_dict(soc_scenario(300, 6, 0)).cost_model
     yield "resnet50_soc (DAG states)", eip.load(SCENARIOS / "resnet50_soc.json").cost_model
 
 
 def dives() -> None:
-    """Print the beam's and the dive's plans above the LP bound, on each mode graph's first."""
+    """Print the beam's and the dive's plans above the LP bound, on each mode graph."""
     for name, model in dive_instances():
-        g, caps = model.mode_graphs[0], model.caps_tol
-        coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
-        prices, values, lam_sums, lp, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
-        least, most = completion_usage(g)
-        least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
-        no_tables = np.zeros((0, g.opt_use.shape[0], 1)), np.zeros(0, dtype=np.int64), np.zeros(0)
-        beam = label_search(g, coef, caps, least, thr, prices, values, lam_sums, *no_tables, 1, np.int64(32), np.inf,
-                            50_000_000, np.inf, False, label_memory(0, len(caps)))
-        path = np.zeros(len(g.step_start) - 1, dtype=np.int64)
-        seconds, row = once(lambda: lp_dive(g, coef, caps, np.inf, np.inf, path))
+        for m, g in enumerate(model.mode_graphs):
+            _dive(f"{name} mode graph {m}" if len(model.mode_graphs) > 1 else name, model, g)
 
-        def above(score: float) -> str:
-            return "no plan" if score == np.inf else f"{score:.6g} ({(score - lp) / abs(score):.2%} above)"
 
-        beam_score = beam[2][0, Row.SCORE] if beam[3] else np.inf
-        print(f"{name}: LP {lp:.6g}; beam of 32: {above(beam_score)}; dive: {above(row[Row.SCORE])} "
-              f"in {seconds * 1e3:.0f} ms", flush=True)
+def _dive(name: str, model, g) -> None:
+    """One line of ``dives``: the LP bound, a beam's plan and the dive's on graph ``g``."""
+    caps = model.caps_tol
+    coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
+    prices, values, lam_sums, lp, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
+    least, most = completion_usage(g)
+    least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
+    no_tables = np.zeros((0, g.opt_use.shape[0], 1)), np.zeros(0, dtype=np.int64), np.zeros(0)
+    beam = label_search(g, coef, caps, least, thr, prices, values, lam_sums, *no_tables, 1, np.int64(32), np.inf,
+                        50_000_000, np.inf, False, label_memory(0, len(caps)))
+    path = np.zeros(len(g.step_start) - 1, dtype=np.int64)
+    seconds, row = once(lambda: lp_dive(g, coef, caps, np.inf, np.inf, path))
+
+    def above(score: float) -> str:
+        return "no plan" if score == np.inf else f"{score:.6g} ({(score - lp) / abs(score):.2%} above)"
+
+    beam_score = beam[2][0, Row.SCORE] if beam[3] else np.inf
+    print(f"{name}: LP {lp:.6g}; beam of 32: {above(beam_score)}; dive: {above(row[Row.SCORE])} "
+          f"in {seconds * 1e3:.0f} ms", flush=True)
 
 
 def dominance() -> None:
