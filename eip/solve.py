@@ -216,11 +216,13 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
 
 def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray) -> np.ndarray:
     """(M,) a lower bound on the best score of each of ``model.mode_graphs``: its LP bound
-    where its least usage fits the caps (inf where not). The least usage alone ordered the
-    graphs before: on ways 200x4 seed 1 it put first the GPU mode whose LP bound (5.555)
-    lies above the other mode's optimum (5.525), and the solve spent its time limit there."""
+    (never below its least usage's score: column generation's first pass is unconstrained),
+    inf without a column generation where its least usage already breaks a cap. The least
+    usage alone ordered the graphs before: on ways 200x4 seed 1 it put first the GPU mode
+    whose LP bound (5.555) lies above the other mode's optimum (5.525), and the solve spent
+    its time limit there."""
     least = _least_scores(model.mode_least_usage, coef, caps)
-    return np.array([max(lp_bound(g, coef, caps), least[m]) if least[m] < np.inf else np.inf
+    return np.array([lp_bound(g, coef, caps) if least[m] < np.inf else np.inf
                      for m, g in enumerate(model.mode_graphs)])
 
 

@@ -11,11 +11,12 @@ or at the deadline. MILP solvers run such primal heuristics; it is never a proof
 
 ``python -m benchmarks.bounds`` measures it: on the generated ways 60x4 and 100x4 (seed 0),
 where a beam of 32 labels per option meets no plan, it meets plans 4.85% and 1.99% above
-the LP bound in 30-50 and about 100 ms (0.08% and 0.25% above HiGHS's optima, ``python -m
+the LP bound in 28-65 and 83-87 ms (0.08% and 0.25% above HiGHS's optima, ``python -m
 benchmarks --families ways60x4,ways100x4 --seeds 1 --peers highs --top-k 1``). On ways
 200x4 seed 1 (the same command) it meets its plans on the two GPU modes' graphs in 1.4 and
-0.9 s, ending 100 rounds past the last plan met (DIVE_STALL_PER_STEP); at 3b8fc1c, without
-that, it ran out its 400 rounds, 3.9 and 3.0 s, having met them in rounds 37 and 1.
+0.9 s, ending 100 rounds past the last plan met (DIVE_STALL_PER_STEP); without that, the
+same call timed by a scratch script at 3b8fc1c ran out its 400 rounds, 3.9 and 3.0 s, and a
+scratch copy printing its rounds met the plans in rounds 37 and 1.
 """
 
 import numpy as np

@@ -550,9 +550,8 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     from below (``_guessed``), and the search limited by ``incumbent`` within the label
     budget (the searches on what fixing leaves, with tables of their own:
     ``_fixed_search``), after the beam ``beam_width`` wide when ``beam_pending``
-    (``_probe_suffices`` made it wait for a search limited by the incumbent). Returns ``(stop, paths, rows, found, proven,
-    b_paths, b_rows, b_found)``:
-    ``Stop.COMPLETE`` with the proven answer, or the stop and a proven lower bound on the
+    (``_probe_suffices`` made it wait for a search limited by the incumbent). Returns
+    ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``: ``Stop.COMPLETE`` with the proven answer, or the stop and a proven lower bound on the
     best score; and the beams' plans (``b_*``). When no beam met a plan, branching
     (``_branched``) may prove there is none before the last search, or meet one to limit
     it by."""
