@@ -244,7 +244,7 @@ def solve_mode_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, ca
     part of one): wanted only when scoring at most ``cutoff`` on an exact graph
     (``solve_graph``); all of them, evaluated exactly, on a relaxed one (``solve_relaxed``)."""
     if model.relaxed:
-        return solve_relaxed(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s)
+        return solve_relaxed(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)
     return solve_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)
 
 
@@ -330,36 +330,47 @@ def solve_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: n
 
 
 def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
-                  beam_width: int, label_budget: int, limit_s: float) -> Solution:
-    """The k best plans of a model whose ``graph`` is a relaxation (``model.relaxed``): the
-    relaxed graph's best plans, re-evaluated exactly and ranked again.
+                  beam_width: int, label_budget: int, limit_s: float, cutoff: float = np.inf) -> Solution:
+    """The k best plans of a model whose ``graph`` is a relaxation (``model.relaxed``) of
+    those scoring at most ``cutoff``: the relaxed graph's best plans, re-evaluated exactly
+    and ranked again.
 
     A placement's relaxed score never exceeds its true one, so once the k best true plans
     among the m asked for score below the m-th relaxed score, no other placement can beat
-    them (proven optimal); likewise when the relaxed graph has fewer than m plans. Otherwise
-    m grows fourfold up to ``RELAXED_MOST_PLANS``; the answer is then "feasible", with the
-    bound min(best true score, m-th relaxed score) (or the relaxed solve's own bound).
+    them (proven optimal); likewise when the relaxed graph has fewer than m plans scoring
+    at most the cutoff. Otherwise m grows fourfold up to ``RELAXED_MOST_PLANS``, each
+    round asking only for relaxed plans that score at most the k-th best true plan found
+    so far (no other can beat it), and keeping the plans found: the answer is then
+    "feasible", with the best bound a round proved.
     """
     started = time.perf_counter()
     m, created, kept = max(k, RELAXED_FIRST_PLANS), 0, 0
+    options, rows = np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps)))
+    bound = -np.inf  # a proven lower bound on the best true score of a plan within the cutoff
     while True:
+        limit = rows[-1, Row.SCORE] if len(rows) == k else cutoff
         sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget,
-                    _left(limit_s, started), lp_dives=model.is_chain)
+                    _left(limit_s, started), lp_dives=model.is_chain, cutoff=limit)
         created, kept = created + sol.labels_created, kept + sol.labels_kept
-        rows, fits = evaluated(model, coef, caps, sol.options)
-        best = fits[rank_order(rows[fits], placement_rank(sol.options[fits]))][:k]
-        enumerated = sol.status == Status.OPTIMAL
-        threshold = sol.rows[-1, Row.SCORE] if enumerated and len(sol.rows) == m else np.inf
-        proven = enumerated and (threshold == np.inf or (len(best) == k and rows[best[-1], Row.SCORE] < threshold))
+        true_rows, fits = evaluated(model, coef, caps, sol.options)
+        options, rows = _merged(np.vstack([options, sol.options[fits]]), np.vstack([rows, true_rows[fits]]), k)
+        enumerated = sol.status in (Status.OPTIMAL, Status.INFEASIBLE)
+        # every relaxed plan within the limit was found, or none unfound scores below the m-th
+        complete = enumerated and len(sol.rows) < m
+        threshold = np.inf if complete else sol.rows[-1, Row.SCORE] if enumerated else min(sol.bound, limit)
+        bound = max(bound, threshold if complete and limit == np.inf else min(threshold, limit))
+        proven = enumerated and (complete and (limit == cutoff or len(rows) == k)
+                                 or len(rows) == k and rows[-1, Row.SCORE] < threshold)
         if proven or not enumerated or m >= RELAXED_MOST_PLANS or time.perf_counter() - started >= limit_s:
             break
         m *= 4
-    if proven or sol.status == Status.INFEASIBLE:
-        status, bound = (Status.OPTIMAL, rows[best[0], Row.SCORE]) if len(best) else (Status.INFEASIBLE, np.inf)
+    if proven:
+        status = Status.OPTIMAL if len(rows) else Status.INFEASIBLE
+        bound = rows[0, Row.SCORE] if len(rows) else np.inf
     else:
-        status = Status.FEASIBLE if len(best) else Status.UNKNOWN
-        bound = min(rows[best[0], Row.SCORE], threshold) if enumerated and len(best) else sol.bound
-    return Solution(status, Strategy.RELAXED, sol.options[best], rows[best], float(bound), sol.stop, created, kept,
+        status = Status.FEASIBLE if len(rows) else Status.UNKNOWN
+        bound = min(bound, rows[0, Row.SCORE]) if len(rows) else bound
+    return Solution(status, Strategy.RELAXED, options, rows, float(bound), sol.stop, created, kept,
                     time.perf_counter() - started)
 
 
