@@ -82,6 +82,7 @@ class Stat(IntEnum):
     KEPT = 1         # labels kept
     BOUND = 2        # proven lower bound on the best feasible score (inf: none exists)
     STOP = 3         # the most severe Stop of the searches that ran
+    FLOOR_LABELS = 4  # labels kept by the last exact search that ran to completion (0: none yet)
 
 
 #: length of a solve's statistics vector
