@@ -307,8 +307,9 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
 @njit(cache=True)
 def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats):
     """The searches on ``ctx``'s bounds within its caps (``solve_topk``'s answer): a probe
-    and a quick exact search, beams for an incumbent (or a proof that no plan fits), the
-    exact search (``_exact``) and, in auto mode, wider beams when it stops. ``dual`` is a
+    and a quick exact search, beams for an incumbent (or a proof that no plan fits; where
+    LP dives are off, ``dive_gap`` inf, guesses from the bound go first: NO_PLAN_GUESS_GAP),
+    the exact search (``_exact``) and, in auto mode, wider beams when it stops. ``dual`` is a
     proven lower bound, ``r_row`` / ``r_path`` the plan column generation met (score inf:
     none), ``started`` the solve's ``clock`` time."""
     g, coef, caps, k = ctx.g, ctx.coef, ctx.caps, ctx.k
