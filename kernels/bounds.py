@@ -377,6 +377,9 @@ def resource_tables(g, coef, caps, price, grid, scratch):
 #: margin by which a relaxation must exceed the caps to prove infeasibility: far above the
 #: rounding of any sum of step usages, far below any real excess
 CERTIFICATE_MARGIN = 1e-9
+# shortest-path passes of a certificate between two looks at the clock (a pass over a ways
+# DAG's 100k-option frontier-state graph takes about 14 ms; the root's 200 took 2.7 s)
+CERTIFICATE_CLOCK_EVERY = 8
 
 
 @njit(cache=True)
@@ -392,7 +395,7 @@ def infeasibility_certificate(g, caps, n_iter):
     t_count = g.opt_use.shape[0]
     fitting = np.empty(g.step_start.shape[0] - 1, dtype=np.int64)
     ratio, _ = restricted_certificate(g, caps, n_iter, np.ones(t_count, dtype=np.bool_), uniform_weights(caps), 0,
-                                      fitting)
+                                      fitting, np.inf)
     return ratio
 
 
@@ -408,10 +411,11 @@ def uniform_weights(caps):
 
 
 @njit(cache=True)
-def restricted_certificate(g, caps, n_iter, allowed, weight, first_iteration, fitting):
+def restricted_certificate(g, caps, n_iter, allowed, weight, first_iteration, fitting, deadline):
     """``infeasibility_certificate`` over the paths whose every option is ``allowed`` (T,)
     bool, from the weights ``weight`` (Q,; updated in place) as if ``first_iteration``
-    iterations had been made. Returns ``(ratio, fits)``: the largest ratio found, and
+    iterations had been made, until the ``clock`` time ``deadline`` (read every
+    CERTIFICATE_CLOCK_EVERY passes). Returns ``(ratio, fits)``: the largest ratio found, and
     whether a path met on the way fits every cap (then there is no proof to find, and
     ``fitting`` (N,) holds its options).
 
@@ -436,6 +440,8 @@ def restricted_certificate(g, caps, n_iter, allowed, weight, first_iteration, fi
     arcs = np.zeros(n, dtype=np.int64)
     row = np.empty(Row.USE + q)
     for it in range(n_iter):
+        if deadline < np.inf and it % CERTIFICATE_CLOCK_EVERY == CERTIFICATE_CLOCK_EVERY - 1 and clock() > deadline:
+            break
         for j in range(q):
             price[j] = weight[j] / caps[j] if active[j] else 0.0
         relaxed_costs(g, zero, price, opt_cost, arc_cost)
@@ -494,14 +500,15 @@ def branched_certificate(g, caps, root_iter, n_iter, node_limit, deadline, fitti
     weights = np.empty((n + 1, caps.shape[0]))  # per depth, the weights its node's certificate ended with
     depth = 0
     for nodes in range(1, node_limit + 1):
-        if nodes % 16 == 0 and clock() > deadline:
+        if deadline < np.inf and clock() > deadline:  # (a node takes n_iter shortest-path passes at least)
             return BRANCH_STOPPED, nodes
         if depth == 0:
             weights[0] = uniform_weights(caps)
-            ratio, fits = restricted_certificate(g, caps, root_iter, allowed, weights[0], 0, fitting)
+            ratio, fits = restricted_certificate(g, caps, root_iter, allowed, weights[0], 0, fitting, deadline)
         else:
             weights[depth] = weights[depth - 1]
-            ratio, fits = restricted_certificate(g, caps, n_iter, allowed, weights[depth], root_iter // 2, fitting)
+            ratio, fits = restricted_certificate(g, caps, n_iter, allowed, weights[depth], root_iter // 2, fitting,
+                                                 deadline)
         if fits:
             return BRANCH_FITS, nodes
         if not ratio > 1.0 + CERTIFICATE_MARGIN and depth < branching:
