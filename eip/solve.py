@@ -34,8 +34,12 @@ DEFAULT_LABEL_BUDGET = 4_000_000
 COUNT_LIMITS = {"top_k": 100_000, "beam_width": 1_000_000, "label_budget": 10**12}
 #: the narrowest beam per frontier state (``state_beam_width``)
 MIN_STATE_BEAM = 4
-#: A too-wide DAG's relaxed graph is asked for this many plans first, four times as many
-#: each round, until its best true plans are proven or it has been asked for the most.
+#: A too-wide DAG's relaxed graph is asked for its k best plans first, then for at least
+#: this many and four times as many each round, until its best true plans are proven or it
+#: has been asked for the most. (Asked for 16 at once, generated ways DAG 100x4 seed 1's
+#: guesses met the optimum among 3 relaxed plans with 0.3M labels, then searched on for 13
+#: more until the label budget stopped them: a scratch copy of the kernels printing each
+#: search.)
 RELAXED_FIRST_PLANS = 16
 RELAXED_MOST_PLANS = 1024
 
@@ -182,10 +186,14 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     assignment (``CostModel.mode_graphs``), best LP bound first (``contract.lp_bound``),
     each skipped once its bound cannot beat the k-th best plan found, merged by the ranking
     rule. Once k plans are found, each next graph is searched only for plans as good as
-    the k-th (the kernels' ``cutoff``; not on a relaxed graph, whose scores are not the
-    plans'). A placement whose fixed-mode devices run no stage belongs to several
+    the k-th (the kernels' ``cutoff``; on a relaxed graph too, whose scores never exceed
+    the plans'). A placement whose fixed-mode devices run no stage belongs to several
     assignments: each graph is searched without the plans of the graphs before it
     (``CostModel.mode_graph_after``; searched or skipped, their plans are accounted for).
+    Under a time limit each graph gets first its share of the time left, and the graphs
+    that share stopped get the time left at the end; graphs left when the time limit has
+    passed are not searched (nor split): the answer is then unproven, and their LP bounds
+    bound it.
     """
     caps = model.caps_tol if caps is None else caps
     started = time.perf_counter()
@@ -194,24 +202,66 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         return solve_mode_graph(model, graphs[0], coef, caps, k, mode, beam_width, label_budget,
                                 _left(limit_s, started))
     bound = _mode_bounds(model, coef, caps)
-    sols: list[Solution] = []
-    options, rows = np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps)))
     order = np.argsort(bound, kind="stable").tolist()
+    found = _Found(np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps))), k)
+    sols: dict[int, Solution] = {}
+    retry: list[tuple[int, LayeredGraph]] = []
 
-    def beaten(bound: float) -> bool:  # no plan fits, or none can rank among the k best found
-        return bound == np.inf or (len(rows) == k and bound > score_limit(rows[-1, Row.SCORE]))
+    def search(graph: LayeredGraph, seconds: float) -> Solution:
+        sol = solve_mode_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, seconds, found.cutoff)
+        found.add(sol)
+        return sol
 
     for position, g in enumerate(order):
-        if beaten(bound[g]):  # (before splitting its graph)
+        if found.beats(bound[g]):  # (before splitting its graph)
+            continue
+        if time.perf_counter() - started >= limit_s:  # no time to search it: only its bound is known
+            sols[g] = Solution(Status.UNKNOWN, Strategy.LABELS, found.options[:0], found.rows[:0], float(bound[g]),
+                               Stop.TIME_LIMIT, 0, 0, 0.0)
             continue
         graph, graph_least = model.mode_graph_after(g, frozenset(order[:position]))
-        if beaten(_least_scores(graph_least[None, :], coef, caps)[0]):
+        if found.beats(_least_scores(graph_least[None, :], coef, caps)[0]):
             continue
-        cutoff = rows[-1, Row.SCORE] if len(rows) == k else np.inf
-        sols.append(solve_mode_graph(model, graph, coef, caps, k, mode, beam_width, label_budget,
-                                     _left(limit_s, started), cutoff))
-        options, rows = _merged(np.vstack([options, sols[-1].options]), np.vstack([rows, sols[-1].rows]), k)
-    return _combined(sols, options, rows)
+        # under a time limit each graph first gets its share of the time left: one that
+        # meets no plan must not take the time of those after it
+        share = _left(limit_s, started) / (len(order) - position)
+        sols[g] = search(graph, share)
+        if sols[g].stop == Stop.TIME_LIMIT and position < len(order) - 1:
+            retry.append((g, graph))
+    for g, graph in retry:  # the time left, to the graphs their share stopped, limited by the plans found since
+        if found.beats(sols[g].bound):
+            sols[g] = sols[g]._replace(status=Status.OPTIMAL if len(sols[g].rows) else Status.INFEASIBLE)
+        elif time.perf_counter() - started < limit_s:
+            sols[g] = _again(sols[g], search(graph, _left(limit_s, started)))
+    return _combined(list(sols.values()), found.options, found.rows)
+
+
+class _Found:
+    """The k best plans the mode graphs' solves have found so far (``solve_model``)."""
+
+    def __init__(self, options: np.ndarray, rows: np.ndarray, k: int):
+        self.options, self.rows, self.k = options, rows, k
+
+    @property
+    def cutoff(self) -> float:
+        """The score a next plan must not exceed to rank among the k best (inf: fewer found)."""
+        return self.rows[-1, Row.SCORE] if len(self.rows) == self.k else np.inf
+
+    def beats(self, bound: float) -> bool:
+        """Whether no plan scoring at least ``bound`` can rank among the k best (or none fits)."""
+        return bound == np.inf or (len(self.rows) == self.k and bound > score_limit(self.rows[-1, Row.SCORE]))
+
+    def add(self, sol: Solution) -> None:
+        self.options, self.rows = _merged(np.vstack([self.options, sol.options]), np.vstack([self.rows, sol.rows]),
+                                          self.k)
+
+
+def _again(first: Solution, second: Solution) -> Solution:
+    """One graph's answer from its two solves (``solve_model``): the second's, with the
+    better of their proven bounds and the work of both."""
+    bound = second.bound if second.status in (Status.OPTIMAL, Status.INFEASIBLE) else max(first.bound, second.bound)
+    return second._replace(bound=float(bound), labels_created=first.labels_created + second.labels_created,
+                           labels_kept=first.labels_kept + second.labels_kept, seconds=first.seconds + second.seconds)
 
 
 def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray) -> np.ndarray:
@@ -338,13 +388,13 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
     A placement's relaxed score never exceeds its true one, so once the k best true plans
     among the m asked for score below the m-th relaxed score, no other placement can beat
     them (proven optimal); likewise when the relaxed graph has fewer than m plans scoring
-    at most the cutoff. Otherwise m grows fourfold up to ``RELAXED_MOST_PLANS``, each
-    round asking only for relaxed plans that score at most the k-th best true plan found
-    so far (no other can beat it), and keeping the plans found: the answer is then
-    "feasible", with the best bound a round proved.
+    at most the cutoff. Otherwise m grows (k, then ``RELAXED_FIRST_PLANS``, then fourfold
+    up to ``RELAXED_MOST_PLANS``), each round asking only for relaxed plans that score at
+    most the k-th best true plan found so far (no other can beat it), and keeping the
+    plans found: the answer is then "feasible", with the best bound a round proved.
     """
     started = time.perf_counter()
-    m, created, kept = max(k, RELAXED_FIRST_PLANS), 0, 0
+    m, created, kept = k, 0, 0
     options, rows = np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps)))
     bound = -np.inf  # a proven lower bound on the best true score of a plan within the cutoff
     while True:
@@ -363,7 +413,7 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
                                  or len(rows) == k and rows[-1, Row.SCORE] < threshold)
         if proven or not enumerated or m >= RELAXED_MOST_PLANS or time.perf_counter() - started >= limit_s:
             break
-        m *= 4
+        m = max(4 * m, RELAXED_FIRST_PLANS)
     if proven:
         status = Status.OPTIMAL if len(rows) else Status.INFEASIBLE
         bound = rows[0, Row.SCORE] if len(rows) else np.inf
