@@ -192,8 +192,8 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     (``CostModel.mode_graph_after``; searched or skipped, their plans are accounted for).
     Under a time limit each graph gets first its share of the time left, and the graphs
     that share stopped get the time left at the end; graphs left when the time limit has
-    passed are not searched (nor split): the answer is then unproven, and their LP bounds
-    bound it.
+    passed are not searched (nor split) once one has been: the answer is then unproven,
+    and their LP bounds bound it.
     """
     caps = model.caps_tol if caps is None else caps
     started = time.perf_counter()
@@ -215,7 +215,7 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     for position, g in enumerate(order):
         if found.beats(bound[g]):  # (before splitting its graph)
             continue
-        if time.perf_counter() - started >= limit_s:  # no time to search it: only its bound is known
+        if sols and time.perf_counter() - started >= limit_s:  # no time to search it: only its bound is known
             sols[g] = Solution(Status.UNKNOWN, Strategy.LABELS, found.options[:0], found.rows[:0], float(bound[g]),
                                Stop.TIME_LIMIT, 0, 0, 0.0)
             continue

@@ -236,3 +236,32 @@ def test_the_throughput_walk_never_walks_in_place(monkeypatch):
     monkeypatch.setattr(eip_solve, "solve_model", above_its_caps)
     with pytest.raises(RuntimeError, match="exceeds its busy cap"):
         eip.plan(scenario, goal="throughput", top_k=1)
+
+
+def test_mode_graphs_share_a_time_limit_and_stopped_ones_get_the_rest(monkeypatch):
+    """Under a time limit, the first mode graph gets a share of the time; when its search
+    stops there with no plan, the next graph is searched, and the first again with the time
+    left, limited by the plan the second found: the answer is the untimed one, proven."""
+    import eip.solve as eip_solve
+
+    scenario = eip.load(Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_ways.json")
+    model = scenario.cost_model
+    untimed = eip.plan(model, top_k=1)
+    honest = eip_solve.solve_mode_graph
+    calls = []
+
+    def first_stops_at_its_share(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff=np.inf):
+        sol = honest(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)
+        if not calls:  # as if its share ran out before it met a plan
+            sol = sol._replace(status=eip_solve.Status.UNKNOWN, options=sol.options[:0], rows=sol.rows[:0],
+                               bound=-np.inf, stop=eip_solve.Stop.TIME_LIMIT)
+        calls.append((graph, limit_s, cutoff, sol))
+        return sol
+
+    monkeypatch.setattr(eip_solve, "solve_mode_graph", first_stops_at_its_share)
+    result = eip.plan(model, top_k=1, time_limit_s=100.0)
+    assert len(calls) == 3 and calls[2][0] is calls[0][0]
+    assert calls[0][1] < 51 and calls[1][1] > 90  # half of the time left, then all of it
+    second_best = calls[1][3].rows[0, eip_solve.Row.SCORE] if len(calls[1][3].rows) else np.inf
+    assert calls[0][2] == np.inf and calls[2][2] == second_best  # the retry is limited by it
+    assert result.status == "optimal" and result.plans[0].placement == untimed.plans[0].placement
