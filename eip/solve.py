@@ -398,7 +398,7 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
     options, rows = np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps)))
     bound = -np.inf  # a proven lower bound on the best true score of a plan within the cutoff
     while True:
-        limit = rows[-1, Row.SCORE] if len(rows) == k else cutoff
+        limit = min(cutoff, rows[-1, Row.SCORE]) if len(rows) == k else cutoff
         sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget,
                     _left(limit_s, started), lp_dives=model.is_chain, cutoff=limit)
         created, kept = created + sol.labels_created, kept + sol.labels_kept
