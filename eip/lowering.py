@@ -136,7 +136,8 @@ def _forget(model: CostModel, live: list[int], state: np.ndarray, relaxed: dict[
 def restrict(graph: LayeredGraph, allowed: np.ndarray) -> LayeredGraph:
     """The sub-graph of ``graph`` whose options have an allowed key (``allowed`` (O,) bool by
     model option): its paths are exactly the paths of ``graph`` through allowed options.
-    A step left without options keeps none (no path exists)."""
+    A step left without options keeps none (no path exists). Renumbering keeps the order
+    of options, so the arcs kept stay ordered by (head, tail)."""
     keep = allowed[graph.opt_key]
     new_index = np.cumsum(keep) - 1
     arcs = keep[graph.arc_tail] & keep[graph.arc_head]
@@ -178,6 +179,8 @@ def by_marks_used(graph: LayeredGraph, mark: np.ndarray, allowed: np.ndarray) ->
         heads.append(h_index[a, u])
         arcs.append(steps[s].arcs[a])
     tail, head, arc = np.concatenate(tails), np.concatenate(heads), np.concatenate(arcs)
+    order = _arc_order(tail, head)  # each step's arcs come by (arc, union), not by head
+    tail, head, arc = tail[order], head[order], arc[order]
     origin = np.concatenate(origin) if n else np.zeros(0, dtype=np.int64)
     return _graph(step_start, graph.opt_use[origin], graph.opt_key[origin], tail, head, graph.arc_use[arc])
 
@@ -357,11 +360,8 @@ def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
 def _graph(step_start: np.ndarray, opt_use: np.ndarray, opt_key: np.ndarray, tail: np.ndarray, head: np.ndarray,
            arc_use: np.ndarray) -> LayeredGraph:
     """The contract's graph of these options (numbered step by step) and arcs (``tail``,
-    ``head`` (A,) option indices, ``arc_use`` (A, R)), the arcs ordered by (head, tail) with
-    their CSR by head."""
-    order = _arc_order(tail, head)
-    if np.any(order != np.arange(len(order))):
-        tail, head, arc_use = tail[order], head[order], arc_use[order]
+    ``head`` (A,) option indices, ``arc_use`` (A, R), already ordered by (head, tail):
+    ``_arc_order``) with their CSR by head."""
     return LayeredGraph(
         step_start=step_start,
         opt_use=np.ascontiguousarray(opt_use),

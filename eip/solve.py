@@ -203,7 +203,7 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
                                 _left(limit_s, started))
     bound = _mode_bounds(model, coef, caps)
     order = np.argsort(bound, kind="stable").tolist()
-    found = _Found(np.zeros((0, model.n_stages), dtype=np.int64), np.zeros((0, Row.USE + len(caps))), k)
+    found = _Found(model.n_stages, len(caps), k)
     sols: dict[int, Solution] = {}
     retry: list[tuple[int, LayeredGraph]] = []
 
@@ -239,8 +239,10 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
 class _Found:
     """The k best plans the mode graphs' solves have found so far (``solve_model``)."""
 
-    def __init__(self, options: np.ndarray, rows: np.ndarray, k: int):
-        self.options, self.rows, self.k = options, rows, k
+    def __init__(self, n_stages: int, q: int, k: int):
+        self.options = np.zeros((0, n_stages), dtype=np.int64)  # (found, N) option per stage, best first
+        self.rows = np.zeros((0, Row.USE + q))  # (found, 1 + Q) their plan rows
+        self.k = k
 
     @property
     def cutoff(self) -> float:
@@ -407,8 +409,9 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
         enumerated = sol.status in (Status.OPTIMAL, Status.INFEASIBLE)
         # every relaxed plan within the limit was found, or none unfound scores below the m-th
         complete = enumerated and len(sol.rows) < m
-        threshold = np.inf if complete else sol.rows[-1, Row.SCORE] if enumerated else min(sol.bound, limit)
-        bound = max(bound, threshold if complete and limit == np.inf else min(threshold, limit))
+        # unfound relaxed plans (so every unfound placement) score at least min(threshold, limit)
+        threshold = np.inf if complete else sol.rows[-1, Row.SCORE] if enumerated else sol.bound
+        bound = max(bound, min(threshold, limit))
         proven = enumerated and (complete and (limit == cutoff or len(rows) == k)
                                  or len(rows) == k and rows[-1, Row.SCORE] < threshold)
         if proven or not enumerated or m >= RELAXED_MOST_PLANS or time.perf_counter() - started >= limit_s:

@@ -145,8 +145,9 @@ NO_INCUMBENT_BEAM = 32
 # Where LP dives are off (a DAG's frontier-state graph), a solve whose first beam met no
 # plan first searches guesses from the bound up to NO_PLAN_GUESS_GAP (relative) above it,
 # until one stops at its label cap; the infeasibility certificate, the wide beam and the
-# dive come after, if still needed (the certificate's 200 shortest-path passes take 0.45 s
-# on that graph, 2.7 s on ways DAG 100x4 seed 1's 100k options).
+# dive come after, if still needed (the certificate's 200 shortest-path passes took about
+# 0.45 s on the graph below, 2.7 s on ways DAG 100x4 seed 1's 100k options, in the scratch
+# trace below: the time from the first beam to the first guess, less the fixing's).
 # Each guess's search runs on what reduced-cost fixing leaves at the guess, a few hundred
 # options near the bound (generated ways DAG 60x4 seed 1: 44k options; the beam 32 wide
 # kept 0.4M labels in 2.5 s and met no plan, the dive then met one 6% above the optimum in
@@ -576,8 +577,9 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     budget (the searches on what fixing leaves, with tables of their own:
     ``_fixed_search``), after the beam ``beam_width`` wide when ``beam_pending``
     (``_probe_suffices`` made it wait for a search limited by the incumbent). Returns
-    ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``: ``Stop.COMPLETE`` with the proven answer, or the stop and a proven lower bound on the
-    best score; and the beams' plans (``b_*``). When no beam met a plan, branching
+    ``(stop, paths, rows, found, proven, b_paths, b_rows, b_found)``: ``Stop.COMPLETE``
+    with the proven answer, or the stop and a proven lower bound on the best score; and
+    the beams' plans (``b_*``). When no beam met a plan, branching
     (``_branched``) may prove there is none before the last search, or meet one to limit
     it by."""
     g, coef, caps = ctx.g, ctx.coef, ctx.caps
@@ -605,8 +607,6 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     # was searched) or proves the guess a bound; short of k plans met, the best one sets
     # the scale of the first guess
     scale = incumbent if incumbent < np.inf or b_found == 0 else b_rows[0, Row.SCORE]
-    if scale <= proven:  # the best plan met is proven (guesses found it short of k): step from the bound
-        scale = proven + POOR_INCUMBENT_GAP * abs(proven)
     stop, paths, rows, found, proven, ended = _guessed(ctx, proven, incumbent, scale, quick_labels, stats)
     if ended:
         return stop, paths, rows, found, proven, b_paths, b_rows, b_found
@@ -636,7 +636,8 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, stats, ceiling=np.inf)
     """Exact searches limited to guesses of the k-th best score from below, from the
     proven bound ``proven`` on the best score up to the ``incumbent`` k-th score (inf:
     none), the first GUESS_STEP of the way to ``scale`` (the incumbent, or a plan known
-    short of k; inf: no guesses), each next by ``_next_guess``. Below a finite
+    short of k, or POOR_INCUMBENT_GAP above the floor when that plan is the floor; inf: no
+    guesses), each next by ``_next_guess``. Below a finite
     ``ceiling`` they stop at the first search that stops at its label cap, and above it
     unless they have found plans (NO_PLAN_GUESS_GAP).
 
@@ -653,6 +654,8 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, stats, ceiling=np.inf)
     n = ctx.g.step_start.shape[0] - 1
     paths, rows = np.zeros((k, n), dtype=np.int64), np.zeros((k, Row.USE + ctx.caps.shape[0]))
     floor = proven  # a lower bound on the k-th best score
+    if scale <= floor:  # the best plan met is already proven (found short of k): step from the floor
+        scale = floor + POOR_INCUMBENT_GAP * abs(floor)
     guess = floor + (scale - floor) * GUESS_STEP
     # the labels of the search that proved ``floor``: 1 at the LP bound; a round after
     # constraint generation's first starts from the bound the last one's search proved

@@ -98,6 +98,9 @@ def test_a_mode_graph_after_others_holds_exactly_the_plans_they_do_not(doc, data
     assert np.array_equal(got_usage, usage[new])
     for s in range(len(graph.step_start) - 1):
         assert np.all(np.diff(graph.opt_key[graph.step_start[s]:graph.step_start[s + 1]]) >= 0)
+    for g in (graph, graphs[m]):  # the contract's arc order: by head, then tail, each arc once
+        assert np.all(np.diff(g.arc_head * len(g.opt_key) + g.arc_tail) > 0)
+        assert np.array_equal(g.arc_start, np.searchsorted(g.arc_head, np.arange(len(g.opt_key) + 1)))
     want = usage[new].min(axis=0) if new else np.full(usage.shape[1], np.inf)
     assert all(close(a, b) or a == b for a, b in zip(least.tolist(), want.tolist()))
 
