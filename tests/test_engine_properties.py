@@ -332,6 +332,36 @@ def test_the_dive_meets_only_plans_that_fit(doc, goal, beaten):
     assert row[0] >= scores[fits].min() - TOL * max(1.0, abs(row[0]))
 
 
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals)
+def test_polishing_the_worst_plan_meets_the_optimum_where_one_window_holds_every_step(doc, goal):
+    """``_polished`` (the large neighbourhood search) from the worst plan that fits: it
+    leaves a path that fits, its row its own totals, no worse than it started from; on
+    these graphs (at most POLISH_WIDTH / 2 steps) its first window holds every step, so
+    it ends at the brute-force optimum."""
+    from eip.kernels import solve as kernel
+    from eip.kernels.bounds import cap_tests, completion_usage
+
+    model, coef, paths, usage, scores, fits = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    n = g.step_start.shape[0] - 1
+    if not fits.any():
+        return
+    assert n <= kernel.POLISH_WIDTH // 2
+    least, most = completion_usage(g)
+    least, thr = cap_tests(caps, least, most, n)
+    ctx = kernel._bounded(g, coef, caps, least, thr, 1, 1_000_000, np.inf, np.empty(0))[0]
+    worst = int(np.flatnonzero(fits)[np.argmax(scores[fits])])
+    path = np.array(paths[worst], dtype=np.int64)
+    row = np.concatenate([[scores[worst]], usage[worst]])
+    stats = np.zeros(kernel.STAT_SLOTS)
+    improved = kernel._polished(ctx, path, row, stats)
+    i = paths.index(list(path))
+    assert fits[i] and np.allclose(row[1:], usage[i]) and close(row[0], scores[i])
+    assert close(row[0], scores[fits].min())
+    assert improved == (row[0] < scores[worst])
+
+
 def path_arcs(g, path: list[int]) -> list[int]:
     """The arcs a path of a layered graph takes, step by step (none into step 0)."""
     return [next(e for e in range(g.arc_start[t], g.arc_start[t + 1]) if g.arc_tail[e] == before)
