@@ -187,8 +187,9 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
     (built by ``_build``) when ``indexed``, else by scans.
 
     Each candidate's check is written out in this loop: a helper called per candidate
-    paid an atomic reference count on every array it took (15% of the searches of
-    generated ways 100x4 seed 1, perf; its solve took 3.2 s, 2.8 s this way).
+    paid an atomic reference count on every array it took, inlined or not (15% of the
+    searches of generated ways 100x4 seed 1, perf; its first mode graph's solve took
+    3.2 s, 2.8 s with the checks written out, 2.5 s as one loop over labels and nodes).
     """
     perm, leaf_of, is_kept, node_lo, node_hi, node_left, node_parent, node_min, stack = buffers
     is_kept[:nc] = False
@@ -205,10 +206,13 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
                 accept = True
                 break
         if not accept:
-            # the labels to compare are kept[lo:hi] (the kept labels: all while checks pay,
-            # ``DOMINANCE_TRIAL``, else the last DOMINANCE_WINDOW), or perm[lo:hi] (a leaf's
-            # candidates, of which only the kept ones count) for each leaf the index cannot
-            # rule out (no array is assigned in this loop: that costs reference counts too)
+            # compared with the candidate in turn: the kept labels kept[lo:hi] (all while
+            # checks pay, ``DOMINANCE_TRIAL``, else the last DOMINANCE_WINDOW); or, through
+            # the index, each node whose kept labels may hold a dominator (a subtree none of
+            # whose kept labels is small enough in some dimension is skipped; the lower child
+            # along the split first, where dominators are likelier) and the kept ones of each
+            # leaf's candidates perm[lo:hi]. No array is passed or assigned in this loop: that
+            # costs reference counts too.
             dominators, comparisons = 0, 0
             top = 1 if indexed else 0
             stack[0] = 0
@@ -217,38 +221,31 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
                 full = checked < DOMINANCE_TRIAL or dropped * DOMINANCE_PAYS >= checked
                 checked += 1
                 lo, hi = (0 if full else max(0, nk - DOMINANCE_WINDOW)), nk
-            while True:
-                for i in range(lo, hi):
-                    d = perm[i] if indexed else kept[i]
-                    if dominators >= k:
-                        break
+            while dominators < k:
+                node, d = -1, -1
+                if lo < hi:
+                    d = perm[lo] if indexed else kept[lo]
+                    lo += 1
                     if not is_kept[d]:
                         continue
-                    comparisons += 1
-                    at_most = True
-                    for x in range(n_live):
-                        if free[d, live[x]] > free[c, live[x]]:
-                            at_most = False
-                            break
-                    dominators += at_most
-                lo, hi = 0, 0
-                if top == 0 or dominators >= k:
+                elif top > 0:
+                    top -= 1
+                    node = stack[top]
+                else:
                     break
-                # the next node of the index whose kept labels may hold a dominator: a
-                # subtree none of whose kept labels is small enough in some dimension is
-                # skipped; the lower child (along the split) first, where dominators are likelier
-                top -= 1
-                node = stack[top]
                 comparisons += 1
-                room = True
+                at_most = True
                 for x in range(n_live):
-                    if node_min[node, live[x]] > free[c, live[x]]:
-                        room = False
+                    j = live[x]
+                    if (free[d, j] if node < 0 else node_min[node, j]) > free[c, j]:
+                        at_most = False
                         break
-                if room and node_left[node] >= 0:
+                if node < 0:
+                    dominators += at_most
+                elif at_most and node_left[node] >= 0:
                     stack[top], stack[top + 1] = node_left[node] + 1, node_left[node]
                     top += 2
-                elif room:
+                elif at_most:
                     lo, hi = node_lo[node], node_hi[node]
             work[0] += comparisons
             if work[0] > work_limit:
