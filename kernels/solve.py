@@ -667,8 +667,9 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, stats, ceiling=np.inf)
 
     Returns ``(stop, paths, rows, found, proven, ended)``: ended when a search found the
     k best (complete) or stopped (then ``proven`` is what it proved); else the guesses ran
-    out below the incumbent, reached it (``_within_reach``) or stopped by the ceiling, ``proven`` is the raised bound
-    and ``found`` the best plans met, short of k (all those up to the last complete guess).
+    out below the incumbent, came within reach of it (``_within_reach``) or stopped at the
+    ceiling, ``proven`` is the raised bound and ``found`` the best plans met, short of k
+    (all those up to the last complete guess).
 
     A search that finds fewer than k plans has found every plan up to its guess, the best
     among them (so that one is proven optimal), and the k-th lies above the guess: the
@@ -724,8 +725,8 @@ def _polished(ctx, path, row, stats):
     neighbourhood search: exact searches, each within POLISH_LABELS labels, over windows
     of steps (POLISH_WIDTH, half overlapping) with the rest of the plan fixed, repeated
     while a pass gains POLISH_GAIN (relative), then at twice the width if some pass at
-    this one did, up to POLISH_MAX_WIDTH; returns whether
-    it improved the plan. The guesses size their steps by the labels of the last complete
+    this one did, up to POLISH_MAX_WIDTH, or until the deadline; returns whether it
+    improved the plan. The guesses size their steps by the labels of the last complete
     exact search (``Stat.FLOOR_LABELS``): these searches leave it as it was."""
     g = ctx.g
     n = g.step_start.shape[0] - 1
@@ -740,12 +741,12 @@ def _polished(ctx, path, row, stats):
         half = width // 2
         for start in range(0, max(1, n - half), half):
             if ctx.deadline < np.inf and clock() > ctx.deadline:
-                stats[Stat.FLOOR_LABELS] = floor_labels
-                return improved
+                break
             keep_opt = np.zeros(g.opt_use.shape[0], dtype=np.bool_)
             window = slice(g.step_start[start], g.step_start[min(n, start + width)])
             keep_opt[window] = fixed_opt[window]
             keep_opt[path] = True
+            # (no cells for tables: a window's, if any, are on the least grid, TABLE_GRID_MIN)
             sub_ctx, origin, _ = _restricted_context(ctx, keep_opt, keep_arc, 0, False)
             _, paths, rows, found, _ = _search(sub_ctx, EXACT_WIDTH, row[Row.SCORE], POLISH_LABELS, ctx.deadline,
                                                stats, False)
@@ -754,6 +755,8 @@ def _polished(ctx, path, row, stats):
                     path[s] = origin[paths[0, s]]
                 row[:] = rows[0]
                 improved = True
+        if ctx.deadline < np.inf and clock() > ctx.deadline:
+            break
         if row[Row.SCORE] < before and before - row[Row.SCORE] >= POLISH_GAIN * abs(before):
             productive = True
         elif productive:
@@ -836,29 +839,30 @@ def _restricted_context(ctx, keep_opt, keep_arc, cells, finer_only):
 @njit(cache=True)
 def _next_guess(below, below_labels, guess, labels):
     """The guess after ``guess``, whose search kept ``labels`` labels, where the one before
-    it, ``below``, kept ``below_labels`` (1 at the bound): as far above ``guess`` as its
-    labels should take to grow GUESS_GROWTH times, at the rate between the two, and at
-    most GUESS_STRIDE times the distance between them."""
-    stride = guess - below
-    rate = np.log(labels / below_labels)
-    step = GUESS_STRIDE * stride
-    if rate > 0.0:
-        step = min(step, stride * np.log(GUESS_GROWTH) / rate)
-    return guess + step
+    it, ``below``, kept ``below_labels`` (1 at the bound): ``_growth_step`` for
+    GUESS_GROWTH times the labels above ``guess``."""
+    return guess + _growth_step(below, below_labels, guess, labels, GUESS_GROWTH)
 
 
 @njit(cache=True)
 def _within_reach(below, below_labels, guess, labels, target):
-    """Whether a search limited by ``target`` is predicted to keep at most GUESS_JUMP times
-    the ``labels`` of the one limited by ``guess``, at the growth rate between that one and
-    the one limited by ``below`` (which kept ``below_labels``), and lies at most GUESS_STRIDE
-    times as far above ``guess`` as ``guess`` lay above ``below`` (farther, the rate says
-    too little)."""
+    """Whether a search limited by ``target`` lies within ``_growth_step`` of ``guess`` for
+    GUESS_JUMP times its labels (``_next_guess``'s arguments)."""
+    return target - guess <= _growth_step(below, below_labels, guess, labels, GUESS_JUMP)
+
+
+@njit(cache=True)
+def _growth_step(below, below_labels, guess, labels, growth):
+    """How far above ``guess`` a search's labels should grow ``growth`` times, at the rate
+    between the searches limited by ``below`` and ``guess`` (which kept ``below_labels``
+    and ``labels``), and at most GUESS_STRIDE times the distance between them (farther,
+    the rate says too little)."""
     stride = guess - below
-    ahead = target - guess
-    if not ahead <= GUESS_STRIDE * stride:
-        return False
-    return np.log(labels / below_labels) * ahead <= np.log(GUESS_JUMP) * stride
+    rate = np.log(labels / below_labels)
+    step = GUESS_STRIDE * stride
+    if rate > 0.0:
+        step = min(step, stride * np.log(growth) / rate)
+    return step
 
 
 @njit(cache=True)
