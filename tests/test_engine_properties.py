@@ -606,3 +606,30 @@ def test_a_float_near_tie_in_score_may_rank_either_way():
     ref = ranked_plans(scenario, resolve_goal(goal)[1])
     assert result.status == "optimal" and result.best.placement in {ref[0].placement, ref[1].placement}
     assert_matches_oracle(result, ref, 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from([1, 3]), st.sampled_from(DEPTHS), st.integers(0, 2**32 - 1))
+def test_dimensions_that_only_ride_along_change_no_plan(doc, goal, k, depth, seed):
+    """Dimensions no cap limits and the score does not weigh (the solve leaves them out of
+    its searches: ``solve._projected``) change neither the plans nor, bit for bit, the rows
+    of the others; their own totals are their options' sums along each plan."""
+    from eip.kernels.contract import LayeredGraph, Mode, Row, solve
+
+    model, coef, *_ = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    # by option key (a DAG's frontier states repeat keys within a step), so plans' totals follow from their keys
+    by_key = np.random.default_rng(seed).random((int(g.opt_key.max()) + 1, 3)) * 10.0
+    wide = LayeredGraph(g.step_start, np.ascontiguousarray(np.hstack([g.opt_use, by_key[g.opt_key]])), g.opt_key,
+                        g.arc_start,
+                        g.arc_tail, g.arc_head, g.arc_use)
+    with pipeline(depth):
+        sol = solve(g, coef, caps, k, Mode.EXACT, 32, 10**6)
+        wide_sol = solve(wide, np.append(coef, np.zeros(3)), np.append(caps, np.full(3, np.inf)), k, Mode.EXACT, 32,
+                         10**6)
+    assert (sol.status, sol.bound) == (wide_sol.status, wide_sol.bound)
+    assert np.array_equal(sol.options, wide_sol.options)
+    q = g.opt_use.shape[1]
+    assert np.array_equal(sol.rows, wide_sol.rows[:, :Row.USE + q])
+    for options, row in zip(wide_sol.options, wide_sol.rows):
+        assert np.allclose(row[Row.USE + q:], by_key[options].sum(axis=0))
