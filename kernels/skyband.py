@@ -70,16 +70,16 @@ SCAN_BLOCK = 32
 def index_buffers(candidates, q):
     """Buffers for the dominance checks of up to ``candidates`` candidates of Q dimensions:
     the index's ``(perm (C,), leaf_of (C,), is_kept (C,), node_lo, node_hi, node_left,
-    node_parent (nodes,), node_min (nodes, Q) (the least usage of the kept labels below a
-    node in each live dimension, in ``live`` order), stack (INDEX_MAX_DEPTH * 2,))``, then
-    ``lanes (Q, C)``, the live usages one row per dimension, so that checks read them in
-    sequence (the index's candidates in ``perm`` order; the scans' kept labels in the
-    order kept), and the scans' ``block (SCAN_BLOCK,)``."""
+    node_parent (nodes,), stack (INDEX_MAX_DEPTH * 2,))``, then ``lanes (Q, C + nodes)``,
+    the live dimensions one row each, so that checks read them in sequence: in columns
+    0 .. C - 1 the index's candidates in ``perm`` order (the scans' kept labels in the
+    order kept), in column C + v the least usage of the kept labels below node v; and the
+    scans' ``block (SCAN_BLOCK,)``."""
     nodes = 4 * (candidates // INDEX_LEAF + 1)
     return (np.empty(candidates, dtype=np.int64), np.empty(candidates, dtype=np.int64),
             np.zeros(candidates, dtype=np.bool_), np.empty(nodes, dtype=np.int64), np.empty(nodes, dtype=np.int64),
-            np.empty(nodes, dtype=np.int64), np.empty(nodes, dtype=np.int64), np.empty((nodes, q)),
-            np.empty(2 * INDEX_MAX_DEPTH, dtype=np.int64), np.empty((q, candidates)),
+            np.empty(nodes, dtype=np.int64), np.empty(nodes, dtype=np.int64),
+            np.empty(2 * INDEX_MAX_DEPTH, dtype=np.int64), np.empty((q, candidates + nodes)),
             np.empty(SCAN_BLOCK, dtype=np.bool_))
 
 
@@ -106,7 +106,8 @@ def _build(free, nc, live, buffers):
     dimension it spreads widest (relative to the whole bucket's spread, so units do not
     matter) until a range holds at most INDEX_LEAF candidates. Every node starts with no
     kept label (min inf)."""
-    perm, leaf_of, _, node_lo, node_hi, node_left, node_parent, node_min, _, lanes, _ = buffers
+    perm, leaf_of, _, node_lo, node_hi, node_left, node_parent, _, lanes, _ = buffers
+    base = perm.shape[0]  # node v's least usage is column base + v of ``lanes``
     n_live = live.shape[0]
     for c in range(nc):
         perm[c] = c
@@ -119,7 +120,7 @@ def _build(free, nc, live, buffers):
     node = 0
     while node < n_nodes:  # breadth first: children are appended behind their parent
         lo, hi = node_lo[node], node_hi[node]
-        node_min[node, :] = np.inf
+        lanes[:n_live, base + node] = np.inf
         node_left[node] = -1
         if hi - lo > INDEX_LEAF:
             # the spreads of a sample choose the split as well as every candidate's
@@ -215,7 +216,8 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
     searches of generated ways 100x4 seed 1, perf; its first mode graph's solve took
     3.2 s, 2.8 s with the checks written out, 2.5 s as one loop over labels and nodes).
     """
-    perm, leaf_of, is_kept, node_lo, node_hi, node_left, node_parent, node_min, stack, lanes, block = buffers
+    perm, leaf_of, is_kept, node_lo, node_hi, node_left, node_parent, stack, lanes, block = buffers
+    base = perm.shape[0]  # node v's least usage is column base + v of ``lanes``
     is_kept[:nc] = False
     n_live = live.shape[0]
     # kth[j, :] = the k smallest values of dimension j among kept labels (sorted): a
@@ -237,35 +239,36 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
                 # each node whose kept labels may hold a dominator (a subtree none of whose
                 # kept labels is small enough in some dimension is skipped; the lower child
                 # along the split first, where dominators are likelier), and the kept ones
-                # of each such leaf's candidates, columns node_lo:node_hi of ``lanes``
+                # of each such leaf's candidates perm[lo:hi]: one column of ``lanes`` each
                 for x in range(n_live):
                     here[x] = free[c, live[x]]
-                top = 1
+                top, lo, hi = 1, 0, 0
                 stack[0] = 0
-                while top > 0 and dominators < k:
-                    top -= 1
-                    node = stack[top]
+                while dominators < k:
+                    node, column = -1, lo
+                    if lo < hi:
+                        lo += 1
+                        if not is_kept[perm[column]]:
+                            continue
+                    elif top > 0:
+                        top -= 1
+                        node = stack[top]
+                        column = base + node
+                    else:
+                        break
                     comparisons += 1
                     at_most = True
                     for x in range(n_live):
-                        if node_min[node, x] > here[x]:
+                        if lanes[x, column] > here[x]:
                             at_most = False
                             break
-                    if not at_most:
-                        continue
-                    if node_left[node] >= 0:
+                    if node < 0:
+                        dominators += at_most
+                    elif at_most and node_left[node] >= 0:
                         stack[top], stack[top + 1] = node_left[node] + 1, node_left[node]
                         top += 2
-                        continue
-                    for d in range(node_lo[node], node_hi[node]):
-                        if is_kept[perm[d]]:
-                            comparisons += 1
-                            at_most = True
-                            for x in range(n_live):
-                                if lanes[x, d] > here[x]:
-                                    at_most = False
-                                    break
-                            dominators += at_most
+                    elif at_most:
+                        lo, hi = node_lo[node], node_hi[node]
             else:
                 # the kept labels kept[lo:nk], all while checks pay (``DOMINANCE_TRIAL``),
                 # else the last DOMINANCE_WINDOW, a block at a time
@@ -306,8 +309,8 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
         while node >= 0:
             lowered = False
             for x in range(n_live):
-                if free[c, live[x]] < node_min[node, x]:
-                    node_min[node, x] = free[c, live[x]]
+                if free[c, live[x]] < lanes[x, base + node]:
+                    lanes[x, base + node] = free[c, live[x]]
                     lowered = True
             node = node_parent[node] if lowered else -1
         for x in range(n_live):
