@@ -120,12 +120,18 @@ GUESS_GROWTH = 2.0
 GUESS_STRIDE = 4.0
 # The guesses stop, for the search limited by the incumbent, once that search is predicted
 # to keep at most GUESS_JUMP times the labels of the last guess's (at the growth rate of
-# the last two, within GUESS_STRIDE): two more guesses would cost about as much and end one
-# step above the optimum at best. A beam or dive that met a plan near the optimum then
+# the last two, within GUESS_STRIDE): three more guesses would cost about as much and end
+# one step above the optimum at best. A beam or dive that met a plan near the optimum then
 # saves the guesses below it (generated ways 60x4 seed 0, whose dive meets a plan 0.08%
 # above the optimum and whose last guesses kept 53k, 113k and 170k labels: its mode
-# graph's solve kept 365k labels with the early stop alone, 474k without)
-GUESS_JUMP = GUESS_GROWTH * GUESS_GROWTH
+# graph's solve kept 365k labels with the early stop alone, 474k without). At 8 rather
+# than 4 (GUESS_GROWTH squared), measured by ``python -m benchmarks --peers seed`` on
+# copies of both kernels at 23e3eed: ways 100x4 seed 0 1.67M -> 1.35M labels, 300x6
+# seeds 0-2 3.81M / 4.98M / 2.77M -> 2.92M / 3.95M / 2.08M, 150x4 seed 0 407k -> 318k,
+# 500x8 seed 1 997k -> 819k; the other ways chains, the real scenarios and the generated
+# DAGs kept the same labels; top-3: 300x6 seeds 0 and 1 10.3M / 9.7M -> 7.9M / 7.6M, 150x4
+# seed 0 778k -> 602k, but seed 1 409k -> 532k
+GUESS_JUMP = GUESS_GROWTH * GUESS_GROWTH * GUESS_GROWTH
 # Before the guesses, on chains (where LP dives run) and for top-1, the best plan met is
 # polished by a large neighbourhood search (``_polished``): windows of POLISH_WIDTH steps,
 # half overlapping, each searched exactly within POLISH_LABELS labels with the rest of the
