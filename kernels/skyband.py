@@ -60,9 +60,9 @@ CLOCK_COMPARISONS = 1 << 20
 # A scan compares a candidate with this many kept labels at a time, one dimension after
 # the other over rows of their usages (``lanes``), so that the comparisons vectorize; a
 # dominated candidate is then compared with up to a block past its dominator. Measured on
-# generated ways 60x4 seed 0's first mode graph, whose buckets all scan (alternating runs
-# of copies of both kernels): 0.33 s -> 0.27 s, the same labels; one comparison per label
-# and dimension through ``free``'s rows before
+# generated ways 60x4 seed 0's first mode graph, whose buckets mostly scan (alternating
+# runs of copies of both kernels): 0.33 s -> 0.27 s, the same labels; one comparison per
+# label and dimension through ``free``'s rows before
 SCAN_BLOCK = 32
 
 
@@ -220,18 +220,17 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
     base = perm.shape[0]  # node v's least usage is column base + v of ``lanes``
     is_kept[:nc] = False
     n_live = live.shape[0]
-    # kth[j, :] = the k smallest values of dimension j among kept labels (sorted): a
+    # kth[x, :] = the k smallest values of live dimension x among kept labels (sorted): a
     # candidate below the k-th in some dimension has fewer than k dominators, unchecked
-    kth = np.full((free.shape[1], k), np.inf)
+    kth = np.full((n_live, k), np.inf)
     here = np.empty(n_live)  # the candidate's live usages
     nk, checked, dropped, looked = 0, 0, 0, work[0]
     for u in range(nc):
         c = order[u]
         accept = False
         for x in range(n_live):
-            if free[c, live[x]] < kth[live[x], k - 1]:
-                accept = True
-                break
+            here[x] = free[c, live[x]]
+            accept = accept or here[x] < kth[x, k - 1]
         if not accept:
             # No array is passed or assigned in this loop: that costs reference counts too.
             dominators, comparisons = 0, 0
@@ -240,8 +239,6 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
                 # kept labels is small enough in some dimension is skipped; the lower child
                 # along the split first, where dominators are likelier), and the kept ones
                 # of each such leaf's candidates perm[lo:hi]: one column of ``lanes`` each
-                for x in range(n_live):
-                    here[x] = free[c, live[x]]
                 top, lo, hi = 1, 0, 0
                 stack[0] = 0
                 while dominators < k:
@@ -279,9 +276,8 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
                     size = min(SCAN_BLOCK, nk - lo)
                     block[:size] = True
                     for x in range(n_live):
-                        v = free[c, live[x]]
                         for i in range(size):
-                            block[i] &= lanes[x, lo + i] <= v
+                            block[i] &= lanes[x, lo + i] <= here[x]
                     for i in range(size):
                         dominators += block[i]
                     comparisons += size
@@ -301,7 +297,7 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
         is_kept[c] = True
         if not indexed:
             for x in range(n_live):
-                lanes[x, nk] = free[c, live[x]]
+                lanes[x, nk] = here[x]
         nk += 1
         # lower the least usage of its leaf and of each ancestor, up to the first one it
         # does not lower (the ancestors above are no larger)
@@ -309,16 +305,15 @@ def _kept_candidates(order, free, nc, k, kept, live, indexed, buffers, work, wor
         while node >= 0:
             lowered = False
             for x in range(n_live):
-                if free[c, live[x]] < lanes[x, base + node]:
-                    lanes[x, base + node] = free[c, live[x]]
+                if here[x] < lanes[x, base + node]:
+                    lanes[x, base + node] = here[x]
                     lowered = True
             node = node_parent[node] if lowered else -1
         for x in range(n_live):
-            j = live[x]
             p = k - 1
-            if free[c, j] < kth[j, p]:
-                while p > 0 and kth[j, p - 1] > free[c, j]:
-                    kth[j, p] = kth[j, p - 1]
+            if here[x] < kth[x, p]:
+                while p > 0 and kth[x, p - 1] > here[x]:
+                    kth[x, p] = kth[x, p - 1]
                     p -= 1
-                kth[j, p] = free[c, j]
+                kth[x, p] = here[x]
     return nk

@@ -434,7 +434,8 @@ def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels,
         last = not lazy.any()
         round_ctx, kept = _projected(ctx if last else _with_caps(ctx, np.where(lazy, np.inf, caps)))
         status, strategy, paths, rows, found, stats = _constrained(
-            round_ctx, mode if last else Mode.EXACT, dual, _projected_row(r_row, kept), r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats)
+            round_ctx, mode if last else Mode.EXACT, dual, _projected_row(r_row, kept), r_path, beam_width,
+            quick_labels, dive_gap, cutoff, started, stats)
         if kept.shape[0] < caps.shape[0]:
             rows = _full_rows(ctx.g, ctx.coef, paths, rows.shape[0], found)
         if last:
