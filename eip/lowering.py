@@ -10,7 +10,9 @@ earlier ones:
   (a tensor moves once to each device; the first reader there pays for the move). Options
   whose outputs sit on the same device with the same size cost their readers the same,
   so the state names the first of them (``_producer_classes``): two ways of a stage that
-  differ only in power mode leave the same state.
+  differ only in power mode leave the same state. Once no later reader can need to move
+  the tensor (each device a reader can run on holds it), its size no longer matters either
+  and the state names the producer's first option on that device (``_settle``).
 
 The state after step s is a function of the state after step s-1 and the option chosen at
 s, so every placement is exactly one path and the kernels stay exact (top-k included).
@@ -82,7 +84,7 @@ def lower_chain(model: CostModel) -> LayeredGraph:
     energy, and 1 switch if the devices differ)."""
     dev = model.option_device
     runnable = [np.flatnonzero(np.isfinite(row)) for row in model.exec_ms]
-    steps = [_first_step(runnable[0], [])]
+    steps = [_first_step(runnable[0], np.zeros((len(runnable[0]), 0), dtype=np.int64))]
     for s in range(1, model.n_stages):
         src, dst = runnable[s - 1], runnable[s]
         cost = model.moves[s - 1][src][:, dev[dst]]  # (tails, heads, 2)
@@ -96,7 +98,7 @@ def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
     """The layered graph of a DAG-shaped model (module docstring), and what it forgot about
     which tensors (by producing stage) to stay within ``MAX_STEP_OPTIONS`` (empty: exact)."""
     last_read = _last_reads(model)
-    producer = _producer_classes(model)
+    classes = _producer_classes(model)
     runs_on = np.array([np.bitwise_or.reduce(np.left_shift(1, model.option_device[np.isfinite(row)]))
                         for row in model.exec_ms], dtype=np.int64)
     live: list[int] = []
@@ -105,11 +107,11 @@ def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
     for s in range(model.n_stages):
         runnable = np.flatnonzero(np.isfinite(model.exec_ms[s]))
         after = [p for p in live if last_read[p] > s] + ([s] if last_read[s] > s else [])
+        keep = _copy_masks(model, runs_on, after, s)
         if s == 0:
-            step = _first_step(runnable, after, producer[0])
+            step = _first_step(runnable, _source_state(model, runnable, after, classes, keep))
         else:
-            pairs = _transitions(model, s, steps[-1], live, after, runnable, producer[s],
-                                 _copy_masks(model, runs_on, after, s), relaxed)
+            pairs = _transitions(model, s, steps[-1], live, after, runnable, classes, keep, relaxed)
             step = _merge(runnable, pairs)
             while len(step.option) > MAX_STEP_OPTIONS and _forget(model, after, pairs.state, relaxed):
                 step = _merge(runnable, pairs)
@@ -253,34 +255,51 @@ def _copy_masks(model: CostModel, runs_on: np.ndarray, live: list[int], s: int) 
     return masks
 
 
-def _producer_classes(model: CostModel) -> np.ndarray:
-    """(N, O) int64: for each stage and option, the first option of that stage that puts
-    its output on the same device with the same size (what its readers pay to receive it
-    depends on nothing else: ``CostModel.moves``); -1 where the stage cannot run."""
-    first = np.full(model.exec_ms.shape, -1, dtype=np.int64)
+class _Classes(NamedTuple):
+    """What a frontier state names about a live tensor's producer: its *class*, the first
+    option of the producing stage that puts the output on the same device with the same size
+    (what its readers pay to receive it depends on nothing else: ``CostModel.moves``), or,
+    once no reader can need a move of it, on the same device (the size no longer matters)."""
+
+    by_size: np.ndarray    # (N, O) int64 class of each stage's option; -1 where it cannot run
+    by_device: np.ndarray  # (N, D) int64 first option of each stage on each device; -1: none
+
+
+def _producer_classes(model: CostModel) -> _Classes:
+    """The producer classes of every stage's options (``_Classes``)."""
+    by_size = np.full(model.exec_ms.shape, -1, dtype=np.int64)
+    by_device = np.full((model.n_stages, model.n_devices), -1, dtype=np.int64)
     for p, row in enumerate(model.exec_ms):
         runnable = np.flatnonzero(np.isfinite(row))
         keys = np.column_stack([model.option_device[runnable], model.output_mb[p, runnable]])
         _, index, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        first[p, runnable] = runnable[index[inverse.reshape(-1)]]
-    return first
+        by_size[p, runnable] = runnable[index[inverse.reshape(-1)]]
+        devices, first = np.unique(model.option_device[runnable], return_index=True)
+        by_device[p, devices] = runnable[first]
+    return _Classes(by_size, by_device)
 
 
-def _first_step(runnable: np.ndarray, after: list[int], producer: np.ndarray | None = None) -> _Step:
-    """Step 0's options; when a later stage reads its output (``after``), the state names
-    its class (``producer`` (O,), ``_producer_classes``)."""
-    state = np.zeros((len(runnable), 2 * len(after)), dtype=np.int64)
-    if after:  # stage 0 is read later: its output's class is the state
-        state[:, 0] = producer[runnable]
+def _first_step(runnable: np.ndarray, state: np.ndarray) -> _Step:
+    """Step 0: its options ``runnable`` (M,) and their states (M, 2 * live)."""
     empty = np.zeros(0, dtype=np.int64)
     return _Step(runnable.astype(np.int64), state, empty, empty, np.zeros((0, 3)))
 
 
+def _source_state(model: CostModel, runnable: np.ndarray, after: list[int], classes: _Classes,
+                  keep: np.ndarray) -> np.ndarray:
+    """(M, 2 * live) the states after stage 0's options ``runnable``: when a later stage
+    reads its output (``after``), its class (``keep`` as in ``_transitions``)."""
+    state = np.zeros((len(runnable), 2 * len(after)), dtype=np.int64)
+    if after:
+        state[:, 0] = classes.by_size[0, runnable]
+        _settle(model, after, state, keep, classes, {})
+    return state
+
+
 def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: list[int], runnable: np.ndarray,
-                 producer: np.ndarray, keep: np.ndarray, relaxed: dict[int, Relaxed]) -> _Transitions:
-    """Every (previous option, option of stage s) pair; ``producer`` (O,) the class of each
-    option of stage s (``_producer_classes``), ``keep`` (live after s,) masks the copies
-    worth remembering."""
+                 classes: _Classes, keep: np.ndarray, relaxed: dict[int, Relaxed]) -> _Transitions:
+    """Every (previous option, option of stage s) pair; ``keep`` (live after s,) masks the
+    copies worth remembering (``_copy_masks``)."""
     tail = np.repeat(np.arange(len(prev.option)), len(runnable))
     option = np.tile(runnable, len(prev.option))
     state = prev.state[tail].copy()
@@ -299,10 +318,26 @@ def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: 
     possible = np.isfinite(use[:, 0]) & np.isfinite(use[:, 1])
     columns = [c for p in after if p != s for c in (2 * live.index(p), 2 * live.index(p) + 1)]
     state = state[:, columns]
-    state[:, 1::2] &= np.array([keep[i] for i, p in enumerate(after) if p != s], dtype=np.int64)
     if after and after[-1] == s:
-        state = np.column_stack([state, producer[option], np.zeros_like(option)])
+        state = np.column_stack([state, classes.by_size[s, option], np.zeros_like(option)])
+    _settle(model, after, state, keep, classes, relaxed)
     return _Transitions(tail, option, state, use, possible)
+
+
+def _settle(model: CostModel, live: list[int], state: np.ndarray, keep: np.ndarray, classes: _Classes,
+            relaxed: dict[int, Relaxed]) -> None:
+    """Keep in ``state`` (P, 2 * live) only what later readers can tell apart: the copies on
+    the devices ``keep`` (live,) names, and a tensor's size only while a later reader may
+    still need to move it (a device in ``keep`` holds no copy yet and is not the producer's);
+    otherwise its class becomes the producer's first option on that device (``_Classes``).
+    A relaxed tensor's columns are left as ``_forget`` set them."""
+    state[:, 1::2] &= keep[None, :]
+    for i, p in enumerate(live):
+        if p in relaxed:
+            continue
+        device = model.option_device[state[:, 2 * i]]
+        settled = (keep[i] & ~state[:, 2 * i + 1] & ~np.left_shift(1, device)) == 0
+        state[settled, 2 * i] = classes.by_device[p, device[settled]]
 
 
 def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
