@@ -26,8 +26,8 @@ Arc usage (latency, energy, switches): the moves into stage s summed in input or
 per input whose data is not yet on the stage's device), and one switch per input whose
 producer ran on another device.
 
-A graph too wide for its listed order (a step with more than ``MAX_STEP_OPTIONS`` states)
-is lowered to a *relaxation*: the lowering forgets where copies of some tensors sit (their
+A graph too wide for its listed order (a step with more than ``MAX_STEP_OPTIONS`` states, or
+more than ``MAX_GRAPH_OPTIONS`` in all) is lowered to a *relaxation*: the lowering forgets where copies of some tensors sit (their
 later readers then pay no move: ``Relaxed.COPIES``), and if that is not enough, where
 their producers ran (no move and no switch: ``Relaxed.DEVICE``), smallest tensors first.
 Every placement is still exactly one path, and its usage in the relaxed graph is at most
@@ -45,9 +45,13 @@ import numpy as np
 from .costmodel import CostModel, Dim, receive
 from .kernels.contract import LayeredGraph
 
-#: Options one step of a DAG's layered graph may have before the lowering gives up on
-#: exactness (a graph wider than this under its listed order is relaxed: module docstring).
-MAX_STEP_OPTIONS = 20_000
+#: Options one step of a DAG's layered graph, and the whole graph, may have before the
+#: lowering gives up on exactness (a graph wider than this under its listed order is
+#: relaxed: module docstring). They bound the lowering's memory: about 15 arcs per option
+#: on the generated ways DAGs (10-18 ways per stage), each arc 120 bytes with all its
+#: usage dimensions; 200x4 seed 0, 395k options and 6M arcs, peaks at 1.9 GB.
+MAX_STEP_OPTIONS = 100_000
+MAX_GRAPH_OPTIONS = 500_000
 
 
 class Relaxed(IntEnum):
@@ -96,7 +100,8 @@ def lower_chain(model: CostModel) -> LayeredGraph:
 
 def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
     """The layered graph of a DAG-shaped model (module docstring), and what it forgot about
-    which tensors (by producing stage) to stay within ``MAX_STEP_OPTIONS`` (empty: exact)."""
+    which tensors (by producing stage) to stay within ``MAX_STEP_OPTIONS`` options per step
+    and ``MAX_GRAPH_OPTIONS`` in all (empty: exact)."""
     last_read = _last_reads(model)
     classes = _producer_classes(model)
     runs_on = np.array([np.bitwise_or.reduce(np.left_shift(1, model.option_device[np.isfinite(row)]))
@@ -104,6 +109,7 @@ def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
     live: list[int] = []
     steps: list[_Step] = []
     relaxed: dict[int, Relaxed] = {}
+    total = 0
     for s in range(model.n_stages):
         runnable = np.flatnonzero(np.isfinite(model.exec_ms[s]))
         after = [p for p in live if last_read[p] > s] + ([s] if last_read[s] > s else [])
@@ -113,8 +119,10 @@ def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
         else:
             pairs = _transitions(model, s, steps[-1], live, after, runnable, classes, keep, relaxed)
             step = _merge(runnable, pairs)
-            while len(step.option) > MAX_STEP_OPTIONS and _forget(model, after, pairs.state, relaxed):
+            room = min(MAX_STEP_OPTIONS, MAX_GRAPH_OPTIONS - total)
+            while len(step.option) > room and _forget(model, after, pairs.state, relaxed):
                 step = _merge(runnable, pairs)
+        total += len(step.option)
         steps.append(step)
         live = after
     return _assemble(model, steps), relaxed
