@@ -72,13 +72,15 @@ class _Step(NamedTuple):
 
 
 class _Transitions(NamedTuple):
-    """Every (previous option, option of stage s) pair, before merging by state."""
+    """Every (previous option, group of stage s's options) pair, before merging by state:
+    the options of a group (``_groups``) receive their inputs alike and leave the same state."""
 
     tail: np.ndarray      # (P,) index of the previous step's option
-    option: np.ndarray    # (P,) model option of stage s
+    group: np.ndarray     # (P,) group of stage s's options
     state: np.ndarray     # (P, 2 * live) the state after stage s (``_Step.state``)
     use: np.ndarray       # (P, 3) latency ms, energy mJ, switches of receiving the inputs
-    possible: np.ndarray  # (P,) bool: every input can reach the option
+    possible: np.ndarray  # (P,) bool: every input can reach the group's device
+    members: list         # per group, (m,) the positions of its options in ``runnable``
 
 
 def lower_chain(model: CostModel) -> LayeredGraph:
@@ -306,11 +308,13 @@ def _source_state(model: CostModel, runnable: np.ndarray, after: list[int], clas
 
 def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: list[int], runnable: np.ndarray,
                  classes: _Classes, keep: np.ndarray, relaxed: dict[int, Relaxed]) -> _Transitions:
-    """Every (previous option, option of stage s) pair; ``keep`` (live after s,) masks the
-    copies worth remembering (``_copy_masks``)."""
-    tail = np.repeat(np.arange(len(prev.option)), len(runnable))
-    option = np.tile(runnable, len(prev.option))
-    state = prev.state[tail].copy()
+    """Every (previous option, group of stage s's options ``runnable``) pair; ``keep`` (live
+    after s,) masks the copies worth remembering (``_copy_masks``)."""
+    first, members = _groups(model, s, runnable, classes)
+    tail = np.repeat(np.arange(len(prev.option)), len(first))
+    group = np.tile(np.arange(len(first)), len(prev.option))
+    option = runnable[first][group]  # each group's first option stands for all of them
+    state = prev.state[tail]
     dst = model.option_device[option]
     use = np.zeros((len(tail), 3))
     for p in model.inputs[s]:
@@ -329,7 +333,17 @@ def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: 
     if after and after[-1] == s:
         state = np.column_stack([state, classes.by_size[s, option], np.zeros_like(option)])
     _settle(model, after, state, keep, classes, relaxed)
-    return _Transitions(tail, option, state, use, possible)
+    return _Transitions(tail, group, state, use, possible, members)
+
+
+def _groups(model: CostModel, s: int, runnable: np.ndarray, classes: _Classes) -> tuple[np.ndarray, list]:
+    """Stage s's options ``runnable`` grouped by device and producer class (options that
+    differ only in power mode, or in a build with the same output size): the position in
+    ``runnable`` of each group's first option, and each group's positions."""
+    keys = classes.by_size[s, runnable] * model.n_devices + model.option_device[runnable]
+    _, first, group = np.unique(keys, return_index=True, return_inverse=True)
+    group = group.reshape(-1)
+    return first, [np.flatnonzero(group == g) for g in range(len(first))]
 
 
 def _settle(model: CostModel, live: list[int], state: np.ndarray, keep: np.ndarray, classes: _Classes,
@@ -349,7 +363,8 @@ def _settle(model: CostModel, live: list[int], state: np.ndarray, keep: np.ndarr
 
 
 def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
-    """The step the possible transitions lead to: one option per distinct (option, state)."""
+    """The step the possible transitions lead to: one option per distinct (option, state),
+    ordered so, each (group, state) spread over the group's options."""
     ok = pairs.possible
     if not ok.any():
         # no placement reaches stage s: keep its options, unreachable (a step has options,
@@ -357,10 +372,27 @@ def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
         empty = np.zeros(0, dtype=np.int64)
         return _Step(runnable.astype(np.int64), np.zeros((len(runnable), pairs.state.shape[1]), dtype=np.int64),
                      empty, empty, np.zeros((0, 3)))
-    keys = np.column_stack([pairs.option, pairs.state])[ok]
-    first, head = np.unique(_row_codes(keys), return_index=True, return_inverse=True)[1:]
-    unique = keys[first]
-    return _Step(unique[:, 0], unique[:, 1:], pairs.tail[ok], head.reshape(-1), pairs.use[ok])
+    group, tail, use = pairs.group[ok], pairs.tail[ok], pairs.use[ok]
+    first, unique = np.unique(_row_codes(np.column_stack([group, pairs.state[ok]])), return_index=True,
+                              return_inverse=True)[1:]
+    unique = unique.reshape(-1)  # each transition's (group, state), numbered in (group, state) order
+    states, first_group = pairs.state[ok][first], group[first]
+    start = np.searchsorted(first_group, np.arange(len(pairs.members)))  # each group's first (group, state)
+    group_of = np.empty(len(runnable), dtype=np.int64)
+    for g, members in enumerate(pairs.members):
+        group_of[members] = g
+    per_option = np.bincount(first_group, minlength=len(pairs.members))[group_of]
+    option_start = np.concatenate(([0], np.cumsum(per_option)))
+    within = np.arange(option_start[-1]) - np.repeat(option_start[:-1], per_option)
+    tails, heads, uses = [], [], []
+    for g, members in enumerate(pairs.members):
+        rows = np.flatnonzero(group == g)
+        tails.append(np.repeat(tail[rows], len(members)))
+        heads.append((option_start[members][None, :] + (unique[rows] - start[g])[:, None]).reshape(-1))
+        uses.append(np.repeat(use[rows], len(members), axis=0))
+    state = states[np.repeat(start[group_of], per_option) + within]
+    return _Step(np.repeat(runnable, per_option).astype(np.int64), state, np.concatenate(tails),
+                 np.concatenate(heads), np.concatenate(uses))
 
 
 def _row_codes(keys: np.ndarray) -> np.ndarray:
