@@ -138,7 +138,7 @@ def seed_bnb(scenario: Scenario, coef: np.ndarray, top_k: int, exact_limit: int 
     model = scenario.cost_model
     caps_tol = model.caps_tol
     lat_cap, en_cap = float(caps_tol[Dim.LATENCY]), float(caps_tol[Dim.ENERGY])
-    mem_cap = {name: float(caps_tol[Dim.MEMORY + i]) for i, name in enumerate(devices)}
+    mem_cap = {name: float(caps_tol[model.dims.memory + i]) for i, name in enumerate(devices)}
     links: dict[tuple[str, str], tuple[float, float]] = {}
     for link in scenario.links:
         links[(link.source, link.target)] = (link.latency_ms_per_mb, link.energy_mj_per_mb)

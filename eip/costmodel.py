@@ -34,13 +34,11 @@ from .scenario import Constraints, Device, Scenario, Stage, Way
 
 
 class Dim(IntEnum):
-    """The usage dimensions every model has; memory of device d is ``MEMORY + d``, and
-    the optional ones follow (``Dims``)."""
+    """The usage dimensions every model has first; the others follow (``Dims``)."""
 
     LATENCY = 0
     ENERGY = 1
     SWITCHES = 2
-    MEMORY = 3
 
 
 class Load(IntEnum):
@@ -51,9 +49,11 @@ class Load(IntEnum):
 
 
 class Dims(NamedTuple):
-    """Where a model's optional usage dimensions sit (-1: the model has none).
+    """Where a model's usage dimensions after ``Dim``'s sit (-1: the model has none). The
+    busy times come right after ``Dim``'s when tracked, so that arcs carry only R columns.
 
     Attributes:
+        memory: MB held on device d at ``memory + d``.
         accuracy: the summed accuracy loss (points).
         busy: busy ms per frame of device d at ``busy + d``.
         power: execution mJ per frame of device d at ``power + d``.
@@ -62,6 +62,7 @@ class Dims(NamedTuple):
             switches, and the busy time of the receiving device when tracked.
     """
 
+    memory: int
     accuracy: int
     busy: int
     power: int
@@ -289,26 +290,28 @@ class CostModel:
     @cached_property
     def dims(self) -> Dims:
         """The usage dimensions this model needs (``Dims``)."""
-        d, q = self.n_devices, Dim.MEMORY + self.n_devices
+        d, q = self.n_devices, Dim.SWITCHES + 1
         accuracy = busy = power = -1
-        if self.max_accuracy_loss < np.inf or self.accuracy_loss[np.isfinite(self.exec_ms)].any():
-            accuracy, q = q, q + 1
         if self.period_ms < np.inf or self.track_busy:
             busy, q = q, q + d
+        arcs = q
+        memory, q = q, q + d
+        if self.max_accuracy_loss < np.inf or self.accuracy_loss[np.isfinite(self.exec_ms)].any():
+            accuracy, q = q, q + 1
         if np.isfinite(self.sustained_power_w).any():
             power, q = q, q + d
-        return Dims(accuracy, busy, power, q, busy + d if busy >= 0 else Dim.SWITCHES + 1)
+        return Dims(memory, accuracy, busy, power, q, arcs)
 
     @cached_property
     def caps(self) -> np.ndarray:
         """(Q,) cap per usage dimension (``Dims``): latency, energy (and average power x
-        period), switches (none), memory per device, then accuracy loss, busy time (the
-        period) and execution energy (sustained power x period) when tracked."""
+        period), switches (none), busy time (the period) when tracked, memory per device,
+        then accuracy loss and execution energy (sustained power x period) when tracked."""
         dims = self.dims
         caps = np.full(dims.size, np.inf)
         caps[Dim.LATENCY] = self.max_latency_ms
         caps[Dim.ENERGY] = min(self.max_energy_mj, self.max_power_w * self.period_ms)
-        caps[Dim.MEMORY:Dim.MEMORY + self.n_devices] = self.mem_cap_mb
+        caps[dims.memory:dims.memory + self.n_devices] = self.mem_cap_mb
         if dims.accuracy >= 0:
             caps[dims.accuracy] = self.max_accuracy_loss
         if dims.busy >= 0:
@@ -325,7 +328,7 @@ class CostModel:
         dims, d = self.dims, self.n_devices
         out = [Limit(LimitKind.LATENCY, -1, "latency cap", "ms", self.max_latency_ms, (Dim.LATENCY,)),
                Limit(LimitKind.ENERGY, -1, "energy cap", "mJ", self.max_energy_mj, (Dim.ENERGY,))]
-        out += [Limit(LimitKind.MEMORY, j, f"{name} memory", "MB", float(self.mem_cap_mb[j]), (Dim.MEMORY + j,))
+        out += [Limit(LimitKind.MEMORY, j, f"{name} memory", "MB", float(self.mem_cap_mb[j]), (dims.memory + j,))
                 for j, name in enumerate(self.device_names)]
         if self.max_accuracy_loss < np.inf:
             out.append(Limit(LimitKind.ACCURACY, -1, "accuracy budget", "points", self.max_accuracy_loss,
@@ -492,7 +495,7 @@ class CostModel:
             use[:, :Dim.SWITCHES + 1] += inbound[:, s]
             use[:, Dim.LATENCY] += self.exec_ms[s, o]
             use[:, Dim.ENERGY] += self.exec_mj[s, o]
-            use[rows, Dim.MEMORY + self.option_device[o]] += self.mem_mb[s, o]
+            use[rows, dims.memory + self.option_device[o]] += self.mem_mb[s, o]
             if dims.accuracy >= 0:
                 use[:, dims.accuracy] += self.accuracy_loss[s, o]
         if dims.busy >= 0 or dims.power >= 0:

@@ -463,7 +463,7 @@ def option_usage(model: CostModel, stage: np.ndarray, option: np.ndarray) -> np.
     use = np.zeros((len(option), dims.size))
     use[:, Dim.LATENCY] = model.exec_ms[stage, option]
     use[:, Dim.ENERGY] = model.exec_mj[stage, option]
-    use[rows, Dim.MEMORY + device] = model.mem_mb[stage, option]
+    use[rows, dims.memory + device] = model.mem_mb[stage, option]
     if dims.accuracy >= 0:
         use[:, dims.accuracy] = model.accuracy_loss[stage, option]
     if dims.busy >= 0:

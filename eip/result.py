@@ -127,7 +127,7 @@ class Plan:
     @cached_property  # built when read: 1 us of a 30 us eip.plan on a 12-stage chain
     def memory_mb(self) -> dict[str, MemoryUse]:
         model = self._model
-        used = self.usage[Dim.MEMORY:Dim.MEMORY + model.n_devices].tolist()
+        used = self.usage[model.dims.memory:model.dims.memory + model.n_devices].tolist()
         return {name: MemoryUse(u, c) for name, u, c in zip(model.device_names, used, model.mem_cap_mb.tolist())}
 
     @property

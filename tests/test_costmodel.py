@@ -35,7 +35,7 @@ def test_compiled_seed_arrays():
     g = m.graph
     # the npu runs neither end: 2 options at the first and last stage, 3 in between
     assert g.step_start.tolist() == [0, 2, 5, 8, 11, 14, 17, 19]
-    assert g.opt_use.shape == (19, Dim.MEMORY + 3) and g.opt_key.tolist()[:5] == [0, 1, 0, 1, 2]
+    assert m.dims.memory == Dim.SWITCHES + 1 and g.opt_use.shape == (19, m.dims.memory + 3) and g.opt_key.tolist()[:5] == [0, 1, 0, 1, 2]
     # every pair of options of consecutive stages is linked: arcs = sum of products of counts
     assert len(g.arc_tail) == 2 * 3 + 3 * 3 * 4 + 3 * 2
     into_gpu_at_1 = g.arc_use[g.arc_start[3]:g.arc_start[4]]  # option 3 = stage 1 on gpu, from cpu and gpu

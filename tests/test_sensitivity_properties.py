@@ -29,7 +29,7 @@ def _with_limit(doc: dict, dim: int, limit: float) -> dict:
     elif dim == Dim.ENERGY:
         doc["constraints"]["max_total_energy_mj"] = limit
     else:
-        doc["devices"][dim - Dim.MEMORY]["memory_mb"] = limit
+        doc["devices"][dim - eip.Scenario.from_dict(doc).cost_model.dims.memory]["memory_mb"] = limit
     return doc
 
 
