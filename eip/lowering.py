@@ -26,10 +26,11 @@ Arc usage (latency, energy, switches): the moves into stage s summed in input or
 per input whose data is not yet on the stage's device), and one switch per input whose
 producer ran on another device.
 
-A graph too wide for its listed order (a step with more than ``MAX_STEP_OPTIONS`` states, or
-more than ``MAX_GRAPH_OPTIONS`` in all) is lowered to a *relaxation*: the lowering forgets where copies of some tensors sit (their
-later readers then pay no move: ``Relaxed.COPIES``), and if that is not enough, where
-their producers ran (no move and no switch: ``Relaxed.DEVICE``), smallest tensors first.
+A graph too wide for its listed order (a step with more than ``MAX_STEP_OPTIONS`` states,
+or more than ``MAX_GRAPH_OPTIONS`` in all) is lowered to a *relaxation*: the lowering
+forgets where copies of some tensors sit (their later readers then pay no move:
+``Relaxed.COPIES``), and if that is not enough, where their producers ran (no move and no
+switch: ``Relaxed.DEVICE``), smallest tensors first.
 Every placement is still exactly one path, and its usage in the relaxed graph is at most
 its true usage in every dimension, so the relaxed optimum is a proven lower bound and the
 true usage of its plans (``CostModel.usage``) gives feasible answers (``eip.solve``).
@@ -48,8 +49,8 @@ from .kernels.contract import LayeredGraph
 #: Options one step of a DAG's layered graph, and the whole graph, may have before the
 #: lowering gives up on exactness (a graph wider than this under its listed order is
 #: relaxed: module docstring). They bound the lowering's memory: about 15 arcs per option
-#: on the generated ways DAGs (10-18 ways per stage), each arc 120 bytes with all its
-#: usage dimensions; 200x4 seed 0, 395k options and 6M arcs, peaks at 1.9 GB.
+#: on the generated ways DAGs (10-18 ways per stage), each arc 80 bytes with its usage;
+#: 200x4 seed 0, 395k options and 6M arcs, peaks at 1.4 GB.
 MAX_STEP_OPTIONS = 100_000
 MAX_GRAPH_OPTIONS = 500_000
 

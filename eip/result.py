@@ -232,7 +232,9 @@ class PlanResult:
         gap: relative gap (best score - bound) / best score; 0 when optimal.
         bound: proven lower bound on the best feasible score.
         strategy: what produced the answer: "viterbi" (unconstrained k-best, proven to fit
-            the caps), "exact" (label search) or "beam".
+            the caps), "exact" (label search), "beam", "relaxed" (a too-wide DAG's relaxed
+            graph, plans re-evaluated exactly) or "repaired" (no search met a plan; local
+            search made the unconstrained optimum fit).
         reason: why there is no plan (empty otherwise).
         stats: labels_created, labels_kept, solve_seconds.
     """

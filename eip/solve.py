@@ -22,7 +22,7 @@ ScenarioLike = Union[Scenario, CostModel, str, "os.PathLike[str]"]
 
 STRATEGIES = {"auto": Mode.AUTO, "exact": Mode.EXACT, "beam": Mode.BEAM}
 _STRATEGY_NAMES = {Strategy.VITERBI: "viterbi", Strategy.LABELS: "exact", Strategy.BEAM: "beam",
-                   Strategy.RELAXED: "relaxed"}
+                   Strategy.RELAXED: "relaxed", Strategy.REPAIRED: "repaired"}
 
 DEFAULT_BEAM_WIDTH = 32
 # Labels the exact search may keep: a frontier-state DAG has many options per step and
@@ -148,9 +148,14 @@ def _solve_for_goal(model: CostModel, goal_name: str, coef: np.ndarray, k: int, 
         return solve_throughput(model, coef, k, mode, beam_width, label_budget, limit_s)
     started = time.perf_counter()
     sol = solve_model(model, coef, k, mode, beam_width, label_budget, limit_s)
-    if sol.status != Status.FEASIBLE:
+    if sol.status not in (Status.FEASIBLE, Status.UNKNOWN):
         return sol
     until = started + min(limit_s, 2.0 * (time.perf_counter() - started) + POLISH_MIN_S)
+    if sol.status == Status.UNKNOWN:
+        start = repaired(model, coef, model.caps_tol, until)
+        if start is None:
+            return sol
+        sol = sol._replace(status=Status.FEASIBLE, strategy=Strategy.REPAIRED, options=start[0], rows=start[1])
     options, rows = polished(model, coef, model.caps_tol, sol.options, sol.rows, k, until)
     return sol._replace(options=options, rows=rows)
 
@@ -324,6 +329,45 @@ def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.n
             found_options.append(current[None, :])
             found_rows.append(moved[best][None, :])
     return _merged(np.vstack(found_options), np.vstack(found_rows), k)
+
+
+def repaired(model: CostModel, coef: np.ndarray, caps: np.ndarray, until: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """A plan that fits ``caps`` (options (1, N), rows (1, 1 + Q)) met by steepest descent
+    over single moves (``CostModel.single_moves``) on the caps' total overuse, ties broken
+    by score, from the unconstrained best plan of each graph (``CostModel.mode_graphs``,
+    best first), until ``time.perf_counter()`` passes ``until``; None when it meets none.
+    Searches that stop before they meet a plan may still leave one within reach."""
+    free = np.full(len(caps), np.inf)
+    some_path = np.isfinite(_least_scores(model.mode_least_usage, coef, free))  # no step left without options
+    starts = [solve_mode_graph(model, graph, coef, free, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET,
+                               max(0.0, until - time.perf_counter()))
+              for graph, ok in zip(model.mode_graphs, some_path) if ok]
+    for sol in sorted((sol for sol in starts if len(sol.rows)), key=lambda sol: sol.rows[0, Row.SCORE]):
+        current, rows = sol.options[:1], evaluated(model, coef, caps, sol.options[:1])[0]
+        overuse = _overuse(rows, caps)[0]
+        while overuse > 0.0 and time.perf_counter() < until:
+            _, _, placements = model.single_moves(current[0])
+            moved = evaluated(model, coef, caps, placements)[0]
+            after = _overuse(moved, caps)
+            best = int(np.lexsort((moved[:, Row.SCORE], after))[0]) if len(after) else -1
+            if best < 0 or not after[best] < overuse:
+                break  # a local minimum of the overuse
+            current, rows, overuse = placements[best][None, :], moved[best][None, :], after[best]
+        if overuse == 0.0:
+            return current, rows
+    return None
+
+
+def _overuse(rows: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """(M,) how far plan rows (M, 1 + Q) exceed ``caps`` (Q,) in all, each finite cap's
+    excess relative to the cap (to 1 for a cap of 0); inf for an impossible placement."""
+    finite = np.isfinite(caps)
+    scale = np.where(finite & (caps > 0), caps, 1.0)
+    with np.errstate(invalid="ignore"):  # an impossible placement's inf usage minus an inf cap
+        excess = np.where(finite, np.maximum(rows[:, Row.USE:] - np.where(finite, caps, 0.0), 0.0) / scale, 0.0)
+    over = excess.sum(axis=1)
+    over[~np.isfinite(rows).all(axis=1)] = np.inf
+    return over
 
 
 def evaluated(model: CostModel, coef: np.ndarray, caps: np.ndarray,

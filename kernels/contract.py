@@ -50,6 +50,7 @@ class Strategy(IntEnum):
     LABELS = 1       # an exact search: labels, or depth first on a short graph (``pulse``)
     BEAM = 2         # a beam of labels (a heuristic)
     RELAXED = 3      # a relaxed graph's best plans, evaluated exactly (``eip.solve``; not a kernel)
+    REPAIRED = 4     # local search that met no search's plan made one fit (``eip.solve``; not a kernel)
 
 
 class Mode(IntEnum):

@@ -12,16 +12,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from unittest import mock
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import eip
 from eip.goals import THROUGHPUT, resolve_goal
+from eip.kernels.contract import Row, Solution, Status, Stop, Strategy
+from eip.report import render
 from eip.tradeoff import FRONTIER_AXES
 from reference import evaluate, feasible, ranked_plans
-from strategies import goals_with_throughput, ways_scenario_docs
+from strategies import goals, goals_with_throughput, ways_scenario_docs
 from test_engine_properties import DEPTHS, close, graph_paths, pipeline
 
 
@@ -268,3 +272,46 @@ def test_mode_graphs_share_a_time_limit_and_stopped_ones_get_the_rest(monkeypatc
     second_best = calls[1][3].rows[0, eip_solve.Row.SCORE] if len(calls[1][3].rows) else np.inf
     assert calls[0][2] == np.inf and calls[2][2] == second_best  # the retry is limited by it
     assert result.status == "optimal" and result.plans[0].placement == untimed.plans[0].placement
+
+
+@settings(max_examples=150, deadline=None)
+@given(ways_scenario_docs(), goals, st.sampled_from([1, 3]))
+def test_repair_makes_a_plan_only_where_one_fits(doc, goal, k):
+    """Searches that stop before they meet any plan (a stub that answers "unknown" with no
+    plans and no bound) hand over to the repair: what it returns fits every budget and
+    recomputes, scores at least the oracle's optimum, and is "feasible" (never "optimal",
+    whose proof the stub never gave); with no fitting plan it stays "unknown"."""
+    scenario = eip.Scenario.from_dict(doc)
+    _, weights = resolve_goal(goal)
+    ref = ranked_plans(scenario, weights)
+    stopped = lambda model, coef, k, *rest, **kw: Solution(  # noqa: E731
+        Status.UNKNOWN, Strategy.LABELS, np.zeros((0, model.n_stages), dtype=np.int64),
+        np.zeros((0, Row.USE + model.dims.size)), -np.inf, Stop.LABEL_BUDGET, 0, 0, 0.0)
+    with mock.patch.object(eip.solve, "solve_model", stopped):
+        result = eip.plan(scenario, goal=goal, top_k=k)
+    event(f"{result.status}, {'some' if ref else 'no'} plan fits")
+    if result.status == "unknown":
+        assert not result.plans and "label budget" in result.reason
+        return
+    assert ref and result.status == "feasible" and result.strategy == "repaired" and 1 <= len(result.plans) <= k
+    for plan in result.plans:
+        assert_recomputes(scenario, weights, plan)
+        assert plan.score >= ref[0].score * (1 - 1e-9) - 1e-12
+    assert [p.score for p in result.plans] == sorted(p.score for p in result.plans)
+    assert "local search moved the unconstrained optimum" in render(result, "text").decode()
+
+
+def test_repair_meets_a_plan_where_the_searches_stop_without_one():
+    """The seed scenario's tight caps and a stub that stops every search: the unconstrained
+    optimum breaks the energy cap, and single-stage moves repair it."""
+    scenario = eip.load(Path(__file__).parents[1] / "scenarios" / "mobile_vision_pipeline.json")
+    model = scenario.cost_model
+    free = eip.plan(scenario.with_constraints({}), top_k=1)
+    assert free.best.energy_mj > model.max_energy_mj or free.best.latency_ms > model.max_latency_ms
+    stopped = lambda model, coef, k, *rest, **kw: Solution(  # noqa: E731
+        Status.UNKNOWN, Strategy.BEAM, np.zeros((0, model.n_stages), dtype=np.int64),
+        np.zeros((0, Row.USE + model.dims.size)), 1.0, Stop.TIME_LIMIT, 0, 0, 0.0)
+    with mock.patch.object(eip.solve, "solve_model", stopped):
+        result = eip.plan(scenario, top_k=1)
+    assert result.status == "feasible" and result.strategy == "repaired" and result.bound == 1.0
+    assert result.best.energy_mj <= model.max_energy_mj and result.best.latency_ms <= model.max_latency_ms
