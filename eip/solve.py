@@ -150,9 +150,10 @@ def _solve_for_goal(model: CostModel, goal_name: str, coef: np.ndarray, k: int, 
     sol = solve_model(model, coef, k, mode, beam_width, label_budget, limit_s)
     if sol.status not in (Status.FEASIBLE, Status.UNKNOWN):
         return sol
-    until = started + min(limit_s, 2.0 * (time.perf_counter() - started) + POLISH_MIN_S)
+    elapsed = time.perf_counter() - started
+    until = started + min(limit_s, 2.0 * elapsed + POLISH_MIN_S)
     if sol.status == Status.UNKNOWN:
-        start = repaired(model, coef, model.caps_tol, until)
+        start = repaired(model, coef, model.caps_tol, started + min(limit_s, 2.0 * elapsed + REPAIR_MIN_S))
         if start is None:
             return sol
         sol = sol._replace(status=Status.FEASIBLE, strategy=Strategy.REPAIRED, options=start[0], rows=start[1])
@@ -307,6 +308,9 @@ def solve_mode_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, ca
 
 #: seconds local search may always take to improve an unproven answer (besides twice the solve's time)
 POLISH_MIN_S = 0.05
+#: seconds the repair may always take (besides twice the solve's time): a process's first
+#: repair loads the unconstrained search (0.3 s on mobile_vision_ways, then 0.5 ms)
+REPAIR_MIN_S = 1.0
 
 
 def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.ndarray, rows: np.ndarray, k: int,
