@@ -43,6 +43,24 @@ def test_compiled_seed_arrays():
     assert into_gpu_at_1[0, Dim.LATENCY] == pytest.approx(24 * 0.05)
 
 
+def test_arcs_carry_only_the_dimensions_moves_add_to():
+    """With a frame rate the busy times follow the switches, before memory, so arcs carry
+    latency, energy, switches and busy time only; each limit names its own dimensions."""
+    doc = read_document(SEED)
+    doc["constraints"]["frame_rate_hz"] = 30.0
+    doc["devices"][1]["sustained_power_w"] = 5.0
+    m = eip.Scenario.from_dict(doc).cost_model
+    d = m.n_devices
+    assert (m.dims.busy, m.dims.arcs, m.dims.memory) == (Dim.SWITCHES + 1, Dim.SWITCHES + 1 + d, Dim.SWITCHES + 1 + d)
+    assert m.graph.arc_use.shape[1] == m.dims.arcs and m.graph.opt_use.shape[1] == m.dims.size
+    dims_of = {(limit.kind.name, limit.device): limit.dims for limit in m.limits}
+    assert dims_of[("MEMORY", 2)] == (m.dims.memory + 2,) and dims_of[("PERIOD", -1)] == tuple(range(3, 3 + d))
+    assert dims_of[("SUSTAINED_POWER", 1)] == (m.dims.power + 1,) and m.dims.power == m.dims.memory + d
+    best = eip.plan(m, top_k=1).best
+    assert [best.memory_mb[name].used_mb for name in m.device_names] == pytest.approx(
+        [sum(s.memory_mb for s in best.stages if s.device == name) for name in m.device_names])
+
+
 def test_from_arrays_plans_like_the_scenario():
     from_arrays = CostModel.from_arrays(**seed_arrays())
     direct = eip.plan(eip.load(SEED), top_k=3)
