@@ -42,6 +42,7 @@ import orjson
 import eip
 from benchmarks import peers
 from benchmarks.generate import soc_scenario, ways_scenario
+from eip.files import write_atomic
 from eip.goals import resolve_goal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +71,10 @@ class Instance:
     scenario: eip.Scenario
 
 
-def instances(families, seeds: int) -> list[Instance]:
+def instances(families, seeds: int, saved: Path | None = None) -> list[Instance]:
+    """The instances of ``families``: the real scenarios, and ``seeds`` generated ones per
+    generated family, read from ``saved``/FAMILY_sSEED.json when there and written there
+    when generated (None: always generated)."""
     out = []
     for family in families:
         if family == "seed":
@@ -78,13 +82,25 @@ def instances(families, seeds: int) -> list[Instance]:
         elif family in REAL:
             out.append(Instance(family, family, eip.load(SCENARIOS / f"{family}.json")))
         else:
-            n, d = _size(family)
-            shape = "dag" if family.removeprefix("ways").startswith("dag") else "chain"
             for seed in range(seeds):
-                doc = (ways_scenario(n, d, seed, shape=shape) if family.startswith("ways")
-                       else soc_scenario(n, d, seed, shape=shape))
+                doc = _generated(family, seed, saved)
                 out.append(Instance(family, doc["name"], eip.Scenario.from_dict(doc)))
     return out
+
+
+def _generated(family: str, seed: int, saved: Path | None) -> dict:
+    """Generated instance ``seed`` of ``family``, kept in ``saved`` (``instances``): the ways
+    families' limits come from witness plans of eip's own beam, so a change of its
+    tie-breaks changes the instances, and comparisons across commits need saved ones."""
+    path = saved / f"{family}_s{seed}.json" if saved else None
+    if path is not None and path.exists():
+        return orjson.loads(path.read_bytes())
+    n, d = _size(family)
+    shape = "dag" if family.removeprefix("ways").startswith("dag") else "chain"
+    doc = ways_scenario(n, d, seed, shape=shape) if family.startswith("ways") else soc_scenario(n, d, seed, shape=shape)
+    if path is not None:
+        write_atomic(path, orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_INDENT_2))
+    return doc
 
 
 def _size(family: str) -> tuple[int, int]:
@@ -263,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label-budget", type=int, default=eip.solve.DEFAULT_LABEL_BUDGET)
     parser.add_argument("--eip-time-limit-s", type=float, default=None, help="eip.plan time limit per solve")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "peers.json")
+    parser.add_argument("--instances", type=Path, default=None,
+                        help="folder of generated instances: read when there, written when generated")
     args = parser.parse_args(argv)
     args.families = [f.strip() for f in args.families.split(",") if f.strip()]
     args.peers = [p.strip() for p in args.peers.split(",") if p.strip()]
@@ -278,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     print(run.HEADER)
     print("-" * len(run.HEADER))
     for family in args.families:
-        for inst in instances([family], args.seeds):
+        for inst in instances([family], args.seeds, args.instances):
             run.instance(inst)
         run.summary(family)
     report = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},

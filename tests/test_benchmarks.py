@@ -49,6 +49,22 @@ def test_smoke_run_agrees_with_every_installed_peer(tmp_path, capsys):
     assert {("dag_12x3_s0", "eip"), ("dag_12x3_s0", "brute force")} <= solvers
 
 
+def test_saved_instances_are_measured_again_as_saved(tmp_path):
+    """``--instances``: a generated instance is written once, then read back as it is
+    (another commit's eip measures the same instance even when its beam would set other
+    limits), and unsaved families are generated as before."""
+    first = suite.instances(["ways12x3", "dag12x3"], 1, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dag12x3_s0.json", "ways12x3_s0.json"]
+    for family in ("ways12x3", "dag12x3"):
+        assert orjson.loads((tmp_path / f"{family}_s0.json").read_bytes()) == suite._generated(family, 0, None)
+    doc = orjson.loads((tmp_path / "ways12x3_s0.json").read_bytes())
+    doc["constraints"]["max_accuracy_loss"] = 123.0
+    (tmp_path / "ways12x3_s0.json").write_bytes(orjson.dumps(doc))
+    again = suite.instances(["ways12x3"], 1, tmp_path)[0]
+    assert again.scenario.constraints.max_accuracy_loss == 123.0 and again.name == first[0].name
+    assert suite.instances(["ways12x3"], 1)[0].scenario.constraints.max_accuracy_loss != 123.0
+
+
 def test_sweep_and_batch_benchmarks_run_and_check(capsys):
     assert tradeoff_bench.main(["--caps", "300", "--stages", "12", "--devices", "3", "--sample", "20",
                                 "--highs-sample", "2", "--grid", "6x4"]) == 0
