@@ -81,7 +81,7 @@ class _Transitions(NamedTuple):
     state: np.ndarray     # (P, 2 * live) the state after stage s (``_Step.state``)
     use: np.ndarray       # (P, 3) latency ms, energy mJ, switches of receiving the inputs
     possible: np.ndarray  # (P,) bool: every input can reach the group's device
-    members: list         # per group, (m,) the positions of its options in ``runnable``
+    group_of: np.ndarray  # (R,) the group of each of stage s's options ``runnable``
 
 
 def lower_chain(model: CostModel) -> LayeredGraph:
@@ -311,7 +311,7 @@ def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: 
                  classes: _Classes, keep: np.ndarray, relaxed: dict[int, Relaxed]) -> _Transitions:
     """Every (previous option, group of stage s's options ``runnable``) pair; ``keep`` (live
     after s,) masks the copies worth remembering (``_copy_masks``)."""
-    first, members = _groups(model, s, runnable, classes)
+    first, group_of = _groups(model, s, runnable, classes)
     tail = np.repeat(np.arange(len(prev.option)), len(first))
     group = np.tile(np.arange(len(first)), len(prev.option))
     option = runnable[first][group]  # each group's first option stands for all of them
@@ -334,17 +334,16 @@ def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: 
     if after and after[-1] == s:
         state = np.column_stack([state, classes.by_size[s, option], np.zeros_like(option)])
     _settle(model, after, state, keep, classes, relaxed)
-    return _Transitions(tail, group, state, use, possible, members)
+    return _Transitions(tail, group, state, use, possible, group_of)
 
 
-def _groups(model: CostModel, s: int, runnable: np.ndarray, classes: _Classes) -> tuple[np.ndarray, list]:
+def _groups(model: CostModel, s: int, runnable: np.ndarray, classes: _Classes) -> tuple[np.ndarray, np.ndarray]:
     """Stage s's options ``runnable`` grouped by device and producer class (options that
     differ only in power mode, or in a build with the same output size): the position in
-    ``runnable`` of each group's first option, and each group's positions."""
+    ``runnable`` of each group's first option, and the group of each option."""
     keys = classes.by_size[s, runnable] * model.n_devices + model.option_device[runnable]
-    _, first, group = np.unique(keys, return_index=True, return_inverse=True)
-    group = group.reshape(-1)
-    return first, [np.flatnonzero(group == g) for g in range(len(first))]
+    _, first, group_of = np.unique(keys, return_index=True, return_inverse=True)
+    return first, group_of.reshape(-1)
 
 
 def _settle(model: CostModel, live: list[int], state: np.ndarray, keep: np.ndarray, classes: _Classes,
@@ -373,25 +372,22 @@ def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
         empty = np.zeros(0, dtype=np.int64)
         return _Step(runnable.astype(np.int64), np.zeros((len(runnable), pairs.state.shape[1]), dtype=np.int64),
                      empty, empty, np.zeros((0, 3)))
-    group, tail, use = pairs.group[ok], pairs.tail[ok], pairs.use[ok]
-    first, unique = np.unique(_row_codes(np.column_stack([group, pairs.state[ok]])), return_index=True,
+    group, tail, use, state = pairs.group[ok], pairs.tail[ok], pairs.use[ok], pairs.state[ok]
+    first, unique = np.unique(_row_codes(np.column_stack([group, state])), return_index=True,
                               return_inverse=True)[1:]
     unique = unique.reshape(-1)  # each transition's (group, state), numbered in (group, state) order
-    states, first_group = pairs.state[ok][first], group[first]
-    start = np.searchsorted(first_group, np.arange(len(pairs.members)))  # each group's first (group, state)
-    group_of = np.empty(len(runnable), dtype=np.int64)
-    for g, members in enumerate(pairs.members):
-        group_of[members] = g
-    per_option = np.bincount(first_group, minlength=len(pairs.members))[group_of]
+    group_of, n_groups = pairs.group_of, int(pairs.group_of.max()) + 1
+    start = np.searchsorted(group[first], np.arange(n_groups))  # each group's first (group, state)
+    per_option = np.bincount(group[first], minlength=n_groups)[group_of]
     option_start = np.concatenate(([0], np.cumsum(per_option)))
     within = np.arange(option_start[-1]) - np.repeat(option_start[:-1], per_option)
     tails, heads, uses = [], [], []
-    for g, members in enumerate(pairs.members):
-        rows = np.flatnonzero(group == g)
+    for g in range(n_groups):
+        members, rows = np.flatnonzero(group_of == g), np.flatnonzero(group == g)
         tails.append(np.repeat(tail[rows], len(members)))
         heads.append((option_start[members][None, :] + (unique[rows] - start[g])[:, None]).reshape(-1))
         uses.append(np.repeat(use[rows], len(members), axis=0))
-    state = states[np.repeat(start[group_of], per_option) + within]
+    state = state[first][np.repeat(start[group_of], per_option) + within]
     return _Step(np.repeat(runnable, per_option).astype(np.int64), state, np.concatenate(tails),
                  np.concatenate(heads), np.concatenate(uses))
 

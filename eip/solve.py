@@ -335,14 +335,15 @@ def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.n
     return _merged(np.vstack(found_options), np.vstack(found_rows), k)
 
 
-def repaired(model: CostModel, coef: np.ndarray, caps: np.ndarray, until: float) -> tuple[np.ndarray, np.ndarray] | None:
+def repaired(model: CostModel, coef: np.ndarray, caps: np.ndarray,
+             until: float) -> tuple[np.ndarray, np.ndarray] | None:
     """A plan that fits ``caps`` (options (1, N), rows (1, 1 + Q)) met by steepest descent
     over single moves (``CostModel.single_moves``) on the caps' total overuse, ties broken
     by score, from the unconstrained best plan of each graph (``CostModel.mode_graphs``,
     best first), until ``time.perf_counter()`` passes ``until``; None when it meets none.
     Searches that stop before they meet a plan may still leave one within reach."""
     free = np.full(len(caps), np.inf)
-    some_path = np.isfinite(_least_scores(model.mode_least_usage, coef, free))  # no step left without options
+    some_path = np.isfinite(model.mode_least_usage).all(axis=1)  # (a graph with a step left without options has none)
     starts = [solve_mode_graph(model, graph, coef, free, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET,
                                max(0.0, until - time.perf_counter()))
               for graph, ok in zip(model.mode_graphs, some_path) if ok]
@@ -364,7 +365,8 @@ def repaired(model: CostModel, coef: np.ndarray, caps: np.ndarray, until: float)
 
 def _overuse(rows: np.ndarray, caps: np.ndarray) -> np.ndarray:
     """(M,) how far plan rows (M, 1 + Q) exceed ``caps`` (Q,) in all, each finite cap's
-    excess relative to the cap (to 1 for a cap of 0); inf for an impossible placement."""
+    excess relative to the cap (to 1 for a cap of 0); inf for an impossible placement. A
+    plan fits the caps where it is 0."""
     finite = np.isfinite(caps)
     scale = np.where(finite & (caps > 0), caps, 1.0)
     with np.errstate(invalid="ignore"):  # an impossible placement's inf usage minus an inf cap
@@ -381,7 +383,7 @@ def evaluated(model: CostModel, coef: np.ndarray, caps: np.ndarray,
     usage and fits nothing)."""
     with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
         rows = scored_rows(coef, model.usage(options)) if len(options) else np.zeros((0, Row.USE + len(caps)))
-    return rows, np.flatnonzero(np.isfinite(rows).all(axis=1) & np.all(rows[:, Row.USE:] <= caps, axis=1))
+    return rows, np.flatnonzero(_overuse(rows, caps) == 0.0)
 
 
 def _distinct(options: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
