@@ -186,7 +186,7 @@ def costliest_path(g, opt_cost, arc_cost, value):
 
 
 @njit(cache=True)
-def lagrangian_prices(g, coef, caps, n_iter):
+def lagrangian_prices(g, coef, caps, n_iter, deadline):
     """Multipliers on the caps that maximise the Lagrangian dual, by column generation.
 
     For multipliers lam (Q,) >= 0 on the normalised usages u_q / cap_q, any feasible
@@ -196,8 +196,10 @@ def lagrangian_prices(g, coef, caps, n_iter):
     each iteration prices the master's duals with one shortest-path pass, whose value is a
     bound and whose path is the master's next column. It ends when the bound meets the
     master's value (the LP optimum: 0.3-6 ms on YOLOv3 and the 100-500-stage families,
-    ``python -m benchmarks.bounds``), when a plan met on the way meets it (optimal), or
-    after ``n_iter`` passes.
+    ``python -m benchmarks.bounds``), when a plan met on the way meets it (optimal), after
+    ``n_iter`` passes, or past the ``clock`` time ``deadline`` (inf: none; the bound is then
+    the best pass's, still a bound: a ways DAG's frontier-state graph of 164,000 options
+    takes 1.7 s to its LP optimum).
 
     Returns ``(prices (2, Q), values (2, T), lam_sums (2,), dual_bound, incumbent,
     incumbent_path (N,))``: the multiplier sets zero and best (a label's bound is the best
@@ -207,11 +209,11 @@ def lagrangian_prices(g, coef, caps, n_iter):
     ``incumbent_path`` its options: ``column_generation`` over every option.
     """
     t_count = g.opt_use.shape[0]
-    return column_generation(g, coef, caps, n_iter, np.ones(t_count, dtype=np.bool_), np.empty(t_count))
+    return column_generation(g, coef, caps, n_iter, np.ones(t_count, dtype=np.bool_), np.empty(t_count), deadline)
 
 
 @njit(cache=True)
-def column_generation(g, coef, caps, n_iter, allowed, share):
+def column_generation(g, coef, caps, n_iter, allowed, share, deadline):
     """``lagrangian_prices`` over the paths whose every option is ``allowed`` (T,) bool;
     also fills ``share`` (T,) with the weight the master's last solution puts on each
     option (the LP's fractional placement: each step's shares sum to 1 once the master
@@ -254,6 +256,8 @@ def column_generation(g, coef, caps, n_iter, allowed, share):
     n_cols = m
     for it in range(n_iter):
         if it > 0:
+            if deadline < np.inf and clock() > deadline:
+                break  # (the shares then describe the master so far)
             bound = dual_pass(g, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
         if within_caps(row, caps) and row[Row.SCORE] < incumbent[Row.SCORE]:
             incumbent[:] = row

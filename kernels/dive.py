@@ -78,7 +78,7 @@ def lp_dive(g, coef, caps, incumbent, deadline, path):
     for r in range(DIVE_ROUNDS_PER_STEP * n):
         if (deadline < np.inf and clock() > deadline) or (last_met >= 0 and r - last_met > stall):
             break
-        _, _, _, dual, row, met = column_generation(g, coef, caps, DIVE_ITERATIONS, allowed, share)
+        _, _, _, dual, row, met = column_generation(g, coef, caps, DIVE_ITERATIONS, allowed, share, deadline)
         if row[Row.SCORE] < min(incumbent, best[Row.SCORE]):
             best[:] = row
             path[:] = met

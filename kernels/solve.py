@@ -566,7 +566,7 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, deadline, scratch):
     """The bounds every search uses, as the ``_Context`` ``_search`` takes, with the dual
     bound and the best feasible score column generation met: the Lagrangian multipliers
     (``lagrangian_prices``) and the per-dimension tables they price."""
-    prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS)
+    prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS, deadline)
     n = g.step_start.shape[0] - 1
     grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
     table, dims, units = resource_tables(g, coef, caps, prices[1], grid, np.empty(0))

@@ -267,7 +267,7 @@ def test_column_generation_meets_the_lp_bound_and_never_passes_a_plan(doc, goal)
 
     model, coef, paths, usage, scores, fits = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    prices, values, lam_sums, dual, incumbent, incumbent_path = lagrangian_prices(g, coef, caps, 200)
+    prices, values, lam_sums, dual, incumbent, incumbent_path = lagrangian_prices(g, coef, caps, 200, np.inf)
     if not fits.any():
         return  # any bound is valid; inf is the proof
     best = scores[fits].min()
@@ -294,7 +294,7 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, data)
     allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
     through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
     share = np.empty(len(g.opt_key))
-    _, _, _, dual, incumbent, incumbent_path = column_generation(g, coef, caps, 200, allowed, share)
+    _, _, _, dual, incumbent, incumbent_path = column_generation(g, coef, caps, 200, allowed, share, np.inf)
     lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
     if lp is None:
         assert dual == np.inf  # no combination fits: the bound proves it
@@ -422,7 +422,7 @@ def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share)
     if not fits.any():
         return
     limit = scores[fits].min() + share * (scores[fits].max() - scores[fits].min())
-    prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200)
+    prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200, np.inf)
     keep_opt, keep_arc = fixed_by_bounds(g, coef, prices, values, lam_sums, limit)
     for i in np.flatnonzero(fits & (scores <= limit)):
         assert keep_opt[paths[i]].all() and keep_arc[path_arcs(g, paths[i])].all(), (paths[i], scores[i], limit)
@@ -469,7 +469,7 @@ def test_the_depth_first_search_meets_the_k_best_paths_or_says_it_stopped(doc, g
     least, most = completion_usage(g)
     least, _ = cap_tests(caps, least, most, len(g.step_start) - 1)
     if lagrangian:
-        prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200)
+        prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200, np.inf)
     else:
         prices, values, lam_sums = np.zeros((1, len(caps))), _unconstrained_best(g, coef, caps)[0][None, :], np.zeros(1)
     levels = np.unique(scores[fits])
@@ -506,7 +506,7 @@ def test_reduced_cost_fixing_at_the_optimum_leaves_a_small_graph():
     assert best.status == "optimal"
     coef = model.coefficients(best.weights)
     g, caps = model.graph, model.caps_tol
-    prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200)
+    prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200, np.inf)
     sub, origin, has_path = subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, best.plans[0].score))
     assert has_path and len(sub.arc_tail) < 0.25 * len(g.arc_tail)  # 438 of 1,975 arcs
     for s, name in enumerate(best.plans[0].option_names):

@@ -10,6 +10,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from unittest import mock
@@ -268,15 +269,46 @@ def test_mode_graphs_share_a_time_limit_and_stopped_ones_get_the_rest(monkeypatc
     monkeypatch.setattr(eip_solve, "solve_mode_graph", first_stops_at_its_share)
     result = eip.plan(model, top_k=1, time_limit_s=100.0)
     assert len(calls) == 3 and calls[2][0] is calls[0][0]
-    assert calls[0][1] < 51 and calls[1][1] > 90  # half of the time left, then all of it
+    searching_s = eip_solve.SEARCH_SHARE * 100.0  # (the rest is local search's)
+    assert calls[0][1] <= searching_s / 2 and calls[1][1] > searching_s - 10  # half of the time left, then all of it
     second_best = calls[1][3].rows[0, eip_solve.Row.SCORE] if len(calls[1][3].rows) else np.inf
     assert calls[0][2] == np.inf and calls[2][2] == second_best  # the retry is limited by it
     assert result.status == "optimal" and result.plans[0].placement == untimed.plans[0].placement
 
 
-def _searches_stopped(strategy: Strategy, bound: float, stop: Stop):
-    """``solve_model`` replaced by searches that stop (``stop``) before they meet any plan."""
-    def solve_model(model, coef, k, *rest, **kw):
+def test_the_mode_graphs_lp_bounds_stay_within_the_time_limit(monkeypatch):
+    """The LP bounds that order the mode graphs come out of the time limit: each gets the
+    time left, and once it has run out the graphs left keep their least usage's score (on
+    a ways DAG's frontier-state graphs they take seconds). Here each LP bound uses all the
+    time it is given (at most 1 s)."""
+    import eip.solve as eip_solve
+
+    model = eip.load(Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_ways.json").cost_model
+    assert len(model.mode_graphs) > 1
+    honest = eip_solve.lp_bound
+    given = []
+
+    def slow_lp_bound(graph, coef, caps, time_limit_s=np.inf):
+        given.append(time_limit_s)
+        time.sleep(min(time_limit_s, 1.0))
+        return honest(graph, coef, caps)
+
+    monkeypatch.setattr(eip_solve, "lp_bound", slow_lp_bound)
+    started = time.perf_counter()
+    result = eip.plan(model, top_k=1, time_limit_s=0.5)
+    elapsed = time.perf_counter() - started
+    assert len(given) == 1 and given[0] <= 0.5  # the first graph's bound took the time: no second one
+    assert elapsed < 2 * 0.5 and result.stats["stopped_by"] == "time_limit"
+    assert result.status in ("feasible", "unknown")
+
+
+def _searches_stopped(strategy: Strategy, bound: float, stop: Stop, limits: list | None = None):
+    """``solve_model`` replaced by searches that stop (``stop``) before they meet any plan;
+    with ``limits``, each runs to its time limit, which it appends there."""
+    def solve_model(model, coef, k, mode, beam_width, label_budget, limit_s, *rest, **kw):
+        if limits is not None:
+            limits.append(limit_s)
+            time.sleep(limit_s)
         return Solution(Status.UNKNOWN, strategy, np.zeros((0, model.n_stages), dtype=np.int64),
                         np.zeros((0, Row.USE + model.dims.size)), bound, stop, 0, 0, 0.0)
     return mock.patch.object(eip.solve, "solve_model", solve_model)
@@ -318,3 +350,19 @@ def test_repair_meets_a_plan_where_the_searches_stop_without_one():
         result = eip.plan(scenario, top_k=1)
     assert result.status == "feasible" and result.strategy == "repaired" and result.bound == 1.0
     assert result.best.energy_mj <= model.max_energy_mj and result.best.latency_ms <= model.max_latency_ms
+
+
+def test_searches_that_run_to_the_time_limit_leave_the_repair_time():
+    """Under a time limit the searches take SEARCH_SHARE of it: searches that use all of
+    their share and meet no plan still leave the repair (the previous test's) time to make
+    one, within the limit."""
+    scenario = eip.load(Path(__file__).parents[1] / "scenarios" / "mobile_vision_pipeline.json")
+    eip.plan(scenario.with_constraints({}), top_k=1)  # loads the kernels the repair's first call runs
+    limits: list[float] = []
+    with _searches_stopped(Strategy.LABELS, -np.inf, Stop.TIME_LIMIT, limits):
+        started = time.perf_counter()
+        result = eip.plan(scenario, top_k=1, time_limit_s=0.5)
+        elapsed = time.perf_counter() - started
+    assert limits == [pytest.approx(eip.solve.SEARCH_SHARE * 0.5)]
+    assert result.status == "feasible" and result.strategy == "repaired"
+    assert elapsed < 2 * 0.5  # (the repair checks the clock between moves: well within twice the limit)
