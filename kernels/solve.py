@@ -87,6 +87,12 @@ QUICK_LABELS = 20_000
 # 60x4 seed 0 3.5-4.1 s and 2.8M labels within every cap at once, 0.5 s and 0.47M this way).
 # False: every cap from the start (tests compare both).
 LAZY_CAPS = True
+# Under a time limit a round within relaxed caps takes at most this share of the time left:
+# its plans may all break the caps it relaxed, and the last round, within every cap, needs
+# time to meet one (ways 200x4 seed 1, the GPU mode searched first: the relaxed round took
+# the whole of a 10 s limit and met no plan that fits, where every cap from the start meets
+# one in 2.5 s)
+LAZY_ROUND_SHARE = 0.5
 # After a quick search limited by one incumbent stopped at QUICK_LABELS, another runs only
 # for an incumbent that leaves less than this share of the gap above the dual bound: labels
 # grow about exponentially with the limit's distance above the bound (measured on YOLOv3's
@@ -430,20 +436,30 @@ def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels,
     original problem. Beams (``Mode.BEAM``) keep every cap."""
     caps = ctx.caps
     lazy = _lazy_dimensions(caps, ctx.prices[1]) & (lazy_caps and mode != Mode.BEAM)
+    # plans of a stopped relaxed round that fit every cap (kept for the last round's answer)
+    f_paths, f_rows, f_found = np.zeros((ctx.k, ctx.g.step_start.shape[0] - 1), dtype=np.int64), \
+        np.zeros((ctx.k, Row.USE + caps.shape[0])), 0
     while True:
         last = not lazy.any()
-        round_ctx, kept = _projected(ctx if last else _with_caps(ctx, np.where(lazy, np.inf, caps)))
+        round_ctx = ctx
+        if not last:
+            round_ctx = _with_caps(ctx, np.where(lazy, np.inf, caps), _round_deadline(ctx.deadline))
+        round_ctx, kept = _projected(round_ctx)
         status, strategy, paths, rows, found, stats = _constrained(
             round_ctx, mode if last else Mode.EXACT, dual, _projected_row(r_row, kept), r_path, beam_width,
             quick_labels, dive_gap, cutoff, started, stats)
         if kept.shape[0] < caps.shape[0]:
             rows = _full_rows(ctx.g, ctx.coef, paths, rows.shape[0], found)
         if last:
+            if (status == Status.FEASIBLE or status == Status.UNKNOWN) and f_found > 0:
+                paths, rows, found = _better_plans(paths, rows, found, f_paths, f_rows, f_found)
+                return _heuristic(paths, rows, found, ctx.k, stats[Stat.BOUND], stats, strategy)
             return status, strategy, paths, rows, found, stats
         if status == Status.FEASIBLE or status == Status.UNKNOWN:
-            if stats[Stat.STOP] == Stop.TIME_LIMIT.value:  # no time for another round: the plans that fit
-                found = _fitting(paths, rows, found, caps)
+            found = _fitting(paths, rows, found, caps)
+            if stats[Stat.STOP] == Stop.TIME_LIMIT.value and clock() >= ctx.deadline:
                 return _heuristic(paths, rows, found, ctx.k, stats[Stat.BOUND], stats, strategy)
+            f_paths, f_rows, f_found = paths, rows, found
             lazy[:] = False  # the last round, within every cap
         else:
             broken = _broken(rows, found, caps) & lazy
@@ -452,6 +468,16 @@ def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels,
             lazy &= ~broken
         dual = max(dual, stats[Stat.BOUND])  # the relaxation's bound is one of the original's
         stats[Stat.STOP] = Stop.COMPLETE.value  # each round reports its own stops
+
+
+@njit(cache=True)
+def _round_deadline(deadline):
+    """The ``clock`` time a relaxed round of ``_lazily`` must stop by, given the solve's
+    ``deadline`` (inf: none): LAZY_ROUND_SHARE of the time left."""
+    if deadline == np.inf:
+        return deadline
+    now = clock()
+    return now + LAZY_ROUND_SHARE * max(0.0, deadline - now)
 
 
 @njit(cache=True)
@@ -526,15 +552,15 @@ def _full_rows(g, coef, paths, k, found):
 
 
 @njit(cache=True)
-def _with_caps(ctx, caps):
-    """``ctx`` within ``caps`` (Q,), each at least ``ctx``'s: a dimension relaxed to inf
-    is free for every label."""
+def _with_caps(ctx, caps, deadline):
+    """``ctx`` within ``caps`` (Q,), each at least ``ctx``'s (a dimension relaxed to inf
+    is free for every label), its searches stopping by the ``clock`` time ``deadline``."""
     thr = ctx.thr.copy()
     for j in range(caps.shape[0]):
         if caps[j] == np.inf:
             thr[:, j] = np.inf
     return _Context(ctx.g, ctx.coef, caps, ctx.least, thr, ctx.prices, ctx.values, ctx.lam_sums, ctx.table, ctx.dims,
-                    ctx.units, ctx.k, ctx.label_budget, ctx.deadline, ctx.scratch, ctx.memory)
+                    ctx.units, ctx.k, ctx.label_budget, deadline, ctx.scratch, ctx.memory)
 
 
 @njit(cache=True)
