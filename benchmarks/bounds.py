@@ -49,7 +49,7 @@ from benchmarks.suite import once
 from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices, resource_tables, table_dimensions
 from eip.costmodel import Dim
 from eip.kernels.contract import Mode, Row, Stop
-from eip.kernels.dive import lp_dive
+from eip.kernels.dive import DIVE_STALL_PER_STEP, lp_dive
 from eip.kernels.fixing import fixed_by_bounds, subgraph
 from eip.kernels.labels import label_memory, label_search
 from eip.kernels.paths import clock, score_limit
@@ -119,7 +119,7 @@ def _dive(name: str, model, g) -> None:
     beam = label_search(g, coef, caps, least, thr, prices, values, lam_sums, *no_tables, 1, np.int64(32), np.inf,
                         50_000_000, np.inf, False, label_memory(0, len(caps)))
     path = np.zeros(len(g.step_start) - 1, dtype=np.int64)
-    seconds, row = once(lambda: lp_dive(g, coef, caps, np.inf, np.inf, path))
+    seconds, row = once(lambda: lp_dive(g, coef, caps, np.inf, np.inf, DIVE_STALL_PER_STEP, path))
 
     def above(score: float) -> str:
         return "no plan" if score == np.inf else f"{score:.6g} ({(score - lp) / abs(score):.2%} above)"

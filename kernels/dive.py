@@ -54,11 +54,12 @@ def _most_weighted_fraction(g, share):
 
 
 @njit(cache=True)
-def lp_dive(g, coef, caps, incumbent, deadline, path):
+def lp_dive(g, coef, caps, incumbent, deadline, stall_per_step, path):
     """The best plan that fits ``caps`` (Q,) and scores below ``incumbent`` (inf: any) met
     while diving through the LP relaxation of the graph ``g`` scored by ``coef`` (Q,),
-    within DIVE_ROUNDS_PER_STEP rounds per step (DIVE_STALL_PER_STEP past the last plan it
-    met) and until the ``clock`` time ``deadline``.
+    within DIVE_ROUNDS_PER_STEP rounds per step (``stall_per_step`` past the last plan it
+    met: DIVE_STALL_PER_STEP to improve on it, 0 to stop at the first) and until the
+    ``clock`` time ``deadline``.
 
     Depth first: each round fixes the step of the option the LP weights most but not
     whole; a round whose LP finds no fitting combination, or bounds every one at or above
@@ -73,7 +74,7 @@ def lp_dive(g, coef, caps, incumbent, deadline, path):
     saved = np.empty((n, t_count), dtype=np.bool_)  # per depth, the options allowed before its fixing
     fixed = np.empty(n, dtype=np.int64)  # per depth, the option it fixed
     depth = 0
-    stall = int(DIVE_STALL_PER_STEP * n)
+    stall = int(stall_per_step * n)
     last_met = -1  # the round that met the best plan (-1: none yet)
     for r in range(DIVE_ROUNDS_PER_STEP * n):
         if (deadline < np.inf and clock() > deadline) or (last_met >= 0 and r - last_met > stall):

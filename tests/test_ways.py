@@ -112,10 +112,11 @@ def test_a_mode_graph_after_others_holds_exactly_the_plans_they_do_not(doc, data
 
 @settings(max_examples=150, deadline=None)
 @given(ways_scenario_docs(), goals_with_throughput, st.sampled_from([1, 3]), st.sampled_from([1, 3, 10**6]),
-       st.sampled_from([None, 1e-9]), st.sampled_from(["auto", "exact", "beam"]))
+       st.sampled_from([None, 1e-9, 3600.0]), st.sampled_from(["auto", "exact", "beam"]))
 def test_budgets_that_stop_the_search_keep_ways_answers_honest(doc, goal, k, budget, time_limit, strategy):
     """Label budgets, time limits and the beam with ways: plans fit and recompute, "optimal"
-    is the oracle's optimum, "infeasible" only when nothing fits."""
+    is the oracle's optimum, "infeasible" only when nothing fits. (A time limit that never
+    runs out still changes the searches: an LP dive first, where rounds relax caps.)"""
     scenario = eip.Scenario.from_dict(doc)
     name, weights = resolve_goal(goal)
     ref = ranked_plans(scenario, weights, throughput=name == THROUGHPUT)
@@ -274,6 +275,21 @@ def test_mode_graphs_share_a_time_limit_and_stopped_ones_get_the_rest(monkeypatc
     second_best = calls[1][3].rows[0, eip_solve.Row.SCORE] if len(calls[1][3].rows) else np.inf
     assert calls[0][2] == np.inf and calls[2][2] == second_best  # the retry is limited by it
     assert result.status == "optimal" and result.plans[0].placement == untimed.plans[0].placement
+
+
+@pytest.mark.parametrize("goal", ["balanced", "efficiency"])
+def test_a_time_limit_that_never_runs_out_changes_no_answer(goal):
+    """Generated ways 60x4 seed 0, where column generation meets no plan on either GPU
+    mode's graph and the first rounds relax caps: under a time limit an LP dive runs first
+    (``kernels.solve.LIMITED_DIVE_STALL_PER_STEP``); the top-3 stay the proven untimed ones."""
+    from benchmarks.generate import ways_scenario
+
+    scenario = eip.Scenario.from_dict(ways_scenario(60, 4, 0))
+    untimed = eip.plan(scenario, goal=goal, top_k=3)
+    timed = eip.plan(scenario, goal=goal, top_k=3, time_limit_s=3600.0)
+    assert untimed.status == timed.status == "optimal"
+    assert [p.placement for p in timed.plans] == [p.placement for p in untimed.plans]
+    assert [p.score for p in timed.plans] == [p.score for p in untimed.plans]
 
 
 def test_the_mode_graphs_lp_bounds_stay_within_the_time_limit(monkeypatch):
