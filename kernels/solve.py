@@ -445,7 +445,9 @@ def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels,
     the LP prices (the others relaxed to inf), adding back the caps its answer breaks,
     until a proven answer breaks none (then it is the answer: every plan is a plan of the
     relaxation, ranked alike), and last, when a relaxed round stops unproven, within every
-    cap.
+    cap. The plans met before the last round that fit every cap (``r_row`` / ``r_path``,
+    column generation's or a dive's, and a stopped round's) answer when it ends unproven
+    with none better, or when the time runs out before it.
 
     A cap the LP leaves unpriced keeps labels that differ only in its dimension apart, yet
     seldom decides the optimum (LAZY_CAPS). The multipliers price no relaxed dimension,
