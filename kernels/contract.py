@@ -203,8 +203,8 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
     ``coef`` (Q,): the LP relaxation's, by column generation (``bounds.lagrangian_prices``,
     the bound every solve starts from), or the best bound it reached within
     ``time_limit_s``; inf when no path fits. A few ms on the generated ways chains of
-    60-200 stages, 0.4-1.7 s on a ways DAG's frontier-state graph (60-100 stages x 4
-    devices, 110,000-164,000 options)."""
+    60-200 stages, 0.9-1.7 s on a ways DAG's frontier-state graph (60-100 stages x 4
+    devices, 113,000-164,000 options, on this 2-core machine)."""
     from .bounds import lagrangian_prices
     from .solve import DUAL_ITERATIONS
 
