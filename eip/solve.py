@@ -319,8 +319,8 @@ def solve_mode_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, ca
 
 #: share of a time limit the searches may take: the rest is the local search's, which a
 #: search that runs to the limit would leave no time to polish or repair its answer (ways
-#: 200x4 seeds 0 and 1 under a 5 s limit: 5.48365 and 5.67237 without it, 5.48282 and
-#: 5.66674 with it, in 4.8 s)
+#: 200x4 seed 1 under a 5 s limit: 5.67237 without it, 5.66674 with it, in 4.8 s; seed 0
+#: 5.48282 either way)
 SEARCH_SHARE = 0.9
 #: seconds local search may always take to improve an unproven answer (besides twice the solve's time)
 POLISH_MIN_S = 0.05

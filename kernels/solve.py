@@ -339,15 +339,6 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
         # none below column generation's plan, which scores the limit, would be rounding: search on
         if done and not (status == Status.INFEASIBLE and limit < cutoff):
             return status, Strategy.LABELS, paths, rows, found, stats
-    if (r_row[Row.SCORE] == np.inf and deadline < np.inf and dive_gap < np.inf and lazy_caps and mode != Mode.BEAM
-            and _lazy_dimensions(caps, ctx.prices[1]).any()):
-        # column generation met no plan, and the first rounds search within relaxed caps,
-        # whose plans may all break the others: a round that stops at the time limit leaves
-        # no time for the last, within every cap. A plan an LP dive meets fits every cap
-        # and is the answer's if none better does (LIMITED_DIVE_STALL_PER_STEP)
-        r_paths, r_rows = np.zeros((1, n), dtype=np.int64), np.zeros((1, Row.USE + q))
-        if _dived(g, coef, caps, cutoff, deadline, LIMITED_DIVE_STALL_PER_STEP, r_paths, r_rows) > 0:
-            r_row, r_path = r_rows[0], r_paths[0]
     return _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started,
                    stats)
 
@@ -460,6 +451,14 @@ def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels,
     f_paths, f_rows = np.zeros((ctx.k, ctx.g.step_start.shape[0] - 1), dtype=np.int64), \
         np.zeros((ctx.k, Row.USE + caps.shape[0]))
     f_found = _or_relaxed(f_paths, f_rows, 0, r_row, r_path)
+    if f_found == 0 and lazy.any() and ctx.deadline < np.inf and dive_gap < np.inf:
+        # column generation met no plan, and the relaxed rounds' plans may all break the
+        # caps they relax: a round that stops at the time limit leaves no time for the
+        # last. A plan an LP dive meets fits every cap; it limits the rounds like column
+        # generation's (LIMITED_DIVE_STALL_PER_STEP)
+        f_found = _dived(ctx.g, ctx.coef, caps, cutoff, ctx.deadline, LIMITED_DIVE_STALL_PER_STEP, f_paths, f_rows)
+        if f_found > 0:
+            r_row, r_path = f_rows[0], f_paths[0]
     while True:
         last = not lazy.any()
         round_ctx, kept = _projected(ctx if last else _with_caps(ctx, np.where(lazy, np.inf, caps)))
