@@ -165,8 +165,9 @@ def _proof_sentence(result: PlanResult) -> str:
            "exact": "the exact label search finished", "beam": "the beam search",
            "relaxed": "the best plans of a relaxed graph (the graph is too wide to plan exactly in its listed "
                       "order), re-evaluated exactly",
-           "repaired": "the searches met no plan; local search moved the unconstrained optimum, one stage at "
-                       "a time, until it fit every budget"}[result.strategy]
+           "repaired": "no search met a plan as good; local search moved a plan the LP prices cheapest, or "
+                       "the unconstrained optimum, one or two stages at a time, until it fit every budget"}[
+        result.strategy]
     if result.status == "optimal":
         return f"Proven optimal: {how}."
     return f"Not proven optimal ({how}): the best score is within {result.gap:.2%} of the optimum."

@@ -233,8 +233,9 @@ class PlanResult:
         bound: proven lower bound on the best feasible score.
         strategy: what produced the answer: "viterbi" (unconstrained k-best, proven to fit
             the caps), "exact" (label search), "beam", "relaxed" (a too-wide DAG's relaxed
-            graph, plans re-evaluated exactly) or "repaired" (no search met a plan; local
-            search made the unconstrained optimum fit).
+            graph, plans re-evaluated exactly) or "repaired" (no search met a plan as good;
+            local search made a plan the LP prices cheapest, or the unconstrained
+            optimum, fit).
         reason: why there is no plan (empty otherwise).
         stats: labels_created, labels_kept, solve_seconds.
     """

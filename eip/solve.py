@@ -13,8 +13,9 @@ import numpy as np
 from .costmodel import CostModel
 from .goals import THROUGHPUT, Goal, resolve_goal
 from .kernels.contract import (LayeredGraph, Mode, Row, Solution, Status, Stop, Strategy, lp_bound, placement_rank,
-                               rank_order, scored_rows, solve)
+                               rank_order, solve)
 from .kernels.paths import score_limit
+from .localsearch import distinct, evaluated, merged, polished, repaired
 from .result import Plan, PlanResult
 from .scenario import Scenario, load
 
@@ -157,12 +158,30 @@ def _solve_for_goal(model: CostModel, goal_name: str, coef: np.ndarray, k: int, 
     elapsed = time.perf_counter() - started
     until = started + min(limit_s, 2.0 * elapsed + POLISH_MIN_S)
     if sol.status == Status.UNKNOWN:
-        start = repaired(model, coef, model.caps_tol, started + min(limit_s, 2.0 * elapsed + REPAIR_MIN_S))
+        repair_until = started + min(limit_s, 2.0 * elapsed + REPAIR_MIN_S)
+        start = repaired(model, coef, model.caps_tol, _repair_starts(model, coef, repair_until), repair_until)
         if start is None:
             return sol
         sol = sol._replace(status=Status.FEASIBLE, strategy=Strategy.REPAIRED, options=start[0], rows=start[1])
     options, rows = polished(model, coef, model.caps_tol, sol.options, sol.rows, k, until)
     return sol._replace(options=options, rows=rows)
+
+
+def _repair_starts(model: CostModel, coef: np.ndarray, until: float) -> np.ndarray:
+    """(S, N) placements a repair starts from, best first: of each mode graph, the path
+    its LP multipliers price cheapest (``contract.lp_bound``: it weighs the caps, and
+    often breaks them by little), then of each the unconstrained best plan; all computed
+    until ``time.perf_counter()`` passes ``until``."""
+    free = np.full(len(model.caps), np.inf)
+    some_path = np.isfinite(model.mode_least_usage).all(axis=1)  # (a graph with a step left without options has none)
+    graphs = [graph for graph, ok in zip(model.mode_graphs, some_path) if ok]
+    priced = [graph.opt_key[lp_bound(graph, coef, model.caps_tol, until - time.perf_counter()).priced_path]
+              for graph in graphs if time.perf_counter() < until]
+    free_best = [solve_mode_graph(model, graph, coef, free, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET,
+                                  max(0.0, until - time.perf_counter())) for graph in graphs]
+    free_best.sort(key=lambda sol: sol.rows[0, Row.SCORE] if len(sol.rows) else np.inf)
+    starts = [path for path in priced if len(path)] + [sol.options[0] for sol in free_best if len(sol.rows)]
+    return np.array(starts, dtype=np.int64).reshape(-1, model.n_stages)
 
 
 def _unknown_reason(sol: Solution, limit_s: float, label_budget: int, beam_width: int) -> str:
@@ -211,15 +230,22 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     if len(graphs) == 1:
         return solve_mode_graph(model, graphs[0], coef, caps, k, mode, beam_width, label_budget,
                                 _left(limit_s, started))
-    bound = _mode_bounds(model, coef, caps, _left(limit_s, started))
+    bound, priced = _mode_bounds(model, coef, caps, _left(limit_s, started))
     order = np.argsort(bound, kind="stable").tolist()
     found = _Found(model.n_stages, len(caps), k)
+    # a plan before any search: it answers if they meet none, and spares the graphs whose
+    # bound it beats (not a cutoff: the searches find their own plans, which it would cost
+    # them; ways DAG 100x4 seed 2 under a 30 s limit: 5.0454 without, 5.1931 with it)
+    until = time.perf_counter() + min(PRICED_REPAIR_S, PRICED_REPAIR_SHARE * _left(limit_s, started))
+    primal = None if model.is_chain else repaired(model, coef, caps, priced, until)
+    if primal is not None:
+        found.add(*primal, searched=False)
     sols: dict[int, Solution] = {}
     retry: list[tuple[int, LayeredGraph]] = []
 
     def search(graph: LayeredGraph, seconds: float) -> Solution:
         sol = solve_mode_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, seconds, found.cutoff)
-        found.add(sol)
+        found.add(sol.options, sol.rows)
         return sol
 
     for position, g in enumerate(order):
@@ -244,29 +270,39 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
             sols[g] = sols[g]._replace(status=Status.OPTIMAL if len(sols[g].rows) else Status.INFEASIBLE)
         elif time.perf_counter() - started < limit_s:
             sols[g] = _again(sols[g], search(graph, _left(limit_s, started)))
-    return _combined(list(sols.values()), found.options, found.rows)
+    sol = _combined(list(sols.values()), found.options, found.rows)
+    if sol.status == Status.FEASIBLE and primal is not None and np.array_equal(sol.options[0], primal[0][0]):
+        return sol._replace(strategy=Strategy.REPAIRED)  # no search met a plan as good
+    return sol
 
 
 class _Found:
-    """The k best plans the mode graphs' solves have found so far (``solve_model``)."""
+    """The k best plans found so far (``solve_model``): by the mode graphs' searches, whose
+    k-th is the next search's cutoff, and by local search before them."""
 
     def __init__(self, n_stages: int, q: int, k: int):
         self.options = np.zeros((0, n_stages), dtype=np.int64)  # (found, N) option per stage, best first
         self.rows = np.zeros((0, Row.USE + q))  # (found, 1 + Q) their plan rows
+        self._searched = self.options, self.rows  # the same, of the searches' plans alone
         self.k = k
 
     @property
     def cutoff(self) -> float:
-        """The score a next plan must not exceed to rank among the k best (inf: fewer found)."""
-        return self.rows[-1, Row.SCORE] if len(self.rows) == self.k else np.inf
+        """The score a next plan must not exceed to rank among the k best the searches
+        found (inf: they found fewer)."""
+        rows = self._searched[1]
+        return rows[-1, Row.SCORE] if len(rows) == self.k else np.inf
 
     def beats(self, bound: float) -> bool:
         """Whether no plan scoring at least ``bound`` can rank among the k best (or none fits)."""
         return bound == np.inf or (len(self.rows) == self.k and bound > score_limit(self.rows[-1, Row.SCORE]))
 
-    def add(self, sol: Solution) -> None:
-        self.options, self.rows = _merged(np.vstack([self.options, sol.options]), np.vstack([self.rows, sol.rows]),
-                                          self.k)
+    def add(self, options: np.ndarray, rows: np.ndarray, searched: bool = True) -> None:
+        """Merge plans ``options`` (M, N) with ``rows`` (M, 1 + Q) in; ``searched``: a search's."""
+        self.options, self.rows = merged(np.vstack([self.options, options]), np.vstack([self.rows, rows]), self.k)
+        if searched:
+            self._searched = merged(np.vstack([self._searched[0], options]), np.vstack([self._searched[1], rows]),
+                                    self.k)
 
 
 def _again(first: Solution, second: Solution) -> Solution:
@@ -277,7 +313,8 @@ def _again(first: Solution, second: Solution) -> Solution:
                            labels_kept=first.labels_kept + second.labels_kept, seconds=first.seconds + second.seconds)
 
 
-def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray, limit_s: float) -> np.ndarray:
+def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray,
+                 limit_s: float) -> tuple[np.ndarray, np.ndarray]:
     """(M,) a lower bound on the best score of each of ``model.mode_graphs``: its LP bound
     (never below its least usage's score: column generation's first pass is unconstrained),
     inf without a column generation where its least usage already breaks a cap. The least
@@ -286,13 +323,22 @@ def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray, limit_s: 
     its time limit there. Within ``limit_s`` seconds: the graphs' LP bounds in the order of
     their least usage's scores, each within the time left; graphs left when it has run out
     keep their least usage's score (ways DAG 100x4 seed 2: 3.5 s for its two graphs' LP
-    bounds, which a 5 s limit did not stop)."""
+    bounds, which a 5 s limit did not stop).
+
+    Also (P, N), in the same order: the placement of the path that each graph's LP
+    multipliers price cheapest (``contract.lp_bound``), where a repair may start."""
     started = time.perf_counter()
     bound = _least_scores(model.mode_least_usage, coef, caps)
+    priced = []
     for m in np.argsort(bound, kind="stable").tolist():
         if bound[m] < np.inf and time.perf_counter() - started < limit_s:
-            bound[m] = max(bound[m], lp_bound(model.mode_graphs[m], coef, caps, _left(limit_s, started)))
-    return bound
+            graph = model.mode_graphs[m]
+            lp = lp_bound(graph, coef, caps, _left(limit_s, started))
+            bound[m] = max(bound[m], lp.bound)
+            if len(lp.priced_path) and lp.bound < np.inf:
+                priced.append((lp.bound, graph.opt_key[lp.priced_path]))
+    priced.sort(key=lambda start: start[0])
+    return bound, np.array([path for _, path in priced], dtype=np.int64).reshape(-1, model.n_stages)
 
 
 def _left(limit_s: float, started: float) -> float:
@@ -324,95 +370,16 @@ def solve_mode_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, ca
 SEARCH_SHARE = 0.9
 #: seconds local search may always take to improve an unproven answer (besides twice the solve's time)
 POLISH_MIN_S = 0.05
+#: seconds the repair from the mode graphs' priced paths may take before their searches
+#: (``solve_model``, on a DAG: a chain's searches dive through the LP where the beams meet
+#: no plan, cheap on a chain's graph, not on a DAG's frontier states), and its share of a
+#: time limit: on generated ways DAG 100x4 seed 1, whose searches meet no plan, it makes
+#: one 0.004% above HiGHS's optimum in 2.0 s; 0.02-0.09 s on the other seeds of 60x4 and 100x4
+PRICED_REPAIR_S = 5.0
+PRICED_REPAIR_SHARE = 0.1
 #: seconds the repair may always take (besides twice the solve's time): a process's first
 #: repair loads the unconstrained search (0.3 s on mobile_vision_ways, then 0.5 ms)
 REPAIR_MIN_S = 1.0
-
-
-def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.ndarray, rows: np.ndarray, k: int,
-             until: float) -> tuple[np.ndarray, np.ndarray]:
-    """The k best distinct plans among ``options`` (M, N) (rows (M, 1 + Q), each fitting
-    ``caps``) and what steepest descent over single moves (``CostModel.single_moves``)
-    reaches from each, until ``time.perf_counter()`` passes ``until``: each step takes the
-    best-scoring neighbour that fits the caps while it scores lower."""
-    found_options, found_rows = [options], [rows]
-    for current, score_now in zip(options, rows[:, Row.SCORE].tolist()):
-        while time.perf_counter() < until:
-            _, _, placements = model.single_moves(current)
-            moved, fits = evaluated(model, coef, caps, placements)
-            if not len(fits):
-                break
-            best = fits[np.argmin(moved[fits, Row.SCORE])]
-            if not moved[best, Row.SCORE] < score_now:
-                break
-            current, score_now = placements[best], float(moved[best, Row.SCORE])
-            found_options.append(current[None, :])
-            found_rows.append(moved[best][None, :])
-    return _merged(np.vstack(found_options), np.vstack(found_rows), k)
-
-
-def repaired(model: CostModel, coef: np.ndarray, caps: np.ndarray,
-             until: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """A plan that fits ``caps`` (options (1, N), rows (1, 1 + Q)) met by steepest descent
-    over single moves (``CostModel.single_moves``) on the caps' total overuse, ties broken
-    by score, from the unconstrained best plan of each graph (``CostModel.mode_graphs``,
-    best first), until ``time.perf_counter()`` passes ``until``; None when it meets none.
-    Searches that stop before they meet a plan may still leave one within reach."""
-    free = np.full(len(caps), np.inf)
-    some_path = np.isfinite(model.mode_least_usage).all(axis=1)  # (a graph with a step left without options has none)
-    starts = [solve_mode_graph(model, graph, coef, free, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET,
-                               max(0.0, until - time.perf_counter()))
-              for graph, ok in zip(model.mode_graphs, some_path) if ok]
-    for sol in sorted((sol for sol in starts if len(sol.rows)), key=lambda sol: sol.rows[0, Row.SCORE]):
-        current, rows = sol.options[:1], evaluated(model, coef, caps, sol.options[:1])[0]
-        overuse = _overuse(rows, caps)[0]
-        while overuse > 0.0 and time.perf_counter() < until:
-            _, _, placements = model.single_moves(current[0])
-            moved = evaluated(model, coef, caps, placements)[0]
-            after = _overuse(moved, caps)
-            best = int(np.lexsort((moved[:, Row.SCORE], after))[0]) if len(after) else -1
-            if best < 0 or not after[best] < overuse:
-                break  # a local minimum of the overuse
-            current, rows, overuse = placements[best][None, :], moved[best][None, :], after[best]
-        if overuse == 0.0:
-            return current, rows
-    return None
-
-
-def _overuse(rows: np.ndarray, caps: np.ndarray) -> np.ndarray:
-    """(M,) how far plan rows (M, 1 + Q) exceed ``caps`` (Q,) in all, each finite cap's
-    excess relative to the cap (to 1 for a cap of 0); inf for an impossible placement. A
-    plan fits the caps where it is 0."""
-    finite = np.isfinite(caps)
-    scale = np.where(finite & (caps > 0), caps, 1.0)
-    with np.errstate(invalid="ignore"):  # an impossible placement's inf usage minus an inf cap
-        excess = np.where(finite, np.maximum(rows[:, Row.USE:] - np.where(finite, caps, 0.0), 0.0) / scale, 0.0)
-    over = excess.sum(axis=1)
-    over[~np.isfinite(rows).all(axis=1)] = np.inf
-    return over
-
-
-def evaluated(model: CostModel, coef: np.ndarray, caps: np.ndarray,
-              options: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The plan rows (M, 1 + Q) of the placements ``options`` (M, N) by the model's exact
-    usage, and the indices of those that fit ``caps`` (an impossible placement has inf
-    usage and fits nothing)."""
-    with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
-        rows = scored_rows(coef, model.usage(options)) if len(options) else np.zeros((0, Row.USE + len(caps)))
-    return rows, np.flatnonzero(_overuse(rows, caps) == 0.0)
-
-
-def _distinct(options: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The plans of ``options`` (M, N) with ``rows`` (M, 1 + Q), each placement once."""
-    _, first = np.unique(options, axis=0, return_index=True)
-    return options[first], rows[first]
-
-
-def _merged(options: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The k best distinct plans of ``options`` (M, N) with ``rows`` (M, 1 + Q)."""
-    options, rows = _distinct(options, rows)
-    best = rank_order(rows, placement_rank(options))[:k]
-    return options[best], rows[best]
 
 
 def _proven(sols: list[Solution], found: int) -> tuple[bool, Status]:
@@ -471,7 +438,7 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
                     _left(limit_s, started), lp_dives=model.is_chain, cutoff=limit)
         created, kept = created + sol.labels_created, kept + sol.labels_kept
         true_rows, fits = evaluated(model, coef, caps, sol.options)
-        options, rows = _merged(np.vstack([options, sol.options[fits]]), np.vstack([rows, true_rows[fits]]), k)
+        options, rows = merged(np.vstack([options, sol.options[fits]]), np.vstack([rows, true_rows[fits]]), k)
         enumerated = sol.status in (Status.OPTIMAL, Status.INFEASIBLE)
         # every relaxed plan within the limit was found, or none unfound scores below the m-th
         complete = enumerated and len(sol.rows) < m
@@ -517,7 +484,7 @@ def solve_throughput(model: CostModel, coef: np.ndarray, k: int, mode: Mode, bea
         if not (lowered < caps[busy]).any():  # only a plan above its busy cap leaves them: never walk in place
             raise RuntimeError(f"a solve returned a plan whose period {period(sol.rows).max()!r} exceeds its busy cap")
         caps[busy] = lowered
-    options, rows = _distinct(np.vstack([s.options for s in sols[-2:]]), np.vstack([s.rows for s in sols[-2:]]))
+    options, rows = distinct(np.vstack([s.options for s in sols[-2:]]), np.vstack([s.rows for s in sols[-2:]]))
     order = np.lexsort((rank_order(rows, placement_rank(options)).argsort(), period(rows)))[:k]
     last = sols[-1]
     proven, status = _proven(sols, len(order))

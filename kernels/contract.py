@@ -198,19 +198,39 @@ _scratch = np.empty(0)
 _kernels = None
 
 
-def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit_s: float = np.inf) -> float:
+class LpBound(NamedTuple):
+    """``lp_bound``'s answer."""
+
+    bound: float               # a proven lower bound on the best score within the caps (inf: no path fits)
+    priced_path: np.ndarray    # (N,) the graph's options on the path its multipliers price cheapest (empty: none)
+
+
+def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit_s: float = np.inf) -> LpBound:
     """A proven lower bound on the best score of a path of ``graph`` within ``caps`` (Q,) by
     ``coef`` (Q,): the LP relaxation's, by column generation (``bounds.lagrangian_prices``,
     the bound every solve starts from), or the best bound it reached within
     ``time_limit_s``; inf when no path fits. A few ms on the generated ways chains of
     60-200 stages, 0.9-1.7 s on a ways DAG's frontier-state graph (60-100 stages x 4
-    devices, 113,000-164,000 options, on this 2-core machine)."""
-    from .bounds import lagrangian_prices
+    devices, 113,000-164,000 options, on this 2-core machine).
+
+    Also the path that the bound's multipliers price cheapest (score plus priced usage):
+    a Lagrangian plan, which may break the caps by a little, where local search starts a
+    repair (``eip.localsearch.repaired``)."""
+    from .bounds import backward_values, best_path, lagrangian_prices, relaxed_costs
     from .solve import DUAL_ITERATIONS
 
     # (the kernels' clock is time.perf_counter)
     deadline = time.perf_counter() + time_limit_s if time_limit_s < np.inf else np.inf
-    return float(lagrangian_prices(graph, coef, caps, DUAL_ITERATIONS, deadline)[3])
+    prices, _, _, bound, _, _ = lagrangian_prices(graph, coef, caps, DUAL_ITERATIONS, deadline)
+    t_count = graph.opt_use.shape[0]
+    opt_cost, arc_cost = np.empty(t_count), np.empty(graph.arc_tail.shape[0])
+    value, next_arc = np.empty(t_count), np.empty(t_count, dtype=np.int64)
+    path, arcs = np.zeros(graph.n_steps, dtype=np.int64), np.zeros(graph.n_steps, dtype=np.int64)
+    relaxed_costs(graph, coef, prices[1], opt_cost, arc_cost)
+    backward_values(graph, opt_cost, arc_cost, value, next_arc)
+    if best_path(graph, opt_cost, value, next_arc, path, arcs) == np.inf:
+        path = path[:0]
+    return LpBound(float(bound), path)
 
 
 def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode, beam_width: int,

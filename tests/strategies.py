@@ -32,7 +32,8 @@ def _value(draw, hi: float):
 
 
 @st.composite
-def scenario_docs(draw, max_stages: int = 8, max_devices: int = 4, max_placements: int = 4096):
+def scenario_docs(draw, max_stages: int = 8, max_devices: int = 4, max_placements: int = 4096,
+                  shapes: tuple[str, ...] | None = None):
     n_dev = draw(st.sampled_from([d for d in (3, 2, 4, 1) if d <= max_devices]))
     n_stages = draw(st.sampled_from([s for s in (6, 4, 8, 5, 3, 7, 2, 1) if s <= max_stages]))
     while n_dev ** n_stages > max_placements:
@@ -63,7 +64,7 @@ def scenario_docs(draw, max_stages: int = 8, max_devices: int = 4, max_placement
             elif kind == "two":
                 links.append({"source": names[i], "target": names[j], "bidirectional": False, **cost()})
                 links.append({"source": names[j], "target": names[i], "bidirectional": False, **cost()})
-    _connect(draw, stages)
+    _connect(draw, stages, shapes or SHAPES)
     witness = _witness(draw, stages, links, names)
     devices = []
     for name in names:
@@ -88,12 +89,13 @@ goals = st.one_of(
 )
 
 
-SHAPES = ["chain", "residual", "branches", "random"]
+SHAPES = ("chain", "residual", "branches", "random")
+DAG_SHAPES = SHAPES[1:]
 
 
-def _connect(draw, stages) -> None:
-    """Give the stages ``inputs`` of a random shape (a chain leaves the default)."""
-    shape = draw(st.sampled_from(SHAPES))
+def _connect(draw, stages, shapes: tuple[str, ...]) -> None:
+    """Give the stages ``inputs`` of a random shape among ``shapes`` (a chain leaves the default)."""
+    shape = draw(st.sampled_from(shapes))
     n = len(stages)
     for s in range(1, n):
         if shape == "residual":
@@ -142,18 +144,22 @@ LIMIT_FACTORS = [1.0, None, 1.2, 0.9, 2.0]
 
 
 @st.composite
-def ways_scenario_docs(draw, max_stages: int = 5, max_devices: int = 3, max_placements: int = 3000):
+def ways_scenario_docs(draw, max_stages: int = 5, max_devices: int = 3, max_placements: int = 3000,
+                       shapes: tuple[str, ...] | None = None, fixed_mode: bool = False):
     """Scenarios of the ways issue: several ways per device (variants, accuracy losses,
     their own output sizes), power modes (scaled, measured, per stage or fixed), and an
-    accuracy budget, frame rate and power limits near a random witness plan."""
-    doc = draw(scenario_docs(max_stages=max_stages, max_devices=max_devices, max_placements=max_placements))
+    accuracy budget, frame rate and power limits near a random witness plan. With
+    ``fixed_mode`` the first device has 2-3 modes, fixed (the solve has a graph per mode)."""
+    doc = draw(scenario_docs(max_stages=max_stages, max_devices=max_devices, max_placements=max_placements,
+                             shapes=shapes))
     doc["constraints"] = {}
-    for device in doc["devices"]:
-        if draw(st.integers(0, 2)) > 0:
-            count = draw(st.integers(1, 3))
+    for index, device in enumerate(doc["devices"]):
+        forced = fixed_mode and index == 0
+        if forced or draw(st.integers(0, 2)) > 0:
+            count = draw(st.integers(2 if forced else 1, 3))
             device["power_modes"] = [{"name": f"m{i}", "latency_scale": draw(st.sampled_from(SCALES)),
                                       "power_scale": draw(st.sampled_from(SCALES))} for i in range(count)]
-            if draw(st.booleans()):
+            if forced or draw(st.booleans()):
                 device["mode_policy"] = "fixed"
     modes = {d["name"]: [m["name"] for m in d.get("power_modes", [])] for d in doc["devices"]}
     for stage in doc["stages"]:
