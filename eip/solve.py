@@ -175,10 +175,11 @@ def _repair_starts(model: CostModel, coef: np.ndarray, until: float) -> np.ndarr
     free = np.full(len(model.caps), np.inf)
     some_path = np.isfinite(model.mode_least_usage).all(axis=1)  # (a graph with a step left without options has none)
     graphs = [graph for graph, ok in zip(model.mode_graphs, some_path) if ok]
-    priced = [graph.opt_key[lp_bound(graph, coef, model.caps_tol, until - time.perf_counter()).priced_path]
+    # (each LP takes half the time left: the repair needs some)
+    priced = [graph.opt_key[lp_bound(graph, coef, model.caps_tol, (until - time.perf_counter()) / 2).priced_path]
               for graph in graphs if time.perf_counter() < until]
     free_best = [solve_mode_graph(model, graph, coef, free, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET,
-                                  max(0.0, until - time.perf_counter())) for graph in graphs]
+                                  until - time.perf_counter()) for graph in graphs if time.perf_counter() < until]
     free_best.sort(key=lambda sol: sol.rows[0, Row.SCORE] if len(sol.rows) else np.inf)
     starts = [path for path in priced if len(path)] + [sol.options[0] for sol in free_best if len(sol.rows)]
     return np.array(starts, dtype=np.int64).reshape(-1, model.n_stages)
@@ -222,7 +223,10 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     Under a time limit each graph gets first its share of the time left, and the graphs
     that share stopped get the time left at the end; graphs left when the time limit has
     passed are not searched (nor split) once one has been: the answer is then unproven,
-    and their LP bounds bound it.
+    and their LP bounds bound it. A repair from the paths the graphs' LP multipliers price
+    cheapest (``_Found.repair``; on a DAG before the searches, on a chain once one stops
+    unproven: PRICED_REPAIR_S) adds a plan that answers when the searches meet none as
+    good (strategy ``repaired``).
     """
     caps = model.caps_tol if caps is None else caps
     started = time.perf_counter()
@@ -233,13 +237,9 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     bound, priced = _mode_bounds(model, coef, caps, _left(limit_s, started))
     order = np.argsort(bound, kind="stable").tolist()
     found = _Found(model.n_stages, len(caps), k)
-    # a plan before any search: it answers if they meet none, and spares the graphs whose
-    # bound it beats (not a cutoff: the searches find their own plans, which it would cost
-    # them; ways DAG 100x4 seed 2 under a 30 s limit: 5.0454 without, 5.1931 with it)
-    until = time.perf_counter() + min(PRICED_REPAIR_S, PRICED_REPAIR_SHARE * _left(limit_s, started))
-    primal = None if model.is_chain else repaired(model, coef, caps, priced, until)
-    if primal is not None:
-        found.add(*primal, searched=False)
+    repair_s = lambda: min(PRICED_REPAIR_S, PRICED_REPAIR_SHARE * _left(limit_s, started))
+    if not model.is_chain:  # (a chain's repair waits for a search that stops unproven)
+        found.repair(model, coef, caps, priced, repair_s())
     sols: dict[int, Solution] = {}
     retry: list[tuple[int, LayeredGraph]] = []
 
@@ -263,6 +263,8 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         # all, bound inf, take none: ways DAG 100x4 seed 0's second GPU mode)
         share = _left(limit_s, started) / np.isfinite(bound[order[position:]]).sum()
         sols[g] = search(graph, share)
+        if sols[g].stop != Stop.COMPLETE:
+            found.repair(model, coef, caps, priced, repair_s())
         if sols[g].stop == Stop.TIME_LIMIT and position < len(order) - 1:
             retry.append((g, graph))
     for g, graph in retry:  # the time left, to the graphs their share stopped, limited by the plans found since
@@ -271,20 +273,36 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         elif time.perf_counter() - started < limit_s:
             sols[g] = _again(sols[g], search(graph, _left(limit_s, started)))
     sol = _combined(list(sols.values()), found.options, found.rows)
-    if sol.status == Status.FEASIBLE and primal is not None and np.array_equal(sol.options[0], primal[0][0]):
+    if sol.status == Status.FEASIBLE and found.repaired is not None and np.array_equal(sol.options[0], found.repaired):
         return sol._replace(strategy=Strategy.REPAIRED)  # no search met a plan as good
     return sol
 
 
 class _Found:
     """The k best plans found so far (``solve_model``): by the mode graphs' searches, whose
-    k-th is the next search's cutoff, and by local search before them."""
+    k-th is the next search's cutoff, and by a repair from the graphs' priced paths."""
 
     def __init__(self, n_stages: int, q: int, k: int):
         self.options = np.zeros((0, n_stages), dtype=np.int64)  # (found, N) option per stage, best first
         self.rows = np.zeros((0, Row.USE + q))  # (found, 1 + Q) their plan rows
         self._searched = self.options, self.rows  # the same, of the searches' plans alone
         self.k = k
+        self.repaired: np.ndarray | None = None  # (N,) the repair's plan (None: none made)
+        self._repair_tried = False
+
+    def repair(self, model: CostModel, coef: np.ndarray, caps: np.ndarray, starts: np.ndarray, seconds: float) -> None:
+        """Once, a plan from ``repaired`` (from ``starts`` (S, N), within ``seconds``): it
+        answers when the searches meet none as good, and spares the graphs whose bound it
+        beats, but it is not the searches' cutoff (they would not look for plans of their
+        own: generated ways DAG 100x4 seed 2 under a 30 s limit ends at 5.0454 without it
+        as their cutoff, 5.1931 with it)."""
+        if self._repair_tried:
+            return
+        self._repair_tried = True
+        plan = repaired(model, coef, caps, starts, time.perf_counter() + seconds)
+        if plan is not None:
+            self.repaired = plan[0][0]
+            self.add(*plan, searched=False)
 
     @property
     def cutoff(self) -> float:
@@ -370,13 +388,16 @@ def solve_mode_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, ca
 SEARCH_SHARE = 0.9
 #: seconds local search may always take to improve an unproven answer (besides twice the solve's time)
 POLISH_MIN_S = 0.05
-#: seconds the repair from the mode graphs' priced paths may take before their searches
-#: (``solve_model``, on a DAG: a chain's searches dive through the LP where the beams meet
-#: no plan, cheap on a chain's graph, not on a DAG's frontier states), and its share of a
-#: time limit: on generated ways DAG 100x4 seed 1, whose searches meet no plan, it makes
-#: one 0.004% above HiGHS's optimum in 2.0 s; 0.02-0.09 s on the other seeds of 60x4 and 100x4
+#: seconds the repair from the mode graphs' priced paths may take (``solve_model``: on a
+#: DAG before their searches, on a chain once a search stops unproven: a chain's searches
+#: dive through the LP where the beams meet no plan, cheap on a chain's graph, not on a
+#: DAG's frontier states), and its share of the time a limit leaves then. On generated ways DAG 100x4 seed 1, whose searches meet
+#: no plan, it makes one 0.004% above HiGHS's optimum in 2.0 s (a pair step: 64
+#: neighbourhoods of 1,560 placements, 29 ms each); 0.02-0.09 s on the other seeds of 60x4
+#: and 100x4, whose priced paths single moves repair. A slow repair is one that needed pair
+#: moves: the searches after it seldom meet a plan.
 PRICED_REPAIR_S = 5.0
-PRICED_REPAIR_SHARE = 0.1
+PRICED_REPAIR_SHARE = 0.25
 #: seconds the repair may always take (besides twice the solve's time): a process's first
 #: repair loads the unconstrained search (0.3 s on mobile_vision_ways, then 0.5 ms)
 REPAIR_MIN_S = 1.0
