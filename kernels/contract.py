@@ -241,7 +241,8 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
     ``time_limit_s`` bounds the solve's wall time (the kernels check the clock as they go):
     past it the best plans found come back with their proven bound, or none with
     ``Status.UNKNOWN``. ``lp_dives`` lets a poor top plan get an LP dive
-    (``solve.DIVE_INCUMBENT_GAP``; a dive still runs where no beam meets a plan).
+    (``solve.DIVE_INCUMBENT_GAP``) and a plan where no beam meets one; without them
+    neither runs (``solve.NO_PLAN_DIVES``).
     ``cutoff``: only plans scoring at most this are wanted (the caller holds k plans that
     good, e.g. from another graph): the answer is the k best of those, ``Status.INFEASIBLE``
     (or ``UNKNOWN``, unproven) when there are none.

@@ -190,6 +190,12 @@ LIMITED_DIVE_STALL_PER_STEP = 0.1
 # 2.6 s, and the guesses from the bound proved the optimum in 0.2 s more; a scratch copy of
 # these kernels printing each search showed it)
 NO_PLAN_GUESS_GAP = 0.05
+# NO_PLAN_DIVES: where LP dives are off, none runs where no search met a plan either: on a
+# DAG's frontier-state graph each round's column generation takes 0.5-1 s, and on generated
+# ways DAG 100x4 seed 1 the dives met no plan in 104 and 72 s on its two GPU modes' graphs
+# (`lp_dive` called by a scratch script); the solve now answers there in 94 s, was 330 s,
+# with the plan of the repair from the priced paths (``eip.localsearch``), which is the
+# fallback of such graphs (the same plans on ways DAG 60x4 and 100x4 seeds 0-2)
 # auto mode, when the exact search stops: beams of 2, 4, 8 times the width, each only while
 # the widening has taken no longer than the solve before it (a wide beam's dominance checks
 # grow fast: width 512 takes 2 minutes on 500x8)
@@ -347,7 +353,8 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
 def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats):
     """The searches on ``ctx``'s bounds within its caps (``solve_topk``'s answer): a probe
     and a quick exact search, beams for an incumbent (or a proof that no plan fits; where
-    LP dives are off, ``dive_gap`` inf, guesses from the bound go first: NO_PLAN_GUESS_GAP),
+    LP dives are off, ``dive_gap`` inf, guesses from the bound go first: NO_PLAN_GUESS_GAP,
+    and no dive follows: NO_PLAN_DIVES),
     the exact search (``_exact``) and, in auto mode, wider beams when it stops. ``dual`` is a
     proven lower bound, ``r_row`` / ``r_path`` the plan column generation met (score inf:
     none), ``started`` the solve's ``clock`` time."""
@@ -396,11 +403,11 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
             c_found = _certified(g, coef, caps, deadline, stats, c_paths, c_rows)
             if c_found < 0:
                 return Status.INFEASIBLE, Strategy.LABELS, paths, rows, 0, stats
-        # then a wider beam that keeps room in the caps too, and a dive through the LP; the
-        # certificate's plan when they meet none
+        # then a wider beam that keeps room in the caps too, and a dive through the LP where
+        # LP dives are on (NO_PLAN_DIVES); the certificate's plan when they meet none
         _, b_paths, b_rows, b_found, _ = _search(ctx, max(beam_width, NO_INCUMBENT_BEAM), np.inf, label_budget,
                                                  deadline, stats, True)
-        if b_found == 0:
+        if b_found == 0 and dive_gap < np.inf:
             b_found = _dived(g, coef, caps, np.inf, deadline, DIVE_STALL_PER_STEP, b_paths, b_rows)
         b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, c_paths, c_rows, c_found)
     if mode == Mode.BEAM:
