@@ -168,16 +168,17 @@ def _solve_for_goal(model: CostModel, goal_name: str, coef: np.ndarray, k: int, 
 
 
 def _repair_starts(model: CostModel, coef: np.ndarray, until: float) -> np.ndarray:
-    """(S, N) placements a repair starts from, best first: of each mode graph, the path
-    its LP multipliers price cheapest (``contract.lp_bound``: it weighs the caps, and
-    often breaks them by little), then of each the unconstrained best plan; all computed
-    until ``time.perf_counter()`` passes ``until``."""
+    """(S, N) placements a repair starts from, best first: for a model of one graph, the
+    path its LP multipliers price cheapest (``contract.lp_bound``: it weighs the caps, and
+    often breaks them by little; with several mode graphs ``solve_model`` has repaired
+    theirs already, ``_Found.repair``), then of each graph the unconstrained best plan;
+    all computed until ``time.perf_counter()`` passes ``until``."""
     free = np.full(len(model.caps), np.inf)
     some_path = np.isfinite(model.mode_least_usage).all(axis=1)  # (a graph with a step left without options has none)
     graphs = [graph for graph, ok in zip(model.mode_graphs, some_path) if ok]
-    # (each LP takes half the time left: the repair needs some)
+    # (the LP takes half the time left: the repair needs some)
     priced = [graph.opt_key[lp_bound(graph, coef, model.caps_tol, (until - time.perf_counter()) / 2).priced_path]
-              for graph in graphs if time.perf_counter() < until]
+              for graph in graphs if len(model.mode_graphs) == 1 and time.perf_counter() < until]
     free_best = [solve_mode_graph(model, graph, coef, free, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET,
                                   until - time.perf_counter()) for graph in graphs if time.perf_counter() < until]
     free_best.sort(key=lambda sol: sol.rows[0, Row.SCORE] if len(sol.rows) else np.inf)

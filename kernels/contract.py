@@ -216,21 +216,23 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
     Also the path that the bound's multipliers price cheapest (score plus priced usage):
     a Lagrangian plan, which may break the caps by a little, where local search starts a
     repair (``eip.localsearch.repaired``)."""
-    from .bounds import backward_values, best_path, lagrangian_prices, relaxed_costs
+    from .bounds import dual_pass, lagrangian_prices
     from .solve import DUAL_ITERATIONS
 
     # (the kernels' clock is time.perf_counter)
     deadline = time.perf_counter() + time_limit_s if time_limit_s < np.inf else np.inf
     prices, _, _, bound, _, _ = lagrangian_prices(graph, coef, caps, DUAL_ITERATIONS, deadline)
-    t_count = graph.opt_use.shape[0]
-    opt_cost, arc_cost = np.empty(t_count), np.empty(graph.arc_tail.shape[0])
-    value, next_arc = np.empty(t_count), np.empty(t_count, dtype=np.int64)
-    path, arcs = np.zeros(graph.n_steps, dtype=np.int64), np.zeros(graph.n_steps, dtype=np.int64)
-    relaxed_costs(graph, coef, prices[1], opt_cost, arc_cost)
-    backward_values(graph, opt_cost, arc_cost, value, next_arc)
-    if best_path(graph, opt_cost, value, next_arc, path, arcs) == np.inf:
-        path = path[:0]
-    return LpBound(float(bound), path)
+    # the best multipliers' pass once more, for its path (prices are multipliers per unit of each cap)
+    priced = prices[1] > 0.0  # (only capped dimensions carry a price)
+    lam = np.zeros_like(caps)
+    lam[priced] = prices[1][priced] * caps[priced]
+    t_count, n = graph.opt_use.shape[0], graph.n_steps
+    path = np.zeros(n, dtype=np.int64)
+    cheapest = dual_pass(graph, coef, caps, lam, np.ones(t_count, dtype=np.bool_), np.zeros_like(lam),
+                         np.empty(t_count), np.empty(graph.arc_tail.shape[0]), np.empty(t_count),
+                         np.empty(t_count, dtype=np.int64), path, np.zeros(n, dtype=np.int64),
+                         np.empty(Row.USE + len(caps)))
+    return LpBound(float(bound), path if cheapest < np.inf else path[:0])
 
 
 def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode, beam_width: int,
