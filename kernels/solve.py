@@ -168,7 +168,12 @@ POOR_INCUMBENT_GAP = 0.02
 DIVE_INCUMBENT_GAP = 0.05
 # When no beam has met a plan yet, the beam that keeps room in the caps is at least this
 # wide (a frontier-state DAG's beam is narrow: eip.solve.state_beam_width; measured on a
-# generated 150-stage DAG, only a beam this wide meets the plan that lets the search end)
+# generated 150-stage DAG, only a beam this wide meets the plan that lets the search end).
+# It runs with a cutoff too (another mode graph's plan, or a repair's): generated ways DAG
+# 100x4 seed 2's second GPU mode with cutoff 5.19588 met no plan in 28 s without it, where
+# the guesses from the bound stop at the label budget below the plan this beam meets,
+# 5.04538 (``tests/test_ways.py``); only the certificate and the dive, which look for any
+# plan, wait for no cutoff (``_exact`` dives limited by it)
 NO_INCUMBENT_BEAM = 32
 # Under a time limit, where column generation meets no plan on a chain whose first rounds
 # relax some caps (``_lazily``), an LP dive runs first, for this many rounds per step past
@@ -397,9 +402,10 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
                 return _proven(b_paths, b_rows, b_found, stats)
             return _heuristic(b_paths, b_rows, 0, k, max(dual, proven), stats, Strategy.LABELS)
         dual = max(dual, proven)
-    if b_found == 0 and cutoff == np.inf:
-        # no plan met yet: try to prove there is none before any longer search
-        if not certificate_tried:
+    if b_found == 0:
+        # no plan met yet: try to prove there is none before any longer search (unless a
+        # cutoff says another graph has one)
+        if not certificate_tried and cutoff == np.inf:
             c_found = _certified(g, coef, caps, deadline, stats, c_paths, c_rows)
             if c_found < 0:
                 return Status.INFEASIBLE, Strategy.LABELS, paths, rows, 0, stats
@@ -407,7 +413,7 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
         # LP dives are on (NO_PLAN_DIVES); the certificate's plan when they meet none
         _, b_paths, b_rows, b_found, _ = _search(ctx, max(beam_width, NO_INCUMBENT_BEAM), np.inf, label_budget,
                                                  deadline, stats, True)
-        if b_found == 0 and dive_gap < np.inf:
+        if b_found == 0 and dive_gap < np.inf and cutoff == np.inf:
             b_found = _dived(g, coef, caps, np.inf, deadline, DIVE_STALL_PER_STEP, b_paths, b_rows)
         b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, c_paths, c_rows, c_found)
     if mode == Mode.BEAM:
@@ -445,7 +451,7 @@ def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels,
     relaxation, ranked alike), and last, when a relaxed round stops unproven, within every
     cap. The plans met before the last round that fit every cap (``r_row`` / ``r_path``,
     column generation's or a dive's, and a stopped round's) answer when it ends unproven
-    with none better, or when the time runs out before it.
+    with none better, or when the time runs out before it; the best of them limits it.
 
     A cap the LP leaves unpriced keeps labels that differ only in its dimension apart, yet
     seldom decides the optimum (LAZY_CAPS). The multipliers price no relaxed dimension,
@@ -485,6 +491,11 @@ def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels,
             if stats[Stat.STOP] == Stop.TIME_LIMIT.value:  # no time for another round: the plans that fit
                 return _heuristic(f_paths, f_rows, f_found, ctx.k, stats[Stat.BOUND], stats, strategy)
             lazy[:] = False  # the last round, within every cap
+            if f_found > 0:
+                # limited by the best plan that fits, like column generation's: else the
+                # last round's no-plan fallbacks search for one again (ways DAG 100x4 seed
+                # 2's second GPU mode with a cutoff: the wide beam, 13.5 s more)
+                r_row, r_path = f_rows[0], f_paths[0]
         else:
             broken = _broken(rows, found, caps) & lazy
             if not broken.any():

@@ -278,6 +278,37 @@ def test_mode_graphs_share_a_time_limit_and_stopped_ones_get_the_rest(monkeypatc
     assert result.status == "optimal" and result.plans[0].placement == untimed.plans[0].placement
 
 
+def test_the_repairs_plan_limits_the_next_searches(monkeypatch):
+    """On a chain with fixed-mode devices, once the first mode graph's search stops at its
+    label budget with no plan, the repair from the priced paths runs, and its plan is the
+    next graph's cutoff: that search looks only for plans as good. (The repair here makes
+    mobile_vision_ways' 4th best plan, which the second graph's LP bound does not beat.)
+    The stopped graph, which proved nothing, still bounds the answer by its LP bound."""
+    import eip.solve as eip_solve
+
+    model = eip.load(Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_ways.json").cost_model
+    coef = model.coefficients(resolve_goal("balanced")[1])
+    best = eip_solve.solve_model(model, coef, 4, Mode.EXACT, 32, 10**6, np.inf)
+    fourth = best.options[3:], best.rows[3:]
+    honest = eip_solve.solve_mode_graph
+    cutoffs = []
+
+    def first_stops(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff=np.inf):
+        cutoffs.append(cutoff)
+        sol = honest(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)
+        if len(cutoffs) == 1:
+            sol = sol._replace(status=Status.UNKNOWN, options=sol.options[:0], rows=sol.rows[:0], bound=-np.inf,
+                               stop=Stop.LABEL_BUDGET)
+        return sol
+
+    monkeypatch.setattr(eip_solve, "solve_mode_graph", first_stops)
+    monkeypatch.setattr(eip_solve, "repaired", lambda *args: fourth)
+    sol = eip_solve.solve_model(model, coef, 1, Mode.EXACT, 32, 10**6, np.inf)
+    assert cutoffs == [np.inf, fourth[1][0, Row.SCORE]]
+    assert sol.status == Status.FEASIBLE and sol.rows[0, Row.SCORE] <= cutoffs[1]
+    assert sol.bound == min(eip_solve._mode_bounds(model, coef, model.caps_tol, np.inf)[0])
+
+
 @pytest.mark.parametrize("goal", ["balanced", "efficiency"])
 def test_a_time_limit_that_never_runs_out_changes_no_answer(goal):
     """Generated ways 60x4 seed 0, where column generation meets no plan on either GPU
@@ -409,6 +440,21 @@ def test_the_priced_repair_makes_the_plan_on_ways_dag_100x4_seed_1():
     free = eip.solve.solve_model(model, coef, 1, Mode.EXACT, 32, 10**6, np.inf, np.full(model.dims.size, np.inf))
     assert free.status == Status.OPTIMAL
     assert repaired(model, coef, model.caps_tol, free.options, time.perf_counter() + 60) is None
+
+
+def test_a_search_limited_by_a_cutoff_still_takes_the_wide_beams_plan():
+    """Generated ways DAG 100x4 seed 2 (saved like seed 1), the GPU mode whose LP bound is
+    the lower (5.007), searched for plans within a cutoff 3% above its best (the repair's
+    plan, 5.19588) and 20,000 labels a search: the beams within the caps meet no plan and
+    the guesses stop at the label budget; the wide beam that keeps room in the caps meets
+    5.04538, which a cutoff used to skip (another graph had a plan), leaving none."""
+    scenario = eip.load(Path(__file__).parent / "data" / "ways_dag_100x4_seed2.json")
+    model = scenario.cost_model
+    coef = model.coefficients(resolve_goal("balanced")[1])
+    sol = eip.solve.solve_mode_graph(model, model.mode_graphs[1], coef, model.caps_tol, 1, Mode.EXACT, 32, 20_000,
+                                     np.inf, 5.19588)
+    assert sol.stop == Stop.LABEL_BUDGET and sol.status == Status.FEASIBLE
+    assert sol.rows[0, Row.SCORE] <= 5.04538 and np.all(sol.rows[0, Row.USE:] <= model.caps_tol)
 
 
 def _searches_stopped(strategy: Strategy, bound: float, stop: Stop, limits: list | None = None):
