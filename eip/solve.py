@@ -12,7 +12,7 @@ import numpy as np
 
 from .costmodel import CostModel
 from .goals import THROUGHPUT, Goal, resolve_goal
-from .kernels.contract import (LayeredGraph, Mode, Row, Solution, Status, Stop, Strategy, lp_bound, placement_rank,
+from .kernels.contract import (LayeredGraph, Mode, RootLp, Row, Solution, Status, Stop, Strategy, lp_bound, placement_rank,
                                rank_order, solve)
 from .kernels.paths import score_limit
 from .localsearch import distinct, evaluated, merged, polished, repaired
@@ -235,7 +235,7 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     if len(graphs) == 1:
         return solve_mode_graph(model, graphs[0], coef, caps, k, mode, beam_width, label_budget,
                                 _left(limit_s, started))
-    bound, priced = _mode_bounds(model, coef, caps, _left(limit_s, started))
+    bound, priced, roots = _mode_bounds(model, coef, caps, _left(limit_s, started))
     order = np.argsort(bound, kind="stable").tolist()
     found = _Found(model.n_stages, len(caps), k)
     repair_s = lambda: min(PRICED_REPAIR_S, PRICED_REPAIR_SHARE * _left(limit_s, started))
@@ -245,7 +245,10 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     retry: list[tuple[int, LayeredGraph]] = []
 
     def search(g: int, graph: LayeredGraph, seconds: float) -> Solution:
-        sol = solve_mode_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, seconds, found.cutoff)
+        # (an unsplit graph starts from the LP its bound came from: on a DAG's graph it takes a second)
+        root = roots[g] if graph is graphs[g] else None
+        sol = solve_mode_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, seconds, found.cutoff,
+                               root)
         found.add(sol.options, sol.rows)
         if sol.status in (Status.OPTIMAL, Status.INFEASIBLE):
             return sol
@@ -332,7 +335,7 @@ def _again(first: Solution, second: Solution) -> Solution:
 
 
 def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray,
-                 limit_s: float) -> tuple[np.ndarray, np.ndarray]:
+                 limit_s: float) -> tuple[np.ndarray, np.ndarray, list[RootLp | None]]:
     """(M,) a lower bound on the best score of each of ``model.mode_graphs``: its LP bound
     (never below its least usage's score: column generation's first pass is unconstrained),
     inf without a column generation where its least usage already breaks a cap. The least
@@ -344,19 +347,24 @@ def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray,
     bounds, which a 5 s limit did not stop).
 
     Also (P, N), in the same order: the placement of the path that each graph's LP
-    multipliers price cheapest (``contract.lp_bound``), where a repair may start."""
+    multipliers price cheapest (``contract.lp_bound``), where a repair may start; and (M,)
+    each graph's LP (``RootLp``) where it ran within its time, for its search to start
+    from (None: not computed, or stopped by the time limit)."""
     started = time.perf_counter()
     bound = _least_scores(model.mode_least_usage, coef, caps)
-    priced = []
+    priced, roots = [], [None] * len(bound)
     for m in np.argsort(bound, kind="stable").tolist():
         if bound[m] < np.inf and time.perf_counter() - started < limit_s:
             graph = model.mode_graphs[m]
-            lp = lp_bound(graph, coef, caps, _left(limit_s, started))
+            given_s = _left(limit_s, started)
+            lp = lp_bound(graph, coef, caps, given_s)
             bound[m] = max(bound[m], lp.bound)
+            if time.perf_counter() - started < limit_s:  # (else perhaps short of the LP's optimum)
+                roots[m] = lp.root
             if len(lp.priced_path) and lp.bound < np.inf:
                 priced.append((lp.bound, graph.opt_key[lp.priced_path]))
     priced.sort(key=lambda start: start[0])
-    return bound, np.array([path for _, path in priced], dtype=np.int64).reshape(-1, model.n_stages)
+    return bound, np.array([path for _, path in priced], dtype=np.int64).reshape(-1, model.n_stages), roots
 
 
 def _left(limit_s: float, started: float) -> float:
@@ -372,13 +380,15 @@ def _least_scores(least: np.ndarray, coef: np.ndarray, caps: np.ndarray) -> np.n
 
 
 def solve_mode_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
-                     beam_width: int, label_budget: int, limit_s: float, cutoff: float = np.inf) -> Solution:
+                     beam_width: int, label_budget: int, limit_s: float, cutoff: float = np.inf,
+                     root: RootLp | None = None) -> Solution:
     """The k best plans of one graph of ``model`` (one of ``CostModel.mode_graphs``, or a
     part of one): wanted only when scoring at most ``cutoff`` on an exact graph
-    (``solve_graph``); all of them, evaluated exactly, on a relaxed one (``solve_relaxed``)."""
+    (``solve_graph``); all of them, evaluated exactly, on a relaxed one (``solve_relaxed``).
+    ``root``: the graph's LP within ``caps`` by ``coef`` (``contract.lp_bound``), computed already."""
     if model.relaxed:
-        return solve_relaxed(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)
-    return solve_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)
+        return solve_relaxed(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff, root)
+    return solve_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff, root)
 
 
 #: share of a time limit the searches may take: the rest is the local search's, which a
@@ -430,16 +440,18 @@ def _combined(sols: list[Solution], options: np.ndarray, rows: np.ndarray) -> So
 
 
 def solve_graph(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
-                beam_width: int, label_budget: int, limit_s: float, cutoff: float = np.inf) -> Solution:
+                beam_width: int, label_budget: int, limit_s: float, cutoff: float = np.inf,
+                root: RootLp | None = None) -> Solution:
     """The k best paths of one exact graph of ``model`` (LP dives for poor plans on chains
     only: ``kernels.solve.DIVE_INCUMBENT_GAP``), of those scoring at most ``cutoff``
-    (``contract.solve``)."""
+    (``contract.solve``; ``root``: its LP, computed already)."""
     return solve(graph, coef, caps, k, mode, state_beam_width(model, beam_width), label_budget, limit_s,
-                 lp_dives=model.is_chain, cutoff=cutoff)
+                 lp_dives=model.is_chain, cutoff=cutoff, root=root)
 
 
 def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode,
-                  beam_width: int, label_budget: int, limit_s: float, cutoff: float = np.inf) -> Solution:
+                  beam_width: int, label_budget: int, limit_s: float, cutoff: float = np.inf,
+                  root: RootLp | None = None) -> Solution:
     """The k best plans of a model whose ``graph`` is a relaxation (``model.relaxed``) of
     those scoring at most ``cutoff``: the relaxed graph's best plans, re-evaluated exactly
     and ranked again.
@@ -459,7 +471,7 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
     while True:
         limit = min(cutoff, rows[-1, Row.SCORE]) if len(rows) == k else cutoff
         sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget,
-                    _left(limit_s, started), lp_dives=model.is_chain, cutoff=limit)
+                    _left(limit_s, started), lp_dives=model.is_chain, cutoff=limit, root=root)
         created, kept = created + sol.labels_created, kept + sol.labels_kept
         true_rows, fits = evaluated(model, coef, caps, sol.options)
         options, rows = merged(np.vstack([options, sol.options[fits]]), np.vstack([rows, true_rows[fits]]), k)

@@ -198,11 +198,29 @@ _scratch = np.empty(0)
 _kernels = None
 
 
+class RootLp(NamedTuple):
+    """Column generation's answer on one graph within given caps by given weights
+    (``bounds.lagrangian_prices``): a solve of that graph within those caps by those
+    weights may start from it (``solve``'s ``root``) rather than compute it again."""
+
+    prices: np.ndarray         # (2, Q) multipliers per unit of each dimension: zero, and the best set
+    values: np.ndarray         # (2, T) each option's completion bound under each set
+    lam_sums: np.ndarray       # (2,) each set's multipliers summed over the normalised caps
+    bound: float               # the dual bound (inf: no path fits)
+    row: np.ndarray            # (1 + Q,) the best plan that fits met on the way (score inf: none)
+    path: np.ndarray           # (N,) its options
+
+
+#: no root LP: the solve computes its own
+_NO_ROOT = RootLp(np.zeros((0, 0)), np.zeros((0, 0)), np.zeros(0), np.inf, np.zeros(0), np.zeros(0, dtype=np.int64))
+
+
 class LpBound(NamedTuple):
     """``lp_bound``'s answer."""
 
     bound: float               # a proven lower bound on the best score within the caps (inf: no path fits)
     priced_path: np.ndarray    # (N,) the graph's options on the path its multipliers price cheapest (empty: none)
+    root: RootLp               # column generation's answer, where a solve of the same graph may start
 
 
 def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit_s: float = np.inf) -> LpBound:
@@ -221,7 +239,8 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
 
     # (the kernels' clock is time.perf_counter)
     deadline = time.perf_counter() + time_limit_s if time_limit_s < np.inf else np.inf
-    prices, _, _, bound, _, _ = lagrangian_prices(graph, coef, caps, DUAL_ITERATIONS, deadline)
+    root = RootLp(*lagrangian_prices(graph, coef, caps, DUAL_ITERATIONS, deadline))
+    prices = root.prices
     # the best multipliers' pass once more, for its path (prices are multipliers per unit of each cap)
     priced = prices[1] > 0.0  # (only capped dimensions carry a price)
     lam = np.zeros_like(caps)
@@ -232,11 +251,12 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
                          np.empty(t_count), np.empty(graph.arc_tail.shape[0]), np.empty(t_count),
                          np.empty(t_count, dtype=np.int64), path, np.zeros(n, dtype=np.int64),
                          np.empty(Row.USE + len(caps)))
-    return LpBound(float(bound), path if cheapest < np.inf else path[:0])
+    return LpBound(float(root.bound), path if cheapest < np.inf else path[:0], root)
 
 
 def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode, beam_width: int,
-          label_budget: int, time_limit_s: float = np.inf, lp_dives: bool = True, cutoff: float = np.inf) -> Solution:
+          label_budget: int, time_limit_s: float = np.inf, lp_dives: bool = True, cutoff: float = np.inf,
+          root: RootLp | None = None) -> Solution:
     """The k best paths of ``graph`` within ``caps`` (Q,) by ``coef`` (Q,): the one call
     every planning question (plan, frontier, sweep, sensitivity, diagnosis) goes through.
 
@@ -248,12 +268,15 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
     ``cutoff``: only plans scoring at most this are wanted (the caller holds k plans that
     good, e.g. from another graph): the answer is the k best of those, ``Status.INFEASIBLE``
     (or ``UNKNOWN``, unproven) when there are none.
+    ``root``: ``lp_bound(graph, coef, caps).root``, computed already (a DAG's frontier-state
+    graph takes about a second), where the solve starts instead of its own column generation.
     ``Solution.seconds`` times the solve alone: the first call of a
     process loads (or compiles) the kernels before its clock starts.
     """
     # the kernel takes the graph's arrays and plain codes: a NamedTuple or IntEnum argument
     # costs 20-25 us to dispatch
-    args = (*graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget))
+    args = (*graph, coef, caps, int(k), int(mode), int(beam_width), int(label_budget),
+            *(_NO_ROOT if root is None else root))
     global _kernels, _scratch
     kernel = _kernels
     if kernel is None:  # the first solve of a process: load the kernels first

@@ -287,8 +287,9 @@ def _table_grid(n, t_count, caps, price, per_step, grid_max, cells):
 
 @njit(cache=True)
 def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode,
-               beam_width, label_budget, deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap,
-               cutoff, lazy_caps, scratch):
+               beam_width, label_budget, root_prices, root_values, root_lam_sums, root_bound, root_row, root_path,
+               deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff, lazy_caps,
+               scratch):
     """The k best paths of the graph within ``caps``, with a proof of optimality or a proven bound.
 
     The graph comes as its ``LayeredGraph`` fields, in order (a NamedTuple argument costs
@@ -302,13 +303,16 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     inf: none); only plans scoring at most ``cutoff`` are wanted (inf: every plan; see
     ``contract.solve``); ``lazy_caps`` runs the searches by constraint generation first
     (``LAZY_CAPS``); the searches build their bound tables in ``scratch`` (1-D; of
-    ``scratch_cells``, or new memory when it is smaller). Returns ``(status, strategy,
+    ``scratch_cells``, or new memory when it is smaller); ``root_*`` are the fields of a
+    ``contract.RootLp`` of this graph, caps and weights, the searches' bounds instead of
+    column generation's (``root_prices`` with no rows: none). Returns ``(status, strategy,
     paths (k, N), rows (k, 1 + Q), found, stats (STAT_SLOTS,))``: ``Status`` and
     ``Strategy`` codes as ints (an IntEnum returned to Python is built from its pickled
     class, 1-2 us a solve), ``Stat`` slots.
     """
+    root = (root_prices, root_values, root_lam_sums, root_bound, root_row, root_path)
     status, strategy, paths, rows, found, stats = _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head,
-                                                          arc_use, coef, caps, k, mode, beam_width, label_budget,
+                                                          arc_use, coef, caps, k, mode, beam_width, label_budget, root,
                                                           deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes,
                                                           quick_labels, dive_gap, cutoff, lazy_caps, scratch)
     return status.value, strategy.value, paths, rows, found, stats
@@ -316,7 +320,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
 
 @njit(cache=True)
 def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode, beam_width,
-            label_budget, deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff,
+            label_budget, root, deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff,
             lazy_caps, scratch):
     """``solve_topk``'s answer, its codes as ``Status`` and ``Strategy``."""
     started = clock()
@@ -338,7 +342,7 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
                                                   cutoff, min(free_nodes, label_budget), deadline, -np.inf, stats)
         if done:
             return status, Strategy.LABELS, paths, rows, found, stats
-    ctx, dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, deadline, scratch)
+    ctx, dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, root, deadline, scratch)
     relaxed_incumbent = r_row[Row.SCORE]
     if dual == np.inf or dual > score_limit(cutoff):  # no plan fits (and scores at most the cutoff)
         stats[Stat.BOUND] = np.inf
@@ -613,11 +617,16 @@ def _fitting(paths, rows, found, caps):
 
 
 @njit(cache=True)
-def _bounded(g, coef, caps, least, thr, k, label_budget, deadline, scratch):
+def _bounded(g, coef, caps, least, thr, k, label_budget, root, deadline, scratch):
     """The bounds every search uses, as the ``_Context`` ``_search`` takes, with the dual
     bound and the best feasible score column generation met: the Lagrangian multipliers
-    (``lagrangian_prices``) and the per-dimension tables they price."""
-    prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS, deadline)
+    (``lagrangian_prices``, or ``root``, its answer given: ``solve_topk``) and the
+    per-dimension tables they price."""
+    if root[0].shape[0] == 0:
+        prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS,
+                                                                                      deadline)
+    else:
+        prices, values, lam_sums, dual, relaxed_row, relaxed_path = root
     n = g.step_start.shape[0] - 1
     grid = _table_grid(n, g.opt_use.shape[0], caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX, TABLE_CELLS)
     table, dims, units = resource_tables(g, coef, caps, prices[1], grid, np.empty(0))

@@ -343,6 +343,7 @@ def test_polishing_the_worst_plan_meets_the_optimum_where_one_window_holds_every
     it ends at the brute-force optimum."""
     from eip.kernels import solve as kernel
     from eip.kernels.bounds import cap_tests, completion_usage
+    from eip.kernels.contract import lp_bound
 
     model, coef, paths, usage, scores, fits = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
@@ -352,7 +353,8 @@ def test_polishing_the_worst_plan_meets_the_optimum_where_one_window_holds_every
     assert n <= kernel.POLISH_WIDTH // 2
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, n)
-    ctx = kernel._bounded(g, coef, caps, least, thr, 1, 1_000_000, np.inf, np.empty(0))[0]
+    root = tuple(lp_bound(g, coef, caps).root)  # (a plain tuple, as ``solve_topk`` passes it)
+    ctx = kernel._bounded(g, coef, caps, least, thr, 1, 1_000_000, root, np.inf, np.empty(0))[0]
     worst = int(np.flatnonzero(fits)[np.argmax(scores[fits])])
     path = np.array(paths[worst], dtype=np.int64)
     row = np.concatenate([[scores[worst]], usage[worst]])
@@ -537,6 +539,26 @@ def test_a_cutoff_asks_only_for_the_plans_within_it(doc, goal, k, depth, data):
         return
     assert sol.status == Status.OPTIMAL
     assert np.allclose(sol.rows[:, Row.SCORE], wanted, rtol=TOL, atol=TOL)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from([1, 3]), st.sampled_from(DEPTHS))
+def test_a_solve_from_the_lp_it_was_given_answers_as_one_that_computes_it(doc, goal, k, depth):
+    """``solve`` given the graph's LP (``lp_bound(...).root``, as ``solve_model`` passes the
+    one its graph order came from) answers exactly as the solve that runs its own column
+    generation: the same status, plans and bound, the plans brute force's best."""
+    from eip.kernels.contract import Mode, Row, Status, lp_bound, solve
+
+    model, coef, _, _, all_scores, fits = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    with pipeline(depth):
+        own = solve(g, coef, caps, k, Mode.EXACT, 32, 10**6)
+        given = solve(g, coef, caps, k, Mode.EXACT, 32, 10**6, root=lp_bound(g, coef, caps).root)
+    assert given.status == own.status and given.bound == own.bound
+    assert np.array_equal(given.options, own.options) and np.array_equal(given.rows, own.rows)
+    wanted = np.sort(all_scores[fits])[:k]
+    assert own.status == (Status.OPTIMAL if len(wanted) else Status.INFEASIBLE)
+    assert np.allclose(given.rows[:, Row.SCORE], wanted, rtol=TOL, atol=TOL)
 
 
 @settings(max_examples=300)

@@ -259,8 +259,9 @@ def test_mode_graphs_share_a_time_limit_and_stopped_ones_get_the_rest(monkeypatc
     honest = eip_solve.solve_mode_graph
     calls = []
 
-    def first_stops_at_its_share(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff=np.inf):
-        sol = honest(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)
+    def first_stops_at_its_share(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff=np.inf,
+                                 root=None):
+        sol = honest(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff, root)
         if not calls:  # as if its share ran out before it met a plan
             sol = sol._replace(status=eip_solve.Status.UNKNOWN, options=sol.options[:0], rows=sol.rows[:0],
                                bound=-np.inf, stop=eip_solve.Stop.TIME_LIMIT)
@@ -293,9 +294,9 @@ def test_the_repairs_plan_limits_the_next_searches(monkeypatch):
     honest = eip_solve.solve_mode_graph
     cutoffs = []
 
-    def first_stops(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff=np.inf):
+    def first_stops(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff=np.inf, root=None):
         cutoffs.append(cutoff)
-        sol = honest(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff)
+        sol = honest(model, graph, coef, caps, k, mode, beam_width, label_budget, limit_s, cutoff, root)
         if len(cutoffs) == 1:
             sol = sol._replace(status=Status.UNKNOWN, options=sol.options[:0], rows=sol.rows[:0], bound=-np.inf,
                                stop=Stop.LABEL_BUDGET)
