@@ -160,8 +160,8 @@ def _beam_best(model, weights) -> list[float] | None:
     for g in model.mode_graphs:
         sol = solve_graph(model, g, coef, model.caps_tol, 1, Mode.BEAM, 32, 1_000_000, np.inf)
         if len(sol.rows) and model.relaxed:
-            true, fits = evaluated(model, coef, model.caps_tol, sol.options)
-            rows += list(true[fits])
+            true, over = evaluated(model, coef, model.caps_tol, sol.options)
+            rows += list(true[over == 0.0])
         else:
             rows += list(sol.rows)
     return min(rows, key=lambda row: row[Row.SCORE]).tolist()[Row.USE:] if rows else None

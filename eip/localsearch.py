@@ -54,11 +54,11 @@ def overuse(rows: np.ndarray, caps: np.ndarray) -> np.ndarray:
 def evaluated(model: CostModel, coef: np.ndarray, caps: np.ndarray,
               options: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The plan rows (M, 1 + Q) of the placements ``options`` (M, N) by the model's exact
-    usage, and the indices of those that fit ``caps`` (an impossible placement has inf
-    usage and fits nothing)."""
+    usage, and their ``overuse`` (M,) of ``caps``: 0 where a plan fits (an impossible
+    placement has inf usage and fits nothing)."""
     with np.errstate(invalid="ignore"):  # an impossible placement's inf usage times a 0 weight
         rows = scored_rows(coef, model.usage(options)) if len(options) else np.zeros((0, Row.USE + len(caps)))
-    return rows, np.flatnonzero(overuse(rows, caps) == 0.0)
+    return rows, overuse(rows, caps)
 
 
 def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.ndarray, rows: np.ndarray, k: int,
@@ -70,8 +70,8 @@ def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.n
     found_options, found_rows = [options], [rows]
     for current, score_now in zip(options, rows[:, Row.SCORE].tolist()):
         while time.perf_counter() < until:
-            _, _, placements = model.single_moves(current)
-            moved, fits = evaluated(model, coef, caps, placements)
+            placements, moved, after = _neighbours(model, coef, caps, current)
+            fits = np.flatnonzero(after == 0.0)
             if not len(fits):
                 break
             best = fits[np.argmin(moved[fits, Row.SCORE])]
@@ -91,8 +91,8 @@ def repaired(model: CostModel, coef: np.ndarray, caps: np.ndarray, starts: np.nd
     meets none. Each step takes the best single move; where none lowers the overuse, the
     best pair move (PAIR_FIRST_MOVES); the descent from a start ends where neither does."""
     for current in starts:
-        rows = evaluated(model, coef, caps, current[None, :])[0]
-        over = overuse(rows, caps)[0]
+        rows, over = evaluated(model, coef, caps, current[None, :])
+        over = over[0]
         while over > 0.0 and time.perf_counter() < until:
             step = _best_move(model, coef, caps, current, over, until)
             if step is None:
@@ -131,5 +131,4 @@ def _neighbours(model: CostModel, coef: np.ndarray, caps: np.ndarray,
                 current: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The single moves of ``current`` (N,): placements (M, N), their rows (M, 1 + Q) and overuse (M,)."""
     _, _, placements = model.single_moves(current)
-    moved = evaluated(model, coef, caps, placements)[0]
-    return placements, moved, overuse(moved, caps)
+    return (placements, *evaluated(model, coef, caps, placements))

@@ -176,9 +176,11 @@ def _repair_starts(model: CostModel, coef: np.ndarray, until: float) -> np.ndarr
     free = np.full(len(model.caps), np.inf)
     some_path = np.isfinite(model.mode_least_usage).all(axis=1)  # (a graph with a step left without options has none)
     graphs = [graph for graph, ok in zip(model.mode_graphs, some_path) if ok]
-    # (the LP takes half the time left: the repair needs some)
-    priced = [graph.opt_key[lp_bound(graph, coef, model.caps_tol, (until - time.perf_counter()) / 2).priced_path]
-              for graph in graphs if len(model.mode_graphs) == 1 and time.perf_counter() < until]
+    priced = []
+    if len(model.mode_graphs) == 1 and graphs and time.perf_counter() < until:
+        # (the LP takes half the time left: the repair needs some)
+        lp = lp_bound(graphs[0], coef, model.caps_tol, (until - time.perf_counter()) / 2)
+        priced = [graphs[0].opt_key[lp.priced_path]]
     free_best = [solve_mode_graph(model, graph, coef, free, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET,
                                   until - time.perf_counter()) for graph in graphs if time.perf_counter() < until]
     free_best.sort(key=lambda sol: sol.rows[0, Row.SCORE] if len(sol.rows) else np.inf)
@@ -252,8 +254,9 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         found.add(sol.options, sol.rows)
         if sol.status in (Status.OPTIMAL, Status.INFEASIBLE):
             return sol
-        # its LP bound still holds where the search proved less (one the time limit stopped
-        # before its own column generation: ways DAG 100x4 seed 2 under 10 s, 4.568 against 5.187)
+        # its LP bound still holds where the search proved less: a split graph's, or one whose
+        # LP the time limit stopped, starts from a column generation of its own, which the
+        # time limit may stop short (ways DAG 100x4 seed 2 under 10 s reported 4.568 against 5.187)
         return sol._replace(bound=max(sol.bound, float(bound[g])))
 
     for position, g in enumerate(order):
@@ -356,8 +359,7 @@ def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray,
     for m in np.argsort(bound, kind="stable").tolist():
         if bound[m] < np.inf and time.perf_counter() - started < limit_s:
             graph = model.mode_graphs[m]
-            given_s = _left(limit_s, started)
-            lp = lp_bound(graph, coef, caps, given_s)
+            lp = lp_bound(graph, coef, caps, _left(limit_s, started))
             bound[m] = max(bound[m], lp.bound)
             if time.perf_counter() - started < limit_s:  # (else perhaps short of the LP's optimum)
                 roots[m] = lp.root
@@ -473,7 +475,8 @@ def solve_relaxed(model: CostModel, graph: LayeredGraph, coef: np.ndarray, caps:
         sol = solve(graph, coef, caps, m, mode, state_beam_width(model, beam_width), label_budget,
                     _left(limit_s, started), lp_dives=model.is_chain, cutoff=limit, root=root)
         created, kept = created + sol.labels_created, kept + sol.labels_kept
-        true_rows, fits = evaluated(model, coef, caps, sol.options)
+        true_rows, over = evaluated(model, coef, caps, sol.options)
+        fits = over == 0.0
         options, rows = merged(np.vstack([options, sol.options[fits]]), np.vstack([rows, true_rows[fits]]), k)
         enumerated = sol.status in (Status.OPTIMAL, Status.INFEASIBLE)
         # every relaxed plan within the limit was found, or none unfound scores below the m-th

@@ -198,9 +198,10 @@ NO_PLAN_GUESS_GAP = 0.05
 # NO_PLAN_DIVES: where LP dives are off, none runs where no search met a plan either: on a
 # DAG's frontier-state graph each round's column generation takes 0.5-1 s, and on generated
 # ways DAG 100x4 seed 1 the dives met no plan in 104 and 72 s on its two GPU modes' graphs
-# (`lp_dive` called by a scratch script); the solve now answers there in 94 s, was 330 s,
-# with the plan of the repair from the priced paths (``eip.localsearch``), which is the
-# fallback of such graphs (the same plans on ways DAG 60x4 and 100x4 seeds 0-2)
+# (`lp_dive` called by a scratch script); without them the solve answered there in 85-94 s at
+# 808e45d, was 330 s, with the plan of the repair from the priced paths
+# (``eip.localsearch``), which is the fallback of such graphs (the same plans on ways DAG
+# 60x4 and 100x4 seeds 0-2)
 # auto mode, when the exact search stops: beams of 2, 4, 8 times the width, each only while
 # the widening has taken no longer than the solve before it (a wide beam's dominance checks
 # grow fast: width 512 takes 2 minutes on 500x8)

@@ -546,14 +546,21 @@ def test_a_cutoff_asks_only_for_the_plans_within_it(doc, goal, k, depth, data):
 def test_a_solve_from_the_lp_it_was_given_answers_as_one_that_computes_it(doc, goal, k, depth):
     """``solve`` given the graph's LP (``lp_bound(...).root``, as ``solve_model`` passes the
     one its graph order came from) answers exactly as the solve that runs its own column
-    generation: the same status, plans and bound, the plans brute force's best."""
-    from eip.kernels.contract import Mode, Row, Status, lp_bound, solve
+    generation: the same status, plans and bound, the plans brute force's best. And it
+    takes the LP as given: past the unconstrained shortcut, with the first pulse off (a
+    graph of one step has no arcs: ``PULSE_ARCS`` 0 leaves it on), an LP whose bound says
+    no path fits answers infeasible."""
+    from eip.kernels.contract import Mode, Row, Status, Strategy, lp_bound, solve
 
     model, coef, _, _, all_scores, fits = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
+    root = lp_bound(g, coef, caps).root
     with pipeline(depth):
         own = solve(g, coef, caps, k, Mode.EXACT, 32, 10**6)
-        given = solve(g, coef, caps, k, Mode.EXACT, 32, 10**6, root=lp_bound(g, coef, caps).root)
+        given = solve(g, coef, caps, k, Mode.EXACT, 32, 10**6, root=root)
+        told_none_fits = solve(g, coef, caps, k, Mode.EXACT, 32, 10**6, root=root._replace(bound=np.inf))
+    if depth != "as it runs" and len(g.arc_tail) and own.strategy != Strategy.VITERBI:
+        assert told_none_fits.status == Status.INFEASIBLE
     assert given.status == own.status and given.bound == own.bound
     assert np.array_equal(given.options, own.options) and np.array_equal(given.rows, own.rows)
     wanted = np.sort(all_scores[fits])[:k]
