@@ -15,6 +15,7 @@ import inspect
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
 import fire
@@ -66,9 +67,9 @@ PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strate
   --strategy      auto | exact | beam (default auto: exact when proven within the budget)
   --beam-width    labels kept per stage and device by the beam (default {DEFAULT_BEAM_WIDTH})
   --label-budget  labels the exact search may keep (default {DEFAULT_LABEL_BUDGET:,})
-  --time-limit    seconds the solve may take (default none): then the best plan found with
-                  its proven gap, or none (status unknown); each sensitivity re-solve and
-                  the report's frontier walk get the same limit
+  --time-limit    seconds the whole command may take (default none): the solve first (then
+                  the best plan found with its proven gap, or none: status unknown), and
+                  the sensitivity re-solves and the report's frontier walk share the rest
   --no-sensitivity  skip re-solving each budget one step up and down (what a step is worth)
   --format        text | csv | json | md | html | trace (default text; trace: the best
                   plan's timeline as Chrome Trace Event JSON, for Perfetto or chrome://tracing)
@@ -295,9 +296,11 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
         ("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)))
     sensitivity = not _switch("--no-sensitivity", no_sensitivity)
     limit_s = _time_limit(time_limit)
+    deadline = time.perf_counter() + limit_s  # for the whole command: the plan first, its explanation after
     result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy, beam_width=beam_width,
                            label_budget=label_budget, time_limit_s=limit_s)
-    _emit(render(result, format, sensitivity=sensitivity, time_limit_s=limit_s), output)
+    left_s = max(deadline - time.perf_counter(), 0.0)
+    _emit(render(result, format, sensitivity=sensitivity, time_limit_s=left_s), output)
     if not result.plans:
         _say(f"no plan: {result.reason}")
         raise SystemExit(EXIT_UNKNOWN if result.status == "unknown" else 1)

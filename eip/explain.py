@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,9 @@ from .tradeoff import Frontier, frontier as frontier_of
 #: frontier walk) may keep: a report should not wait long for a what-if (a stopped re-solve
 #: says it is not proven; a stopped frontier keeps its proven points and says where it stopped)
 REPORT_LABELS = 200_000
+
+#: ``Shift.status`` of a re-solve the explanation's time limit left no time for
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,9 @@ class StageReason:
 class Shift:
     """The best plan once one budget moves by ``change`` (in the budget's unit), all else equal.
 
-    ``status`` is that plan's proof ("optimal", "feasible", "infeasible" or "unknown"); the
-    deltas are against the current best plan and NaN when there is no plan.
+    ``status`` is that plan's proof ("optimal", "feasible", "infeasible" or "unknown"), or
+    "skipped" when the explanation's time limit was spent before this re-solve; the deltas
+    are against the current best plan and NaN when there is no plan.
     """
 
     change: float
@@ -119,27 +124,23 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     ``REPORT_LABELS`` labels: exact, else the beam), which costs up to two ``eip.plan`` calls per budget (steps that
     provably change nothing are not solved); and the latency/energy frontier under the same
     budgets is walked (``eip.frontier``, one exact solve per point). ``time_limit_s``
-    bounds each re-solve and the frontier walk.
+    (None: no limit; 0: nothing is re-solved) bounds all of it together: the re-solves
+    share about half of it, each taking its share of what is left, and the frontier walk
+    the rest; a re-solve or walk its share stops says so, and so do those the time left
+    no room for (``Shift.status`` "skipped").
     """
     if not isinstance(result, PlanResult):
         raise TypeError(f"explain expects eip.plan's answer (a PlanResult), got {type(result).__name__}")
+    allowance = _Allowance.of(time_limit_s)
     best = result.best
     if best is None:
         return Explanation((), (), (), (f"No plan: {result.reason}",) if result.reason else ())
     model = result.model
     budgets = _budgets(model, best)
-    if sensitivity:
-        budgets = tuple(_with_sensitivity(result, b, time_limit_s) for b in budgets)
-    moves = _single_moves(model, result, best)
-    into: dict[str, list[EdgeCost]] = {}
-    out_of: dict[str, list[EdgeCost]] = {}
-    for edge in best.edges:
-        into.setdefault(edge.reader, []).append(edge)
-        out_of.setdefault(edge.producer, []).append(edge)
-    stages = tuple(_stage_reason(model, best, s, moves[s], into.get(name, []), out_of.get(name, []))
-                   for s, name in enumerate(model.stage_names))
-    alternatives = tuple(_alternative(best, plan, rank) for rank, plan in enumerate(result.plans[1:], 2))
     summary = [_proof_sentence(result)]
+    if sensitivity:
+        allowance.expect(2 * sum(math.isfinite(b.limit) for b in budgets))
+        budgets = tuple(_with_sensitivity(result, b, allowance) for b in budgets)
     binding = [b for b in budgets if math.isfinite(b.limit)]
     if binding:
         summary.append(binding[0].sentence)
@@ -148,16 +149,76 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
         gain, b = min(gains, key=lambda g: g[0])
         summary.append(f"Most valuable step: {_signed(b.step, b.unit, '+g')} on the {b.name} "
                        f"(score {gain:+.4f}).")
-    front = None
-    if sensitivity and model.relaxed:
+    front = _frontier(result, allowance, summary) if sensitivity else None
+    alternatives = tuple(_alternative(best, plan, rank) for rank, plan in enumerate(result.plans[1:], 2))
+    return Explanation(_stage_reasons(result, best), budgets, alternatives, tuple(summary), front)
+
+
+def _stage_reasons(result: PlanResult, best: Plan) -> tuple[StageReason, ...]:
+    """Why each stage of ``best`` sits where it does, the inputs it pays for and the consumers
+    it serves."""
+    model = result.model
+    moves = _single_moves(model, result, best)
+    into: dict[str, list[EdgeCost]] = {}
+    out_of: dict[str, list[EdgeCost]] = {}
+    for edge in best.edges:
+        into.setdefault(edge.reader, []).append(edge)
+        out_of.setdefault(edge.producer, []).append(edge)
+    return tuple(_stage_reason(model, best, s, moves[s], into.get(name, []), out_of.get(name, []))
+                 for s, name in enumerate(model.stage_names))
+
+
+def _frontier(result: PlanResult, allowance: "_Allowance", summary: list[str]) -> Frontier | None:
+    """The latency/energy frontier under ``result``'s budgets within the rest of the
+    allowance (None when the graph is relaxed); says in ``summary`` when it is incomplete."""
+    model = result.model
+    if model.relaxed:
         summary.append("No latency/energy frontier: the graph is too wide to walk exactly in its listed order.")
-    elif sensitivity:
-        front = frontier_of(model, goal=_goal_of(result), label_budget=REPORT_LABELS,
-                            time_limit_s=time_limit_s)
-        if not front.complete:
-            summary.append(f"Latency/energy frontier incomplete: {front.reason}; plans faster than "
-                           f"{front.unexplored_ms[1]:.2f} ms were not walked.")
-    return Explanation(stages, budgets, alternatives, tuple(summary), front)
+        return None
+    limit_s = allowance.rest()
+    if limit_s is None:
+        summary.append("No latency/energy frontier: the time limit was spent before its walk began.")
+        return None
+    front = frontier_of(model, goal=_goal_of(result), label_budget=REPORT_LABELS, time_limit_s=limit_s)
+    if not front.complete:
+        summary.append(f"Latency/energy frontier incomplete: {front.reason}; plans faster than "
+                       f"{front.unexplored_ms[1]:.2f} ms were not walked.")
+    return front
+
+
+@dataclass
+class _Allowance:
+    """The time an explanation's re-solves share, as a ``time.perf_counter()`` deadline:
+    each sensitivity re-solve takes its share of what is left over the re-solves still
+    expected (so what a quick one leaves goes to the next), and the frontier walk takes
+    the rest, at least half of what there was."""
+
+    deadline: float
+    expected: int = 0  # sensitivity re-solves yet to come, the frontier walk counting as many
+
+    @classmethod
+    def of(cls, time_limit_s) -> "_Allowance":
+        if time_limit_s is None:
+            return cls(math.inf)
+        if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, (int, float, np.integer, np.floating)) \
+                or not time_limit_s >= 0:
+            raise ValueError(f"time_limit_s must be a number >= 0 or None, got {time_limit_s!r}")
+        return cls(time.perf_counter() + float(time_limit_s))
+
+    def expect(self, resolves: int) -> None:
+        """``resolves`` sensitivity re-solves are to come (the frontier walk counts as as many)."""
+        self.expected = 2 * resolves
+
+    def take(self) -> float | None:
+        """Seconds for the next sensitivity re-solve; None when the time is spent."""
+        share = (self.deadline - time.perf_counter()) / max(self.expected, 1)
+        self.expected = max(self.expected - 1, 0)
+        return share if share > 0 else None
+
+    def rest(self) -> float | None:
+        """Seconds for the frontier walk, all that is left; None when the time is spent."""
+        left = self.deadline - time.perf_counter()
+        return left if left > 0 else None
 
 
 def _proof_sentence(result: PlanResult) -> str:
@@ -259,13 +320,13 @@ def _users(model: CostModel, limit: Limit, best: Plan):
     return sorted((c for c in stages if value(c) > 0), key=lambda c: -value(c)), value
 
 
-def _with_sensitivity(result: PlanResult, budget: Budget, time_limit_s: float | None) -> Budget:
+def _with_sensitivity(result: PlanResult, budget: Budget, allowance: _Allowance) -> Budget:
     """``budget`` with its relaxed and tightened shifts and their sentence (unchanged when unbounded)."""
     if not math.isfinite(budget.limit):
         return budget
     step = budget_step(budget.limit, budget.unit)
-    relaxed = _shift(result, budget, step, time_limit_s)
-    tightened = _shift(result, budget, -step, time_limit_s) if budget.limit >= step else None
+    relaxed = _shift(result, budget, step, allowance)
+    tightened = _shift(result, budget, -step, allowance) if budget.limit >= step else None
     parts = [f"{_signed(s.change, budget.unit, '+g')} {_shift_phrase(s)}" for s in (relaxed, tightened) if s is not None]
     sentence = f"{budget.name}: " + "; ".join(parts) + "."
     if result.status != "optimal":
@@ -287,8 +348,9 @@ def budget_step(limit: float, unit: str) -> float:
     return max(m * mag for m in (1, 2, 5) if m * mag <= raw * (1 + 1e-12))
 
 
-def _shift(result: PlanResult, budget: Budget, change: float, time_limit_s: float | None) -> Shift:
-    """The best plan with ``budget`` moved by ``change``; solved only when it can differ."""
+def _shift(result: PlanResult, budget: Budget, change: float, allowance: _Allowance) -> Shift:
+    """The best plan with ``budget`` moved by ``change``; solved only when it can differ and
+    the allowance has time left."""
     best = result.best
     model = result.model
     limit = budget.limit + change
@@ -297,9 +359,15 @@ def _shift(result: PlanResult, budget: Budget, change: float, time_limit_s: floa
     if unchanged:
         # tightening keeps an optimum that still fits; nothing binds an unconstrained optimum
         return Shift(change, result.status, best, 0.0, 0.0, 0.0)
+    limit_s = allowance.take()
+    if limit_s is None:
+        return Shift(change, SKIPPED, None, math.nan, math.nan, math.nan)
     moved = plan(model.with_limit(budget.of, limit), goal=_goal_of(result), top_k=1,
-                 label_budget=REPORT_LABELS, time_limit_s=time_limit_s)
+                 label_budget=REPORT_LABELS, time_limit_s=limit_s)
     new = moved.best
+    if change > 0 and moved.status != "optimal" and (new is None or new.score > best.score):
+        # the best plan fits a relaxed budget too: a stopped re-solve only failed to better it
+        return Shift(change, "feasible", best, 0.0, 0.0, 0.0)
     if new is None:
         return Shift(change, moved.status, None, math.nan, math.nan, math.nan)
     return Shift(change, moved.status, new, new.score - best.score, new.latency_ms - best.latency_ms,
@@ -308,7 +376,8 @@ def _shift(result: PlanResult, budget: Budget, change: float, time_limit_s: floa
 
 def _shift_phrase(shift: Shift) -> str:
     if shift.plan is None:
-        return "would leave no plan" if shift.status == "infeasible" else "stopped the search with no plan (a label budget or the time limit)"
+        return {"infeasible": "would leave no plan", SKIPPED: "was not solved (the time limit was spent)"}.get(
+            shift.status, "stopped the search with no plan (a label budget or the time limit)")
     proof = "" if shift.status == "optimal" else " (not proven optimal)"
     if shift.delta_score == 0 and shift.delta_ms == 0 and shift.delta_mj == 0:
         return "would not change the plan" + proof

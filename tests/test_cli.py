@@ -207,3 +207,33 @@ def test_a_search_stopped_by_its_time_limit_has_its_own_exit_status(tmp_path):
     assert out.returncode == 4, out.stderr
     assert "eip: no plan: the search stopped at its time limit" in out.stderr
     assert eip("plan", SEED, "--time-limit", "0").returncode == 2
+
+
+def test_plans_time_limit_bounds_the_whole_command(monkeypatch, capsys):
+    """The solve takes what it needs of --time-limit; the report's re-solves get the rest,
+    and none when the solve spent it all."""
+    import time
+
+    import eip.cli as cli
+
+    given = []
+
+    def slow_plan(*args, **kwargs):
+        time.sleep(0.3)
+        return real_plan(*args, **kwargs)
+
+    def render(result, format, sensitivity, time_limit_s):
+        given.append(time_limit_s)
+        return real_render(result, format, sensitivity=sensitivity, time_limit_s=time_limit_s)
+
+    real_plan, real_render = cli.plan_scenario, cli.render
+    monkeypatch.setattr(cli, "plan_scenario", slow_plan)
+    monkeypatch.setattr(cli, "render", render)
+    for limit_s in ("1", "0.2"):
+        try:
+            cli.main(["plan", str(SEED), "--time-limit", limit_s])
+        except SystemExit as exc:
+            assert exc.code in (0, None)
+    assert 0.5 < given[0] < 0.7 and given[1] == 0.0
+    out = capsys.readouterr().out
+    assert "energy cap: +1 mJ was not solved (the time limit was spent)" in out

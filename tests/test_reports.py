@@ -220,3 +220,83 @@ def test_html_reads_well_at_scale(tmp_path):
     assert "No chart: no budget was swept" in nothing
     front = render_frontier(eip.frontier(seed), "html").decode()
     assert "Caps: latency &lt;= 32 ms, energy &lt;= 35 mJ" in front and "Best plan (the least score" in front
+
+
+def _binding_energy_cap_result():
+    doc = json.loads(SEED.read_text())
+    doc["constraints"]["max_total_energy_mj"] = 31
+    return eip.plan(eip.Scenario.from_dict(doc), top_k=1)
+
+
+def _timed_resolves(monkeypatch, seconds_used):
+    """Record the time limit each sensitivity re-solve and the frontier walk get; a re-solve
+    sleeps ``seconds_used(its limit)`` and then answers as the real one."""
+    import time
+
+    module = sys.modules["eip.explain"]
+    real_plan, real_frontier = module.plan, module.frontier_of
+    given = {"plan": [], "frontier": []}
+
+    def plan(*args, time_limit_s, **kwargs):
+        given["plan"].append(time_limit_s)
+        time.sleep(seconds_used(time_limit_s))
+        return real_plan(*args, **kwargs)
+
+    def frontier(*args, time_limit_s, **kwargs):
+        given["frontier"].append(time_limit_s)
+        return real_frontier(*args, **kwargs)
+
+    monkeypatch.setattr(module, "plan", plan)
+    monkeypatch.setattr(module, "frontier_of", frontier)
+    return given
+
+
+def test_an_explanations_time_limit_bounds_its_re_solves_together(monkeypatch):
+    """Each re-solve takes its share of what is left, the frontier walk the rest (at least
+    half), and re-solves that use all of their share keep the whole within the limit."""
+    import time
+
+    result = _binding_energy_cap_result()
+    given = _timed_resolves(monkeypatch, lambda limit_s: limit_s)
+    started = time.perf_counter()
+    e = eip.explain(result, time_limit_s=0.4)
+    assert time.perf_counter() - started < 0.4 + 0.3  # (the real re-solves and walk take milliseconds)
+    finite = sum(np.isfinite(b.limit) for b in e.budgets)
+    assert 1 <= len(given["plan"]) <= 2 * finite and len(given["frontier"]) == 1
+    assert given["plan"][0] == pytest.approx(0.4 / (4 * finite), rel=0.05)
+    assert all(0 < later < earlier for earlier, later in zip(given["plan"], given["plan"][1:]))
+    assert sum(given["plan"]) <= 0.2 + 1e-9 and 0.15 <= given["frontier"][0] <= 0.4
+    assert e.frontier is not None and all(s.status != "skipped" for b in e.budgets for s in b.shifts)
+
+
+def test_re_solves_after_the_explanations_time_limit_are_skipped_and_say_so(monkeypatch):
+    result = _binding_energy_cap_result()
+    given = _timed_resolves(monkeypatch, lambda limit_s: 0.3)  # the first re-solve overruns it all
+    e = eip.explain(result, time_limit_s=0.1)
+    assert len(given["plan"]) == 1 and given["frontier"] == []
+    skipped = [s for b in e.budgets for s in b.shifts if s.status == "skipped"]
+    assert skipped and all(s.plan is None and np.isnan(s.delta_score) for s in skipped)
+    assert e.budgets[0].sensitivity.endswith("-1 mJ was not solved (the time limit was spent).")
+    assert e.frontier is None
+    assert e.summary[-1] == "No latency/energy frontier: the time limit was spent before its walk began."
+    relaxed = json.loads(render(result, "json", time_limit_s=0.0))["explanation"]["budgets"][0]["relaxed"]
+    assert relaxed["status"] == "skipped" and relaxed["placement"] is None
+    spent = eip.explain(result, time_limit_s=0)  # (the tightening the plan still fits needs no re-solve)
+    assert spent.frontier is None and len(given["plan"]) == 1
+    assert [s.status for b in spent.budgets for s in b.shifts if s.status != "optimal"] == ["skipped"] * (len(skipped) + 1)
+
+
+def test_a_relaxed_budgets_stopped_re_solve_keeps_the_best_plan(monkeypatch):
+    """Relaxing a budget keeps the best plan feasible: a re-solve that stops with no plan
+    (or a worse one) reports that plan, unproven, not "no plan"."""
+    import dataclasses
+
+    result = _binding_energy_cap_result()
+    stopped = dataclasses.replace(result, plans=(), status="unknown", reason="stopped")
+    monkeypatch.setattr(sys.modules["eip.explain"], "plan", lambda *args, **kwargs: stopped)
+    energy = eip.explain(result).budgets[0]
+    assert energy.relaxed.status == "feasible" and energy.relaxed.plan is result.best
+    assert energy.relaxed.delta_score == 0
+    assert energy.tightened.status == "unknown" and energy.tightened.plan is None
+    assert energy.sensitivity.startswith("energy cap: +1 mJ would not change the plan (not proven optimal); "
+                                         "-1 mJ stopped the search with no plan")

@@ -16,7 +16,7 @@ _RENDERERS = {"text": render_text, "csv": render_csv, "json": render_json, "md":
 
 def render(result: PlanResult, format: str = "text", sensitivity: bool = True, time_limit_s: float | None = None) -> bytes:
     """The report of ``result`` in ``format`` (one of ``FORMATS``), as bytes; ``sensitivity``
-    re-solves each finite budget one step up and down, each re-solve within
+    re-solves each finite budget one step up and down and walks the frontier, all within
     ``time_limit_s`` (see ``eip.explain``). A trace is the best plan's timeline alone (no
     explanation is computed for it)."""
     if format == "trace":
