@@ -19,6 +19,7 @@ power x period. The score weighs latency, energy, switches and accuracy loss (``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from functools import cached_property
@@ -630,19 +631,42 @@ class CostModel:
 
     @cached_property
     def _lowered(self) -> tuple:
+        return self._lower(math.inf)
+
+    def _lower(self, deadline: float) -> tuple:
         from .lowering import lower_chain, lower_dag
 
-        return self.shared("graph", lambda: (lower_chain(self), {}) if self.is_chain else lower_dag(self))
+        return self.shared("graph", lambda: (lower_chain(self), {}) if self.is_chain else lower_dag(self, deadline))
+
+    def lower(self, deadline: float = math.inf) -> None:
+        """Lower the model to ``graph`` and ``mode_graphs`` now, kept as they are, unless a
+        DAG's lowering sees ``time.perf_counter()`` pass ``deadline`` between two stages
+        (``lowering.LoweringStopped``: nothing half-done is kept; the next call starts over)."""
+        self._lower(deadline)
+        self.mode_graphs
+
+    @property
+    def is_lowered(self) -> bool:
+        """Whether ``mode_graphs`` (and so ``graph``) are computed and kept."""
+        return self._held("mode_graphs")[1] is not None
 
     def shared(self, name: str, compute):
         """``compute()``, cached under ``name`` across the budget-moved copies of this model
         for as long as they keep the same cost arrays, graph and usage dimensions."""
+        key, held = self._held(name)
+        if held is None:
+            held = self._derived[name] = (key, compute())
+        return held[1]
+
+    def _held(self, name: str) -> tuple[tuple, tuple | None]:
+        """The key ``shared`` keeps ``name`` under, and what it keeps there (None: nothing
+        computed for these arrays)."""
         key = (self.exec_ms, self.exec_mj, self.mem_mb, self.output_mb, self.xfer_ms_per_mb, self.xfer_mj_per_mb,
                self.link_mask, self.option_device, self.accuracy_loss, self.inputs, self.dims)
         held = self._derived.get(name)
         if held is None or any(a is not b and (isinstance(a, np.ndarray) or a != b) for a, b in zip(held[0], key)):
-            held = self._derived[name] = (key, compute())
-        return held[1]
+            return key, None
+        return key, held
 
 
 def _least_usage(graph: LayeredGraph) -> np.ndarray:

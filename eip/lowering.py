@@ -38,6 +38,8 @@ true usage of its plans (``CostModel.usage``) gives feasible answers (``eip.solv
 
 from __future__ import annotations
 
+import math
+import time
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -53,6 +55,10 @@ from .kernels.contract import LayeredGraph
 #: 200x4 seed 0, 395k options and 6M arcs, peaks at 1.4 GB.
 MAX_STEP_OPTIONS = 100_000
 MAX_GRAPH_OPTIONS = 500_000
+
+
+class LoweringStopped(Exception):
+    """A lowering's deadline passed before its last step (``lower_dag``)."""
 
 
 class Relaxed(IntEnum):
@@ -101,10 +107,11 @@ def lower_chain(model: CostModel) -> LayeredGraph:
     return _assemble(model, steps)
 
 
-def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
+def lower_dag(model: CostModel, deadline: float = math.inf) -> tuple[LayeredGraph, dict[int, Relaxed]]:
     """The layered graph of a DAG-shaped model (module docstring), and what it forgot about
     which tensors (by producing stage) to stay within ``MAX_STEP_OPTIONS`` options per step
-    and ``MAX_GRAPH_OPTIONS`` in all (empty: exact)."""
+    and ``MAX_GRAPH_OPTIONS`` in all (empty: exact). Raises ``LoweringStopped`` when
+    ``time.perf_counter()`` passes ``deadline`` before a step (a wide DAG takes seconds)."""
     last_read = _last_reads(model)
     classes = _producer_classes(model)
     runs_on = np.array([np.bitwise_or.reduce(np.left_shift(1, model.option_device[np.isfinite(row)]))
@@ -114,6 +121,9 @@ def lower_dag(model: CostModel) -> tuple[LayeredGraph, dict[int, Relaxed]]:
     relaxed: dict[int, Relaxed] = {}
     total = 0
     for s in range(model.n_stages):
+        if time.perf_counter() > deadline:
+            raise LoweringStopped(f"the time limit stopped the model's lowering to the kernels' graph at stage "
+                                  f"{s} of {model.n_stages}")
         runnable = np.flatnonzero(np.isfinite(model.exec_ms[s]))
         after = [p for p in live if last_read[p] > s] + ([s] if last_read[s] > s else [])
         keep = _copy_masks(model, runs_on, after, s)

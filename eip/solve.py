@@ -16,6 +16,7 @@ from .kernels.contract import (LayeredGraph, Mode, RootLp, Row, Solution, Status
                                rank_order, solve)
 from .kernels.paths import score_limit
 from .localsearch import distinct, evaluated, merged, polished, repaired
+from .lowering import LoweringStopped
 from .result import Plan, PlanResult
 from .scenario import Scenario, load
 
@@ -96,7 +97,8 @@ def plan(
         beam_width: labels kept per (stage, device) by the beam.
         label_budget: labels the exact search may keep before it stops.
         time_limit_s: wall-clock seconds the solve may take, the model's first lowering to
-            the kernels' graph included (None: no limit). The searches take up to 90% of
+            the kernels' graph included (None: no limit; a lowering it stops answers
+            "unknown" and keeps nothing). The searches take up to 90% of
             it and local search the rest (it improves an unproven plan, or makes one from
             the unconstrained optimum when the searches met none). When it runs out the
             answer is the best plan found with its proven gap ("feasible"), or no plan
@@ -124,7 +126,7 @@ def plan(
 
         reason = infeasibility_reason(model)
     elif sol.status == Status.UNKNOWN:
-        reason = _unknown_reason(sol, limit_s, label_budget, beam_width)
+        reason = _unknown_reason(model, sol, limit_s, label_budget, beam_width)
     gap = 0.0 if sol.status == Status.OPTIMAL or not plans else relative_gap(plans[0].score, sol.bound)
     return PlanResult(
         scenario=model.name,
@@ -158,6 +160,8 @@ def _solve_for_goal(model: CostModel, goal_name: str, coef: np.ndarray, k: int, 
     elapsed = time.perf_counter() - started
     until = started + min(limit_s, 2.0 * elapsed + POLISH_MIN_S)
     if sol.status == Status.UNKNOWN:
+        if not model.is_lowered:  # (a repair needs the graphs: lowering them now would break the time limit)
+            return sol
         repair_until = started + min(limit_s, 2.0 * elapsed + REPAIR_MIN_S)
         start = repaired(model, coef, model.caps_tol, _repair_starts(model, coef, repair_until), repair_until)
         if start is None:
@@ -188,8 +192,11 @@ def _repair_starts(model: CostModel, coef: np.ndarray, until: float) -> np.ndarr
     return np.array(starts, dtype=np.int64).reshape(-1, model.n_stages)
 
 
-def _unknown_reason(sol: Solution, limit_s: float, label_budget: int, beam_width: int) -> str:
+def _unknown_reason(model: CostModel, sol: Solution, limit_s: float, label_budget: int, beam_width: int) -> str:
     """Why a solve ended with no plan and no proof that none exists."""
+    if sol.stop == Stop.TIME_LIMIT and not model.is_lowered:
+        return (f"the time limit ({limit_s:g} s) stopped the model's lowering to the kernels' graph before any "
+                f"search (a DAG's frontier states: eip validate counts them)")
     if sol.stop == Stop.TIME_LIMIT:
         return f"the search stopped at its time limit ({limit_s:g} s) before it found a plan"
     if sol.stop == Stop.LABEL_BUDGET:
@@ -233,7 +240,13 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     """
     caps = model.caps_tol if caps is None else caps
     started = time.perf_counter()
-    graphs = model.mode_graphs  # the first solve of a model lowers it: within the time limit too
+    try:
+        model.lower(started + limit_s)  # the first solve of a model lowers it: within the time limit too
+    except LoweringStopped:
+        nothing = np.zeros((0, model.n_stages), dtype=np.int64)
+        return Solution(Status.UNKNOWN, Strategy.LABELS, nothing, np.zeros((0, Row.USE + len(caps))), -np.inf,
+                        Stop.TIME_LIMIT, 0, 0, 0.0)
+    graphs = model.mode_graphs
     if len(graphs) == 1:
         return solve_mode_graph(model, graphs[0], coef, caps, k, mode, beam_width, label_budget,
                                 _left(limit_s, started))

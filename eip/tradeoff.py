@@ -35,6 +35,7 @@ from .errors import VALUE_RANGE, ScenarioError, out_of_range, printable
 from .goals import THROUGHPUT, Goal, Weights, resolve_goal
 from .kernels.contract import KEY_DIMS, Mode, Row, Solution, Status, Stop, placement_rank, rank_order, scored_rows
 from .kernels.frontier import pareto_sets
+from .lowering import LoweringStopped
 from .result import Plan
 from .solve import (DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET, ScenarioLike, check_count, check_time_limit, cost_model_of,
                     solve_model)
@@ -137,10 +138,16 @@ class Sweep:
         return self.plan_index != UNANSWERED
 
 
-def exact_model(scenario: ScenarioLike, what: str) -> CostModel:
-    """The cost model of ``scenario``; ``ScenarioError`` when its graph is a relaxation
-    (a DAG too wide for its listed order): a ``what`` walks exact solves only."""
+def exact_model(scenario: ScenarioLike, what: str, deadline: float) -> CostModel:
+    """The cost model of ``scenario``, lowered unless ``time.perf_counter()`` passes
+    ``deadline`` first (then the walk's solves stop at once); ``ScenarioError`` when its
+    graph is a relaxation (a DAG too wide for its listed order): a ``what`` walks exact
+    solves only."""
     model = cost_model_of(scenario)
+    try:
+        model.lower(deadline)
+    except LoweringStopped:
+        return model
     if model.relaxed:
         raise ScenarioError(model.name, "stages", f"the graph is too wide to plan exactly in its listed order "
                             f"({len(model.relaxed)} outputs relaxed); a {what} needs an exact graph: list the "
@@ -176,14 +183,14 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     When a solve stops at its label budget or the time limit, the points proven so far
     come back with ``complete`` False and the x range not yet walked.
     """
-    model = exact_model(scenario, "frontier")
+    deadline = time.perf_counter() + check_time_limit(time_limit_s)
+    model = exact_model(scenario, "frontier", deadline)
     x, y = _frontier_dims(model, axes)
     _, weights = resolve_goal(goal)
     coef = model.coefficients(weights)
     if max_plans is not None and (isinstance(max_plans, bool) or not isinstance(max_plans, int) or max_plans < 1):
         raise ValueError(f"max_plans must be an integer >= 1 or None, got {max_plans!r}")
     check_count("label_budget", label_budget)
-    deadline = time.perf_counter() + check_time_limit(time_limit_s)
     solve1 = lambda dim, caps: _least(model, dim, caps, label_budget, deadline)
     caps = model.caps_tol.copy()
     fastest = solve1(x, caps)
@@ -211,7 +218,9 @@ def frontier(scenario: ScenarioLike, max_plans: int | None = None, goal: Goal = 
     if max_plans is not None and len(points) > max_plans:
         chosen = np.unique(np.linspace(0, len(points) - 1, max_plans).round().astype(int))
     plans = tuple(Plan(model, path, _scored(row, coef)) for path, row in (points[i] for i in chosen))
-    unexplored = (float(model.least_usage[x]), float(caps[x])) if reason else None
+    # (usage is never negative: the bound where the time limit stopped the lowering of the graph)
+    floor_x = float(model.least_usage[x]) if model.is_lowered else 0.0
+    unexplored = (floor_x, float(caps[x])) if reason else None
     return Frontier(plans, np.array([p.latency_ms for p in plans]), np.array([p.energy_mj for p in plans]), model,
                     complete=not reason, unexplored_ms=unexplored, reason=reason, axes=tuple(axes))
 
@@ -265,7 +274,8 @@ def sweep(
     ``time_limit_s`` for the whole sweep, leaves the points it had not reached unanswered
     (``Sweep.answered``, ``Sweep.reason``): never an inexact one.
     """
-    model = exact_model(scenario, "sweep")
+    limits = _Limits(label_budget, time.perf_counter() + check_time_limit(time_limit_s))
+    model = exact_model(scenario, "sweep", limits.deadline)
     goal_name, weights = resolve_goal(goal)
     if goal_name == THROUGHPUT:  # its plans rank by the period, which no trade-off set or cap walk follows
         raise ValueError("a sweep ranks plans by a score; the throughput goal ranks them by the frame period: "
@@ -284,8 +294,8 @@ def sweep(
     caps = np.array([_point(loosest, outer, point).caps_tol for point in np.ndindex(*(len(v) for _, _, v, _ in outer))])
 
     distinct = _DistinctPlans(model)
-    limits = _Limits(label_budget, time.perf_counter() + check_time_limit(time_limit_s))
-    index = _from_tradeoff_sets(model, coef, caps, lat, en, label_budget, distinct)
+    # (the trade-off sets need the graph: a lowering the time limit stopped leaves the walks to stop at once)
+    index = _from_tradeoff_sets(model, coef, caps, lat, en, label_budget, distinct) if model.is_lowered else None
     if index is None:
         index = _from_walks(model, coef, caps, lat, en, limits, distinct)
     plans = distinct.plans

@@ -197,3 +197,40 @@ def test_profiler_tensors_with_inputs_plan_like_the_scenario():
     for inputs, path in (([[], [0], [0]], "inputs"), ([[], [0], [2], [1]], r"inputs\[2\]"), ([[], [0], [0, 0], [1]], r"inputs\[2\]")):
         with pytest.raises(ScenarioError, match=rf"^<arrays>: {path}: expected"):
             eip.CostModel.from_arrays(**arrays, inputs=inputs)
+
+
+class _Clock:
+    """A ``time`` stand-in for ``eip.lowering`` whose clock moves one second per reading."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_a_time_limit_stops_a_dags_lowering_and_keeps_nothing_half_done(monkeypatch):
+    """A DAG's lowering takes seconds on wide graphs: the time limit stops it between steps
+    (status unknown, the reason says so, no repair lowers it behind the limit's back; a
+    frontier or sweep stops with nothing walked), and the next solve lowers the whole graph
+    and answers as a fresh model."""
+    doc = wide_doc(5)
+    model = eip.Scenario.from_dict(doc).cost_model
+    stopped = eip.plan(model, top_k=2, time_limit_s=1e-9)
+    assert stopped.status == "unknown" and stopped.plans == () and not model.is_lowered
+    assert stopped.reason.startswith("the time limit (1e-09 s) stopped the model's lowering to the kernels' graph")
+    monkeypatch.setattr(lowering, "time", _Clock())
+    with pytest.raises(lowering.LoweringStopped, match="at stage 3 of 6"):
+        lower_dag(model, deadline=3.5)
+    monkeypatch.undo()
+    assert not model.is_lowered
+    front = eip.frontier(model, time_limit_s=1e-9)
+    assert not front.complete and len(front) == 0 and front.unexplored_ms[0] == 0.0
+    swept = eip.sweep(model, max_latency_ms=[10.0, 20.0], time_limit_s=1e-9)
+    assert not swept.answered.any() and "time limit" in swept.reason
+    assert not model.is_lowered
+    fresh = eip.plan(eip.Scenario.from_dict(doc), top_k=2)
+    again = eip.plan(model, top_k=2)
+    assert model.is_lowered and again.status == fresh.status == "optimal"
+    assert [p.placement for p in again.plans] == [p.placement for p in fresh.plans]
