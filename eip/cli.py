@@ -300,7 +300,8 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
     result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy, beam_width=beam_width,
                            label_budget=label_budget, time_limit_s=limit_s)
     left_s = max(deadline - time.perf_counter(), 0.0)
-    _emit(render(result, format, sensitivity=sensitivity, time_limit_s=left_s), output)
+    _emit(_with_progress("re-solve", lambda progress: render(
+        result, format, sensitivity=sensitivity, time_limit_s=left_s, progress=progress), leave=False), output)
     if not result.plans:
         _say(f"no plan: {result.reason}")
         raise SystemExit(EXIT_UNKNOWN if result.status == "unknown" else 1)
@@ -416,12 +417,13 @@ def _exit_for(summary: batch.BatchSummary) -> None:
         raise SystemExit(1)
 
 
-def _with_progress(unit: str, work):
-    """``work(progress)`` under a tqdm bar on stderr when it is a terminal."""
+def _with_progress(unit: str, work, leave: bool = True):
+    """``work(progress)`` under a tqdm bar on stderr when it is a terminal (cleared at the
+    end unless ``leave``)."""
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: the pool forks, and forking with threads risks deadlock
-    with tqdm(total=0, unit=unit, file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
+    with tqdm(total=0, unit=unit, file=sys.stderr, disable=not sys.stderr.isatty(), leave=leave) as bar:
         def progress(done: int, total: int) -> None:
             if bar.total != total:
                 bar.reset(total)

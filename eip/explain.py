@@ -9,6 +9,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -116,7 +117,8 @@ class Explanation:
     frontier: Frontier | None = None  # the latency/energy trade-off under the same budgets
 
 
-def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | None = None) -> Explanation:
+def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | None = None,
+            progress: Callable[[int, int], None] | None = None) -> Explanation:
     """Explain the best plan of ``result`` (an empty explanation when there is none).
 
     With ``sensitivity`` (what-if analysis by re-solving), every finite budget is moved one
@@ -127,7 +129,9 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     (None: no limit; 0: nothing is re-solved) bounds all of it together: the re-solves
     share about half of it, each taking its share of what is left, and the frontier walk
     the rest; a re-solve or walk its share stops says so, and so do those the time left
-    no room for (``Shift.status`` "skipped").
+    no room for (``Shift.status`` "skipped"). ``progress(done, total)`` is called after each
+    budget's re-solves and after the frontier walk (two steps per finite budget, one for the
+    walk), for a progress bar.
     """
     if not isinstance(result, PlanResult):
         raise TypeError(f"explain expects eip.plan's answer (a PlanResult), got {type(result).__name__}")
@@ -138,9 +142,15 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     model = result.model
     budgets = _budgets(model, best)
     summary = [_proof_sentence(result)]
+    report = progress or (lambda done, total: None)
     if sensitivity:
-        allowance.expect(2 * sum(math.isfinite(b.limit) for b in budgets))
-        budgets = tuple(_with_sensitivity(result, b, allowance) for b in budgets)
+        steps = 2 * sum(math.isfinite(b.limit) for b in budgets)
+        allowance.expect(steps)
+        shifted = []
+        for b in budgets:
+            shifted.append(_with_sensitivity(result, b, allowance))
+            report(2 * sum(math.isfinite(s.limit) for s in shifted), steps + 1)
+        budgets = tuple(shifted)
     binding = [b for b in budgets if math.isfinite(b.limit)]
     if binding:
         summary.append(binding[0].sentence)
@@ -149,7 +159,10 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
         gain, b = min(gains, key=lambda g: g[0])
         summary.append(f"Most valuable step: {_signed(b.step, b.unit, '+g')} on the {b.name} "
                        f"(score {gain:+.4f}).")
-    front = _frontier(result, allowance, summary) if sensitivity else None
+    front = None
+    if sensitivity:
+        front = _frontier(result, allowance, summary)
+        report(steps + 1, steps + 1)
     alternatives = tuple(_alternative(best, plan, rank) for rank, plan in enumerate(result.plans[1:], 2))
     return Explanation(_stage_reasons(result, best), budgets, alternatives, tuple(summary), front)
 

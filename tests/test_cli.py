@@ -222,9 +222,9 @@ def test_plans_time_limit_bounds_the_whole_command(monkeypatch, capsys):
         time.sleep(0.3)
         return real_plan(*args, **kwargs)
 
-    def render(result, format, sensitivity, time_limit_s):
+    def render(result, format, sensitivity, time_limit_s, progress):
         given.append(time_limit_s)
-        return real_render(result, format, sensitivity=sensitivity, time_limit_s=time_limit_s)
+        return real_render(result, format, sensitivity=sensitivity, time_limit_s=time_limit_s, progress=progress)
 
     real_plan, real_render = cli.plan_scenario, cli.render
     monkeypatch.setattr(cli, "plan_scenario", slow_plan)

@@ -300,3 +300,14 @@ def test_a_relaxed_budgets_stopped_re_solve_keeps_the_best_plan(monkeypatch):
     assert energy.tightened.status == "unknown" and energy.tightened.plan is None
     assert energy.sensitivity.startswith("energy cap: +1 mJ would not change the plan (not proven optimal); "
                                          "-1 mJ stopped the search with no plan")
+
+
+def test_an_explanation_reports_its_progress_per_budget_and_walk():
+    result = _binding_energy_cap_result()
+    calls = []
+    e = eip.explain(result, progress=lambda done, total: calls.append((done, total)))
+    steps = 2 * sum(np.isfinite(b.limit) for b in e.budgets) + 1
+    assert calls[-1] == (steps, steps) and len(calls) == len(e.budgets) + 1
+    assert all(total == steps for _, total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert eip.explain(result, sensitivity=False, progress=lambda *a: calls.append(a)) and len(calls) == len(e.budgets) + 1
