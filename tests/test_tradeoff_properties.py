@@ -182,3 +182,26 @@ def test_exact_or_nothing_past_the_label_budget():
     timed_out = eip.sweep(big, max_latency_ms=lat, time_limit_s=1e-9)
     assert "time limit" in timed_out.reason and not timed_out.answered.all()
     assert len(eip.frontier(big)) == 9  # and exact with the default budget
+
+
+def test_a_sweep_starts_no_walk_once_well_past_its_time_limit(monkeypatch):
+    """A walk given no time still pays its solves' setup (0.1-0.3 s on a wide DAG's graph):
+    past the time limit (and LATE_WALKS_S) the walks left are not started, and the reason
+    names the first of them."""
+    import time
+
+    import eip.tradeoff as tradeoff
+
+    started = []
+
+    def slow_walk(model, coef, caps_tol, dim, values, limits, distinct):
+        started.append(caps_tol[Dim.ENERGY])
+        time.sleep(0.3)
+        return np.full(len(values), tradeoff.UNANSWERED)
+
+    monkeypatch.setattr(tradeoff, "_from_tradeoff_sets", lambda *args: None)
+    monkeypatch.setattr(tradeoff, "_walk", slow_walk)
+    swept = eip.sweep("scenarios/mobile_vision_pipeline.json", max_latency_ms=[28.0, 30.0, 32.0, 34.0],
+                      max_energy_mj=[31.0, 35.0, 40.0], time_limit_s=0.1)
+    assert len(started) == 1 and not swept.answered.any()
+    assert re.fullmatch(r"the time limit was reached before the walk at max_energy_mj=35", swept.reason)
