@@ -135,6 +135,8 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     """
     if not isinstance(result, PlanResult):
         raise TypeError(f"explain expects eip.plan's answer (a PlanResult), got {type(result).__name__}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function of (done, total) or None, got {type(progress).__name__}")
     allowance = _Allowance.of(time_limit_s)
     best = result.best
     if best is None:

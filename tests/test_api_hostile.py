@@ -99,7 +99,7 @@ def test_what_is_planned_may_be_anything(fn, value):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(keyword=st.sampled_from(["sensitivity", "time_limit_s"]), value=HOSTILE)
+@given(keyword=st.sampled_from(["sensitivity", "time_limit_s", "progress"]), value=HOSTILE)
 def test_explain_refuses_or_explains(keyword, value):
     explanation = _call(eip.explain, RESULT, **{keyword: value})
     assert explanation is None or explanation.stages
