@@ -148,10 +148,11 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     if sensitivity:
         steps = 2 * sum(math.isfinite(b.limit) for b in budgets)
         allowance.expect(steps)
-        shifted = []
+        done, shifted = 0, []
         for b in budgets:
             shifted.append(_with_sensitivity(result, b, allowance))
-            report(2 * sum(math.isfinite(s.limit) for s in shifted), steps + 1)
+            done += 2 * math.isfinite(b.limit)
+            report(done, steps + 1)
         budgets = tuple(shifted)
     binding = [b for b in budgets if math.isfinite(b.limit)]
     if binding:

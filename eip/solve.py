@@ -236,7 +236,8 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     and their LP bounds bound it. A repair from the paths the graphs' LP multipliers price
     cheapest (``_Found.repair``; on a DAG before the searches, on a chain once one stops
     unproven: PRICED_REPAIR_S) adds a plan that answers when the searches meet none as
-    good (strategy ``repaired``).
+    good (strategy ``repaired``). A first lowering of the model that the time limit stops
+    answers unknown at once, with no plan and no bound (``CostModel.lower``).
     """
     caps = model.caps_tol if caps is None else caps
     started = time.perf_counter()
