@@ -247,7 +247,11 @@ def _proof_sentence(result: PlanResult) -> str:
         result.strategy]
     if result.status == "optimal":
         return f"Proven optimal: {how}."
-    return f"Not proven optimal ({how}): the best score is within {result.gap:.2%} of the optimum."
+    # what would let the search go further: the user's knob for each stop
+    further = {"label_budget": " The search stopped at its label budget: a larger one (--label-budget) may prove it.",
+               "time_limit": " The search stopped at its time limit: more time (--time-limit) may prove it."}
+    return (f"Not proven optimal ({how}): the best score is within {result.gap:.2%} of the optimum."
+            + further.get(result.stats.get("stopped_by"), ""))
 
 
 def _single_moves(model: CostModel, result: PlanResult, best: Plan) -> list[list[MoveOption]]:

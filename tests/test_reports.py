@@ -311,3 +311,14 @@ def test_an_explanation_reports_its_progress_per_budget_and_walk():
     assert all(total == steps for _, total in calls)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert eip.explain(result, sensitivity=False, progress=lambda *a: calls.append(a)) and len(calls) == len(e.budgets) + 1
+
+
+def test_an_unproven_answer_names_the_knob_that_stopped_it():
+    stopped = eip.plan("scenarios/yolov3_rk3399pro.json", top_k=1, label_budget=10)
+    assert stopped.status == "feasible" and stopped.stats["stopped_by"] == "label_budget"
+    sentence = eip.explain(stopped, sensitivity=False).summary[0]
+    assert sentence.startswith("Not proven optimal (the beam search): the best score is within ")
+    assert sentence.endswith(" The search stopped at its label budget: a larger one (--label-budget) may prove it.")
+    assert sentence in render(stopped, "text", sensitivity=False).decode()
+    proven = eip.plan("scenarios/yolov3_rk3399pro.json", top_k=1)
+    assert eip.explain(proven, sensitivity=False).summary[0] == "Proven optimal: the exact label search finished."
