@@ -58,6 +58,13 @@ example:
 Run 'eip plan --help' for the options.
 """
 
+#: without --time-limit, the report's re-solves and frontier walk take at most the larger of
+#: REPORT_MIN_S and REPORT_SOLVE_MULTIPLE times the solve: ways DAG 100x4 seed 2's default
+#: report took 430 s after its 42 s solve (23 re-solves and a walk that each search until
+#: their label budgets stop them); the profiled ResNet50's takes 12-36 s after 0.1 s
+REPORT_MIN_S = 60.0
+REPORT_SOLVE_MULTIPLE = 2.0
+
 PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strategy auto]
                      [--beam-width {DEFAULT_BEAM_WIDTH}] [--label-budget {DEFAULT_LABEL_BUDGET}]
                      [--time-limit SECONDS] [--no-sensitivity] [--format text] [--output PATH]
@@ -67,16 +74,19 @@ PLAN_HELP = f"""usage: eip plan SCENARIO [--goal balanced] [--top-k 3] [--strate
   --strategy      auto | exact | beam (default auto: exact when proven within the budget)
   --beam-width    labels kept per stage and device by the beam (default {DEFAULT_BEAM_WIDTH})
   --label-budget  labels the exact search may keep (default {DEFAULT_LABEL_BUDGET:,})
-  --time-limit    seconds the whole command may take (default none): the solve first (then
-                  the best plan found with its proven gap, or none: status unknown), and
-                  the sensitivity re-solves and the report's frontier walk share the rest
+  --time-limit    seconds the whole command may take: the solve first (then the best plan
+                  found with its proven gap, or none: status unknown), and the sensitivity
+                  re-solves and the report's frontier walk share the rest (default: the
+                  solve runs to the end, the report takes up to the larger of {REPORT_MIN_S:g} s and
+                  {REPORT_SOLVE_MULTIPLE:g}x the solve)
   --no-sensitivity  skip re-solving each budget one step up and down (what a step is worth)
   --format        text | csv | json | md | html | trace (default text; trace: the best
                   plan's timeline as Chrome Trace Event JSON, for Perfetto or chrome://tracing)
   --output        write the report to PATH (atomically) instead of stdout
 
 exit status: 0 plan found, 1 proven infeasible, 2 bad input or usage, 4 no plan found
-before the time limit or label budget (unknown)
+before the time limit or label budget (unknown), 130 interrupted (Ctrl-C; during the
+report, the report is written without its sensitivity re-solves and frontier)
 
 example:
   eip plan scenarios/mobile_vision_pipeline.json --goal balanced --top-k 3 --format json
@@ -280,6 +290,9 @@ its JSON path)
 
 #: exit status of a search stopped by its time limit or label budget before any plan
 EXIT_UNKNOWN = 4
+#: exit status of a command interrupted (Ctrl-C), as a shell reports SIGINT
+EXIT_INTERRUPTED = 130
+
 
 
 class UsageError(ValueError):
@@ -296,12 +309,21 @@ def _plan(scenario: str, goal: str = "balanced", top_k: int = 3, strategy: str =
         ("--top-k", top_k), ("--beam-width", beam_width), ("--label-budget", label_budget)))
     sensitivity = not _switch("--no-sensitivity", no_sensitivity)
     limit_s = _time_limit(time_limit)
-    deadline = time.perf_counter() + limit_s  # for the whole command: the plan first, its explanation after
+    started = time.perf_counter()
     result = plan_scenario(load(scenario), goal=goal, top_k=top_k, strategy=strategy, beam_width=beam_width,
                            label_budget=label_budget, time_limit_s=limit_s)
-    left_s = max(deadline - time.perf_counter(), 0.0)
-    _emit(_with_progress("re-solve", lambda progress: render(
-        result, format, sensitivity=sensitivity, time_limit_s=left_s, progress=progress), leave=False), output)
+    solved = time.perf_counter()
+    # --time-limit is the whole command's (the plan first, its report after); without it the report is bounded
+    left_s = max(started + limit_s - solved, 0.0) if math.isfinite(limit_s) else \
+        max(REPORT_MIN_S, REPORT_SOLVE_MULTIPLE * (solved - started))
+    try:
+        body = _with_progress("re-solve", lambda progress: render(
+            result, format, sensitivity=sensitivity, time_limit_s=left_s, progress=progress), leave=False)
+    except KeyboardInterrupt:  # the plan is worth keeping: the report without its what-ifs
+        _emit(render(result, format, sensitivity=False), output)
+        _say("interrupted: the report is written without its sensitivity re-solves and frontier")
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    _emit(body, output)
     if not result.plans:
         _say(f"no plan: {result.reason}")
         raise SystemExit(EXIT_UNKNOWN if result.status == "unknown" else 1)
@@ -787,6 +809,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0) from None
     except fire.core.FireExit as exc:
         raise SystemExit(2 if exc.code else 0) from None
+    except KeyboardInterrupt:
+        print("eip: interrupted", file=sys.stderr)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     except Exception as exc:  # a bug of ours: still one line, and a status of its own
         print(f"eip: internal error ({type(exc).__name__}: {printable(str(exc))}); please report it with the scenario",
               file=sys.stderr)

@@ -216,11 +216,14 @@ def test_plans_time_limit_bounds_the_whole_command(monkeypatch, capsys):
 
     import eip.cli as cli
 
-    given = []
+    given, spent = [], []
 
     def slow_plan(*args, **kwargs):
+        started = time.perf_counter()
         time.sleep(0.3)
-        return real_plan(*args, **kwargs)
+        answer = real_plan(*args, **kwargs)
+        spent.append(time.perf_counter() - started)
+        return answer
 
     def render(result, format, sensitivity, time_limit_s, progress):
         given.append(time_limit_s)
@@ -234,6 +237,63 @@ def test_plans_time_limit_bounds_the_whole_command(monkeypatch, capsys):
             cli.main(["plan", str(SEED), "--time-limit", limit_s])
         except SystemExit as exc:
             assert exc.code in (0, None)
-    assert 0.5 < given[0] < 0.7 and given[1] == 0.0
+    assert given[0] == pytest.approx(1 - spent[0], abs=0.05) and given[1] == 0.0
     out = capsys.readouterr().out
     assert "energy cap: +1 mJ was not solved (the time limit was spent)" in out
+
+
+def test_without_a_time_limit_the_report_is_bounded_by_the_solve(monkeypatch):
+    import time
+
+    import eip.cli as cli
+
+    given, spent = [], []
+
+    def slow_plan(*args, **kwargs):
+        started = time.perf_counter()
+        time.sleep(0.2)
+        answer = real_plan(*args, **kwargs)
+        spent.append(time.perf_counter() - started)
+        return answer
+
+    def render(result, format, sensitivity, time_limit_s, progress):
+        given.append(time_limit_s)
+        return b""
+
+    real_plan = cli.plan_scenario
+    monkeypatch.setattr(cli, "plan_scenario", slow_plan)
+    monkeypatch.setattr(cli, "render", render)
+    monkeypatch.setattr(cli, "REPORT_MIN_S", 0.0)
+    cli.main(["plan", str(SEED)])
+    assert given[0] == pytest.approx(2 * spent[0], abs=0.05)  # REPORT_SOLVE_MULTIPLE times the solve
+    monkeypatch.setattr(cli, "REPORT_MIN_S", 60.0)
+    cli.main(["plan", str(SEED)])
+    assert given[1] == 60.0
+
+
+def test_ctrl_c_writes_the_plan_without_its_what_ifs_and_exits_130(monkeypatch, capsys):
+    import eip.cli as cli
+
+    real_render = cli.render
+
+    def render(result, format, sensitivity=True, time_limit_s=None, progress=None):
+        if sensitivity:
+            raise KeyboardInterrupt  # as a Ctrl-C during the re-solves would
+        return real_render(result, format, sensitivity=False)
+
+    monkeypatch.setattr(cli, "render", render)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["plan", str(SEED), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 130
+    assert json.loads(out)["plans"][0]["placement"] and json.loads(out)["explanation"]["budgets"][0]["relaxed"] is None
+    assert err == "eip: interrupted: the report is written without its sensitivity re-solves and frontier\n"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "plan_scenario", interrupted)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["plan", str(SEED)])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 130 and out == "" and err == "eip: interrupted\n"
