@@ -281,6 +281,10 @@ def test_re_solves_after_the_explanations_time_limit_are_skipped_and_say_so(monk
     assert e.summary[-1] == "No latency/energy frontier: the time limit was spent before its walk began."
     relaxed = json.loads(render(result, "json", time_limit_s=0.0))["explanation"]["budgets"][0]["relaxed"]
     assert relaxed["status"] == "skipped" and relaxed["placement"] is None
+    for fmt in ("text", "md", "html"):
+        assert "was not solved (the time limit was spent)" in render(result, fmt, time_limit_s=0.0).decode(), fmt
+    rows = [dict(zip(CSV_HEADER, r)) for r in csv.reader(io.StringIO(render(result, "csv", time_limit_s=0.0).decode()))]
+    assert {r["status"] for r in rows if r["record"] == "sensitivity" and r["change"] == "1.0"} == {"skipped"}
     spent = eip.explain(result, time_limit_s=0)  # (the tightening the plan still fits needs no re-solve)
     assert spent.frontier is None and len(given["plan"]) == 1
     assert [s.status for b in spent.budgets for s in b.shifts if s.status != "optimal"] == ["skipped"] * (len(skipped) + 1)
