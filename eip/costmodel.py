@@ -31,6 +31,7 @@ from .errors import MAX_NAME_CHARS, VALUE_RANGE, ScenarioError, out_of_range
 from .goals import Weights, score_coefficients
 from .kernels.bounds import completion_usage
 from .kernels.contract import LayeredGraph
+from .kernels.usage import Load, inbound_moves, placement_loads, placement_usage, receive
 from .scenario import Constraints, Device, Scenario, Stage, Way
 
 
@@ -40,13 +41,6 @@ class Dim(IntEnum):
     LATENCY = 0
     ENERGY = 1
     SWITCHES = 2
-
-
-class Load(IntEnum):
-    """Slots of ``CostModel.device_loads``."""
-
-    BUSY_MS = 0
-    EXEC_MJ = 1
 
 
 class Dims(NamedTuple):
@@ -467,45 +461,27 @@ class CostModel:
         copies = np.zeros(options.shape, dtype=np.int64)  # devices holding a copy of each output
         for e, (p, q) in enumerate(self.edges.tolist()):
             held = copies[:, p].copy()
-            out[:, e, :2], out[:, e, 2], copies[:, p] = receive(moves[p], options[:, p], device[:, p], device[:, q], held)
+            column = np.ascontiguousarray  # (the kernel's one specialization takes contiguous arrays)
+            out[:, e, :2], out[:, e, 2], copies[:, p] = receive(moves[p], column(options[:, p]), column(device[:, p]),
+                                                                 column(device[:, q]), held)
             out[:, e, 3] = copies[:, p] != held
         return out
 
-    def inbound(self, options: np.ndarray, edge_costs: np.ndarray | None = None) -> np.ndarray:
+    def inbound(self, options: np.ndarray) -> np.ndarray:
         """(P, N, 3) what each stage pays to receive its inputs under placements ``options``
-        (P, N): latency ms, energy mJ and switches of its edges (``edge_costs``, computed
-        unless given) summed in input order."""
-        options = np.atleast_2d(options)
-        costs = self.edge_costs(options) if edge_costs is None else edge_costs
-        out = np.zeros(options.shape + (3,))
-        for e, q in enumerate(self.edges[:, 1].tolist()):
-            out[:, q] += costs[:, e, :3]
-        return out
+        (P, N): latency ms, energy mJ and switches of its edges summed in input order
+        (``kernels.usage.inbound_moves``)."""
+        return inbound_moves(_placements(options), self.option_device, self.moves, self.edges)
 
     def usage(self, options: np.ndarray) -> np.ndarray:
         """(P, Q) usage vectors of placements ``options`` (P, N), accumulated stage by stage
         (receiving, then executing: the kernels' order, so totals are bit-equal); ``inf``
-        where a stage cannot run on its option or an input cannot reach it."""
-        options = np.atleast_2d(options)
-        inbound = self.inbound(options)
+        where a stage cannot run on its option or an input cannot reach it
+        (``kernels.usage.placement_usage``)."""
         dims = self.dims
-        use = np.zeros((options.shape[0], dims.size))
-        rows = np.arange(options.shape[0])
-        for s in range(self.n_stages):
-            o = options[:, s]
-            use[:, :Dim.SWITCHES + 1] += inbound[:, s]
-            use[:, Dim.LATENCY] += self.exec_ms[s, o]
-            use[:, Dim.ENERGY] += self.exec_mj[s, o]
-            use[rows, dims.memory + self.option_device[o]] += self.mem_mb[s, o]
-            if dims.accuracy >= 0:
-                use[:, dims.accuracy] += self.accuracy_loss[s, o]
-        if dims.busy >= 0 or dims.power >= 0:
-            loads = self.device_loads(options, inbound)
-            if dims.busy >= 0:
-                use[:, dims.busy:dims.busy + self.n_devices] = loads[..., Load.BUSY_MS]
-            if dims.power >= 0:
-                use[:, dims.power:dims.power + self.n_devices] = loads[..., Load.EXEC_MJ]
-        return use
+        return placement_usage(_placements(options), self.exec_ms, self.exec_mj, self.mem_mb, self.accuracy_loss,
+                               self.option_device, self.moves, self.edges, self.n_devices, dims.memory,
+                               dims.accuracy, dims.busy, dims.power, dims.size)
 
     def single_moves(self, options: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every placement that differs from ``options`` (N,) in one stage, moved to another
@@ -531,22 +507,13 @@ class CostModel:
             ok &= np.all((on == -1) | (on == first[:, None]), axis=1)
         return ok
 
-    def device_loads(self, options: np.ndarray, inbound: np.ndarray | None = None) -> np.ndarray:
+    def device_loads(self, options: np.ndarray) -> np.ndarray:
         """(P, D, 2) per device, under placements ``options`` (P, N): its busy time per frame
         (ms: the execution of its stages plus the moves into them, ``Load.BUSY_MS``) and the
-        execution energy of its stages (mJ, ``Load.EXEC_MJ``), accumulated stage by stage
-        (``inbound``: ``CostModel.inbound``, computed unless given)."""
-        options = np.atleast_2d(options)
-        inbound = self.inbound(options) if inbound is None else inbound
-        out = np.zeros((options.shape[0], self.n_devices, 2))
-        rows = np.arange(options.shape[0])
-        for s in range(self.n_stages):
-            o = options[:, s]
-            device = self.option_device[o]
-            out[rows, device, Load.BUSY_MS] += inbound[:, s, Dim.LATENCY]
-            out[rows, device, Load.BUSY_MS] += self.exec_ms[s, o]
-            out[rows, device, Load.EXEC_MJ] += self.exec_mj[s, o]
-        return out
+        execution energy of its stages (mJ, ``Load.EXEC_MJ``), accumulated stage by stage."""
+        options = _placements(options)
+        return placement_loads(options, self.inbound(options), self.exec_ms, self.exec_mj, self.option_device,
+                               self.n_devices)
 
     @property
     def graph(self) -> LayeredGraph:
@@ -677,20 +644,9 @@ def _least_usage(graph: LayeredGraph) -> np.ndarray:
     return (graph.opt_use[sources] + completion[sources]).min(axis=0, initial=np.inf)
 
 
-def receive(moves: np.ndarray, src_option: np.ndarray, src_device: np.ndarray, dst_device: np.ndarray,
-            copies: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One input edge of a stage, for many placements at once (the copy-once rule).
-
-    ``moves`` (O, D, 2) is ``CostModel.moves`` of the producer; ``src_option`` (P,) its
-    option, ``src_device``/``dst_device`` (P,) the producer's and the reader's device,
-    ``copies`` (P,) int64 bitmask of the devices already holding the producer's output.
-    Returns the (P, 2) latency/energy the reader pays (0 when the data is already on its
-    device), (P,) 1 where the edge crosses devices, and the updated bitmask.
-    """
-    crossing = src_device != dst_device
-    fresh = crossing & ((copies >> dst_device) & 1 == 0)
-    cost = np.where(fresh[:, None], moves[src_option, dst_device], 0.0)
-    return cost, crossing.astype(np.float64), copies | np.where(fresh, np.left_shift(1, dst_device), 0)
+def _placements(options: np.ndarray) -> np.ndarray:
+    """``options`` as the kernels take placements: (P, N) C-contiguous int64."""
+    return np.ascontiguousarray(np.atleast_2d(options), dtype=np.int64)
 
 
 def compile_scenario(scenario: Scenario) -> CostModel:

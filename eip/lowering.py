@@ -332,8 +332,9 @@ def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: 
         col = 2 * live.index(p)
         if relaxed.get(p) == Relaxed.DEVICE:
             continue  # a lower bound: no move, no switch
-        src = state[:, col]
-        cost, switch, copies = receive(model.moves[p], src, model.option_device[src], dst, state[:, col + 1])
+        src = np.ascontiguousarray(state[:, col])  # (the kernel's one specialization takes contiguous arrays)
+        cost, switch, copies = receive(model.moves[p], src, model.option_device[src], dst,
+                                       np.ascontiguousarray(state[:, col + 1]))
         use[:, 2] += switch
         if p not in relaxed:
             use[:, :2] += cost

@@ -139,7 +139,7 @@ class Plan:
     def _loads(self) -> np.ndarray:
         """(D, 2) ``CostModel.device_loads`` of this placement."""
         m = self._model
-        return m.device_loads(self._options, m.inbound(self._options, self._edge_costs))[0]
+        return m.device_loads(self._options)[0]
 
     @cached_property
     def busy_ms(self) -> dict[str, float]:
@@ -171,13 +171,13 @@ class Plan:
 
     @cached_property
     def _edge_costs(self) -> np.ndarray:
-        """(1, E, 4) ``CostModel.edge_costs`` of this placement, for ``stages`` and ``edges``."""
+        """(1, E, 4) ``CostModel.edge_costs`` of this placement, for ``edges``."""
         return self._model.edge_costs(self._options)
 
     @cached_property
     def stages(self) -> tuple[StageCost, ...]:
         m = self._model
-        inbound = m.inbound(self._options, self._edge_costs)[0].tolist()
+        inbound = m.inbound(self._options)[0].tolist()
         out = []
         for s, o in enumerate(self._options.tolist()):
             x_ms, x_mj, _ = inbound[s]

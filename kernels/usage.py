@@ -1,0 +1,129 @@
+"""Usage of whole placements, for many at once: the cost model's totals of each placement
+(an option per stage), summed stage by stage in the kernels' order (a stage's moves in, in
+input order, then its execution), so that they equal the plan rows of the layered graph
+bit for bit. Local search and brute force evaluate thousands of placements a step with
+it. Arrays are the cost model's (``eip.costmodel.CostModel``): N stages, O options, D
+devices, E input edges, Q usage dimensions.
+"""
+
+from enum import IntEnum
+
+import numpy as np
+from numba import njit
+
+
+class Load(IntEnum):
+    """Slots of ``placement_loads``' last axis."""
+
+    BUSY_MS = 0  # the device's busy time per frame: its stages' execution and the moves into them
+    EXEC_MJ = 1  # its stages' execution energy per frame
+
+
+@njit(cache=True)
+def moved(moves, src_option, src_device, dst_device, copies):
+    """One input edge of a stage under one placement: the copy-once rule. A tensor moves
+    once to each other device that reads it; the first reader there pays, later readers
+    there use the copy.
+
+    ``moves`` (O, D, 2) latency ms / energy mJ of moving the producer's output, run on
+    option a, to device b (``CostModel.moves`` of the producer); ``src_option`` the
+    producer's option, ``src_device`` / ``dst_device`` the producer's and the reader's
+    device, ``copies`` the int64 bitmask of the devices already holding the output.
+    Returns ``(latency ms, energy mJ, crossing, copies)``: what the reader pays (0 where the
+    data is on its device already), 1.0 where the edge crosses devices, and the updated
+    bitmask.
+    """
+    if src_device == dst_device:
+        return 0.0, 0.0, 0.0, copies
+    if (copies >> dst_device) & 1 == 1:
+        return 0.0, 0.0, 1.0, copies
+    return moves[src_option, dst_device, 0], moves[src_option, dst_device, 1], 1.0, copies | (np.int64(1) << dst_device)
+
+
+@njit(cache=True)
+def receive(moves, src_option, src_device, dst_device, copies):
+    """``moved`` for P placements at once: ``src_option``, ``src_device``, ``dst_device``,
+    ``copies`` (P,) int64. Returns ``(cost (P, 2), crossing (P,), copies (P,))``."""
+    p_count = src_option.shape[0]
+    cost = np.zeros((p_count, 2))
+    crossing = np.zeros(p_count)
+    held = np.empty(p_count, dtype=np.int64)
+    for i in range(p_count):
+        cost[i, 0], cost[i, 1], crossing[i], held[i] = moved(moves, src_option[i], src_device[i], dst_device[i],
+                                                              copies[i])
+    return cost, crossing, held
+
+
+@njit(cache=True)
+def inbound_moves(options, option_device, moves, edges):
+    """(P, N, 3) what each stage pays to receive its inputs under placements ``options``
+    (P, N) int64: latency ms, energy mJ and switches of its edges, summed in input order.
+    ``option_device`` (O,) device of each option; ``moves`` (N, O, D, 2) of every producer;
+    ``edges`` (E, 2) int64 (producer, reader) pairs by reader, then input order."""
+    p_count, n = options.shape
+    inbound = np.zeros((p_count, n, 3))
+    copies = np.zeros(n, dtype=np.int64)  # devices holding a copy of each output, per placement
+    for i in range(p_count):
+        copies[:] = 0
+        for e in range(edges.shape[0]):
+            p, r = edges[e, 0], edges[e, 1]
+            a = options[i, p]
+            lat, en, crossing, copies[p] = moved(moves[p], a, option_device[a], option_device[options[i, r]],
+                                                 copies[p])
+            inbound[i, r, 0] += lat
+            inbound[i, r, 1] += en
+            inbound[i, r, 2] += crossing
+    return inbound
+
+
+@njit(cache=True)
+def placement_loads(options, inbound, exec_ms, exec_mj, option_device, n_devices):
+    """(P, D, 2) each device's load under placements ``options`` (P, N) int64 (``Load``
+    slots), accumulated stage by stage: ``inbound`` (P, N, 3) from ``inbound_moves``;
+    ``exec_ms``, ``exec_mj`` (N, O) per stage and option; ``option_device`` (O,)."""
+    p_count, n = options.shape
+    loads = np.zeros((p_count, n_devices, 2))
+    for i in range(p_count):
+        for s in range(n):
+            o = options[i, s]
+            d = option_device[o]
+            loads[i, d, Load.BUSY_MS] += inbound[i, s, 0]
+            loads[i, d, Load.BUSY_MS] += exec_ms[s, o]
+            loads[i, d, Load.EXEC_MJ] += exec_mj[s, o]
+    return loads
+
+
+@njit(cache=True)
+def placement_usage(options, exec_ms, exec_mj, mem_mb, accuracy_loss, option_device, moves, edges, n_devices,
+                    memory, accuracy, busy, power, q):
+    """(P, Q) usage of placements ``options`` (P, N) int64, ``inf`` where a stage cannot run
+    on its option or an input cannot reach it.
+
+    ``exec_ms``, ``exec_mj``, ``mem_mb``, ``accuracy_loss`` (N, O) per stage and option;
+    ``option_device``, ``moves`` and ``edges`` as in ``inbound_moves``. Dimensions 0-2 are
+    latency ms, energy mJ and switches; ``memory + d`` is MB held on device d; ``accuracy``
+    the summed loss (points); ``busy + d`` and ``power + d`` device d's ``placement_loads``;
+    each -1 when the model tracks none.
+    """
+    p_count, n = options.shape
+    inbound = inbound_moves(options, option_device, moves, edges)
+    use = np.zeros((p_count, q))
+    for i in range(p_count):
+        for s in range(n):
+            o = options[i, s]
+            for j in range(3):
+                use[i, j] += inbound[i, s, j]
+            use[i, 0] += exec_ms[s, o]
+            use[i, 1] += exec_mj[s, o]
+            use[i, memory + option_device[o]] += mem_mb[s, o]
+            if accuracy >= 0:
+                use[i, accuracy] += accuracy_loss[s, o]
+    if busy >= 0 or power >= 0:
+        loads = placement_loads(options, inbound, exec_ms, exec_mj, option_device, n_devices)
+        for i in range(p_count):
+            for d in range(n_devices):
+                if busy >= 0:
+                    use[i, busy + d] = loads[i, d, Load.BUSY_MS]
+                if power >= 0:
+                    use[i, power + d] = loads[i, d, Load.EXEC_MJ]
+    return use
