@@ -4,10 +4,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import eip
 from eip import CostModel, ScenarioError
-from eip.costmodel import Dim
+from eip.costmodel import Dim, Load
+from reference import evaluate
+from strategies import scenario_docs, ways_scenario_docs
+from test_engine_properties import close
 from eip.scenario import read_document
 
 SEED = Path(__file__).resolve().parents[1] / "scenarios" / "mobile_vision_pipeline.json"
@@ -155,3 +160,35 @@ def test_moved_constraints_plan_like_a_fresh_compile(path, constraints):
         ours, theirs = eip.plan(moved, goal=goal, top_k=3), eip.plan(fresh, goal=goal, top_k=3)
         assert ours.status == theirs.status
         assert [(p.placement, p.score) for p in ours.plans] == [(p.placement, p.score) for p in theirs.plans]
+
+
+@settings(max_examples=80, deadline=None)
+@given(doc=st.one_of(scenario_docs(), ways_scenario_docs(), ways_scenario_docs(fixed_mode=True)), data=st.data())
+def test_placement_usage_recomputes_from_the_definitions(doc, data):
+    """``CostModel.usage`` and ``device_loads`` (``kernels.usage``) against the issues'
+    definitions (``reference.evaluate``), placement by placement: runnable options, some
+    impossible moves (no link), DAG copies, ways, modes."""
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    runnable = [np.flatnonzero(np.isfinite(row)).tolist() for row in model.exec_ms]
+    options = np.array([[data.draw(st.sampled_from(r)) for r in runnable] for _ in range(6)], dtype=np.int64)
+    use, loads = model.usage(options), model.device_loads(options)
+    dims = model.dims
+    for placement, row, load in zip(options.tolist(), use, loads):
+        if not model.modes_hold(np.array(placement))[0]:
+            continue  # the reference rejects a fixed-mode device in two modes; usage does not look
+        keys = [(model.device_names[model.option_device[o]], model.option_variant[o],
+                 model.mode_names[model.option_device[o]][model.option_mode[o]] if model.option_mode[o] >= 0 else None)
+                for o in placement]
+        ref = evaluate(scenario, keys, (1.0, 1.0, 1.0))
+        if ref is None:  # an input that cannot reach its reader
+            assert not np.isfinite(row).all()
+            continue
+        assert close(row[Dim.LATENCY], ref.latency_ms) and close(row[Dim.ENERGY], ref.energy_mj)
+        assert row[Dim.SWITCHES] == ref.switches
+        for d, name in enumerate(model.device_names):
+            assert close(row[dims.memory + d], ref.memory_mb[name])
+            assert close(load[d, Load.BUSY_MS], ref.busy_ms[name])
+            assert close(load[d, Load.EXEC_MJ], ref.exec_mj[name])
+        if dims.accuracy >= 0:
+            assert close(row[dims.accuracy], ref.accuracy_loss)
