@@ -386,6 +386,32 @@ def test_a_repair_stalled_for_single_moves_takes_a_pair_move(monkeypatch):
     assert repaired(model, coef, model.caps_tol, start, time.perf_counter() + 60) is None
 
 
+def test_a_polish_stalled_for_single_moves_takes_a_pair_move(monkeypatch):
+    """Two stages, two devices that each hold one of them: from (fast-on-B on A,
+    fast-on-A on B) every single move puts both on one device (memory breaks); the polish
+    takes the swap, the optimum by brute force, and without pair moves it stays put."""
+    from eip.localsearch import evaluated, polished
+
+    profile = lambda latency_ms: {"latency_ms": latency_ms, "energy_mj": 1.0, "memory_mb": 1.0}
+    doc = {"name": "swap to polish", "devices": [{"name": "a", "memory_mb": 1}, {"name": "b", "memory_mb": 1}],
+           "links": [{"source": "a", "target": "b", "latency_ms_per_mb": 0.1, "energy_mj_per_mb": 0.1}],
+           "stages": [{"name": "first", "output_mb": 1, "profiles": {"a": profile(5.0), "b": profile(1.0)}},
+                      {"name": "second", "output_mb": 0, "profiles": {"a": profile(1.0), "b": profile(5.0)}}]}
+    scenario = eip.Scenario.from_dict(doc)
+    model = scenario.cost_model
+    coef = model.coefficients(resolve_goal("balanced")[1])
+    device = {model.device_names[model.option_device[o]]: o for o in range(model.exec_ms.shape[1])}
+    start = np.array([[device["a"], device["b"]]])
+    rows, over = evaluated(model, coef, model.caps_tol, start)
+    assert over[0] == 0.0
+    options, better = polished(model, coef, model.caps_tol, start, rows, 1, time.perf_counter() + 60)
+    assert options.tolist() == [[device["b"], device["a"]]] and better[0, Row.SCORE] < rows[0, Row.SCORE]
+    assert better[0, Row.SCORE] == pytest.approx(ranked_plans(scenario, resolve_goal("balanced")[1])[0].score)
+    monkeypatch.setattr(eip.localsearch, "PAIR_FIRST_MOVES", 0)
+    options, _ = polished(model, coef, model.caps_tol, start, rows, 1, time.perf_counter() + 60)
+    assert options.tolist() == start.tolist()
+
+
 def _graph_searches_stopped():
     """Each mode graph's search within caps stops at its label budget before it meets a
     plan (no bound); unconstrained searches (a repair's starts) run."""
