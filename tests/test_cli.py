@@ -209,29 +209,39 @@ def test_a_search_stopped_by_its_time_limit_has_its_own_exit_status(tmp_path):
     assert eip("plan", SEED, "--time-limit", "0").returncode == 2
 
 
-def test_plans_time_limit_bounds_the_whole_command(monkeypatch, capsys):
-    """The solve takes what it needs of --time-limit; the report's re-solves get the rest,
-    and none when the solve spent it all."""
+def _report_limits(monkeypatch, sleep_s: float, write: bool) -> tuple[list, list]:
+    """Slow eip plan's solve by ``sleep_s`` and record the time limit its report gets, and the
+    solve's seconds; the report is written when ``write``, else empty."""
     import time
 
     import eip.cli as cli
 
     given, spent = [], []
+    real_plan, real_render = cli.plan_scenario, cli.render
 
     def slow_plan(*args, **kwargs):
         started = time.perf_counter()
-        time.sleep(0.3)
+        time.sleep(sleep_s)
         answer = real_plan(*args, **kwargs)
         spent.append(time.perf_counter() - started)
         return answer
 
     def render(result, format, sensitivity, time_limit_s, progress):
         given.append(time_limit_s)
-        return real_render(result, format, sensitivity=sensitivity, time_limit_s=time_limit_s, progress=progress)
+        return real_render(result, format, sensitivity=sensitivity, time_limit_s=time_limit_s,
+                           progress=progress) if write else b""
 
-    real_plan, real_render = cli.plan_scenario, cli.render
     monkeypatch.setattr(cli, "plan_scenario", slow_plan)
     monkeypatch.setattr(cli, "render", render)
+    return given, spent
+
+
+def test_plans_time_limit_bounds_the_whole_command(monkeypatch, capsys):
+    """The solve takes what it needs of --time-limit; the report's re-solves get the rest,
+    and none when the solve spent it all."""
+    import eip.cli as cli
+
+    given, spent = _report_limits(monkeypatch, 0.3, write=True)
     for limit_s in ("1", "0.2"):
         try:
             cli.main(["plan", str(SEED), "--time-limit", limit_s])
@@ -243,26 +253,9 @@ def test_plans_time_limit_bounds_the_whole_command(monkeypatch, capsys):
 
 
 def test_without_a_time_limit_the_report_is_bounded_by_the_solve(monkeypatch):
-    import time
-
     import eip.cli as cli
 
-    given, spent = [], []
-
-    def slow_plan(*args, **kwargs):
-        started = time.perf_counter()
-        time.sleep(0.2)
-        answer = real_plan(*args, **kwargs)
-        spent.append(time.perf_counter() - started)
-        return answer
-
-    def render(result, format, sensitivity, time_limit_s, progress):
-        given.append(time_limit_s)
-        return b""
-
-    real_plan = cli.plan_scenario
-    monkeypatch.setattr(cli, "plan_scenario", slow_plan)
-    monkeypatch.setattr(cli, "render", render)
+    given, spent = _report_limits(monkeypatch, 0.2, write=False)
     monkeypatch.setattr(cli, "REPORT_MIN_S", 0.0)
     cli.main(["plan", str(SEED)])
     assert given[0] == pytest.approx(2 * spent[0], abs=0.05)  # REPORT_SOLVE_MULTIPLE times the solve
