@@ -31,7 +31,7 @@ from .errors import MAX_NAME_CHARS, VALUE_RANGE, ScenarioError, out_of_range
 from .goals import Weights, score_coefficients
 from .kernels.bounds import completion_usage
 from .kernels.contract import LayeredGraph
-from .kernels.usage import Load, inbound_moves, placement_loads, placement_usage, receive
+from .kernels.usage import Load, edge_moves, inbound_moves, placement_loads, placement_usage
 from .scenario import Constraints, Device, Scenario, Stage, Way
 
 
@@ -452,20 +452,9 @@ class CostModel:
         """(P, E, 4) what each edge (``edges``) costs under placements ``options`` (P, N)
         (option per stage): transfer latency ms, energy mJ, 1 where the producer sits on
         another device than the reader, and 1 where the data moves for this reader. A tensor
-        moves once to each device; the first reader there pays (``receive``), later readers
-        there use the copy and pay nothing."""
-        options = np.atleast_2d(options)
-        device = self.option_device[options]
-        moves = self.moves
-        out = np.zeros((options.shape[0], len(self.edges), 4))
-        copies = np.zeros(options.shape, dtype=np.int64)  # devices holding a copy of each output
-        for e, (p, q) in enumerate(self.edges.tolist()):
-            held = copies[:, p].copy()
-            column = np.ascontiguousarray  # (the kernel's one specialization takes contiguous arrays)
-            out[:, e, :2], out[:, e, 2], copies[:, p] = receive(moves[p], column(options[:, p]), column(device[:, p]),
-                                                                 column(device[:, q]), held)
-            out[:, e, 3] = copies[:, p] != held
-        return out
+        moves once to each device; the first reader there pays, later readers there use the
+        copy and pay nothing (``kernels.usage.edge_moves``)."""
+        return edge_moves(_placements(options), self.option_device, self.moves, self.edges)
 
     def inbound(self, options: np.ndarray) -> np.ndarray:
         """(P, N, 3) what each stage pays to receive its inputs under placements ``options``
@@ -609,8 +598,9 @@ class CostModel:
         """Lower the model to ``graph`` and ``mode_graphs`` now, kept as they are, unless a
         DAG's lowering sees ``time.perf_counter()`` pass ``deadline`` between two stages
         (``lowering.LoweringStopped``: nothing half-done is kept; the next call starts over)."""
-        self._lower(deadline)
-        self.mode_graphs
+        if "mode_graphs" not in self.__dict__:  # (every solve asks: once lowered, one dict lookup, not ``shared``'s)
+            self._lower(deadline)
+            self.mode_graphs
 
     @property
     def is_lowered(self) -> bool:

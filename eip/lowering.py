@@ -45,8 +45,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .costmodel import CostModel, Dim, receive
+from .costmodel import CostModel, Dim
 from .kernels.contract import LayeredGraph
+from .kernels.usage import receive
 
 #: Options one step of a DAG's layered graph, and the whole graph, may have before the
 #: lowering gives up on exactness (a graph wider than this under its listed order is

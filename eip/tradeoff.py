@@ -404,9 +404,9 @@ def _from_tradeoff_sets(model, coef, caps_tol, lat, en, label_budget, distinct) 
 
 
 #: seconds past a sweep's time limit its walks may still start: a solve given no time
-#: answers what its first shortcuts prove, in microseconds on a chain (YOLOv3 under 0.5 s:
-#: 8 of 12 answers come so), but its setup takes 0.1-0.3 s on a wide DAG's graph (ways DAG
-#: 60x4: 2.0 s for nothing under 0.5 s when every walk started)
+#: answers what its first shortcuts prove and stops (0.1 ms on YOLOv3), but its setup takes
+#: 0.1-0.3 s on a wide DAG's graph (ways DAG 60x4: 2.0 s for nothing under 0.5 s when every
+#: walk started)
 LATE_WALKS_S = 0.05
 
 

@@ -42,8 +42,9 @@ def moved(moves, src_option, src_device, dst_device, copies):
 
 @njit(cache=True)
 def receive(moves, src_option, src_device, dst_device, copies):
-    """``moved`` for P placements at once: ``src_option``, ``src_device``, ``dst_device``,
-    ``copies`` (P,) int64. Returns ``(cost (P, 2), crossing (P,), copies (P,))``."""
+    """``moved`` for P placements at once (the lowering's transitions): ``src_option``,
+    ``src_device``, ``dst_device``, ``copies`` (P,) int64. Returns ``(cost (P, 2),
+    crossing (P,), copies (P,))``."""
     p_count = src_option.shape[0]
     cost = np.zeros((p_count, 2))
     crossing = np.zeros(p_count)
@@ -55,24 +56,48 @@ def receive(moves, src_option, src_device, dst_device, copies):
 
 
 @njit(cache=True)
+def _placement_edges(placement, option_device, moves, edges, copies, out):
+    """Fill ``out`` (E, 4) with what each edge costs under one placement (``edge_moves``'
+    columns); ``copies`` (N,) int64 is scratch for the devices holding each output."""
+    copies[:] = 0
+    for e in range(edges.shape[0]):
+        p, r = edges[e, 0], edges[e, 1]
+        a = placement[p]
+        out[e, 0], out[e, 1], out[e, 2], held = moved(moves[p], a, option_device[a], option_device[placement[r]],
+                                                      copies[p])
+        out[e, 3] = 1.0 if held != copies[p] else 0.0
+        copies[p] = held
+
+
+@njit(cache=True)
+def edge_moves(options, option_device, moves, edges):
+    """(P, E, 4) what each edge costs under placements ``options`` (P, N) int64: transfer
+    latency ms, energy mJ, 1.0 where the producer sits on another device than the reader,
+    and 1.0 where the data moves for this reader (``moved``). ``option_device`` (O,) device
+    of each option; ``moves`` (N, O, D, 2) of every producer; ``edges`` (E, 2) int64
+    (producer, reader) pairs by reader, then input order."""
+    p_count, n = options.shape
+    out = np.zeros((p_count, edges.shape[0], 4))
+    copies = np.zeros(n, dtype=np.int64)
+    for i in range(p_count):
+        _placement_edges(options[i], option_device, moves, edges, copies, out[i])
+    return out
+
+
+@njit(cache=True)
 def inbound_moves(options, option_device, moves, edges):
     """(P, N, 3) what each stage pays to receive its inputs under placements ``options``
-    (P, N) int64: latency ms, energy mJ and switches of its edges, summed in input order.
-    ``option_device`` (O,) device of each option; ``moves`` (N, O, D, 2) of every producer;
-    ``edges`` (E, 2) int64 (producer, reader) pairs by reader, then input order."""
+    (P, N) int64 (arrays as in ``edge_moves``): latency ms, energy mJ and switches of its
+    edges, summed in input order."""
     p_count, n = options.shape
     inbound = np.zeros((p_count, n, 3))
-    copies = np.zeros(n, dtype=np.int64)  # devices holding a copy of each output, per placement
+    copies = np.zeros(n, dtype=np.int64)
+    costs = np.zeros((edges.shape[0], 4))  # one placement's edges at a time
     for i in range(p_count):
-        copies[:] = 0
+        _placement_edges(options[i], option_device, moves, edges, copies, costs)
         for e in range(edges.shape[0]):
-            p, r = edges[e, 0], edges[e, 1]
-            a = options[i, p]
-            lat, en, crossing, copies[p] = moved(moves[p], a, option_device[a], option_device[options[i, r]],
-                                                 copies[p])
-            inbound[i, r, 0] += lat
-            inbound[i, r, 1] += en
-            inbound[i, r, 2] += crossing
+            for j in range(3):
+                inbound[i, edges[e, 1], j] += costs[e, j]
     return inbound
 
 
