@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import time
-from typing import Union
+from typing import Callable, Union
 
 import numpy as np
 
 from .costmodel import CostModel
 from .goals import THROUGHPUT, Goal, resolve_goal
-from .kernels.contract import (LayeredGraph, Mode, RootLp, Row, Solution, Status, Stop, Strategy, lp_bound, placement_rank,
-                               rank_order, solve)
+from .kernels.contract import (LayeredGraph, Mode, RootLp, Row, Solution, Status, Stop, Strategy, fitted, lp_bound,
+                               placement_rank, rank_order, solve)
 from .kernels.paths import score_limit
 from .localsearch import distinct, evaluated, merged, polished, repaired
 from .lowering import LoweringStopped
@@ -183,8 +184,9 @@ def _repair_starts(model: CostModel, coef: np.ndarray, until: float) -> np.ndarr
     priced = []
     if len(model.mode_graphs) == 1 and graphs and time.perf_counter() < until:
         # (the LP takes half the time left: the repair needs some)
-        lp = lp_bound(graphs[0], coef, model.caps_tol, (until - time.perf_counter()) / 2)
-        priced = [graphs[0].opt_key[lp.priced_path]]
+        graph = fitted(graphs[0], model.caps_tol)
+        lp = lp_bound(graph, coef, model.caps_tol, (until - time.perf_counter()) / 2)
+        priced = [graph.opt_key[lp.priced_path]]
     free_best = [solve_mode_graph(model, graph, coef, free, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET,
                                   until - time.perf_counter()) for graph in graphs if time.perf_counter() < until]
     free_best.sort(key=lambda sol: sol.rows[0, Row.SCORE] if len(sol.rows) else np.inf)
@@ -223,7 +225,8 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     model's): the one call every planning question goes through.
 
     One solve of the model's graph, or for a model with fixed-mode devices one per mode
-    assignment (``CostModel.mode_graphs``), best LP bound first (``contract.lp_bound``),
+    assignment (``CostModel.mode_graphs``), each first fitted to the caps (``contract.fitted``:
+    a DAG's frontier states mostly lead to placements that break them), best LP bound first (``contract.lp_bound``),
     each skipped once its bound cannot beat the k-th best plan found, merged by the ranking
     rule. Once k plans are found, each next graph is searched only for plans as good as
     the k-th (the kernels' ``cutoff``; on a relaxed graph too, whose scores never exceed
@@ -249,9 +252,10 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
                         Stop.TIME_LIMIT, 0, 0, 0.0)
     graphs = model.mode_graphs
     if len(graphs) == 1:
-        return solve_mode_graph(model, graphs[0], coef, caps, k, mode, beam_width, label_budget,
+        return solve_mode_graph(model, fitted(graphs[0], caps), coef, caps, k, mode, beam_width, label_budget,
                                 _left(limit_s, started))
-    bound, priced, roots = _mode_bounds(model, coef, caps, _left(limit_s, started))
+    fit = functools.cache(lambda m: fitted(graphs[m], caps))  # (each graph fitted once, when first needed)
+    bound, priced, roots = _mode_bounds(model, fit, coef, caps, _left(limit_s, started))
     order = np.argsort(bound, kind="stable").tolist()
     found = _Found(model.n_stages, len(caps), k)
     repair_s = lambda: min(PRICED_REPAIR_S, PRICED_REPAIR_SHARE * _left(limit_s, started))
@@ -262,7 +266,7 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
 
     def search(g: int, graph: LayeredGraph, seconds: float) -> Solution:
         # (an unsplit graph starts from the LP its bound came from: on a DAG's graph it takes a second)
-        root = roots[g] if graph is graphs[g] else None
+        root = roots[g] if graph is fit(g) else None
         sol = solve_mode_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, seconds, found.cutoff,
                                root)
         found.add(sol.options, sol.rows)
@@ -283,6 +287,7 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         graph, graph_least = model.mode_graph_after(g, frozenset(order[:position]))
         if found.beats(_least_scores(graph_least[None, :], coef, caps)[0]):
             continue
+        graph = fit(g) if graph is graphs[g] else fitted(graph, caps)
         # under a time limit each graph first gets its share of the time left: one that
         # meets no plan must not take the time of those after it (those with no plan at
         # all, bound inf, take none: ways DAG 100x4 seed 0's second GPU mode)
@@ -351,9 +356,10 @@ def _again(first: Solution, second: Solution) -> Solution:
                            labels_kept=first.labels_kept + second.labels_kept, seconds=first.seconds + second.seconds)
 
 
-def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray,
+def _mode_bounds(model: CostModel, fit: Callable[[int], LayeredGraph], coef: np.ndarray, caps: np.ndarray,
                  limit_s: float) -> tuple[np.ndarray, np.ndarray, list[RootLp | None]]:
     """(M,) a lower bound on the best score of each of ``model.mode_graphs``: its LP bound
+    (on the graph fitted to ``caps``, ``fit(m)``: ``contract.fitted``)
     (never below its least usage's score: column generation's first pass is unconstrained),
     inf without a column generation where its least usage already breaks a cap. The least
     usage alone ordered the graphs before: on ways 200x4 seed 1 it put first the GPU mode
@@ -372,7 +378,7 @@ def _mode_bounds(model: CostModel, coef: np.ndarray, caps: np.ndarray,
     priced, roots = [], [None] * len(bound)
     for m in np.argsort(bound, kind="stable").tolist():
         if bound[m] < np.inf and time.perf_counter() - started < limit_s:
-            graph = model.mode_graphs[m]
+            graph = fit(m)
             lp = lp_bound(graph, coef, caps, _left(limit_s, started))
             bound[m] = max(bound[m], lp.bound)
             if time.perf_counter() - started < limit_s:  # (else perhaps short of the LP's optimum)

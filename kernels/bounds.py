@@ -78,6 +78,13 @@ def best_path(g, opt_cost, value, next_arc, path, arcs):
 SUM_ROUNDING = 4.0 * 2.220446049250313e-16
 
 
+@njit(cache=True, inline="always")
+def rounding_slack(cap, n_steps):
+    """How far sums of ``n_steps`` step usages near ``cap`` may disagree in the order they
+    are summed: a bound compared with a cap must exceed it by more to prune anything."""
+    return SUM_ROUNDING * (n_steps + 1) * max(1.0, abs(cap))
+
+
 @njit(cache=True)
 def cap_tests(caps, least, most, n_steps):
     """The completion bounds the pruning tests compare with the caps (Q,), made safe
@@ -95,7 +102,7 @@ def cap_tests(caps, least, most, n_steps):
     thr = np.full((t_count, q), np.inf)
     for j in range(q):
         if caps[j] < np.inf:
-            slack = SUM_ROUNDING * (n_steps + 1) * max(1.0, abs(caps[j]))
+            slack = rounding_slack(caps[j], n_steps)
             thr[:, j] = caps[j] - most[:, j] - slack
             prune_least[:, j] = np.maximum(least[:, j] - slack, 0.0)
     return prune_least, thr

@@ -223,6 +223,33 @@ class LpBound(NamedTuple):
     root: RootLp               # column generation's answer, where a solve of the same graph may start
 
 
+#: graphs with fewer arcs are not fitted (``fitted``): their solves take microseconds, the
+#: fitting as long (a 7-stage pipeline's plan 22 us, 37 us with its graph fitted)
+FIT_MIN_ARCS = 4096
+
+
+def fitted(graph: LayeredGraph, caps: np.ndarray) -> LayeredGraph:
+    """``graph`` without the options and arcs through which every path breaks ``caps`` (Q,)
+    (cap fixing, ``fixing.fitting_parts``), in the same order with the same keys: the same
+    paths within the caps, so ``lp_bound`` and ``solve`` within those caps (or tighter ones)
+    may run on it instead, with tighter bounds. ``graph`` itself when nothing drops, and
+    below FIT_MIN_ARCS arcs; when no path is left, its options without any arc (the
+    kernels take a graph whose steps have options, and find no path)."""
+    from .fixing import fitting_parts, subgraph
+
+    if graph.arc_tail.shape[0] < FIT_MIN_ARCS:
+        return graph
+    keep_opt, keep_arc = fitting_parts(*graph, caps)
+    if keep_opt.all() and keep_arc.all():
+        return graph
+    sub, _, has_path = subgraph(graph, keep_opt, keep_arc)
+    if has_path:
+        return sub
+    no_arc = np.zeros(0, dtype=np.int64)
+    return graph._replace(arc_start=np.zeros_like(graph.arc_start), arc_tail=no_arc, arc_head=no_arc,
+                          arc_use=np.zeros((0, graph.arc_use.shape[1])))
+
+
 def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit_s: float = np.inf) -> LpBound:
     """A proven lower bound on the best score of a path of ``graph`` within ``caps`` (Q,) by
     ``coef`` (Q,): the LP relaxation's, by column generation (``bounds.lagrangian_prices``,

@@ -1,4 +1,18 @@
-"""Reduced-cost fixing: the part of a layered graph where a plan within a score limit can lie.
+"""Fixing: the part of a layered graph where a plan within the caps, or a score limit, can lie.
+
+Cap fixing (``fitting_parts``): every path through option t uses at least P_q(t) + S_q(t)
+of dimension q, P_q(t) the least usage of a prefix ending with t and S_q(t) the least the
+steps after t add (each dimension minimised on its own: a relaxation); through arc e from
+a to b, at least P_q(a) + e_q + b_q + S_q(b). An option or arc for which that exceeds a cap
+carries no plan within the caps, and dropping it may leave others that no kept path
+reaches or that the least paths through them now break, so the test repeats on what is
+kept. The gain is in everything a solve computes over the graph: on a DAG's frontier-state
+graph most states lead only to placements that break a cap (generated ways DAG 60x4 seed
+0: 4,647 of 130,692 options kept), and the LP relaxation no longer mixes in options no plan
+can take (ways DAG 100x4 seed 1: one stage's GPU option alone breaks the GPU's power
+limit, and its LP bound rises from 4.68 to 5.12 against an optimum of 5.48).
+
+Reduced-cost fixing (``fixed_by_bounds``):
 
 For Lagrangian multipliers with relaxed costs c (score + price . usage) and completion
 values V (``bounds.backward_values``), every path through option t scores at least
@@ -13,13 +27,16 @@ dimensions become free), Lagrangian values and per-dimension tables over fewer p
 import numpy as np
 from numba import njit
 
-from .bounds import relaxed_costs
+from .bounds import relaxed_costs, rounding_slack
 from .contract import LayeredGraph
 
 # Options and arcs are fixed only when their bound exceeds the limit by this much relative
 # to the magnitudes summed (the limit and the multipliers' sum): far above the rounding of
 # the sums, so no option a plan within the limit uses is ever dropped.
 FIX_TOLERANCE = 1e-7
+# Rounds of cap fixing at most: each drops what the least paths through the options and
+# arcs kept so far break; the generated ways DAGs and chains settle within 2-5 rounds
+FIT_ROUNDS = 16
 
 
 @njit(cache=True)
@@ -141,3 +158,115 @@ def subgraph(g, keep_opt, keep_arc):
         arc_start[i + 1] = a
     sub = LayeredGraph(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use)
     return sub, origin, has_path
+
+
+@njit(cache=True)
+def fitting_parts(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, caps):
+    """Cap fixing (module docstring): ``(keep_opt (T,), keep_arc (A,))`` bool, False for the
+    options and arcs of the graph (its ``LayeredGraph`` fields, in order: a NamedTuple
+    argument costs ~25 us to dispatch) through which every path breaks a cap of ``caps``
+    (Q,), or that no kept path reaches, after at most FIT_ROUNDS rounds."""
+    g = LayeredGraph(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use)
+    n = step_start.shape[0] - 1
+    t_count = opt_use.shape[0]
+    keep_opt = np.ones(t_count, dtype=np.bool_)
+    keep_arc = np.ones(arc_tail.shape[0], dtype=np.bool_)
+    n_capped = 0
+    for j in range(caps.shape[0]):
+        n_capped += caps[j] < np.inf
+    if n_capped == 0 or n == 0:
+        return keep_opt, keep_arc
+    dims = np.empty(n_capped, dtype=np.int64)  # the capped dimensions
+    limit = np.empty(n_capped)  # their caps, made safe against rounding
+    i = 0
+    for j in range(caps.shape[0]):
+        if caps[j] < np.inf:
+            dims[i] = j
+            limit[i] = caps[j] + rounding_slack(caps[j], n)
+            i += 1
+    prefix = np.empty((t_count, n_capped))
+    suffix = np.empty((t_count, n_capped))
+    for _ in range(FIT_ROUNDS):
+        _least_prefixes(g, dims, keep_opt, keep_arc, prefix)
+        _least_suffixes(g, dims, keep_opt, keep_arc, suffix)
+        if not _drop_unfitting(g, dims, limit, prefix, suffix, keep_opt, keep_arc):
+            break
+    return keep_opt, keep_arc
+
+
+@njit(cache=True, inline="always")
+def _arc_usage(g, e, j):
+    """Usage of arc e in dimension j (arcs carry only the first R dimensions)."""
+    return g.arc_use[e, j] if j < g.arc_use.shape[1] else 0.0
+
+
+@njit(cache=True)
+def _least_prefixes(g, dims, keep_opt, keep_arc, prefix):
+    """Fill ``prefix`` (T, C): per dimension ``dims`` (C,), the least usage of a prefix of
+    kept options and arcs ending with option t, t's usage included (inf: none reaches t)."""
+    n = g.step_start.shape[0] - 1
+    prefix[:] = np.inf
+    for b in range(g.step_start[0], g.step_start[1]):
+        if keep_opt[b]:
+            for i in range(dims.shape[0]):
+                prefix[b, i] = g.opt_use[b, dims[i]]
+    for s in range(1, n):
+        for b in range(g.step_start[s], g.step_start[s + 1]):
+            if not keep_opt[b]:
+                continue
+            for e in range(g.arc_start[b], g.arc_start[b + 1]):
+                a = g.arc_tail[e]
+                if keep_arc[e] and prefix[a, 0] < np.inf:
+                    for i in range(dims.shape[0]):
+                        prefix[b, i] = min(prefix[b, i], prefix[a, i] + _arc_usage(g, e, dims[i]))
+            if prefix[b, 0] < np.inf:
+                for i in range(dims.shape[0]):
+                    prefix[b, i] += g.opt_use[b, dims[i]]
+
+
+@njit(cache=True)
+def _least_suffixes(g, dims, keep_opt, keep_arc, suffix):
+    """Fill ``suffix`` (T, C): per dimension ``dims`` (C,), the least usage the kept arcs and
+    options of the steps after option t's add to a path (inf: no kept path goes on)."""
+    n = g.step_start.shape[0] - 1
+    suffix[:] = np.inf
+    for b in range(g.step_start[n - 1], g.step_start[n]):
+        if keep_opt[b]:
+            suffix[b] = 0.0
+    for s in range(n - 1, 0, -1):
+        for b in range(g.step_start[s], g.step_start[s + 1]):
+            if not keep_opt[b] or suffix[b, 0] == np.inf:
+                continue
+            for e in range(g.arc_start[b], g.arc_start[b + 1]):
+                a = g.arc_tail[e]
+                if keep_arc[e] and keep_opt[a]:
+                    for i in range(dims.shape[0]):
+                        through = _arc_usage(g, e, dims[i]) + g.opt_use[b, dims[i]] + suffix[b, i]
+                        suffix[a, i] = min(suffix[a, i], through)
+
+
+@njit(cache=True)
+def _drop_unfitting(g, dims, limit, prefix, suffix, keep_opt, keep_arc):
+    """Drop the kept options and arcs whose least paths break a cap (``limit`` (C,) per
+    dimension ``dims``), or that no kept path goes through; whether any was dropped."""
+    dropped = False
+    for t in range(keep_opt.shape[0]):
+        if keep_opt[t]:
+            for i in range(dims.shape[0]):
+                if not prefix[t, i] + suffix[t, i] <= limit[i]:  # (inf: no kept path through t)
+                    keep_opt[t] = False
+                    dropped = True
+                    break
+    for e in range(keep_arc.shape[0]):
+        if keep_arc[e]:
+            a, b = g.arc_tail[e], g.arc_head[e]
+            if not (keep_opt[a] and keep_opt[b]):
+                keep_arc[e] = False
+                continue
+            for i in range(dims.shape[0]):
+                j = dims[i]
+                if not prefix[a, i] + _arc_usage(g, e, j) + g.opt_use[b, j] + suffix[b, i] <= limit[i]:
+                    keep_arc[e] = False
+                    dropped = True
+                    break
+    return dropped

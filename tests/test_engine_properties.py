@@ -80,13 +80,21 @@ def pipeline(depth: str):
     return mock.patch.multiple(kernel, **_FORCED[depth]) if _FORCED[depth] else contextlib.nullcontext()
 
 
+def fitting(every_graph: bool):
+    """Solves on graphs fitted to their caps (``contract.fitted``) however small the graph
+    (``every_graph``), or as they run (small graphs are not fitted)."""
+    from eip.kernels import contract
+
+    return mock.patch.object(contract, "FIT_MIN_ARCS", 0) if every_graph else contextlib.nullcontext()
+
+
 @settings(max_examples=400)
-@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.sampled_from(DEPTHS))
-def test_exact_topk_equals_brute_force(doc, goal, k, depth):
+@given(scenario_docs(), goals, st.sampled_from([1, 3, 5]), st.sampled_from(DEPTHS), st.booleans())
+def test_exact_topk_equals_brute_force(doc, goal, k, depth, fit):
     scenario = eip.Scenario.from_dict(doc)
     _, weights = resolve_goal(goal)
     ref = ranked_plans(scenario, weights)
-    with pipeline(depth):
+    with pipeline(depth), fitting(fit):
         result = eip.plan(scenario, goal=goal, top_k=k, strategy="exact")
     if not ref:
         assert result.status == "infeasible" and not result.plans and result.reason
@@ -430,6 +438,47 @@ def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share)
     keep_opt, keep_arc = fixed_by_bounds(g, coef, prices, values, lam_sums, limit)
     for i in np.flatnonzero(fits & (scores <= limit)):
         assert keep_opt[paths[i]].all() and keep_arc[path_arcs(g, paths[i])].all(), (paths[i], scores[i], limit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario_docs(), st.data())
+def test_cap_fixing_drops_what_its_least_paths_break_round_by_round(doc, data):
+    """``fitting_parts`` within caps drawn from the model's or between the least and the
+    most a path uses, against rounds of its definition on every path of the graph: each
+    round keeps the options and arcs that, in every capped dimension alone, some path of
+    kept options and arcs through them keeps within the cap (the same rounds, until one
+    drops nothing). So every path within the caps keeps all its options and arcs."""
+    from eip.kernels.bounds import rounding_slack
+    from eip.kernels.fixing import FIT_ROUNDS, fitting_parts
+
+    g = eip.Scenario.from_dict(doc).cost_model.graph
+    paths, usage = graph_paths(g)
+    caps = eip.Scenario.from_dict(doc).cost_model.caps_tol.copy()
+    if len(paths):
+        for j in range(len(caps)):
+            if data.draw(st.booleans()):
+                caps[j] = usage[:, j].min() + data.draw(st.floats(0.0, 1.0)) * np.ptp(usage[:, j])
+    keep_opt, keep_arc = fitting_parts(*g, caps)
+    opts = [np.array(p) for p in paths]
+    arcs = [np.array(path_arcs(g, p), dtype=np.int64) for p in paths]
+    capped = np.flatnonzero(caps < np.inf)
+    limit = np.array([caps[j] + rounding_slack(caps[j], g.n_steps) for j in capped])
+    want_opt, want_arc = np.ones(len(g.opt_key), bool), np.ones(len(g.arc_tail), bool)
+    for _ in range(FIT_ROUNDS if len(capped) else 0):
+        kept = [i for i in range(len(paths)) if want_opt[opts[i]].all() and want_arc[arcs[i]].all()]
+        least_opt = np.full((len(want_opt), len(capped)), np.inf)
+        least_arc = np.full((len(want_arc), len(capped)), np.inf)
+        for i in kept:
+            least_opt[opts[i]] = np.minimum(least_opt[opts[i]], usage[i, capped])
+            least_arc[arcs[i]] = np.minimum(least_arc[arcs[i]], usage[i, capped])
+        new_opt = want_opt & np.all(least_opt <= limit, axis=1)
+        new_arc = want_arc & np.all(least_arc <= limit, axis=1)
+        if np.array_equal(new_opt, want_opt) and np.array_equal(new_arc, want_arc):
+            break
+        want_opt, want_arc = new_opt, new_arc
+    assert np.array_equal(keep_opt, want_opt) and np.array_equal(keep_arc, want_arc)
+    for i in np.flatnonzero(np.all(usage <= caps, axis=1)):
+        assert keep_opt[opts[i]].all() and keep_arc[arcs[i]].all()
 
 
 @settings(max_examples=300, deadline=None)

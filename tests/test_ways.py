@@ -26,7 +26,7 @@ from eip.report import render
 from eip.tradeoff import FRONTIER_AXES
 from reference import evaluate, feasible, ranked_plans
 from strategies import DAG_SHAPES, goals, goals_with_throughput, ways_scenario_docs
-from test_engine_properties import DEPTHS, close, graph_paths, pipeline
+from test_engine_properties import DEPTHS, close, fitting, graph_paths, pipeline
 
 
 def _ways(plan) -> tuple:
@@ -52,13 +52,13 @@ def assert_recomputes(scenario, weights, plan):
 
 
 @settings(max_examples=300, deadline=None)
-@given(ways_scenario_docs(), goals_with_throughput, st.sampled_from([1, 3, 5]), st.sampled_from(DEPTHS))
-def test_exact_topk_with_ways_equals_brute_force(doc, goal, k, depth):
+@given(ways_scenario_docs(), goals_with_throughput, st.sampled_from([1, 3, 5]), st.sampled_from(DEPTHS), st.booleans())
+def test_exact_topk_with_ways_equals_brute_force(doc, goal, k, depth, fit):
     scenario = eip.Scenario.from_dict(doc)
     name, weights = resolve_goal(goal)
     throughput = name == THROUGHPUT
     ref = ranked_plans(scenario, weights, throughput=throughput)
-    with pipeline(depth):
+    with pipeline(depth), fitting(fit):
         result = eip.plan(scenario, goal=goal, top_k=k, strategy="exact")
     if not ref:
         assert result.status == "infeasible" and not result.plans and result.reason
@@ -307,7 +307,8 @@ def test_the_repairs_plan_limits_the_next_searches(monkeypatch):
     sol = eip_solve.solve_model(model, coef, 1, Mode.EXACT, 32, 10**6, np.inf)
     assert cutoffs == [np.inf, fourth[1][0, Row.SCORE]]
     assert sol.status == Status.FEASIBLE and sol.rows[0, Row.SCORE] <= cutoffs[1]
-    assert sol.bound == min(eip_solve._mode_bounds(model, coef, model.caps_tol, np.inf)[0])
+    fit = lambda m: eip_solve.fitted(model.mode_graphs[m], model.caps_tol)
+    assert sol.bound == min(eip_solve._mode_bounds(model, fit, coef, model.caps_tol, np.inf)[0])
 
 
 @pytest.mark.parametrize("goal", ["balanced", "efficiency"])
