@@ -226,6 +226,11 @@ class LpBound(NamedTuple):
 #: graphs with fewer arcs are not fitted (``fitted``): their solves take microseconds, the
 #: fitting as long (a 7-stage pipeline's plan 22 us, 37 us with its graph fitted)
 FIT_MIN_ARCS = 4096
+#: rounds of cap fixing (``fitted``): one on the whole graph, then up to the second number
+#: on the sub-graph it keeps (generated ways DAG 60x4 seed 0: its first round keeps 4,504
+#: of 130,692 options, and the rounds after it took 0.07 s of 0.1 on the whole graph; the
+#: generated graphs settle within 2-5 rounds)
+FIT_ROUNDS = (1, 16)
 
 
 def fitted(graph: LayeredGraph, caps: np.ndarray) -> LayeredGraph:
@@ -239,12 +244,20 @@ def fitted(graph: LayeredGraph, caps: np.ndarray) -> LayeredGraph:
 
     if graph.arc_tail.shape[0] < FIT_MIN_ARCS:
         return graph
-    keep_opt, keep_arc = fitting_parts(*graph, caps)
-    if keep_opt.all() and keep_arc.all():
-        return graph
-    sub, _, has_path = subgraph(graph, keep_opt, keep_arc)
-    if has_path:
-        return sub
+    fit = graph
+    for rounds in FIT_ROUNDS:
+        keep_opt, keep_arc, settled = fitting_parts(*fit, caps, rounds)
+        if not (keep_opt.all() and keep_arc.all()):
+            fit, _, has_path = subgraph(fit, keep_opt, keep_arc)
+            if not has_path:
+                return _without_arcs(graph)
+        if settled:
+            break
+    return fit
+
+
+def _without_arcs(graph: LayeredGraph) -> LayeredGraph:
+    """``graph``'s options with no arc: a graph without any path of more than one step."""
     no_arc = np.zeros(0, dtype=np.int64)
     return graph._replace(arc_start=np.zeros_like(graph.arc_start), arc_tail=no_arc, arc_head=no_arc,
                           arc_use=np.zeros((0, graph.arc_use.shape[1])))

@@ -34,9 +34,6 @@ from .contract import LayeredGraph
 # to the magnitudes summed (the limit and the multipliers' sum): far above the rounding of
 # the sums, so no option a plan within the limit uses is ever dropped.
 FIX_TOLERANCE = 1e-7
-# Rounds of cap fixing at most: each drops what the least paths through the options and
-# arcs kept so far break; the generated ways DAGs and chains settle within 2-5 rounds
-FIT_ROUNDS = 16
 
 
 @njit(cache=True)
@@ -161,11 +158,12 @@ def subgraph(g, keep_opt, keep_arc):
 
 
 @njit(cache=True)
-def fitting_parts(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, caps):
-    """Cap fixing (module docstring): ``(keep_opt (T,), keep_arc (A,))`` bool, False for the
-    options and arcs of the graph (its ``LayeredGraph`` fields, in order: a NamedTuple
-    argument costs ~25 us to dispatch) through which every path breaks a cap of ``caps``
-    (Q,), or that no kept path reaches, after at most FIT_ROUNDS rounds."""
+def fitting_parts(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, caps, rounds):
+    """Cap fixing (module docstring): ``(keep_opt (T,), keep_arc (A,), settled)``, the
+    first two bool, False for the options and arcs of the graph (its ``LayeredGraph``
+    fields, in order: a NamedTuple argument costs ~25 us to dispatch) through which every
+    path breaks a cap of ``caps`` (Q,), or that no kept path reaches, after at most
+    ``rounds`` rounds; ``settled`` when the last round dropped nothing."""
     g = LayeredGraph(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use)
     n = step_start.shape[0] - 1
     t_count = opt_use.shape[0]
@@ -175,7 +173,7 @@ def fitting_parts(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, a
     for j in range(caps.shape[0]):
         n_capped += caps[j] < np.inf
     if n_capped == 0 or n == 0:
-        return keep_opt, keep_arc
+        return keep_opt, keep_arc, True
     dims = np.empty(n_capped, dtype=np.int64)  # the capped dimensions
     limit = np.empty(n_capped)  # their caps, made safe against rounding
     i = 0
@@ -186,12 +184,12 @@ def fitting_parts(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, a
             i += 1
     prefix = np.empty((t_count, n_capped))
     suffix = np.empty((t_count, n_capped))
-    for _ in range(FIT_ROUNDS):
+    for _ in range(rounds):
         _least_prefixes(g, dims, keep_opt, keep_arc, prefix)
         _least_suffixes(g, dims, keep_opt, keep_arc, suffix)
         if not _drop_unfitting(g, dims, limit, prefix, suffix, keep_opt, keep_arc):
-            break
-    return keep_opt, keep_arc
+            return keep_opt, keep_arc, True
+    return keep_opt, keep_arc, False
 
 
 @njit(cache=True, inline="always")

@@ -449,7 +449,7 @@ def test_cap_fixing_drops_what_its_least_paths_break_round_by_round(doc, data):
     kept options and arcs through them keeps within the cap (the same rounds, until one
     drops nothing). So every path within the caps keeps all its options and arcs."""
     from eip.kernels.bounds import rounding_slack
-    from eip.kernels.fixing import FIT_ROUNDS, fitting_parts
+    from eip.kernels.fixing import fitting_parts
 
     g = eip.Scenario.from_dict(doc).cost_model.graph
     paths, usage = graph_paths(g)
@@ -458,13 +458,16 @@ def test_cap_fixing_drops_what_its_least_paths_break_round_by_round(doc, data):
         for j in range(len(caps)):
             if data.draw(st.booleans()):
                 caps[j] = usage[:, j].min() + data.draw(st.floats(0.0, 1.0)) * np.ptp(usage[:, j])
-    keep_opt, keep_arc = fitting_parts(*g, caps)
+    rounds = data.draw(st.sampled_from([1, 2, 16]))
+    keep_opt, keep_arc, settled = fitting_parts(*g, caps, rounds)
     opts = [np.array(p) for p in paths]
     arcs = [np.array(path_arcs(g, p), dtype=np.int64) for p in paths]
     capped = np.flatnonzero(caps < np.inf)
     limit = np.array([caps[j] + rounding_slack(caps[j], g.n_steps) for j in capped])
     want_opt, want_arc = np.ones(len(g.opt_key), bool), np.ones(len(g.arc_tail), bool)
-    for _ in range(FIT_ROUNDS if len(capped) else 0):
+    settles = True
+    for _ in range(rounds if len(capped) else 0):
+        settles = False
         kept = [i for i in range(len(paths)) if want_opt[opts[i]].all() and want_arc[arcs[i]].all()]
         least_opt = np.full((len(want_opt), len(capped)), np.inf)
         least_arc = np.full((len(want_arc), len(capped)), np.inf)
@@ -474,9 +477,11 @@ def test_cap_fixing_drops_what_its_least_paths_break_round_by_round(doc, data):
         new_opt = want_opt & np.all(least_opt <= limit, axis=1)
         new_arc = want_arc & np.all(least_arc <= limit, axis=1)
         if np.array_equal(new_opt, want_opt) and np.array_equal(new_arc, want_arc):
+            settles = True
             break
         want_opt, want_arc = new_opt, new_arc
     assert np.array_equal(keep_opt, want_opt) and np.array_equal(keep_arc, want_arc)
+    assert settled == settles
     for i in np.flatnonzero(np.all(usage <= caps, axis=1)):
         assert keep_opt[opts[i]].all() and keep_arc[arcs[i]].all()
 
