@@ -7,38 +7,62 @@ a number a person can check ("the fastest possible plan takes 24.6 ms > cap 20 m
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 
 import numpy as np
 
 from .costmodel import CostModel, Dim, Limit, LimitKind, cap_with_tolerance
-from .kernels.contract import Mode, Row, Status
+from .kernels.contract import Mode, Row, Status, Stop
 
 # relaxed sub-problems are small and must be answered exactly: no beam, a generous budget
 _BEAM_WIDTH = 1
 _LABEL_BUDGET = 10**7
 
 
-def infeasibility_reason(model: CostModel) -> str:
-    """One sentence saying which limit (or set of limits) makes ``model`` infeasible."""
+class _Stopped(Exception):
+    """A re-solve of the diagnosis stopped unproven (``stop``: at the time limit or its
+    label budget): it says nothing about the limits it relaxed."""
+
+    def __init__(self, stop: Stop):
+        super().__init__(stop)
+        self.stop = stop
+
+
+def infeasibility_reason(model: CostModel, time_limit_s: float = math.inf) -> str:
+    """One sentence saying which limit (or set of limits) makes ``model`` infeasible, from
+    re-solves of relaxed problems within ``time_limit_s`` seconds in all; when they stop
+    short, the sentence says that no plan meets the limits together and what stopped the
+    search for the ones that rule it out."""
     quick = quick_reason(model)
     if quick is not None:
         return quick
+    try:
+        return _searched_reason(model, time.perf_counter() + time_limit_s)
+    except _Stopped as stopped:
+        what = "the time limit" if stopped.stop == Stop.TIME_LIMIT else "the label budget"
+        return f"no plan meets every limit at once; {what} stopped the search for the limits that rule it out"
+
+
+def _searched_reason(model: CostModel, deadline: float) -> str:
+    """``infeasibility_reason`` past ``quick_reason``: relaxed re-solves until the
+    ``time.perf_counter()`` time ``deadline`` (``_Stopped`` past it)."""
     finite = [limit for limit in model.limits if limit.value < np.inf]
     memory = [limit for limit in finite if limit.kind == LimitKind.MEMORY]
     memory_only = _caps(model, memory)
-    if _least(model, Dim.LATENCY, memory_only) is None:
+    if _least(model, Dim.LATENCY, memory_only, deadline) is None:
         return "no plan fits every device's memory budget at once (each budget alone can be met)"
     others = [limit for limit in finite if limit.kind != LimitKind.MEMORY]
     for limit in others:
         for j in limit.dims:
-            best = _least(model, j, memory_only)
+            best = _least(model, j, memory_only, deadline)
             if best is not None and best / limit.per_unit > cap_with_tolerance(limit.value):
                 return (f"the plan with the least {_what(limit)} within the memory budgets needs "
                         f"{best / limit.per_unit:.4g} {limit.unit} > {limit.name} {limit.value:g} {limit.unit}")
     kinds = {limit.kind for limit in others}
     if kinds == {LimitKind.LATENCY, LimitKind.ENERGY}:
         with_latency = _caps(model, memory + [others[0]])
-        best = _least(model, Dim.ENERGY, with_latency)
+        best = _least(model, Dim.ENERGY, with_latency, deadline)
         if best is not None:
             return (f"the latency cap {model.max_latency_ms:g} ms and energy cap {model.max_energy_mj:g} mJ cannot "
                     f"both be met: the most frugal plan within {model.max_latency_ms:g} ms uses {best:.4g} mJ")
@@ -123,16 +147,25 @@ def _caps(model: CostModel, limits: list[Limit]) -> np.ndarray:
     return caps
 
 
-def _least(model: CostModel, dim: int, caps: np.ndarray) -> float | None:
+def _least(model: CostModel, dim: int, caps: np.ndarray, deadline: float) -> float | None:
     """Least total of usage dimension ``dim`` under ``caps`` (tolerance applied); None if no
-    plan fits. Kept for the model's budget-moved copies: the diagnoses of points that
-    differ only in budgets ask the same relaxed questions (the memory budgets alone)."""
+    plan fits; ``_Stopped`` when the re-solve, within the ``time.perf_counter()`` time
+    ``deadline``, proves neither (nothing is kept then). Kept for the model's budget-moved
+    copies: the diagnoses of points that differ only in budgets ask the same relaxed
+    questions (the memory budgets alone)."""
     from .solve import solve_model
 
     def least() -> float | None:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            raise _Stopped(Stop.TIME_LIMIT)
         sol = solve_model(model, model.dimension_coefficients(dim), 1, Mode.EXACT, _BEAM_WIDTH, _LABEL_BUDGET,
-                          np.inf, caps)
-        return float(sol.rows[0, Row.SCORE]) if sol.status == Status.OPTIMAL else None
+                          left, caps)
+        if sol.status == Status.OPTIMAL:
+            return float(sol.rows[0, Row.SCORE])
+        if sol.status == Status.INFEASIBLE:
+            return None
+        raise _Stopped(sol.stop)
 
     return model.shared(f"least {dim} {caps.tobytes().hex()}", least)
 

@@ -33,7 +33,7 @@ from .errors import ScenarioError
 from .goals import Goal, resolve_goal
 from .result import PlanResult
 from .scenario import Scenario, read_document
-from .solve import DEFAULT_LABEL_BUDGET, plan
+from .solve import DEFAULT_LABEL_BUDGET, check_time_limit, plan
 from .tradeoff import UNANSWERED, FrontierTooLarge, sweep
 
 #: the value that removes what a path names; PRESENT keeps the document's own
@@ -313,7 +313,8 @@ def _swept_answer(path: str, parameters: tuple, values: tuple, axis: int, scenar
     return lambda: PlanResult(
         scenario=model.name, goal=result.goal, weights=result.weights, top_k=1, plans=plans,
         status="optimal" if plans else "infeasible", gap=0.0, bound=plans[0].score if plans else math.inf,
-        strategy="sweep", reason="" if plans else infeasibility_reason(model), stats={"solve_seconds": seconds},
+        strategy="sweep", reason="" if plans else infeasibility_reason(model, check_time_limit(time_limit_s)),
+        stats={"solve_seconds": seconds},
         model=model)
 
 

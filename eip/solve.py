@@ -103,7 +103,8 @@ def plan(
             it and local search the rest (it improves an unproven plan, or makes one from
             the unconstrained optimum when the searches met none). When it runs out the
             answer is the best plan found with its proven gap ("feasible"), or no plan
-            ("unknown").
+            ("unknown"). An infeasible answer's reason searches for the limits that rule
+            out every plan within the time left (``diagnose.infeasibility_reason``).
 
     Returns:
         A ``PlanResult``; an infeasible scenario gives no plans and a ``reason``.
@@ -117,6 +118,7 @@ def plan(
     limit_s = check_time_limit(time_limit_s)
     if goal_name == THROUGHPUT and model.dims.busy < 0:
         model = dataclasses.replace(model, track_busy=True)
+    started = time.perf_counter()
     sol = _solve_for_goal(model, goal_name, model.coefficients(weights), int(top_k), STRATEGIES[strategy],
                           int(beam_width), int(label_budget), limit_s)
     plans = tuple(Plan(model, sol.options[r], sol.rows[r]) for r in range(len(sol.rows)))
@@ -125,7 +127,7 @@ def plan(
     if sol.status == Status.INFEASIBLE:
         from .diagnose import infeasibility_reason
 
-        reason = infeasibility_reason(model)
+        reason = infeasibility_reason(model, _left(limit_s, started))
     elif sol.status == Status.UNKNOWN:
         reason = _unknown_reason(model, sol, limit_s, label_budget, beam_width)
     gap = 0.0 if sol.status == Status.OPTIMAL or not plans else relative_gap(plans[0].score, sol.bound)
