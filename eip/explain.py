@@ -128,10 +128,12 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     budgets is walked (``eip.frontier``, one exact solve per point). ``time_limit_s``
     (None: no limit; 0: nothing is re-solved) bounds all of it together: the re-solves
     share about half of it, each taking its share of what is left, and the frontier walk
-    the rest; a re-solve or walk its share stops says so, and so do those the time left
-    no room for (``Shift.status`` "skipped"). ``progress(done, total)`` is called after each
-    budget's re-solves and after the frontier walk (two steps per finite budget, one for the
-    walk), for a progress bar.
+    the rest; what the walk leaves goes to the re-solves that stopped unproven or were
+    skipped, each solved once more in its share of it. A re-solve or walk its share stops
+    says so, and so do those the time left no room for (``Shift.status`` "skipped").
+    ``progress(done, total)`` is called after each budget's re-solves and after the
+    frontier walk and second re-solves (two steps per finite budget, one for the rest), for
+    a progress bar.
     """
     if not isinstance(result, PlanResult):
         raise TypeError(f"explain expects eip.plan's answer (a PlanResult), got {type(result).__name__}")
@@ -144,16 +146,9 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
     model = result.model
     budgets = _budgets(model, best)
     summary = [_proof_sentence(result)]
-    report = progress or (lambda done, total: None)
+    front, front_notes = None, []
     if sensitivity:
-        steps = 2 * sum(math.isfinite(b.limit) for b in budgets)
-        allowance.expect(steps)
-        done, shifted = 0, []
-        for b in budgets:
-            shifted.append(_with_sensitivity(result, b, allowance))
-            done += 2 * math.isfinite(b.limit)
-            report(done, steps + 1)
-        budgets = tuple(shifted)
+        budgets, front, front_notes = _what_ifs(result, budgets, allowance, progress or (lambda done, total: None))
     binding = [b for b in budgets if math.isfinite(b.limit)]
     if binding:
         summary.append(binding[0].sentence)
@@ -162,12 +157,28 @@ def explain(result: PlanResult, sensitivity: bool = True, time_limit_s: float | 
         gain, b = min(gains, key=lambda g: g[0])
         summary.append(f"Most valuable step: {_signed(b.step, b.unit, '+g')} on the {b.name} "
                        f"(score {gain:+.4f}).")
-    front = None
-    if sensitivity:
-        front = _frontier(result, allowance, summary)
-        report(steps + 1, steps + 1)
+    summary.extend(front_notes)
     alternatives = tuple(_alternative(best, plan, rank) for rank, plan in enumerate(result.plans[1:], 2))
     return Explanation(_stage_reasons(result, best), budgets, alternatives, tuple(summary), front)
+
+
+def _what_ifs(result: PlanResult, budgets: tuple[Budget, ...], allowance: "_Allowance",
+              report: Callable[[int, int], None]) -> tuple[tuple[Budget, ...], Frontier | None, list[str]]:
+    """The sensitivity re-solves of ``budgets``, the frontier walk and the second re-solves
+    within ``allowance`` (``explain``): the budgets with their shifts, the frontier (None:
+    not walked) and what the summary says of it."""
+    steps = 2 * sum(math.isfinite(b.limit) for b in budgets)
+    allowance.expect(steps)
+    done, shifted = 0, []
+    for b in budgets:
+        shifted.append(_with_sensitivity(result, b, allowance))
+        done += 2 * math.isfinite(b.limit)
+        report(done, steps + 1)
+    notes: list[str] = []
+    front = _frontier(result, allowance, notes)
+    again = _solved_again(result, tuple(shifted), allowance)
+    report(steps + 1, steps + 1)
+    return again, front, notes
 
 
 def _stage_reasons(result: PlanResult, best: Plan) -> tuple[StageReason, ...]:
@@ -206,8 +217,9 @@ def _frontier(result: PlanResult, allowance: "_Allowance", summary: list[str]) -
 class _Allowance:
     """The time an explanation's re-solves share, as a ``time.perf_counter()`` deadline:
     each sensitivity re-solve takes its share of what is left over the re-solves still
-    expected (so what a quick one leaves goes to the next), and the frontier walk takes
-    the rest, at least half of what there was."""
+    expected (so what a quick one leaves goes to the next), the frontier walk takes the
+    rest, at least half of what there was, and what it leaves is shared by the re-solves
+    solved a second time (``_solved_again``)."""
 
     deadline: float
     expected: int = 0  # sensitivity re-solves yet to come, the frontier walk counting as many
@@ -230,6 +242,10 @@ class _Allowance:
         share = (self.deadline - time.perf_counter()) / max(self.expected, 1)
         self.expected = max(self.expected - 1, 0)
         return share if share > 0 else None
+
+    def share_among(self, resolves: int) -> None:
+        """``resolves`` re-solves share all that is left (the second pass, after the walk)."""
+        self.expected = resolves
 
     def rest(self) -> float | None:
         """Seconds for the frontier walk, all that is left; None when the time is spent."""
@@ -347,11 +363,43 @@ def _with_sensitivity(result: PlanResult, budget: Budget, allowance: _Allowance)
     step = budget_step(budget.limit, budget.unit)
     relaxed = _shift(result, budget, step, allowance)
     tightened = _shift(result, budget, -step, allowance) if budget.limit >= step else None
+    return _with_shifts(result, dataclasses.replace(budget, step=step), relaxed, tightened)
+
+
+def _with_shifts(result: PlanResult, budget: Budget, relaxed: Shift, tightened: Shift | None) -> Budget:
+    """``budget`` with these shifts and their sentence."""
     parts = [f"{_signed(s.change, budget.unit, '+g')} {_shift_phrase(s)}" for s in (relaxed, tightened) if s is not None]
     sentence = f"{budget.name}: " + "; ".join(parts) + "."
     if result.status != "optimal":
         sentence += f" The changes are against a plan within {result.gap:.2%} of the optimum, not a proven one."
-    return dataclasses.replace(budget, step=step, relaxed=relaxed, tightened=tightened, sensitivity=sentence)
+    return dataclasses.replace(budget, relaxed=relaxed, tightened=tightened, sensitivity=sentence)
+
+
+#: what a re-solve proved: the others may be solved again with the time the walk leaves
+_PROVEN = ("optimal", "infeasible")
+
+
+def _solved_again(result: PlanResult, budgets: tuple[Budget, ...], allowance: _Allowance) -> tuple[Budget, ...]:
+    """``budgets`` with each shift whose re-solve stopped unproven, or was skipped, solved
+    once more in its share of the time the frontier walk left; a second answer replaces
+    the first when it is proven or has a better plan."""
+    pending = [s for b in budgets for s in (b.relaxed, b.tightened) if s is not None and s.status not in _PROVEN]
+    if not pending or allowance.rest() is None:
+        return budgets
+    allowance.share_among(len(pending))
+    again = []
+    for b in budgets:
+        shifts = [s if s is None or s.status in _PROVEN else _better(s, _shift(result, b, s.change, allowance))
+                  for s in (b.relaxed, b.tightened)]
+        again.append(b if shifts == [b.relaxed, b.tightened] else _with_shifts(result, b, *shifts))
+    return tuple(again)
+
+
+def _better(first: Shift, second: Shift) -> Shift:
+    """The second answer of a re-solve when it is proven or its plan scores lower, else the first."""
+    if second.status in _PROVEN or (second.plan is not None and (first.plan is None or second.delta_score < first.delta_score)):
+        return second
+    return first
 
 
 def budget_step(limit: float, unit: str) -> float:

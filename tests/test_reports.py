@@ -269,6 +269,36 @@ def test_an_explanations_time_limit_bounds_its_re_solves_together(monkeypatch):
     assert e.frontier is not None and all(s.status != "skipped" for b in e.budgets for s in b.shifts)
 
 
+def test_what_the_walk_leaves_solves_the_stopped_re_solves_again(monkeypatch):
+    """Re-solves that stop unproven are solved once more, sharing the time the frontier
+    walk left (each at least as long as its first share); a proven second answer replaces
+    the first, and the whole stays within the limit."""
+    import dataclasses
+    import time
+
+    result = _binding_energy_cap_result()
+    module = sys.modules["eip.explain"]
+    real_plan, first, second = module.plan, [], []
+
+    def plan(model, *args, time_limit_s, **kwargs):  # the first answer for each budget stops unproven
+        answer = real_plan(model, *args, **kwargs)
+        key = model.caps_tol.tobytes()
+        if key in {k for k, _ in first}:
+            second.append(time_limit_s)
+            return answer
+        first.append((key, time_limit_s))
+        return dataclasses.replace(answer, status="unknown", plans=(), gap=float("inf"))
+
+    monkeypatch.setattr(module, "plan", plan)
+    started = time.perf_counter()
+    e = eip.explain(result, time_limit_s=0.4)
+    assert time.perf_counter() - started < 0.4 + 0.3
+    assert len(second) == len(first) >= 1 and min(second) >= max(limit for _, limit in first)
+    assert all(s.status in ("optimal", "infeasible") for b in e.budgets for s in b.shifts), e.budgets
+    fresh = eip.explain(result)  # (no limit: every re-solve is proven the first time)
+    assert [b.sensitivity for b in e.budgets] == [b.sensitivity for b in fresh.budgets]
+
+
 def test_re_solves_after_the_explanations_time_limit_are_skipped_and_say_so(monkeypatch):
     result = _binding_energy_cap_result()
     given = _timed_resolves(monkeypatch, lambda limit_s: 0.3)  # the first re-solve overruns it all
