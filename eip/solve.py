@@ -14,7 +14,7 @@ import numpy as np
 from .costmodel import CostModel
 from .goals import THROUGHPUT, Goal, resolve_goal
 from .kernels.contract import (LayeredGraph, Mode, RootLp, Row, Solution, Status, Stop, Strategy, fitted, lp_bound,
-                               placement_rank, rank_order, solve)
+                               placement_rank, rank_order, solve, within_score)
 from .kernels.paths import score_limit
 from .localsearch import distinct, evaluated, merged, polished, repaired
 from .lowering import LoweringStopped
@@ -231,7 +231,8 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     a DAG's frontier states mostly lead to placements that break them), best LP bound first (``contract.lp_bound``),
     each skipped once its bound cannot beat the k-th best plan found, merged by the ranking
     rule. Once k plans are found, each next graph is searched only for plans as good as
-    the k-th (the kernels' ``cutoff``; on a relaxed graph too, whose scores never exceed
+    the k-th (the kernels' ``cutoff``, on the part of the graph reduced-cost fixing at it
+    leaves: ``contract.within_score``; on a relaxed graph too, whose scores never exceed
     the plans'). A placement whose fixed-mode devices run no stage belongs to several
     assignments: each graph is searched without the plans of the graphs before it
     (``CostModel.mode_graph_after``; searched or skipped, their plans are accounted for).
@@ -269,6 +270,11 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     def search(g: int, graph: LayeredGraph, seconds: float) -> Solution:
         # (an unsplit graph starts from the LP its bound came from: on a DAG's graph it takes a second)
         root = roots[g] if graph is fit(g) else None
+        if root is not None and found.cutoff < np.inf:
+            # only plans within the cutoff are wanted: the search runs on the part of the graph
+            # reduced-cost fixing at it leaves, and computes its own LP there (ways DAG 100x4
+            # seed 0: 3,850 of 95,701 options; its search 0.87 s, was 2.0 s)
+            graph, root = within_score(graph, coef, root, found.cutoff), None
         sol = solve_mode_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, seconds, found.cutoff,
                                root)
         found.add(sol.options, sol.rows)

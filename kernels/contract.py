@@ -256,6 +256,19 @@ def fitted(graph: LayeredGraph, caps: np.ndarray) -> LayeredGraph:
     return fit
 
 
+def within_score(graph: LayeredGraph, coef: np.ndarray, root: RootLp, limit: float) -> LayeredGraph:
+    """``graph`` without the options and arcs through which no path within the caps of
+    ``root`` (``lp_bound(graph, coef, caps).root``) scores at most ``limit``, by reduced-cost
+    fixing with its multipliers (``fixing.fixed_by_bounds``): a solve that wants only such
+    plans (a ``cutoff``) may run on it, with bounds recomputed over far fewer paths. Same
+    order and keys; options without any arc when no path is left."""
+    from .fixing import fixed_by_bounds, subgraph
+
+    keep_opt, keep_arc = fixed_by_bounds(graph, coef, root.prices, root.values, root.lam_sums, limit)
+    sub, _, has_path = subgraph(graph, keep_opt, keep_arc)
+    return sub if has_path else _without_arcs(graph)
+
+
 def _without_arcs(graph: LayeredGraph) -> LayeredGraph:
     """``graph``'s options with no arc: a graph without any path of more than one step."""
     no_arc = np.zeros(0, dtype=np.int64)

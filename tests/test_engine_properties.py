@@ -440,6 +440,27 @@ def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share)
         assert keep_opt[paths[i]].all() and keep_arc[path_arcs(g, paths[i])].all(), (paths[i], scores[i], limit)
 
 
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals, st.floats(0.0, 1.0))
+def test_a_graph_within_a_score_holds_every_plan_that_scores_within_it(doc, goal, share):
+    """``contract.within_score`` at a limit between the best and the worst plan's score,
+    by the graph's own LP: every placement within the caps scoring at most the limit is a
+    path of it, and every path of it is one of the graph's."""
+    from eip.kernels.contract import lp_bound, within_score
+
+    model, coef, paths, usage, scores, fits = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    if not fits.any():
+        return
+    limit = scores[fits].min() + share * (scores[fits].max() - scores[fits].min())
+    sub = within_score(g, coef, lp_bound(g, coef, caps).root, limit)
+    placements = {tuple(g.opt_key[p]) for p in paths}
+    kept = {tuple(sub.opt_key[p]) for p in graph_paths(sub)[0]}
+    assert kept <= placements
+    for i in np.flatnonzero(fits & (scores <= limit)):
+        assert tuple(g.opt_key[paths[i]]) in kept, (paths[i], scores[i], limit)
+
+
 @settings(max_examples=300, deadline=None)
 @given(scenario_docs(), st.data())
 def test_cap_fixing_drops_what_its_least_paths_break_round_by_round(doc, data):
