@@ -387,12 +387,14 @@ def _solved_again(result: PlanResult, budgets: tuple[Budget, ...], allowance: _A
     if not pending or allowance.rest() is None:
         return budgets
     allowance.share_among(len(pending))
-    again = []
-    for b in budgets:
-        shifts = [s if s is None or s.status in _PROVEN else _better(s, _shift(result, b, s.change, allowance))
-                  for s in (b.relaxed, b.tightened)]
-        again.append(b if shifts == [b.relaxed, b.tightened] else _with_shifts(result, b, *shifts))
-    return tuple(again)
+
+    def again(budget: Budget, shift: Shift | None) -> Shift | None:
+        if shift is None or shift.status in _PROVEN:
+            return shift
+        return _better(shift, _shift(result, budget, shift.change, allowance))
+
+    return tuple(_with_shifts(result, b, again(b, b.relaxed), again(b, b.tightened)) if math.isfinite(b.limit) else b
+                 for b in budgets)
 
 
 def _better(first: Shift, second: Shift) -> Shift:
