@@ -140,6 +140,20 @@ def row_less(fa, fb):
     return False
 
 
+@njit(cache=True)
+def plan_less(row_a, path_a, row_b, path_b):
+    """The whole ranking rule on two plans, rows (1 + Q,) and paths (N,) of option indices
+    of one graph: ``row_less``, then the placement in lexicographic option order."""
+    if row_less(row_a, row_b):
+        return True
+    if row_less(row_b, row_a):
+        return False
+    for s in range(path_a.shape[0]):
+        if path_a[s] != path_b[s]:
+            return path_a[s] < path_b[s]
+    return False
+
+
 @njit(cache=True, inline="always")
 def rows_equal_key(fa, fb):
     """Equal ranking keys (score and key usage dimensions)."""

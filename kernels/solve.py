@@ -15,8 +15,9 @@ from .contract import KEY_DIMS, STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Statu
 from .dive import DIVE_STALL_PER_STEP, lp_dive
 from .fixing import fixed_by_bounds, subgraph
 from .labels import label_memory, label_search
-from .paths import capped, clock, path_row, score_limit, within_caps
+from .paths import capped, clock, path_row, plan_less, score_limit, within_caps
 from .pulse import pulse_search
+from .tree import branch_candidates, child_masks, node_lp, pool_add, pool_take, strong_branch
 from .viterbi import kbest_paths
 
 # Column generation passes for the Lagrangian multipliers (``bounds.lagrangian_prices``):
@@ -221,6 +222,29 @@ PULSE_STEPS = 32
 PULSE_ARCS = 4096
 PULSE_FREE_NODES = 1024
 PULSE_NODES = 8192
+# Top-1 searches limited by the incumbent (the guesses and the last one) first run within
+# TREE_SWITCH times the quick searches' labels (2M); where they stop there, an LP branch
+# and bound (``tree``, ``_tree``) runs on what reduced-cost fixing at the incumbent leaves
+# (again at TREE_REFIX_SHARE of the gap lower), and where it stops too, the search within
+# the whole label budget. A node within TREE_SEARCH_GAP (relative) of the best plan met is
+# first searched exactly on its own LP multipliers within TREE_NODE_SHARE of the quick
+# searches' labels; a node the search leaves branches by strong branching over
+# TREE_CANDIDATES (step, key) pairs; the tree stops once its node LPs have visited
+# TREE_WORK options and arcs (``_lp_work``; about 3 s). The label searches win where one
+# or two caps bind (per-dimension tables bound those exactly: at-scale 300x6 seed 0, its
+# search limited by the optimum keeps 1.6M labels in 1 s, where the tree ran out of work
+# with 288 nodes open and 74% of its gap closed), the tree where many do (generated ways
+# 200x4 seed 0: 1.76% from proven at 4M labels, proven by the tree in 1.7 s; ways DAG
+# 100x4 seed 2: 0.23% at 20M labels, 0.16 s), hence the switch, which costs the tree's
+# instances the capped searches (about 2-4 s: warm eip.plan calls, a scratch script).
+# Strong branching over 8 pairs left 0.006% of ways 200x4 seed 0's gap after 400 nodes,
+# most-fractional branching 0.52% after 2,000 (a scratch prototype).
+TREE_SWITCH = 100
+TREE_REFIX_SHARE = 0.25
+TREE_SEARCH_GAP = 0.002
+TREE_NODE_SHARE = 0.25
+TREE_CANDIDATES = 8
+TREE_WORK = 20_000_000
 # Labels the searches of one solve keep in memory they reuse (``labels.label_memory``;
 # reserved, touched only as used: 1.4 GB of address space at 40 dimensions), at most
 # LABEL_MEMORY_PER_OPTION per option of the graph (a reservation that large costs a small
@@ -400,8 +424,8 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
     if b_found == 0 and cutoff == np.inf and mode != Mode.BEAM and dive_gap == np.inf:
         # no plan met yet and no LP dives here: guesses from the bound first
         ceiling = dual + NO_PLAN_GUESS_GAP * abs(dual)
-        stop, b_paths, b_rows, b_found, proven, ended = _guessed(ctx, dual, np.inf, ceiling, quick_labels, stats,
-                                                                 ceiling)
+        stop, b_paths, b_rows, b_found, proven, ended = _guessed(ctx, dual, np.inf, ceiling, quick_labels,
+                                                                 ctx.label_budget, stats, ceiling)
         if ended:
             if stop == Stop.COMPLETE:
                 return _proven(b_paths, b_rows, b_found, stats)
@@ -763,8 +787,12 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     # was searched) or proves the guess a bound; short of k plans met, the best one sets
     # the scale of the first guess
     scale = incumbent if incumbent < np.inf or b_found == 0 else b_rows[0, Row.SCORE]
-    stop, paths, rows, found, proven, ended = _guessed(ctx, proven, incumbent, scale, quick_labels, stats)
-    if ended:
+    # (top-1 searches first within TREE_SWITCH times the quick searches' labels: where they
+    # stop there, the tree goes next: ``_limited``)
+    budget = min(label_budget, TREE_SWITCH * quick_labels) if k == 1 else label_budget
+    stop, paths, rows, found, proven, ended = _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats)
+    capped = ended and stop == Stop.LABEL_BUDGET and budget < label_budget
+    if ended and not capped:
         return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     if beam_pending:
         # the guesses met the probe's plan: a better one to limit the last search by now pays
@@ -783,17 +811,43 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             b_found = 1
             if k == 1:
                 incumbent = b_rows[0, Row.SCORE]
+    return _limited(ctx, incumbent, proven, quick_labels, budget, capped, b_paths, b_rows, b_found, stats)
+
+
+@njit(cache=True)
+def _limited(ctx, incumbent, proven, quick_labels, budget, capped, b_paths, b_rows, b_found, stats):
+    """The last of ``_exact``: the search limited by ``incumbent`` (its answer, with the
+    proven bound raised from ``proven``, and the beams' plans ``b_*``) within ``budget``
+    labels, unless a guess already stopped there (``capped``); where a budget below the
+    label budget stops it, the tree (``_tree``, for top-1 with an incumbent), and where
+    that stops too, the search within the whole label budget."""
+    label_budget = ctx.label_budget
+    if not capped:
+        stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, budget, _table_cells(stats), False, stats)
+        proven = max(proven, min(bound, incumbent))
+        if stop != Stop.LABEL_BUDGET or budget == label_budget:
+            return stop, paths, rows, found, proven, b_paths, b_rows, b_found
+    if ctx.k == 1 and incumbent < np.inf:
+        t_stop, t_paths, t_rows, t_found, t_proven = _tree(ctx, incumbent, proven, quick_labels, stats)
+        if t_stop == Stop.COMPLETE:
+            return t_stop, t_paths, t_rows, t_found, t_proven, b_paths, b_rows, b_found
+        b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, t_paths, t_rows, t_found)
+        proven = max(proven, t_proven)
+        if t_stop == Stop.TIME_LIMIT:
+            return t_stop, t_paths, t_rows, 0, proven, b_paths, b_rows, b_found
+        incumbent = min(incumbent, t_rows[0, Row.SCORE])
     stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False, stats)
     return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
 
 
 @njit(cache=True)
-def _guessed(ctx, proven, incumbent, scale, quick_labels, stats, ceiling=np.inf):
+def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling=np.inf):
     """Exact searches limited to guesses of the k-th best score from below, from the
     proven bound ``proven`` on the best score up to the ``incumbent`` k-th score (inf:
     none), the first GUESS_STEP of the way to ``scale`` (the incumbent, or a plan known
     short of k, or POOR_INCUMBENT_GAP above the floor when that plan is the floor; inf: no
-    guesses), each next by ``_next_guess``. Below a finite
+    guesses), each next by ``_next_guess``, each within ``budget`` labels at most (the
+    label budget, or less: ``_exact``). Below a finite
     ``ceiling`` they stop at the first search that stops at its label cap, and above it
     unless they have found plans (NO_PLAN_GUESS_GAP).
 
@@ -807,7 +861,7 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, stats, ceiling=np.inf)
     among them (so that one is proven optimal), and the k-th lies above the guess: the
     next guess goes on from there (top-3 on generated ways 60x4 seeds 0 and 1: 1.7 and
     0.3 s, ``python -m benchmarks.bounds lazy``)."""
-    k, label_budget = ctx.k, ctx.label_budget
+    k, label_budget = ctx.k, budget
     n = ctx.g.step_start.shape[0] - 1
     paths, rows = np.zeros((k, n), dtype=np.int64), np.zeros((k, Row.USE + ctx.caps.shape[0]))
     floor = proven  # a lower bound on the k-th best score
@@ -948,24 +1002,220 @@ def _fixed_context(ctx, limit, cells, finer_only):
 def _restricted_context(ctx, keep_opt, keep_arc, cells, finer_only):
     """``_fixed_context`` on the subgraph of the options ``keep_opt`` (T,) and arcs
     ``keep_arc`` (A,) keep."""
-    coef, caps, prices = ctx.coef, ctx.caps, ctx.prices
+    caps, prices = ctx.caps, ctx.prices
     sub, origin, has_path = subgraph(ctx.g, keep_opt, keep_arc)
-    n = sub.step_start.shape[0] - 1
-    t_count = sub.opt_use.shape[0]
-    least, most = completion_usage(sub)
+    grid = _table_grid(sub.step_start.shape[0] - 1, sub.opt_use.shape[0], caps, prices[1], FINE_GRID_PER_STEP,
+                       FINE_GRID_MAX, cells)
+    if finer_only and not _finer(grid, ctx.table):
+        least, thr, values = _completion_bounds(sub, ctx.coef, caps, prices)
+        return _with_bounds(ctx, sub, least, thr, values, ctx.table[:, origin], ctx.dims, ctx.units), origin, has_path
+    return _priced_context(ctx, sub, prices, ctx.lam_sums, grid), origin, has_path
+
+
+@njit(cache=True)
+def _priced_context(ctx, sub, prices, lam_sums, grid):
+    """``ctx`` on the graph ``sub`` with the multipliers ``prices`` (M, Q) / ``lam_sums``
+    (M,): completion tests, Lagrangian values and bound tables (``grid`` points) computed
+    there by them."""
+    least, thr, values = _completion_bounds(sub, ctx.coef, ctx.caps, prices)
+    table, dims, units = resource_tables(sub, ctx.coef, ctx.caps, prices[1], grid, ctx.scratch)
+    return _Context(sub, ctx.coef, ctx.caps, least, thr, prices, values, lam_sums, table, dims, units, ctx.k,
+                    ctx.label_budget, ctx.deadline, ctx.scratch, ctx.memory)
+
+
+@njit(cache=True)
+def _completion_bounds(g, coef, caps, prices):
+    """``(least, thr, values)`` of graph ``g``: the completion tests (T, Q) of
+    ``bounds.cap_tests`` and the Lagrangian values (M, T) of the multipliers ``prices``
+    (M, Q)."""
+    n = g.step_start.shape[0] - 1
+    t_count = g.opt_use.shape[0]
+    least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, n)
     values = np.empty((prices.shape[0], t_count))
-    opt_cost, arc_cost = np.empty(t_count), np.empty(sub.arc_tail.shape[0])
+    opt_cost, arc_cost = np.empty(t_count), np.empty(g.arc_tail.shape[0])
     for m in range(prices.shape[0]):
-        relaxed_costs(sub, coef, prices[m], opt_cost, arc_cost)
-        backward_values(sub, opt_cost, arc_cost, values[m], np.empty(t_count, dtype=np.int64))
-    grid = _table_grid(n, t_count, caps, prices[1], FINE_GRID_PER_STEP, FINE_GRID_MAX, cells)
-    table, dims, units = ctx.table, ctx.dims, ctx.units
-    if finer_only and not _finer(grid, table):
-        table = table[:, origin]
-    else:
-        table, dims, units = resource_tables(sub, coef, caps, prices[1], grid, ctx.scratch)
-    return _with_bounds(ctx, sub, least, thr, values, table, dims, units), origin, has_path
+        relaxed_costs(g, coef, prices[m], opt_cost, arc_cost)
+        backward_values(g, opt_cost, arc_cost, values[m], np.empty(t_count, dtype=np.int64))
+    return least, thr, values
+
+
+@njit(cache=True)
+def _tree(ctx, incumbent, proven, quick_labels, stats):
+    """LP branch and bound (``tree``) for the best plan (k = 1) scoring at most
+    ``incumbent``, on what reduced-cost fixing at it leaves (again at the best plan met,
+    once that lies TREE_REFIX_SHARE of the gap to the proven bound ``proven`` lower); a
+    node within TREE_SEARCH_GAP of the best plan is searched exactly on its own
+    multipliers first (``_node_search``). Returns ``(stop, paths (1, N), rows (1, 1 + Q),
+    found, proven)``: ``Stop.COMPLETE`` with the best such plan by the ranking rule (none:
+    no plan scores at most ``incumbent``), or the stop (``Stop.LABEL_BUDGET`` for its LP
+    budget) with the best plan it met and a proven lower bound on the best score."""
+    n = ctx.g.step_start.shape[0] - 1
+    paths, rows = np.zeros((1, n), dtype=np.int64), np.full((1, Row.USE + ctx.caps.shape[0]), np.inf)
+    masks, bounds = np.ones((16, ctx.g.opt_use.shape[0]), dtype=np.bool_), np.full(16, -np.inf)
+    fg, origin, masks, size = _refixed(ctx, np.arange(ctx.g.opt_use.shape[0]), masks, 1, incumbent)
+    if size == 0:
+        return Stop.COMPLETE, paths, rows, 0, np.inf
+    work = TREE_WORK
+    limit, fixed_at, found, stop = incumbent, incumbent, 0, Stop.COMPLETE
+    node_labels = max(1, int(TREE_NODE_SHARE * quick_labels))
+    floor_labels = stats[Stat.FLOOR_LABELS]  # (the guesses size their steps by the solve's own searches)
+    while size > 0:
+        if limit < fixed_at - TREE_REFIX_SHARE * (fixed_at - proven):
+            fg, origin, masks, size = _refixed(ctx, origin, masks, size, limit)
+            fixed_at = limit
+            continue
+        allowed, bound, size = pool_take(masks, bounds, size)
+        if bound > score_limit(limit):
+            continue
+        if work <= 0 or (ctx.deadline < np.inf and clock() > ctx.deadline):
+            stop = Stop.LABEL_BUDGET if work <= 0 else Stop.TIME_LIMIT
+            masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
+            break
+        stop, work, found, masks, bounds, size = _tree_node(ctx, fg, origin, allowed, bound, limit, node_labels, work,
+                                                            paths[0], rows[0], found, masks, bounds, size, stats)
+        limit = min(limit, rows[0, Row.SCORE])
+        if stop == Stop.TIME_LIMIT:
+            break
+    stats[Stat.FLOOR_LABELS] = floor_labels
+    if stop == Stop.COMPLETE:
+        return stop, paths, rows, found, rows[0, Row.SCORE] if found > 0 else np.inf
+    return stop, paths, rows, found, min(limit, bounds[:size].min()) if size > 0 else limit
+
+
+@njit(cache=True)
+def _tree_node(ctx, fg, origin, allowed, bound, limit, labels, work, path, row, found, masks, bounds, size, stats):
+    """One node of ``_tree`` on graph ``fg`` (``origin`` maps its options to the solve's
+    graph): the node ``allowed`` (T,) whose parent's bound was ``bound``, searched for
+    plans scoring at most ``limit``. Its LP, then its exact search when within
+    TREE_SEARCH_GAP of ``limit`` (or when its LP chose one key at every step), and last
+    its branching (``_branched_node``), unless its bound or its search closes it. A plan
+    met that ranks before ``path`` (N,) / ``row`` (1 + Q,) replaces it. Returns ``(stop,
+    work, found, masks, bounds, size)``: the search's stop (``Stop.COMPLETE`` when the node
+    is done), ``work`` less the LPs' (``_lp_work``), and the open nodes."""
+    share = np.empty(fg.opt_use.shape[0])
+    prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, ctx.coef, ctx.caps, allowed, share, ctx.deadline)
+    work -= _lp_work(fg)
+    bound = max(bound, node_bound)
+    found = _kept_better(found, path, row, origin[lp_path], lp_row)
+    limit = min(limit, row[Row.SCORE])
+    if bound > score_limit(limit):
+        return Stop.COMPLETE, work, found, masks, bounds, size
+    steps, keys = branch_candidates(fg, allowed, share, TREE_CANDIDATES)
+    if steps.shape[0] == 0 or limit - bound <= TREE_SEARCH_GAP * max(1.0, abs(limit)):
+        stop, n_path, n_row, n_found = _node_search(ctx, fg, allowed, prices, lam_sums, limit, labels, stats)
+        if n_found > 0:
+            found = _kept_better(found, path, row, origin[n_path], n_row)
+            limit = min(limit, row[Row.SCORE])
+        if stop == Stop.COMPLETE:
+            return stop, work, found, masks, bounds, size
+        if stop == Stop.TIME_LIMIT:
+            masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
+            return stop, work, found, masks, bounds, size
+    if steps.shape[0] == 0:
+        steps, keys = _first_choice(fg, allowed, share)
+        if steps.shape[0] == 0:
+            return Stop.COMPLETE, work, found, masks, bounds, size
+    masks, bounds, size, work, found = _branched_node(fg, ctx.coef, ctx.caps, allowed, bound, steps, keys, limit,
+                                                      ctx.deadline, masks, bounds, size, work, origin, path, row, found)
+    return Stop.LABEL_BUDGET, work, found, masks, bounds, size
+
+
+@njit(cache=True)
+def _lp_work(g):
+    """The work a node LP on graph ``g`` counts against TREE_WORK: its options and arcs
+    (what each of its passes visits)."""
+    return g.opt_use.shape[0] + g.arc_tail.shape[0]
+
+
+@njit(cache=True)
+def _refixed(ctx, origin, masks, size, limit):
+    """The open nodes ``masks`` (first ``size`` rows, (P, T) over the options of a graph
+    whose option i is ``origin[i]`` of the solve's graph) on what reduced-cost fixing at
+    ``limit`` leaves of the solve's graph (a part of theirs: fixing at a lower limit keeps
+    less). Returns ``(graph, origin, masks, size)``; no open nodes when no path is left."""
+    keep_opt, keep_arc = fixed_by_bounds(ctx.g, ctx.coef, ctx.prices, ctx.values, ctx.lam_sums, limit)
+    sub, sub_origin, has_path = subgraph(ctx.g, keep_opt, keep_arc)
+    position = np.full(ctx.g.opt_use.shape[0], -1, dtype=np.int64)
+    position[origin] = np.arange(origin.shape[0])
+    where = position[sub_origin]
+    kept = np.empty((max(16, masks.shape[0]), sub_origin.shape[0]), dtype=np.bool_)
+    for i in range(size):
+        for t in range(sub_origin.shape[0]):
+            kept[i, t] = where[t] >= 0 and masks[i, where[t]]
+    return sub, sub_origin, kept, size if has_path else 0
+
+
+@njit(cache=True)
+def _branched_node(fg, coef, caps, allowed, bound, steps, keys, limit, deadline, masks, bounds, size, work, origin,
+                   path, row, found):
+    """Branch the node ``allowed`` (T,) of the tree on graph ``fg``, LP bound ``bound``, by
+    strong branching on the candidate (step, key) pairs ``steps`` / ``keys`` (C,); the
+    children whose bounds stay within ``score_limit(limit)`` join the open nodes. A plan
+    the children's LPs meet replaces the tree's best (``path`` (N,) of the solve's graph,
+    ``origin`` mapping ``fg``'s options to it, and ``row``) when it ranks before it.
+    Returns ``(masks, bounds, size, work, found)``, ``work`` less the LPs' (``_lp_work``)."""
+    pick, with_bound, without_bound, s_row, s_path = strong_branch(fg, coef, caps, allowed, bound, steps, keys,
+                                                                   deadline)
+    work -= 2 * steps.shape[0] * _lp_work(fg)
+    found = _kept_better(found, path, row, origin[s_path], s_row)
+    limit = min(limit, row[Row.SCORE])
+    with_key, without_key = child_masks(fg, allowed, steps[pick], keys[pick])
+    if with_bound <= score_limit(limit):
+        masks, bounds, size = pool_add(masks, bounds, size, with_key, max(bound, with_bound))
+    if without_bound <= score_limit(limit):
+        masks, bounds, size = pool_add(masks, bounds, size, without_key, max(bound, without_bound))
+    return masks, bounds, size, work, found
+
+
+@njit(cache=True)
+def _first_choice(g, allowed, share):
+    """``(steps, keys)``, (1,) each: the first step with allowed options of two keys, and the
+    key of its allowed option the LP ``share`` (T,) weighs most (a node whose every step's
+    share sits on one key but whose search stopped may hold other placements); none for a
+    node of one placement (its LP met its plan, or proved that it breaks a cap)."""
+    for s in range(g.step_start.shape[0] - 1):
+        heaviest = -1
+        several = False
+        for t in range(g.step_start[s], g.step_start[s + 1]):
+            if allowed[t]:
+                if heaviest >= 0 and g.opt_key[t] != g.opt_key[heaviest]:
+                    several = True
+                if heaviest < 0 or share[t] > share[heaviest]:
+                    heaviest = t
+        if several:
+            return np.full(1, s, dtype=np.int64), np.full(1, g.opt_key[heaviest], dtype=np.int64)
+    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+
+
+@njit(cache=True)
+def _kept_better(found, path, row, o_path, o_row):
+    """Replace the plan ``path`` (N,) / ``row`` (1 + Q,) (none when ``found`` is 0) by
+    ``o_path`` / ``o_row`` when that is a plan (score < inf) that ranks before it (the
+    ranking rule, ``paths.plan_less``); returns how many plans are kept, 0 or 1."""
+    if o_row[Row.SCORE] == np.inf or (found > 0 and not plan_less(o_row, o_path, row, path)):
+        return found
+    path[:] = o_path
+    row[:] = o_row
+    return 1
+
+
+@njit(cache=True)
+def _node_search(ctx, fg, allowed, prices, lam_sums, limit, labels, stats):
+    """The exact search for the best plan (k = 1) scoring at most ``limit`` among the paths
+    of graph ``fg`` through the ``allowed`` (T,) options, within ``labels`` labels, on
+    the bounds of the node LP's multipliers ``prices`` (2, Q) and ``lam_sums`` (2,).
+    Returns ``(stop, path (N,), row (1 + Q,), found)``, the path in ``fg``'s options."""
+    sub, origin, has_path = subgraph(fg, allowed, np.ones(fg.arc_tail.shape[0], dtype=np.bool_))
+    n = fg.step_start.shape[0] - 1
+    if not has_path:
+        return Stop.COMPLETE, np.zeros(n, dtype=np.int64), np.full(Row.USE + ctx.caps.shape[0], np.inf), 0
+    grid = _table_grid(n, sub.opt_use.shape[0], ctx.caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX,
+                       TABLE_CELLS)
+    node_ctx = _priced_context(ctx, sub, prices, lam_sums, grid)
+    stop, paths, rows, found, _ = _search(node_ctx, EXACT_WIDTH, limit, min(ctx.label_budget, labels), ctx.deadline,
+                                         stats, False)
+    return stop, origin[paths[0]], rows[0], found
 
 
 @njit(cache=True)

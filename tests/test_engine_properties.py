@@ -69,7 +69,11 @@ DEPTHS = ("as it runs", "pulse on Lagrangian bounds", "bounded", "deep", "bounde
 _FORCED = {"as it runs": {}, "pulse on Lagrangian bounds": {"PULSE_FREE_NODES": 0}, "bounded": {"PULSE_ARCS": 0},
            "deep": {"PULSE_ARCS": 0, "QUICK_LABELS": 1},
            "bounded, every cap": {"PULSE_ARCS": 0, "LAZY_CAPS": False},
-           "deep, every cap": {"PULSE_ARCS": 0, "QUICK_LABELS": 1, "LAZY_CAPS": False}}
+           "deep, every cap": {"PULSE_ARCS": 0, "QUICK_LABELS": 1, "LAZY_CAPS": False},
+           # (top-1 searches past the quick ones stop at once: the LP tree answers, its
+           # nodes' searches within one label each; ``tests/test_tree.py``)
+           "tree": {"PULSE_ARCS": 0, "QUICK_LABELS": 0},
+           "tree, every cap": {"PULSE_ARCS": 0, "QUICK_LABELS": 0, "LAZY_CAPS": False}}
 
 
 def pipeline(depth: str):

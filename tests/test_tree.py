@@ -1,0 +1,126 @@
+"""The LP branch and bound (``kernels/tree.py`` and the solve's ``_tree``) against plain
+references: its branching pairs and children, its open-node pool, and its top-1 answers
+against brute force on chains, ways and DAGs."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import eip
+from eip.goals import resolve_goal
+from reference import ranked_plans
+from strategies import goals, scenario_docs, ways_scenario_docs
+from test_engine_properties import assert_matches_oracle, assert_plan_recomputes, close, enumerated, fitting, pipeline
+from test_ways import _ways, assert_recomputes
+
+#: solves forced past the quick exact searches into the tree (``test_engine_properties.pipeline``):
+#: a node's exact search then gets one label, so nodes branch down to single placements
+TREE_DEPTHS = ("tree", "tree, every cap")
+
+
+def fractional_pairs(g, allowed, share, tol):
+    """Reference for ``branch_candidates``: every (step, key) whose allowed options' LP
+    shares sum to more than ``tol`` from both 0 and 1, most fractional first (ties in step
+    and then key order)."""
+    pairs = []
+    for s in range(len(g.step_start) - 1):
+        sums: dict[int, float] = {}
+        for t in range(g.step_start[s], g.step_start[s + 1]):
+            key = int(g.opt_key[t])
+            sums[key] = sums.get(key, 0.0) + (share[t] if allowed[t] else 0.0)
+        pairs += [(min(v, 1.0 - v), s, key) for key, v in sorted(sums.items()) if min(v, 1.0 - v) > tol]
+    pairs.sort(key=lambda p: -p[0])  # (stable: step and key order among ties)
+    return [(s, key) for _, s, key in pairs]
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals, st.integers(1, 6), st.data())
+def test_branching_pairs_are_the_most_fractional_keys_and_children_split_the_paths(doc, goal, count, data):
+    """At a node of random allowed options, the branching pairs are the (step, key) pairs
+    whose LP share is most fractional, as summed from the definition; each pair's two
+    children hold exactly the node's paths, split by whether the step runs that key."""
+    from eip.kernels.bounds import column_generation
+    from eip.kernels.tree import SHARE_TOLERANCE, branch_candidates, child_masks
+
+    model, coef, paths, _, _, _ = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
+    share = np.empty(len(g.opt_key))
+    column_generation(g, coef, caps, 200, allowed, share, np.inf)
+    steps, keys = branch_candidates(g, allowed, share, count)
+    assert list(zip(steps.tolist(), keys.tolist())) == fractional_pairs(g, allowed, share, SHARE_TOLERANCE)[:count]
+    step = data.draw(st.integers(0, model.n_stages - 1))
+    key = int(data.draw(st.sampled_from(g.opt_key[g.step_start[step]:g.step_start[step + 1]].tolist())))
+    with_key, without_key = child_masks(g, allowed, step, key)
+    through = lambda mask: {tuple(p) for p in paths if mask[p].all()}
+    node = through(allowed)
+    assert through(with_key) | through(without_key) == node and not through(with_key) & through(without_key)
+    assert all(g.opt_key[p[step]] == key for p in through(with_key))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40), st.integers(1, 5))
+def test_the_pool_gives_its_nodes_least_bound_first(bounds, width):
+    """Nodes added to the open pool (growing past its first size) come out least bound first,
+    each with its own mask."""
+    from eip.kernels.tree import pool_add, pool_take
+
+    masks, pool_bounds, size = np.empty((2, width), dtype=bool), np.empty(2), 0
+    added = []
+    for i, bound in enumerate(bounds):
+        mask = np.array([(i >> b) & 1 == 1 for b in range(width)])
+        masks, pool_bounds, size = pool_add(masks, pool_bounds, size, mask, bound)
+        added.append((bound, tuple(mask)))
+    taken = []
+    while size > 0:
+        mask, bound, size = pool_take(masks, pool_bounds, size)
+        taken.append((bound, tuple(mask)))
+    assert [b for b, _ in taken] == sorted(bounds) and sorted(taken) == sorted(added)
+
+
+def tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget=4_000_000):
+    scenario = eip.Scenario.from_dict(doc)
+    _, weights = resolve_goal(goal)
+    ref = ranked_plans(scenario, weights)
+    with pipeline(depth), fitting(fit):
+        result = eip.plan(scenario, goal=goal, top_k=1, strategy="exact", label_budget=label_budget)
+    if not ref:
+        assert result.status == "infeasible" and not result.plans
+        return
+    if result.status != "optimal":  # (a label budget that stops the search: honest, never better than the optimum)
+        assert label_budget < 4_000_000 and result.status == "feasible" and result.bound <= ref[0].score + 1e-9
+        assert result.plans[0].score >= ref[0].score - 1e-9
+        return
+    assert_matches_oracle(result, ref, 1)
+    assert_plan_recomputes(scenario, weights, result.plans[0])
+
+
+@settings(max_examples=250, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from(TREE_DEPTHS), st.booleans(), st.sampled_from([1, 10, 4_000_000]))
+def test_the_tree_answers_top_1_like_brute_force(doc, goal, depth, fit, label_budget):
+    """Top-1 solves forced through the tree (every node branched down to one placement) rank
+    the brute-force best plan first, ties broken by the ranking rule; infeasibility
+    agrees; a label budget that stops it leaves a plan and bound that are honest."""
+    tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ways_scenario_docs(), goals, st.sampled_from(TREE_DEPTHS), st.booleans())
+def test_the_tree_answers_top_1_with_ways_like_brute_force(doc, goal, depth, fit):
+    """The same with precision variants, power modes (fixed and per stage), accuracy, frame
+    rate and power limits."""
+    scenario = eip.Scenario.from_dict(doc)
+    _, weights = resolve_goal(goal)
+    ref = ranked_plans(scenario, weights)
+    with pipeline(depth), fitting(fit):
+        result = eip.plan(scenario, goal=goal, top_k=1, strategy="exact")
+    if not ref:
+        assert result.status == "infeasible" and not result.plans
+        return
+    got, want = result.plans[0], ref[0]
+    assert result.status == "optimal" and close(got.score, want.score), (got, want)
+    assert_recomputes(scenario, weights, got)
+    near = {r.ways for r in ref if r.key[:4] == want.key[:4]}
+    assert _ways(got) == want.ways if len(near) == 1 else _ways(got) in near
