@@ -230,7 +230,12 @@ PULSE_NODES = 8192
 # first searched exactly on its own LP multipliers within TREE_NODE_SHARE of the quick
 # searches' labels; a node the search leaves branches by strong branching over
 # TREE_CANDIDATES (step, key) pairs; the tree stops once its node LPs have visited
-# TREE_WORK options and arcs (``_lp_work``; about 3 s). The label searches win where one
+# TREE_WORK options and arcs (``_lp_work``; about 3 s), or at TREE_CHECK_SHARE of that
+# when its open nodes' least bound has closed less than TREE_CHECK_CLOSED of the gap from
+# its root's bound to the best plan (a stall: at that point 300x6 seeds 0 and 1 had closed
+# 55% and 53% and the tree then ran out of work; ways 200x4 seeds 0 and 1 78% and 84%, ways
+# DAG 100x4 seed 0 85%, and those trees ended proven; scratch copies of these kernels
+# printing the tree's progress). The label searches win where one
 # or two caps bind (per-dimension tables bound those exactly: at-scale 300x6 seed 0, its
 # search limited by the optimum keeps 1.6M labels in 1 s, where the tree ran out of work
 # with 288 nodes open and 74% of its gap closed), the tree where many do (generated ways
@@ -245,6 +250,8 @@ TREE_SEARCH_GAP = 0.002
 TREE_NODE_SHARE = 0.25
 TREE_CANDIDATES = 8
 TREE_WORK = 20_000_000
+TREE_CHECK_SHARE = 0.25
+TREE_CHECK_CLOSED = 0.6
 # Labels the searches of one solve keep in memory they reuse (``labels.label_memory``;
 # reserved, touched only as used: 1.4 GB of address space at 40 dimensions), at most
 # LABEL_MEMORY_PER_OPTION per option of the graph (a reservation that large costs a small
@@ -1060,6 +1067,7 @@ def _tree(ctx, incumbent, proven, quick_labels, stats):
     limit, fixed_at, found, stop = incumbent, incumbent, 0, Stop.COMPLETE
     node_labels = max(1, int(TREE_NODE_SHARE * quick_labels))
     floor_labels = stats[Stat.FLOOR_LABELS]  # (the guesses size their steps by the solve's own searches)
+    root_bound, checked_at = np.inf, TREE_WORK * (1.0 - TREE_CHECK_SHARE)
     while size > 0:
         if limit < fixed_at - TREE_REFIX_SHARE * (fixed_at - proven):
             fg, origin, masks, size = _refixed(ctx, origin, masks, size, limit)
@@ -1072,11 +1080,18 @@ def _tree(ctx, incumbent, proven, quick_labels, stats):
             stop = Stop.LABEL_BUDGET if work <= 0 else Stop.TIME_LIMIT
             masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
             break
-        stop, work, found, masks, bounds, size = _tree_node(ctx, fg, origin, allowed, bound, limit, node_labels, work,
-                                                            paths[0], rows[0], found, masks, bounds, size, stats)
+        stop, work, found, masks, bounds, size, bound = _tree_node(ctx, fg, origin, allowed, bound, limit,
+                                                                   node_labels, work, paths[0], rows[0], found,
+                                                                   masks, bounds, size, stats)
         limit = min(limit, rows[0, Row.SCORE])
+        root_bound = min(root_bound, bound)  # (the first node's: the least of all)
         if stop == Stop.TIME_LIMIT:
             break
+        if work < checked_at and size > 0:
+            checked_at = -np.inf
+            if bounds[:size].min() - root_bound < TREE_CHECK_CLOSED * (limit - root_bound):
+                stop = Stop.LABEL_BUDGET  # (it closes the gap too slowly to end within its work)
+                break
     stats[Stat.FLOOR_LABELS] = floor_labels
     if stop == Stop.COMPLETE:
         return stop, paths, rows, found, rows[0, Row.SCORE] if found > 0 else np.inf
@@ -1091,8 +1106,9 @@ def _tree_node(ctx, fg, origin, allowed, bound, limit, labels, work, path, row, 
     TREE_SEARCH_GAP of ``limit`` (or when its LP chose one key at every step), and last
     its branching (``_branched_node``), unless its bound or its search closes it. A plan
     met that ranks before ``path`` (N,) / ``row`` (1 + Q,) replaces it. Returns ``(stop,
-    work, found, masks, bounds, size)``: the search's stop (``Stop.COMPLETE`` when the node
-    is done), ``work`` less the LPs' (``_lp_work``), and the open nodes."""
+    work, found, masks, bounds, size, bound)``: the search's stop (``Stop.COMPLETE`` when
+    the node is done), ``work`` less the LPs' (``_lp_work``), the open nodes, and the
+    node's bound."""
     share = np.empty(fg.opt_use.shape[0])
     prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, ctx.coef, ctx.caps, allowed, share, ctx.deadline)
     work -= _lp_work(fg)
@@ -1100,7 +1116,7 @@ def _tree_node(ctx, fg, origin, allowed, bound, limit, labels, work, path, row, 
     found = _kept_better(found, path, row, origin[lp_path], lp_row)
     limit = min(limit, row[Row.SCORE])
     if bound > score_limit(limit):
-        return Stop.COMPLETE, work, found, masks, bounds, size
+        return Stop.COMPLETE, work, found, masks, bounds, size, bound
     steps, keys = branch_candidates(fg, allowed, share, TREE_CANDIDATES)
     if steps.shape[0] == 0 or limit - bound <= TREE_SEARCH_GAP * max(1.0, abs(limit)):
         stop, n_path, n_row, n_found = _node_search(ctx, fg, allowed, prices, lam_sums, limit, labels, stats)
@@ -1108,17 +1124,17 @@ def _tree_node(ctx, fg, origin, allowed, bound, limit, labels, work, path, row, 
             found = _kept_better(found, path, row, origin[n_path], n_row)
             limit = min(limit, row[Row.SCORE])
         if stop == Stop.COMPLETE:
-            return stop, work, found, masks, bounds, size
+            return stop, work, found, masks, bounds, size, bound
         if stop == Stop.TIME_LIMIT:
             masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
-            return stop, work, found, masks, bounds, size
+            return stop, work, found, masks, bounds, size, bound
     if steps.shape[0] == 0:
         steps, keys = _first_choice(fg, allowed, share)
         if steps.shape[0] == 0:
-            return Stop.COMPLETE, work, found, masks, bounds, size
+            return Stop.COMPLETE, work, found, masks, bounds, size, bound
     masks, bounds, size, work, found = _branched_node(fg, ctx.coef, ctx.caps, allowed, bound, steps, keys, limit,
                                                       ctx.deadline, masks, bounds, size, work, origin, path, row, found)
-    return Stop.LABEL_BUDGET, work, found, masks, bounds, size
+    return Stop.LABEL_BUDGET, work, found, masks, bounds, size, bound
 
 
 @njit(cache=True)
