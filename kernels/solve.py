@@ -1080,12 +1080,13 @@ def _tree(ctx, incumbent, proven, quick_labels, stats):
             stop = Stop.LABEL_BUDGET if work <= 0 else Stop.TIME_LIMIT
             masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
             break
-        stop, work, found, masks, bounds, size, bound = _tree_node(ctx, fg, origin, allowed, bound, limit,
-                                                                   node_labels, work, paths[0], rows[0], found,
-                                                                   masks, bounds, size, stats)
+        node_stop, work, found, masks, bounds, size, bound = _tree_node(ctx, fg, origin, allowed, bound, limit,
+                                                                        node_labels, work, paths[0], rows[0],
+                                                                        found, masks, bounds, size, stats)
         limit = min(limit, rows[0, Row.SCORE])
         root_bound = min(root_bound, bound)  # (the first node's: the least of all)
-        if stop == Stop.TIME_LIMIT:
+        if node_stop == Stop.TIME_LIMIT:
+            stop = node_stop
             break
         if work < checked_at and size > 0:
             checked_at = -np.inf
@@ -1106,8 +1107,9 @@ def _tree_node(ctx, fg, origin, allowed, bound, limit, labels, work, path, row, 
     TREE_SEARCH_GAP of ``limit`` (or when its LP chose one key at every step), and last
     its branching (``_branched_node``), unless its bound or its search closes it. A plan
     met that ranks before ``path`` (N,) / ``row`` (1 + Q,) replaces it. Returns ``(stop,
-    work, found, masks, bounds, size, bound)``: the search's stop (``Stop.COMPLETE`` when
-    the node is done), ``work`` less the LPs' (``_lp_work``), the open nodes, and the
+    work, found, masks, bounds, size, bound)``: ``Stop.COMPLETE`` when the node is done,
+    ``Stop.LABEL_BUDGET`` when it branched, ``Stop.TIME_LIMIT`` when the clock stopped its
+    search (it is open again), ``work`` less the LPs' (``_lp_work``), the open nodes, and the
     node's bound."""
     share = np.empty(fg.opt_use.shape[0])
     prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, ctx.coef, ctx.caps, allowed, share, ctx.deadline)
