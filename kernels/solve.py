@@ -1055,12 +1055,15 @@ def _tree(ctx, incumbent, proven, quick_labels, stats):
     node within TREE_SEARCH_GAP of the best plan is searched exactly on its own
     multipliers first (``_node_search``). Returns ``(stop, paths (1, N), rows (1, 1 + Q),
     found, proven)``: ``Stop.COMPLETE`` with the best such plan by the ranking rule (none:
-    no plan scores at most ``incumbent``), or the stop (``Stop.LABEL_BUDGET`` for its LP
-    budget) with the best plan it met and a proven lower bound on the best score."""
+    no plan scores at most ``incumbent``), or the stop (``Stop.LABEL_BUDGET`` for its work
+    budget or a stall: TREE_CHECK_CLOSED) with the best plan it met and a proven lower
+    bound on the best score."""
     n = ctx.g.step_start.shape[0] - 1
     paths, rows = np.zeros((1, n), dtype=np.int64), np.full((1, Row.USE + ctx.caps.shape[0]), np.inf)
-    masks, bounds = np.ones((16, ctx.g.opt_use.shape[0]), dtype=np.bool_), np.full(16, -np.inf)
-    fg, origin, masks, size = _refixed(ctx, np.arange(ctx.g.opt_use.shape[0]), masks, 1, incumbent)
+    # (the root, every option allowed, on the fixed graph; the pool grows from 16 nodes)
+    everything = np.ones((1, ctx.g.opt_use.shape[0]), dtype=np.bool_)
+    fg, origin, masks, size = _refixed(ctx, np.arange(ctx.g.opt_use.shape[0]), everything, 1, incumbent)
+    bounds = np.full(masks.shape[0], -np.inf)
     if size == 0:
         return Stop.COMPLETE, paths, rows, 0, np.inf
     work = TREE_WORK
