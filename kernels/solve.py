@@ -133,6 +133,12 @@ GUESS_STRIDE = 4.0
 # DAGs kept the same labels; top-3: 300x6 seeds 0 and 1 10.3M / 9.7M -> 7.9M / 7.6M, 150x4
 # seed 0 778k -> 602k, but seed 1 409k -> 532k
 GUESS_JUMP = GUESS_GROWTH * GUESS_GROWTH * GUESS_GROWTH
+# A guess whose search stops at its label cap halves the step to it, at most GUESS_HALVINGS
+# times in a row: where searches limited by guesses just above the bound keep as many
+# labels as any, the halvings never end (300x6 seed 1: 21 of them, 0.22 s, down to 1e-8
+# above the bound, each stopping at 20k labels), and the search limited by the incumbent
+# goes next
+GUESS_HALVINGS = 4
 # Before the guesses, on chains (where LP dives run) and for top-1, the best plan met is
 # polished by a large neighbourhood search (``_polished``): windows of POLISH_WIDTH steps,
 # half overlapping, each searched exactly within POLISH_LABELS labels with the rest of the
@@ -222,29 +228,36 @@ PULSE_STEPS = 32
 PULSE_ARCS = 4096
 PULSE_FREE_NODES = 1024
 PULSE_NODES = 8192
-# Top-1 searches limited by the incumbent (the guesses and the last one) first run within
-# TREE_SWITCH times the quick searches' labels (2M); where they stop there, an LP branch
-# and bound (``tree``, ``_tree``) runs on what reduced-cost fixing at the incumbent leaves
-# (again at TREE_REFIX_SHARE of the gap lower), and where it stops too, the search within
-# the whole label budget. A node within TREE_SEARCH_GAP (relative) of the best plan met is
-# first searched exactly on its own LP multipliers within TREE_NODE_SHARE of the quick
-# searches' labels; a node the search leaves branches by strong branching over
-# TREE_CANDIDATES (step, key) pairs; the tree stops once its node LPs have visited
-# TREE_WORK options and arcs (``_lp_work``; about 3 s), or at TREE_CHECK_SHARE of that
-# when its open nodes' least bound has closed less than TREE_CHECK_CLOSED of the gap from
-# its root's bound to the best plan (a stall: at that point 300x6 seeds 0 and 1 had closed
-# 55% and 53% and the tree then ran out of work; ways 200x4 seeds 0 and 1 78% and 84%, ways
-# DAG 100x4 seed 0 85%, and those trees ended proven; scratch copies of these kernels
-# printing the tree's progress). The label searches win where one
-# or two caps bind (per-dimension tables bound those exactly: at-scale 300x6 seed 0, its
-# search limited by the optimum keeps 1.6M labels in 1 s, where the tree ran out of work
-# with 288 nodes open and 74% of its gap closed), the tree where many do (generated ways
-# 200x4 seed 0: 1.76% from proven at 4M labels, proven by the tree in 1.7 s; ways DAG
-# 100x4 seed 2: 0.23% at 20M labels, 0.16 s), hence the switch, which costs the tree's
-# instances the capped searches (about 2-4 s: warm eip.plan calls, a scratch script).
-# Strong branching over 8 pairs left 0.006% of ways 200x4 seed 0's gap after 400 nodes,
-# most-fractional branching 0.52% after 2,000 (a scratch prototype).
-TREE_SWITCH = 100
+# Top-1 exact searches that the quick search leaves go to an LP branch and bound (``tree``,
+# ``_tree``) on what reduced-cost fixing at the incumbent leaves (again at
+# TREE_REFIX_SHARE of the gap lower), twice: first a short one (TREE_FIRST_WORK) before
+# the guesses; then, where the searches limited by the incumbent (the guesses and the last
+# one) stop at TREE_SWITCH times the quick searches' labels (500k), a long one (TREE_WORK);
+# where that stops too, the search within the whole label budget runs. A node within
+# TREE_SEARCH_GAP (relative) of the best plan met is first searched exactly on its own LP
+# multipliers within TREE_NODE_SHARE of the quick searches' labels; a node the search
+# leaves branches by strong branching over TREE_CANDIDATES (step, key) pairs; a tree stops
+# once its node LPs have visited its work in options and arcs (``_lp_work``; TREE_WORK is
+# about 3 s), or at TREE_CHECK_SHARE of that when its open nodes' least bound has closed
+# less than TREE_CHECK_CLOSED of the gap from its root's bound to the best plan (a stall:
+# at that point 300x6 seeds 0 and 1 had closed 55% and 53% and the tree then ran out of
+# work; ways 200x4 seeds 0 and 1 78% and 84%, ways DAG 100x4 seed 0 85%, and those trees
+# ended proven; scratch copies of these kernels printing the tree's progress).
+# The label searches win where one or two caps bind (per-dimension tables bound those
+# exactly: at-scale 300x6 seed 0, its search limited by the optimum keeps 1.6M labels in
+# 1 s, where the tree ran out of work with 288 nodes open and 74% of its gap closed), the
+# tree where many do (generated ways 200x4 seed 0: 1.76% from proven at 4M labels, proven
+# by the tree in 1.7 s), and early in a tree the two kinds close their gaps alike (after
+# 2M of work: 300x6 45-48%, 500x8 seed 1 59%, ways 200x4 seed 0 61-66%). The short tree
+# proves the easy ones outright (ways 100x4 seeds 0 and 2: 1.67 -> 0.38 s and 0.48 -> 0.19
+# s; ways DAG 100x4 seed 2 6.7 -> 1.9 s) and costs the others its stall check, about 0.1
+# s; the switch at 500k rather than 2M labels (TREE_SWITCH 100) spares the long tree's
+# instances the costlier capped searches (ways 200x4 seed 0: 7.6 -> 3.0 s; 300x6 seed 1:
+# 3.4 -> 2.2 s), but costs the chains whose searches keep 0.5-2M labels the long tree's
+# stall check (300x6 seeds 0 and 2: 1.4 -> 2.1 s and 0.9 -> 1.8 s; warm eip.plan calls, a
+# scratch script). Strong branching over 8 pairs left 0.006% of ways 200x4 seed 0's gap
+# after 400 nodes, most-fractional branching 0.52% after 2,000 (a scratch prototype).
+TREE_SWITCH = 25
 TREE_REFIX_SHARE = 0.25
 TREE_SEARCH_GAP = 0.002
 TREE_NODE_SHARE = 0.25
@@ -252,6 +265,7 @@ TREE_CANDIDATES = 8
 TREE_WORK = 20_000_000
 TREE_CHECK_SHARE = 0.25
 TREE_CHECK_CLOSED = 0.6
+TREE_FIRST_WORK = 2_000_000
 # Labels the searches of one solve keep in memory they reuse (``labels.label_memory``;
 # reserved, touched only as used: 1.4 GB of address space at 40 dimensions), at most
 # LABEL_MEMORY_PER_OPTION per option of the graph (a reservation that large costs a small
@@ -757,8 +771,9 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     """The exact search: first limited by ``incumbent`` within ``quick_labels`` labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
     better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
-    (``_refined``) when the incumbent is poor (``_poor``), guesses of the k-th best score
-    from below (``_guessed``), and the search limited by ``incumbent`` within the label
+    (``_refined``) when the incumbent is poor (``_poor``), for top-1 a short tree
+    (``_treed``), guesses of the k-th best score from below (``_guessed``), and the
+    search limited by ``incumbent`` within the label
     budget (the searches on what fixing leaves, with tables of their own:
     ``_fixed_search``), after the beam ``beam_width`` wide when ``beam_pending``
     (``_probe_suffices`` made it wait for a search limited by the incumbent). Returns
@@ -789,14 +804,20 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             incumbent = min(incumbent, d_rows[0, Row.SCORE])
     if k == 1 and dive_gap < np.inf and b_found > 0 and _polished(ctx, b_paths[0], b_rows[0], stats):
         incumbent = min(incumbent, b_rows[0, Row.SCORE])
+    # (top-1 searches first within TREE_SWITCH times the quick searches' labels: where they
+    # stop there, the tree goes next: ``_limited``; where the label budget leaves room
+    # beyond that, a short tree goes first, TREE_FIRST_WORK)
+    budget = min(label_budget, TREE_SWITCH * quick_labels) if k == 1 else label_budget
+    if k == 1 and incumbent < np.inf and budget < label_budget:
+        stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found = _treed(
+            ctx, incumbent, proven, quick_labels, TREE_FIRST_WORK, b_paths, b_rows, b_found, stats)
+        if stop != Stop.LABEL_BUDGET:
+            return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     # a search that keeps only labels that could beat a guess is far cheaper than one
     # limited by a poor incumbent, and either finds the k best (every plan up to the guess
     # was searched) or proves the guess a bound; short of k plans met, the best one sets
     # the scale of the first guess
     scale = incumbent if incumbent < np.inf or b_found == 0 else b_rows[0, Row.SCORE]
-    # (top-1 searches first within TREE_SWITCH times the quick searches' labels: where they
-    # stop there, the tree goes next: ``_limited``)
-    budget = min(label_budget, TREE_SWITCH * quick_labels) if k == 1 else label_budget
     stop, paths, rows, found, proven, ended = _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats)
     capped = ended and stop == Stop.LABEL_BUDGET and budget < label_budget
     if ended and not capped:
@@ -835,16 +856,27 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, b_paths, b_ro
         if stop != Stop.LABEL_BUDGET or budget == label_budget:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     if ctx.k == 1 and incumbent < np.inf:
-        t_stop, t_paths, t_rows, t_found, t_proven = _tree(ctx, incumbent, proven, quick_labels, stats)
-        if t_stop == Stop.COMPLETE:
-            return t_stop, t_paths, t_rows, t_found, t_proven, b_paths, b_rows, b_found
-        b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, t_paths, t_rows, t_found)
-        proven = max(proven, t_proven)
-        if t_stop == Stop.TIME_LIMIT:
-            return t_stop, t_paths, t_rows, 0, proven, b_paths, b_rows, b_found
-        incumbent = min(incumbent, t_rows[0, Row.SCORE])
+        stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found = _treed(
+            ctx, incumbent, proven, quick_labels, TREE_WORK, b_paths, b_rows, b_found, stats)
+        if stop != Stop.LABEL_BUDGET:
+            return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False, stats)
     return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
+
+
+@njit(cache=True)
+def _treed(ctx, incumbent, proven, quick_labels, work, b_paths, b_rows, b_found, stats):
+    """The tree (``_tree``, top-1) within ``work`` for a plan scoring at most ``incumbent``,
+    as ``_exact`` goes on from it: ``(stop, paths, rows, found, proven, incumbent, b_paths,
+    b_rows, b_found)``, the answer when ``stop`` is ``Stop.COMPLETE`` (or ``Stop.TIME_LIMIT``,
+    with no plans proven), else (``Stop.LABEL_BUDGET``) the proven bound raised from
+    ``proven``, the incumbent and the beams' plans ``b_*`` with the best plan it met."""
+    stop, paths, rows, found, t_proven = _tree(ctx, incumbent, proven, quick_labels, work, stats)
+    if stop == Stop.COMPLETE:
+        return stop, paths, rows, found, t_proven, incumbent, b_paths, b_rows, b_found
+    b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, paths, rows, found)
+    proven = max(proven, t_proven)
+    return stop, paths, rows, 0, proven, min(incumbent, rows[0, Row.SCORE]), b_paths, b_rows, b_found
 
 
 @njit(cache=True)
@@ -860,8 +892,9 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling
 
     Returns ``(stop, paths, rows, found, proven, ended)``: ended when a search found the
     k best (complete) or stopped (then ``proven`` is what it proved); else the guesses ran
-    out below the incumbent, came within reach of it (``_within_reach``) or stopped at the
-    ceiling, ``proven`` is the raised bound and ``found`` the best plans met, short of k
+    out below the incumbent, came within reach of it (``_within_reach``), stopped at the
+    ceiling or halved their step GUESS_HALVINGS times in a row, ``proven`` is the raised
+    bound and ``found`` the best plans met, short of k
     (all those up to the last complete guess).
 
     A search that finds fewer than k plans has found every plan up to its guess, the best
@@ -879,6 +912,7 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling
     # constraint generation's first starts from the bound the last one's search proved
     floor_labels = max(1.0, stats[Stat.FLOOR_LABELS])
     s_paths, s_rows, found_short = paths.copy(), rows.copy(), 0
+    halvings = 0
     for _ in range(GUESSES):
         if not guess < incumbent or guess <= score_limit(floor):  # no room left between them
             break
@@ -894,8 +928,12 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling
             # its last complete step bounds, and the next guess halves the step
             floor = max(floor, min(bound, guess))
             proven = max(proven, floor)
+            halvings += 1
+            if halvings > GUESS_HALVINGS:
+                break
             guess = floor + 0.5 * (guess - floor)
             continue
+        halvings = 0
         if stop != Stop.COMPLETE:
             # a search limited by the incumbent would keep more labels still
             return stop, paths, rows, 0, max(proven, min(bound, guess)), True
@@ -1048,16 +1086,16 @@ def _completion_bounds(g, coef, caps, prices):
 
 
 @njit(cache=True)
-def _tree(ctx, incumbent, proven, quick_labels, stats):
+def _tree(ctx, incumbent, proven, quick_labels, work, stats):
     """LP branch and bound (``tree``) for the best plan (k = 1) scoring at most
     ``incumbent``, on what reduced-cost fixing at it leaves (again at the best plan met,
     once that lies TREE_REFIX_SHARE of the gap to the proven bound ``proven`` lower); a
     node within TREE_SEARCH_GAP of the best plan is searched exactly on its own
     multipliers first (``_node_search``). Returns ``(stop, paths (1, N), rows (1, 1 + Q),
     found, proven)``: ``Stop.COMPLETE`` with the best such plan by the ranking rule (none:
-    no plan scores at most ``incumbent``), or the stop (``Stop.LABEL_BUDGET`` for its work
-    budget or a stall: TREE_CHECK_CLOSED) with the best plan it met and a proven lower
-    bound on the best score."""
+    no plan scores at most ``incumbent``), or the stop (``Stop.LABEL_BUDGET`` once its node
+    LPs have visited ``work`` options and arcs, or at a stall: TREE_CHECK_CLOSED) with the
+    best plan it met and a proven lower bound on the best score."""
     n = ctx.g.step_start.shape[0] - 1
     paths, rows = np.zeros((1, n), dtype=np.int64), np.full((1, Row.USE + ctx.caps.shape[0]), np.inf)
     # (the root, every option allowed, on the fixed graph; the pool grows from 16 nodes)
@@ -1066,11 +1104,10 @@ def _tree(ctx, incumbent, proven, quick_labels, stats):
     bounds = np.full(masks.shape[0], -np.inf)
     if size == 0:
         return Stop.COMPLETE, paths, rows, 0, np.inf
-    work = TREE_WORK
     limit, fixed_at, found, stop = incumbent, incumbent, 0, Stop.COMPLETE
     node_labels = max(1, int(TREE_NODE_SHARE * quick_labels))
     floor_labels = stats[Stat.FLOOR_LABELS]  # (the guesses size their steps by the solve's own searches)
-    root_bound, checked_at = np.inf, TREE_WORK * (1.0 - TREE_CHECK_SHARE)
+    root_bound, checked_at = np.inf, work * (1.0 - TREE_CHECK_SHARE)
     while size > 0:
         if limit < fixed_at - TREE_REFIX_SHARE * (fixed_at - proven):
             fg, origin, masks, size = _refixed(ctx, origin, masks, size, limit)
