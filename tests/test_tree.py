@@ -16,8 +16,11 @@ from test_engine_properties import assert_matches_oracle, assert_plan_recomputes
 from test_ways import _ways, assert_recomputes
 
 #: solves forced past the quick exact searches into the tree (``test_engine_properties.pipeline``):
-#: a node's exact search then gets one label, so nodes branch down to single placements
-TREE_DEPTHS = ("tree", "tree, every cap")
+#: a node's exact search then gets one label, so nodes branch down to single placements;
+#: and past them with one quick label, where a label budget beyond 100 (the switch, 100
+#: quick searches' labels) leaves the short tree, the guesses (whose growth may send the
+#: solve to the long tree: ``_beyond``) and the long tree their turns
+TREE_DEPTHS = ("tree", "tree, every cap", "deep")
 
 
 def fractional_pairs(g, allowed, share, tol):
@@ -98,7 +101,8 @@ def tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget=4_000_000):
 
 
 @settings(max_examples=250, deadline=None)
-@given(scenario_docs(), goals, st.sampled_from(TREE_DEPTHS), st.booleans(), st.sampled_from([1, 10, 4_000_000]))
+@given(scenario_docs(), goals, st.sampled_from(TREE_DEPTHS), st.booleans(),
+       st.sampled_from([1, 10, 300, 4_000_000]))
 def test_the_tree_answers_top_1_like_brute_force(doc, goal, depth, fit, label_budget):
     """Top-1 solves forced through the tree (every node branched down to one placement) rank
     the brute-force best plan first, ties broken by the ranking rule; infeasibility
