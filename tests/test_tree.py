@@ -1,8 +1,10 @@
 """The LP branch and bound (``kernels/tree.py`` and the solve's ``_tree``) against plain
-references: its branching pairs and children, its open-node pool, and its top-1 answers
-against brute force on chains, ways and DAGs."""
+references: its branching pairs and children, its open-node pool, its top-1 answers
+against brute force on chains, ways and DAGs, and the guesses' hand-over to it."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from hypothesis import given, settings
@@ -128,3 +130,23 @@ def test_the_tree_answers_top_1_with_ways_like_brute_force(doc, goal, depth, fit
     assert_recomputes(scenario, weights, got)
     near = {r.ways for r in ref if r.key[:4] == want.key[:4]}
     assert _ways(got) == want.ways if len(near) == 1 else _ways(got) in near
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.0, 10.0), st.floats(1e-3, 1.0), st.floats(0.0, 5.0), st.floats(1.0, 1e5), st.floats(1.0, 1e3),
+       st.floats(1.0, 1e7))
+def test_the_guesses_hand_over_to_the_tree_where_their_growth_predicts_more_than_the_budget(
+        below, stride, ahead, below_labels, growth, most):
+    """``_beyond`` against its definition: labels that grew between two guesses, grown on at
+    the same rate per unit of score (log-linear) up to the target, exceed ``most``; labels
+    that did not grow predict nothing."""
+    from eip.kernels.solve import _beyond
+
+    guess, labels = below + stride, below_labels * growth
+    target = guess + ahead
+    log_predicted = math.log(labels) + math.log(growth) * ahead / stride  # (in logs: it may overflow)
+    decided = _beyond(below, below_labels, guess, labels, target, most)
+    if growth == 1.0:
+        assert not decided
+    elif not math.isclose(log_predicted, math.log(most), rel_tol=1e-9, abs_tol=1e-9):
+        assert decided == (log_predicted > math.log(most)), (log_predicted, most)
