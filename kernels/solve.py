@@ -251,11 +251,11 @@ PULSE_NODES = 8192
 # keeps 1.6M labels in 1 s, where the tree ran out of work with 288 nodes open and 74% of
 # its gap closed), the tree where many do (generated ways 200x4 seed 0: 1.76% from proven
 # at 4M labels, proven by the tree in 1.7 s), and early in a tree the two kinds close their
-# gaps alike (after 2M of work: 300x6 45-48%, 500x8 seed 1 59%, ways 200x4 seed 0 61-66%).
+# gaps alike (after 2.3M of work: 300x6 seed 1 48%, 500x8 seed 1 59%, ways 200x4 seed 0 61%).
 # The short tree proves the easy ones outright (ways 100x4 seeds 0 and 2: 1.67 -> 0.40 s and
 # 0.48 -> 0.20 s; ways DAG 100x4 seed 2 6.7 -> 1.75 s) and costs the others its stall
-# check, about 0.1 s; the guesses' growth sends ways 200x4 seed 0 to the long tree after
-# its first three guesses, not after 5 s of them (7.6 -> 2.3 s; warm eip.plan calls, a
+# check, about 0.1 s; the guesses' growth sends ways 200x4 seed 0 to the long tree before
+# its guesses reach 2M labels, not after 5 s of them (7.6 -> 2.3 s; warm eip.plan calls, a
 # scratch script). A switch at 500k labels instead (TREE_SWITCH 25) made ways 200x4 seed 0
 # 3.0 s and 300x6 seed 1 2.2 s (3.1 s now), but 300x6 seeds 0 and 2 2.0 and 1.9 s (1.2
 # and 1.3 s now): their searches keep 0.5-2M labels, and the long tree's stall check
@@ -1318,8 +1318,7 @@ def _beyond(below, below_labels, guess, labels, target, most):
     """Whether a search limited by ``target`` would keep more than ``most`` labels, at the
     growth rate between the searches limited by ``below`` and ``guess`` (which kept
     ``below_labels`` and ``labels``; none predicted where the labels did not grow)."""
-    rate = np.log(labels / below_labels)
-    return rate > 0.0 and (target - guess) * rate > (guess - below) * np.log(most / labels)
+    return target - guess > _rate_step(below, below_labels, guess, labels, most / labels)
 
 
 @njit(cache=True)
@@ -1328,12 +1327,16 @@ def _growth_step(below, below_labels, guess, labels, growth):
     between the searches limited by ``below`` and ``guess`` (which kept ``below_labels``
     and ``labels``), and at most GUESS_STRIDE times the distance between them (farther,
     the rate says too little)."""
-    stride = guess - below
+    return min(GUESS_STRIDE * (guess - below), _rate_step(below, below_labels, guess, labels, growth))
+
+
+@njit(cache=True)
+def _rate_step(below, below_labels, guess, labels, growth):
+    """How far above ``guess`` a search's labels grow ``growth`` times at the log-linear rate
+    between the searches limited by ``below`` and ``guess`` (which kept ``below_labels``
+    and ``labels``); inf where they did not grow."""
     rate = np.log(labels / below_labels)
-    step = GUESS_STRIDE * stride
-    if rate > 0.0:
-        step = min(step, stride * np.log(growth) / rate)
-    return step
+    return (guess - below) * np.log(growth) / rate if rate > 0.0 else np.inf
 
 
 @njit(cache=True)
