@@ -234,8 +234,8 @@ PULSE_NODES = 8192
 # TREE_SWITCH times the quick searches' labels (2M): first a short one (TREE_FIRST_WORK)
 # before the guesses; then a long one (TREE_WORK) where the searches limited by the
 # incumbent (the guesses and the last one) stop at that many labels, or where the guesses'
-# growth predicts that the search limited by the incumbent would keep more than the whole
-# label budget (``_beyond``); where the long tree stops too, the search within the whole
+# growth predicts that the search limited by an incumbent within POOR_INCUMBENT_GAP of the
+# bound would keep more than the whole label budget (``_beyond``); where the long tree stops too, the search within the whole
 # label budget runs, and where that stops too after a tree that stopped at its stall
 # check, the tree again to the end of its work. A node within TREE_SEARCH_GAP (relative) of the best plan met is first
 # searched exactly on its own LP multipliers within TREE_NODE_SHARE of the quick searches'
@@ -907,8 +907,8 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling
     Returns ``(stop, paths, rows, found, proven, ended)``: ended when a search found the
     k best (complete) or stopped (then ``proven`` is what it proved), or, with ``budget``
     below the label budget, ``Stop.LABEL_BUDGET`` when the growth of two complete guesses'
-    labels predicts that the search limited by the incumbent would keep more than the
-    label budget (``_beyond``: the tree goes next, ``_limited``); else the guesses ran
+    labels predicts that the search limited by an incumbent that is not poor (``_poor``)
+    would keep more than the label budget (``_beyond``: the tree goes next, ``_limited``); else the guesses ran
     out below the incumbent, came within reach of it (``_within_reach``), stopped at the
     ceiling or halved their step GUESS_HALVINGS times in a row, ``proven`` is the raised
     bound and ``found`` the best plans met, short of k
@@ -963,8 +963,10 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling
         labels = max(1.0, stats[Stat.FLOOR_LABELS])
         if _within_reach(floor, floor_labels, guess, labels, incumbent):
             break
-        if measured and budget < ctx.label_budget and _beyond(floor, floor_labels, guess, labels, incumbent,
-                                                              ctx.label_budget):
+        # (only from an incumbent near the bound: a poor one says little of where the optimum
+        # lies, and the guesses may well reach it far below; InceptionV3's, 17% above it)
+        if measured and budget < ctx.label_budget and not _poor(incumbent, proven) \
+                and _beyond(floor, floor_labels, guess, labels, incumbent, ctx.label_budget):
             return Stop.LABEL_BUDGET, s_paths, s_rows, 0, proven, True
         floor, guess = guess, _next_guess(floor, floor_labels, guess, labels)
         floor_labels, measured = labels, True
