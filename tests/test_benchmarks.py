@@ -46,6 +46,13 @@ def test_smoke_run_agrees_with_every_installed_peer(tmp_path, capsys):
     seed_rows = [r for r in report["rows"] if r["instance"] == "mobile_vision_pipeline"]
     assert {round(r["objective"], 9) for r in seed_rows} == {round(seed_rows[0]["objective"], 9)}
     assert "== 12x3" in printed and "== dag12x3" in printed
+    # the cold calls (each compiles and lowers its own copy) answer as the warm ones, and
+    # the MILP peers' ratios are given against them too
+    for name in ("soc_12x3_s0", "dag_12x3_s0"):
+        by_solver = {r["solver"]: r for r in report["rows"] if r["instance"] == name}
+        assert by_solver["eip cold"]["objective"] == by_solver["eip"]["objective"]
+        milps = [r for r in by_solver.values() if r["solver"] in ("HiGHS MILP", "CP-SAT") and r["ratio_vs_eip"]]
+        assert milps and all(r["ratio_vs_eip_cold"] > 0 for r in milps)
     assert {("dag_12x3_s0", "eip"), ("dag_12x3_s0", "brute force")} <= solvers
 
 
