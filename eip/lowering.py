@@ -75,7 +75,7 @@ class _Step(NamedTuple):
     option: np.ndarray   # (M,) model option of each graph option
     state: np.ndarray    # (M, 2 * live) per live tensor: producer's option, copy bitmask
     arc_tail: np.ndarray  # (A,) index of the tail among the previous step's options
-    arc_head: np.ndarray  # (A,) index of the head among this step's options
+    arc_head: np.ndarray  # (A,) index of the head among this step's options (arcs by (head, tail))
     arc_use: np.ndarray  # (A, 3) latency ms, energy mJ, switches
 
 
@@ -102,7 +102,7 @@ def lower_chain(model: CostModel) -> LayeredGraph:
     for s in range(1, model.n_stages):
         src, dst = runnable[s - 1], runnable[s]
         cost = model.moves[s - 1][src][:, dev[dst]]  # (tails, heads, 2)
-        tail, head = np.nonzero(np.isfinite(cost[..., 0]) & np.isfinite(cost[..., 1]))
+        head, tail = np.nonzero((np.isfinite(cost[..., 0]) & np.isfinite(cost[..., 1])).T)  # by (head, tail)
         use = np.column_stack([cost[tail, head], dev[src[tail]] != dev[dst[head]]])
         steps.append(_Step(dst, np.zeros((len(dst), 0), dtype=np.int64), tail, head, use))
     return _assemble(model, steps)
@@ -376,7 +376,8 @@ def _settle(model: CostModel, live: list[int], state: np.ndarray, keep: np.ndarr
 
 def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
     """The step the possible transitions lead to: one option per distinct (option, state),
-    ordered so, each (group, state) spread over the group's options."""
+    ordered so, each (group, state) spread over the group's options; its arcs come by
+    (head, tail), as the contract's CSR wants them."""
     ok = pairs.possible
     if not ok.any():
         # no placement reaches stage s: keep its options, unreachable (a step has options,
@@ -393,15 +394,22 @@ def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
     per_option = np.bincount(group[first], minlength=n_groups)[group_of]
     option_start = np.concatenate(([0], np.cumsum(per_option)))
     within = np.arange(option_start[-1]) - np.repeat(option_start[:-1], per_option)
-    tails, heads, uses = [], [], []
-    for g in range(n_groups):
-        members, rows = np.flatnonzero(group_of == g), np.flatnonzero(group == g)
-        tails.append(np.repeat(tail[rows], len(members)))
-        heads.append((option_start[members][None, :] + (unique[rows] - start[g])[:, None]).reshape(-1))
-        uses.append(np.repeat(use[rows], len(members), axis=0))
     state = state[first][np.repeat(start[group_of], per_option) + within]
-    return _Step(np.repeat(runnable, per_option).astype(np.int64), state, np.concatenate(tails),
-                 np.concatenate(heads), np.concatenate(uses))
+    # the transitions by (group, state), each by tail as they came; then each option of
+    # stage s, in order, takes its group's in that order: arcs by (head, tail)
+    by_state = np.argsort(unique, kind="stable")
+    group_rows = np.searchsorted(unique[by_state], np.append(start, len(first)))  # (groups + 1,) their transitions
+    count = np.diff(group_rows)[group_of]
+    head_option = np.repeat(np.arange(len(group_of)), count)
+    row = by_state[_ranges(group_rows[group_of], count)]
+    head = option_start[head_option] + unique[row] - start[group_of[head_option]]
+    return _Step(np.repeat(runnable, per_option).astype(np.int64), state, tail[row], head, use[row])
+
+
+def _ranges(first: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The concatenated ranges ``first[i] .. first[i] + count[i] - 1`` (``first``, ``count`` (M,))."""
+    ends = np.cumsum(count)
+    return np.arange(ends[-1] if len(ends) else 0) + np.repeat(first - (ends - count), count)
 
 
 def _row_codes(keys: np.ndarray) -> np.ndarray:
@@ -422,8 +430,9 @@ def _row_codes(keys: np.ndarray) -> np.ndarray:
 
 
 def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
-    """Number the options step by step and the arcs by (head, tail): the CSR of the contract,
-    with the usage of every dimension the model tracks (``CostModel.dims``)."""
+    """Number the options step by step, and the arcs, which each step lists by (head, tail),
+    in that order: the CSR of the contract, with the usage of every dimension the model
+    tracks (``CostModel.dims``)."""
     counts = np.array([len(step.option) for step in steps], dtype=np.int64)
     step_start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     option = np.concatenate([step.option for step in steps]).astype(np.int64)
@@ -433,10 +442,8 @@ def _assemble(model: CostModel, steps: list[_Step]) -> LayeredGraph:
     tail = np.concatenate(tails).astype(np.int64) if tails else np.zeros(0, dtype=np.int64)
     head = np.concatenate(heads).astype(np.int64) if heads else np.zeros(0, dtype=np.int64)
     moves = np.concatenate([step.arc_use for step in steps[1:]]) if tails else np.zeros((0, 3))
-    # ordered before the usage of every dimension is spread out: a DAG's frontier states
-    # give millions of arcs, and each copy of their full usage costs its page faults
-    order = _arc_order(tail, head)
-    tail, head, moves = tail[order], head[order], moves[order]
+    # (each step's arcs come by (head, tail), so all of them do: a DAG's frontier states give
+    # millions of arcs, and a permutation of them costs a copy of each array and its page faults)
     return _graph(step_start, option_usage(model, step_of, option), option, tail, head,
                   move_usage(model, moves, model.option_device[option[head]]))
 
