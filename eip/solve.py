@@ -186,7 +186,7 @@ def _repair_starts(model: CostModel, coef: np.ndarray, until: float) -> np.ndarr
     priced = []
     if len(model.mode_graphs) == 1 and graphs and time.perf_counter() < until:
         # (the LP takes half the time left: the repair needs some)
-        graph = fitted(graphs[0], model.caps_tol)
+        graph = model.fitted_graph(0, model.caps_tol)
         lp = lp_bound(graph, coef, model.caps_tol, (until - time.perf_counter()) / 2)
         priced = [graph.opt_key[lp.priced_path]]
     free_best = [solve_mode_graph(model, graph, coef, free, 1, Mode.EXACT, DEFAULT_BEAM_WIDTH, DEFAULT_LABEL_BUDGET,
@@ -228,7 +228,8 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
 
     One solve of the model's graph, or for a model with fixed-mode devices one per mode
     assignment (``CostModel.mode_graphs``), each first fitted to the caps (``contract.fitted``:
-    a DAG's frontier states mostly lead to placements that break them), best LP bound first (``contract.lp_bound``),
+    a DAG's frontier states mostly lead to placements that break them; ``CostModel.fitted_graph``
+    keeps the fitted graphs for the next solves), best LP bound first (``contract.lp_bound``),
     each skipped once its bound cannot beat the k-th best plan found, merged by the ranking
     rule. Once k plans are found, each next graph is searched only for plans as good as
     the k-th (the kernels' ``cutoff``, on the part of the graph reduced-cost fixing at it
@@ -255,9 +256,9 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
                         Stop.TIME_LIMIT, 0, 0, 0.0)
     graphs = model.mode_graphs
     if len(graphs) == 1:
-        return solve_mode_graph(model, fitted(graphs[0], caps), coef, caps, k, mode, beam_width, label_budget,
+        return solve_mode_graph(model, model.fitted_graph(0, caps), coef, caps, k, mode, beam_width, label_budget,
                                 _left(limit_s, started))
-    fit = functools.cache(lambda m: fitted(graphs[m], caps))  # (each graph fitted once, when first needed)
+    fit = functools.cache(lambda m: model.fitted_graph(m, caps))  # (each graph fitted once, when first needed)
     bound, priced, roots = _mode_bounds(model, fit, coef, caps, _left(limit_s, started))
     order = np.argsort(bound, kind="stable").tolist()
     found = _Found(model.n_stages, len(caps), k)

@@ -551,3 +551,47 @@ def test_searches_that_run_to_the_time_limit_leave_the_repair_time():
     assert limits == [pytest.approx(eip.solve.SEARCH_SHARE * 0.5)]
     assert result.status == "feasible" and result.strategy == "repaired"
     assert elapsed < 2 * 0.5  # (the repair checks the clock between moves: well within twice the limit)
+
+
+
+@pytest.fixture(scope="module")
+def ways_dag_12x3() -> dict:
+    """A generated ways DAG large enough to be fitted to its caps (47,608 arcs per GPU mode)."""
+    from benchmarks.generate import ways_scenario
+    return ways_scenario(12, 3, 0, shape="dag")
+
+
+@settings(max_examples=12, deadline=None)
+@given(moves=st.lists(st.tuples(st.sampled_from(["max_total_latency_ms", "max_total_energy_mj", "max_accuracy_loss",
+                                                 "max_average_power_w"]), st.floats(0.85, 1.2)), min_size=2, max_size=4))
+def test_graphs_fitted_from_kept_ones_answer_as_freshly_fitted_ones(ways_dag_12x3, moves):
+    """Budget moves on one scenario (its copies share the fitted graphs it keeps, and a
+    tighter cap is fitted from a kept graph) answer exactly as a scenario compiled afresh."""
+    shared = eip.Scenario.from_dict(ways_dag_12x3)
+    constraints = dict(ways_dag_12x3["constraints"])
+    for key, factor in moves:
+        constraints[key] *= factor
+        got = eip.plan(shared.with_constraints(constraints), top_k=3)
+        want = eip.plan(eip.Scenario.from_dict({**ways_dag_12x3, "constraints": constraints}), top_k=3)
+        assert got.status == want.status
+        # (a plan's score is summed along the road that met it: the same plan may differ in the last bit)
+        assert [p.score for p in got.plans] == pytest.approx([p.score for p in want.plans], rel=1e-12)
+        assert [(p.placement, _ways(p)) for p in got.plans] == [(p.placement, _ways(p)) for p in want.plans]
+
+
+def test_a_tighter_cap_is_fitted_from_the_smallest_kept_graph_fitted_to_looser_ones(ways_dag_12x3):
+    model = eip.Scenario.from_dict(ways_dag_12x3).cost_model
+    whole = model.mode_graphs[0]
+    loose = model.fitted_graph(0, model.caps_tol)
+    tighter = model.caps_tol.copy()
+    tighter[0] *= 0.95  # the latency cap
+    bases = []
+    real = eip.kernels.contract.fitted
+    with mock.patch("eip.kernels.contract.fitted", side_effect=lambda g, caps: bases.append(g) or real(g, caps)):
+        assert model.fitted_graph(0, model.caps_tol) is loose  # kept: not fitted again
+        model.fitted_graph(0, tighter)
+        looser = model.caps_tol.copy()
+        looser[0] *= 1.05
+        model.fitted_graph(0, looser)
+    assert len(loose.arc_tail) < len(whole.arc_tail)  # (the premise: fitting drops arcs)
+    assert [base is loose for base in bases] == [True, False] and bases[1] is whole
