@@ -47,10 +47,13 @@ def node_lp(g, coef, caps, allowed, share, deadline):
 
 @njit(cache=True)
 def branch_candidates(g, allowed, share, count):
-    """Up to ``count`` (step, key) pairs to branch on, most fractional first: per step, the
-    LP ``share`` (T,) summed over the ``allowed`` (T,) options of each key, and pairs whose
-    sum lies strictly between 0 and 1 (within SHARE_TOLERANCE). Returns ``(steps (C,),
-    keys (C,))``, C <= count; none when every step's share sits on one key."""
+    """Up to ``count`` (step, key) pairs to branch on, most fractional first: per step where
+    the node allows options of two keys or more, the LP ``share`` (T,) summed over the
+    ``allowed`` (T,) options of each key, and pairs whose sum lies strictly between 0 and 1
+    (within SHARE_TOLERANCE). Returns ``(steps (C,), keys (C,))``, C <= count; none when
+    every such step's share sits on one key. (At a step left with one key a pair would not
+    split the node: one child is the node itself, and a tree that picks it branches on it
+    again and again; an LP stopped at a bound that meets its limit leaves such shares.)"""
     n = g.step_start.shape[0] - 1
     t_count = g.opt_use.shape[0]  # (at most one pair per option)
     steps = np.empty(t_count, dtype=np.int64)
@@ -61,9 +64,14 @@ def branch_candidates(g, allowed, share, count):
         lo, hi = g.step_start[s], g.step_start[s + 1]
         step_keys = np.unique(g.opt_key[lo:hi])
         sums = np.zeros(step_keys.shape[0])
+        present = np.zeros(step_keys.shape[0], dtype=np.bool_)
         for t in range(lo, hi):
             if allowed[t]:
-                sums[np.searchsorted(step_keys, g.opt_key[t])] += share[t]
+                i = np.searchsorted(step_keys, g.opt_key[t])
+                sums[i] += share[t]
+                present[i] = True
+        if present.sum() < 2:
+            continue
         for i in range(step_keys.shape[0]):
             distance = min(sums[i], 1.0 - sums[i])
             if distance > SHARE_TOLERANCE:

@@ -26,15 +26,18 @@ TREE_DEPTHS = ("tree", "tree, every cap", "deep")
 
 
 def fractional_pairs(g, allowed, share, tol):
-    """Reference for ``branch_candidates``: every (step, key) whose allowed options' LP
-    shares sum to more than ``tol`` from both 0 and 1, most fractional first (ties in step
-    and then key order)."""
+    """Reference for ``branch_candidates``: at every step where ``allowed`` keeps options of
+    two keys or more, every (step, key) whose allowed options' LP shares sum to more than
+    ``tol`` from both 0 and 1, most fractional first (ties in step and then key order)."""
     pairs = []
     for s in range(len(g.step_start) - 1):
         sums: dict[int, float] = {}
         for t in range(g.step_start[s], g.step_start[s + 1]):
             key = int(g.opt_key[t])
             sums[key] = sums.get(key, 0.0) + (share[t] if allowed[t] else 0.0)
+        kept = range(g.step_start[s], g.step_start[s + 1])
+        if len({int(g.opt_key[t]) for t in kept if allowed[t]}) < 2:
+            continue
         pairs += [(min(v, 1.0 - v), s, key) for key, v in sorted(sums.items()) if min(v, 1.0 - v) > tol]
     pairs.sort(key=lambda p: -p[0])  # (stable: step and key order among ties)
     return [(s, key) for _, s, key in pairs]
@@ -56,6 +59,8 @@ def test_branching_pairs_are_the_most_fractional_keys_and_children_split_the_pat
     column_generation(g, coef, caps, 200, allowed, share, np.inf)
     steps, keys = branch_candidates(g, allowed, share, count)
     assert list(zip(steps.tolist(), keys.tolist())) == fractional_pairs(g, allowed, share, SHARE_TOLERANCE)[:count]
+    for s, k in zip(steps, keys):  # every pair splits the node: neither child is the node itself
+        assert all((child != allowed).any() for child in child_masks(g, allowed, s, k))
     step = data.draw(st.integers(0, model.n_stages - 1))
     key = int(data.draw(st.sampled_from(g.opt_key[g.step_start[step]:g.step_start[step + 1]].tolist())))
     with_key, without_key = child_masks(g, allowed, step, key)
