@@ -315,9 +315,12 @@ def _stage_reason(model: CostModel, best: Plan, s: int, moves: list[MoveOption],
 
 
 def _breaks(model: CostModel, usage: np.ndarray) -> str:
-    """The limit a plan with this usage (Q,) breaks first ("" when it fits them all)."""
+    """The limit a plan with this usage (Q,) breaks first ("" when it fits them all), by
+    that limit's own cap: limits share dimensions (the energy cap and the average power
+    both cap the energy per frame), and the model's caps hold the tightest of them."""
     for limit in model.limits:
-        if any(usage[j] > model.caps_tol[j] for j in limit.dims):
+        cap = cap_with_tolerance(limit.value * limit.per_unit)
+        if any(usage[j] > cap for j in limit.dims):
             used = f"{limit.used(usage):{'g' if limit.unit == 'MB' else '.2f'}}"
             return f"the {limit.name} ({used} > {limit.value:g} {limit.unit})"
     return ""

@@ -595,3 +595,24 @@ def test_a_tighter_cap_is_fitted_from_the_smallest_kept_graph_fitted_to_looser_o
         model.fitted_graph(0, looser)
     assert len(loose.arc_tail) < len(whole.arc_tail)  # (the premise: fitting drops arcs)
     assert [base is loose for base in bases] == [True, False] and bases[1] is whole
+
+
+@settings(max_examples=60, deadline=None)
+@given(ways_scenario_docs(), goals)
+def test_a_move_is_said_to_break_a_limit_only_when_it_breaks_that_one(doc, goal):
+    """The limit a stage's other way is said to break is broken by its own value: the energy
+    cap and the average power cap the same energy per frame, and the model's cap is the
+    tighter of the two, which must not be reported under the looser one's name."""
+    import re
+
+    result = eip.plan(eip.Scenario.from_dict(doc), goal=goal, top_k=1)
+    if not result.plans:
+        return
+    model = result.model
+    limits = {limit.name: limit for limit in model.limits}
+    for reason in eip.explain(result, sensitivity=False).stages:
+        for move in reason.moves:
+            if move.breaks:
+                name, used, value = re.fullmatch(r"the (.+) \((\S+) > (\S+) \S+\)", move.breaks).groups()
+                # (the use is printed to two decimals: it may show a hair below a tiny limit)
+                assert float(used) + 0.005 >= float(value) and float(value) == pytest.approx(limits[name].value, rel=1e-3)
