@@ -16,11 +16,12 @@ device (the GPU's fixed) and an accuracy budget, frame rate and power limits tha
 For each instance every installed peer solves the same problem (``benchmarks.peers``);
 times are medians of warm repeats of whole calls (``eip.plan`` on a loaded scenario; a
 peer's model build plus its solve), single thread. A loaded scenario keeps its compiled
-cost model and lowered graph, which a peer builds on every call: the row ``eip cold`` times
-top-1 calls on copies compiled and lowered by the call itself (what one ``eip plan`` run
-pays after reading its file), and the summary gives each peer's ratio against it too. eip's exact engine runs at top-1 (the
-MILP peers' question) and at top-k (the brute force's and the seed tool's question); each
-peer's ratio is against eip at the same k. On the large families eip's beam is also shown
+cost model, lowered graph and fitted graphs, which a peer builds on every call: the row
+``eip cold`` times top-1 calls on copies compiled and lowered by the call itself (what one
+``eip plan`` run pays after reading its file), and the summary gives each peer's ratio
+against it too. eip's exact engine runs at top-1 (the MILP peers' question) and at top-k
+(the brute force's and the seed tool's question); each peer's ratio is against eip at the
+same k. On the large families eip's beam is also shown
 against HiGHS. Any disagreement on an optimum is printed as MISMATCH and makes the run exit
 with status 1.
 """
