@@ -132,7 +132,7 @@ def timed(fn: Callable, repeats: int, budget_s: float, warm_up: bool = True):
     start = time.perf_counter()
     result = fn()
     first = time.perf_counter() - start
-    if first > budget_s or (not warm_up and repeats <= 1):
+    if first > budget_s:
         return first, result
     times = [] if warm_up else [first]
     while len(times) < repeats and sum(times) < budget_s:

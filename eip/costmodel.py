@@ -106,6 +106,12 @@ class Limit(NamedTuple):
         """How much of this limit a usage vector (Q,) uses, in ``unit``."""
         return float(max(usage[j] for j in self.dims) / self.per_unit)
 
+    def breaks(self, used: float) -> bool:
+        """Whether a use of ``used`` (in ``unit``, as ``used`` gives it) breaks this limit: its
+        own value with the caps' tolerance (limits may share a usage dimension, whose cap in
+        ``CostModel.caps`` is the tightest of them)."""
+        return used > cap_with_tolerance(self.value)
+
 
 def cap_with_tolerance(cap: np.ndarray) -> np.ndarray:
     """The value a usage total may reach and still count as within ``cap`` (inf stays inf)."""
@@ -552,18 +558,24 @@ class CostModel:
         """``mode_graphs[m]`` fitted to ``caps`` (Q,) (``contract.fitted``): fitted again from the
         smallest kept graph fitted to caps as loose or looser in every dimension, whose paths
         within ``caps`` are all the mode graph's (fitting drops only options and arcs that no
-        path within its caps goes through), and kept for the next solves (FITTED_KEPT)."""
+        path within its caps goes through), and kept for the next solves (FITTED_KEPT) when
+        fitting dropped anything (a graph too small to fit is never kept: a sweep's solves on
+        it pay no bookkeeping, 1 us rather than 11 us per new set of caps)."""
         from .kernels.contract import fitted
 
         kept = self._fitted_kept.setdefault(m, {})  # caps' bytes -> (caps, graph), oldest first
-        held = kept.get(caps.tobytes())
-        if held is not None:
-            return held[1]
-        bases = [graph for loose, graph in kept.values() if np.all(loose >= caps)]
-        graph = fitted(min(bases, key=lambda base: len(base.arc_tail), default=self.mode_graphs[m]), caps)
-        if len(kept) >= FITTED_KEPT:
-            del kept[next(iter(kept))]
-        kept[caps.tobytes()] = (caps.copy(), graph)
+        base = self.mode_graphs[m]
+        if kept:  # (never, for a graph too small to fit)
+            held = kept.get(caps.tobytes())
+            if held is not None:
+                return held[1]
+            bases = [graph for loose, graph in kept.values() if np.all(loose >= caps)]
+            base = min(bases, key=lambda graph: len(graph.arc_tail), default=base)
+        graph = fitted(base, caps)
+        if graph is not base:
+            if len(kept) >= FITTED_KEPT:
+                del kept[next(iter(kept))]
+            kept[caps.tobytes()] = (caps.copy(), graph)
         return graph
 
     @cached_property  # (read by every solve: the shared lookup costs 3-5 us of a 30 us plan)

@@ -56,7 +56,7 @@ def _searched_reason(model: CostModel, deadline: float) -> str:
     for limit in others:
         for j in limit.dims:
             best = _least(model, j, memory_only, deadline)
-            if best is not None and best / limit.per_unit > cap_with_tolerance(limit.value):
+            if best is not None and limit.breaks(best / limit.per_unit):
                 return (f"the plan with the least {_what(limit)} within the memory budgets needs "
                         f"{best / limit.per_unit:.4g} {limit.unit} > {limit.name} {limit.value:g} {limit.unit}")
     kinds = {limit.kind for limit in others}
@@ -82,7 +82,7 @@ def quick_reason(model: CostModel) -> str | None:
         return homeless
     for limit in model.limits:
         need = limit.used(least)
-        if limit.value < np.inf and need > cap_with_tolerance(limit.value):
+        if limit.breaks(need):
             return _alone(model, limit, need)
     return None
 
@@ -124,7 +124,7 @@ def _links_blame(model: CostModel, limit: Limit) -> str:
     free = dataclasses.replace(model, xfer_ms_per_mb=np.zeros((d, d)), xfer_mj_per_mb=np.zeros((d, d)),
                                link_mask=np.ones((d, d), dtype=bool), _derived={})
     need = limit.used(free.least_usage)
-    if need > cap_with_tolerance(limit.value):
+    if limit.breaks(need):
         return ""
     missing = [f"{model.device_names[a]}->{model.device_names[b]}" for a in range(d) for b in range(d)
                if a != b and not model.link_mask[a, b]]

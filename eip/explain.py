@@ -319,10 +319,9 @@ def _breaks(model: CostModel, usage: np.ndarray) -> str:
     that limit's own cap: limits share dimensions (the energy cap and the average power
     both cap the energy per frame), and the model's caps hold the tightest of them."""
     for limit in model.limits:
-        cap = cap_with_tolerance(limit.value * limit.per_unit)
-        if any(usage[j] > cap for j in limit.dims):
-            used = f"{limit.used(usage):{'g' if limit.unit == 'MB' else '.2f'}}"
-            return f"the {limit.name} ({used} > {limit.value:g} {limit.unit})"
+        used = limit.used(usage)
+        if limit.breaks(used):
+            return f"the {limit.name} ({used:{'g' if limit.unit == 'MB' else '.2f'}} > {limit.value:g} {limit.unit})"
     return ""
 
 

@@ -393,8 +393,7 @@ def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
     start = np.searchsorted(group[first], np.arange(n_groups))  # each group's first (group, state)
     per_option = np.bincount(group[first], minlength=n_groups)[group_of]
     option_start = np.concatenate(([0], np.cumsum(per_option)))
-    within = np.arange(option_start[-1]) - np.repeat(option_start[:-1], per_option)
-    state = state[first][np.repeat(start[group_of], per_option) + within]
+    state = state[first][_ranges(start[group_of], per_option)]
     # the transitions by (group, state), each by tail as they came; then each option of
     # stage s, in order, takes its group's in that order: arcs by (head, tail)
     by_state = np.argsort(unique, kind="stable")

@@ -229,38 +229,39 @@ PULSE_ARCS = 4096
 PULSE_FREE_NODES = 1024
 PULSE_NODES = 8192
 # Top-1 exact searches that the quick search leaves go to an LP branch and bound (``tree``,
-# ``_tree``) on what reduced-cost fixing at the incumbent leaves (again at
-# TREE_REFIX_SHARE of the gap lower), twice where the label budget leaves room beyond
-# TREE_SWITCH times the quick searches' labels (2M): first a short one (TREE_FIRST_WORK)
-# before the guesses; then a long one (TREE_WORK) where the searches limited by the
-# incumbent (the guesses and the last one) stop at that many labels, or where the guesses'
-# growth predicts that the search limited by an incumbent within POOR_INCUMBENT_GAP of the
-# bound would keep more than the whole label budget (``_beyond``); where the long tree stops too, the search within the whole
-# label budget runs, and where that stops too after a tree that stopped at its stall
-# check, the tree again to the end of its work. A node within TREE_SEARCH_GAP (relative) of the best plan met is first
-# searched exactly on its own LP multipliers within TREE_NODE_SHARE of the quick searches'
-# labels; a node the search leaves branches by strong branching over TREE_CANDIDATES
-# (step, key) pairs; a tree stops once its node LPs have visited its work in options and
-# arcs (``_lp_work``; TREE_WORK is about 3 s), or at TREE_CHECK_SHARE of that when its open
-# nodes' least bound has closed less than TREE_CHECK_CLOSED of the gap from its root's
-# bound to the best plan (a stall: at that point 300x6 seeds 0 and 1 had closed 55% and
-# 53% and the tree then ran out of work; ways 200x4 seeds 0 and 1 78% and 84%, ways DAG
-# 100x4 seed 0 85%, and those trees ended proven; scratch copies of these kernels printing
-# the tree's progress). The label searches win where one or two caps bind (per-dimension
-# tables bound those exactly: at-scale 300x6 seed 0, its search limited by the optimum
-# keeps 1.6M labels in 1 s, where the tree ran out of work with 288 nodes open and 74% of
-# its gap closed), the tree where many do (generated ways 200x4 seed 0: 1.76% from proven
-# at 4M labels, proven by the tree in 1.7 s), and early in a tree the two kinds close their
-# gaps alike (after 2.3M of work: 300x6 seed 1 48%, 500x8 seed 1 59%, ways 200x4 seed 0 61%).
-# The short tree proves the easy ones outright (ways 100x4 seeds 0 and 2: 1.67 -> 0.40 s and
-# 0.48 -> 0.20 s; ways DAG 100x4 seed 2 6.7 -> 1.75 s) and costs the others its stall
-# check, about 0.1 s; the guesses' growth sends ways 200x4 seed 0 to the long tree before
-# its guesses reach 2M labels, not after 5 s of them (7.6 -> 2.3 s; warm eip.plan calls, a
-# scratch script). A switch at 500k labels instead (TREE_SWITCH 25) made ways 200x4 seed 0
-# 3.0 s and 300x6 seed 1 2.2 s (3.1 s now), but 300x6 seeds 0 and 2 2.0 and 1.9 s (1.2
-# and 1.3 s now): their searches keep 0.5-2M labels, and the long tree's stall check
-# costs more. Strong branching over 8 pairs left 0.006% of ways 200x4 seed 0's gap after
-# 400 nodes, most-fractional branching 0.52% after 2,000 (a scratch prototype).
+# ``_tree``) on what reduced-cost fixing at the incumbent leaves (again at TREE_REFIX_SHARE
+# of the gap lower), twice where the label budget leaves room beyond TREE_SWITCH times the
+# quick searches' labels (2M): first a short one (TREE_FIRST_WORK) before the guesses; then
+# a long one (TREE_WORK) where the searches limited by the incumbent (the guesses and the
+# last one) stop at that many labels, or where the guesses' growth predicts that the search
+# limited by an incumbent within POOR_INCUMBENT_GAP of the bound would keep more than the
+# whole label budget (``_beyond``); where the long tree stops too, the search within the
+# whole label budget runs, and where that stops too after a tree that stopped at its stall
+# check, the tree again to the end of its work. A node within TREE_SEARCH_GAP (relative) of
+# the best plan met is first searched exactly on its own LP multipliers within
+# TREE_NODE_SHARE of the quick searches' labels; a node the search leaves branches by strong
+# branching over TREE_CANDIDATES (step, key) pairs (``tree.branch_candidates``: each splits
+# the node); a tree stops once its node LPs have visited its work in options and arcs
+# (``_lp_work``; TREE_WORK is about 3 s), or at TREE_CHECK_SHARE of that when its open
+# nodes' least bound has closed less than TREE_CHECK_CLOSED of the gap from its root's bound
+# to the best plan (a stall: at that point 300x6 seeds 0 and 1 had closed 55% and 53% and
+# the tree then ran out of work; ways 200x4 seeds 0 and 1 78% and 84%, ways DAG 100x4 seed 0
+# 85%, and those trees ended proven; scratch copies of these kernels printing the tree's
+# progress). The label searches win where one or two caps bind (per-dimension tables bound
+# those exactly: at-scale 300x6 seed 0, its search limited by the optimum keeps 1.6M labels
+# in 1 s, where the tree ran out of work with 288 nodes open and 74% of its gap closed), the
+# tree where many do (generated ways 200x4 seed 0: 1.76% from proven at 4M labels, proven by
+# the tree in 1.7 s), and early in a tree the two kinds close their gaps alike (after 2.3M
+# of work: 300x6 seed 1 48%, 500x8 seed 1 59%, ways 200x4 seed 0 61%). The short tree proves
+# the easy ones outright (ways 100x4 seeds 0 and 2: 1.67 -> 0.40 s and 0.48 -> 0.20 s; ways
+# DAG 100x4 seed 2 6.7 -> 1.75 s) and costs the others its stall check, about 0.1 s; the
+# guesses' growth sends ways 200x4 seed 0 to the long tree before its guesses reach 2M
+# labels, not after 5 s of them (7.6 -> 2.3 s; warm eip.plan calls, a scratch script). A
+# switch at 500k labels instead (TREE_SWITCH 25) made ways 200x4 seed 0 3.0 s and 300x6 seed
+# 1 2.2 s (3.1 s now), but 300x6 seeds 0 and 2 2.0 and 1.9 s (1.2 and 1.3 s now): their
+# searches keep 0.5-2M labels, and the long tree's stall check costs more. Strong branching
+# over 8 pairs left 0.006% of ways 200x4 seed 0's gap after 400 nodes, most-fractional
+# branching 0.52% after 2,000 (a scratch prototype).
 TREE_SWITCH = 100
 TREE_REFIX_SHARE = 0.25
 TREE_SEARCH_GAP = 0.002
@@ -908,8 +909,8 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling
     k best (complete) or stopped (then ``proven`` is what it proved), or, with ``budget``
     below the label budget, ``Stop.LABEL_BUDGET`` when the growth of two complete guesses'
     labels predicts that the search limited by an incumbent that is not poor (``_poor``)
-    would keep more than the label budget (``_beyond``: the tree goes next, ``_limited``); else the guesses ran
-    out below the incumbent, came within reach of it (``_within_reach``), stopped at the
+    would keep more than the label budget (``_beyond``: the tree goes next, ``_limited``);
+    else the guesses ran out below the incumbent, came within reach of it (``_within_reach``), stopped at the
     ceiling or halved their step GUESS_HALVINGS times in a row, ``proven`` is the raised
     bound and ``found`` the best plans met, short of k
     (all those up to the last complete guess).

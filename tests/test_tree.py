@@ -35,8 +35,7 @@ def fractional_pairs(g, allowed, share, tol):
         for t in range(g.step_start[s], g.step_start[s + 1]):
             key = int(g.opt_key[t])
             sums[key] = sums.get(key, 0.0) + (share[t] if allowed[t] else 0.0)
-        kept = range(g.step_start[s], g.step_start[s + 1])
-        if len({int(g.opt_key[t]) for t in kept if allowed[t]}) < 2:
+        if len({int(g.opt_key[t]) for t in range(g.step_start[s], g.step_start[s + 1]) if allowed[t]}) < 2:
             continue
         pairs += [(min(v, 1.0 - v), s, key) for key, v in sorted(sums.items()) if min(v, 1.0 - v) > tol]
     pairs.sort(key=lambda p: -p[0])  # (stable: step and key order among ties)

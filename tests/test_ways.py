@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 import time
@@ -553,7 +554,6 @@ def test_searches_that_run_to_the_time_limit_leave_the_repair_time():
     assert elapsed < 2 * 0.5  # (the repair checks the clock between moves: well within twice the limit)
 
 
-
 @pytest.fixture(scope="module")
 def ways_dag_12x3() -> dict:
     """A generated ways DAG large enough to be fitted to its caps (47,608 arcs per GPU mode)."""
@@ -603,8 +603,6 @@ def test_a_move_is_said_to_break_a_limit_only_when_it_breaks_that_one(doc, goal)
     """The limit a stage's other way is said to break is broken by its own value: the energy
     cap and the average power cap the same energy per frame, and the model's cap is the
     tighter of the two, which must not be reported under the looser one's name."""
-    import re
-
     result = eip.plan(eip.Scenario.from_dict(doc), goal=goal, top_k=1)
     if not result.plans:
         return
