@@ -80,10 +80,13 @@ class _Step(NamedTuple):
 
 
 class _Transitions(NamedTuple):
-    """Every (previous option, group of stage s's options) pair, before merging by state:
-    the options of a group (``_groups``) receive their inputs alike and leave the same state."""
+    """Every (class of previous options, group of stage s's options) pair, before merging
+    by state: the previous options of a class have the same state (two ways of a stage
+    that differ only in power mode leave the same one), and the options of a group
+    (``_groups``) receive their inputs alike and leave the same state. Pairs by (class,
+    group)."""
 
-    tail: np.ndarray      # (P,) index of the previous step's option
+    tail_class: np.ndarray  # (T,) the class of each of the previous step's options
     group: np.ndarray     # (P,) group of stage s's options
     state: np.ndarray     # (P, 2 * live) the state after stage s (``_Step.state``)
     use: np.ndarray       # (P, 3) latency ms, energy mJ, switches of receiving the inputs
@@ -320,11 +323,13 @@ def _source_state(model: CostModel, runnable: np.ndarray, after: list[int], clas
 
 def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: list[int], runnable: np.ndarray,
                  classes: _Classes, keep: np.ndarray, relaxed: dict[int, Relaxed]) -> _Transitions:
-    """Every (previous option, group of stage s's options ``runnable``) pair; ``keep`` (live
-    after s,) masks the copies worth remembering (``_copy_masks``)."""
+    """Every (class of previous options, group of stage s's options ``runnable``) pair;
+    ``keep`` (live after s,) masks the copies worth remembering (``_copy_masks``)."""
     first, group_of = _groups(model, s, runnable, classes)
-    tail = np.repeat(np.arange(len(prev.option)), len(first))
-    group = np.tile(np.arange(len(first)), len(prev.option))
+    # what a previous option passes on is its state alone: one row per distinct state
+    one_each, tail_class = np.unique(_row_codes(prev.state), return_index=True, return_inverse=True)[1:]
+    tail = np.repeat(one_each, len(first))
+    group = np.tile(np.arange(len(first)), len(one_each))
     option = runnable[first][group]  # each group's first option stands for all of them
     state = prev.state[tail]
     dst = model.option_device[option]
@@ -346,7 +351,7 @@ def _transitions(model: CostModel, s: int, prev: _Step, live: list[int], after: 
     if after and after[-1] == s:
         state = np.column_stack([state, classes.by_size[s, option], np.zeros_like(option)])
     _settle(model, after, state, keep, classes, relaxed)
-    return _Transitions(tail, group, state, use, possible, group_of)
+    return _Transitions(tail_class.reshape(-1), group, state, use, possible, group_of)
 
 
 def _groups(model: CostModel, s: int, runnable: np.ndarray, classes: _Classes) -> tuple[np.ndarray, np.ndarray]:
@@ -376,8 +381,9 @@ def _settle(model: CostModel, live: list[int], state: np.ndarray, keep: np.ndarr
 
 def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
     """The step the possible transitions lead to: one option per distinct (option, state),
-    ordered so, each (group, state) spread over the group's options; its arcs come by
-    (head, tail), as the contract's CSR wants them."""
+    ordered so, each (group, state) spread over the group's options; its arcs, one per
+    previous option of each possible pair's class, come by (head, tail), as the
+    contract's CSR wants them."""
     ok = pairs.possible
     if not ok.any():
         # no placement reaches stage s: keep its options, unreachable (a step has options,
@@ -385,15 +391,24 @@ def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
         empty = np.zeros(0, dtype=np.int64)
         return _Step(runnable.astype(np.int64), np.zeros((len(runnable), pairs.state.shape[1]), dtype=np.int64),
                      empty, empty, np.zeros((0, 3)))
-    group, tail, use, state = pairs.group[ok], pairs.tail[ok], pairs.use[ok], pairs.state[ok]
-    first, unique = np.unique(_row_codes(np.column_stack([group, state])), return_index=True,
-                              return_inverse=True)[1:]
-    unique = unique.reshape(-1)  # each transition's (group, state), numbered in (group, state) order
-    group_of, n_groups = pairs.group_of, int(pairs.group_of.max()) + 1
-    start = np.searchsorted(group[first], np.arange(n_groups))  # each group's first (group, state)
-    per_option = np.bincount(group[first], minlength=n_groups)[group_of]
+    rows = np.flatnonzero(ok)
+    first, numbers = np.unique(_row_codes(np.column_stack([pairs.group[rows], pairs.state[rows]])),
+                               return_index=True, return_inverse=True)[1:]
+    first = rows[first]  # each (group, state)'s first pair, in (group, state) order
+    number = np.full(len(ok), -1, dtype=np.int64)
+    number[rows] = numbers.reshape(-1)
+    # every previous option's transitions, in tail order: its class's possible pairs
+    n_groups = int(pairs.group_of.max()) + 1
+    by_tail = (pairs.tail_class[:, None] * n_groups + np.arange(n_groups)).reshape(-1)
+    unique = number[by_tail]
+    taken = unique >= 0
+    pair, unique = by_tail[taken], unique[taken]
+    tail = np.repeat(np.arange(len(pairs.tail_class)), n_groups)[taken]
+    group_of = pairs.group_of
+    start = np.searchsorted(pairs.group[first], np.arange(n_groups))  # each group's first (group, state)
+    per_option = np.bincount(pairs.group[first], minlength=n_groups)[group_of]
     option_start = np.concatenate(([0], np.cumsum(per_option)))
-    state = state[first][_ranges(start[group_of], per_option)]
+    state = pairs.state[first][_ranges(start[group_of], per_option)]
     # the transitions by (group, state), each by tail as they came; then each option of
     # stage s, in order, takes its group's in that order: arcs by (head, tail)
     by_state = np.argsort(unique, kind="stable")
@@ -402,7 +417,7 @@ def _merge(runnable: np.ndarray, pairs: _Transitions) -> _Step:
     head_option = np.repeat(np.arange(len(group_of)), count)
     row = by_state[_ranges(group_rows[group_of], count)]
     head = option_start[head_option] + unique[row] - start[group_of[head_option]]
-    return _Step(np.repeat(runnable, per_option).astype(np.int64), state, tail[row], head, use[row])
+    return _Step(np.repeat(runnable, per_option).astype(np.int64), state, tail[row], head, pairs.use[pair[row]])
 
 
 def _ranges(first: np.ndarray, count: np.ndarray) -> np.ndarray:
