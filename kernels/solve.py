@@ -868,8 +868,9 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
     proven bound raised from ``proven``, and the beams' plans ``b_*``) within ``budget``
     labels, unless a guess already stopped there (``capped``); where a budget below the
     label budget stops it, the tree (``_tree``, for top-1 with an incumbent); where that
-    runs out of work with a plan that ``_polished`` improves (with ``polish``, as before
-    the guesses), the tree again from there; where the tree stops, the search within the
+    runs out of work, its best plan polished (``_polished``, with ``polish``, as before the
+    guesses), and if that is better than the one it started from, the tree again from
+    there; where the tree stops, the search within the
     whole label budget; where the tree stopped at its stall check and that search stops
     too, the tree again without the check."""
     label_budget = ctx.label_budget
@@ -880,16 +881,19 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     stalled = False
     if ctx.k == 1 and incumbent < np.inf:
+        tree_limit = incumbent
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, stalled = _treed(
             ctx, incumbent, proven, quick_labels, TREE_WORK, True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
         if polish and not stalled and b_found > 0 and _polished(ctx, b_paths[0], b_rows[0], stats):
-            # the tree prunes by its best plan: a better one can leave it far less to do
-            # (ways 200x4 seed 0: the first tree ran out of work 0.03% from proven, its plan
-            # polished 0.01% lower, and the tree from there proved the optimum in 8.2 s,
-            # where the search within 4M labels stopped after 6 s and another round ran)
             incumbent = min(incumbent, b_rows[0, Row.SCORE])
+        if not stalled and incumbent < tree_limit:
+            # the tree prunes by its best plan, fixed at the start: a better one can leave
+            # it far less to do (ways 200x4 seed 0: the first tree ran out of work 0.03%
+            # from proven, its plan polished 0.01% lower, or under a 60 s limit met that
+            # plan itself; the tree from there proved the optimum in 8-11 s, where the search
+            # within 4M labels stopped after 6-7 s and another round ran)
             stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, stalled = _treed(
                 ctx, incumbent, proven, quick_labels, TREE_WORK, True, b_paths, b_rows, b_found, stats)
             if stop != Stop.LABEL_BUDGET:
