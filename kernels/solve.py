@@ -244,9 +244,10 @@ PULSE_NODES = 8192
 # a long one (TREE_WORK) where the searches limited by the incumbent (the guesses and the
 # last one) stop at that many labels, or where the guesses' growth predicts that the search
 # limited by an incumbent within POOR_INCUMBENT_GAP of the bound would keep more than the
-# whole label budget (``_beyond``); where the long tree stops too, the search within the
-# whole label budget runs, and where that stops too after a tree that stopped at its stall
-# check, the tree again to the end of its work. A node within TREE_SEARCH_GAP (relative) of
+# whole label budget (``_beyond``); where the long tree runs out of work with a better plan
+# than it started from (polished on chains), it runs again from that plan; where it stops
+# then, the search within the whole label budget runs, and where that stops too after a
+# tree that stopped at its stall check, the tree again to the end of its work. A node within TREE_SEARCH_GAP (relative) of
 # the best plan met is first searched exactly on its own LP multipliers within
 # TREE_NODE_SHARE of the quick searches' labels; a node the search leaves branches by strong
 # branching over TREE_CANDIDATES (step, key) pairs (``tree.branch_candidates``: each splits
