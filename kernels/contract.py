@@ -84,7 +84,7 @@ class Stat(IntEnum):
     BOUND = 2        # proven lower bound on the best feasible score (inf: none exists)
     STOP = 3         # the most severe Stop of the searches that ran
     FLOOR_LABELS = 4  # labels kept by the last exact search that ran to completion (0: none yet)
-    GUESS_SPAN = 5    # the score a guess's labels grew e-fold over, last measured (0: not yet)
+    GUESS_SPAN = 5    # the score step the guesses' labels last grew GUESS_GROWTH-fold over (0: not yet)
 
 
 #: length of a solve's statistics vector

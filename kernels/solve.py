@@ -247,9 +247,10 @@ PULSE_NODES = 8192
 # whole label budget (``_beyond``); where the long tree on a chain runs out of work with a
 # better plan than it started from (polished), it runs again from that plan; where it stops
 # then, the search within the whole label budget runs, and where that stops too after a
-# tree that stopped at its stall check, the tree again to the end of its work. A node within TREE_SEARCH_GAP (relative) of
-# the best plan met is first searched exactly on its own LP multipliers within
-# TREE_NODE_SHARE of the quick searches' labels; a node the search leaves branches by strong
+# tree that stopped at its stall check, the tree again to the end of its work. A node
+# within TREE_SEARCH_GAP (relative) of the best plan met is first searched exactly on its
+# own LP multipliers within TREE_NODE_SHARE of the quick searches' labels; a node the
+# search leaves branches by strong
 # branching over TREE_CANDIDATES (step, key) pairs (``tree.branch_candidates``: each splits
 # the node); a tree stops once its node LPs have visited its work in options and arcs
 # (``_lp_work``; TREE_WORK is about 3 s), or at TREE_CHECK_SHARE of that when its open
@@ -889,7 +890,7 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
         if polish and not stalled and b_found > 0 and _polished(ctx, b_paths[0], b_rows[0], stats):
             incumbent = min(incumbent, b_rows[0, Row.SCORE])
-        if polish and not stalled and incumbent < tree_limit:
+        if polish and not stalled and incumbent < tree_limit:  # (the tree's own plan counts too)
             # the tree prunes by its best plan, fixed at the start: a better one can leave
             # it far less to do (ways 200x4 seed 0: the first tree ran out of work 0.03%
             # from proven, its plan polished 0.01% lower, or under a 60 s limit met that
@@ -949,8 +950,8 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling
     GUESS_HALVINGS times in a row (``Stop.LABEL_BUDGET``: HALVED_BUDGET_SHARE), ``proven``
     is the raised bound and ``found`` the best plans met, short of k (all those up to the
     last complete guess).
-    The first guess steps no farther than the growth of the labels an earlier call's
-    guesses measured predicts for GUESS_GROWTH times (``Stat.GUESS_SPAN``).
+    The first guess steps no farther than the rate of the labels' growth an earlier call's
+    guesses measured predicts for GUESS_GROWTH times as many (``Stat.GUESS_SPAN``).
 
     A search that finds fewer than k plans has found every plan up to its guess, the best
     among them (so that one is proven optimal), and the k-th lies above the guess: the
@@ -969,7 +970,7 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling
         # 0.01% above the floor, an eighth of the way to the incumbent 4% above it was a
         # guess whose search stopped at 2M labels after 3.9 s; with the rate, 484k labels
         # in 0.45 s met the optimum, and the mode graph's solve took 2.0 s, not 8.4 s)
-        guess = min(guess, floor + stats[Stat.GUESS_SPAN] * np.log(GUESS_GROWTH))
+        guess = min(guess, floor + stats[Stat.GUESS_SPAN])
     # the labels of the search that proved ``floor``: 1 at the LP bound; a round after
     # constraint generation's first starts from the bound the last one's search proved
     floor_labels = max(1.0, stats[Stat.FLOOR_LABELS])
@@ -997,12 +998,12 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, stats, ceiling
             guess, measured = floor + 0.5 * (guess - floor), False
             continue
         halvings = 0
-        labels = max(1.0, stats[Stat.FLOOR_LABELS])
-        if stop == Stop.COMPLETE and labels > floor_labels:
-            stats[Stat.GUESS_SPAN] = (guess - floor) / np.log(labels / floor_labels)
         if stop != Stop.COMPLETE:
             # a search limited by the incumbent would keep more labels still
             return stop, paths, rows, 0, max(proven, min(bound, guess)), True
+        labels = max(1.0, stats[Stat.FLOOR_LABELS])
+        if labels > floor_labels:
+            stats[Stat.GUESS_SPAN] = _rate_step(floor, floor_labels, guess, labels, GUESS_GROWTH)
         if found == k:
             return stop, paths, rows, found, rows[0, Row.SCORE], True
         proven = max(proven, rows[0, Row.SCORE] if found > 0 else guess)
