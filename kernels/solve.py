@@ -9,15 +9,15 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, branched_certificate, cap_tests, completion_usage,
-                     dual_pass, lagrangian_prices, relaxed_costs, resource_tables, table_dimensions)
+from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, branched_certificate, cap_tests, column_pool,
+                     completion_usage, dual_pass, lagrangian_prices, relaxed_costs, resource_tables, table_dimensions)
 from .contract import KEY_DIMS, STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Status, Stop, Strategy
 from .dive import DIVE_STALL_PER_STEP, lp_dive
 from .fixing import fixed_by_bounds, subgraph
 from .labels import label_memory, label_search
 from .paths import capped, clock, path_row, plan_less, score_limit, within_caps
 from .pulse import pulse_search
-from .tree import branch_candidates, child_masks, node_lp, pool_add, pool_take, strong_branch
+from .tree import TREE_COLUMNS, branch_candidates, child_masks, node_lp, pool_add, pool_take, strong_branch
 from .viterbi import kbest_paths
 
 # Column generation passes for the Lagrangian multipliers (``bounds.lagrangian_prices``):
@@ -1173,6 +1173,7 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
     # (the root, every option allowed, on the fixed graph; the pool grows from 16 nodes)
     everything = np.ones((1, ctx.g.opt_use.shape[0]), dtype=np.bool_)
     fg, origin, masks, size = _refixed(ctx, np.arange(ctx.g.opt_use.shape[0]), everything, 1, incumbent)
+    columns = column_pool(TREE_COLUMNS, n, ctx.g.opt_use.shape[1])  # (paths in ``fg``'s options)
     bounds = np.full(masks.shape[0], -np.inf)
     if size == 0:
         return Stop.COMPLETE, paths, rows, 0, np.inf, work
@@ -1183,6 +1184,7 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
     while size > 0:
         if limit < fixed_at - TREE_REFIX_SHARE * (fixed_at - proven):
             fg, origin, masks, size = _refixed(ctx, origin, masks, size, limit)
+            columns = column_pool(TREE_COLUMNS, n, ctx.g.opt_use.shape[1])
             fixed_at = limit
             continue
         allowed, bound, size = pool_take(masks, bounds, size)
@@ -1192,9 +1194,9 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
             stop = Stop.LABEL_BUDGET if work <= 0 else Stop.TIME_LIMIT
             masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
             break
-        node_stop, work, found, masks, bounds, size, bound = _tree_node(ctx, fg, origin, allowed, bound, limit,
-                                                                        node_labels, work, paths[0], rows[0],
-                                                                        found, masks, bounds, size, stats)
+        node_stop, work, found, masks, bounds, size, bound = _tree_node(ctx, fg, origin, columns, allowed, bound,
+                                                                        limit, node_labels, work, paths[0],
+                                                                        rows[0], found, masks, bounds, size, stats)
         limit = min(limit, rows[0, Row.SCORE])
         root_bound = min(root_bound, bound)  # (the first node's: the least of all)
         if node_stop == Stop.TIME_LIMIT:
@@ -1212,9 +1214,10 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
 
 
 @njit(cache=True)
-def _tree_node(ctx, fg, origin, allowed, bound, limit, labels, work, path, row, found, masks, bounds, size, stats):
+def _tree_node(ctx, fg, origin, columns, allowed, bound, limit, labels, work, path, row, found, masks, bounds, size,
+               stats):
     """One node of ``_tree`` on graph ``fg`` (``origin`` maps its options to the solve's
-    graph): the node ``allowed`` (T,) whose parent's bound was ``bound``, searched for
+    graph; its LPs share the tree's ``columns``): the node ``allowed`` (T,) whose parent's bound was ``bound``, searched for
     plans scoring at most ``limit``. Its LP, then its exact search when within
     TREE_SEARCH_GAP of ``limit`` (or when its LP chose one key at every step), and last
     its branching (``_branched_node``), unless its bound or its search closes it. A plan
@@ -1224,7 +1227,8 @@ def _tree_node(ctx, fg, origin, allowed, bound, limit, labels, work, path, row, 
     search (it is open again), ``work`` less the LPs' (``_lp_work``), the open nodes, and the
     node's bound."""
     share = np.empty(fg.opt_use.shape[0])
-    prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, ctx.coef, ctx.caps, allowed, share, ctx.deadline)
+    prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, ctx.coef, ctx.caps, allowed, share, ctx.deadline,
+                                                                columns)
     work -= _lp_work(fg)
     bound = max(bound, node_bound)
     found = _kept_better(found, path, row, origin[lp_path], lp_row)
@@ -1246,8 +1250,9 @@ def _tree_node(ctx, fg, origin, allowed, bound, limit, labels, work, path, row, 
         steps, keys = _first_choice(fg, allowed, share)
         if steps.shape[0] == 0:
             return Stop.COMPLETE, work, found, masks, bounds, size, bound
-    masks, bounds, size, work, found = _branched_node(fg, ctx.coef, ctx.caps, allowed, bound, steps, keys, limit,
-                                                      ctx.deadline, masks, bounds, size, work, origin, path, row, found)
+    masks, bounds, size, work, found = _branched_node(fg, ctx.coef, ctx.caps, columns, allowed, bound, steps, keys,
+                                                      limit, ctx.deadline, masks, bounds, size, work, origin, path,
+                                                      row, found)
     return Stop.LABEL_BUDGET, work, found, masks, bounds, size, bound
 
 
@@ -1277,16 +1282,17 @@ def _refixed(ctx, origin, masks, size, limit):
 
 
 @njit(cache=True)
-def _branched_node(fg, coef, caps, allowed, bound, steps, keys, limit, deadline, masks, bounds, size, work, origin,
-                   path, row, found):
+def _branched_node(fg, coef, caps, columns, allowed, bound, steps, keys, limit, deadline, masks, bounds, size, work,
+                   origin, path, row, found):
     """Branch the node ``allowed`` (T,) of the tree on graph ``fg``, LP bound ``bound``, by
-    strong branching on the candidate (step, key) pairs ``steps`` / ``keys`` (C,); the
+    strong branching on the candidate (step, key) pairs ``steps`` / ``keys`` (C,) (LPs
+    sharing the tree's ``columns``); the
     children whose bounds stay within ``score_limit(limit)`` join the open nodes. A plan
     the children's LPs meet replaces the tree's best (``path`` (N,) of the solve's graph,
     ``origin`` mapping ``fg``'s options to it, and ``row``) when it ranks before it.
     Returns ``(masks, bounds, size, work, found)``, ``work`` less the LPs' (``_lp_work``)."""
     pick, with_bound, without_bound, s_row, s_path = strong_branch(fg, coef, caps, allowed, bound, steps, keys,
-                                                                   deadline)
+                                                                   deadline, columns)
     work -= 2 * steps.shape[0] * _lp_work(fg)
     found = _kept_better(found, path, row, origin[s_path], s_row)
     limit = min(limit, row[Row.SCORE])

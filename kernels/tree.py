@@ -29,6 +29,9 @@ from .contract import Row
 # Column generation passes per node LP: a node starts from its own first pass, and its
 # master converges within far fewer on the graphs the tree runs on (a few hundred options)
 NODE_LP_ITERATIONS = 400
+# Columns the tree's LPs share (``bounds.ColumnPool``): about what one node's LP and its
+# strong branching generate, the columns its children's LPs start from
+TREE_COLUMNS = 256
 # A share this close to 0 or 1 counts as integral
 SHARE_TOLERANCE = 1e-6
 # The least rise of a child's bound in the strong-branching product (a child whose
@@ -37,12 +40,13 @@ LEAST_RISE = 1e-9
 
 
 @njit(cache=True)
-def node_lp(g, coef, caps, allowed, share, deadline):
+def node_lp(g, coef, caps, allowed, share, deadline, columns):
     """The LP relaxation of the paths through ``allowed`` (T,) options:
     ``column_generation``'s ``(prices (2, Q), values (2, T), lam_sums (2,), bound, row
     (1 + Q,), path (N,))``, ``row`` the best plan within ``caps`` it met (score inf: none),
-    and ``share`` (T,) filled with the LP's weight on each option."""
-    return column_generation(g, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline)
+    and ``share`` (T,) filled with the LP's weight on each option; its master starts from
+    the tree's columns in ``columns`` (``bounds.ColumnPool``) and leaves its own there."""
+    return column_generation(g, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline, columns)
 
 
 @njit(cache=True)
@@ -97,13 +101,14 @@ def child_masks(g, allowed, step, key):
 
 
 @njit(cache=True)
-def strong_branch(g, coef, caps, allowed, bound, steps, keys, deadline):
+def strong_branch(g, coef, caps, allowed, bound, steps, keys, deadline, columns):
     """Strong branching at the node ``allowed`` (T,) whose LP bound is ``bound``: of the
     candidate pairs ``steps`` / ``keys`` (C,), the index of the one whose children's LP
     bounds rise most above it (the product of the rises, each at least LEAST_RISE), and
     those two bounds ``(index, bound_with, bound_without)`` (inf: a child without a path
     within the relaxation). Also returns the best plan the children's LPs met within
-    ``caps``: ``(row (1 + Q,), path (N,))``, score inf for none."""
+    ``caps``: ``(row (1 + Q,), path (N,))``, score inf for none. The LPs share the tree's
+    ``columns``."""
     share = np.empty(g.opt_use.shape[0])
     best_row = np.full(1 + g.opt_use.shape[1], np.inf)
     best_path = np.zeros(g.step_start.shape[0] - 1, dtype=np.int64)
@@ -113,7 +118,7 @@ def strong_branch(g, coef, caps, allowed, bound, steps, keys, deadline):
         child = np.empty(2)
         for side in range(2):
             _, _, _, child[side], row, path = node_lp(g, coef, caps, with_key if side == 0 else without_key, share,
-                                                      deadline)
+                                                      deadline, columns)
             if row[Row.SCORE] < best_row[Row.SCORE]:
                 best_row[:], best_path[:] = row, path
         score = max(child[0] - bound, LEAST_RISE) * max(child[1] - bound, LEAST_RISE)

@@ -295,20 +295,27 @@ def test_column_generation_meets_the_lp_bound_and_never_passes_a_plan(doc, goal)
 
 
 @settings(max_examples=200, deadline=None)
-@given(scenario_docs(), goals, st.data())
-def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, data):
+@given(scenario_docs(), goals, st.sampled_from([0, 2, 256]), st.data())
+def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, pooled, data):
     """Restricted to the paths through allowed options, the bound is the LP over their
     convex combinations (inf where none fits), and the options' shares are that LP's
-    fractional placement: the same total weight at every step, 1 once it fits."""
+    fractional placement: the same total weight at every step, 1 once it fits. So also
+    where its master starts from a pool of ``pooled`` columns that an LP over other
+    allowed options left (some of them not through the allowed options; 2: a full pool
+    that keeps overwriting its oldest)."""
     pytest.importorskip("highspy")
-    from eip.kernels.bounds import column_generation
+    from eip.kernels.bounds import column_generation, column_pool
 
     model, coef, paths, usage, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
+    masks = st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))
+    allowed, other = np.array(data.draw(masks)), np.array(data.draw(masks))
     through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
     share = np.empty(len(g.opt_key))
-    _, _, _, dual, incumbent, incumbent_path = column_generation(g, coef, caps, 200, allowed, share, np.inf)
+    columns = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
+    column_generation(g, coef, caps, 200, other, share, np.inf, columns)
+    assert all(list(p) in paths for p in columns.paths[:columns.held[0]])
+    _, _, _, dual, incumbent, incumbent_path = column_generation(g, coef, caps, 200, allowed, share, np.inf, columns)
     lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
     if lp is None:
         assert dual == np.inf  # no combination fits: the bound proves it
