@@ -29,8 +29,9 @@ from .contract import Row
 # Column generation passes per node LP: a node starts from its own first pass, and its
 # master converges within far fewer on the graphs the tree runs on (a few hundred options)
 NODE_LP_ITERATIONS = 400
-# Columns the tree's LPs share (``bounds.ColumnPool``): about what one node's LP and its
-# strong branching generate, the columns its children's LPs start from
+# Columns the tree's LPs share (``bounds.ColumnPool``), the most recent: its children's
+# LPs start from a node's own and its strong branching's (not tuned; ways 200x4 seed 0's root
+# LP generated 39, each of its children's 12-48)
 TREE_COLUMNS = 256
 # A share this close to 0 or 1 counts as integral
 SHARE_TOLERANCE = 1e-6
