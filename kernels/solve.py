@@ -249,7 +249,10 @@ PULSE_NODES = 8192
 # then, the search within the whole label budget runs, and where that stops too after a
 # tree that stopped at its stall check, the tree again to the end of its work. A node
 # within TREE_SEARCH_GAP (relative) of the best plan met is first searched exactly on its
-# own LP multipliers within TREE_NODE_SHARE of the quick searches' labels; a node the
+# own LP multipliers within TREE_NODE_SHARE of the quick searches' labels, while those
+# searches end often enough (``_search_reach``: ways DAG 100x4 seed 2's long tree searched
+# 547 of its 626 nodes, 491 in vain, 3.1 of its 5.8 s in a printing copy; warm eip.plan
+# 7.6-8.8 -> 6.5-6.6 s, ways 200x4 seeds 0-2 -6%, -17% and +9%); a node the
 # search leaves branches by strong
 # branching over TREE_CANDIDATES (step, key) pairs (``tree.branch_candidates``: each splits
 # the node); a tree stops once its node LPs have visited its work in options and arcs
@@ -1184,10 +1187,11 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
     """LP branch and bound (``tree``) for the best plan (k = 1) scoring at most
     ``incumbent``, on what reduced-cost fixing at it leaves (again at the best plan met,
     once that lies TREE_REFIX_SHARE of the gap to the proven bound ``proven`` lower); a
-    node within TREE_SEARCH_GAP of the best plan is searched exactly on its own
-    multipliers first (``_node_search``). Returns ``(stop, paths (1, N), rows (1, 1 + Q),
-    found, proven)``: ``Stop.COMPLETE`` with the best such plan by the ranking rule (none:
-    no plan scores at most ``incumbent``), or the stop (``Stop.LABEL_BUDGET`` once its node
+    node within the searches' reach of the best plan (``_search_reach``, at most
+    TREE_SEARCH_GAP) is searched exactly on its own multipliers first (``_node_search``).
+    Returns ``(stop, paths (1, N), rows (1, 1 + Q), found, proven)``: ``Stop.COMPLETE``
+    with the best such plan by the ranking rule (none: no plan scores at most
+    ``incumbent``), or the stop (``Stop.LABEL_BUDGET`` once its node
     LPs have visited ``work`` options and arcs, again up to TREE_EXTENSIONS times where it
     has closed TREE_EXTEND_CLOSED of its gap, or with ``check`` at a stall:
     TREE_CHECK_CLOSED) with the best plan it met and a proven lower bound on the best
@@ -1206,6 +1210,7 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
     floor_labels = stats[Stat.FLOOR_LABELS]  # (the guesses size their steps by the solve's own searches)
     root_bound, checked_at = np.inf, work * (1.0 - TREE_CHECK_SHARE) if check else -np.inf
     allotment, extensions = work, 0
+    reach = TREE_SEARCH_GAP
     while size > 0:
         if limit < fixed_at - TREE_REFIX_SHARE * (fixed_at - proven):
             fg, origin, masks, size = _refixed(ctx, origin, masks, size, limit)
@@ -1222,9 +1227,9 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
             stop = Stop.LABEL_BUDGET if work <= 0 else Stop.TIME_LIMIT
             masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
             break
-        node_stop, work, found, masks, bounds, size, bound = _tree_node(ctx, fg, origin, columns, allowed, bound,
-                                                                        limit, node_labels, work, paths[0],
-                                                                        rows[0], found, masks, bounds, size, stats)
+        node_stop, work, found, masks, bounds, size, bound, reach = _tree_node(
+            ctx, fg, origin, columns, allowed, bound, limit, reach, node_labels, work, paths[0], rows[0], found, masks,
+            bounds, size, stats)
         limit = min(limit, rows[0, Row.SCORE])
         root_bound = min(root_bound, bound)  # (the first node's: the least of all)
         if node_stop == Stop.TIME_LIMIT:
@@ -1242,19 +1247,19 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
 
 
 @njit(cache=True)
-def _tree_node(ctx, fg, origin, columns, allowed, bound, limit, labels, work, path, row, found, masks, bounds, size,
-               stats):
+def _tree_node(ctx, fg, origin, columns, allowed, bound, limit, reach, labels, work, path, row, found, masks, bounds,
+               size, stats):
     """One node of ``_tree`` on graph ``fg`` (``origin`` maps its options to the solve's
     graph; its LPs share the tree's ``columns``): the node ``allowed`` (T,) whose parent's
     bound was ``bound``, searched for plans scoring at most ``limit``. Its LP, then its
-    exact search when within TREE_SEARCH_GAP of ``limit`` (or when its LP chose one key at
-    every step), and last its branching (``_branched_node``), unless its bound or its
+    exact search when within ``reach`` (relative) of ``limit`` (or when its LP chose one key
+    at every step), and last its branching (``_branched_node``), unless its bound or its
     search closes it. A plan
     met that ranks before ``path`` (N,) / ``row`` (1 + Q,) replaces it. Returns ``(stop,
-    work, found, masks, bounds, size, bound)``: ``Stop.COMPLETE`` when the node is done,
-    ``Stop.LABEL_BUDGET`` when it branched, ``Stop.TIME_LIMIT`` when the clock stopped its
-    search (it is open again), ``work`` less the LPs' (``_lp_work``), the open nodes, and the
-    node's bound."""
+    work, found, masks, bounds, size, bound, reach)``: ``Stop.COMPLETE`` when the node is
+    done, ``Stop.LABEL_BUDGET`` when it branched, ``Stop.TIME_LIMIT`` when the clock stopped
+    its search (it is open again), ``work`` less the LPs' (``_lp_work``), the open nodes,
+    the node's bound and the reach of the next search (``_search_reach``)."""
     share = np.empty(fg.opt_use.shape[0])
     prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, ctx.coef, ctx.caps, allowed, share, ctx.deadline,
                                                                 columns)
@@ -1263,26 +1268,29 @@ def _tree_node(ctx, fg, origin, columns, allowed, bound, limit, labels, work, pa
     found = _kept_better(found, path, row, origin[lp_path], lp_row)
     limit = min(limit, row[Row.SCORE])
     if bound > score_limit(limit):
-        return Stop.COMPLETE, work, found, masks, bounds, size, bound
+        return Stop.COMPLETE, work, found, masks, bounds, size, bound, reach
     steps, keys = branch_candidates(fg, allowed, share, TREE_CANDIDATES)
-    if steps.shape[0] == 0 or limit - bound <= TREE_SEARCH_GAP * max(1.0, abs(limit)):
+    gap = (limit - bound) / max(1.0, abs(limit))
+    if steps.shape[0] == 0 or gap <= reach:
         stop, n_path, n_row, n_found = _node_search(ctx, fg, allowed, prices, lam_sums, limit, labels, stats)
         if n_found > 0:
             found = _kept_better(found, path, row, origin[n_path], n_row)
             limit = min(limit, row[Row.SCORE])
+        if steps.shape[0] > 0:  # (a search the node could do without)
+            reach = _search_reach(reach, gap, stop)
         if stop == Stop.COMPLETE:
-            return stop, work, found, masks, bounds, size, bound
+            return stop, work, found, masks, bounds, size, bound, reach
         if stop == Stop.TIME_LIMIT:
             masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
-            return stop, work, found, masks, bounds, size, bound
+            return stop, work, found, masks, bounds, size, bound, reach
     if steps.shape[0] == 0:
         steps, keys = _first_choice(fg, allowed, share)
         if steps.shape[0] == 0:
-            return Stop.COMPLETE, work, found, masks, bounds, size, bound
+            return Stop.COMPLETE, work, found, masks, bounds, size, bound, reach
     masks, bounds, size, work, found = _branched_node(fg, ctx.coef, ctx.caps, columns, allowed, bound, steps, keys,
                                                       limit, ctx.deadline, masks, bounds, size, work, origin, path,
                                                       row, found)
-    return Stop.LABEL_BUDGET, work, found, masks, bounds, size, bound
+    return Stop.LABEL_BUDGET, work, found, masks, bounds, size, bound, reach
 
 
 @njit(cache=True)
@@ -1331,6 +1339,20 @@ def _branched_node(fg, coef, caps, columns, allowed, bound, steps, keys, limit, 
     if without_bound <= score_limit(limit):
         masks, bounds, size = pool_add(masks, bounds, size, without_key, max(bound, without_bound))
     return masks, bounds, size, work, found
+
+
+@njit(cache=True)
+def _search_reach(reach, gap, stop):
+    """The gap (relative to the best plan) within which the tree's next node is searched
+    before it branches, after a node's search within ``reach`` at ``gap`` ended with
+    ``stop``: half that gap after a search its labels stopped, twice it (at most
+    TREE_SEARCH_GAP) after one that ended (in a best-first tree the gaps shrink as it goes;
+    the searches' success sets how soon they resume)."""
+    if stop == Stop.LABEL_BUDGET:
+        return 0.5 * min(reach, gap)
+    if stop == Stop.COMPLETE:
+        return min(TREE_SEARCH_GAP, max(reach, 2.0 * gap))
+    return reach
 
 
 @njit(cache=True)
