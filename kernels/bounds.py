@@ -226,8 +226,9 @@ class ColumnPool(NamedTuple):
     """Paths that earlier LPs over one graph generated, kept to seed the masters of later
     LPs over parts of it (a tree's nodes; the dive keeps none, ``dive.lp_dive``): a column
     whose every option the later LP allows is one of its paths, and a master that starts
-    from them needs far fewer pricing passes (generated ways 200x4 seed 0, the children of its root LP: 12-25
-    passes each against 40-48 from an empty master, a scratch prototype)."""
+    from them needs far fewer pricing passes (generated ways 200x4 seed 0, the children of
+    its root LP: 12-25 passes each against 40-48 from an empty master, a scratch
+    prototype)."""
 
     paths: np.ndarray  # (C, N) int64: each column's options
     rows: np.ndarray  # (C, 1 + Q): each column's plan row

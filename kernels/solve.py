@@ -251,8 +251,8 @@ PULSE_NODES = 8192
 # within TREE_SEARCH_GAP (relative) of the best plan met is first searched exactly on its
 # own LP multipliers within TREE_NODE_SHARE of the quick searches' labels, while those
 # searches end often enough (``_search_reach``: ways DAG 100x4 seed 2's long tree searched
-# 547 of its 626 nodes, 491 in vain, 3.1 of its 5.8 s in a printing copy; warm eip.plan
-# 7.6-8.8 -> 6.5-6.6 s, ways 200x4 seeds 0-2 -6%, -17% and +9%); a node the
+# 547 of its 626 nodes, 491 in vain, 3.1 of its 5.8 s in a printing copy; its warm
+# eip.plan 7.6-8.8 -> 6.5-6.6 s, ways 200x4 seeds 0-2 -6%, -17% and +9%); a node the
 # search leaves branches by strong
 # branching over TREE_CANDIDATES (step, key) pairs (``tree.branch_candidates``: each splits
 # the node); a tree stops once its node LPs have visited its work in options and arcs
@@ -486,10 +486,11 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
     if b_found == 0 and mode != Mode.BEAM and dive_gap == np.inf:
         # no plan met yet and no LP dives here: guesses from the bound first, up to a cutoff
         # too (generated ways DAGs under a cutoff, 60x4 seeds 0 and 1 and 100x4 seed 0: 221k,
-        # 49k and 1.01M labels, not 259k, 94k and 1.13M; the last one's second round of
-        # constraint generation meets its optimum from the first round's floor, and its
-        # 0.45 s beam is spared); where they stop under a cutoff, the beam that keeps room in
-        # the caps still follows (NO_INCUMBENT_BEAM)
+        # 49k and 1.01M labels, not 259k, 94k and 1.13M; before, a printing copy showed the
+        # last one's second round of constraint generation spend 0.45 s in the beam below
+        # and then meet its optimum by guesses from the first round's floor); where they
+        # stop under a cutoff, the beam that keeps room in the caps still follows
+        # (NO_INCUMBENT_BEAM)
         ceiling = min(cutoff, dual + NO_PLAN_GUESS_GAP * abs(dual))
         stop, b_paths, b_rows, b_found, proven, ended = _guessed(ctx, dual, cutoff, ceiling, quick_labels,
                                                                  ctx.label_budget, stats, ceiling)
