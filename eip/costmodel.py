@@ -584,39 +584,55 @@ class CostModel:
 
     def mode_graph_after(self, m: int, searched: frozenset[int]) -> tuple[LayeredGraph, np.ndarray]:
         """The graph of ``mode_graphs[m]`` without the plans that one of the assignments
-        ``searched`` holds too, and its ``least_usage`` (Q,).
-
-        A plan holds its fixed-mode devices' modes only for the devices it runs stages on,
-        so it belongs to every assignment that agrees on those (one that leaves the GPU
-        unused is a plan of each GPU mode): the paths of graph m are split by the set of
-        fixed-mode devices they use (``lowering.by_marks_used``) and those whose set the
-        searched assignments agree on are dropped, so that each plan is searched once. The
-        graphs are kept for the next solves (up to ``MODE_GRAPHS_KEPT``).
-        """
-        from .lowering import by_marks_used
-
+        ``searched`` holds too, and its ``least_usage`` (Q,) (``split_after``), kept for the
+        next solves (up to ``MODE_GRAPHS_KEPT``)."""
         kept = self.shared("mode_graphs_after", dict)
         key = (m, searched)
         if key not in kept:
-            rows = self.mode_assignments
-            fixed = np.flatnonzero((rows >= 0).any(axis=0))  # the fixed-mode devices some stage can run on
-            bit = np.zeros(self.n_devices, dtype=np.int64)
-            bit[fixed] = np.left_shift(1, np.arange(len(fixed)))
-            unions = np.arange(1 << len(fixed))
-            uses = (unions[:, None] >> np.arange(len(fixed))[None, :]) & 1 == 1  # (W, F) devices each union uses
-            others = rows[sorted(searched)][:, fixed]  # (S, F)
-            differs = others != rows[m, fixed][None, :]  # (S, F)
-            # a union's plans are new when every searched assignment differs on a device it uses
-            allowed = (differs[None, :, :] & uses[:, None, :]).any(axis=2).all(axis=1)  # (W,)
-            if allowed.all():
-                split = self.mode_graphs[m], self.mode_least_usage[m]
-            else:
-                graph = by_marks_used(self.mode_graphs[m], bit[self.option_device], allowed)
-                split = graph, _least_usage(graph)
             if len(kept) >= MODE_GRAPHS_KEPT:
                 kept.clear()
-            kept[key] = split
+            kept[key] = self.split_after(self.mode_graphs[m], m, searched)
         return kept[key]
+
+    def split_after(self, graph: LayeredGraph, m: int, searched: frozenset[int]) -> tuple[LayeredGraph, np.ndarray]:
+        """``graph``, a part of ``mode_graphs[m]`` (same keys), without the plans that one of
+        the assignments ``searched`` holds too, and its ``least_usage`` (Q,); ``graph``
+        itself, with the mode graph's least usage, when none of them does (``splits``).
+
+        A plan holds its fixed-mode devices' modes only for the devices it runs stages on,
+        so it belongs to every assignment that agrees on those (one that leaves the GPU
+        unused is a plan of each GPU mode): the paths are split by the set of fixed-mode
+        devices they use (``lowering.by_marks_used``) and those whose set the searched
+        assignments agree on are dropped, so that each plan is searched once.
+        """
+        from .lowering import by_marks_used
+
+        marks = self._marks_after(m, searched)
+        if marks is None:
+            return graph, self.mode_least_usage[m] if graph is self.mode_graphs[m] else _least_usage(graph)
+        split = by_marks_used(graph, *marks)
+        return split, _least_usage(split)
+
+    def splits(self, m: int, searched: frozenset[int]) -> bool:
+        """Whether one of the assignments ``searched`` holds plans of ``mode_graphs[m]`` too
+        (``split_after``)."""
+        return self._marks_after(m, searched) is not None
+
+    def _marks_after(self, m: int, searched: frozenset[int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """``lowering.by_marks_used``'s marks (O,) (a bit per fixed-mode device, by model
+        option) and the unions (W,) of them whose plans no assignment ``searched`` holds
+        besides ``mode_assignments[m]``; None when that is every union."""
+        rows = self.mode_assignments
+        fixed = np.flatnonzero((rows >= 0).any(axis=0))  # the fixed-mode devices some stage can run on
+        bit = np.zeros(self.n_devices, dtype=np.int64)
+        bit[fixed] = np.left_shift(1, np.arange(len(fixed)))
+        unions = np.arange(1 << len(fixed))
+        uses = (unions[:, None] >> np.arange(len(fixed))[None, :]) & 1 == 1  # (W, F) devices each union uses
+        others = rows[sorted(searched)][:, fixed]  # (S, F)
+        differs = others != rows[m, fixed][None, :]  # (S, F)
+        # a union's plans are new when every searched assignment differs on a device it uses
+        allowed = (differs[None, :, :] & uses[:, None, :]).any(axis=2).all(axis=1)  # (W,)
+        return None if allowed.all() else (bit[self.option_device], allowed)
 
     @cached_property
     def states_per_option(self) -> float:

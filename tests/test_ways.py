@@ -108,6 +108,38 @@ def test_a_mode_graph_after_others_holds_exactly_the_plans_they_do_not(doc, data
         assert np.array_equal(g.arc_start, np.searchsorted(g.arc_head, np.arange(len(g.opt_key) + 1)))
     want = usage[new].min(axis=0) if new else np.full(usage.shape[1], np.inf)
     assert all(close(a, b) or a == b for a, b in zip(least.tolist(), want.tolist()))
+    assert model.splits(m, searched) == (graph is not graphs[m])
+
+
+@settings(max_examples=150, deadline=None)
+@given(ways_scenario_docs(), st.data())
+def test_a_part_of_a_mode_graph_splits_as_the_mode_graph_does(doc, data):
+    """``split_after(part, m, searched)`` on a part of mode graph m (its paths through
+    some model options, or none at all: a part that fixing left no path): exactly the
+    paths of ``mode_graph_after(m, searched)`` that the part has, and their least usage."""
+    from eip.kernels.contract import _without_arcs
+    from eip.lowering import restrict
+
+    model = eip.Scenario.from_dict(doc).cost_model
+    graphs = model.mode_graphs
+    m = data.draw(st.integers(0, len(graphs) - 1))
+    searched = frozenset(data.draw(st.sets(st.integers(0, len(graphs) - 1)))) - {m}
+    kept = np.array(data.draw(st.lists(st.booleans(), min_size=model.n_options, max_size=model.n_options)))
+    part = _without_arcs(graphs[m]) if data.draw(st.booleans()) else restrict(graphs[m], kept)
+    graph, least = model.split_after(part, m, searched)
+
+    def placements(g) -> tuple[list[tuple], np.ndarray]:
+        paths, usage = graph_paths(g)
+        return [tuple(g.opt_key[p].tolist()) for p in paths], usage
+
+    in_part = set(placements(part)[0])
+    every, usage = placements(model.mode_graph_after(m, searched)[0])
+    want = [i for i, p in enumerate(every) if p in in_part]
+    got, got_usage = placements(graph)
+    assert got == [every[i] for i in want]
+    assert np.array_equal(got_usage, usage[want])
+    want_least = usage[want].min(axis=0) if want else np.full(usage.shape[1], np.inf)
+    assert all(close(a, b) or a == b for a, b in zip(least.tolist(), want_least.tolist()))
 
 
 @settings(max_examples=150, deadline=None)
