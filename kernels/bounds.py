@@ -17,22 +17,39 @@ from .paths import arcs_row, capped, clock, within_caps
 
 
 @njit(cache=True)
-def relaxed_costs(g, coef, price, opt_cost, arc_cost):
-    """Fill ``opt_cost`` (T,) and ``arc_cost`` (A,) with score + ``price`` . usage.
+def by_dimension(g):
+    """The usages of graph ``g`` by dimension, ``(opt_use (Q, T), arc_use (Qa, A))``: what
+    ``relaxed_costs`` reads."""
+    return np.ascontiguousarray(g.opt_use.T), np.ascontiguousarray(g.arc_use.T)
 
-    ``price`` (Q,) is score units per unit of usage (0 for a free dimension).
+
+@njit(cache=True)
+def relaxed_costs(uses, coef, price, opt_cost, arc_cost):
+    """Fill ``opt_cost`` (T,) and ``arc_cost`` (A,) with score + ``price`` . usage, from the
+    graph's usages by dimension ``uses`` (``by_dimension``).
+
+    ``price`` (Q,) is score units per unit of usage (0 for a free dimension). Each cost
+    sums the dimensions in order, leaving out those of weight 0 (they add nothing: the
+    same sums as by option and by arc), a dimension at a time: a pass reads only the
+    dimensions the score and the prices weigh, and its loops vectorize. Column generation
+    is mostly such passes (1.13M arcs by 7 dimensions, 4 of them weighed, random usages:
+    3 ms against 9 ms by arc, a scratch script; ways DAG 100x4 seed 0's root LP, 44
+    passes: 0.35-0.45 s against 0.69 s, the same bound).
     """
-    t_count, q = g.opt_use.shape
-    for t in range(t_count):
-        c = 0.0
-        for j in range(q):
-            c += (coef[j] + price[j]) * g.opt_use[t, j]
-        opt_cost[t] = c
-    for e in range(g.arc_tail.shape[0]):
-        c = 0.0
-        for j in range(g.arc_use.shape[1]):
-            c += (coef[j] + price[j]) * g.arc_use[e, j]
-        arc_cost[e] = c
+    opt_use, arc_use = uses
+    _weighted(opt_use, coef, price, opt_cost)
+    _weighted(arc_use, coef, price, arc_cost)
+
+
+@njit(cache=True)
+def _weighted(use, coef, price, cost):
+    """Fill ``cost`` (X,) with (``coef`` + ``price``) . ``use`` (D, X), dimension by dimension."""
+    cost[:] = 0.0
+    for j in range(use.shape[0]):
+        weight = coef[j] + price[j]
+        if weight != 0.0:
+            for x in range(use.shape[1]):
+                cost[x] += weight * use[j, x]
 
 
 @njit(cache=True)
@@ -151,17 +168,17 @@ ARTIFICIAL_GROWTH = 100.0
 
 
 @njit(cache=True)
-def dual_pass(g, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row):
-    """The Lagrangian dual at multipliers ``lam`` (Q,) on the normalised usages (0 on
-    uncapped dimensions) over the paths whose every option is ``allowed`` (T,) bool: fills
-    ``price`` (Q,), the graph's relaxed costs (inf on options not allowed), ``value`` (T,)
-    and ``next_arc`` (``backward_values``), the cheapest relaxed path ``path`` / ``arcs``
-    (N,) and its plan ``row``; returns the bound (inf: no path at all)."""
+def dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row):
+    """The Lagrangian dual at multipliers ``lam`` (Q,) on the normalised usages (0 on uncapped
+    dimensions) over the paths of ``g`` (``uses``: ``by_dimension(g)``) whose every option is
+    ``allowed`` (T,) bool: fills ``price`` (Q,), the graph's relaxed costs (inf on options not
+    allowed), ``value`` (T,) and ``next_arc`` (``backward_values``), the cheapest relaxed path
+    ``path`` / ``arcs`` (N,) and its plan ``row``; returns the bound (inf: no path at all)."""
     total = 0.0
     for j in range(caps.shape[0]):
         price[j] = lam[j] / caps[j] if lam[j] > 0.0 else 0.0
         total += lam[j]
-    relaxed_costs(g, coef, price, opt_cost, arc_cost)
+    relaxed_costs(uses, coef, price, opt_cost, arc_cost)
     for t in range(opt_cost.shape[0]):
         if not allowed[t]:
             opt_cost[t] = np.inf
@@ -218,8 +235,8 @@ def lagrangian_prices(g, coef, caps, n_iter, deadline):
     ``incumbent_path`` its options: ``column_generation`` over every option.
     """
     t_count = g.opt_use.shape[0]
-    return column_generation(g, coef, caps, n_iter, np.ones(t_count, dtype=np.bool_), np.empty(t_count), deadline,
-                             column_pool(0, g.step_start.shape[0] - 1, g.opt_use.shape[1]))
+    return column_generation(g, by_dimension(g), coef, caps, n_iter, np.ones(t_count, dtype=np.bool_),
+                             np.empty(t_count), deadline, column_pool(0, g.step_start.shape[0] - 1, g.opt_use.shape[1]))
 
 
 class ColumnPool(NamedTuple):
@@ -277,12 +294,13 @@ def _allowed_columns(columns, allowed):
 
 
 @njit(cache=True)
-def column_generation(g, coef, caps, n_iter, allowed, share, deadline, columns):
-    """``lagrangian_prices`` over the paths whose every option is ``allowed`` (T,) bool,
-    its master seeded with the ``columns`` (a ``ColumnPool``) that are such paths,
-    and every column it generates kept there; also fills ``share`` (T,) with the weight the
-    master's last solution puts on each option (the LP's fractional placement: each step's
-    shares sum to 1 once the master needs no artificial column, less while it does)."""
+def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, columns):
+    """``lagrangian_prices`` over the paths of ``g`` (``uses``: ``by_dimension(g)``) whose
+    every option is ``allowed`` (T,) bool, its master seeded with the ``columns`` (a
+    ``ColumnPool``) that are such paths, and every column it generates kept there; also
+    fills ``share`` (T,) with the weight the master's last solution puts on each option
+    (the LP's fractional placement: each step's shares sum to 1 once the master needs no
+    artificial column, less while it does)."""
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     dims = capped_dimensions(caps)
@@ -302,7 +320,8 @@ def column_generation(g, coef, caps, n_iter, allowed, share, deadline, columns):
     incumbent = np.full(Row.USE + q, np.inf)
     incumbent_path = np.zeros(n, dtype=np.int64)
     share[:] = 0.0
-    bound = dual_pass(g, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
+    bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs,
+                      row)
     values[0] = value
     values[1] = value
     if bound == np.inf:
@@ -332,7 +351,8 @@ def column_generation(g, coef, caps, n_iter, allowed, share, deadline, columns):
         if it > 0:
             if deadline < np.inf and clock() > deadline:
                 break  # (the shares then describe the master so far)
-            bound = dual_pass(g, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
+            bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path,
+                              arcs, row)
         if within_caps(row, caps) and row[Row.SCORE] < incumbent[Row.SCORE]:
             incumbent[:] = row
             incumbent_path[:] = path
@@ -432,12 +452,13 @@ def resource_tables(g, coef, caps, price, grid, scratch):
         table = np.full((n_dims, t_count, grid + 1), np.inf)
     opt_cost = np.empty(t_count)
     arc_cost = np.empty(g.arc_tail.shape[0])
+    uses = by_dimension(g)
     for i in range(n_dims):
         j = dims[i]
         unit = units[i]
         own = price.copy()
         own[j] = 0.0
-        relaxed_costs(g, coef, own, opt_cost, arc_cost)
+        relaxed_costs(uses, coef, own, opt_cost, arc_cost)
         tab = table[i]
         tab[g.step_start[n - 1]:g.step_start[n], :] = 0.0
         for s in range(n - 1, 0, -1):
@@ -526,12 +547,13 @@ def restricted_certificate(g, caps, n_iter, allowed, weight, first_iteration, fi
     path = np.zeros(n, dtype=np.int64)
     arcs = np.zeros(n, dtype=np.int64)
     row = np.empty(Row.USE + q)
+    uses = by_dimension(g)
     for it in range(n_iter):
         if deadline < np.inf and it % CERTIFICATE_CLOCK_EVERY == CERTIFICATE_CLOCK_EVERY - 1 and clock() > deadline:
             break
         for j in range(q):
             price[j] = weight[j] / caps[j] if active[j] else 0.0
-        relaxed_costs(g, zero, price, opt_cost, arc_cost)
+        relaxed_costs(uses, zero, price, opt_cost, arc_cost)
         for t in range(t_count):
             if not allowed[t]:
                 opt_cost[t] = np.inf

@@ -288,7 +288,7 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
     Also the path that the bound's multipliers price cheapest (score plus priced usage):
     a Lagrangian plan, which may break the caps by a little, where local search starts a
     repair (``eip.localsearch.repaired``)."""
-    from .bounds import dual_pass, lagrangian_prices
+    from .bounds import by_dimension, dual_pass, lagrangian_prices
     from .solve import DUAL_ITERATIONS
 
     # (the kernels' clock is time.perf_counter)
@@ -301,8 +301,8 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
     lam[priced] = prices[1][priced] * caps[priced]
     t_count, n = graph.opt_use.shape[0], graph.n_steps
     path = np.zeros(n, dtype=np.int64)
-    cheapest = dual_pass(graph, coef, caps, lam, np.ones(t_count, dtype=np.bool_), np.zeros_like(lam),
-                         np.empty(t_count), np.empty(graph.arc_tail.shape[0]), np.empty(t_count),
+    cheapest = dual_pass(graph, by_dimension(graph), coef, caps, lam, np.ones(t_count, dtype=np.bool_),
+                         np.zeros_like(lam), np.empty(t_count), np.empty(graph.arc_tail.shape[0]), np.empty(t_count),
                          np.empty(t_count, dtype=np.int64), path, np.zeros(n, dtype=np.int64),
                          np.empty(Row.USE + len(caps)))
     return LpBound(float(root.bound), path if cheapest < np.inf else path[:0], root)

@@ -22,7 +22,7 @@ scratch copy printing its rounds met the plans in rounds 37 and 1.
 import numpy as np
 from numba import njit
 
-from .bounds import DUAL_GAP, column_generation, column_pool
+from .bounds import DUAL_GAP, by_dimension, column_generation, column_pool
 from .contract import Row
 from .paths import clock
 
@@ -75,6 +75,7 @@ def lp_dive(g, coef, caps, incumbent, deadline, stall_per_step, path):
     # its LPs took fewer passes but their shares led ways 200x4 seed 0's dive to a plan 25%
     # above the LP bound, against 5% from empty masters; a scratch copy printing its searches)
     columns = column_pool(0, n, q)
+    uses = by_dimension(g)
     saved = np.empty((n, t_count), dtype=np.bool_)  # per depth, the options allowed before its fixing
     fixed = np.empty(n, dtype=np.int64)  # per depth, the option it fixed
     depth = 0
@@ -83,7 +84,8 @@ def lp_dive(g, coef, caps, incumbent, deadline, stall_per_step, path):
     for r in range(DIVE_ROUNDS_PER_STEP * n):
         if (deadline < np.inf and clock() > deadline) or (last_met >= 0 and r - last_met > stall):
             break
-        _, _, _, dual, row, met = column_generation(g, coef, caps, DIVE_ITERATIONS, allowed, share, deadline, columns)
+        _, _, _, dual, row, met = column_generation(g, uses, coef, caps, DIVE_ITERATIONS, allowed, share, deadline,
+                                                    columns)
         if row[Row.SCORE] < min(incumbent, best[Row.SCORE]):
             best[:] = row
             path[:] = met

@@ -27,7 +27,7 @@ dimensions become free), Lagrangian values and per-dimension tables over fewer p
 import numpy as np
 from numba import njit
 
-from .bounds import relaxed_costs, rounding_slack
+from .bounds import by_dimension, relaxed_costs, rounding_slack
 from .contract import LayeredGraph
 
 # Options and arcs are fixed only when their bound exceeds the limit by this much relative
@@ -65,8 +65,9 @@ def fixed_by_bounds(g, coef, prices, values, lam_sums, limit):
     opt_cost = np.empty(t_count)
     arc_cost = np.empty(n_arcs)
     fwd = np.empty(t_count)
+    uses = by_dimension(g)
     for m in range(prices.shape[0]):
-        relaxed_costs(g, coef, prices[m], opt_cost, arc_cost)
+        relaxed_costs(uses, coef, prices[m], opt_cost, arc_cost)
         forward_values(g, opt_cost, arc_cost, fwd)
         above = limit + lam_sums[m] + FIX_TOLERANCE * (abs(limit) + lam_sums[m] + 1.0)
         for t in range(t_count):

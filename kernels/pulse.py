@@ -19,7 +19,7 @@ unconstrained completion scores as values: the plain completion bound).
 import numpy as np
 from numba import njit
 
-from .bounds import relaxed_costs
+from .bounds import by_dimension, relaxed_costs
 from .contract import Row, Stop
 from .paths import clock, row_less, row_score, score_limit
 
@@ -114,8 +114,9 @@ def pulse_search(g, coef, caps, least, prices, values, lam_sums, k, incumbent, n
     # usage, per multiplier set) plus its arc's and option's, plus the option's value
     n_sets = prices.shape[0]
     opt_cost, arc_cost = np.empty((n_sets, t_count)), np.empty((n_sets, g.arc_tail.shape[0]))
+    uses = by_dimension(g)
     for x in range(n_sets):
-        relaxed_costs(g, coef, prices[x], opt_cost[x], arc_cost[x])
+        relaxed_costs(uses, coef, prices[x], opt_cost[x], arc_cost[x])
     capped = np.flatnonzero(caps < np.inf)  # every finite cap (one of 0 admits only zero usage)
     prefix = np.zeros((n + 1, Row.USE + q))  # prefix[s]: the plan row of the first s steps
     prefix_cost = np.zeros((n + 1, n_sets))

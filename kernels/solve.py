@@ -9,8 +9,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, branched_certificate, cap_tests, column_pool,
-                     completion_usage, dual_pass, lagrangian_prices, relaxed_costs, resource_tables, table_dimensions)
+from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, branched_certificate, by_dimension, cap_tests,
+                     column_pool, completion_usage, dual_pass, lagrangian_prices, relaxed_costs, resource_tables,
+                     table_dimensions)
 from .contract import KEY_DIMS, STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Status, Stop, Strategy
 from .dive import DIVE_STALL_PER_STEP, lp_dive
 from .fixing import fixed_by_bounds, subgraph
@@ -1192,8 +1193,9 @@ def _completion_bounds(g, coef, caps, prices):
     least, thr = cap_tests(caps, least, most, n)
     values = np.empty((prices.shape[0], t_count))
     opt_cost, arc_cost = np.empty(t_count), np.empty(g.arc_tail.shape[0])
+    uses = by_dimension(g)
     for m in range(prices.shape[0]):
-        relaxed_costs(g, coef, prices[m], opt_cost, arc_cost)
+        relaxed_costs(uses, coef, prices[m], opt_cost, arc_cost)
         backward_values(g, opt_cost, arc_cost, values[m], np.empty(t_count, dtype=np.int64))
     return least, thr, values
 
@@ -1217,6 +1219,7 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
     # (the root, every option allowed, on the fixed graph; the pool grows from 16 nodes)
     everything = np.ones((1, ctx.g.opt_use.shape[0]), dtype=np.bool_)
     fg, origin, masks, size = _refixed(ctx, np.arange(ctx.g.opt_use.shape[0]), everything, 1, incumbent)
+    uses = by_dimension(fg)  # (what its LPs' passes read)
     columns = column_pool(TREE_COLUMNS, n, ctx.g.opt_use.shape[1])  # (paths in ``fg``'s options)
     bounds = np.full(masks.shape[0], -np.inf)
     if size == 0:
@@ -1230,6 +1233,7 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
     while size > 0:
         if limit < fixed_at - TREE_REFIX_SHARE * (fixed_at - proven):
             fg, origin, masks, size = _refixed(ctx, origin, masks, size, limit)
+            uses = by_dimension(fg)
             columns = column_pool(TREE_COLUMNS, n, ctx.g.opt_use.shape[1])
             fixed_at = limit
             continue
@@ -1244,8 +1248,8 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
             masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
             break
         node_stop, work, found, masks, bounds, size, bound, reach = _tree_node(
-            ctx, fg, origin, columns, allowed, bound, limit, reach, node_labels, work, paths[0], rows[0], found, masks,
-            bounds, size, stats)
+            ctx, fg, uses, origin, columns, allowed, bound, limit, reach, node_labels, work, paths[0], rows[0], found,
+            masks, bounds, size, stats)
         limit = min(limit, rows[0, Row.SCORE])
         root_bound = min(root_bound, bound)  # (the first node's: the least of all)
         if node_stop == Stop.TIME_LIMIT:
@@ -1263,22 +1267,22 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
 
 
 @njit(cache=True)
-def _tree_node(ctx, fg, origin, columns, allowed, bound, limit, reach, labels, work, path, row, found, masks, bounds,
-               size, stats):
-    """One node of ``_tree`` on graph ``fg`` (``origin`` maps its options to the solve's
-    graph; its LPs share the tree's ``columns``): the node ``allowed`` (T,) whose parent's
-    bound was ``bound``, searched for plans scoring at most ``limit``. Its LP, then its
-    exact search when within ``reach`` (relative) of ``limit`` (or when its LP chose one key
-    at every step), and last its branching (``_branched_node``), unless its bound or its
-    search closes it. A plan
-    met that ranks before ``path`` (N,) / ``row`` (1 + Q,) replaces it. Returns ``(stop,
-    work, found, masks, bounds, size, bound, reach)``: ``Stop.COMPLETE`` when the node is
-    done, ``Stop.LABEL_BUDGET`` when it branched, ``Stop.TIME_LIMIT`` when the clock stopped
-    its search (it is open again), ``work`` less the LPs' (``_lp_work``), the open nodes,
-    the node's bound and the reach of the next search (``_search_reach``)."""
+def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, labels, work, path, row, found, masks,
+               bounds, size, stats):
+    """One node of ``_tree`` on graph ``fg`` (``uses``: ``bounds.by_dimension(fg)``; ``origin``
+    maps its options to the solve's graph; its LPs share the tree's ``columns``): the node
+    ``allowed`` (T,) whose parent's bound was ``bound``, searched for plans scoring at most
+    ``limit``. Its LP, then its exact search when within ``reach`` (relative) of ``limit`` (or
+    when its LP chose one key at every step), and last its branching (``_branched_node``),
+    unless its bound or its search closes it. A plan met that ranks before ``path`` (N,) /
+    ``row`` (1 + Q,) replaces it. Returns ``(stop, work, found, masks, bounds, size, bound,
+    reach)``: ``Stop.COMPLETE`` when the node is done, ``Stop.LABEL_BUDGET`` when it branched,
+    ``Stop.TIME_LIMIT`` when the clock stopped its search (it is open again), ``work`` less the
+    LPs' (``_lp_work``), the open nodes, the node's bound and the reach of the next search
+    (``_search_reach``)."""
     share = np.empty(fg.opt_use.shape[0])
-    prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, ctx.coef, ctx.caps, allowed, share, ctx.deadline,
-                                                                columns)
+    prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, uses, ctx.coef, ctx.caps, allowed, share,
+                                                                ctx.deadline, columns)
     work -= _lp_work(fg)
     bound = max(bound, node_bound)
     found = _kept_better(found, path, row, origin[lp_path], lp_row)
@@ -1303,9 +1307,9 @@ def _tree_node(ctx, fg, origin, columns, allowed, bound, limit, reach, labels, w
         steps, keys = _first_choice(fg, allowed, share)
         if steps.shape[0] == 0:
             return Stop.COMPLETE, work, found, masks, bounds, size, bound, reach
-    masks, bounds, size, work, found = _branched_node(fg, ctx.coef, ctx.caps, columns, allowed, bound, steps, keys,
-                                                      limit, ctx.deadline, masks, bounds, size, work, origin, path,
-                                                      row, found)
+    masks, bounds, size, work, found = _branched_node(fg, uses, ctx.coef, ctx.caps, columns, allowed, bound, steps,
+                                                      keys, limit, ctx.deadline, masks, bounds, size, work, origin,
+                                                      path, row, found)
     return Stop.LABEL_BUDGET, work, found, masks, bounds, size, bound, reach
 
 
@@ -1335,16 +1339,16 @@ def _refixed(ctx, origin, masks, size, limit):
 
 
 @njit(cache=True)
-def _branched_node(fg, coef, caps, columns, allowed, bound, steps, keys, limit, deadline, masks, bounds, size, work,
-                   origin, path, row, found):
-    """Branch the node ``allowed`` (T,) of the tree on graph ``fg``, LP bound ``bound``, by
-    strong branching on the candidate (step, key) pairs ``steps`` / ``keys`` (C,) (LPs
-    sharing the tree's ``columns``); the
-    children whose bounds stay within ``score_limit(limit)`` join the open nodes. A plan
-    the children's LPs meet replaces the tree's best (``path`` (N,) of the solve's graph,
-    ``origin`` mapping ``fg``'s options to it, and ``row``) when it ranks before it.
-    Returns ``(masks, bounds, size, work, found)``, ``work`` less the LPs' (``_lp_work``)."""
-    pick, with_bound, without_bound, s_row, s_path = strong_branch(fg, coef, caps, allowed, bound, steps, keys,
+def _branched_node(fg, uses, coef, caps, columns, allowed, bound, steps, keys, limit, deadline, masks, bounds, size,
+                   work, origin, path, row, found):
+    """Branch the node ``allowed`` (T,) of the tree on graph ``fg`` (``uses``:
+    ``bounds.by_dimension(fg)``), LP bound ``bound``, by strong branching on the candidate
+    (step, key) pairs ``steps`` / ``keys`` (C,) (LPs sharing the tree's ``columns``); the
+    children whose bounds stay within ``score_limit(limit)`` join the open nodes. A plan the
+    children's LPs meet replaces the tree's best (``path`` (N,) of the solve's graph,
+    ``origin`` mapping ``fg``'s options to it, and ``row``) when it ranks before it. Returns
+    ``(masks, bounds, size, work, found)``, ``work`` less the LPs' (``_lp_work``)."""
+    pick, with_bound, without_bound, s_row, s_path = strong_branch(fg, uses, coef, caps, allowed, bound, steps, keys,
                                                                    deadline, columns)
     work -= 2 * steps.shape[0] * _lp_work(fg)
     found = _kept_better(found, path, row, origin[s_path], s_row)
@@ -1554,8 +1558,8 @@ def _unconstrained_best(g, coef, caps):
     n = g.step_start.shape[0] - 1
     value = np.empty(t_count)
     row = np.empty(Row.USE + q)
-    bound = dual_pass(g, coef, caps, np.zeros(q), np.ones(t_count, dtype=np.bool_), np.zeros(q), np.empty(t_count),
-                      np.empty(g.arc_tail.shape[0]), value, np.empty(t_count, dtype=np.int64),
+    bound = dual_pass(g, by_dimension(g), coef, caps, np.zeros(q), np.ones(t_count, dtype=np.bool_), np.zeros(q),
+                      np.empty(t_count), np.empty(g.arc_tail.shape[0]), value, np.empty(t_count, dtype=np.int64),
                       np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), row)
     return value, bound < np.inf and within_caps(row, caps)
 

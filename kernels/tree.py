@@ -41,13 +41,14 @@ LEAST_RISE = 1e-9
 
 
 @njit(cache=True)
-def node_lp(g, coef, caps, allowed, share, deadline, columns):
-    """The LP relaxation of the paths through ``allowed`` (T,) options:
+def node_lp(g, uses, coef, caps, allowed, share, deadline, columns):
+    """The LP relaxation of the paths through ``allowed`` (T,) options of ``g`` (``uses``:
+    ``bounds.by_dimension(g)``):
     ``column_generation``'s ``(prices (2, Q), values (2, T), lam_sums (2,), bound, row
     (1 + Q,), path (N,))``, ``row`` the best plan within ``caps`` it met (score inf: none),
     and ``share`` (T,) filled with the LP's weight on each option; its master starts from
     the tree's columns in ``columns`` (``bounds.ColumnPool``) and leaves its own there."""
-    return column_generation(g, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline, columns)
+    return column_generation(g, uses, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline, columns)
 
 
 @njit(cache=True)
@@ -102,14 +103,14 @@ def child_masks(g, allowed, step, key):
 
 
 @njit(cache=True)
-def strong_branch(g, coef, caps, allowed, bound, steps, keys, deadline, columns):
-    """Strong branching at the node ``allowed`` (T,) whose LP bound is ``bound``: of the
-    candidate pairs ``steps`` / ``keys`` (C,), the index of the one whose children's LP
-    bounds rise most above it (the product of the rises, each at least LEAST_RISE), and
-    those two bounds ``(index, bound_with, bound_without)`` (inf: a child without a path
-    within the relaxation). Also returns the best plan the children's LPs met within
-    ``caps``: ``(row (1 + Q,), path (N,))``, score inf for none. The LPs share the tree's
-    ``columns``."""
+def strong_branch(g, uses, coef, caps, allowed, bound, steps, keys, deadline, columns):
+    """Strong branching at the node ``allowed`` (T,) of ``g`` (``uses``:
+    ``bounds.by_dimension(g)``) whose LP bound is ``bound``: of the candidate pairs ``steps`` /
+    ``keys`` (C,), the index of the one whose children's LP bounds rise most above it (the
+    product of the rises, each at least LEAST_RISE), and those two bounds ``(index, bound_with,
+    bound_without)`` (inf: a child without a path within the relaxation). Also returns the best
+    plan the children's LPs met within ``caps``: ``(row (1 + Q,), path (N,))``, score inf for
+    none. The LPs share the tree's ``columns``."""
     share = np.empty(g.opt_use.shape[0])
     best_row = np.full(1 + g.opt_use.shape[1], np.inf)
     best_path = np.zeros(g.step_start.shape[0] - 1, dtype=np.int64)
@@ -118,8 +119,8 @@ def strong_branch(g, coef, caps, allowed, bound, steps, keys, deadline, columns)
         with_key, without_key = child_masks(g, allowed, steps[c], keys[c])
         child = np.empty(2)
         for side in range(2):
-            _, _, _, child[side], row, path = node_lp(g, coef, caps, with_key if side == 0 else without_key, share,
-                                                      deadline, columns)
+            _, _, _, child[side], row, path = node_lp(g, uses, coef, caps, with_key if side == 0 else without_key,
+                                                      share, deadline, columns)
             if row[Row.SCORE] < best_row[Row.SCORE]:
                 best_row[:], best_path[:] = row, path
         score = max(child[0] - bound, LEAST_RISE) * max(child[1] - bound, LEAST_RISE)

@@ -304,7 +304,7 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     allowed options left (some of them not through the allowed options; 2: a full pool
     that keeps overwriting its oldest)."""
     pytest.importorskip("highspy")
-    from eip.kernels.bounds import column_generation, column_pool
+    from eip.kernels.bounds import by_dimension, column_generation, column_pool
 
     model, coef, paths, usage, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
@@ -313,9 +313,10 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
     share = np.empty(len(g.opt_key))
     columns = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
-    column_generation(g, coef, caps, 200, other, share, np.inf, columns)
+    column_generation(g, by_dimension(g), coef, caps, 200, other, share, np.inf, columns)
     assert all(list(p) in paths for p in columns.paths[:columns.held[0]])
-    _, _, _, dual, incumbent, incumbent_path = column_generation(g, coef, caps, 200, allowed, share, np.inf, columns)
+    _, _, _, dual, incumbent, incumbent_path = column_generation(g, by_dimension(g), coef, caps, 200, allowed, share,
+                                                                 np.inf, columns)
     lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
     if lp is None:
         assert dual == np.inf  # no combination fits: the bound proves it

@@ -48,14 +48,15 @@ def test_branching_pairs_are_the_most_fractional_keys_and_children_split_the_pat
     """At a node of random allowed options, the branching pairs are the (step, key) pairs
     whose LP share is most fractional, as summed from the definition; each pair's two
     children hold exactly the node's paths, split by whether the step runs that key."""
-    from eip.kernels.bounds import column_generation, column_pool
+    from eip.kernels.bounds import by_dimension, column_generation, column_pool
     from eip.kernels.tree import SHARE_TOLERANCE, branch_candidates, child_masks
 
     model, coef, paths, _, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
     allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
     share = np.empty(len(g.opt_key))
-    column_generation(g, coef, caps, 200, allowed, share, np.inf, column_pool(0, model.n_stages, len(caps)))
+    column_generation(g, by_dimension(g), coef, caps, 200, allowed, share, np.inf,
+                      column_pool(0, model.n_stages, len(caps)))
     steps, keys = branch_candidates(g, allowed, share, count)
     assert list(zip(steps.tolist(), keys.tolist())) == fractional_pairs(g, allowed, share, SHARE_TOLERANCE)[:count]
     for s, k in zip(steps, keys):  # every pair splits the node: neither child is the node itself
