@@ -236,7 +236,9 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
     leaves: ``contract.within_score``; on a relaxed graph too, whose scores never exceed
     the plans'). A placement whose fixed-mode devices run no stage belongs to several
     assignments: each graph is searched without the plans of the graphs before it
-    (``CostModel.mode_graph_after``; searched or skipped, their plans are accounted for).
+    (``CostModel.mode_graph_after``; searched or skipped, their plans are accounted for;
+    once a cutoff is known, fixed at it by its LP before it is split:
+    ``CostModel.split_after``).
     Under a time limit each graph gets first its share of the time left, and the graphs
     that share stopped get the time left at the end; graphs left when the time limit has
     passed are not searched (nor split) once one has been: the answer is then unproven,
