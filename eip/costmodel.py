@@ -597,7 +597,7 @@ class CostModel:
     def split_after(self, graph: LayeredGraph, m: int, searched: frozenset[int]) -> tuple[LayeredGraph, np.ndarray]:
         """``graph``, a part of ``mode_graphs[m]`` (same keys), without the plans that one of
         the assignments ``searched`` holds too, and its ``least_usage`` (Q,); ``graph``
-        itself, with the mode graph's least usage, when none of them does (``splits``).
+        itself when none of them does (``splits``).
 
         A plan holds its fixed-mode devices' modes only for the devices it runs stages on,
         so it belongs to every assignment that agrees on those (one that leaves the GPU

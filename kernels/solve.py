@@ -123,9 +123,10 @@ GUESS_STRIDE = 4.0
 # A later round's first guess steps at most this share of the span over which the labels
 # of an earlier round's guesses grew GUESS_GROWTH-fold (``Stat.GUESS_SPAN``): its floor is
 # the bound the last round proved, and the optimum often lies just above it (ways DAG
-# 100x4 seed 0's second round met it 0.0005 above, with the whole span's guess at 0.0048:
-# a quarter keeps 813k labels, not 1.01M; ways DAG 60x4 seed 0 220.3k, not 220.5k; every
-# other instance of the generated and real benchmarks keeps its labels)
+# 100x4 seed 0's second round met it 0.0005 above, the whole span's guess 0.0048 above, in
+# a copy of these kernels printing each guess at 6b577b2: a quarter keeps 813k labels, not
+# 1.01M; ways DAG 60x4 seed 0 220.3k, not 220.5k; every other instance of the generated
+# and real benchmarks keeps its labels)
 GUESS_SPAN_SHARE = 0.25
 # The guesses stop, for the search limited by the incumbent, once that search is predicted
 # to keep at most GUESS_JUMP times the labels of the last guess's (at the growth rate of
