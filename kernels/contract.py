@@ -85,6 +85,7 @@ class Stat(IntEnum):
     STOP = 3         # the most severe Stop of the searches that ran
     FLOOR_LABELS = 4  # labels kept by the last exact search that ran to completion (0: none yet)
     GUESS_SPAN = 5    # the score step the guesses' labels last grew GUESS_GROWTH-fold over (0: not yet)
+    TREE_PROVEN = 6   # 1 once the LP tree proved an answer (a round of constraint generation's), else 0
 
 
 #: length of a solve's statistics vector

@@ -295,6 +295,22 @@ TREE_WORK = 20_000_000
 TREE_CHECK_SHARE = 0.25
 TREE_CHECK_CLOSED = 0.6
 TREE_FIRST_WORK = 2_000_000
+# (TREE_BEFORE_BEAM) From an incumbent more than POOR_INCUMBENT_GAP above the bound, the short
+# tree goes before the beam on finer tables and the LP dive: its first nodes' LPs meet far
+# better plans (ways 200x4 seed 1: the beam, the dive and the polish took 0.55 s from the
+# dive's 5.6069 to 5.6044, the tree's first 4 nodes 0.03 s to 5.4524, the optimum 5.4502; a
+# copy of these kernels printing each search). Generated benchmark instances: ways 200x4
+# seed 1 1.34M -> 1.16M labels, 300x6 seed 1 2.14M -> 1.87M, ways 60x4 seeds 1 and 2 58k ->
+# 42k and 39k -> 29k, 150x4 seed 1 59k -> 40k; ways 60x4 seed 0 343k -> 347k and 100x4 seed
+# 1 107.6k -> 108.3k labels, though faster (0.53 -> 0.32 s, 0.50 -> 0.54 s). Where the plan
+# column generation (or the dive after it) met is that poor, the first beam waits too
+# (``_constrained``): ways 200x4 seeds 0 and 1 304k -> 243k and 856k -> 723k labels, ways
+# 100x4 seeds 1 and 2 108k -> 77k and 63k -> 38k, DAG 100x4 seed 0 10.2k -> 3.1k, ways DAG
+# 100x4 seed 2 417k -> 400k; no benchmark instance keeps more.
+# (TREE_AGAIN) Once the tree proved a round of constraint generation (``_lazily``), a later
+# round goes from its short tree straight to the long one (ways 200x4 seed 1's second
+# round: 0.33 s of guesses and a 0.6 s search stopped at 250k labels before a tree of 0.35
+# s; 1.16M -> 856k labels, 3.2 -> 2.7 s; the only benchmark instance it changes).
 # A tree whose work runs out while its open nodes' least bound has closed at least
 # TREE_EXTEND_CLOSED of the gap from its root's bound to the best plan goes on, with its work
 # again, up to TREE_EXTENSIONS times: its open nodes lie near the best plan, where the search
@@ -490,7 +506,12 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
     if beam_pending:
         b_paths, b_rows, b_found = p_paths, p_rows, p_found
     else:
-        _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, False)
+        if mode != Mode.BEAM and _short_tree_room(ctx, quick_labels) and _poor(relaxed_incumbent, dual):
+            # the short tree goes first, and the beam on finer tables only while the incumbent
+            # stays poor after it (TREE_BEFORE_BEAM)
+            b_paths, b_rows, b_found = np.zeros_like(paths), np.zeros_like(rows), 0
+        else:
+            _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, False)
         b_found = _or_relaxed(b_paths, b_rows, b_found, r_row, r_path)
         b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, p_paths, p_rows, p_found)
     if b_found == 0 and mode != Mode.BEAM and dive_gap == np.inf:
@@ -828,8 +849,10 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     """The exact search: first limited by ``incumbent`` within ``quick_labels`` labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
     better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
-    (``_refined``) when the incumbent is poor (``_poor``), for top-1 a short tree
-    (``_treed``), guesses of the k-th best score from below (``_guessed``), and the
+    (``_refined``) and an LP dive while the incumbent is poor (``_poor``), for top-1 a short
+    tree (``_treed``; before them from a poor incumbent: TREE_BEFORE_BEAM), guesses of the
+    k-th best score from below (``_guessed``; after a round the tree proved, the long tree
+    instead: TREE_AGAIN), and the
     search limited by ``incumbent`` within the label
     budget (the searches on what fixing leaves, with tables of their own:
     ``_fixed_search``), after the beam ``beam_width`` wide when ``beam_pending``
@@ -847,6 +870,19 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
         # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
         if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
             return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
+    # (top-1 searches first within TREE_SWITCH times the quick searches' labels: where they
+    # stop there, the tree goes next: ``_limited``; where the label budget leaves room
+    # beyond that, a short tree goes first, TREE_FIRST_WORK: from a poor incumbent, before
+    # the beam and the dive that one calls for, TREE_BEFORE_BEAM)
+    budget = min(label_budget, TREE_SWITCH * quick_labels) if k == 1 else label_budget
+    room = _short_tree_room(ctx, quick_labels)
+    short_tree = room  # (still to run)
+    if short_tree and _poor(incumbent, proven):
+        stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
+            ctx, incumbent, proven, quick_labels, TREE_FIRST_WORK, True, b_paths, b_rows, b_found, stats)
+        if stop != Stop.LABEL_BUDGET:
+            return stop, paths, rows, found, proven, b_paths, b_rows, b_found
+        short_tree = False
     if _poor(incumbent, proven):
         _, l_paths, l_rows, l_found, _ = _search(_refined(ctx), beam_width, np.inf, label_budget, deadline, stats,
                                                  False)
@@ -861,15 +897,17 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             incumbent = min(incumbent, d_rows[0, Row.SCORE])
     if k == 1 and dive_gap < np.inf and b_found > 0 and _polished(ctx, b_paths[0], b_rows[0], stats):
         incumbent = min(incumbent, b_rows[0, Row.SCORE])
-    # (top-1 searches first within TREE_SWITCH times the quick searches' labels: where they
-    # stop there, the tree goes next: ``_limited``; where the label budget leaves room
-    # beyond that, a short tree goes first, TREE_FIRST_WORK)
-    budget = min(label_budget, TREE_SWITCH * quick_labels) if k == 1 else label_budget
-    if k == 1 and incumbent < np.inf and budget < label_budget:
+    if short_tree and incumbent < np.inf:
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
             ctx, incumbent, proven, quick_labels, TREE_FIRST_WORK, True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
+    if room and incumbent < np.inf and stats[Stat.TREE_PROVEN] > 0.0:
+        # the tree proved an earlier round of constraint generation: this one bounds its
+        # labels by the same multipliers and its optimum lies no lower, so the guesses'
+        # searches would stop as that round's did; the long tree goes next (TREE_AGAIN)
+        return _limited(ctx, incumbent, proven, quick_labels, budget, True, dive_gap < np.inf, b_paths, b_rows,
+                        b_found, stats)
     # a search that keeps only labels that could beat a guess is far cheaper than one
     # limited by a poor incumbent, and either finds the k best (every plan up to the guess
     # was searched) or proves the guess a bound; short of k plans met, the best one sets
@@ -956,6 +994,13 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
 
 
 @njit(cache=True)
+def _short_tree_room(ctx, quick_labels):
+    """Whether ``_exact`` runs the short tree (for a top-1 search whose label budget leaves
+    room beyond TREE_SWITCH times the quick searches' labels)."""
+    return ctx.k == 1 and TREE_SWITCH * quick_labels < ctx.label_budget
+
+
+@njit(cache=True)
 def _treed(ctx, incumbent, proven, quick_labels, work, check, b_paths, b_rows, b_found, stats):
     """The tree (``_tree``, top-1) within ``work`` (with ``check``, stopping at a stall) for
     a plan scoring at most ``incumbent``, as ``_exact`` goes on from it: ``(stop, paths,
@@ -965,6 +1010,7 @@ def _treed(ctx, incumbent, proven, quick_labels, work, check, b_paths, b_rows, b
     beams' plans ``b_*`` with the best plan it met, and whether it stopped at a stall."""
     stop, paths, rows, found, t_proven, left = _tree(ctx, incumbent, proven, quick_labels, work, check, stats)
     if stop == Stop.COMPLETE:
+        stats[Stat.TREE_PROVEN] = 1.0
         return stop, paths, rows, found, t_proven, incumbent, b_paths, b_rows, b_found, False
     b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, paths, rows, found)
     proven = max(proven, t_proven)
