@@ -587,13 +587,8 @@ class CostModel:
         """The graph of ``mode_graphs[m]`` without the plans that one of the assignments
         ``searched`` holds too, and its ``least_usage`` (Q,) (``split_after``), kept for the
         next solves (up to ``MODE_GRAPHS_KEPT``)."""
-        kept = self.shared("mode_graphs_after", dict)
-        key = (m, searched)
-        if key not in kept:
-            if len(kept) >= MODE_GRAPHS_KEPT:
-                kept.clear()
-            kept[key] = self.split_after(self.mode_graphs[m], m, searched)
-        return kept[key]
+        return self._kept_after("mode_graphs_after", m, searched,
+                                lambda: self.split_after(self.mode_graphs[m], m, searched))
 
     def split_after(self, graph: LayeredGraph, m: int, searched: frozenset[int]) -> tuple[LayeredGraph, np.ndarray]:
         """``graph``, a part of ``mode_graphs[m]`` (same keys), without the plans that one of
@@ -625,12 +620,17 @@ class CostModel:
         besides ``mode_assignments[m]``; None when that is every union. Kept for the next
         solves: every solve of a model with several assignments asks for them (20 us each,
         a 0.37 ms plan of mobile_vision_ways)."""
-        kept = self.shared("marks_after", dict)
+        return self._kept_after("marks_after", m, searched, lambda: self._unions_after(m, searched))
+
+    def _kept_after(self, name: str, m: int, searched: frozenset[int], compute):
+        """``compute()`` for assignment ``m`` after the assignments ``searched``, kept under
+        ``name`` (``shared``) for the next solves, up to MODE_GRAPHS_KEPT of them."""
+        kept = self.shared(name, dict)
         key = (m, searched)
         if key not in kept:
             if len(kept) >= MODE_GRAPHS_KEPT:
                 kept.clear()
-            kept[key] = self._unions_after(m, searched)
+            kept[key] = compute()
         return kept[key]
 
     def _unions_after(self, m: int, searched: frozenset[int]) -> tuple[np.ndarray, np.ndarray] | None:

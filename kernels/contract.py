@@ -234,7 +234,7 @@ FIT_MIN_ARCS = 4096
 #: to FIT_ROUNDS, and no more once a round drops less than FIT_SETTLED of the arcs it met:
 #: each round costs about three LP pricing passes over them, and what such a round drops
 #: saves less (ways DAG 100x4 seed 2: rounds 3-6 of its first GPU mode graph dropped 0.9%,
-#: 0.02% and nothing of 1.05M arcs, 0.07 s each; its cold plan 4.8 -> 4.2 s, and every
+#: 0.02%, 2 and none of 1.05M arcs, 0.07 s each; its cold plan 4.8 -> 4.2 s, and every
 #: generated and real benchmark instance keeps its labels)
 FIT_ROUNDS = 16
 FIT_SETTLED = 0.02

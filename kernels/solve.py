@@ -302,7 +302,7 @@ TREE_FIRST_WORK = 2_000_000
 # copy of these kernels printing each search). Generated benchmark instances: ways 200x4
 # seed 1 1.34M -> 1.16M labels, 300x6 seed 1 2.14M -> 1.87M, ways 60x4 seeds 1 and 2 58k ->
 # 42k and 39k -> 29k, 150x4 seed 1 59k -> 40k; ways 60x4 seed 0 343k -> 347k and 100x4 seed
-# 1 107.6k -> 108.3k labels, though faster (0.53 -> 0.32 s, 0.50 -> 0.54 s). Where the plan
+# 1 107.6k -> 108.3k labels (eip-only benchmark runs before and after). Where the plan
 # column generation (or the dive after it) met is that poor, the first beam waits too
 # (``_constrained``): ways 200x4 seeds 0 and 1 304k -> 243k and 856k -> 723k labels, ways
 # 100x4 seeds 1 and 2 108k -> 77k and 63k -> 38k, DAG 100x4 seed 0 10.2k -> 3.1k, ways DAG
@@ -506,7 +506,7 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
     if beam_pending:
         b_paths, b_rows, b_found = p_paths, p_rows, p_found
     else:
-        if mode != Mode.BEAM and _short_tree_room(ctx, quick_labels) and _poor(relaxed_incumbent, dual):
+        if mode != Mode.BEAM and _tree_first(ctx, quick_labels, relaxed_incumbent, dual):
             # the short tree goes first, and the beam on finer tables only while the incumbent
             # stays poor after it (TREE_BEFORE_BEAM)
             b_paths, b_rows, b_found = np.zeros_like(paths), np.zeros_like(rows), 0
@@ -876,13 +876,12 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     # the beam and the dive that one calls for, TREE_BEFORE_BEAM)
     budget = min(label_budget, TREE_SWITCH * quick_labels) if k == 1 else label_budget
     room = _short_tree_room(ctx, quick_labels)
-    short_tree = room  # (still to run)
-    if short_tree and _poor(incumbent, proven):
+    tree_first = _tree_first(ctx, quick_labels, incumbent, proven)
+    if tree_first:
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
             ctx, incumbent, proven, quick_labels, TREE_FIRST_WORK, True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
-        short_tree = False
     if _poor(incumbent, proven):
         _, l_paths, l_rows, l_found, _ = _search(_refined(ctx), beam_width, np.inf, label_budget, deadline, stats,
                                                  False)
@@ -897,7 +896,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             incumbent = min(incumbent, d_rows[0, Row.SCORE])
     if k == 1 and dive_gap < np.inf and b_found > 0 and _polished(ctx, b_paths[0], b_rows[0], stats):
         incumbent = min(incumbent, b_rows[0, Row.SCORE])
-    if short_tree and incumbent < np.inf:
+    if room and not tree_first and incumbent < np.inf:
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
             ctx, incumbent, proven, quick_labels, TREE_FIRST_WORK, True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
@@ -998,6 +997,13 @@ def _short_tree_room(ctx, quick_labels):
     """Whether ``_exact`` runs the short tree (for a top-1 search whose label budget leaves
     room beyond TREE_SWITCH times the quick searches' labels)."""
     return ctx.k == 1 and TREE_SWITCH * quick_labels < ctx.label_budget
+
+
+@njit(cache=True)
+def _tree_first(ctx, quick_labels, incumbent, bound):
+    """Whether the short tree goes before the beams and the dive (TREE_BEFORE_BEAM): where
+    ``_exact`` runs it and the ``incumbent`` score lies ``_poor``-ly above the ``bound``."""
+    return _short_tree_room(ctx, quick_labels) and _poor(incumbent, bound)
 
 
 @njit(cache=True)
