@@ -89,7 +89,7 @@ def _labels_kept(g, coef, caps, prices, values, lam_sums, price, grid, limit,
     deadline = clock() + seconds
     t_search, answer = once(lambda: label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, dims,
                                                  units, 1, EXACT_WIDTH, limit, 50_000_000, deadline, False,
-                                                 label_memory(0, len(caps))))
+                                                 label_memory(0, len(caps)), False))
     return t_tables, t_search, int(answer[5]), answer[0] == Stop.COMPLETE
 
 
@@ -117,7 +117,7 @@ def _dive(name: str, model, g) -> None:
     least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
     no_tables = np.zeros((0, g.opt_use.shape[0], 1)), np.zeros(0, dtype=np.int64), np.zeros(0)
     beam = label_search(g, coef, caps, least, thr, prices, values, lam_sums, *no_tables, 1, np.int64(32), np.inf,
-                        50_000_000, np.inf, False, label_memory(0, len(caps)))
+                        50_000_000, np.inf, False, label_memory(0, len(caps)), False)
     path = np.zeros(len(g.step_start) - 1, dtype=np.int64)
     seconds, row = once(lambda: lp_dive(g, coef, caps, np.inf, np.inf, DIVE_STALL_PER_STEP, path))
 

@@ -257,7 +257,8 @@ PULSE_NODES = 8192
 # (``_beyond``); where the long tree on a chain runs out of work with a
 # better plan than it started from (polished), it runs again from that plan; where it stops
 # then, the search within the whole label budget runs, and where that stops too after a
-# tree that stopped at its stall check, the tree again to the end of its work. A node
+# tree that stopped at its stall check, the tree again to the end of its work (that search
+# hands over early where it will not end within the label budget: ``labels.outgrows``). A node
 # within TREE_SEARCH_GAP (relative) of the best plan met is first searched exactly on its
 # own LP multipliers within TREE_NODE_SHARE of the quick searches' labels, while those
 # searches end often enough (``_search_reach``: ways DAG 100x4 seed 2's long tree searched
@@ -795,15 +796,16 @@ def _or_relaxed(paths, rows, found, r_row, r_path):
 
 
 @njit(cache=True)
-def _search(ctx, width, incumbent, labels, until, stats, by_slack):
+def _search(ctx, width, incumbent, labels, until, stats, by_slack, growth_check=False):
     """One label search (a beam of ``width``, half of it kept by slack with ``by_slack``;
     or exact for width 0) limited by ``incumbent``,
-    ``labels`` and the clock time ``until``, on the bounds in ``ctx``; adds its work to
+    ``labels`` and the clock time ``until`` (and with ``growth_check``, by the labels it
+    would keep: ``labels.outgrows``), on the bounds in ``ctx``; adds its work to
     ``stats`` and records a stop that the caller's own budgets caused.
     Returns ``(stop, paths, rows, found, bound)`` (``labels.label_search``)."""
     stop, paths, rows, found, created, kept, bound = label_search(
         ctx.g, ctx.coef, ctx.caps, ctx.least, ctx.thr, ctx.prices, ctx.values, ctx.lam_sums, ctx.table, ctx.dims,
-        ctx.units, ctx.k, width, incumbent, labels, until, by_slack, ctx.memory)
+        ctx.units, ctx.k, width, incumbent, labels, until, by_slack, ctx.memory, growth_check)
     stats[Stat.CREATED] += created
     stats[Stat.KEPT] += kept
     if width == EXACT_WIDTH and stop == Stop.COMPLETE:
@@ -953,8 +955,9 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
     ``polish`` (on chains, as before the guesses), where that runs out of work, its best
     plan polished (``_polished``), and if that is better than the one it started from, the
     tree again from there; where the tree stops, the search within the
-    whole label budget; where the tree stopped at its stall check and that search stops
-    too, the tree again without the check."""
+    whole label budget (after the tree's stall check, with its growth check); where the
+    tree stopped at its stall check and that search stops too, the tree again without the
+    check, and where that stops, the search within the whole label budget again."""
     label_budget = ctx.label_budget
     if not capped:
         stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, budget, _table_cells(stats), False, stats)
@@ -982,13 +985,22 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
                 ctx, incumbent, proven, quick_labels, TREE_WORK, True, b_paths, b_rows, b_found, stats)
             if stop != Stop.LABEL_BUDGET:
                 return stop, paths, rows, found, proven, b_paths, b_rows, b_found
-    stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False, stats)
+    # (after the tree's stall check, a search that will not end within the label budget
+    # hands over to the tree early: ``labels.outgrows``)
+    stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False, stats,
+                                                    stalled)
     proven = max(proven, min(bound, incumbent))
     if stop == Stop.LABEL_BUDGET and stalled:
-        # the tree stopped at its stall check and the labels did no better: the tree
-        # again, to the end of its work (ways 200x4 seed 2: proven in 6.3 s of tree)
+        # the tree stopped at its stall check and the labels would do no better: the tree
+        # again, to the end of its work (ways 200x4 seed 2: proven in 1.5 s of tree); where
+        # that stops too, the search within the whole label budget, which the growth check
+        # may have cut short
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
             ctx, incumbent, proven, quick_labels, TREE_WORK, False, b_paths, b_rows, b_found, stats)
+        if stop == Stop.LABEL_BUDGET:
+            stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False,
+                                                            stats)
+            proven = max(proven, min(bound, incumbent))
     return stop, paths, rows, found, proven, b_paths, b_rows, b_found
 
 
@@ -1183,23 +1195,25 @@ def _table_cells(stats):
 
 
 @njit(cache=True)
-def _fixed_search(ctx, limit, budget, cells, finer_only, stats):
-    """The exact search limited by ``limit`` within ``budget`` labels (``_search``'s
-    answer, paths in the graph's options) on the part of the graph reduced-cost fixing at
-    ``limit`` leaves, its tables within ``cells`` (``finer_only``: ``_fixed_context``). The search prunes
+def _fixed_search(ctx, limit, budget, cells, finer_only, stats, growth_check=False):
+    """The exact search limited by ``limit`` within ``budget`` labels (``_search``'s answer,
+    with its ``growth_check``; paths in the graph's options) on the part of the graph
+    reduced-cost fixing at ``limit`` leaves, its tables within ``cells`` (``finer_only``:
+    ``_fixed_context``). The search prunes
     the same labels by the same multipliers, but the bounds computed again there are far
     tighter (``python -m benchmarks.bounds``, limited by the optimum: 300x6 seed 0 keeps
     1.6M labels in 1.5 s, where the whole graph stops unproven at 30 s; 500x8 seed 1, 0.4M
     in 0.23 s against 3.1M in 6.9 s, at 4dce71b).
     """
     if limit == np.inf:  # nothing to fix by (no plan met): the whole graph, on finer tables
-        return _search(_refined(ctx), EXACT_WIDTH, limit, budget, ctx.deadline, stats, False)
+        return _search(_refined(ctx), EXACT_WIDTH, limit, budget, ctx.deadline, stats, False, growth_check)
     sub_ctx, origin, has_path = _fixed_context(ctx, limit, cells, finer_only)
     g, k = ctx.g, ctx.k
     n = g.step_start.shape[0] - 1
     if not has_path:  # no plan scores at most the limit
         return Stop.COMPLETE, np.zeros((k, n), dtype=np.int64), np.zeros((k, Row.USE + g.opt_use.shape[1])), 0, np.inf
-    stop, paths, rows, found, bound = _search(sub_ctx, EXACT_WIDTH, limit, budget, ctx.deadline, stats, False)
+    stop, paths, rows, found, bound = _search(sub_ctx, EXACT_WIDTH, limit, budget, ctx.deadline, stats, False,
+                                              growth_check)
     for r in range(found):
         for s in range(n):
             paths[r, s] = origin[paths[r, s]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
 from unittest import mock
@@ -384,6 +385,50 @@ def test_polishing_the_worst_plan_meets_the_optimum_where_one_window_holds_every
     assert fits[i] and np.allclose(row[1:], usage[i]) and close(row[0], scores[i])
     assert close(row[0], scores[fits].min())
     assert improved == (row[0] < scores[worst])
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from([1, 3]), st.sampled_from([1, 4, 16, 64, 10**6]), st.booleans())
+def test_a_search_the_growth_check_stops_proves_only_a_bound(doc, goal, k, budget, limited):
+    """An exact search with the growth check (``labels.outgrows``), limited by the k-th
+    best score or by nothing, either ends with the k best plans the brute force finds or
+    stops with a lower bound on the best score that the brute force confirms."""
+    from eip.kernels import solve as kernel
+    from eip.kernels.bounds import cap_tests, completion_usage
+    from eip.kernels.contract import Row, Stop, lp_bound
+
+    model, coef, paths, usage, scores, fits = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    if not fits.any():
+        return
+    best = np.sort(scores[fits])[:k]
+    least, most = completion_usage(g)
+    least, thr = cap_tests(caps, least, most, g.step_start.shape[0] - 1)
+    root = tuple(lp_bound(g, coef, caps).root)
+    ctx = kernel._bounded(g, coef, caps, least, thr, k, budget, root, np.inf, np.empty(0))[0]
+    limit = best[-1] if limited and len(best) == k else np.inf
+    stop, _, rows, found, bound = kernel._search(ctx, kernel.EXACT_WIDTH, limit, budget, np.inf,
+                                                 np.zeros(kernel.STAT_SLOTS), False, True)
+    if stop == Stop.COMPLETE:
+        assert found == len(best) and all(close(a, b) for a, b in zip(rows[:found, Row.SCORE], best))
+    else:
+        assert stop == Stop.LABEL_BUDGET and found == 0
+        assert min(bound, limit) <= best[0] + TOL * max(1.0, abs(best[0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=30), st.integers(0, 2000), st.data())
+def test_a_search_outgrows_its_budget_at_its_last_steps_rate(step_kept, budget, data):
+    """``labels.outgrows`` against its definition: the labels kept so far, and each step
+    left keeping the average of the last GROWTH_WINDOW steps, exceed the budget."""
+    from eip.kernels.labels import GROWTH_WINDOW, outgrows
+
+    s = data.draw(st.integers(0, len(step_kept) - 1))
+    kept = sum(step_kept[:s + 1])
+    window = step_kept[max(0, s + 1 - GROWTH_WINDOW):s + 1]
+    steps_left = len(step_kept) - 1 - s
+    expected = Fraction(kept) + Fraction(sum(window) * steps_left, len(window)) > budget
+    assert outgrows(np.array(step_kept, dtype=np.int64), s, kept, budget) == expected
 
 
 def path_arcs(g, path: list[int]) -> list[int]:
