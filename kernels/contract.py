@@ -344,7 +344,8 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
     if kernel is None:  # the first solve of a process: load the kernels first
         from . import solve as kernel  # the jitted kernels import this module's vocabulary
 
-        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0, 0, 0, 0, 0, 0.0, 0.0, True, _scratch)))
+        kernel.solve_topk.compile(tuple(numba.typeof(a) for a in (*args, 0.0, 0, 0, 0, 0, 0, 0, 0.0, 0.0, True,
+                                                                  _scratch)))
         kernel.clock()  # the first read of the kernels' clock sets up its callback into Python (~50 ms)
         _kernels = kernel
     started = time.perf_counter()
@@ -355,8 +356,9 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
         _scratch = np.empty(cells)
     status, strategy, paths, rows, found, stats = kernel.solve_topk(*args, deadline, kernel.PULSE_STEPS,
                                                                     kernel.PULSE_ARCS, kernel.PULSE_FREE_NODES,
-                                                                    kernel.PULSE_NODES, kernel.QUICK_LABELS, dive_gap,
-                                                                    float(cutoff), bool(kernel.LAZY_CAPS), _scratch)
+                                                                    kernel.PULSE_NODES, kernel.QUICK_LABELS,
+                                                                    kernel.TREE_WORK, dive_gap, float(cutoff),
+                                                                    bool(kernel.LAZY_CAPS), _scratch)
     seconds = time.perf_counter() - started
     if cutoff < np.inf:  # the fast paths may also meet plans above it: drop them
         within = int(np.searchsorted(rows[:found, Row.SCORE], kernel.score_limit(cutoff), side="right"))

@@ -249,44 +249,44 @@ PULSE_NODES = 8192
 # Top-1 exact searches that the quick search leaves go to an LP branch and bound (``tree``,
 # ``_tree``) on what reduced-cost fixing at the incumbent leaves (again at TREE_REFIX_SHARE
 # of the gap lower), twice where the label budget leaves room beyond TREE_SWITCH times the
-# quick searches' labels (2M): first a short one (TREE_FIRST_WORK) before the guesses; then
-# a long one (TREE_WORK) where the searches limited by the incumbent (the guesses and the
-# last one) stop at that many labels, or where the guesses' growth predicts that the search
-# limited by an incumbent within POOR_INCUMBENT_GAP of the bound (on a chain, by the edge of
-# that band above the bound for a poorer one) would keep more than the whole label budget
-# (``_beyond``); where the long tree on a chain runs out of work with a
-# better plan than it started from (polished), it runs again from that plan; where it stops
-# then, the search within the whole label budget runs, and where that stops too after a
-# tree that stopped at its stall check, the tree again to the end of its work (that search
-# hands over early where it will not end within the label budget: ``labels.outgrows``). A node
-# within TREE_SEARCH_GAP (relative) of the best plan met is first searched exactly on its
-# own LP multipliers within TREE_NODE_SHARE of the quick searches' labels, while those
-# searches end often enough (``_search_reach``: ways DAG 100x4 seed 2's long tree searched
-# 547 of its 626 nodes, 491 in vain, 3.1 of its 5.8 s in a printing copy; its warm
-# eip.plan 7.6-8.8 -> 6.5-6.6 s, ways 200x4 seeds 0-2 -6%, -17% and +9%); a node the
-# search leaves branches by strong
-# branching over TREE_CANDIDATES (step, key) pairs (``tree.branch_candidates``: each splits
-# the node); a tree stops once its node LPs have visited its work in options and arcs
-# (``_lp_work``; TREE_WORK is about 3 s), or at TREE_CHECK_SHARE of that when its open
-# nodes' least bound has closed less than TREE_CHECK_CLOSED of the gap from its root's bound
-# to the best plan (a stall: at that point 300x6 seeds 0 and 1 had closed 55% and 53% and
-# the tree then ran out of work; ways 200x4 seeds 0 and 1 78% and 84%, ways DAG 100x4 seed 0
-# 85%, and those trees ended proven; scratch copies of these kernels printing the tree's
-# progress). The label searches win where one or two caps bind (per-dimension tables bound
-# those exactly: at-scale 300x6 seed 0, its search limited by the optimum keeps 1.6M labels
-# in 1 s, where the tree ran out of work with 288 nodes open and 74% of its gap closed), the
-# tree where many do (generated ways 200x4 seed 0: 1.76% from proven at 4M labels, proven by
-# the tree in 1.7 s), and early in a tree the two kinds close their gaps alike (after 2.3M
-# of work: 300x6 seed 1 48%, 500x8 seed 1 59%, ways 200x4 seed 0 61%). The short tree proves
-# the easy ones outright (ways 100x4 seeds 0 and 2: 1.67 -> 0.40 s and 0.48 -> 0.20 s; ways
-# DAG 100x4 seed 2 6.7 -> 1.75 s) and costs the others its stall check, about 0.1 s; the
-# guesses' growth sends ways 200x4 seed 0 to the long tree before its guesses reach 2M
-# labels, not after 5 s of them (7.6 -> 2.3 s; warm eip.plan calls, a scratch script). A
-# switch at 500k labels instead (TREE_SWITCH 25) made ways 200x4 seed 0 3.0 s and 300x6 seed
-# 1 2.2 s (3.1 s now), but 300x6 seeds 0 and 2 2.0 and 1.9 s (1.2 and 1.3 s now): their
-# searches keep 0.5-2M labels, and the long tree's stall check costs more. Strong branching
-# over 8 pairs left 0.006% of ways 200x4 seed 0's gap after 400 nodes, most-fractional
-# branching 0.52% after 2,000 (a scratch prototype).
+# quick searches' labels (2M): first a short one (TREE_FIRST_SHARE of the long one's work)
+# before the guesses; then a long one (TREE_WORK, ``solve_topk``'s ``tree_work``) where the
+# searches limited by the incumbent (the guesses and the last one) stop at that many labels,
+# or where the guesses' growth predicts that the search limited by an incumbent within
+# POOR_INCUMBENT_GAP of the bound (on a chain, by the edge of that band above the bound for
+# a poorer one) would keep more than the whole label budget (``_beyond``); where the long
+# tree on a chain runs out of work with a better plan than it started from (polished), it
+# runs again from that plan; where it stops then, the search within the whole label budget
+# runs, and where that stops too after a tree that stopped at its stall check, the tree
+# again to the end of its work (that search hands over early where it will not end within
+# the label budget: ``labels.outgrows``). A node within TREE_SEARCH_GAP (relative) of the
+# best plan met is first searched exactly on its own LP multipliers within TREE_NODE_SHARE
+# of the quick searches' labels, while those searches end often enough (``_search_reach``:
+# ways DAG 100x4 seed 2's long tree searched 547 of its 626 nodes, 491 in vain, 3.1 of its
+# 5.8 s in a printing copy; its warm eip.plan 7.6-8.8 -> 6.5-6.6 s, ways 200x4 seeds 0-2
+# -6%, -17% and +9%); a node the search leaves branches by strong branching over
+# TREE_CANDIDATES (step, key) pairs (``tree.branch_candidates``: each splits the node); a
+# tree stops once its node LPs have visited its work in options and arcs (``_lp_work``;
+# TREE_WORK is about 3 s), or at TREE_CHECK_SHARE of that when its open nodes' least bound
+# has closed less than TREE_CHECK_CLOSED of the gap from its root's bound to the best plan
+# (a stall: at that point 300x6 seeds 0 and 1 had closed 55% and 53% and the tree then ran
+# out of work; ways 200x4 seeds 0 and 1 78% and 84%, ways DAG 100x4 seed 0 85%, and those
+# trees ended proven; scratch copies of these kernels printing the tree's progress). The
+# label searches win where one or two caps bind (per-dimension tables bound those exactly:
+# at-scale 300x6 seed 0, its search limited by the optimum keeps 1.6M labels in 1 s, where
+# the tree ran out of work with 288 nodes open and 74% of its gap closed), the tree where
+# many do (generated ways 200x4 seed 0: 1.76% from proven at 4M labels, proven by the tree
+# in 1.7 s), and early in a tree the two kinds close their gaps alike (after 2.3M of work:
+# 300x6 seed 1 48%, 500x8 seed 1 59%, ways 200x4 seed 0 61%). The short tree proves the easy
+# ones outright (ways 100x4 seeds 0 and 2: 1.67 -> 0.40 s and 0.48 -> 0.20 s; ways DAG 100x4
+# seed 2 6.7 -> 1.75 s) and costs the others its stall check, about 0.1 s; the guesses'
+# growth sends ways 200x4 seed 0 to the long tree before its guesses reach 2M labels, not
+# after 5 s of them (7.6 -> 2.3 s; warm eip.plan calls, a scratch script). A switch at 500k
+# labels instead (TREE_SWITCH 25) made ways 200x4 seed 0 3.0 s and 300x6 seed 1 2.2 s (3.1 s
+# now), but 300x6 seeds 0 and 2 2.0 and 1.9 s (1.2 and 1.3 s now): their searches keep
+# 0.5-2M labels, and the long tree's stall check costs more. Strong branching over 8 pairs
+# left 0.006% of ways 200x4 seed 0's gap after 400 nodes, most-fractional branching 0.52%
+# after 2,000 (a scratch prototype).
 TREE_SWITCH = 100
 TREE_REFIX_SHARE = 0.25
 TREE_SEARCH_GAP = 0.002
@@ -295,7 +295,7 @@ TREE_CANDIDATES = 8
 TREE_WORK = 20_000_000
 TREE_CHECK_SHARE = 0.25
 TREE_CHECK_CLOSED = 0.6
-TREE_FIRST_WORK = 2_000_000
+TREE_FIRST_SHARE = 0.1
 # (TREE_BEFORE_BEAM) From an incumbent more than POOR_INCUMBENT_GAP above the bound, the short
 # tree goes before the beam on finer tables and the LP dive: its first nodes' LPs meet far
 # better plans (ways 200x4 seed 1: the beam, the dive and the polish took 0.55 s from the
@@ -335,7 +335,8 @@ class _Context(NamedTuple):
     and ``caps`` (Q,); the completion tests ``least`` and ``thr`` (T, Q) of
     ``bounds.cap_tests``; the Lagrangian bounds ``prices`` (M, Q), ``values`` (M, T) and
     ``lam_sums`` (M,); the bound tables ``table`` (A, T, G + 1) of dimensions ``dims`` in
-    ``units`` (``bounds.resource_tables``); k, the label budget and the deadline; and the
+    ``units`` (``bounds.resource_tables``); k, the label budget, the long tree's work
+    (``solve_topk``'s ``tree_work``) and the deadline; and the
     ``scratch`` memory (1-D) that each search's own tables are built in (``_refined``,
     ``_fixed_context``): they live for one search, the graph's own for the whole solve;
     and the ``memory`` the searches keep their labels in, one after another
@@ -353,6 +354,7 @@ class _Context(NamedTuple):
     units: np.ndarray
     k: int
     label_budget: int
+    tree_work: int
     deadline: float
     scratch: np.ndarray
     memory: tuple
@@ -362,7 +364,7 @@ class _Context(NamedTuple):
 def _with_bounds(ctx, g, least, thr, values, table, dims, units):
     """``ctx`` on graph ``g`` with these completion tests, Lagrangian values and tables."""
     return _Context(g, ctx.coef, ctx.caps, least, thr, ctx.prices, values, ctx.lam_sums, table, dims, units, ctx.k,
-                    ctx.label_budget, ctx.deadline, ctx.scratch, ctx.memory)
+                    ctx.label_budget, ctx.tree_work, ctx.deadline, ctx.scratch, ctx.memory)
 
 
 def scratch_cells(t_count: int, q: int) -> int:
@@ -390,8 +392,8 @@ def _table_grid(n, t_count, caps, price, per_step, grid_max, cells):
 @njit(cache=True)
 def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode,
                beam_width, label_budget, root_prices, root_values, root_lam_sums, root_bound, root_row, root_path,
-               deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff, lazy_caps,
-               scratch):
+               deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, tree_work, dive_gap, cutoff,
+               lazy_caps, scratch):
     """The k best paths of the graph within ``caps``, with a proof of optimality or a proven bound.
 
     The graph comes as its ``LayeredGraph`` fields, in order (a NamedTuple argument costs
@@ -400,7 +402,9 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     ``pulse_arcs`` arcs are first searched depth first, on unconstrained bounds within
     ``free_nodes`` prefixes, then on Lagrangian bounds within ``pulse_nodes``
     (``PULSE_STEPS``, ``PULSE_ARCS``, ``PULSE_FREE_NODES``, ``PULSE_NODES``); the first exact
-    searches stop at ``quick_labels`` labels (``QUICK_LABELS``); a top plan more than
+    searches stop at ``quick_labels`` labels (``QUICK_LABELS``); the long tree's node LPs
+    visit ``tree_work`` options and arcs (``TREE_WORK``; the short tree's
+    TREE_FIRST_SHARE of that); a top plan more than
     ``dive_gap`` (relative) above the proven bound gets an LP dive (``DIVE_INCUMBENT_GAP``;
     inf: none); only plans scoring at most ``cutoff`` are wanted (inf: every plan; see
     ``contract.solve``); ``lazy_caps`` runs the searches by constraint generation first
@@ -416,14 +420,14 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     status, strategy, paths, rows, found, stats = _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head,
                                                           arc_use, coef, caps, k, mode, beam_width, label_budget, root,
                                                           deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes,
-                                                          quick_labels, dive_gap, cutoff, lazy_caps, scratch)
+                                                          quick_labels, tree_work, dive_gap, cutoff, lazy_caps, scratch)
     return status.value, strategy.value, paths, rows, found, stats
 
 
 @njit(cache=True)
 def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use, coef, caps, k, mode, beam_width,
-            label_budget, root, deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, dive_gap, cutoff,
-            lazy_caps, scratch):
+            label_budget, root, deadline, pulse_steps, pulse_arcs, free_nodes, pulse_nodes, quick_labels, tree_work,
+            dive_gap, cutoff, lazy_caps, scratch):
     """``solve_topk``'s answer, its codes as ``Status`` and ``Strategy``."""
     started = clock()
     g = LayeredGraph(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use)
@@ -444,7 +448,8 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
                                                   cutoff, min(free_nodes, label_budget), deadline, -np.inf, stats)
         if done:
             return status, Strategy.LABELS, paths, rows, found, stats
-    ctx, dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, root, deadline, scratch)
+    ctx, dual, r_row, r_path = _bounded(g, coef, caps, least, thr, k, label_budget, tree_work, root, deadline,
+                                        scratch)
     relaxed_incumbent = r_row[Row.SCORE]
     if dual == np.inf or dual > score_limit(cutoff):  # no plan fits (and scores at most the cutoff)
         stats[Stat.BOUND] = np.inf
@@ -673,7 +678,7 @@ def _projected(ctx):
     position[kept] = np.arange(kept.shape[0])
     return _Context(sub, coef[kept], caps[kept], _columns(ctx.least, kept), _columns(ctx.thr, kept),
                     _columns(prices, kept), ctx.values, ctx.lam_sums, ctx.table, position[ctx.dims], ctx.units,
-                    ctx.k, ctx.label_budget, ctx.deadline, ctx.scratch, ctx.memory), kept
+                    ctx.k, ctx.label_budget, ctx.tree_work, ctx.deadline, ctx.scratch, ctx.memory), kept
 
 
 @njit(cache=True)
@@ -714,7 +719,7 @@ def _with_caps(ctx, caps):
         if caps[j] == np.inf:
             thr[:, j] = np.inf
     return _Context(ctx.g, ctx.coef, caps, ctx.least, thr, ctx.prices, ctx.values, ctx.lam_sums, ctx.table, ctx.dims,
-                    ctx.units, ctx.k, ctx.label_budget, ctx.deadline, ctx.scratch, ctx.memory)
+                    ctx.units, ctx.k, ctx.label_budget, ctx.tree_work, ctx.deadline, ctx.scratch, ctx.memory)
 
 
 @njit(cache=True)
@@ -742,7 +747,7 @@ def _fitting(paths, rows, found, caps):
 
 
 @njit(cache=True)
-def _bounded(g, coef, caps, least, thr, k, label_budget, root, deadline, scratch):
+def _bounded(g, coef, caps, least, thr, k, label_budget, tree_work, root, deadline, scratch):
     """The bounds every search uses, as the ``_Context`` ``_search`` takes, with the dual
     bound and the best feasible score column generation met: the Lagrangian multipliers
     (``lagrangian_prices``, or ``root``, its answer given: ``solve_topk``) and the
@@ -757,7 +762,8 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, root, deadline, scratch
     table, dims, units = resource_tables(g, coef, caps, prices[1], grid, np.empty(0))
     t_count, q = g.opt_use.shape
     memory = label_memory(min(label_budget, LABEL_MEMORY, LABEL_MEMORY_PER_OPTION * t_count), q)
-    ctx = _Context(g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, deadline,
+    ctx = _Context(g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, tree_work,
+                   deadline,
                    scratch, memory)
     return ctx, dual, relaxed_row, relaxed_path
 
@@ -874,14 +880,14 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
     # (top-1 searches first within TREE_SWITCH times the quick searches' labels: where they
     # stop there, the tree goes next: ``_limited``; where the label budget leaves room
-    # beyond that, a short tree goes first, TREE_FIRST_WORK: from a poor incumbent, before
+    # beyond that, a short tree goes first, ``_short_tree_work``: from a poor incumbent, before
     # the beam and the dive that one calls for, TREE_BEFORE_BEAM)
     budget = min(label_budget, TREE_SWITCH * quick_labels) if k == 1 else label_budget
     room = _short_tree_room(ctx, quick_labels)
     tree_first = _tree_first(ctx, quick_labels, incumbent, proven)
     if tree_first:
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
-            ctx, incumbent, proven, quick_labels, TREE_FIRST_WORK, True, b_paths, b_rows, b_found, stats)
+            ctx, incumbent, proven, quick_labels, _short_tree_work(ctx), True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     if _poor(incumbent, proven):
@@ -900,7 +906,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
         incumbent = min(incumbent, b_rows[0, Row.SCORE])
     if room and not tree_first and incumbent < np.inf:
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
-            ctx, incumbent, proven, quick_labels, TREE_FIRST_WORK, True, b_paths, b_rows, b_found, stats)
+            ctx, incumbent, proven, quick_labels, _short_tree_work(ctx), True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     if room and incumbent < np.inf and stats[Stat.TREE_PROVEN] > 0.0:
@@ -968,7 +974,7 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
     if ctx.k == 1 and incumbent < np.inf:
         tree_limit = incumbent
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, stalled = _treed(
-            ctx, incumbent, proven, quick_labels, TREE_WORK, True, b_paths, b_rows, b_found, stats)
+            ctx, incumbent, proven, quick_labels, ctx.tree_work, True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
         if polish and not stalled and b_found > 0 and _polished(ctx, b_paths[0], b_rows[0], stats):
@@ -982,7 +988,7 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
             # graph, where the search within the label budget proves what a second tree
             # takes seconds over (ways DAG 60x4 seed 0: 1.1 s, with the tree again 7.6 s)
             stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, stalled = _treed(
-                ctx, incumbent, proven, quick_labels, TREE_WORK, True, b_paths, b_rows, b_found, stats)
+                ctx, incumbent, proven, quick_labels, ctx.tree_work, True, b_paths, b_rows, b_found, stats)
             if stop != Stop.LABEL_BUDGET:
                 return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     # (after the tree's stall check, a search that will not end within the label budget
@@ -996,7 +1002,7 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
         # that stops too, the search within the whole label budget, which the growth check
         # may have cut short
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
-            ctx, incumbent, proven, quick_labels, TREE_WORK, False, b_paths, b_rows, b_found, stats)
+            ctx, incumbent, proven, quick_labels, ctx.tree_work, False, b_paths, b_rows, b_found, stats)
         if stop == Stop.LABEL_BUDGET:
             stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False,
                                                             stats)
@@ -1009,6 +1015,12 @@ def _short_tree_room(ctx, quick_labels):
     """Whether ``_exact`` runs the short tree (for a top-1 search whose label budget leaves
     room beyond TREE_SWITCH times the quick searches' labels)."""
     return ctx.k == 1 and TREE_SWITCH * quick_labels < ctx.label_budget
+
+
+@njit(cache=True)
+def _short_tree_work(ctx):
+    """The short tree's work: TREE_FIRST_SHARE of the long tree's (``ctx.tree_work``)."""
+    return int(TREE_FIRST_SHARE * ctx.tree_work)
 
 
 @njit(cache=True)
@@ -1255,7 +1267,7 @@ def _priced_context(ctx, sub, prices, lam_sums, grid):
     least, thr, values = _completion_bounds(sub, ctx.coef, ctx.caps, prices)
     table, dims, units = resource_tables(sub, ctx.coef, ctx.caps, prices[1], grid, ctx.scratch)
     return _Context(sub, ctx.coef, ctx.caps, least, thr, prices, values, lam_sums, table, dims, units, ctx.k,
-                    ctx.label_budget, ctx.deadline, ctx.scratch, ctx.memory)
+                    ctx.label_budget, ctx.tree_work, ctx.deadline, ctx.scratch, ctx.memory)
 
 
 @njit(cache=True)
@@ -1391,7 +1403,7 @@ def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, lab
 
 @njit(cache=True)
 def _lp_work(g):
-    """The work a node LP on graph ``g`` counts against TREE_WORK: its options and arcs
+    """The work a node LP on graph ``g`` counts against its tree's: its options and arcs
     (what each of its passes visits)."""
     return g.opt_use.shape[0] + g.arc_tail.shape[0]
 

@@ -74,7 +74,11 @@ _FORCED = {"as it runs": {}, "pulse on Lagrangian bounds": {"PULSE_FREE_NODES": 
            # (top-1 searches past the quick ones stop at once: the LP tree answers, its
            # nodes' searches within one label each; ``tests/test_tree.py``)
            "tree": {"PULSE_ARCS": 0, "QUICK_LABELS": 0},
-           "tree, every cap": {"PULSE_ARCS": 0, "QUICK_LABELS": 0, "LAZY_CAPS": False}}
+           "tree, every cap": {"PULSE_ARCS": 0, "QUICK_LABELS": 0, "LAZY_CAPS": False},
+           # (past the quick searches with one label, and trees whose node LPs visit 1,000
+           # options and arcs, the short one's 100: they run out of work on small graphs,
+           # and a round after one the tree proved goes to the long tree at once: TREE_AGAIN)
+           "short trees": {"PULSE_ARCS": 0, "QUICK_LABELS": 1, "TREE_WORK": 1000}}
 
 
 def pipeline(depth: str):
@@ -375,7 +379,8 @@ def test_polishing_the_worst_plan_meets_the_optimum_where_one_window_holds_every
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, n)
     root = tuple(lp_bound(g, coef, caps).root)  # (a plain tuple, as ``solve_topk`` passes it)
-    ctx = kernel._bounded(g, coef, caps, least, thr, 1, 1_000_000, root, np.inf, np.empty(0))[0]
+    ctx = kernel._bounded(g, coef, caps, least, thr, 1, 1_000_000, kernel.TREE_WORK, root, np.inf,
+                          np.empty(0))[0]
     worst = int(np.flatnonzero(fits)[np.argmax(scores[fits])])
     path = np.array(paths[worst], dtype=np.int64)
     row = np.concatenate([[scores[worst]], usage[worst]])
@@ -405,7 +410,7 @@ def test_a_search_the_growth_check_stops_proves_only_a_bound(doc, goal, k, budge
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, g.step_start.shape[0] - 1)
     root = tuple(lp_bound(g, coef, caps).root)
-    ctx = kernel._bounded(g, coef, caps, least, thr, k, budget, root, np.inf, np.empty(0))[0]
+    ctx = kernel._bounded(g, coef, caps, least, thr, k, budget, kernel.TREE_WORK, root, np.inf, np.empty(0))[0]
     limit = best[-1] if limited and len(best) == k else np.inf
     stop, _, rows, found, bound = kernel._search(ctx, kernel.EXACT_WIDTH, limit, budget, np.inf,
                                                  np.zeros(kernel.STAT_SLOTS), False, True)

@@ -21,8 +21,9 @@ from test_ways import _ways, assert_recomputes
 #: a node's exact search then gets one label, so nodes branch down to single placements;
 #: and past them with one quick label, where a label budget beyond 100 (the switch, 100
 #: quick searches' labels) leaves the short tree, the guesses (whose growth may send the
-#: solve to the long tree: ``_beyond``) and the long tree their turns
-TREE_DEPTHS = ("tree", "tree, every cap", "deep")
+#: solve to the long tree: ``_beyond``) and the long tree their turns; and the same with
+#: trees that run out of work (``solve_topk``'s ``tree_work``)
+TREE_DEPTHS = ("tree", "tree, every cap", "deep", "short trees")
 
 
 def fractional_pairs(g, allowed, share, tol):
