@@ -317,12 +317,16 @@ def highs_milp(model: CostModel, coef: np.ndarray, time_limit_s: float = 60.0) -
 
 
 def _cap_rows(usage: np.ndarray, caps: np.ndarray) -> list:
-    """One row per finite cap (Q,): the variables' usage (V, Q) in that dimension <= cap."""
+    """One row per finite cap (Q,): the variables' usage (V, Q) in that dimension <= cap, in
+    units of a positive cap, as the kernels compare usages. (In absolute units a plan 11% over
+    a 9e-6 mJ power cap broke its row by 1e-6, within HiGHS's MIP feasibility tolerance:
+    HiGHS returned it as its optimum.)"""
     rows = []
     for q, cap in enumerate(caps):
         if np.isfinite(cap):
             used = np.flatnonzero(usage[:, q])
-            rows.append((used.tolist(), usage[used, q].tolist(), -np.inf, float(cap)))
+            unit = float(cap) if cap > 0 else 1.0
+            rows.append((used.tolist(), (usage[used, q] / unit).tolist(), -np.inf, float(cap) / unit))
     return rows
 
 
