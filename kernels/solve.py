@@ -18,7 +18,8 @@ from .fixing import fixed_by_bounds, subgraph
 from .labels import label_memory, label_search
 from .paths import capped, clock, path_row, plan_less, score_limit, within_caps
 from .pulse import pulse_search
-from .tree import TREE_COLUMNS, branch_candidates, child_masks, node_lp, pool_add, pool_take, strong_branch
+from .tree import (TREE_COLUMNS, branch_candidates, child_masks, node_lp, pool_add, pool_take, reduced_node,
+                   strong_branch)
 from .viterbi import kbest_paths
 
 # Column generation passes for the Lagrangian multipliers (``bounds.lagrangian_prices``):
@@ -1431,21 +1432,25 @@ def _branched_node(fg, uses, coef, caps, columns, allowed, bound, steps, keys, l
                    work, origin, path, row, found):
     """Branch the node ``allowed`` (T,) of the tree on graph ``fg`` (``uses``:
     ``bounds.by_dimension(fg)``), LP bound ``bound``, by strong branching on the candidate
-    (step, key) pairs ``steps`` / ``keys`` (C,) (LPs sharing the tree's ``columns``); the
-    children whose bounds stay within ``score_limit(limit)`` join the open nodes. A plan the
-    children's LPs meet replaces the tree's best (``path`` (N,) of the solve's graph,
-    ``origin`` mapping ``fg``'s options to it, and ``row``) when it ranks before it. Returns
-    ``(masks, bounds, size, work, found)``, ``work`` less the LPs' (``_lp_work``)."""
-    pick, with_bound, without_bound, s_row, s_path = strong_branch(fg, uses, coef, caps, allowed, bound, steps, keys,
-                                                                   deadline, columns)
+    (step, key) pairs ``steps`` / ``keys`` (C,) (LPs sharing the tree's ``columns``), on what
+    is left of the node once the children that strong branching closed are dropped
+    (``tree.reduced_node``); the children whose bounds stay within ``score_limit(limit)``
+    join the open nodes. A plan the children's LPs meet replaces the tree's best (``path``
+    (N,) of the solve's graph, ``origin`` mapping ``fg``'s options to it, and ``row``) when it
+    ranks before it. Returns ``(masks, bounds, size, work, found)``, ``work`` less the LPs'
+    (``_lp_work``)."""
+    pick, child, s_row, s_path = strong_branch(fg, uses, coef, caps, allowed, bound, steps, keys, deadline, columns)
     work -= 2 * steps.shape[0] * _lp_work(fg)
     found = _kept_better(found, path, row, origin[s_path], s_row)
-    limit = min(limit, row[Row.SCORE])
-    with_key, without_key = child_masks(fg, allowed, steps[pick], keys[pick])
-    if with_bound <= score_limit(limit):
-        masks, bounds, size = pool_add(masks, bounds, size, with_key, max(bound, with_bound))
-    if without_bound <= score_limit(limit):
-        masks, bounds, size = pool_add(masks, bounds, size, without_key, max(bound, without_bound))
+    cut = score_limit(min(limit, row[Row.SCORE]))
+    node, closed = reduced_node(fg, allowed, steps, keys, child, cut)
+    if closed:
+        return masks, bounds, size, work, found
+    with_key, without_key = child_masks(fg, node, steps[pick], keys[pick])
+    if child[pick, 0] <= cut:
+        masks, bounds, size = pool_add(masks, bounds, size, with_key, max(bound, child[pick, 0]))
+    if child[pick, 1] <= cut:
+        masks, bounds, size = pool_add(masks, bounds, size, without_key, max(bound, child[pick, 1]))
     return masks, bounds, size, work, found
 
 

@@ -71,6 +71,35 @@ def test_branching_pairs_are_the_most_fractional_keys_and_children_split_the_pat
     assert all(g.opt_key[p[step]] == key for p in through(with_key))
 
 
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals, st.integers(1, 6), st.data())
+def test_strong_branching_drops_exactly_the_children_it_closed(doc, goal, count, data):
+    """A node less the children strong branching closed (``reduced_node``): its paths are the
+    node's paths that lie, for every pair, in a child whose bound is within the cut; it is
+    closed exactly when both children of some pair lie beyond it. The bounds are drawn at
+    random (the rule holds for any numbers), around the cut and at inf."""
+    from eip.kernels.tree import reduced_node
+
+    model, _, paths, _, _, _ = enumerated(doc, goal)
+    g = model.graph
+    allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, model.n_stages - 1), st.data()), min_size=1, max_size=count))
+    steps = np.array([s for s, _ in pairs], dtype=np.int64)
+    keys = np.array([int(d.draw(st.sampled_from(g.opt_key[g.step_start[s]:g.step_start[s + 1]].tolist())))
+                     for s, d in pairs], dtype=np.int64)
+    child = np.array(data.draw(st.lists(st.tuples(*[st.sampled_from([0.0, 1.0, 2.0, math.inf])] * 2),
+                                        min_size=len(pairs), max_size=len(pairs))), dtype=float).reshape(-1, 2)
+    cut = 1.0
+    node, closed = reduced_node(g, allowed, steps, keys, child, cut)
+    assert closed == bool(((child[:, 0] > cut) & (child[:, 1] > cut)).any())
+    if closed:
+        return
+    through = lambda mask: {tuple(p) for p in paths if mask[p].all()}
+    kept = {p for p in through(allowed)
+            if all(child[c, 0 if g.opt_key[p[s]] == k else 1] <= cut for c, (s, k) in enumerate(zip(steps, keys)))}
+    assert through(node) == kept and not (node & ~allowed).any()
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40), st.integers(1, 5))
 def test_the_pool_gives_its_nodes_least_bound_first(bounds, width):
