@@ -316,7 +316,7 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
     kept = np.empty(csize, dtype=np.int64)
     index = index_buffers(csize, q)
     stage_lo = np.int64(0)
-    step_kept = np.zeros(n, dtype=np.int64)
+    step_kept = np.zeros(n if growth_check else 0, dtype=np.int64)  # (only the growth check reads it)
     for s in range(n):
         # with a time limit, every step starts with a look at the clock (and every
         # CLOCK_EVERY labels within a step): a stopped search keeps the last complete step
@@ -370,10 +370,12 @@ def label_search(g, coef, caps, least, thr, prices, values, lam_sums, table, tab
                 n_lab += 1
             hi[b] = n_lab
         stage_lo = stage_start
-        step_kept[s] = n_lab - stage_start
-        if growth_check and s < n - 1 and step_kept[s] > 0 and outgrows(step_kept, s, n_lab, label_budget):
-            bound = _least_bound(lab_lb, stage_start, n_lab, s + 1)
-            return Stop.LABEL_BUDGET, np.zeros((k, n), dtype=np.int64), np.zeros((k, width)), 0, created, n_lab, bound
+        if growth_check:
+            step_kept[s] = n_lab - stage_start
+            if s < n - 1 and step_kept[s] > 0 and outgrows(step_kept, s, n_lab, label_budget):
+                bound = _least_bound(lab_lb, stage_start, n_lab, s + 1)
+                return (Stop.LABEL_BUDGET, np.zeros((k, n), dtype=np.int64), np.zeros((k, width)), 0, created, n_lab,
+                        bound)
     paths, rows, found = _trace(lab, lab_parent, lab_option, stage_lo, n_lab, k, n)
     bound = rows[0, Row.SCORE] if found > 0 else np.inf
     return Stop.COMPLETE, paths, rows, found, created, n_lab, bound

@@ -764,8 +764,7 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, tree_work, root, deadli
     t_count, q = g.opt_use.shape
     memory = label_memory(min(label_budget, LABEL_MEMORY, LABEL_MEMORY_PER_OPTION * t_count), q)
     ctx = _Context(g, coef, caps, least, thr, prices, values, lam_sums, table, dims, units, k, label_budget, tree_work,
-                   deadline,
-                   scratch, memory)
+                   deadline, scratch, memory)
     return ctx, dual, relaxed_row, relaxed_path
 
 
@@ -849,7 +848,7 @@ def _probe(ctx, r_row, r_path, quick_labels, cutoff, stats):
 def _quick(ctx, incumbent, quick_labels, stats):
     """The exact search limited by ``incumbent`` within ``quick_labels`` labels
     (``_search``'s answer)."""
-    return _fixed_search(ctx, incumbent, min(ctx.label_budget, quick_labels), TABLE_CELLS, True, stats)
+    return _fixed_search(ctx, incumbent, min(ctx.label_budget, quick_labels), TABLE_CELLS, True, stats, False)
 
 
 @njit(cache=True)
@@ -967,8 +966,7 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
     check, and where that stops, the search within the whole label budget again."""
     label_budget = ctx.label_budget
     if not capped:
-        stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, budget, _table_cells(stats), False, stats)
-        proven = max(proven, min(bound, incumbent))
+        stop, paths, rows, found, proven = _limit_searched(ctx, incumbent, proven, budget, False, stats)
         if stop != Stop.LABEL_BUDGET or budget == label_budget:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     stalled = False
@@ -994,9 +992,7 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
                 return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     # (after the tree's stall check, a search that will not end within the label budget
     # hands over to the tree early: ``labels.outgrows``)
-    stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False, stats,
-                                                    stalled)
-    proven = max(proven, min(bound, incumbent))
+    stop, paths, rows, found, proven = _limit_searched(ctx, incumbent, proven, label_budget, stalled, stats)
     if stop == Stop.LABEL_BUDGET and stalled:
         # the tree stopped at its stall check and the labels would do no better: the tree
         # again, to the end of its work (ways 200x4 seed 2: proven in 1.5 s of tree); where
@@ -1005,10 +1001,19 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
             ctx, incumbent, proven, quick_labels, ctx.tree_work, False, b_paths, b_rows, b_found, stats)
         if stop == Stop.LABEL_BUDGET:
-            stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, label_budget, _table_cells(stats), False,
-                                                            stats)
-            proven = max(proven, min(bound, incumbent))
+            stop, paths, rows, found, proven = _limit_searched(ctx, incumbent, proven, label_budget, False, stats)
     return stop, paths, rows, found, proven, b_paths, b_rows, b_found
+
+
+@njit(cache=True)
+def _limit_searched(ctx, incumbent, proven, budget, growth_check, stats):
+    """The exact search limited by ``incumbent`` within ``budget`` labels (``_fixed_search``,
+    with ``growth_check``, on tables sized by the labels kept so far: ``_table_cells``):
+    ``(stop, paths, rows, found, proven)``, the proven bound raised from ``proven`` (a
+    stopped search proves the least of its bound and its limit)."""
+    stop, paths, rows, found, bound = _fixed_search(ctx, incumbent, budget, _table_cells(stats), False, stats,
+                                                    growth_check)
+    return stop, paths, rows, found, max(proven, min(bound, incumbent))
 
 
 @njit(cache=True)
@@ -1107,7 +1112,7 @@ def _guessed(ctx, proven, incumbent, scale, quick_labels, budget, from_poor, sta
         if found_short == 0 and guess > ceiling:
             break
         cap = min(label_budget, max(quick_labels, GUESS_OVERSHOOT * GUESS_GROWTH * floor_labels))
-        stop, paths, rows, found, bound = _fixed_search(ctx, guess, int(cap), _table_cells(stats), False, stats)
+        stop, paths, rows, found, bound = _fixed_search(ctx, guess, int(cap), _table_cells(stats), False, stats, False)
         if stop == Stop.LABEL_BUDGET and cap < label_budget and ceiling < np.inf:
             proven = max(proven, min(bound, guess))
             break
@@ -1208,7 +1213,7 @@ def _table_cells(stats):
 
 
 @njit(cache=True)
-def _fixed_search(ctx, limit, budget, cells, finer_only, stats, growth_check=False):
+def _fixed_search(ctx, limit, budget, cells, finer_only, stats, growth_check):
     """The exact search limited by ``limit`` within ``budget`` labels (``_search``'s answer,
     with its ``growth_check``; paths in the graph's options) on the part of the graph
     reduced-cost fixing at ``limit`` leaves, its tables within ``cells`` (``finer_only``:
