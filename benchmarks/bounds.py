@@ -46,7 +46,8 @@ import eip
 from benchmarks import peers
 from benchmarks.generate import soc_scenario, ways_scenario
 from benchmarks.suite import once
-from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices, resource_tables, table_dimensions
+from eip.kernels.bounds import (by_dimension, cap_tests, completion_usage, lagrangian_prices, resource_tables,
+                                table_dimensions)
 from eip.costmodel import Dim
 from eip.kernels.contract import Mode, Row, Stop
 from eip.kernels.dive import DIVE_STALL_PER_STEP, lp_dive
@@ -112,7 +113,7 @@ def _dive(name: str, model, g) -> None:
     """One line of ``dives``: the LP bound, a beam's plan and the dive's on graph ``g``."""
     caps = model.caps_tol
     coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
-    prices, values, lam_sums, lp, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS, np.inf)
+    prices, values, lam_sums, lp, _, _ = lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS, np.inf)
     least, most = completion_usage(g)
     least, thr = cap_tests(caps, least, most, len(g.step_start) - 1)
     no_tables = np.zeros((0, g.opt_use.shape[0], 1)), np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -137,7 +138,7 @@ def dominance() -> None:
     g, caps = model.graph, model.caps_tol
     coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
     optimum = peers.highs_milp(model, coef, 120.0).best
-    prices, values, lam_sums, dual, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS, np.inf)
+    prices, values, lam_sums, dual, _, _ = lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS, np.inf)
     limit = dual + 0.75 * (optimum - dual)
     t_tables, t_search, kept, _ = _labels_kept(g, coef, caps, prices, values, lam_sums, prices[1], GRIDS[-1], limit)
     print(f"soc_300x6_s0 searched at 3/4 of its gap ({limit:.6g}): {kept:,} labels in {t_search:.2f} s "
@@ -153,12 +154,13 @@ def fixing() -> None:
         coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
         optimum = peers.highs_milp(model, coef, 120.0).best
         limit = score_limit(optimum)
-        prices, values, lam_sums, dual, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS, np.inf)
+        prices, values, lam_sums, dual, _, _ = lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS,
+                                                                 np.inf)
         t_fix, (sub, _, _) = once(lambda: subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, limit)))
         print(f"soc_{n}x{d}_s{seed} fixed at its optimum {optimum:.6g} in {t_fix * 1e3:.1f} ms: options "
               f"{len(g.opt_key):,} -> {len(sub.opt_key):,}, arcs {len(g.arc_tail):,} -> {len(sub.arc_tail):,}", flush=True)
         for name, graph in (("whole graph", g), ("fixed graph", sub)):
-            p, v, lam, *_ = lagrangian_prices(graph, coef, caps, DUAL_ITERATIONS, np.inf)
+            p, v, lam, *_ = lagrangian_prices(graph, by_dimension(graph), coef, caps, DUAL_ITERATIONS, np.inf)
             _, t_search, kept, ended = _labels_kept(graph, coef, caps, p, v, lam, p[1], GRIDS[-1], limit, WHOLE_GRAPH_S)
             print(f"  {name}: {kept:,} labels in {t_search:.2f} s{'' if ended else ', stopped unproven'}", flush=True)
 
@@ -172,9 +174,9 @@ def table_grids() -> None:
     coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
     optimum = solve_model(model, coef, 1, Mode.EXACT, 32, 50_000_000, 300.0).rows[0, Row.SCORE]
     limit = score_limit(optimum)
-    prices, values, lam_sums, _, _, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS, np.inf)
+    prices, values, lam_sums, _, _, _ = lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS, np.inf)
     sub, _, _ = subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, limit))
-    p, v, lam, *_ = lagrangian_prices(sub, coef, caps, DUAL_ITERATIONS, np.inf)
+    p, v, lam, *_ = lagrangian_prices(sub, by_dimension(sub), coef, caps, DUAL_ITERATIONS, np.inf)
     n_tables = len(table_dimensions(caps, p[1]))
     allowed = FINE_TABLE_CELLS // (len(sub.opt_key) * n_tables)
     print(f"inceptionv3_soc fixed at its optimum {optimum:.6g}: {len(sub.opt_key):,} options, {n_tables} tables",
@@ -213,9 +215,9 @@ def lp_bounds() -> int:
     for name, model, coef, with_tables in instances():
         g, caps = model.graph, model.caps_tol
         lp = peers.chain_lp_bound(model, coef, caps)
-        lagrangian_prices(g, coef, caps, DUAL_ITERATIONS, np.inf)  # load the kernel
+        lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS, np.inf)  # load the kernel
         seconds, (prices, values, lam_sums, dual, _, _) = once(
-            lambda: lagrangian_prices(g, coef, caps, DUAL_ITERATIONS, np.inf))
+            lambda: lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS, np.inf))
         print(f"{name}: LP {lp:.6g}, column generation {dual:.6g} in {seconds * 1e3:.1f} ms "
               f"({(lp - dual) / abs(lp):.4%} below the LP)", flush=True)
         if dual > lp + 1e-6 * max(1.0, abs(lp)):

@@ -212,8 +212,9 @@ def costliest_path(g, opt_cost, arc_cost, value):
 
 
 @njit(cache=True)
-def lagrangian_prices(g, coef, caps, n_iter, deadline):
-    """Multipliers on the caps that maximise the Lagrangian dual, by column generation.
+def lagrangian_prices(g, uses, coef, caps, n_iter, deadline):
+    """Multipliers on the caps that maximise the Lagrangian dual over the paths of ``g``
+    (``uses``: ``by_dimension(g)``), by column generation.
 
     For multipliers lam (Q,) >= 0 on the normalised usages u_q / cap_q, any feasible
     completion of a label costs at least
@@ -235,7 +236,7 @@ def lagrangian_prices(g, coef, caps, n_iter, deadline):
     ``incumbent_path`` its options: ``column_generation`` over every option.
     """
     t_count = g.opt_use.shape[0]
-    return column_generation(g, by_dimension(g), coef, caps, n_iter, np.ones(t_count, dtype=np.bool_),
+    return column_generation(g, uses, coef, caps, n_iter, np.ones(t_count, dtype=np.bool_),
                              np.empty(t_count), deadline, column_pool(0, g.step_start.shape[0] - 1, g.opt_use.shape[1]))
 
 
@@ -250,6 +251,7 @@ class ColumnPool(NamedTuple):
     paths: np.ndarray  # (C, N) int64: each column's options
     rows: np.ndarray  # (C, 1 + Q): each column's plan row
     held: np.ndarray  # (2,) int64: the columns held, the slot the next one takes (the oldest once full)
+    costliest: np.ndarray  # (1,) the greatest score of any path of the graph (nan: not computed yet)
 
 
 @njit(cache=True)
@@ -257,7 +259,7 @@ def column_pool(capacity, n, q):
     """An empty ``ColumnPool`` for ``capacity`` paths of ``n`` steps over ``q`` dimensions
     (0: one that keeps nothing)."""
     return ColumnPool(np.zeros((capacity, n), dtype=np.int64), np.zeros((capacity, Row.USE + q)),
-                      np.zeros(2, dtype=np.int64))
+                      np.zeros(2, dtype=np.int64), np.full(1, np.nan))
 
 
 @njit(cache=True)
@@ -300,7 +302,10 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     ``ColumnPool``) that are such paths, and every column it generates kept there; also
     fills ``share`` (T,) with the weight the master's last solution puts on each option
     (the LP's fractional placement: each step's shares sum to 1 once the master needs no
-    artificial column, less while it does)."""
+    artificial column, less while it does). Seeded, its first pass prices the seeded
+    master's duals where it fits without the artificial column (the first multiplier set
+    returned, zero otherwise), and the artificial's cost comes from the costliest path of
+    all of ``g`` (``_pool_costliest``) rather than from a first pass at zero."""
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     dims = capped_dimensions(caps)
@@ -320,18 +325,22 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     incumbent = np.full(Row.USE + q, np.inf)
     incumbent_path = np.zeros(n, dtype=np.int64)
     share[:] = 0.0
-    bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs,
-                      row)
-    values[0] = value
-    values[1] = value
-    if bound == np.inf:
-        return prices, values, lam_sums, np.inf, incumbent, incumbent_path
-    # no plan scores above the costliest allowed path (the first pass's costs are the
-    # scores): the artificial column costs more than any combination of paths, and a bound
-    # above it proves that no plan fits
-    costliest = costliest_path(g, opt_cost, arc_cost, np.empty(t_count))
-    m = n_capped + 1
     seeds = _allowed_columns(columns, allowed)
+    warm = seeds.shape[0] > 0
+    if warm:
+        costliest = _pool_costliest(g, uses, coef, columns, opt_cost, arc_cost)
+    else:
+        bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs,
+                          row)
+        if bound == np.inf:
+            values[0] = value
+            values[1] = value
+            return prices, values, lam_sums, np.inf, incumbent, incumbent_path
+        # (the first pass's costs are the scores)
+        costliest = costliest_path(g, opt_cost, arc_cost, np.empty(t_count))
+    # no plan scores above the costliest path: the artificial column costs more than any
+    # combination of paths, and a bound above it proves that no plan fits
+    m = n_capped + 1
     tab, rhs, reduced, cost, basis = master_lp(m, n_iter + seeds.shape[0], 2.0 * abs(costliest) + 1.0)
     column_paths = np.empty((n_iter + seeds.shape[0], n), dtype=np.int64)
     duals = np.empty(m)
@@ -347,6 +356,26 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
         _master_column(tab, reduced, cost, n_cols, column, duals, dims, caps, seed)
         column_paths[n_cols - m] = columns.paths[c]
         n_cols += 1
+    if warm:
+        # the first pass prices the duals of the master of the columns it starts from, where
+        # they fit without the artificial (generated ways DAG 100x4 seed 2: the tree's LPs
+        # 49.6k -> 41.1k passes, its warm eip.plan -21%; a copy printing each LP's passes)
+        master_solve(tab, rhs, reduced, basis, n_cols)
+        if not artificial_used(rhs, basis):
+            master = master_value(rhs, cost, basis)
+            for i in range(n_capped):
+                lam[dims[i]] = max(0.0, reduced[i])
+        bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs,
+                          row)
+        if bound == np.inf:
+            values[0] = value
+            values[1] = value
+            return prices, values, lam_sums, np.inf, incumbent, incumbent_path
+    values[0] = value
+    values[1] = value
+    prices[0] = price
+    for i in range(n_capped):
+        lam_sums[0] += lam[dims[i]]
     for it in range(n_iter):
         if it > 0:
             if deadline < np.inf and clock() > deadline:
@@ -388,6 +417,17 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
             for s in range(n):
                 share[column_paths[basis[i] - m, s]] += rhs[i]
     return prices, values, lam_sums, dual, incumbent, incumbent_path
+
+
+@njit(cache=True)
+def _pool_costliest(g, uses, coef, columns, opt_cost, arc_cost):
+    """The greatest score of any path of ``g`` (``uses``: ``by_dimension(g)``), kept in the
+    ``columns`` pool of its LPs once computed: a bound on every LP over a part of ``g``
+    (``opt_cost`` (T,) and ``arc_cost`` (A,) are scratch)."""
+    if np.isnan(columns.costliest[0]):
+        relaxed_costs(uses, coef, np.zeros(coef.shape[0]), opt_cost, arc_cost)
+        columns.costliest[0] = costliest_path(g, opt_cost, arc_cost, np.empty(opt_cost.shape[0]))
+    return columns.costliest[0]
 
 
 @njit(cache=True)

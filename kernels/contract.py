@@ -301,7 +301,8 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
 
     # (the kernels' clock is time.perf_counter)
     deadline = time.perf_counter() + time_limit_s if time_limit_s < np.inf else np.inf
-    root = RootLp(*lagrangian_prices(graph, coef, caps, DUAL_ITERATIONS, deadline))
+    uses = by_dimension(graph)  # (its transposes take 24-50 ms on a ways DAG's mode graph: made once)
+    root = RootLp(*lagrangian_prices(graph, uses, coef, caps, DUAL_ITERATIONS, deadline))
     prices = root.prices
     # the best multipliers' pass once more, for its path (prices are multipliers per unit of each cap)
     priced = prices[1] > 0.0  # (only capped dimensions carry a price)
@@ -309,7 +310,7 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
     lam[priced] = prices[1][priced] * caps[priced]
     t_count, n = graph.opt_use.shape[0], graph.n_steps
     path = np.zeros(n, dtype=np.int64)
-    cheapest = dual_pass(graph, by_dimension(graph), coef, caps, lam, np.ones(t_count, dtype=np.bool_),
+    cheapest = dual_pass(graph, uses, coef, caps, lam, np.ones(t_count, dtype=np.bool_),
                          np.zeros_like(lam), np.empty(t_count), np.empty(graph.arc_tail.shape[0]), np.empty(t_count),
                          np.empty(t_count, dtype=np.int64), path, np.zeros(n, dtype=np.int64),
                          np.empty(Row.USE + len(caps)))

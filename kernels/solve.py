@@ -754,8 +754,8 @@ def _bounded(g, coef, caps, least, thr, k, label_budget, tree_work, root, deadli
     (``lagrangian_prices``, or ``root``, its answer given: ``solve_topk``) and the
     per-dimension tables they price."""
     if root[0].shape[0] == 0:
-        prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS,
-                                                                                      deadline)
+        prices, values, lam_sums, dual, relaxed_row, relaxed_path = lagrangian_prices(g, by_dimension(g), coef, caps,
+                                                                                      DUAL_ITERATIONS, deadline)
     else:
         prices, values, lam_sums, dual, relaxed_row, relaxed_path = root
     n = g.step_start.shape[0] - 1

@@ -282,11 +282,12 @@ def test_column_generation_meets_the_lp_bound_and_never_passes_a_plan(doc, goal)
     given passes enough, equals the LP over convex combinations of all paths; a plan it
     meets fits; a bound of inf only where no plan fits."""
     pytest.importorskip("highspy")
-    from eip.kernels.bounds import lagrangian_prices
+    from eip.kernels.bounds import by_dimension, lagrangian_prices
 
     model, coef, paths, usage, scores, fits = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    prices, values, lam_sums, dual, incumbent, incumbent_path = lagrangian_prices(g, coef, caps, 200, np.inf)
+    prices, values, lam_sums, dual, incumbent, incumbent_path = lagrangian_prices(g, by_dimension(g), coef, caps, 200,
+                                                                                  np.inf)
     if not fits.any():
         return  # any bound is valid; inf is the proof
     best = scores[fits].min()
@@ -320,13 +321,16 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     columns = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
     column_generation(g, by_dimension(g), coef, caps, 200, other, share, np.inf, columns)
     assert all(list(p) in paths for p in columns.paths[:columns.held[0]])
-    _, _, _, dual, incumbent, incumbent_path = column_generation(g, by_dimension(g), coef, caps, 200, allowed, share,
-                                                                 np.inf, columns)
+    prices, _, lam_sums, dual, incumbent, incumbent_path = column_generation(g, by_dimension(g), coef, caps, 200,
+                                                                             allowed, share, np.inf, columns)
     lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
     if lp is None:
         assert dual == np.inf  # no combination fits: the bound proves it
         return
     assert abs(dual - lp) <= 1e-6 * max(1.0, abs(lp)), (dual, lp)
+    # both multiplier sets (the first pass's, on a seeded master its duals, and the best) bound the LP
+    for price, lam_sum in zip(prices, lam_sums):
+        assert (usage[through] @ (coef + price)).min() - lam_sum <= lp + 1e-6 * max(1.0, abs(lp))
     if incumbent[0] < np.inf:
         assert list(incumbent_path) in [p for p, t in zip(paths, through) if t]
     steps = [share[g.step_start[s]:g.step_start[s + 1]].sum() for s in range(model.n_stages)]
@@ -488,7 +492,7 @@ def test_bound_tables_never_exceed_a_completion_that_fits_their_room(doc, goal, 
 def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share):
     """Fixed at a limit between the best and the worst plan's score, no option or arc of a
     plan scoring at most the limit is dropped, by either multiplier set."""
-    from eip.kernels.bounds import lagrangian_prices
+    from eip.kernels.bounds import by_dimension, lagrangian_prices
     from eip.kernels.fixing import fixed_by_bounds
 
     model, coef, paths, usage, scores, fits = enumerated(doc, goal)
@@ -496,7 +500,7 @@ def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share)
     if not fits.any():
         return
     limit = scores[fits].min() + share * (scores[fits].max() - scores[fits].min())
-    prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200, np.inf)
+    prices, values, lam_sums, *_ = lagrangian_prices(g, by_dimension(g), coef, caps, 200, np.inf)
     keep_opt, keep_arc = fixed_by_bounds(g, coef, prices, values, lam_sums, limit)
     for i in np.flatnonzero(fits & (scores <= limit)):
         assert keep_opt[paths[i]].all() and keep_arc[path_arcs(g, paths[i])].all(), (paths[i], scores[i], limit)
@@ -600,7 +604,7 @@ def test_the_depth_first_search_meets_the_k_best_paths_or_says_it_stopped(doc, g
     complete, its plans are the k best paths that fit and score at most the incumbent, in
     placement order on exact ties; stopped by its node budget or a deadline already past
     (at its first prefix), it says which, and what it met fits."""
-    from eip.kernels.bounds import cap_tests, completion_usage, lagrangian_prices
+    from eip.kernels.bounds import by_dimension, cap_tests, completion_usage, lagrangian_prices
     from eip.kernels.contract import Row, Stop
     from eip.kernels.pulse import pulse_search
     from eip.kernels.solve import _unconstrained_best
@@ -610,7 +614,7 @@ def test_the_depth_first_search_meets_the_k_best_paths_or_says_it_stopped(doc, g
     least, most = completion_usage(g)
     least, _ = cap_tests(caps, least, most, len(g.step_start) - 1)
     if lagrangian:
-        prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200, np.inf)
+        prices, values, lam_sums, *_ = lagrangian_prices(g, by_dimension(g), coef, caps, 200, np.inf)
     else:
         prices, values, lam_sums = np.zeros((1, len(caps))), _unconstrained_best(g, coef, caps)[0][None, :], np.zeros(1)
     levels = np.unique(scores[fits])
@@ -639,7 +643,7 @@ def test_reduced_cost_fixing_at_the_optimum_leaves_a_small_graph():
     """On an at-scale chain (150x4 seed 0), fixing at the proven optimum drops most of the
     graph (all but a quarter of its arcs), and the plan stays in what is left."""
     from benchmarks.generate import soc_scenario
-    from eip.kernels.bounds import lagrangian_prices
+    from eip.kernels.bounds import by_dimension, lagrangian_prices
     from eip.kernels.fixing import fixed_by_bounds, subgraph
 
     model = eip.Scenario.from_dict(soc_scenario(150, 4, 0)).cost_model
@@ -647,7 +651,7 @@ def test_reduced_cost_fixing_at_the_optimum_leaves_a_small_graph():
     assert best.status == "optimal"
     coef = model.coefficients(best.weights)
     g, caps = model.graph, model.caps_tol
-    prices, values, lam_sums, *_ = lagrangian_prices(g, coef, caps, 200, np.inf)
+    prices, values, lam_sums, *_ = lagrangian_prices(g, by_dimension(g), coef, caps, 200, np.inf)
     sub, origin, has_path = subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, best.plans[0].score))
     assert has_path and len(sub.arc_tail) < 0.25 * len(g.arc_tail)  # 438 of 1,975 arcs
     for s, name in enumerate(best.plans[0].option_names):

@@ -352,14 +352,14 @@ def test_a_time_limit_that_never_runs_out_changes_no_answer(goal):
     mode's graph and the first rounds relax caps: under a time limit an LP dive runs first
     (``kernels.solve.LIMITED_DIVE_STALL_PER_STEP``); the top-3 stay the proven untimed ones."""
     from benchmarks.generate import ways_scenario
-    from eip.kernels.bounds import lagrangian_prices
+    from eip.kernels.bounds import by_dimension, lagrangian_prices
     from eip.kernels.solve import DUAL_ITERATIONS, _lazy_dimensions
 
     scenario = eip.Scenario.from_dict(ways_scenario(60, 4, 0))
     model = scenario.cost_model
     coef, caps = model.coefficients(resolve_goal(goal)[1]), model.caps_tol
     for g in model.mode_graphs:  # the case the dive is for: no plan from column generation, caps to relax
-        prices, _, _, _, met, _ = lagrangian_prices(g, coef, caps, DUAL_ITERATIONS, np.inf)
+        prices, _, _, _, met, _ = lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS, np.inf)
         assert met[Row.SCORE] == np.inf and _lazy_dimensions(caps, prices[1]).any()
     untimed = eip.plan(scenario, goal=goal, top_k=3)
     timed = eip.plan(scenario, goal=goal, top_k=3, time_limit_s=3600.0)
