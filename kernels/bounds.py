@@ -327,19 +327,12 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     share[:] = 0.0
     seeds = _allowed_columns(columns, allowed)
     warm = seeds.shape[0] > 0
+    # no plan scores above the costliest path: the artificial column costs more than any
+    # combination of paths, and a bound above it proves that no plan fits
     if warm:
         costliest = _pool_costliest(g, uses, coef, columns, opt_cost, arc_cost)
     else:
-        bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs,
-                          row)
-        if bound == np.inf:
-            values[0] = value
-            values[1] = value
-            return prices, values, lam_sums, np.inf, incumbent, incumbent_path
-        # (the first pass's costs are the scores)
-        costliest = costliest_path(g, opt_cost, arc_cost, np.empty(t_count))
-    # no plan scores above the costliest path: the artificial column costs more than any
-    # combination of paths, and a bound above it proves that no plan fits
+        costliest = _costliest_allowed(g, uses, coef, allowed, opt_cost, arc_cost)
     m = n_capped + 1
     tab, rhs, reduced, cost, basis = master_lp(m, n_iter + seeds.shape[0], 2.0 * abs(costliest) + 1.0)
     column_paths = np.empty((n_iter + seeds.shape[0], n), dtype=np.int64)
@@ -358,21 +351,19 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
         n_cols += 1
     if warm:
         # the first pass prices the duals of the master of the columns it starts from, where
-        # they fit without the artificial (generated ways DAG 100x4 seed 2: the tree's LPs
-        # 49.6k -> 41.1k passes, its warm eip.plan -21%; a copy printing each LP's passes)
+        # they fit without the artificial, not zero multipliers (generated ways DAG 100x4 seed
+        # 2: the tree's LPs 49.6k -> 41.1k passes, its warm eip.plan -13%; a copy printing
+        # each LP's passes, and alternating processes)
         master_solve(tab, rhs, reduced, basis, n_cols)
         if not artificial_used(rhs, basis):
             master = master_value(rhs, cost, basis)
             for i in range(n_capped):
                 lam[dims[i]] = max(0.0, reduced[i])
-        bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs,
-                          row)
-        if bound == np.inf:
-            values[0] = value
-            values[1] = value
-            return prices, values, lam_sums, np.inf, incumbent, incumbent_path
+    bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
     values[0] = value
     values[1] = value
+    if bound == np.inf:
+        return prices, values, lam_sums, np.inf, incumbent, incumbent_path
     prices[0] = price
     for i in range(n_capped):
         lam_sums[0] += lam[dims[i]]
@@ -420,13 +411,23 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
 
 
 @njit(cache=True)
+def _costliest_allowed(g, uses, coef, allowed, opt_cost, arc_cost):
+    """The greatest score of a path of ``g`` (``uses``: ``by_dimension(g)``) through
+    ``allowed`` (T,) options (-inf: none); ``opt_cost`` (T,) and ``arc_cost`` (A,) are scratch."""
+    relaxed_costs(uses, coef, np.zeros(coef.shape[0]), opt_cost, arc_cost)
+    for t in range(opt_cost.shape[0]):
+        if not allowed[t]:
+            opt_cost[t] = np.inf
+    return costliest_path(g, opt_cost, arc_cost, np.empty(opt_cost.shape[0]))
+
+
+@njit(cache=True)
 def _pool_costliest(g, uses, coef, columns, opt_cost, arc_cost):
-    """The greatest score of any path of ``g`` (``uses``: ``by_dimension(g)``), kept in the
-    ``columns`` pool of its LPs once computed: a bound on every LP over a part of ``g``
-    (``opt_cost`` (T,) and ``arc_cost`` (A,) are scratch)."""
+    """The greatest score of any path of ``g`` (``_costliest_allowed``), kept in the
+    ``columns`` pool of its LPs once computed: a bound on every LP over a part of ``g``."""
     if np.isnan(columns.costliest[0]):
-        relaxed_costs(uses, coef, np.zeros(coef.shape[0]), opt_cost, arc_cost)
-        columns.costliest[0] = costliest_path(g, opt_cost, arc_cost, np.empty(opt_cost.shape[0]))
+        everything = np.ones(opt_cost.shape[0], dtype=np.bool_)
+        columns.costliest[0] = _costliest_allowed(g, uses, coef, everything, opt_cost, arc_cost)
     return columns.costliest[0]
 
 
