@@ -327,33 +327,15 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     share[:] = 0.0
     seeds = _allowed_columns(columns, allowed)
     warm = seeds.shape[0] > 0
-    # no plan scores above the costliest path: the artificial column costs more than any
-    # combination of paths, and a bound above it proves that no plan fits
-    if warm:
-        costliest = _pool_costliest(g, uses, coef, columns, opt_cost, arc_cost)
-    else:
-        costliest = _costliest_allowed(g, uses, coef, allowed, opt_cost, arc_cost)
-    m = n_capped + 1
-    tab, rhs, reduced, cost, basis = master_lp(m, n_iter + seeds.shape[0], 2.0 * abs(costliest) + 1.0)
-    column_paths = np.empty((n_iter + seeds.shape[0], n), dtype=np.int64)
-    duals = np.empty(m)
-    column = np.ones(m)
-    dual = -np.inf
     master = np.inf
-    n_cols = m
-    for c in seeds:
-        seed = columns.rows[c]
-        if within_caps(seed, caps) and seed[Row.SCORE] < incumbent[Row.SCORE]:
-            incumbent[:] = seed
-            incumbent_path[:] = columns.paths[c]
-        _master_column(tab, reduced, cost, n_cols, column, duals, dims, caps, seed)
-        column_paths[n_cols - m] = columns.paths[c]
-        n_cols += 1
     if warm:
         # the first pass prices the duals of the master of the columns it starts from, where
         # they fit without the artificial, not zero multipliers (generated ways DAG 100x4 seed
         # 2: the tree's LPs 49.6k -> 41.1k passes, its warm eip.plan -13%; a copy printing
         # each LP's passes, and alternating processes)
+        costliest = _pool_costliest(g, uses, coef, columns, opt_cost, arc_cost)
+        tab, rhs, reduced, cost, basis, column_paths, n_cols = _seeded_master(columns, seeds, dims, caps, n_iter,
+                                                                              costliest, incumbent, incumbent_path)
         master_solve(tab, rhs, reduced, basis, n_cols)
         if not artificial_used(rhs, basis):
             master = master_value(rhs, cost, basis)
@@ -364,6 +346,15 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     values[1] = value
     if bound == np.inf:
         return prices, values, lam_sums, np.inf, incumbent, incumbent_path
+    if not warm:
+        # (a first pass at zero: its costs are the scores, inf on the options not allowed)
+        costliest = costliest_path(g, opt_cost, arc_cost, np.empty(t_count))
+        tab, rhs, reduced, cost, basis, column_paths, n_cols = _seeded_master(columns, seeds, dims, caps, n_iter,
+                                                                              costliest, incumbent, incumbent_path)
+    m = n_capped + 1
+    duals = np.empty(m)
+    column = np.ones(m)
+    dual = -np.inf
     prices[0] = price
     for i in range(n_capped):
         lam_sums[0] += lam[dims[i]]
@@ -411,23 +402,39 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
 
 
 @njit(cache=True)
-def _costliest_allowed(g, uses, coef, allowed, opt_cost, arc_cost):
-    """The greatest score of a path of ``g`` (``uses``: ``by_dimension(g)``) through
-    ``allowed`` (T,) options (-inf: none); ``opt_cost`` (T,) and ``arc_cost`` (A,) are scratch."""
-    relaxed_costs(uses, coef, np.zeros(coef.shape[0]), opt_cost, arc_cost)
-    for t in range(opt_cost.shape[0]):
-        if not allowed[t]:
-            opt_cost[t] = np.inf
-    return costliest_path(g, opt_cost, arc_cost, np.empty(opt_cost.shape[0]))
+def _seeded_master(columns, seeds, dims, caps, n_iter, costliest, incumbent, incumbent_path):
+    """The master of ``column_generation`` with room for ``n_iter`` generated columns, holding
+    the ``columns`` of the pool indexed by ``seeds`` (S,), over the capped dimensions ``dims``
+    (C,): ``(tab, rhs, reduced, cost, basis, column_paths, n_cols)`` (``master.master_lp``,
+    each column's path, the columns so far). No plan scores above ``costliest``: the
+    artificial column costs more than any combination of paths, and a bound above it proves
+    that no plan fits. A seed within ``caps`` that scores below ``incumbent`` (1 + Q,)
+    replaces it and ``incumbent_path`` (N,)."""
+    m = dims.shape[0] + 1
+    tab, rhs, reduced, cost, basis = master_lp(m, n_iter + seeds.shape[0], 2.0 * abs(costliest) + 1.0)
+    column_paths = np.empty((n_iter + seeds.shape[0], columns.paths.shape[1]), dtype=np.int64)
+    duals = np.empty(m)
+    column = np.ones(m)
+    n_cols = m
+    for c in seeds:
+        seed = columns.rows[c]
+        if within_caps(seed, caps) and seed[Row.SCORE] < incumbent[Row.SCORE]:
+            incumbent[:] = seed
+            incumbent_path[:] = columns.paths[c]
+        _master_column(tab, reduced, cost, n_cols, column, duals, dims, caps, seed)
+        column_paths[n_cols - m] = columns.paths[c]
+        n_cols += 1
+    return tab, rhs, reduced, cost, basis, column_paths, n_cols
 
 
 @njit(cache=True)
 def _pool_costliest(g, uses, coef, columns, opt_cost, arc_cost):
-    """The greatest score of any path of ``g`` (``_costliest_allowed``), kept in the
-    ``columns`` pool of its LPs once computed: a bound on every LP over a part of ``g``."""
+    """The greatest score of any path of ``g`` (``uses``: ``by_dimension(g)``), kept in the
+    ``columns`` pool of its LPs once computed: a bound on every LP over a part of ``g``
+    (``opt_cost`` (T,) and ``arc_cost`` (A,) are scratch)."""
     if np.isnan(columns.costliest[0]):
-        everything = np.ones(opt_cost.shape[0], dtype=np.bool_)
-        columns.costliest[0] = _costliest_allowed(g, uses, coef, everything, opt_cost, arc_cost)
+        relaxed_costs(uses, coef, np.zeros(coef.shape[0]), opt_cost, arc_cost)
+        columns.costliest[0] = costliest_path(g, opt_cost, arc_cost, np.empty(opt_cost.shape[0]))
     return columns.costliest[0]
 
 
