@@ -956,8 +956,9 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
 def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_paths, b_rows, b_found, stats):
     """The last of ``_exact``: the search limited by ``incumbent`` (its answer, with the
     proven bound raised from ``proven``, and the beams' plans ``b_*``) within ``budget``
-    labels, unless a guess already stopped there (``capped``); where a budget below the
-    label budget stops it, the tree (``_tree``, for top-1 with an incumbent); with
+    labels, unless a guess already stopped there (``capped``), on a DAG's graph (without
+    ``polish``) with the growth check; where a budget below the label budget stops it, the
+    tree (``_tree``, for top-1 with an incumbent); with
     ``polish`` (on chains, as before the guesses), where that runs out of work, its best
     plan polished (``_polished``), and if that is better than the one it started from, the
     tree again from there; where the tree stops, the search within the
@@ -966,7 +967,13 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
     check, and where that stops, the search within the whole label budget again."""
     label_budget = ctx.label_budget
     if not capped:
-        stop, paths, rows, found, proven = _limit_searched(ctx, incumbent, proven, budget, False, stats)
+        # on a DAG's graph (no ``polish``), a search below the label budget hands the tree
+        # its turn as soon as its growth says it will not end within that budget
+        # (``labels.outgrows``): generated ways DAG 100x4 seed 2's kept 230k labels in 0.30 s
+        # before the tree that proved its optimum (a copy of these kernels printing each
+        # search); on a chain it cost ways 60x4 seed 0 377 -> 813 ms
+        growth_check = not polish and budget < label_budget
+        stop, paths, rows, found, proven = _limit_searched(ctx, incumbent, proven, budget, growth_check, stats)
         if stop != Stop.LABEL_BUDGET or budget == label_budget:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     stalled = False
