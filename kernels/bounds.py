@@ -237,7 +237,8 @@ def lagrangian_prices(g, uses, coef, caps, n_iter, deadline):
     """
     t_count = g.opt_use.shape[0]
     return column_generation(g, uses, coef, caps, n_iter, np.ones(t_count, dtype=np.bool_),
-                             np.empty(t_count), deadline, column_pool(0, g.step_start.shape[0] - 1, g.opt_use.shape[1]))
+                             np.empty(t_count), deadline, column_pool(0, g.step_start.shape[0] - 1, g.opt_use.shape[1]),
+                             np.inf)
 
 
 class ColumnPool(NamedTuple):
@@ -296,7 +297,7 @@ def _allowed_columns(columns, allowed):
 
 
 @njit(cache=True)
-def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, columns):
+def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, columns, cutoff):
     """``lagrangian_prices`` over the paths of ``g`` (``uses``: ``by_dimension(g)``) whose
     every option is ``allowed`` (T,) bool, its master seeded with the ``columns`` (a
     ``ColumnPool``) that are such paths, and every column it generates kept there; also
@@ -305,7 +306,11 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     artificial column, less while it does). Seeded, its first pass prices the seeded
     master's duals where it fits without the artificial column (the first multiplier set
     returned, zero otherwise), and the artificial's cost comes from the costliest path of
-    all of ``g`` (``_pool_costliest``) rather than from a first pass at zero."""
+    all of ``g`` (``_pool_costliest``) rather than from a first pass at zero. It stops once
+    its bound passes ``cutoff`` (inf: none): no path through the allowed options scores at
+    most that, which is all a caller pruning by it needs (strong branching: 1,205 of ways
+    DAG 100x4 seed 2's 4,960 children's LPs, 0.20 of their 0.59 s, ended past the tree's
+    best plan, in a copy of the kernels printing each)."""
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     dims = capped_dimensions(caps)
@@ -376,6 +381,8 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
                 lam_sums[1] += lam[dims[i]]
         if dual > costliest + DUAL_GAP * max(1.0, abs(costliest)):
             return prices, values, lam_sums, np.inf, incumbent, incumbent_path
+        if dual > cutoff:
+            break  # (the shares then describe the master so far)
         best = incumbent[Row.SCORE]
         if best < np.inf and best - dual <= DUAL_GAP * max(1.0, abs(best)):
             break  # the plan met is optimal

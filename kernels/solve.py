@@ -1383,7 +1383,7 @@ def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, lab
     (``_search_reach``)."""
     share = np.empty(fg.opt_use.shape[0])
     prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, uses, ctx.coef, ctx.caps, allowed, share,
-                                                                ctx.deadline, columns)
+                                                                ctx.deadline, columns, score_limit(limit))
     work -= _lp_work(fg)
     bound = max(bound, node_bound)
     found = _kept_better(found, path, row, origin[lp_path], lp_row)
@@ -1451,10 +1451,11 @@ def _branched_node(fg, uses, coef, caps, columns, allowed, bound, steps, keys, l
     (N,) of the solve's graph, ``origin`` mapping ``fg``'s options to it, and ``row``) when it
     ranks before it. Returns ``(masks, bounds, size, work, found)``, ``work`` less the LPs'
     (``_lp_work``)."""
-    pick, child, s_row, s_path = strong_branch(fg, uses, coef, caps, allowed, bound, steps, keys, deadline, columns)
+    pick, child, s_row, s_path = strong_branch(fg, uses, coef, caps, allowed, bound, steps, keys, deadline, columns,
+                                               score_limit(min(limit, row[Row.SCORE])))
     work -= 2 * steps.shape[0] * _lp_work(fg)
     found = _kept_better(found, path, row, origin[s_path], s_row)
-    cut = score_limit(min(limit, row[Row.SCORE]))
+    cut = score_limit(min(limit, row[Row.SCORE]))  # (lower where the children's LPs met a better plan)
     node, closed = reduced_node(fg, allowed, steps, keys, child, cut)
     if closed:
         return masks, bounds, size, work, found

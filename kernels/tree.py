@@ -46,14 +46,15 @@ LEAST_RISE = 1e-9
 
 
 @njit(cache=True)
-def node_lp(g, uses, coef, caps, allowed, share, deadline, columns):
+def node_lp(g, uses, coef, caps, allowed, share, deadline, columns, cut):
     """The LP relaxation of the paths through ``allowed`` (T,) options of ``g`` (``uses``:
     ``bounds.by_dimension(g)``):
     ``column_generation``'s ``(prices (2, Q), values (2, T), lam_sums (2,), bound, row
     (1 + Q,), path (N,))``, ``row`` the best plan within ``caps`` it met (score inf: none),
     and ``share`` (T,) filled with the LP's weight on each option; its master starts from
-    the tree's columns in ``columns`` (``bounds.ColumnPool``) and leaves its own there."""
-    return column_generation(g, uses, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline, columns)
+    the tree's columns in ``columns`` (``bounds.ColumnPool``) and leaves its own there. It
+    stops once its bound passes ``cut``: the tree closes such a node."""
+    return column_generation(g, uses, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline, columns, cut)
 
 
 @njit(cache=True)
@@ -108,13 +109,14 @@ def child_masks(g, allowed, step, key):
 
 
 @njit(cache=True)
-def strong_branch(g, uses, coef, caps, allowed, bound, steps, keys, deadline, columns):
+def strong_branch(g, uses, coef, caps, allowed, bound, steps, keys, deadline, columns, cut):
     """Strong branching at the node ``allowed`` (T,) of ``g`` (``uses``:
     ``bounds.by_dimension(g)``) whose LP bound is ``bound``: of the candidate pairs ``steps`` /
     ``keys`` (C,), the index of the one whose children's LP bounds rise most above it (the
     product of the rises, each at least LEAST_RISE), and every pair's children's bounds
     ``(index, child (C, 2))``, with the key and without it (inf: a child without a path within
-    the relaxation). Also returns the best plan the children's LPs met within ``caps``: ``(row
+    the relaxation; a child's LP stops once its bound passes ``cut``, where the tree closes
+    it). Also returns the best plan the children's LPs met within ``caps``: ``(row
     (1 + Q,), path (N,))``, score inf for none. The LPs share the tree's ``columns``."""
     share = np.empty(g.opt_use.shape[0])
     best_row = np.full(1 + g.opt_use.shape[1], np.inf)
@@ -125,7 +127,7 @@ def strong_branch(g, uses, coef, caps, allowed, bound, steps, keys, deadline, co
         with_key, without_key = child_masks(g, allowed, steps[c], keys[c])
         for side in range(2):
             _, _, _, child[c, side], row, path = node_lp(g, uses, coef, caps, with_key if side == 0 else without_key,
-                                                         share, deadline, columns)
+                                                         share, deadline, columns, cut)
             if row[Row.SCORE] < best_row[Row.SCORE]:
                 best_row[:], best_path[:] = row, path
         score = max(child[c, 0] - bound, LEAST_RISE) * max(child[c, 1] - bound, LEAST_RISE)

@@ -319,10 +319,10 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
     share = np.empty(len(g.opt_key))
     columns = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
-    column_generation(g, by_dimension(g), coef, caps, 200, other, share, np.inf, columns)
+    column_generation(g, by_dimension(g), coef, caps, 200, other, share, np.inf, columns, np.inf)
     assert all(list(p) in paths for p in columns.paths[:columns.held[0]])
     prices, _, lam_sums, dual, incumbent, incumbent_path = column_generation(g, by_dimension(g), coef, caps, 200,
-                                                                             allowed, share, np.inf, columns)
+                                                                             allowed, share, np.inf, columns, np.inf)
     lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
     if lp is None:
         assert dual == np.inf  # no combination fits: the bound proves it
@@ -336,6 +336,36 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     steps = [share[g.step_start[s]:g.step_start[s + 1]].sum() for s in range(model.n_stages)]
     assert np.all(share >= 0) and np.all(share[~allowed] == 0)
     assert np.allclose(steps, steps[0]) and (incumbent[0] < np.inf or abs(steps[0] - 1.0) <= 1e-6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from([0, 256]), st.sampled_from([-0.5, -0.01, -1e-6, 0.0, 0.01]), st.data())
+def test_column_generation_stops_once_its_bound_passes_a_cutoff(doc, goal, pooled, below, data):
+    """Given a cutoff, the bound over the paths through allowed options is still at most
+    their LP (a bound), and where that LP lies past the cutoff it passes the cutoff too
+    (the caller prunes by it); a cutoff at or above the LP changes nothing. ``below``: the
+    cutoff's distance from the LP, relative."""
+    pytest.importorskip("highspy")
+    from eip.kernels.bounds import by_dimension, column_generation, column_pool
+
+    model, coef, paths, usage, _, _ = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
+    through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
+    lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
+    cutoff = np.inf if lp is None else lp + below * max(1.0, abs(lp))
+    columns = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
+    dual = column_generation(g, by_dimension(g), coef, caps, 200, allowed, np.empty(len(g.opt_key)), np.inf, columns,
+                             cutoff)[3]
+    if lp is None:
+        assert dual == np.inf
+        return
+    tol = 1e-6 * max(1.0, abs(lp))
+    assert dual <= lp + tol, (dual, lp)
+    if cutoff < lp - tol:
+        assert dual > cutoff, (dual, cutoff, lp)
+    elif cutoff >= lp:
+        assert abs(dual - lp) <= tol, (dual, lp)
 
 
 @settings(max_examples=200, deadline=None)

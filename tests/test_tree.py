@@ -57,7 +57,7 @@ def test_branching_pairs_are_the_most_fractional_keys_and_children_split_the_pat
     allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
     share = np.empty(len(g.opt_key))
     column_generation(g, by_dimension(g), coef, caps, 200, allowed, share, np.inf,
-                      column_pool(0, model.n_stages, len(caps)))
+                      column_pool(0, model.n_stages, len(caps)), np.inf)
     steps, keys = branch_candidates(g, allowed, share, count)
     assert list(zip(steps.tolist(), keys.tolist())) == fractional_pairs(g, allowed, share, SHARE_TOLERANCE)[:count]
     for s, k in zip(steps, keys):  # every pair splits the node: neither child is the node itself
