@@ -154,9 +154,10 @@ def fixing() -> None:
         coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
         optimum = peers.highs_milp(model, coef, 120.0).best
         limit = score_limit(optimum)
-        prices, values, lam_sums, dual, _, _ = lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS,
-                                                                 np.inf)
-        t_fix, (sub, _, _) = once(lambda: subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, limit)))
+        uses = by_dimension(g)
+        prices, values, lam_sums, dual, _, _ = lagrangian_prices(g, uses, coef, caps, DUAL_ITERATIONS, np.inf)
+        t_fix, (sub, _, _) = once(lambda: subgraph(g, *fixed_by_bounds(g, uses, coef, prices, values, lam_sums,
+                                                                        limit)))
         print(f"soc_{n}x{d}_s{seed} fixed at its optimum {optimum:.6g} in {t_fix * 1e3:.1f} ms: options "
               f"{len(g.opt_key):,} -> {len(sub.opt_key):,}, arcs {len(g.arc_tail):,} -> {len(sub.arc_tail):,}", flush=True)
         for name, graph in (("whole graph", g), ("fixed graph", sub)):
@@ -175,7 +176,7 @@ def table_grids() -> None:
     optimum = solve_model(model, coef, 1, Mode.EXACT, 32, 50_000_000, 300.0).rows[0, Row.SCORE]
     limit = score_limit(optimum)
     prices, values, lam_sums, _, _, _ = lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS, np.inf)
-    sub, _, _ = subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, limit))
+    sub, _, _ = subgraph(g, *fixed_by_bounds(g, by_dimension(g), coef, prices, values, lam_sums, limit))
     p, v, lam, *_ = lagrangian_prices(sub, by_dimension(sub), coef, caps, DUAL_ITERATIONS, np.inf)
     n_tables = len(table_dimensions(caps, p[1]))
     allowed = FINE_TABLE_CELLS // (len(sub.opt_key) * n_tables)

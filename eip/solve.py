@@ -13,8 +13,8 @@ import numpy as np
 
 from .costmodel import CostModel
 from .goals import THROUGHPUT, Goal, resolve_goal
-from .kernels.contract import (LayeredGraph, Mode, RootLp, Row, Solution, Status, Stop, Strategy, fitted, lp_bound,
-                               placement_rank, rank_order, solve, within_score)
+from .kernels.contract import (LayeredGraph, LpBound, Mode, RootLp, Row, Solution, Status, Stop, Strategy, fitted,
+                               lp_bound, placement_rank, rank_order, solve, within_score)
 from .kernels.paths import score_limit
 from .localsearch import distinct, evaluated, merged, polished, repaired
 from .lowering import LoweringStopped
@@ -261,7 +261,7 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
         return solve_mode_graph(model, model.fitted_graph(0, caps), coef, caps, k, mode, beam_width, label_budget,
                                 _left(limit_s, started))
     fit = functools.cache(lambda m: model.fitted_graph(m, caps))  # (each graph fitted once, when first needed)
-    bound, priced, roots = _mode_bounds(model, fit, coef, caps, _left(limit_s, started))
+    bound, priced, lps = _mode_bounds(model, fit, coef, caps, _left(limit_s, started))
     order = np.argsort(bound, kind="stable").tolist()
     found = _Found(model.n_stages, len(caps), k)
     repair_s = lambda: min(PRICED_REPAIR_S, PRICED_REPAIR_SHARE * _left(limit_s, started))
@@ -272,12 +272,13 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
 
     def search(g: int, graph: LayeredGraph, seconds: float) -> Solution:
         # (an unsplit graph starts from the LP its bound came from: on a DAG's graph it takes a second)
-        root = roots[g] if graph is fit(g) else None
-        if root is not None and found.cutoff < np.inf:
+        lp = lps[g] if graph is fit(g) else None
+        root = None if lp is None else lp.root
+        if lp is not None and found.cutoff < np.inf:
             # only plans within the cutoff are wanted: the search runs on the part of the graph
             # reduced-cost fixing at it leaves, and computes its own LP there (ways DAG 100x4
             # seed 0: 3,850 of 95,701 options; its search 0.87 s, was 2.0 s)
-            graph, root = within_score(graph, coef, root, found.cutoff), None
+            graph, root = within_score(graph, coef, lp, found.cutoff), None
         sol = solve_mode_graph(model, graph, coef, caps, k, mode, beam_width, label_budget, seconds, found.cutoff,
                                root)
         found.add(sol.options, sol.rows)
@@ -296,11 +297,11 @@ def solve_model(model: CostModel, coef: np.ndarray, k: int, mode: Mode, beam_wid
                                Stop.TIME_LIMIT, 0, 0, 0.0)
             continue
         searched = frozenset(order[:position])
-        if roots[g] is not None and found.cutoff < np.inf and model.splits(g, searched):
+        if lps[g] is not None and found.cutoff < np.inf and model.splits(g, searched):
             # fixed at the cutoff by its LP first, then split: the split graph's own fitting
             # and LP took 1.8 s of ways DAG 100x4 seed 2's second GPU mode (123,336 options),
             # whose part fixing leaves (188 options) its search proves empty in 0.1 ms
-            graph, graph_least = model.split_after(within_score(fit(g), coef, roots[g], found.cutoff), g, searched)
+            graph, graph_least = model.split_after(within_score(fit(g), coef, lps[g], found.cutoff), g, searched)
         else:
             graph, graph_least = model.mode_graph_after(g, searched)
         if found.beats(_least_scores(graph_least[None, :], coef, caps)[0]):
@@ -375,7 +376,7 @@ def _again(first: Solution, second: Solution) -> Solution:
 
 
 def _mode_bounds(model: CostModel, fit: Callable[[int], LayeredGraph], coef: np.ndarray, caps: np.ndarray,
-                 limit_s: float) -> tuple[np.ndarray, np.ndarray, list[RootLp | None]]:
+                 limit_s: float) -> tuple[np.ndarray, np.ndarray, list[LpBound | None]]:
     """(M,) a lower bound on the best score of each of ``model.mode_graphs``: its LP bound
     (on the graph fitted to ``caps``, ``fit(m)``: ``contract.fitted``)
     (never below its least usage's score: column generation's first pass is unconstrained),
@@ -389,22 +390,22 @@ def _mode_bounds(model: CostModel, fit: Callable[[int], LayeredGraph], coef: np.
 
     Also (P, N), in the same order: the placement of the path that each graph's LP
     multipliers price cheapest (``contract.lp_bound``), where a repair may start; and (M,)
-    each graph's LP (``RootLp``) where it ran within its time, for its search to start
+    each graph's LP (``LpBound``) where it ran within its time, for its search to start
     from (None: not computed, or stopped by the time limit)."""
     started = time.perf_counter()
     bound = _least_scores(model.mode_least_usage, coef, caps)
-    priced, roots = [], [None] * len(bound)
+    priced, lps = [], [None] * len(bound)
     for m in np.argsort(bound, kind="stable").tolist():
         if bound[m] < np.inf and time.perf_counter() - started < limit_s:
             graph = fit(m)
             lp = lp_bound(graph, coef, caps, _left(limit_s, started))
             bound[m] = max(bound[m], lp.bound)
             if time.perf_counter() - started < limit_s:  # (else perhaps short of the LP's optimum)
-                roots[m] = lp.root
+                lps[m] = lp
             if len(lp.priced_path) and lp.bound < np.inf:
                 priced.append((lp.bound, graph.opt_key[lp.priced_path]))
     priced.sort(key=lambda start: start[0])
-    return bound, np.array([path for _, path in priced], dtype=np.int64).reshape(-1, model.n_stages), roots
+    return bound, np.array([path for _, path in priced], dtype=np.int64).reshape(-1, model.n_stages), lps
 
 
 def _left(limit_s: float, started: float) -> float:

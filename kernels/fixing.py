@@ -27,7 +27,7 @@ dimensions become free), Lagrangian values and per-dimension tables over fewer p
 import numpy as np
 from numba import njit
 
-from .bounds import by_dimension, relaxed_costs, rounding_slack
+from .bounds import relaxed_costs, rounding_slack
 from .contract import LayeredGraph
 
 # Options and arcs are fixed only when their bound exceeds the limit by this much relative
@@ -53,11 +53,11 @@ def forward_values(g, opt_cost, arc_cost, value):
 
 
 @njit(cache=True)
-def fixed_by_bounds(g, coef, prices, values, lam_sums, limit):
+def fixed_by_bounds(g, uses, coef, prices, values, lam_sums, limit):
     """Reduced-cost fixing at ``limit``: ``(keep_opt (T,), keep_arc (A,))`` bool, False for
     the options and arcs no path scoring at most ``limit`` goes through, by the bound of
     any multiplier set m (``prices`` (M, Q), ``values`` (M, T) and ``lam_sums`` (M,), as
-    ``bounds.lagrangian_prices`` returns them)."""
+    ``bounds.lagrangian_prices`` returns them); ``uses``: ``bounds.by_dimension(g)``."""
     t_count = g.opt_use.shape[0]
     n_arcs = g.arc_tail.shape[0]
     keep_opt = np.ones(t_count, dtype=np.bool_)
@@ -65,7 +65,6 @@ def fixed_by_bounds(g, coef, prices, values, lam_sums, limit):
     opt_cost = np.empty(t_count)
     arc_cost = np.empty(n_arcs)
     fwd = np.empty(t_count)
-    uses = by_dimension(g)
     for m in range(prices.shape[0]):
         relaxed_costs(uses, coef, prices[m], opt_cost, arc_cost)
         forward_values(g, opt_cost, arc_cost, fwd)

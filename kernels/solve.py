@@ -1176,7 +1176,8 @@ def _polished(ctx, path, row, stats):
     n = g.step_start.shape[0] - 1
     floor_labels = stats[Stat.FLOOR_LABELS]
     # only options and arcs some path scoring at most the plan's may take (the plan's own among them)
-    fixed_opt, keep_arc = fixed_by_bounds(g, ctx.coef, ctx.prices, ctx.values, ctx.lam_sums, row[Row.SCORE])
+    fixed_opt, keep_arc = fixed_by_bounds(g, by_dimension(g), ctx.coef, ctx.prices, ctx.values, ctx.lam_sums,
+                                          row[Row.SCORE])
     improved = False
     productive = False  # some pass at this width gained at least POLISH_GAIN
     width = POLISH_WIDTH
@@ -1254,7 +1255,8 @@ def _fixed_context(ctx, limit, cells, finer_only):
     as fine as ``ctx``'s; else ``ctx``'s own tables, of the whole graph, which still bound
     the subgraph's completions). Returns ``(sub_ctx, origin, has_path)``
     (``fixing.subgraph``)."""
-    keep_opt, keep_arc = fixed_by_bounds(ctx.g, ctx.coef, ctx.prices, ctx.values, ctx.lam_sums, limit)
+    keep_opt, keep_arc = fixed_by_bounds(ctx.g, by_dimension(ctx.g), ctx.coef, ctx.prices, ctx.values, ctx.lam_sums,
+                                         limit)
     return _restricted_context(ctx, keep_opt, keep_arc, cells, finer_only)
 
 
@@ -1427,7 +1429,8 @@ def _refixed(ctx, origin, masks, size, limit):
     whose option i is ``origin[i]`` of the solve's graph) on what reduced-cost fixing at
     ``limit`` leaves of the solve's graph (a part of theirs: fixing at a lower limit keeps
     less). Returns ``(graph, origin, masks, size)``; no open nodes when no path is left."""
-    keep_opt, keep_arc = fixed_by_bounds(ctx.g, ctx.coef, ctx.prices, ctx.values, ctx.lam_sums, limit)
+    keep_opt, keep_arc = fixed_by_bounds(ctx.g, by_dimension(ctx.g), ctx.coef, ctx.prices, ctx.values, ctx.lam_sums,
+                                         limit)
     sub, sub_origin, has_path = subgraph(ctx.g, keep_opt, keep_arc)
     position = np.full(ctx.g.opt_use.shape[0], -1, dtype=np.int64)
     position[origin] = np.arange(origin.shape[0])

@@ -531,7 +531,7 @@ def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share)
         return
     limit = scores[fits].min() + share * (scores[fits].max() - scores[fits].min())
     prices, values, lam_sums, *_ = lagrangian_prices(g, by_dimension(g), coef, caps, 200, np.inf)
-    keep_opt, keep_arc = fixed_by_bounds(g, coef, prices, values, lam_sums, limit)
+    keep_opt, keep_arc = fixed_by_bounds(g, by_dimension(g), coef, prices, values, lam_sums, limit)
     for i in np.flatnonzero(fits & (scores <= limit)):
         assert keep_opt[paths[i]].all() and keep_arc[path_arcs(g, paths[i])].all(), (paths[i], scores[i], limit)
 
@@ -549,7 +549,7 @@ def test_a_graph_within_a_score_holds_every_plan_that_scores_within_it(doc, goal
     if not fits.any():
         return
     limit = scores[fits].min() + share * (scores[fits].max() - scores[fits].min())
-    sub = within_score(g, coef, lp_bound(g, coef, caps).root, limit)
+    sub = within_score(g, coef, lp_bound(g, coef, caps), limit)
     placements = {tuple(g.opt_key[p]) for p in paths}
     kept = {tuple(sub.opt_key[p]) for p in graph_paths(sub)[0]}
     assert kept <= placements
@@ -682,7 +682,8 @@ def test_reduced_cost_fixing_at_the_optimum_leaves_a_small_graph():
     coef = model.coefficients(best.weights)
     g, caps = model.graph, model.caps_tol
     prices, values, lam_sums, *_ = lagrangian_prices(g, by_dimension(g), coef, caps, 200, np.inf)
-    sub, origin, has_path = subgraph(g, *fixed_by_bounds(g, coef, prices, values, lam_sums, best.plans[0].score))
+    sub, origin, has_path = subgraph(g, *fixed_by_bounds(g, by_dimension(g), coef, prices, values, lam_sums,
+                                                         best.plans[0].score))
     assert has_path and len(sub.arc_tail) < 0.25 * len(g.arc_tail)  # 438 of 1,975 arcs
     for s, name in enumerate(best.plans[0].option_names):
         assert name in [model.option_names[key] for key in sub.opt_key[sub.step_start[s]:sub.step_start[s + 1]]]
