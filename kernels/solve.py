@@ -1176,8 +1176,7 @@ def _polished(ctx, path, row, stats):
     n = g.step_start.shape[0] - 1
     floor_labels = stats[Stat.FLOOR_LABELS]
     # only options and arcs some path scoring at most the plan's may take (the plan's own among them)
-    fixed_opt, keep_arc = fixed_by_bounds(g, by_dimension(g), ctx.coef, ctx.prices, ctx.values, ctx.lam_sums,
-                                          row[Row.SCORE])
+    fixed_opt, keep_arc = _fixed(ctx, row[Row.SCORE])
     improved = False
     productive = False  # some pass at this width gained at least POLISH_GAIN
     width = POLISH_WIDTH
@@ -1255,9 +1254,15 @@ def _fixed_context(ctx, limit, cells, finer_only):
     as fine as ``ctx``'s; else ``ctx``'s own tables, of the whole graph, which still bound
     the subgraph's completions). Returns ``(sub_ctx, origin, has_path)``
     (``fixing.subgraph``)."""
-    keep_opt, keep_arc = fixed_by_bounds(ctx.g, by_dimension(ctx.g), ctx.coef, ctx.prices, ctx.values, ctx.lam_sums,
-                                         limit)
+    keep_opt, keep_arc = _fixed(ctx, limit)
     return _restricted_context(ctx, keep_opt, keep_arc, cells, finer_only)
+
+
+@njit(cache=True)
+def _fixed(ctx, limit):
+    """Reduced-cost fixing of ``ctx``'s graph at ``limit`` by its multipliers
+    (``fixing.fixed_by_bounds``): ``(keep_opt (T,), keep_arc (A,))``."""
+    return fixed_by_bounds(ctx.g, by_dimension(ctx.g), ctx.coef, ctx.prices, ctx.values, ctx.lam_sums, limit)
 
 
 @njit(cache=True)
@@ -1429,8 +1434,7 @@ def _refixed(ctx, origin, masks, size, limit):
     whose option i is ``origin[i]`` of the solve's graph) on what reduced-cost fixing at
     ``limit`` leaves of the solve's graph (a part of theirs: fixing at a lower limit keeps
     less). Returns ``(graph, origin, masks, size)``; no open nodes when no path is left."""
-    keep_opt, keep_arc = fixed_by_bounds(ctx.g, by_dimension(ctx.g), ctx.coef, ctx.prices, ctx.values, ctx.lam_sums,
-                                         limit)
+    keep_opt, keep_arc = _fixed(ctx, limit)
     sub, sub_origin, has_path = subgraph(ctx.g, keep_opt, keep_arc)
     position = np.full(ctx.g.opt_use.shape[0], -1, dtype=np.int64)
     position[origin] = np.arange(origin.shape[0])
@@ -1454,11 +1458,12 @@ def _branched_node(fg, uses, coef, caps, columns, allowed, bound, steps, keys, l
     (N,) of the solve's graph, ``origin`` mapping ``fg``'s options to it, and ``row``) when it
     ranks before it. Returns ``(masks, bounds, size, work, found)``, ``work`` less the LPs'
     (``_lp_work``)."""
+    cut = score_limit(min(limit, row[Row.SCORE]))
     pick, child, s_row, s_path = strong_branch(fg, uses, coef, caps, allowed, bound, steps, keys, deadline, columns,
-                                               score_limit(min(limit, row[Row.SCORE])))
+                                               cut)
     work -= 2 * steps.shape[0] * _lp_work(fg)
     found = _kept_better(found, path, row, origin[s_path], s_row)
-    cut = score_limit(min(limit, row[Row.SCORE]))  # (lower where the children's LPs met a better plan)
+    cut = min(cut, score_limit(row[Row.SCORE]))  # (lower where the children's LPs met a better plan)
     node, closed = reduced_node(fg, allowed, steps, keys, child, cut)
     if closed:
         return masks, bounds, size, work, found

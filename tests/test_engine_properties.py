@@ -343,20 +343,29 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
 def test_column_generation_stops_once_its_bound_passes_a_cutoff(doc, goal, pooled, below, data):
     """Given a cutoff, the bound over the paths through allowed options is still at most
     their LP (a bound), and where that LP lies past the cutoff it passes the cutoff too
-    (the caller prunes by it); a cutoff at or above the LP changes nothing. ``below``: the
-    cutoff's distance from the LP, relative."""
+    (the caller prunes by it); a cutoff at or above the LP changes nothing. It stops at the
+    first pass whose bound passes the cutoff: its bound is that of the same column
+    generation cut short after that many passes. ``below``: the cutoff's distance from the
+    LP, relative; ``pooled``: a pool that an LP over other options filled first."""
     pytest.importorskip("highspy")
-    from eip.kernels.bounds import by_dimension, column_generation, column_pool
+    from eip.kernels.bounds import ColumnPool, by_dimension, column_generation, column_pool
 
     model, coef, paths, usage, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
+    masks = st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))
+    allowed, other = np.array(data.draw(masks)), np.array(data.draw(masks))
     through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
     lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
     cutoff = np.inf if lp is None else lp + below * max(1.0, abs(lp))
-    columns = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
-    dual = column_generation(g, by_dimension(g), coef, caps, 200, allowed, np.empty(len(g.opt_key)), np.inf, columns,
-                             cutoff)[3]
+    pool = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
+    column_generation(g, by_dimension(g), coef, caps, 200, other, np.empty(len(g.opt_key)), np.inf, pool, np.inf)
+
+    def bound(passes: int, cut: float) -> float:  # (each run from a copy of the same pool)
+        columns = ColumnPool(*(a.copy() for a in pool))
+        return column_generation(g, by_dimension(g), coef, caps, passes, allowed, np.empty(len(g.opt_key)), np.inf,
+                                 columns, cut)[3]
+
+    dual = bound(200, cutoff)
     if lp is None:
         assert dual == np.inf
         return
@@ -366,6 +375,8 @@ def test_column_generation_stops_once_its_bound_passes_a_cutoff(doc, goal, poole
         assert dual > cutoff, (dual, cutoff, lp)
     elif cutoff >= lp:
         assert abs(dual - lp) <= tol, (dual, lp)
+    first_past = next((b for b in (bound(p, np.inf) for p in range(1, 201)) if b > cutoff), bound(200, np.inf))
+    assert dual == first_past, (dual, first_past, cutoff, lp)
 
 
 @settings(max_examples=200, deadline=None)
