@@ -300,6 +300,22 @@ def test_column_generation_meets_the_lp_bound_and_never_passes_a_plan(doc, goal)
     assert lp is not None and abs(dual - lp) <= 1e-6 * max(1.0, abs(lp)), (dual, lp)
 
 
+def allowed_and_pool(model, coef: np.ndarray, paths: list, pooled: int, data):
+    """A random mask of ``model.graph``'s options, ``allowed`` (T,) bool, the enumerated
+    ``paths`` through it (P,) bool, and a pool of ``pooled`` columns that a column
+    generation over another random mask filled (some of them not through ``allowed``)."""
+    from eip.kernels.bounds import by_dimension, column_generation, column_pool
+
+    g = model.graph
+    masks = st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))
+    allowed, other = np.array(data.draw(masks)), np.array(data.draw(masks))
+    through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
+    pool = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
+    column_generation(g, by_dimension(g), coef, model.caps_tol, 200, other, np.empty(len(g.opt_key)), np.inf, pool,
+                      np.inf)
+    return allowed, through, pool
+
+
 @settings(max_examples=200, deadline=None)
 @given(scenario_docs(), goals, st.sampled_from([0, 2, 256]), st.data())
 def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, pooled, data):
@@ -310,16 +326,12 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     allowed options left (some of them not through the allowed options; 2: a full pool
     that keeps overwriting its oldest)."""
     pytest.importorskip("highspy")
-    from eip.kernels.bounds import by_dimension, column_generation, column_pool
+    from eip.kernels.bounds import by_dimension, column_generation
 
     model, coef, paths, usage, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    masks = st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))
-    allowed, other = np.array(data.draw(masks)), np.array(data.draw(masks))
-    through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
+    allowed, through, columns = allowed_and_pool(model, coef, paths, pooled, data)
     share = np.empty(len(g.opt_key))
-    columns = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
-    column_generation(g, by_dimension(g), coef, caps, 200, other, share, np.inf, columns, np.inf)
     assert all(list(p) in paths for p in columns.paths[:columns.held[0]])
     prices, _, lam_sums, dual, incumbent, incumbent_path = column_generation(g, by_dimension(g), coef, caps, 200,
                                                                              allowed, share, np.inf, columns, np.inf)
@@ -348,17 +360,13 @@ def test_column_generation_stops_once_its_bound_passes_a_cutoff(doc, goal, poole
     generation cut short after that many passes. ``below``: the cutoff's distance from the
     LP, relative; ``pooled``: a pool that an LP over other options filled first."""
     pytest.importorskip("highspy")
-    from eip.kernels.bounds import ColumnPool, by_dimension, column_generation, column_pool
+    from eip.kernels.bounds import ColumnPool, by_dimension, column_generation
 
     model, coef, paths, usage, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
-    masks = st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))
-    allowed, other = np.array(data.draw(masks)), np.array(data.draw(masks))
-    through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
+    allowed, through, pool = allowed_and_pool(model, coef, paths, pooled, data)
     lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
     cutoff = np.inf if lp is None else lp + below * max(1.0, abs(lp))
-    pool = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
-    column_generation(g, by_dimension(g), coef, caps, 200, other, np.empty(len(g.opt_key)), np.inf, pool, np.inf)
 
     def bound(passes: int, cut: float) -> float:  # (each run from a copy of the same pool)
         columns = ColumnPool(*(a.copy() for a in pool))
