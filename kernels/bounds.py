@@ -18,16 +18,31 @@ from .paths import arcs_row, capped, clock, within_caps
 
 @njit(cache=True)
 def by_dimension(g):
-    """The usages of graph ``g`` by dimension, ``(opt_use (Q, T), arc_use (Qa, A))``: what
-    ``relaxed_costs`` reads."""
-    return _transposed(g.opt_use), _transposed(g.arc_use)
+    """The usages of graph ``g`` as ``relaxed_costs`` reads them: ``(opt_class (T,) int32,
+    opt_class_use (Q, Ko), arc_class (A,) int32, arc_class_use (R, Ka))``, the options'
+    and the arcs' usages as their distinct rows (by dimension) and the row of each
+    (``usage_classes``).
+
+    A DAG's frontier-state graph has far fewer distinct usages than options and arcs (ways
+    DAG 100x4 seed 0's first GPU mode graph: 1,243 for 95,701 options, 25,385 for 1.13M
+    arcs), so a pass weighs each row once and gathers the costs from them, reading 4
+    bytes per arc rather than 8 per weighed dimension (each cost is the same sum)."""
+    opt_class, opt_class_use = usage_classes(g.opt_use, CLASSED_ROWS)
+    arc_class, arc_class_use = usage_classes(g.arc_use, CLASSED_ROWS)
+    return opt_class, opt_class_use, arc_class, arc_class_use
+
+
+# Usages of fewer rows than this are not classed (``usage_classes``): their passes read
+# little memory, and hashing them cost 4-8x copying them (generated 60-300-stage chains'
+# and DAGs' graphs of 2,000-13,000 options and arcs: 24-152 us against 7-27 us)
+CLASSED_ROWS = 1 << 16
 
 
 @njit(cache=True)
 def _transposed(use):
     """``use`` (X, D) copied as (D, X), reading it row by row (a contiguous copy of its
-    transposed view took 66-70 ms on a ways DAG 100x4 mode graph's 99k options and 1.04M
-    arcs, this 35-38 ms: a scratch script)."""
+    transposed view took 66-70 ms on a ways DAG 100x4 mode graph's 1.04M arcs, this
+    35-38 ms: a scratch script)."""
     out = np.empty((use.shape[1], use.shape[0]))
     for x in range(use.shape[0]):
         for j in range(use.shape[1]):
@@ -36,9 +51,110 @@ def _transposed(use):
 
 
 @njit(cache=True)
+def usage_classes(use, min_rows):
+    """The distinct rows of ``use`` (X, D), bit for bit: ``(row_class (X,) int32, class_use
+    (D, K))``, each row's class (numbered in order of first appearance) and the classes'
+    rows by dimension, from an open-addressing hash table of the rows' bits that doubles
+    as it fills (``_classify``): 37-40 ms on a ways DAG 100x4 mode graph's 1.13M arcs.
+    Under ``min_rows`` rows each row is a class of its own."""
+    x_count, d = use.shape
+    if x_count < min_rows:
+        return np.arange(x_count, dtype=np.int32), _transposed(use)
+    bits = np.ascontiguousarray(use).reshape(-1).view(np.uint64)
+    row_class = np.empty(x_count, dtype=np.int32)
+    first = np.empty(256, dtype=np.int64)
+    class_bits = np.empty(256 * d, dtype=np.uint64)
+    class_hash = np.empty(256, dtype=np.int64)
+    table = np.full(4 * first.shape[0], -1, dtype=np.int64)
+    done, n_classes = 0, 0
+    while True:
+        done, n_classes = _classify(bits, d, done, n_classes, row_class, first, class_bits, class_hash, table)
+        if done == x_count:
+            break
+        first, class_bits, class_hash = _doubled(first), _doubled(class_bits), _doubled(class_hash)
+        table = _rehashed(class_hash[:n_classes], 4 * first.shape[0])
+    class_use = np.empty((d, n_classes))
+    for k in range(n_classes):
+        for j in range(d):
+            class_use[j, k] = use[first[k], j]
+    return row_class, class_use
+
+
+@njit(cache=True)
+def _classify(bits, d, done, n_classes, row_class, first, class_bits, class_hash, table):
+    """Classify rows ``done`` ... of the (X, D) rows whose bits are ``bits`` (X * D,) uint64
+    into ``row_class`` (X,), given the ``n_classes`` classes met so far: each class's first
+    row ``first`` (K,), bits ``class_bits`` (K * D,) and hash ``class_hash`` (K,), kept
+    apart so that comparisons stay in cache, and ``table`` (S,), a power of 2 of slots
+    holding a class (-1: empty; a quarter full at most). Returns the rows classified and
+    the classes: it stops at the first row of a new class once K are held (the caller
+    grows the arrays and goes on)."""
+    mask = table.shape[0] - 1
+    for x in range(done, row_class.shape[0]):
+        key = _row_hash(bits, x * d, d)
+        slot = key & mask
+        k = table[slot]
+        while k >= 0 and not (class_hash[k] == key and _same_words(class_bits, k * d, bits, x * d, d)):
+            slot = (slot + 1) & mask
+            k = table[slot]
+        if k < 0:
+            if n_classes == first.shape[0]:
+                return x, n_classes
+            k = n_classes
+            first[k] = x
+            for j in range(d):
+                class_bits[k * d + j] = bits[x * d + j]
+            class_hash[k] = key
+            table[slot] = k
+            n_classes += 1
+        row_class[x] = k
+    return row_class.shape[0], n_classes
+
+
+@njit(cache=True, inline="always")
+def _row_hash(words, start, d):
+    """A non-negative hash of ``words[start:start + d]`` (uint64; FNV-1a by word, mixed)."""
+    h = np.uint64(1469598103934665603)
+    for j in range(start, start + d):
+        h = (h ^ words[j]) * np.uint64(1099511628211)
+        h ^= h >> np.uint64(29)
+    return np.int64(h >> np.uint64(1))
+
+
+@njit(cache=True, inline="always")
+def _same_words(a, a_start, b, b_start, d):
+    """Whether ``a[a_start:a_start + d]`` equals ``b[b_start:b_start + d]``."""
+    for j in range(d):
+        if a[a_start + j] != b[b_start + j]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _doubled(a):
+    """``a`` (X,) copied into an array of 2X (the rest unset)."""
+    out = np.empty(2 * a.shape[0], dtype=a.dtype)
+    out[:a.shape[0]] = a
+    return out
+
+
+@njit(cache=True)
+def _rehashed(hashes, size):
+    """A table of ``size`` slots (a power of 2) holding the classes whose hashes are
+    ``hashes`` (K,) (``_classify``)."""
+    table = np.full(size, -1, dtype=np.int64)
+    for k in range(hashes.shape[0]):
+        slot = hashes[k] & (size - 1)
+        while table[slot] >= 0:
+            slot = (slot + 1) & (size - 1)
+        table[slot] = k
+    return table
+
+
+@njit(cache=True)
 def relaxed_costs(uses, coef, price, opt_cost, arc_cost):
     """Fill ``opt_cost`` (T,) and ``arc_cost`` (A,) with score + ``price`` . usage, from the
-    graph's usages by dimension ``uses`` (``by_dimension``).
+    graph's usages ``uses`` (``by_dimension``).
 
     ``price`` (Q,) is score units per unit of usage (0 for a free dimension). Each cost
     sums the dimensions in order, leaving out those of weight 0 (they add nothing: the
@@ -46,11 +162,27 @@ def relaxed_costs(uses, coef, price, opt_cost, arc_cost):
     dimensions the score and the prices weigh, and its loops vectorize. Column generation
     is mostly such passes (1.13M arcs by 7 dimensions, 4 of them weighed, random usages:
     3 ms against 9 ms by arc, a scratch script; ways DAG 100x4 seed 0's root LP, 44
-    passes: 0.35-0.45 s against 0.69 s, the same bound).
+    passes: 0.35-0.45 s against 0.69 s, the same bound). On a large graph each distinct
+    usage row is weighed once and the options and arcs gather their costs from their
+    rows (``by_dimension``: ways DAG 100x4 seed 0's first GPU mode graph, 1.13M arcs,
+    2.4 -> 0.6 ms a pass).
     """
-    opt_use, arc_use = uses
-    _weighted(opt_use, coef, price, opt_cost)
-    _weighted(arc_use, coef, price, arc_cost)
+    opt_class, opt_class_use, arc_class, arc_class_use = uses
+    _gathered(opt_class, opt_class_use, coef, price, opt_cost)
+    _gathered(arc_class, arc_class_use, coef, price, arc_cost)
+
+
+@njit(cache=True, inline="always")
+def _gathered(row_class, class_use, coef, price, cost):
+    """Fill ``cost`` (X,) with the weighted usage (``_weighted``) of each row's class
+    ``row_class`` (X,) among the classes' usages ``class_use`` (D, K)."""
+    if class_use.shape[1] == row_class.shape[0]:  # (each row its own class: numbered in order)
+        _weighted(class_use, coef, price, cost)
+        return
+    class_cost = np.empty(class_use.shape[1])
+    _weighted(class_use, coef, price, class_cost)
+    for x in range(row_class.shape[0]):
+        cost[x] = class_cost[row_class[x]]
 
 
 @njit(cache=True)

@@ -223,7 +223,7 @@ class LpBound(NamedTuple):
     bound: float               # a proven lower bound on the best score within the caps (inf: no path fits)
     priced_path: np.ndarray    # (N,) the graph's options on the path its multipliers price cheapest (empty: none)
     root: RootLp               # column generation's answer, where a solve of the same graph may start
-    uses: tuple                # the graph's usages by dimension its passes read (``bounds.by_dimension``): a
+    uses: tuple                # the graph's usages as its passes read them (``bounds.by_dimension``): a
     #                            fixing on the same graph reads them too (``within_score``)
 
 
@@ -271,8 +271,8 @@ def within_score(graph: LayeredGraph, coef: np.ndarray, lp: LpBound, limit: floa
     """``graph`` without the options and arcs through which no path within the caps of
     ``lp`` (``lp_bound(graph, coef, caps)``) scores at most ``limit``, by reduced-cost
     fixing with its multipliers (``fixing.fixed_by_bounds``, on the usages its passes read:
-    transposing them again took 60 of the 83 ms of a fixing on generated ways DAG 100x4
-    seed 2's mode graphs, 1.04M arcs): a solve that wants only such plans (a ``cutoff``) may
+    making them again took 60 of the 83 ms of a fixing on generated ways DAG 100x4 seed
+    2's mode graphs, 1.04M arcs): a solve that wants only such plans (a ``cutoff``) may
     run on it, with bounds recomputed over far fewer paths. Same order and keys; options
     without any arc when no path is left."""
     from .fixing import fixed_by_bounds, subgraph
@@ -306,7 +306,7 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
 
     # (the kernels' clock is time.perf_counter)
     deadline = time.perf_counter() + time_limit_s if time_limit_s < np.inf else np.inf
-    uses = by_dimension(graph)  # (35-38 ms on a ways DAG 100x4 mode graph: made once, kept for its fixing)
+    uses = by_dimension(graph)  # (about 36 ms on a ways DAG 100x4 mode graph: made once, kept for its fixing)
     root = RootLp(*lagrangian_prices(graph, uses, coef, caps, DUAL_ITERATIONS, deadline))
     prices = root.prices
     # the best multipliers' pass once more, for its path (prices are multipliers per unit of each cap)

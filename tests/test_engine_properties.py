@@ -300,6 +300,56 @@ def test_column_generation_meets_the_lp_bound_and_never_passes_a_plan(doc, goal)
     assert lp is not None and abs(dual - lp) <= 1e-6 * max(1.0, abs(lp)), (dual, lp)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 5), st.integers(0, 300), st.sampled_from([0, 1, 10**9]), st.data())
+def test_usage_classes_are_the_distinct_rows_in_order_of_first_appearance(distinct, d, rows, min_rows, data):
+    """Usage rows (some repeated, 0.0 and -0.0 apart) fall into one class per distinct row
+    (bit for bit; under ``min_rows`` rows one class per row), numbered in order of first
+    appearance, and each class's usage is its rows'."""
+    from eip.kernels.bounds import usage_classes
+
+    values = st.sampled_from([0.0, -0.0, 1.0, 0.1, 1e-300, 3.5e6])
+    pool = np.array(data.draw(st.lists(st.lists(values, min_size=d, max_size=d), min_size=distinct,
+                                       max_size=distinct)), dtype=float).reshape(distinct, d)
+    use = pool[data.draw(st.lists(st.integers(0, distinct - 1), min_size=rows, max_size=rows))].reshape(rows, d)
+    row_class, class_use = usage_classes(use, min_rows)
+    assert row_class.dtype == np.int32 and class_use.shape[0] == d
+    assert np.array_equal(class_use[:, row_class].view(np.uint64), use.T.view(np.uint64))
+    if rows < min_rows:
+        assert np.array_equal(row_class, np.arange(rows))
+        return
+    bits = [row.tobytes() for row in use]
+    first = list(dict.fromkeys(bits))  # distinct rows in order of first appearance
+    assert class_use.shape[1] == len(first)
+    assert [first.index(b) for b in bits] == row_class.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(scenario_docs(), goals)
+def test_classed_usages_price_every_option_and_arc_as_the_rows_do(doc, goal):
+    """A pass's costs from the graph's usages classed (every size hashed) are bit for bit
+    score + price . usage summed dimension by dimension, and a column generation over them
+    answers exactly as over one class per row."""
+    from eip.kernels.bounds import by_dimension, lagrangian_prices, relaxed_costs, usage_classes
+
+    model, coef, *_ = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    classed = (*usage_classes(g.opt_use, 0), *usage_classes(g.arc_use, 0))
+    price = np.where((caps > 0) & np.isfinite(caps), 1.0 / np.where(caps > 0, caps, 1.0), 0.0)
+    opt_cost, arc_cost = np.empty(len(g.opt_key)), np.empty(len(g.arc_tail))
+    relaxed_costs(classed, coef, price, opt_cost, arc_cost)
+    for cost, use in ((opt_cost, g.opt_use), (arc_cost, g.arc_use)):
+        expected = np.zeros(len(use))
+        for j in range(use.shape[1]):
+            if coef[j] + price[j] != 0.0:
+                expected += (coef[j] + price[j]) * use[:, j]
+        assert np.array_equal(cost, expected)
+    ours = lagrangian_prices(g, classed, coef, caps, 200, np.inf)
+    rows = lagrangian_prices(g, by_dimension(g), coef, caps, 200, np.inf)
+    for a, b in zip(ours, rows):
+        assert np.array_equal(a, b)
+
+
 def allowed_and_pool(model, coef: np.ndarray, paths: list, pooled: int, data):
     """A random mask of ``model.graph``'s options, ``allowed`` (T,) bool, the enumerated
     ``paths`` through it (P,) bool, and a pool of ``pooled`` columns that a column
