@@ -175,8 +175,9 @@ def table_grids() -> None:
     coef = model.coefficients(eip.GOAL_WEIGHTS["balanced"])
     optimum = solve_model(model, coef, 1, Mode.EXACT, 32, 50_000_000, 300.0).rows[0, Row.SCORE]
     limit = score_limit(optimum)
-    prices, values, lam_sums, _, _, _ = lagrangian_prices(g, by_dimension(g), coef, caps, DUAL_ITERATIONS, np.inf)
-    sub, _, _ = subgraph(g, *fixed_by_bounds(g, by_dimension(g), coef, prices, values, lam_sums, limit))
+    uses = by_dimension(g)
+    prices, values, lam_sums, _, _, _ = lagrangian_prices(g, uses, coef, caps, DUAL_ITERATIONS, np.inf)
+    sub, _, _ = subgraph(g, *fixed_by_bounds(g, uses, coef, prices, values, lam_sums, limit))
     p, v, lam, *_ = lagrangian_prices(sub, by_dimension(sub), coef, caps, DUAL_ITERATIONS, np.inf)
     n_tables = len(table_dimensions(caps, p[1]))
     allowed = FINE_TABLE_CELLS // (len(sub.opt_key) * n_tables)

@@ -62,30 +62,30 @@ def usage_classes(use, min_rows):
         return np.arange(x_count, dtype=np.int32), _transposed(use)
     bits = np.ascontiguousarray(use).reshape(-1).view(np.uint64)
     row_class = np.empty(x_count, dtype=np.int32)
-    first = np.empty(256, dtype=np.int64)
     class_bits = np.empty(256 * d, dtype=np.uint64)
     class_hash = np.empty(256, dtype=np.int64)
-    table = np.full(4 * first.shape[0], -1, dtype=np.int64)
+    table = np.full(4 * class_hash.shape[0], -1, dtype=np.int64)
     done, n_classes = 0, 0
     while True:
-        done, n_classes = _classify(bits, d, done, n_classes, row_class, first, class_bits, class_hash, table)
+        done, n_classes = _classify(bits, d, done, n_classes, row_class, class_bits, class_hash, table)
         if done == x_count:
             break
-        first, class_bits, class_hash = _doubled(first), _doubled(class_bits), _doubled(class_hash)
-        table = _rehashed(class_hash[:n_classes], 4 * first.shape[0])
+        class_bits, class_hash = _doubled(class_bits), _doubled(class_hash)
+        table = _rehashed(class_hash[:n_classes], 4 * class_hash.shape[0])
+    values = class_bits.view(np.float64)  # (the classes' rows, bit for bit)
     class_use = np.empty((d, n_classes))
     for k in range(n_classes):
         for j in range(d):
-            class_use[j, k] = use[first[k], j]
+            class_use[j, k] = values[k * d + j]
     return row_class, class_use
 
 
 @njit(cache=True)
-def _classify(bits, d, done, n_classes, row_class, first, class_bits, class_hash, table):
+def _classify(bits, d, done, n_classes, row_class, class_bits, class_hash, table):
     """Classify rows ``done`` ... of the (X, D) rows whose bits are ``bits`` (X * D,) uint64
-    into ``row_class`` (X,), given the ``n_classes`` classes met so far: each class's first
-    row ``first`` (K,), bits ``class_bits`` (K * D,) and hash ``class_hash`` (K,), kept
-    apart so that comparisons stay in cache, and ``table`` (S,), a power of 2 of slots
+    into ``row_class`` (X,), given the ``n_classes`` classes met so far: each class's row's
+    bits ``class_bits`` (K * D,) and hash ``class_hash`` (K,), kept apart so that
+    comparisons stay in cache, and ``table`` (S,), a power of 2 of slots
     holding a class (-1: empty; a quarter full at most). Returns the rows classified and
     the classes: it stops at the first row of a new class once K are held (the caller
     grows the arrays and goes on)."""
@@ -98,10 +98,9 @@ def _classify(bits, d, done, n_classes, row_class, first, class_bits, class_hash
             slot = (slot + 1) & mask
             k = table[slot]
         if k < 0:
-            if n_classes == first.shape[0]:
+            if n_classes == class_hash.shape[0]:
                 return x, n_classes
             k = n_classes
-            first[k] = x
             for j in range(d):
                 class_bits[k * d + j] = bits[x * d + j]
             class_hash[k] = key
