@@ -379,9 +379,9 @@ def lagrangian_prices(g, uses, coef, caps, n_iter, deadline):
     ``incumbent_path`` its options: ``column_generation`` over every option.
     """
     t_count = g.opt_use.shape[0]
-    return column_generation(g, uses, coef, caps, n_iter, np.ones(t_count, dtype=np.bool_),
-                             np.empty(t_count), deadline, column_pool(0, g.step_start.shape[0] - 1, g.opt_use.shape[1]),
-                             np.inf)
+    nothing = column_pool(0, g.step_start.shape[0] - 1, g.opt_use.shape[1])
+    return column_generation(g, uses, coef, caps, n_iter, np.ones(t_count, dtype=np.bool_), np.empty(t_count),
+                             deadline, nothing, np.inf, nothing)
 
 
 class ColumnPool(NamedTuple):
@@ -407,7 +407,7 @@ def column_pool(capacity, n, q):
 
 
 @njit(cache=True)
-def _keep_column(columns, path, row):
+def keep_column(columns, path, row):
     """Keep ``path`` (N,) with its plan ``row`` in ``columns``, unless it holds it already."""
     capacity = columns.paths.shape[0]
     if capacity == 0:
@@ -440,16 +440,19 @@ def _allowed_columns(columns, allowed):
 
 
 @njit(cache=True)
-def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, columns, cutoff):
+def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, columns, cutoff, basis_columns):
     """``lagrangian_prices`` over the paths of ``g`` (``uses``: ``by_dimension(g)``) whose
     every option is ``allowed`` (T,) bool, its master seeded with the ``columns`` (a
     ``ColumnPool``) that are such paths, and every column it generates kept there; also
     fills ``share`` (T,) with the weight the master's last solution puts on each option
     (the LP's fractional placement: each step's shares sum to 1 once the master needs no
-    artificial column, less while it does). Seeded, its first pass prices the seeded
-    master's duals where it fits without the artificial column (the first multiplier set
-    returned, zero otherwise), and the artificial's cost comes from the costliest path of
-    all of ``g`` (``_pool_costliest``) rather than from a first pass at zero. It stops once
+    artificial column, less while it does), and ``basis_columns`` (a ``ColumnPool`` of at
+    least Q + 1 columns, emptied first; of none: nothing kept) with the path columns of the
+    master's last basis, from which a later LP over the same paths starts at its optimum.
+    Seeded, its first pass prices the seeded master's duals where it fits without the
+    artificial column (the first multiplier set returned, zero otherwise), and the
+    artificial's cost comes from the costliest path of all of ``g`` (``_pool_costliest``)
+    rather than from a first pass at zero. It stops once
     its bound passes ``cutoff`` (inf: none): no path through the allowed options scores at
     most that, which is all a caller pruning by it needs (strong branching: 1,205 of ways
     DAG 100x4 seed 2's 4,960 children's LPs, 0.20 of their 0.59 s, ended past the tree's
@@ -473,6 +476,7 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     incumbent = np.full(Row.USE + q, np.inf)
     incumbent_path = np.zeros(n, dtype=np.int64)
     share[:] = 0.0
+    basis_columns.held[:] = 0
     seeds = _allowed_columns(columns, allowed)
     warm = seeds.shape[0] > 0
     master = np.inf
@@ -482,8 +486,8 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
         # 2: the tree's LPs 49.6k -> 41.1k passes, its warm eip.plan -13%; a copy printing
         # each LP's passes, and alternating processes)
         costliest = _pool_costliest(g, uses, coef, columns, opt_cost, arc_cost)
-        tab, rhs, reduced, cost, basis, column_paths, n_cols = _seeded_master(columns, seeds, dims, caps, n_iter,
-                                                                              costliest, incumbent, incumbent_path)
+        master_parts = _seeded_master(columns, seeds, dims, caps, n_iter, costliest, incumbent, incumbent_path)
+        tab, rhs, reduced, cost, basis, column_paths, column_rows, n_cols = master_parts
         master_solve(tab, rhs, reduced, basis, n_cols)
         if not artificial_used(rhs, basis):
             master = master_value(rhs, cost, basis)
@@ -497,8 +501,8 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     if not warm:
         # (a first pass at zero: its costs are the scores, inf on the options not allowed)
         costliest = costliest_path(g, opt_cost, arc_cost, np.empty(t_count))
-        tab, rhs, reduced, cost, basis, column_paths, n_cols = _seeded_master(columns, seeds, dims, caps, n_iter,
-                                                                              costliest, incumbent, incumbent_path)
+        master_parts = _seeded_master(columns, seeds, dims, caps, n_iter, costliest, incumbent, incumbent_path)
+        tab, rhs, reduced, cost, basis, column_paths, column_rows, n_cols = master_parts
     m = n_capped + 1
     duals = np.empty(m)
     column = np.ones(m)
@@ -538,8 +542,9 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
         else:
             _master_column(tab, reduced, cost, n_cols, column, duals, dims, caps, row)
             column_paths[n_cols - m] = path
+            column_rows[n_cols - m] = row
             n_cols += 1
-            _keep_column(columns, path, row)
+            keep_column(columns, path, row)
         master_solve(tab, rhs, reduced, basis, n_cols)
         master = master_value(rhs, cost, basis)
         for i in range(n_capped):
@@ -548,6 +553,7 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
         if basis[i] >= m:  # a path column (the first m are the slacks and the artificial)
             for s in range(n):
                 share[column_paths[basis[i] - m, s]] += rhs[i]
+            keep_column(basis_columns, column_paths[basis[i] - m], column_rows[basis[i] - m])
     return prices, values, lam_sums, dual, incumbent, incumbent_path
 
 
@@ -555,14 +561,15 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
 def _seeded_master(columns, seeds, dims, caps, n_iter, costliest, incumbent, incumbent_path):
     """The master of ``column_generation`` with room for ``n_iter`` generated columns, holding
     the ``columns`` of the pool indexed by ``seeds`` (S,), over the capped dimensions ``dims``
-    (C,): ``(tab, rhs, reduced, cost, basis, column_paths, n_cols)`` (``master.master_lp``,
-    each column's path, the columns so far). No plan scores above ``costliest``: the
+    (C,): ``(tab, rhs, reduced, cost, basis, column_paths, column_rows, n_cols)``
+    (``master.master_lp``, each column's path and plan row, the columns so far). No plan scores above ``costliest``: the
     artificial column costs more than any combination of paths, and a bound above it proves
     that no plan fits. A seed within ``caps`` that scores below ``incumbent`` (1 + Q,)
     replaces it and ``incumbent_path`` (N,)."""
     m = dims.shape[0] + 1
     tab, rhs, reduced, cost, basis = master_lp(m, n_iter + seeds.shape[0], 2.0 * abs(costliest) + 1.0)
     column_paths = np.empty((n_iter + seeds.shape[0], columns.paths.shape[1]), dtype=np.int64)
+    column_rows = np.empty((n_iter + seeds.shape[0], columns.rows.shape[1]))
     duals = np.empty(m)
     column = np.ones(m)
     n_cols = m
@@ -573,8 +580,9 @@ def _seeded_master(columns, seeds, dims, caps, n_iter, costliest, incumbent, inc
             incumbent_path[:] = columns.paths[c]
         _master_column(tab, reduced, cost, n_cols, column, duals, dims, caps, seed)
         column_paths[n_cols - m] = columns.paths[c]
+        column_rows[n_cols - m] = seed
         n_cols += 1
-    return tab, rhs, reduced, cost, basis, column_paths, n_cols
+    return tab, rhs, reduced, cost, basis, column_paths, column_rows, n_cols
 
 
 @njit(cache=True)

@@ -74,7 +74,7 @@ def lp_dive(g, coef, caps, incumbent, deadline, stall_per_step, path):
     # (each round's LP starts from an empty master: seeded with the earlier rounds' columns,
     # its LPs took fewer passes but their shares led ways 200x4 seed 0's dive to a plan 25%
     # above the LP bound, against 5% from empty masters; a scratch copy printing its searches)
-    columns = column_pool(0, n, q)
+    columns = column_pool(0, n, q)  # (nor their bases)
     uses = by_dimension(g)
     saved = np.empty((n, t_count), dtype=np.bool_)  # per depth, the options allowed before its fixing
     fixed = np.empty(n, dtype=np.int64)  # per depth, the option it fixed
@@ -85,7 +85,7 @@ def lp_dive(g, coef, caps, incumbent, deadline, stall_per_step, path):
         if (deadline < np.inf and clock() > deadline) or (last_met >= 0 and r - last_met > stall):
             break
         _, _, _, dual, row, met = column_generation(g, uses, coef, caps, DIVE_ITERATIONS, allowed, share, deadline,
-                                                    columns, np.inf)
+                                                    columns, np.inf, columns)
         if row[Row.SCORE] < min(incumbent, best[Row.SCORE]):
             best[:] = row
             path[:] = met

@@ -18,7 +18,7 @@ from .fixing import fixed_by_bounds, subgraph
 from .labels import label_memory, label_search
 from .paths import capped, clock, path_row, plan_less, score_limit, within_caps
 from .pulse import pulse_search
-from .tree import (TREE_COLUMNS, branch_candidates, child_masks, node_lp, pool_add, pool_take, reduced_node,
+from .tree import (TREE_COLUMNS, branch_candidates, child_masks, node_lp, open_nodes, pool_add, pool_take, reduced_node,
                    strong_branch)
 from .viterbi import kbest_paths
 
@@ -1325,11 +1325,12 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
     n = ctx.g.step_start.shape[0] - 1
     paths, rows = np.zeros((1, n), dtype=np.int64), np.full((1, Row.USE + ctx.caps.shape[0]), np.inf)
     # (the root, every option allowed, on the fixed graph; the pool grows from 16 nodes)
-    everything = np.ones((1, ctx.g.opt_use.shape[0]), dtype=np.bool_)
-    fg, origin, masks, size = _refixed(ctx, np.arange(ctx.g.opt_use.shape[0]), everything, 1, incumbent)
+    q = ctx.g.opt_use.shape[1]
+    everything = open_nodes(1, ctx.g.opt_use.shape[0], n, q)
+    everything.masks[:] = True
+    fg, origin, nodes, size = _refixed(ctx, np.arange(ctx.g.opt_use.shape[0]), everything, 1, incumbent)
     uses = by_dimension(fg)  # (what its LPs' passes read)
-    columns = column_pool(TREE_COLUMNS, n, ctx.g.opt_use.shape[1])  # (paths in ``fg``'s options)
-    bounds = np.full(masks.shape[0], -np.inf)
+    columns = column_pool(TREE_COLUMNS, n, q)  # (paths in ``fg``'s options)
     if size == 0:
         return Stop.COMPLETE, paths, rows, 0, np.inf, work
     limit, fixed_at, found, stop = incumbent, incumbent, 0, Stop.COMPLETE
@@ -1340,12 +1341,12 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
     reach = TREE_SEARCH_GAP
     while size > 0:
         if limit < fixed_at - TREE_REFIX_SHARE * (fixed_at - proven):
-            fg, origin, masks, size = _refixed(ctx, origin, masks, size, limit)
+            fg, origin, nodes, size = _refixed(ctx, origin, nodes, size, limit)
             uses = by_dimension(fg)
-            columns = column_pool(TREE_COLUMNS, n, ctx.g.opt_use.shape[1])
+            columns = column_pool(TREE_COLUMNS, n, q)
             fixed_at = limit
             continue
-        allowed, bound, size = pool_take(masks, bounds, size)
+        allowed, bound, size = pool_take(nodes, size, columns)
         if bound > score_limit(limit):
             continue
         if work <= 0 and extensions < TREE_EXTENSIONS \
@@ -1353,11 +1354,11 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
             work, extensions = work + allotment, extensions + 1  # (near its end: TREE_EXTEND_CLOSED)
         if work <= 0 or (ctx.deadline < np.inf and clock() > ctx.deadline):
             stop = Stop.LABEL_BUDGET if work <= 0 else Stop.TIME_LIMIT
-            masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
+            nodes, size = pool_add(nodes, size, allowed, bound, column_pool(0, n, q))
             break
-        node_stop, work, found, masks, bounds, size, bound, reach = _tree_node(
+        node_stop, work, found, nodes, size, bound, reach = _tree_node(
             ctx, fg, uses, origin, columns, allowed, bound, limit, reach, node_labels, work, paths[0], rows[0], found,
-            masks, bounds, size, stats)
+            nodes, size, stats)
         limit = min(limit, rows[0, Row.SCORE])
         root_bound = min(root_bound, bound)  # (the first node's: the least of all)
         if node_stop == Stop.TIME_LIMIT:
@@ -1365,38 +1366,40 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
             break
         if work < checked_at and size > 0:
             checked_at = -np.inf
-            if bounds[:size].min() - root_bound < TREE_CHECK_CLOSED * (limit - root_bound):
+            if nodes.bounds[:size].min() - root_bound < TREE_CHECK_CLOSED * (limit - root_bound):
                 stop = Stop.LABEL_BUDGET  # (it closes the gap too slowly to end within its work)
                 break
     stats[Stat.FLOOR_LABELS] = floor_labels
     if stop == Stop.COMPLETE:
         return stop, paths, rows, found, rows[0, Row.SCORE] if found > 0 else np.inf, work
-    return stop, paths, rows, found, min(limit, bounds[:size].min()) if size > 0 else limit, work
+    return stop, paths, rows, found, min(limit, nodes.bounds[:size].min()) if size > 0 else limit, work
 
 
 @njit(cache=True)
-def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, labels, work, path, row, found, masks,
-               bounds, size, stats):
+def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, labels, work, path, row, found, nodes,
+               size, stats):
     """One node of ``_tree`` on graph ``fg`` (``uses``: ``bounds.by_dimension(fg)``; ``origin``
     maps its options to the solve's graph; its LPs share the tree's ``columns``): the node
     ``allowed`` (T,) whose parent's bound was ``bound``, searched for plans scoring at most
     ``limit``. Its LP, then its exact search when within ``reach`` (relative) of ``limit`` (or
     when its LP chose one key at every step), and last its branching (``_branched_node``),
     unless its bound or its search closes it. A plan met that ranks before ``path`` (N,) /
-    ``row`` (1 + Q,) replaces it. Returns ``(stop, work, found, masks, bounds, size, bound,
-    reach)``: ``Stop.COMPLETE`` when the node is done, ``Stop.LABEL_BUDGET`` when it branched,
-    ``Stop.TIME_LIMIT`` when the clock stopped its search (it is open again), ``work`` less the
-    LPs' (``_lp_work``), the open nodes, the node's bound and the reach of the next search
+    ``row`` (1 + Q,) replaces it. Returns ``(stop, work, found, nodes, size, bound, reach)``:
+    ``Stop.COMPLETE`` when the node is done, ``Stop.LABEL_BUDGET`` when it branched,
+    ``Stop.TIME_LIMIT`` when the clock stopped its search (it is open again, its LP's basis
+    its seed columns), ``work`` less the LPs' (``_lp_work``), the open nodes
+    (``tree.OpenNodes``) and their count, the node's bound and the reach of the next search
     (``_search_reach``)."""
     share = np.empty(fg.opt_use.shape[0])
+    basis = column_pool(ctx.caps.shape[0] + 1, fg.step_start.shape[0] - 1, ctx.caps.shape[0])
     prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, uses, ctx.coef, ctx.caps, allowed, share,
-                                                                ctx.deadline, columns, score_limit(limit))
+                                                                ctx.deadline, columns, score_limit(limit), basis)
     work -= _lp_work(fg)
     bound = max(bound, node_bound)
     found = _kept_better(found, path, row, origin[lp_path], lp_row)
     limit = min(limit, row[Row.SCORE])
     if bound > score_limit(limit):
-        return Stop.COMPLETE, work, found, masks, bounds, size, bound, reach
+        return Stop.COMPLETE, work, found, nodes, size, bound, reach
     steps, keys = branch_candidates(fg, allowed, share, TREE_CANDIDATES)
     gap = (limit - bound) / max(1.0, abs(limit))
     if steps.shape[0] == 0 or gap <= reach:
@@ -1407,18 +1410,17 @@ def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, lab
         if steps.shape[0] > 0:  # (a search the node could do without)
             reach = _search_reach(reach, gap, stop)
         if stop == Stop.COMPLETE:
-            return stop, work, found, masks, bounds, size, bound, reach
+            return stop, work, found, nodes, size, bound, reach
         if stop == Stop.TIME_LIMIT:
-            masks, bounds, size = pool_add(masks, bounds, size, allowed, bound)
-            return stop, work, found, masks, bounds, size, bound, reach
+            nodes, size = pool_add(nodes, size, allowed, bound, basis)
+            return stop, work, found, nodes, size, bound, reach
     if steps.shape[0] == 0:
         steps, keys = _first_choice(fg, allowed, share)
         if steps.shape[0] == 0:
-            return Stop.COMPLETE, work, found, masks, bounds, size, bound, reach
-    masks, bounds, size, work, found = _branched_node(fg, uses, ctx.coef, ctx.caps, columns, allowed, bound, steps,
-                                                      keys, limit, ctx.deadline, masks, bounds, size, work, origin,
-                                                      path, row, found)
-    return Stop.LABEL_BUDGET, work, found, masks, bounds, size, bound, reach
+            return Stop.COMPLETE, work, found, nodes, size, bound, reach
+    nodes, size, work, found = _branched_node(fg, uses, ctx.coef, ctx.caps, columns, allowed, bound, steps, keys, limit,
+                                              ctx.deadline, nodes, size, work, origin, path, row, found)
+    return Stop.LABEL_BUDGET, work, found, nodes, size, bound, reach
 
 
 @njit(cache=True)
@@ -1429,50 +1431,64 @@ def _lp_work(g):
 
 
 @njit(cache=True)
-def _refixed(ctx, origin, masks, size, limit):
-    """The open nodes ``masks`` (first ``size`` rows, (P, T) over the options of a graph
+def _refixed(ctx, origin, nodes, size, limit):
+    """The first ``size`` open ``nodes`` (``tree.OpenNodes`` over the options of a graph
     whose option i is ``origin[i]`` of the solve's graph) on what reduced-cost fixing at
     ``limit`` leaves of the solve's graph (a part of theirs: fixing at a lower limit keeps
-    less). Returns ``(graph, origin, masks, size)``; no open nodes when no path is left."""
+    less), each with the seed columns left whole. Returns ``(graph, origin, nodes, size)``;
+    no open nodes when no path is left."""
     keep_opt, keep_arc = _fixed(ctx, limit)
     sub, sub_origin, has_path = subgraph(ctx.g, keep_opt, keep_arc)
     position = np.full(ctx.g.opt_use.shape[0], -1, dtype=np.int64)
     position[origin] = np.arange(origin.shape[0])
-    where = position[sub_origin]
-    kept = np.empty((max(16, masks.shape[0]), sub_origin.shape[0]), dtype=np.bool_)
+    where = position[sub_origin]  # (each kept option's place in the old graph, -1: new to it)
+    moved = np.full(origin.shape[0], -1, dtype=np.int64)  # (each old option's place in the new graph)
+    for t in range(where.shape[0]):
+        if where[t] >= 0:
+            moved[where[t]] = t
+    n, q = nodes.seed_paths.shape[2], nodes.seed_rows.shape[2] - Row.USE
+    kept = open_nodes(max(16, nodes.bounds.shape[0]), sub_origin.shape[0], n, q)
     for i in range(size):
         for t in range(sub_origin.shape[0]):
-            kept[i, t] = where[t] >= 0 and masks[i, where[t]]
+            kept.masks[i, t] = where[t] >= 0 and nodes.masks[i, where[t]]
+        kept.bounds[i] = nodes.bounds[i]
+        for c in range(nodes.seed_held[i]):
+            seed = moved[nodes.seed_paths[i, c]]
+            if seed.min() >= 0:
+                kept.seed_paths[i, kept.seed_held[i]] = seed
+                kept.seed_rows[i, kept.seed_held[i]] = nodes.seed_rows[i, c]
+                kept.seed_held[i] += 1
     return sub, sub_origin, kept, size if has_path else 0
 
 
 @njit(cache=True)
-def _branched_node(fg, uses, coef, caps, columns, allowed, bound, steps, keys, limit, deadline, masks, bounds, size,
-                   work, origin, path, row, found):
+def _branched_node(fg, uses, coef, caps, columns, allowed, bound, steps, keys, limit, deadline, nodes, size, work,
+                   origin, path, row, found):
     """Branch the node ``allowed`` (T,) of the tree on graph ``fg`` (``uses``:
     ``bounds.by_dimension(fg)``), LP bound ``bound``, by strong branching on the candidate
     (step, key) pairs ``steps`` / ``keys`` (C,) (LPs sharing the tree's ``columns``), on what
     is left of the node once the children that strong branching closed are dropped
     (``tree.reduced_node``); the children whose bounds stay within ``score_limit(limit)``
-    join the open nodes. A plan the children's LPs meet replaces the tree's best (``path``
+    join the open ``nodes`` (the first ``size``), each with its LP's basis in strong
+    branching as its LP's seed columns. A plan the children's LPs meet replaces the tree's best (``path``
     (N,) of the solve's graph, ``origin`` mapping ``fg``'s options to it, and ``row``) when it
-    ranks before it. Returns ``(masks, bounds, size, work, found)``, ``work`` less the LPs'
+    ranks before it. Returns ``(nodes, size, work, found)``, ``work`` less the LPs'
     (``_lp_work``)."""
     cut = score_limit(min(limit, row[Row.SCORE]))
-    pick, child, s_row, s_path = strong_branch(fg, uses, coef, caps, allowed, bound, steps, keys, deadline, columns,
-                                               cut)
+    pick, child, s_row, s_path, bases = strong_branch(fg, uses, coef, caps, allowed, bound, steps, keys, deadline,
+                                                      columns, cut)
     work -= 2 * steps.shape[0] * _lp_work(fg)
     found = _kept_better(found, path, row, origin[s_path], s_row)
     cut = min(cut, score_limit(row[Row.SCORE]))  # (lower where the children's LPs met a better plan)
     node, closed = reduced_node(fg, allowed, steps, keys, child, cut)
     if closed:
-        return masks, bounds, size, work, found
+        return nodes, size, work, found
     with_key, without_key = child_masks(fg, node, steps[pick], keys[pick])
     if child[pick, 0] <= cut:
-        masks, bounds, size = pool_add(masks, bounds, size, with_key, max(bound, child[pick, 0]))
+        nodes, size = pool_add(nodes, size, with_key, max(bound, child[pick, 0]), bases[0])
     if child[pick, 1] <= cut:
-        masks, bounds, size = pool_add(masks, bounds, size, without_key, max(bound, child[pick, 1]))
-    return masks, bounds, size, work, found
+        nodes, size = pool_add(nodes, size, without_key, max(bound, child[pick, 1]), bases[1])
+    return nodes, size, work, found
 
 
 @njit(cache=True)

@@ -25,10 +25,12 @@ a pair both of whose children close closes the node (``reduced_node``; generated
 1.92 s, 300x6 seed 1 1.78M -> 1.57M labels; eip-only benchmark runs).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-from .bounds import column_generation
+from .bounds import column_generation, column_pool, keep_column
 from .contract import Row
 
 # Column generation passes per node LP: a node starts from its own first pass, and its
@@ -46,15 +48,16 @@ LEAST_RISE = 1e-9
 
 
 @njit(cache=True)
-def node_lp(g, uses, coef, caps, allowed, share, deadline, columns, cut):
+def node_lp(g, uses, coef, caps, allowed, share, deadline, columns, cut, basis):
     """The LP relaxation of the paths through ``allowed`` (T,) options of ``g`` (``uses``:
     ``bounds.by_dimension(g)``):
     ``column_generation``'s ``(prices (2, Q), values (2, T), lam_sums (2,), bound, row
     (1 + Q,), path (N,))``, ``row`` the best plan within ``caps`` it met (score inf: none),
     and ``share`` (T,) filled with the LP's weight on each option; its master starts from
-    the tree's columns in ``columns`` (``bounds.ColumnPool``) and leaves its own there. It
-    stops once its bound passes ``cut``: the tree closes such a node."""
-    return column_generation(g, uses, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline, columns, cut)
+    the tree's columns in ``columns`` (``bounds.ColumnPool``) and leaves its own there, and
+    its last basis's columns in ``basis`` (a pool of Q + 1). It stops once its bound passes
+    ``cut``: the tree closes such a node."""
+    return column_generation(g, uses, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline, columns, cut, basis)
 
 
 @njit(cache=True)
@@ -117,23 +120,32 @@ def strong_branch(g, uses, coef, caps, allowed, bound, steps, keys, deadline, co
     ``(index, child (C, 2))``, with the key and without it (inf: a child without a path within
     the relaxation; a child's LP stops once its bound passes ``cut``, where the tree closes
     it). Also returns the best plan the children's LPs met within ``caps``: ``(row
-    (1 + Q,), path (N,))``, score inf for none. The LPs share the tree's ``columns``."""
+    (1 + Q,), path (N,))``, score inf for none, and the last bases of the chosen pair's
+    children's LPs (``bounds.ColumnPool``, with the key and without it), where their nodes'
+    LPs start. The LPs share the tree's ``columns``."""
+    n, q = g.step_start.shape[0] - 1, g.opt_use.shape[1]
     share = np.empty(g.opt_use.shape[0])
-    best_row = np.full(1 + g.opt_use.shape[1], np.inf)
-    best_path = np.zeros(g.step_start.shape[0] - 1, dtype=np.int64)
+    best_row = np.full(1 + q, np.inf)
+    best_path = np.zeros(n, dtype=np.int64)
     child = np.empty((steps.shape[0], 2))
     pick, pick_score = 0, -1.0
+    bases = (column_pool(q + 1, n, q), column_pool(q + 1, n, q))
+    picked = (column_pool(q + 1, n, q), column_pool(q + 1, n, q))
     for c in range(steps.shape[0]):
         with_key, without_key = child_masks(g, allowed, steps[c], keys[c])
         for side in range(2):
             _, _, _, child[c, side], row, path = node_lp(g, uses, coef, caps, with_key if side == 0 else without_key,
-                                                         share, deadline, columns, cut)
+                                                         share, deadline, columns, cut, bases[side])
             if row[Row.SCORE] < best_row[Row.SCORE]:
                 best_row[:], best_path[:] = row, path
         score = max(child[c, 0] - bound, LEAST_RISE) * max(child[c, 1] - bound, LEAST_RISE)
         if score > pick_score:
             pick, pick_score = c, score
-    return pick, child, best_row, best_path
+            for side in range(2):
+                picked[side].paths[:] = bases[side].paths
+                picked[side].rows[:] = bases[side].rows
+                picked[side].held[:] = bases[side].held
+    return pick, child, best_row, best_path, picked
 
 
 @njit(cache=True)
@@ -154,33 +166,70 @@ def reduced_node(g, allowed, steps, keys, child, cut):
     return node, False
 
 
-@njit(cache=True)
-def pool_add(masks, bounds, size, allowed, bound):
-    """Add the node ``allowed`` (T,) with LP bound ``bound`` to the open nodes: the first
-    ``size`` rows of ``masks`` (P, T) and entries of ``bounds`` (P,). Returns the pool's
-    arrays (grown twice as large when full) and its new size."""
-    if size == bounds.shape[0]:
-        grown_masks = np.empty((2 * size, masks.shape[1]), dtype=np.bool_)
-        grown_bounds = np.empty(2 * size)
-        grown_masks[:size] = masks
-        grown_bounds[:size] = bounds
-        masks, bounds = grown_masks, grown_bounds
-    masks[size] = allowed
-    bounds[size] = bound
-    return masks, bounds, size + 1
+class OpenNodes(NamedTuple):
+    """The tree's open nodes, the first ``size`` of each array (the tree keeps the count):
+    each node's options and the bound its parent's strong branching gave it, and the columns
+    its LP starts from (``bounds.ColumnPool``'s: the basis of the child LP strong branching
+    solved for it, which a node with the same options meets at once: generated ways DAG 100x4
+    seed 2's node LPs took 18.8 passes each from the tree's columns alone, in a copy of the
+    kernels printing each)."""
+
+    masks: np.ndarray  # (P, T) bool: the options each node allows
+    bounds: np.ndarray  # (P,): each node's bound
+    seed_paths: np.ndarray  # (P, M, N) int64: each node's seed columns' options
+    seed_rows: np.ndarray  # (P, M, 1 + Q): their plan rows
+    seed_held: np.ndarray  # (P,) int64: how many seed columns each node has
 
 
 @njit(cache=True)
-def pool_take(masks, bounds, size):
-    """Remove the open node of least bound from the pool (its first ``size`` entries; ties:
-    the first in the pool, whose last node takes the freed place) and return ``(allowed
-    (T,), bound, size - 1)``."""
+def open_nodes(capacity, t_count, n, q):
+    """Room for ``capacity`` open nodes over ``t_count`` options, each with up to ``q + 1``
+    seed columns (a master's rows at most) of ``n`` steps over ``q`` dimensions."""
+    return OpenNodes(np.empty((capacity, t_count), dtype=np.bool_), np.full(capacity, -np.inf),
+                     np.zeros((capacity, q + 1, n), dtype=np.int64), np.zeros((capacity, q + 1, Row.USE + q)),
+                     np.zeros(capacity, dtype=np.int64))
+
+
+@njit(cache=True)
+def pool_add(nodes, size, allowed, bound, seeds):
+    """Add the node ``allowed`` (T,) with bound ``bound`` and the columns of ``seeds`` (a
+    ``bounds.ColumnPool`` holding at most Q + 1) to the first ``size`` open ``nodes``. Returns
+    the nodes (grown twice as large when full) and their new count."""
+    if size == nodes.bounds.shape[0]:
+        grown = open_nodes(2 * size, nodes.masks.shape[1], nodes.seed_paths.shape[2], nodes.seed_rows.shape[2] - 1)
+        grown.masks[:size] = nodes.masks
+        grown.bounds[:size] = nodes.bounds
+        grown.seed_paths[:size] = nodes.seed_paths
+        grown.seed_rows[:size] = nodes.seed_rows
+        grown.seed_held[:size] = nodes.seed_held
+        nodes = grown
+    held = seeds.held[0]
+    nodes.masks[size] = allowed
+    nodes.bounds[size] = bound
+    nodes.seed_paths[size, :held] = seeds.paths[:held]
+    nodes.seed_rows[size, :held] = seeds.rows[:held]
+    nodes.seed_held[size] = held
+    return nodes, size + 1
+
+
+@njit(cache=True)
+def pool_take(nodes, size, columns):
+    """Remove the open node of least bound from the first ``size`` open ``nodes`` (ties: the
+    first, whose place the last node takes) and keep its seed columns in the tree's
+    ``columns`` (``bounds.ColumnPool``), where its LP finds them. Returns ``(allowed (T,),
+    bound, size - 1)``."""
     best = 0
     for i in range(1, size):
-        if bounds[i] < bounds[best]:
+        if nodes.bounds[i] < nodes.bounds[best]:
             best = i
-    allowed = masks[best].copy()
-    bound = bounds[best]
-    masks[best] = masks[size - 1]
-    bounds[best] = bounds[size - 1]
-    return allowed, bound, size - 1
+    allowed = nodes.masks[best].copy()
+    bound = nodes.bounds[best]
+    for c in range(nodes.seed_held[best]):
+        keep_column(columns, nodes.seed_paths[best, c], nodes.seed_rows[best, c])
+    last = size - 1
+    nodes.masks[best] = nodes.masks[last]
+    nodes.bounds[best] = nodes.bounds[last]
+    nodes.seed_paths[best] = nodes.seed_paths[last]
+    nodes.seed_rows[best] = nodes.seed_rows[last]
+    nodes.seed_held[best] = nodes.seed_held[last]
+    return allowed, bound, last

@@ -362,7 +362,7 @@ def allowed_and_pool(model, coef: np.ndarray, paths: list, pooled: int, data):
     through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
     pool = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
     column_generation(g, by_dimension(g), coef, model.caps_tol, 200, other, np.empty(len(g.opt_key)), np.inf, pool,
-                      np.inf)
+                      np.inf, column_pool(0, model.n_stages, g.opt_use.shape[1]))
     return allowed, through, pool
 
 
@@ -374,22 +374,36 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     fractional placement: the same total weight at every step, 1 once it fits. So also
     where its master starts from a pool of ``pooled`` columns that an LP over other
     allowed options left (some of them not through the allowed options; 2: a full pool
-    that keeps overwriting its oldest)."""
+    that keeps overwriting its oldest). The columns of its master's last basis are such
+    paths, with their plan rows, and hold the shares; where no plan it met ends the LP
+    first, the LP over them alone is the LP (where a later LP starts from them)."""
     pytest.importorskip("highspy")
-    from eip.kernels.bounds import by_dimension, column_generation
+    from eip.kernels.bounds import by_dimension, column_generation, column_pool
+    from eip.kernels.contract import Row
 
     model, coef, paths, usage, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
     allowed, through, columns = allowed_and_pool(model, coef, paths, pooled, data)
     share = np.empty(len(g.opt_key))
+    basis = column_pool(len(caps) + 1, model.n_stages, len(caps))
     assert all(list(p) in paths for p in columns.paths[:columns.held[0]])
     prices, _, lam_sums, dual, incumbent, incumbent_path = column_generation(g, by_dimension(g), coef, caps, 200,
-                                                                             allowed, share, np.inf, columns, np.inf)
+                                                                             allowed, share, np.inf, columns, np.inf,
+                                                                             basis)
     lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
     if lp is None:
         assert dual == np.inf  # no combination fits: the bound proves it
         return
     assert abs(dual - lp) <= 1e-6 * max(1.0, abs(lp)), (dual, lp)
+    held = [paths.index(list(p)) for p in basis.paths[:basis.held[0]]]
+    assert len(set(held)) == len(held) <= np.count_nonzero((caps > 0) & np.isfinite(caps)) + 1
+    assert all(through[i] for i in held)
+    assert np.allclose(basis.rows[:len(held), Row.USE:], usage[held])
+    assert np.allclose(basis.rows[:len(held), Row.SCORE], usage[held] @ coef)
+    assert {t for i in held for t in paths[i]} >= set(np.flatnonzero(share > 0).tolist())
+    if incumbent[0] > lp + 1e-6 * max(1.0, abs(lp)):
+        alone = convex_combination_lp(usage[held] @ coef, usage[held], caps) if held else None
+        assert alone is not None and abs(alone - lp) <= 1e-6 * max(1.0, abs(lp)), (alone, lp)
     # both multiplier sets (the first pass's, on a seeded master its duals, and the best) bound the LP
     for price, lam_sum in zip(prices, lam_sums):
         assert (usage[through] @ (coef + price)).min() - lam_sum <= lp + 1e-6 * max(1.0, abs(lp))
@@ -410,7 +424,7 @@ def test_column_generation_stops_once_its_bound_passes_a_cutoff(doc, goal, poole
     generation cut short after that many passes. ``below``: the cutoff's distance from the
     LP, relative; ``pooled``: a pool that an LP over other options filled first."""
     pytest.importorskip("highspy")
-    from eip.kernels.bounds import ColumnPool, by_dimension, column_generation
+    from eip.kernels.bounds import ColumnPool, by_dimension, column_generation, column_pool
 
     model, coef, paths, usage, _, _ = enumerated(doc, goal)
     g, caps = model.graph, model.caps_tol
@@ -421,7 +435,7 @@ def test_column_generation_stops_once_its_bound_passes_a_cutoff(doc, goal, poole
     def bound(passes: int, cut: float) -> float:  # (each run from a copy of the same pool)
         columns = ColumnPool(*(a.copy() for a in pool))
         return column_generation(g, by_dimension(g), coef, caps, passes, allowed, np.empty(len(g.opt_key)), np.inf,
-                                 columns, cut)[3]
+                                 columns, cut, column_pool(0, model.n_stages, len(caps)))[3]
 
     dual = bound(200, cutoff)
     if lp is None:

@@ -56,8 +56,8 @@ def test_branching_pairs_are_the_most_fractional_keys_and_children_split_the_pat
     g, caps = model.graph, model.caps_tol
     allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
     share = np.empty(len(g.opt_key))
-    column_generation(g, by_dimension(g), coef, caps, 200, allowed, share, np.inf,
-                      column_pool(0, model.n_stages, len(caps)), np.inf)
+    nothing = column_pool(0, model.n_stages, len(caps))
+    column_generation(g, by_dimension(g), coef, caps, 200, allowed, share, np.inf, nothing, np.inf, nothing)
     steps, keys = branch_candidates(g, allowed, share, count)
     assert list(zip(steps.tolist(), keys.tolist())) == fractional_pairs(g, allowed, share, SHARE_TOLERANCE)[:count]
     for s, k in zip(steps, keys):  # every pair splits the node: neither child is the node itself
@@ -101,23 +101,35 @@ def test_strong_branching_drops_exactly_the_children_it_closed(doc, goal, count,
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40), st.integers(1, 5))
-def test_the_pool_gives_its_nodes_least_bound_first(bounds, width):
+@given(st.lists(st.tuples(st.floats(-1e6, 1e6, allow_nan=False), st.integers(0, 3)), min_size=1, max_size=40),
+       st.integers(1, 5))
+def test_the_pool_gives_its_nodes_least_bound_first(nodes, width):
     """Nodes added to the open pool (growing past its first size) come out least bound first,
-    each with its own mask."""
-    from eip.kernels.tree import pool_add, pool_take
+    each with its own mask, and leave their own seed columns (0-3 of them) in the tree's
+    columns as they come out."""
+    from eip.kernels.bounds import column_pool, keep_column
+    from eip.kernels.tree import open_nodes, pool_add, pool_take
 
-    masks, pool_bounds, size = np.empty((2, width), dtype=bool), np.empty(2), 0
+    n, q = 3, 2
+    pool, size = open_nodes(2, width, n, q), 0
     added = []
-    for i, bound in enumerate(bounds):
+    for i, (bound, seeds) in enumerate(nodes):
         mask = np.array([(i >> b) & 1 == 1 for b in range(width)])
-        masks, pool_bounds, size = pool_add(masks, pool_bounds, size, mask, bound)
-        added.append((bound, tuple(mask)))
+        own = column_pool(q + 1, n, q)
+        for c in range(seeds):  # (each node's seeds its own: paths tagged with its index)
+            keep_column(own, np.array([i, c, 7]), np.array([float(i), float(c), 0.5]))
+        pool, size = pool_add(pool, size, mask, bound, own)
+        added.append((bound, tuple(mask), {(i, c, 7) for c in range(seeds)}))
     taken = []
     while size > 0:
-        mask, bound, size = pool_take(masks, pool_bounds, size)
-        taken.append((bound, tuple(mask)))
-    assert [b for b, _ in taken] == sorted(bounds) and sorted(taken) == sorted(added)
+        columns = column_pool(8, n, q)
+        mask, bound, size = pool_take(pool, size, columns)
+        held = {tuple(p) for p in columns.paths[:columns.held[0]]}
+        assert all(columns.rows[c, 0] == columns.paths[c, 0] for c in range(columns.held[0]))
+        taken.append((bound, tuple(mask), held))
+    assert [b for b, _, _ in taken] == sorted(b for b, _ in nodes)
+    key = lambda node: (node[0], node[1], sorted(node[2]))
+    assert sorted(taken, key=key) == sorted(added, key=key)
 
 
 def tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget=4_000_000):
