@@ -29,16 +29,19 @@ TREE_DEPTHS = ("tree", "tree, every cap", "deep", "short trees")
 def fractional_pairs(g, allowed, share, tol):
     """Reference for ``branch_candidates``: at every step where ``allowed`` keeps options of
     two keys or more, every (step, key) whose allowed options' LP shares sum to more than
-    ``tol`` from both 0 and 1, most fractional first (ties in step and then key order)."""
+    ``tol`` from both 0 and 1, most fractional first (ties in step and then key order); of a
+    step that allows exactly two keys, only the first such key (both split the node alike)."""
     pairs = []
     for s in range(len(g.step_start) - 1):
         sums: dict[int, float] = {}
         for t in range(g.step_start[s], g.step_start[s + 1]):
             key = int(g.opt_key[t])
             sums[key] = sums.get(key, 0.0) + (share[t] if allowed[t] else 0.0)
-        if len({int(g.opt_key[t]) for t in range(g.step_start[s], g.step_start[s + 1]) if allowed[t]}) < 2:
+        kinds = len({int(g.opt_key[t]) for t in range(g.step_start[s], g.step_start[s + 1]) if allowed[t]})
+        if kinds < 2:
             continue
-        pairs += [(min(v, 1.0 - v), s, key) for key, v in sorted(sums.items()) if min(v, 1.0 - v) > tol]
+        step_pairs = [(min(v, 1.0 - v), s, key) for key, v in sorted(sums.items()) if min(v, 1.0 - v) > tol]
+        pairs += step_pairs[:1] if kinds == 2 else step_pairs
     pairs.sort(key=lambda p: -p[0])  # (stable: step and key order among ties)
     return [(s, key) for _, s, key in pairs]
 
@@ -48,7 +51,8 @@ def fractional_pairs(g, allowed, share, tol):
 def test_branching_pairs_are_the_most_fractional_keys_and_children_split_the_paths(doc, goal, count, data):
     """At a node of random allowed options, the branching pairs are the (step, key) pairs
     whose LP share is most fractional, as summed from the definition; each pair's two
-    children hold exactly the node's paths, split by whether the step runs that key."""
+    children hold exactly the node's paths, split by whether the step runs that key, and no
+    two pairs split it alike."""
     from eip.kernels.bounds import by_dimension, column_generation, column_pool
     from eip.kernels.tree import SHARE_TOLERANCE, branch_candidates, child_masks
 
@@ -62,6 +66,8 @@ def test_branching_pairs_are_the_most_fractional_keys_and_children_split_the_pat
     assert list(zip(steps.tolist(), keys.tolist())) == fractional_pairs(g, allowed, share, SHARE_TOLERANCE)[:count]
     for s, k in zip(steps, keys):  # every pair splits the node: neither child is the node itself
         assert all((child != allowed).any() for child in child_masks(g, allowed, s, k))
+    splits = [frozenset(child.tobytes() for child in child_masks(g, allowed, s, k)) for s, k in zip(steps, keys)]
+    assert len(set(splits)) == len(splits)
     step = data.draw(st.integers(0, model.n_stages - 1))
     key = int(data.draw(st.sampled_from(g.opt_key[g.step_start[step]:g.step_start[step + 1]].tolist())))
     with_key, without_key = child_masks(g, allowed, step, key)
