@@ -398,7 +398,7 @@ def _mode_bounds(model: CostModel, fit: Callable[[int], LayeredGraph], coef: np.
     for m in np.argsort(bound, kind="stable").tolist():
         if bound[m] < np.inf and time.perf_counter() - started < limit_s:
             graph = fit(m)
-            lp = lp_bound(graph, coef, caps, _left(limit_s, started))
+            lp = lp_bound(graph, coef, caps, _left(limit_s, started), model.graph_uses(graph))
             bound[m] = max(bound[m], lp.bound)
             if time.perf_counter() - started < limit_s:  # (else perhaps short of the LP's optimum)
                 lps[m] = lp

@@ -290,7 +290,8 @@ def _without_arcs(graph: LayeredGraph) -> LayeredGraph:
                           arc_use=np.zeros((0, graph.arc_use.shape[1])))
 
 
-def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit_s: float = np.inf) -> LpBound:
+def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit_s: float = np.inf,
+             uses: tuple | None = None) -> LpBound:
     """A proven lower bound on the best score of a path of ``graph`` within ``caps`` (Q,) by
     ``coef`` (Q,): the LP relaxation's, by column generation (``bounds.lagrangian_prices``,
     the bound every solve starts from), or the best bound it reached within
@@ -300,13 +301,15 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
 
     Also the path that the bound's multipliers price cheapest (score plus priced usage):
     a Lagrangian plan, which may break the caps by a little, where local search starts a
-    repair (``eip.localsearch.repaired``)."""
+    repair (``eip.localsearch.repaired``). ``uses``: ``bounds.by_dimension(graph)`` where the
+    caller keeps it (``CostModel.graph_uses``), made here otherwise."""
     from .bounds import by_dimension, dual_pass, lagrangian_prices
     from .solve import DUAL_ITERATIONS
 
     # (the kernels' clock is time.perf_counter)
     deadline = time.perf_counter() + time_limit_s if time_limit_s < np.inf else np.inf
-    uses = by_dimension(graph)  # (about 36 ms on a ways DAG 100x4 mode graph: made once, kept for its fixing)
+    if uses is None:  # (35-47 ms on a ways DAG 100x4 mode graph: made once, kept for its fixing)
+        uses = by_dimension(graph)
     root = RootLp(*lagrangian_prices(graph, uses, coef, caps, DUAL_ITERATIONS, deadline))
     prices = root.prices
     # the best multipliers' pass once more, for its path (prices are multipliers per unit of each cap)

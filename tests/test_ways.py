@@ -629,6 +629,27 @@ def test_a_tighter_cap_is_fitted_from_the_smallest_kept_graph_fitted_to_looser_o
     assert [base is loose for base in bases] == [True, False] and bases[1] is whole
 
 
+def test_a_graphs_usages_are_made_once_while_it_is_among_the_latest(ways_dag_12x3):
+    """``graph_uses`` answers ``by_dimension`` of the graph it is given, made once while the
+    graph is among the last USES_KEPT per mode graph that it was asked for, made again
+    after (a graph equal to another but not the same object gets its own)."""
+    from eip.costmodel import USES_KEPT
+    from eip.kernels import bounds
+
+    model = eip.Scenario.from_dict(ways_dag_12x3).cost_model
+    graphs = [model.mode_graphs[0]._replace() for _ in range(USES_KEPT * len(model.mode_graphs) + 1)]
+    made = []
+    real = bounds.by_dimension
+    with mock.patch("eip.kernels.bounds.by_dimension", side_effect=lambda g: made.append(g) or real(g)):
+        first = model.graph_uses(graphs[0])
+        assert model.graph_uses(graphs[0]) is first and len(made) == 1 and made[0] is graphs[0]
+        for graph in graphs[1:]:
+            model.graph_uses(graph)
+        model.graph_uses(graphs[0])  # (the oldest: dropped when the last came)
+    assert len(made) == len(graphs) + 1 and all(m is g for m, g in zip(made, graphs + graphs[:1]))
+    assert all(np.array_equal(a, b) for a, b in zip(first, real(graphs[0])))
+
+
 @settings(max_examples=60, deadline=None)
 @given(ways_scenario_docs(), goals)
 def test_a_move_is_said_to_break_a_limit_only_when_it_breaks_that_one(doc, goal):
