@@ -66,9 +66,8 @@ def branch_candidates(g, allowed, share, count):
     the node allows options of two keys or more, the LP ``share`` (T,) summed over the
     ``allowed`` (T,) options of each key, and pairs whose sum lies strictly between 0 and 1
     (within SHARE_TOLERANCE); at a step that allows exactly two keys, only the first such
-    key's pair (the other's children are the same two, swapped: ways DAG 100x4 seed 2's
-    strong branching met 2, 4, 6 or 8 pairs at 396 of its 412 nodes, solving their LPs
-    twice; a copy of these kernels printing each). Returns ``(steps (C,), keys (C,))``,
+    key's pair (the other's children are the same two, swapped: strong branching would
+    solve their LPs twice). Returns ``(steps (C,), keys (C,))``,
     C <= count; none when every such step's share sits on one key. (At a step left with one
     key a pair would not split the node: one child is the node itself, and a tree that picks
     it branches on it again and again; an LP stopped at a bound that meets its limit leaves
