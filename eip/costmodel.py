@@ -76,8 +76,8 @@ MODE_GRAPHS_KEPT = 64
 #: re-solves tighten caps that a kept graph was fitted to, and fitting that one again costs
 #: a fraction of fitting the whole mode graph (a DAG's frontier states: millions of arcs)
 FITTED_KEPT = 4
-#: graphs per mode graph whose usages by dimension a model keeps (``CostModel.graph_uses``):
-#: those of the latest caps' solves, which ``fitted_graph`` keeps too
+#: graphs per mode graph whose usages by dimension a model keeps (``CostModel.graph_uses``,
+#: the last it was asked for): those of the latest caps' solves, which ``fitted_graph`` keeps too
 USES_KEPT = 2
 
 
@@ -585,7 +585,8 @@ class CostModel:
     def graph_uses(self, graph: LayeredGraph) -> tuple:
         """``bounds.by_dimension(graph)`` (the usages as column generation's passes read them)
         of one of this model's graphs, kept for the next solves on it: the last USES_KEPT
-        graphs per mode graph, those the solves of the latest caps fitted (a ways DAG 100x4
+        times as many graphs as there are mode graphs that it was asked for, the oldest
+        dropped first (those the solves of the latest caps fitted; a ways DAG 100x4
         mode graph's usage classes take 35-47 ms, its LP 0.16 s: a frontier over goals on the
         same caps, or a plan asked again, classes its graphs once)."""
         from .kernels.bounds import by_dimension

@@ -562,9 +562,9 @@ def _seeded_master(columns, seeds, dims, caps, n_iter, costliest, incumbent, inc
     """The master of ``column_generation`` with room for ``n_iter`` generated columns, holding
     the ``columns`` of the pool indexed by ``seeds`` (S,), over the capped dimensions ``dims``
     (C,): ``(tab, rhs, reduced, cost, basis, column_paths, column_rows, n_cols)``
-    (``master.master_lp``, each column's path and plan row, the columns so far). No plan scores above ``costliest``: the
-    artificial column costs more than any combination of paths, and a bound above it proves
-    that no plan fits. A seed within ``caps`` that scores below ``incumbent`` (1 + Q,)
+    (``master.master_lp``, each column's path and plan row, the columns so far). No plan
+    scores above ``costliest``: the artificial column costs more than any combination of
+    paths, and a bound above it proves that no plan fits. A seed within ``caps`` that scores below ``incumbent`` (1 + Q,)
     replaces it and ``incumbent_path`` (N,)."""
     m = dims.shape[0] + 1
     tab, rhs, reduced, cost, basis = master_lp(m, n_iter + seeds.shape[0], 2.0 * abs(costliest) + 1.0)

@@ -135,8 +135,8 @@ def strong_branch(g, uses, coef, caps, allowed, bound, steps, keys, deadline, co
     best_path = np.zeros(n, dtype=np.int64)
     child = np.empty((steps.shape[0], 2))
     pick, pick_score = 0, -1.0
-    bases = (column_pool(q + 1, n, q), column_pool(q + 1, n, q))
-    picked = (column_pool(q + 1, n, q), column_pool(q + 1, n, q))
+    bases = (column_pool(q + 1, n, q), column_pool(q + 1, n, q))  # (this pair's children's)
+    picked = (column_pool(q + 1, n, q), column_pool(q + 1, n, q))  # (the chosen pair's)
     for c in range(steps.shape[0]):
         with_key, without_key = child_masks(g, allowed, steps[c], keys[c])
         for side in range(2):
@@ -147,10 +147,7 @@ def strong_branch(g, uses, coef, caps, allowed, bound, steps, keys, deadline, co
         score = max(child[c, 0] - bound, LEAST_RISE) * max(child[c, 1] - bound, LEAST_RISE)
         if score > pick_score:
             pick, pick_score = c, score
-            for side in range(2):
-                picked[side].paths[:] = bases[side].paths
-                picked[side].rows[:] = bases[side].rows
-                picked[side].held[:] = bases[side].held
+            picked, bases = bases, picked  # (the next pair's LPs write over the pair no longer chosen)
     return pick, child, best_row, best_path, picked
 
 

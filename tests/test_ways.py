@@ -631,7 +631,7 @@ def test_a_tighter_cap_is_fitted_from_the_smallest_kept_graph_fitted_to_looser_o
 
 def test_a_graphs_usages_are_made_once_while_it_is_among_the_latest(ways_dag_12x3):
     """``graph_uses`` answers ``by_dimension`` of the graph it is given, made once while the
-    graph is among the last USES_KEPT per mode graph that it was asked for, made again
+    graph is among the last USES_KEPT x (mode graphs) that it was asked for, made again
     after (a graph equal to another but not the same object gets its own)."""
     from eip.costmodel import USES_KEPT
     from eip.kernels import bounds
