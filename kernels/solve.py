@@ -857,7 +857,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     """The exact search: first limited by ``incumbent`` within ``quick_labels`` labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
     better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
-    (``_refined``) and an LP dive while the incumbent is poor (``_poor``), for top-1 a short
+    (``_refined``) while the incumbent is poor (``_poor``) and, for top-1, an LP dive; a short
     tree (``_treed``; before them from a poor incumbent: TREE_BEFORE_BEAM), guesses of the
     k-th best score from below (``_guessed``; after a round the tree proved, the long tree
     instead: TREE_AGAIN), and the
@@ -878,11 +878,11 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
         # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
         if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
             return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
-    # (top-1 searches first within TREE_SWITCH times the quick searches' labels: where they
+    # (searches first within TREE_SWITCH times the quick searches' labels: where they
     # stop there, the tree goes next: ``_limited``; where the label budget leaves room
     # beyond that, a short tree goes first, ``_short_tree_work``: from a poor incumbent, before
     # the beam and the dive that one calls for, TREE_BEFORE_BEAM)
-    budget = min(label_budget, TREE_SWITCH * quick_labels) if k == 1 else label_budget
+    budget = min(label_budget, TREE_SWITCH * quick_labels)
     room = _short_tree_room(ctx, quick_labels)
     tree_first = _tree_first(ctx, quick_labels, incumbent, proven)
     if tree_first:
@@ -909,7 +909,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             ctx, incumbent, proven, quick_labels, _short_tree_work(ctx), True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
-    if room and incumbent < np.inf and stats[Stat.TREE_PROVEN] > 0.0:
+    if _tree_room(ctx, quick_labels) and incumbent < np.inf and stats[Stat.TREE_PROVEN] > 0.0:
         # the tree proved an earlier round of constraint generation: this one bounds its
         # labels by the same multipliers and its optimum lies no lower, so the guesses'
         # searches would stop as that round's did; the long tree goes next (TREE_AGAIN)
@@ -920,6 +920,8 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     # was searched) or proves the guess a bound; short of k plans met, the best one sets
     # the scale of the first guess
     scale = incumbent if incumbent < np.inf or b_found == 0 else b_rows[0, Row.SCORE]
+    if k > 1 and not _tree_ready(incumbent, proven):
+        budget = label_budget
     stop, paths, rows, found, proven, ended = _guessed(ctx, proven, incumbent, scale, quick_labels, budget,
                                                        dive_gap < np.inf, stats)
     capped = ended and stop == Stop.LABEL_BUDGET and budget < label_budget
@@ -958,9 +960,9 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
     proven bound raised from ``proven``, and the beams' plans ``b_*``) within ``budget``
     labels, unless a guess already stopped there (``capped``), on a DAG's graph (without
     ``polish``) with the growth check; where a budget below the label budget stops it, the
-    tree (``_tree``, for top-1 with an incumbent); with
-    ``polish`` (on chains, as before the guesses), where that runs out of work, its best
-    plan polished (``_polished``), and if that is better than the one it started from, the
+    tree (``_tree``, with an incumbent k-th score); with
+    ``polish`` (on chains, as before the guesses), where that runs out of work, for top-1 its
+    best plan polished (``_polished``), and if that is better than the one it started from, the
     tree again from there; where the tree stops, the search within the
     whole label budget (after the tree's stall check, with its growth check); where the
     tree stopped at its stall check and that search stops too, the tree again without the
@@ -977,13 +979,13 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
         if stop != Stop.LABEL_BUDGET or budget == label_budget:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     stalled = False
-    if ctx.k == 1 and incumbent < np.inf:
+    if incumbent < np.inf:
         tree_limit = incumbent
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, stalled = _treed(
             ctx, incumbent, proven, quick_labels, ctx.tree_work, True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
-        if polish and not stalled and b_found > 0 and _polished(ctx, b_paths[0], b_rows[0], stats):
+        if polish and ctx.k == 1 and not stalled and b_found > 0 and _polished(ctx, b_paths[0], b_rows[0], stats):
             incumbent = min(incumbent, b_rows[0, Row.SCORE])
         if polish and not stalled and incumbent < tree_limit:  # (the tree's own plan counts too)
             # the tree prunes by its best plan, fixed at the start: a better one can leave
@@ -1024,10 +1026,27 @@ def _limit_searched(ctx, incumbent, proven, budget, growth_check, stats):
 
 
 @njit(cache=True)
+def _tree_room(ctx, quick_labels):
+    """Whether the label budget leaves room for the tree: beyond TREE_SWITCH times the quick
+    searches' labels."""
+    return TREE_SWITCH * quick_labels < ctx.label_budget
+
+
+@njit(cache=True)
 def _short_tree_room(ctx, quick_labels):
-    """Whether ``_exact`` runs the short tree (for a top-1 search whose label budget leaves
-    room beyond TREE_SWITCH times the quick searches' labels)."""
-    return ctx.k == 1 and TREE_SWITCH * quick_labels < ctx.label_budget
+    """Whether ``_exact`` runs the short tree (for a top-1 search, ``_tree_room``)."""
+    return ctx.k == 1 and _tree_room(ctx, quick_labels)
+
+
+@njit(cache=True)
+def _tree_ready(kth, proven):
+    """Whether a top-k search (k > 1) hands its searches over to the tree at TREE_SWITCH
+    times the quick searches' labels, as top-1 does: when the k-th plan known, ``kth``,
+    lies within POOR_INCUMBENT_GAP of the ``proven`` bound. From farther, fixing at it
+    leaves the tree most of the graph (generated ways DAG 100x4 seed 0's top-3: its beams'
+    third plan 6% above the bound, the tree's LPs on 95,701 options out of time at 30 s),
+    and the guesses take the whole label budget (that instance: proven in 2.1 s)."""
+    return kth < np.inf and not _poor(kth, proven)
 
 
 @njit(cache=True)
@@ -1045,12 +1064,13 @@ def _tree_first(ctx, quick_labels, incumbent, bound):
 
 @njit(cache=True)
 def _treed(ctx, incumbent, proven, quick_labels, work, check, b_paths, b_rows, b_found, stats):
-    """The tree (``_tree``, top-1) within ``work`` (with ``check``, stopping at a stall) for
-    a plan scoring at most ``incumbent``, as ``_exact`` goes on from it: ``(stop, paths,
-    rows, found, proven, incumbent, b_paths, b_rows, b_found, stalled)``, the answer when
+    """The tree (``_tree``) within ``work`` (with ``check``, stopping at a stall) for the k
+    best plans scoring at most ``incumbent`` (the k-th best known), as ``_exact`` goes on
+    from it: ``(stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found,
+    stalled)``, the answer when
     ``stop`` is ``Stop.COMPLETE`` (or ``Stop.TIME_LIMIT``, with no plans proven), else
     (``Stop.LABEL_BUDGET``) the proven bound raised from ``proven``, the incumbent and the
-    beams' plans ``b_*`` with the best plan it met, and whether it stopped at a stall."""
+    beams' plans ``b_*`` with the best plans it met, and whether it stopped at a stall."""
     stop, paths, rows, found, t_proven, left = _tree(ctx, incumbent, proven, quick_labels, work, check, stats)
     if stop == Stop.COMPLETE:
         stats[Stat.TREE_PROVEN] = 1.0
@@ -1058,7 +1078,7 @@ def _treed(ctx, incumbent, proven, quick_labels, work, check, b_paths, b_rows, b
     b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, paths, rows, found)
     proven = max(proven, t_proven)
     stalled = stop == Stop.LABEL_BUDGET and left > 0
-    return stop, paths, rows, 0, proven, min(incumbent, rows[0, Row.SCORE]), b_paths, b_rows, b_found, stalled
+    return stop, paths, rows, 0, proven, min(incumbent, _kth_score(rows, found)), b_paths, b_rows, b_found, stalled
 
 
 @njit(cache=True)
@@ -1310,20 +1330,22 @@ def _completion_bounds(g, coef, caps, prices):
 
 @njit(cache=True)
 def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
-    """LP branch and bound (``tree``) for the best plan (k = 1) scoring at most
-    ``incumbent``, on what reduced-cost fixing at it leaves (again at the best plan met,
-    once that lies TREE_REFIX_SHARE of the gap to the proven bound ``proven`` lower); a
-    node within the searches' reach of the best plan (``_search_reach``, at most
-    TREE_SEARCH_GAP) is searched exactly on its own multipliers first (``_node_search``).
-    Returns ``(stop, paths (1, N), rows (1, 1 + Q), found, proven)``: ``Stop.COMPLETE``
-    with the best such plan by the ranking rule (none: no plan scores at most
+    """LP branch and bound (``tree``) for the k best plans scoring at most ``incumbent``
+    (k: ``ctx.k``), on what reduced-cost fixing at it leaves (again at the k-th best plan
+    met, once that lies TREE_REFIX_SHARE of the gap to the proven bound ``proven`` lower); a
+    node within the searches' reach of the k-th best plan (``_search_reach``, at most
+    TREE_SEARCH_GAP) is searched exactly for its own k best on its own multipliers first
+    (``_node_search``). The nodes split the paths, so the k best of the plans their LPs and
+    searches meet, each kept once (``_kept_best``), are the answer once every node is done.
+    Returns ``(stop, paths (k, N), rows (k, 1 + Q), found, proven)``: ``Stop.COMPLETE``
+    with the k best such plans by the ranking rule (fewer: no more score at most
     ``incumbent``), or the stop (``Stop.LABEL_BUDGET`` once its node
     LPs have visited ``work`` options and arcs, again up to TREE_EXTENSIONS times where it
     has closed TREE_EXTEND_CLOSED of its gap, or with ``check`` at a stall:
-    TREE_CHECK_CLOSED) with the best plan it met and a proven lower bound on the best
+    TREE_CHECK_CLOSED) with the best plans it met and a proven lower bound on the best
     score; and last, the work left (> 0 after a stall)."""
     n = ctx.g.step_start.shape[0] - 1
-    paths, rows = np.zeros((1, n), dtype=np.int64), np.full((1, Row.USE + ctx.caps.shape[0]), np.inf)
+    paths, rows = np.zeros((ctx.k, n), dtype=np.int64), np.full((ctx.k, Row.USE + ctx.caps.shape[0]), np.inf)
     # (the root, every option allowed, on the fixed graph; the pool grows from 16 nodes)
     q = ctx.g.opt_use.shape[1]
     everything = open_nodes(1, ctx.g.opt_use.shape[0], n, q)
@@ -1357,9 +1379,9 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
             nodes, size = pool_add(nodes, size, allowed, bound, column_pool(0, n, q))
             break
         node_stop, work, found, nodes, size, bound, reach = _tree_node(
-            ctx, fg, uses, origin, columns, allowed, bound, limit, reach, node_labels, work, paths[0], rows[0], found,
+            ctx, fg, uses, origin, columns, allowed, bound, limit, reach, node_labels, work, paths, rows, found,
             nodes, size, stats)
-        limit = min(limit, rows[0, Row.SCORE])
+        limit = min(limit, _kth_score(rows, found))
         root_bound = min(root_bound, bound)  # (the first node's: the least of all)
         if node_stop == Stop.TIME_LIMIT:
             stop = node_stop
@@ -1372,19 +1394,20 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats):
     stats[Stat.FLOOR_LABELS] = floor_labels
     if stop == Stop.COMPLETE:
         return stop, paths, rows, found, rows[0, Row.SCORE] if found > 0 else np.inf, work
-    return stop, paths, rows, found, min(limit, nodes.bounds[:size].min()) if size > 0 else limit, work
+    least = min(limit, rows[0, Row.SCORE])  # (the best plan met, or the open nodes' least bound)
+    return stop, paths, rows, found, min(least, nodes.bounds[:size].min()) if size > 0 else least, work
 
 
 @njit(cache=True)
-def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, labels, work, path, row, found, nodes,
+def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, labels, work, paths, rows, found, nodes,
                size, stats):
     """One node of ``_tree`` on graph ``fg`` (``uses``: ``bounds.by_dimension(fg)``; ``origin``
     maps its options to the solve's graph; its LPs share the tree's ``columns``): the node
     ``allowed`` (T,) whose parent's bound was ``bound``, searched for plans scoring at most
     ``limit``. Its LP, then its exact search when within ``reach`` (relative) of ``limit`` (or
     when its LP chose one key at every step), and last its branching (``_branched_node``),
-    unless its bound or its search closes it. A plan met that ranks before ``path`` (N,) /
-    ``row`` (1 + Q,) replaces it. Returns ``(stop, work, found, nodes, size, bound, reach)``:
+    unless its bound or its search closes it. The plans met join the tree's ``found`` best,
+    ``paths`` (k, N) / ``rows`` (k, 1 + Q) (``_kept_best``). Returns ``(stop, work, found, nodes, size, bound, reach)``:
     ``Stop.COMPLETE`` when the node is done, ``Stop.LABEL_BUDGET`` when it branched,
     ``Stop.TIME_LIMIT`` when the clock stopped its search (it is open again, its LP's basis
     its seed columns), ``work`` less the LPs' (``_lp_work``), the open nodes
@@ -1396,17 +1419,17 @@ def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, lab
                                                                 ctx.deadline, columns, score_limit(limit), basis)
     work -= _lp_work(fg)
     bound = max(bound, node_bound)
-    found = _kept_better(found, path, row, origin[lp_path], lp_row)
-    limit = min(limit, row[Row.SCORE])
+    found = _kept_best(found, paths, rows, origin[lp_path], lp_row)
+    limit = min(limit, _kth_score(rows, found))
     if bound > score_limit(limit):
         return Stop.COMPLETE, work, found, nodes, size, bound, reach
     steps, keys = branch_candidates(fg, allowed, share, TREE_CANDIDATES)
     gap = (limit - bound) / max(1.0, abs(limit))
     if steps.shape[0] == 0 or gap <= reach:
-        stop, n_path, n_row, n_found = _node_search(ctx, fg, allowed, prices, lam_sums, limit, labels, stats)
-        if n_found > 0:
-            found = _kept_better(found, path, row, origin[n_path], n_row)
-            limit = min(limit, row[Row.SCORE])
+        stop, n_paths, n_rows, n_found = _node_search(ctx, fg, allowed, prices, lam_sums, limit, labels, stats)
+        for r in range(n_found):
+            found = _kept_best(found, paths, rows, origin[n_paths[r]], n_rows[r])
+        limit = min(limit, _kth_score(rows, found))
         if steps.shape[0] > 0:  # (a search the node could do without)
             reach = _search_reach(reach, gap, stop)
         if stop == Stop.COMPLETE:
@@ -1419,7 +1442,7 @@ def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, lab
         if steps.shape[0] == 0:
             return Stop.COMPLETE, work, found, nodes, size, bound, reach
     nodes, size, work, found = _branched_node(fg, uses, ctx.coef, ctx.caps, columns, allowed, bound, steps, keys, limit,
-                                              ctx.deadline, nodes, size, work, origin, path, row, found)
+                                              ctx.deadline, nodes, size, work, origin, paths, rows, found)
     return Stop.LABEL_BUDGET, work, found, nodes, size, bound, reach
 
 
@@ -1463,23 +1486,23 @@ def _refixed(ctx, origin, nodes, size, limit):
 
 @njit(cache=True)
 def _branched_node(fg, uses, coef, caps, columns, allowed, bound, steps, keys, limit, deadline, nodes, size, work,
-                   origin, path, row, found):
+                   origin, paths, rows, found):
     """Branch the node ``allowed`` (T,) of the tree on graph ``fg`` (``uses``:
     ``bounds.by_dimension(fg)``), LP bound ``bound``, by strong branching on the candidate
     (step, key) pairs ``steps`` / ``keys`` (C,) (LPs sharing the tree's ``columns``), on what
     is left of the node once the children that strong branching closed are dropped
     (``tree.reduced_node``); the children whose bounds stay within ``score_limit(limit)``
     join the open ``nodes`` (the first ``size``), each with its LP's basis in strong
-    branching as its LP's seed columns. A plan the children's LPs meet replaces the tree's best (``path``
-    (N,) of the solve's graph, ``origin`` mapping ``fg``'s options to it, and ``row``) when it
-    ranks before it. Returns ``(nodes, size, work, found)``, ``work`` less the LPs'
+    branching as its LP's seed columns. A plan the children's LPs meet joins the tree's
+    ``found`` best (``paths`` (k, N) of the solve's graph, ``origin`` mapping ``fg``'s options
+    to it, and ``rows`` (k, 1 + Q): ``_kept_best``). Returns ``(nodes, size, work, found)``, ``work`` less the LPs'
     (``_lp_work``)."""
-    cut = score_limit(min(limit, row[Row.SCORE]))
+    cut = score_limit(min(limit, _kth_score(rows, found)))
     pick, child, s_row, s_path, bases = strong_branch(fg, uses, coef, caps, allowed, bound, steps, keys, deadline,
                                                       columns, cut)
     work -= 2 * steps.shape[0] * _lp_work(fg)
-    found = _kept_better(found, path, row, origin[s_path], s_row)
-    cut = min(cut, score_limit(row[Row.SCORE]))  # (lower where the children's LPs met a better plan)
+    found = _kept_best(found, paths, rows, origin[s_path], s_row)
+    cut = min(cut, score_limit(_kth_score(rows, found)))  # (lower where the children's LPs met a better plan)
     node, closed = reduced_node(fg, allowed, steps, keys, child, cut)
     if closed:
         return nodes, size, work, found
@@ -1526,33 +1549,57 @@ def _first_choice(g, allowed, share):
 
 
 @njit(cache=True)
-def _kept_better(found, path, row, o_path, o_row):
-    """Replace the plan ``path`` (N,) / ``row`` (1 + Q,) (none when ``found`` is 0) by
-    ``o_path`` / ``o_row`` when that is a plan (score < inf) that ranks before it (the
-    ranking rule, ``paths.plan_less``); returns how many plans are kept, 0 or 1."""
-    if o_row[Row.SCORE] == np.inf or (found > 0 and not plan_less(o_row, o_path, row, path)):
+def _kept_best(found, paths, rows, o_path, o_row):
+    """Keep the plan ``o_path`` (N,) / ``o_row`` (1 + Q,) among the ``found`` best plans
+    ``paths`` (k, N) / ``rows`` (k, 1 + Q), kept in ranking order (``paths.plan_less``), when
+    it is a plan (score < inf) they do not hold already (a node's plan met again by its
+    child's LP or search) and fewer than k are kept or it ranks before the k-th, which then
+    drops out; returns how many are kept."""
+    if o_row[Row.SCORE] == np.inf:
         return found
-    path[:] = o_path
-    row[:] = o_row
-    return 1
+    for r in range(found):
+        if np.array_equal(paths[r], o_path):
+            return found
+    at = found
+    while at > 0 and plan_less(o_row, o_path, rows[at - 1], paths[at - 1]):
+        at -= 1
+    k = paths.shape[0]
+    if at == k:
+        return found
+    for r in range(min(found, k - 1), at, -1):
+        paths[r] = paths[r - 1]
+        rows[r] = rows[r - 1]
+    paths[at] = o_path
+    rows[at] = o_row
+    return min(found + 1, k)
+
+
+@njit(cache=True)
+def _kth_score(rows, found):
+    """The score of the k-th of the ``found`` best plans ``rows`` (k, 1 + Q); inf while
+    fewer than k are kept (every plan may still join them)."""
+    return rows[rows.shape[0] - 1, Row.SCORE] if found == rows.shape[0] else np.inf
 
 
 @njit(cache=True)
 def _node_search(ctx, fg, allowed, prices, lam_sums, limit, labels, stats):
-    """The exact search for the best plan (k = 1) scoring at most ``limit`` among the paths
-    of graph ``fg`` through the ``allowed`` (T,) options, within ``labels`` labels, on
+    """The exact search for the k best plans (``ctx.k``) scoring at most ``limit`` among the
+    paths of graph ``fg`` through the ``allowed`` (T,) options, within ``labels`` labels, on
     the bounds of the node LP's multipliers ``prices`` (2, Q) and ``lam_sums`` (2,).
-    Returns ``(stop, path (N,), row (1 + Q,), found)``, the path in ``fg``'s options."""
+    Returns ``(stop, paths (k, N), rows (k, 1 + Q), found)``, the paths in ``fg``'s options."""
     sub, origin, has_path = subgraph(fg, allowed, np.ones(fg.arc_tail.shape[0], dtype=np.bool_))
     n = fg.step_start.shape[0] - 1
     if not has_path:
-        return Stop.COMPLETE, np.zeros(n, dtype=np.int64), np.full(Row.USE + ctx.caps.shape[0], np.inf), 0
+        return Stop.COMPLETE, np.zeros((ctx.k, n), dtype=np.int64), np.full((ctx.k, Row.USE + ctx.caps.shape[0]),
+                                                                            np.inf), 0
     grid = _table_grid(n, sub.opt_use.shape[0], ctx.caps, prices[1], TABLE_GRID_PER_STEP, TABLE_GRID_MAX,
                        TABLE_CELLS)
     node_ctx = _priced_context(ctx, sub, prices, lam_sums, grid)
     stop, paths, rows, found, _ = _search(node_ctx, EXACT_WIDTH, limit, min(ctx.label_budget, labels), ctx.deadline,
                                          stats, False)
-    return stop, origin[paths[0]], rows[0], found
+    for r in range(found):
+        paths[r] = origin[paths[r]]
+    return stop, paths, rows, found
 
 
 @njit(cache=True)

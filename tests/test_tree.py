@@ -1,6 +1,7 @@
 """The LP branch and bound (``kernels/tree.py`` and the solve's ``_tree``) against plain
-references: its branching pairs and children, its open-node pool, its top-1 answers
-against brute force on chains, ways and DAGs, and the guesses' hand-over to it."""
+references: its branching pairs and children, its open-node pool, the k best plans it keeps,
+its top-k answers against brute force on chains, ways and DAGs, and the guesses' hand-over
+to it."""
 
 from __future__ import annotations
 
@@ -138,51 +139,82 @@ def test_the_pool_gives_its_nodes_least_bound_first(nodes, width):
     assert sorted(taken, key=key) == sorted(added, key=key)
 
 
-def tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget=4_000_000):
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(0, 7)), min_size=1, max_size=30),
+       st.integers(1, 5))
+def test_the_tree_keeps_the_k_best_distinct_plans_it_meets(met, k):
+    """Plans met one after another (scores and key usages with ties, some paths met twice)
+    leave the k best distinct paths kept, by the ranking rule: score, then the key usage
+    dimensions in order, then the placement in option order (``contract`` docstring)."""
+    from eip.kernels.contract import KEY_DIMS, Row
+    from eip.kernels.solve import _kept_best, _kth_score
+
+    n, q = 3, KEY_DIMS + 1
+    paths, rows, found = np.zeros((k, n), dtype=np.int64), np.full((k, Row.USE + q), np.inf), 0
+    plans = {}
+    for score, tie, code in met:
+        path = np.array([code >> 2, (code >> 1) & 1, code & 1])
+        if tuple(path) not in plans:  # (a path's row is its own: met again, the same row)
+            plans[tuple(path)] = np.zeros(Row.USE + q)
+            plans[tuple(path)][Row.SCORE], plans[tuple(path)][Row.USE] = float(score), float(tie)
+        found = _kept_best(found, paths, rows, path, plans[tuple(path)].copy())
+    rank = lambda item: (tuple(item[1][:Row.USE + KEY_DIMS]), item[0])
+    want = sorted(plans.items(), key=rank)[:k]
+    assert found == len(want)
+    assert [tuple(p) for p in paths[:found]] == [path for path, _ in want]
+    assert np.array_equal(rows[:found], np.array([row for _, row in want]).reshape(found, -1))
+    assert _kth_score(rows, found) == (want[-1][1][Row.SCORE] if found == k else math.inf)
+
+
+def tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget=4_000_000, k=1):
     scenario = eip.Scenario.from_dict(doc)
     _, weights = resolve_goal(goal)
     ref = ranked_plans(scenario, weights)
     with pipeline(depth), fitting(fit):
-        result = eip.plan(scenario, goal=goal, top_k=1, strategy="exact", label_budget=label_budget)
+        result = eip.plan(scenario, goal=goal, top_k=k, strategy="exact", label_budget=label_budget)
     if not ref:
         # (a label budget that stops the search before any proof may leave it unknown: never a plan)
         assert not result.plans
         assert result.status == "infeasible" or (label_budget < 4_000_000 and result.status == "unknown")
         return
+    for plan in result.plans:
+        assert_plan_recomputes(scenario, weights, plan)
     if result.status != "optimal":  # (a label budget that stops the search: honest, never better than the optimum)
         assert label_budget < 4_000_000 and result.status == "feasible" and result.bound <= ref[0].score + 1e-9
-        assert result.plans[0].score >= ref[0].score - 1e-9
+        assert all(plan.score >= want.score - 1e-9 for plan, want in zip(result.plans, ref))
+        assert len({plan.placement for plan in result.plans}) == len(result.plans)
         return
-    assert_matches_oracle(result, ref, 1)
-    assert_plan_recomputes(scenario, weights, result.plans[0])
+    assert_matches_oracle(result, ref, k)
 
 
 @settings(max_examples=250, deadline=None)
 @given(scenario_docs(), goals, st.sampled_from(TREE_DEPTHS), st.booleans(),
-       st.sampled_from([1, 10, 300, 4_000_000]))
-def test_the_tree_answers_top_1_like_brute_force(doc, goal, depth, fit, label_budget):
-    """Top-1 solves forced through the tree (every node branched down to one placement) rank
-    the brute-force best plan first, ties broken by the ranking rule; infeasibility
-    agrees; a label budget that stops it leaves a plan and bound that are honest."""
-    tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget)
+       st.sampled_from([1, 10, 300, 4_000_000]), st.sampled_from([1, 1, 2, 3, 5]))
+def test_the_tree_answers_top_k_like_brute_force(doc, goal, depth, fit, label_budget, k):
+    """Top-k solves forced through the tree (every node branched down to one placement) rank
+    the brute-force k best plans in order, ties broken by the ranking rule; infeasibility
+    agrees; a label budget that stops it leaves plans and a bound that are honest."""
+    tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget, k)
 
 
 @settings(max_examples=100, deadline=None)
-@given(ways_scenario_docs(), goals, st.sampled_from(TREE_DEPTHS), st.booleans())
-def test_the_tree_answers_top_1_with_ways_like_brute_force(doc, goal, depth, fit):
+@given(ways_scenario_docs(), goals, st.sampled_from(TREE_DEPTHS), st.booleans(), st.sampled_from([1, 1, 3]))
+def test_the_tree_answers_top_k_with_ways_like_brute_force(doc, goal, depth, fit, k):
     """The same with precision variants, power modes (fixed and per stage), accuracy, frame
     rate and power limits."""
     scenario = eip.Scenario.from_dict(doc)
     _, weights = resolve_goal(goal)
     ref = ranked_plans(scenario, weights)
     with pipeline(depth), fitting(fit):
-        result = eip.plan(scenario, goal=goal, top_k=1, strategy="exact")
+        result = eip.plan(scenario, goal=goal, top_k=k, strategy="exact")
     if not ref:
         assert result.status == "infeasible" and not result.plans
         return
+    assert result.status == "optimal" and len(result.plans) == len(ref[:k])
+    for i, (got, want) in enumerate(zip(result.plans, ref)):
+        assert close(got.score, want.score), (i, got, want)
+        assert_recomputes(scenario, weights, got)
     got, want = result.plans[0], ref[0]
-    assert result.status == "optimal" and close(got.score, want.score), (got, want)
-    assert_recomputes(scenario, weights, got)
     near = {r.ways for r in ref if r.key[:4] == want.key[:4]}
     assert _ways(got) == want.ways if len(near) == 1 else _ways(got) in near
 
