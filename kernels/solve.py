@@ -857,8 +857,8 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     """The exact search: first limited by ``incumbent`` within ``quick_labels`` labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
     better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
-    (``_refined``) while the incumbent is poor (``_poor``) and, for top-1, an LP dive; a short
-    tree (``_treed``; before them from a poor incumbent: TREE_BEFORE_BEAM), guesses of the
+    (``_refined``) while the incumbent is poor (``_poor``) and, for top-1, an LP dive and a
+    short tree (``_treed``; before them from a poor incumbent: TREE_BEFORE_BEAM), guesses of the
     k-th best score from below (``_guessed``; after a round the tree proved, the long tree
     instead: TREE_AGAIN), and the
     search limited by ``incumbent`` within the label
@@ -878,10 +878,11 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
         # a stopped search proves min(bound, its limit): the labels it pruned could not beat the limit
         if stop == Stop.COMPLETE or stop == Stop.TIME_LIMIT:
             return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
-    # (searches first within TREE_SWITCH times the quick searches' labels: where they
-    # stop there, the tree goes next: ``_limited``; where the label budget leaves room
-    # beyond that, a short tree goes first, ``_short_tree_work``: from a poor incumbent, before
-    # the beam and the dive that one calls for, TREE_BEFORE_BEAM)
+    # (searches first within TREE_SWITCH times the quick searches' labels, for top-k only
+    # from a k-th plan ``_tree_ready``: where they stop there, the tree goes next:
+    # ``_limited``; for top-1, where the label budget leaves room beyond that, a short tree
+    # goes first, ``_short_tree_work``: from a poor incumbent, before the beam and the dive
+    # that one calls for, TREE_BEFORE_BEAM)
     budget = min(label_budget, TREE_SWITCH * quick_labels)
     room = _short_tree_room(ctx, quick_labels)
     tree_first = _tree_first(ctx, quick_labels, incumbent, proven)
