@@ -564,8 +564,8 @@ def _seeded_master(columns, seeds, dims, caps, n_iter, costliest, incumbent, inc
     (C,): ``(tab, rhs, reduced, cost, basis, column_paths, column_rows, n_cols)``
     (``master.master_lp``, each column's path and plan row, the columns so far). No plan
     scores above ``costliest``: the artificial column costs more than any combination of
-    paths, and a bound above it proves that no plan fits. A seed within ``caps`` that scores below ``incumbent`` (1 + Q,)
-    replaces it and ``incumbent_path`` (N,)."""
+    paths, and a bound above it proves that no plan fits. A seed within ``caps`` that scores
+    below ``incumbent`` (1 + Q,) replaces it and ``incumbent_path`` (N,)."""
     m = dims.shape[0] + 1
     tab, rhs, reduced, cost, basis = master_lp(m, n_iter + seeds.shape[0], 2.0 * abs(costliest) + 1.0)
     column_paths = np.empty((n_iter + seeds.shape[0], columns.paths.shape[1]), dtype=np.int64)

@@ -154,6 +154,24 @@ def plan_less(row_a, path_a, row_b, path_b):
     return False
 
 
+@njit(cache=True)
+def kept_ranked(row, path, rows, paths, found):
+    """Insert the plan (``row`` (1 + Q,), ``path`` (N,)) into the ranked k best ``rows``
+    (k, 1 + Q) / ``paths`` (k, N), of which ``found`` are filled (``plan_less``), unless k
+    that rank before it are there. Returns how many are filled."""
+    k = rows.shape[0]
+    if found == k and not plan_less(row, path, rows[k - 1], paths[k - 1]):
+        return found
+    p = min(found, k - 1)
+    while p > 0 and plan_less(row, path, rows[p - 1], paths[p - 1]):
+        rows[p] = rows[p - 1]
+        paths[p] = paths[p - 1]
+        p -= 1
+    rows[p] = row
+    paths[p] = path
+    return min(found + 1, k)
+
+
 @njit(cache=True, inline="always")
 def rows_equal_key(fa, fb):
     """Equal ranking keys (score and key usage dimensions)."""

@@ -21,7 +21,7 @@ from numba import njit
 
 from .bounds import by_dimension, relaxed_costs
 from .contract import Row, Stop
-from .paths import clock, row_less, row_score, score_limit
+from .paths import clock, kept_ranked, row_score, score_limit
 
 # a search with a deadline looks at the clock on its first prefix and then every this many
 # (a look costs ~0.6 us, 1,024 prefixes some 40 us)
@@ -45,42 +45,6 @@ def _out_arcs(g):
         out_arc[fill[g.arc_tail[e]]] = e
         fill[g.arc_tail[e]] += 1
     return out_start, out_arc
-
-
-@njit(cache=True, inline="always")
-def _path_less(path, paths, i):
-    """Whether ``path`` (N,) comes before ``paths[i]`` in placement order (the earliest
-    step where they differ decides, the lower option first: ``paths.placement_less``)."""
-    for s in range(path.shape[0]):
-        if path[s] != paths[i, s]:
-            return path[s] < paths[i, s]
-    return False
-
-
-@njit(cache=True)
-def _ranks_before(row, path, rows, paths, i):
-    """Whether the plan (``row``, ``path``) ranks before plan i of ``rows``/``paths``."""
-    if row_less(row, rows[i]):
-        return True
-    return not row_less(rows[i], row) and _path_less(path, paths, i)
-
-
-@njit(cache=True)
-def _keep(row, path, rows, paths, found):
-    """Insert the complete plan (``row``, ``path``) into the ranked k best ``rows`` (k, 1 +
-    Q) / ``paths`` (k, N) of which ``found`` are filled, unless k better ones are there.
-    Returns how many are filled."""
-    k = rows.shape[0]
-    if found == k and not _ranks_before(row, path, rows, paths, k - 1):
-        return found
-    p = min(found, k - 1)
-    while p > 0 and _ranks_before(row, path, rows, paths, p - 1):
-        rows[p] = rows[p - 1]
-        paths[p] = paths[p - 1]
-        p -= 1
-    rows[p] = row
-    paths[p] = path
-    return min(found + 1, k)
 
 
 @njit(cache=True)
@@ -202,7 +166,7 @@ def pulse_search(g, coef, caps, least, prices, values, lam_sums, k, incumbent, n
         if depth == n - 1:
             leaf = prefix[n]
             row_score(coef, leaf)
-            found = _keep(leaf, path, rows, paths, found)
+            found = kept_ranked(leaf, path, rows, paths, found)
             if found == k:
                 limit = min(limit, score_limit(rows[k - 1, Row.SCORE]))
             continue

@@ -16,7 +16,7 @@ from .contract import KEY_DIMS, STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Statu
 from .dive import DIVE_STALL_PER_STEP, lp_dive
 from .fixing import fixed_by_bounds, subgraph
 from .labels import label_memory, label_search
-from .paths import capped, clock, path_row, plan_less, score_limit, within_caps
+from .paths import capped, clock, kept_ranked, path_row, score_limit, within_caps
 from .pulse import pulse_search
 from .tree import (TREE_COLUMNS, branch_candidates, child_masks, node_lp, open_nodes, pool_add, pool_take, reduced_node,
                    strong_branch)
@@ -1044,9 +1044,10 @@ def _tree_ready(kth, proven):
     """Whether a top-k search (k > 1) hands its searches over to the tree at TREE_SWITCH
     times the quick searches' labels, as top-1 does: when the k-th plan known, ``kth``,
     lies within POOR_INCUMBENT_GAP of the ``proven`` bound. From farther, fixing at it
-    leaves the tree most of the graph (generated ways DAG 100x4 seed 0's top-3: its beams'
-    third plan 6% above the bound, the tree's LPs on 95,701 options out of time at 30 s),
-    and the guesses take the whole label budget (that instance: proven in 2.1 s)."""
+    leaves the tree too much of the graph, and the guesses take the whole label budget
+    (generated ways DAG 100x4 seed 0's top-3, whose solve runs on its whole 95,701-option
+    mode graph: proven in 2.1 s so; a scratch build that gave it the tree stopped at the
+    30 s limit, its best plan 6% above the bound)."""
     return kth < np.inf and not _poor(kth, proven)
 
 
@@ -1552,27 +1553,15 @@ def _first_choice(g, allowed, share):
 @njit(cache=True)
 def _kept_best(found, paths, rows, o_path, o_row):
     """Keep the plan ``o_path`` (N,) / ``o_row`` (1 + Q,) among the ``found`` best plans
-    ``paths`` (k, N) / ``rows`` (k, 1 + Q), kept in ranking order (``paths.plan_less``), when
-    it is a plan (score < inf) they do not hold already (a node's plan met again by its
-    child's LP or search) and fewer than k are kept or it ranks before the k-th, which then
-    drops out; returns how many are kept."""
+    ``paths`` (k, N) / ``rows`` (k, 1 + Q) (``paths.kept_ranked``), when it is a plan (score
+    < inf) they do not hold already (a node's plan met again by its child's LP or search);
+    returns how many are kept."""
     if o_row[Row.SCORE] == np.inf:
         return found
     for r in range(found):
         if np.array_equal(paths[r], o_path):
             return found
-    at = found
-    while at > 0 and plan_less(o_row, o_path, rows[at - 1], paths[at - 1]):
-        at -= 1
-    k = paths.shape[0]
-    if at == k:
-        return found
-    for r in range(min(found, k - 1), at, -1):
-        paths[r] = paths[r - 1]
-        rows[r] = rows[r - 1]
-    paths[at] = o_path
-    rows[at] = o_row
-    return min(found + 1, k)
+    return kept_ranked(o_row, o_path, rows, paths, found)
 
 
 @njit(cache=True)
