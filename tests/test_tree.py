@@ -5,6 +5,7 @@ to it."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -139,31 +140,75 @@ def test_the_pool_gives_its_nodes_least_bound_first(nodes, width):
     assert sorted(taken, key=key) == sorted(added, key=key)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(0, 7)), min_size=1, max_size=30),
-       st.integers(1, 5))
-def test_the_tree_keeps_the_k_best_distinct_plans_it_meets(met, k):
-    """Plans met one after another (scores and key usages with ties, some paths met twice)
-    leave the k best distinct paths kept, by the ranking rule: score, then the key usage
-    dimensions in order, then the placement in option order (``contract`` docstring)."""
+#: plans met: (score, key usage, placement code of 3 binary-ish steps), with ties and repeats
+MET = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(0, 7)), min_size=1, max_size=30)
+
+
+def kept_plans(met, k, plans):
+    """The ranked k best (``paths``, ``rows``, ``found``) of the plans ``met``, kept one by
+    one by ``_kept_best``; ``plans`` collects each path's row (a path met again: the same row)."""
     from eip.kernels.contract import KEY_DIMS, Row
-    from eip.kernels.solve import _kept_best, _kth_score
+    from eip.kernels.solve import _kept_best
 
     n, q = 3, KEY_DIMS + 1
     paths, rows, found = np.zeros((k, n), dtype=np.int64), np.full((k, Row.USE + q), np.inf), 0
-    plans = {}
     for score, tie, code in met:
         path = np.array([code >> 2, (code >> 1) & 1, code & 1])
-        if tuple(path) not in plans:  # (a path's row is its own: met again, the same row)
+        if tuple(path) not in plans:
             plans[tuple(path)] = np.zeros(Row.USE + q)
             plans[tuple(path)][Row.SCORE], plans[tuple(path)][Row.USE] = float(score), float(tie)
         found = _kept_best(found, paths, rows, path, plans[tuple(path)].copy())
+    return paths, rows, found
+
+
+def assert_k_best(paths, rows, found, plans, k):
+    """``paths`` / ``rows`` hold the k best distinct ``plans`` by the ranking rule: score, then
+    the key usage dimensions in order, then the placement in option order (``contract``)."""
+    from eip.kernels.contract import KEY_DIMS, Row
+
     rank = lambda item: (tuple(item[1][:Row.USE + KEY_DIMS]), item[0])
     want = sorted(plans.items(), key=rank)[:k]
     assert found == len(want)
     assert [tuple(p) for p in paths[:found]] == [path for path, _ in want]
     assert np.array_equal(rows[:found], np.array([row for _, row in want]).reshape(found, -1))
+    return want
+
+
+@settings(max_examples=200, deadline=None)
+@given(MET, st.integers(1, 5))
+def test_the_tree_keeps_the_k_best_distinct_plans_it_meets(met, k):
+    """Plans met one after another (scores and key usages with ties, some paths met twice)
+    leave the k best distinct paths kept, by the ranking rule."""
+    from eip.kernels.contract import Row
+    from eip.kernels.solve import _kth_score
+
+    plans = {}
+    paths, rows, found = kept_plans(met, k, plans)
+    want = assert_k_best(paths, rows, found, plans, k)
     assert _kth_score(rows, found) == (want[-1][1][Row.SCORE] if found == k else math.inf)
+
+
+@settings(max_examples=200, deadline=None)
+@given(MET, MET, st.integers(1, 5), st.sampled_from([0.0, 1e-3, 0.5, math.inf]))
+def test_two_sets_of_plans_merge_into_the_k_best_of_both_and_a_band_limits_the_tree(first, second, k, band):
+    """Two ranked sets of plans (a beam's and a tree's, say; a plan in both) merge into the
+    k best distinct plans of both, neither set changed; the tree's limit is the k-th's score
+    and, with a band, no more than the band (relative) above the best plan."""
+    from eip.kernels.contract import Row
+    from eip.kernels.solve import _merged_plans, _tree_limit
+
+    plans = {}
+    a_paths, a_rows, a_found = kept_plans(first, k, plans)
+    b_paths, b_rows, b_found = kept_plans(second, k, plans)
+    before = a_paths.copy(), a_rows.copy(), b_paths.copy(), b_rows.copy()
+    paths, rows, found = _merged_plans(a_paths, a_rows, a_found, b_paths, b_rows, b_found)
+    assert_k_best(paths, rows, found, plans, k)
+    for was, now in zip(before, (a_paths, a_rows, b_paths, b_rows)):
+        assert np.array_equal(was, now)
+    scores = sorted(row[Row.SCORE] for row in plans.values())
+    kth = scores[k - 1] if len(scores) >= k else math.inf
+    banded = scores[0] + band * abs(scores[0]) if band < math.inf else math.inf
+    assert _tree_limit(rows, found, band) == min(kth, banded)
 
 
 def tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget=4_000_000, k=1):
@@ -183,6 +228,8 @@ def tree_agrees_with_brute_force(doc, goal, depth, fit, label_budget=4_000_000, 
         assert label_budget < 4_000_000 and result.status == "feasible" and result.bound <= ref[0].score + 1e-9
         assert all(plan.score >= want.score - 1e-9 for plan, want in zip(result.plans, ref))
         assert len({plan.placement for plan in result.plans}) == len(result.plans)
+        if result.best_proven:  # (a top-k answer whose bound meets its best plan: that one is the optimum)
+            assert close(result.plans[0].score, ref[0].score), (result.plans[0], ref[0])
         return
     assert_matches_oracle(result, ref, k)
 
@@ -217,6 +264,33 @@ def test_the_tree_answers_top_k_with_ways_like_brute_force(doc, goal, depth, fit
     got, want = result.plans[0], ref[0]
     near = {r.ways for r in ref if r.key[:4] == want.key[:4]}
     assert _ways(got) == want.ways if len(near) == 1 else _ways(got) in near
+
+
+def with_twins(doc: dict) -> dict:
+    """``doc`` with a twin of every device: the same profiles and memory, links like the
+    device's to each device and twin (and a free one between the two), so that whole plans
+    tie, every device swapped for its twin."""
+    doc = copy.deepcopy(doc)
+    twin = {d["name"]: d["name"] + "_twin" for d in doc["devices"]}
+    doc["devices"] += [{**d, "name": twin[d["name"]]} for d in doc["devices"]]
+    for stage in doc["stages"]:
+        stage["profiles"].update({twin[name]: dict(p) for name, p in stage["profiles"].items()})
+    doc["links"] = [{**link, "source": source, "target": target} for link in doc["links"]
+                    for source in (link["source"], twin[link["source"]])
+                    for target in (link["target"], twin[link["target"]])]
+    doc["links"] += [{"source": name, "target": twin[name], "latency_ms_per_mb": 0.0, "energy_mj_per_mb": 0.0}
+                     for name in twin]
+    return doc
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario_docs(max_devices=2, max_placements=64), goals, st.sampled_from(["tree", "short trees"]),
+       st.sampled_from([2, 3, 5]))
+def test_the_tree_answers_top_k_among_twin_devices_like_brute_force(doc, goal, depth, k):
+    """With every device twice, the best plans tie (the trees within a band above the best
+    plan met, ``_best_first``, then end with the k best): the top-k solve still ranks the
+    brute-force k best, ties broken by the ranking rule."""
+    tree_agrees_with_brute_force(with_twins(doc), goal, depth, True, k=k)
 
 
 @settings(max_examples=300, deadline=None)
