@@ -255,7 +255,8 @@ class _Allowance:
 
 def _proof_sentence(result: PlanResult) -> str:
     how = {"viterbi": "the unconstrained optimum already fits every budget",
-           "exact": "the exact label search finished", "beam": "the beam search",
+           "exact": "the exact label search" + (" finished" if result.status == "optimal" else ""),
+           "beam": "the beam search",
            "relaxed": "the best plans of a relaxed graph (the graph is too wide to plan exactly in its listed "
                       "order), re-evaluated exactly",
            "repaired": "no search met a plan as good; local search moved a plan the LP prices cheapest, or "
@@ -266,6 +267,9 @@ def _proof_sentence(result: PlanResult) -> str:
     # what would let the search go further: the user's knob for each stop
     further = {"label_budget": " The search stopped at its label budget: a larger one (--label-budget) may prove it.",
                "time_limit": " The search stopped at its time limit: more time (--time-limit) may prove it."}
+    if result.best_proven:
+        return (f"The best plan is proven optimal ({how}); the others are the next best found, not proven the "
+                f"next best." + further.get(result.stats.get("stopped_by"), ""))
     return (f"Not proven optimal ({how}): the best score is within {result.gap:.2%} of the optimum."
             + further.get(result.stats.get("stopped_by"), ""))
 
@@ -372,7 +376,7 @@ def _with_shifts(result: PlanResult, budget: Budget, relaxed: Shift, tightened: 
     """``budget`` with these shifts and their sentence."""
     parts = [f"{_signed(s.change, budget.unit, '+g')} {_shift_phrase(s)}" for s in (relaxed, tightened) if s is not None]
     sentence = f"{budget.name}: " + "; ".join(parts) + "."
-    if result.status != "optimal":
+    if not result.best_proven:
         sentence += f" The changes are against a plan within {result.gap:.2%} of the optimum, not a proven one."
     return dataclasses.replace(budget, relaxed=relaxed, tightened=tightened, sensitivity=sentence)
 

@@ -257,5 +257,12 @@ class PlanResult:
     def best(self) -> Plan | None:
         return self.plans[0] if self.plans else None
 
+    @property
+    def best_proven(self) -> bool:
+        """Whether the best plan is proven optimal: so is every plan when ``status`` is
+        "optimal"; an unproven top-k answer ("feasible") whose bound meets its best plan
+        proved that one, not that the others are the next best."""
+        return self.status == "optimal" or (self.status == "feasible" and self.gap <= 0.0)
+
     def __bool__(self) -> bool:
         return bool(self.plans)

@@ -356,3 +356,26 @@ def test_an_unproven_answer_names_the_knob_that_stopped_it():
     assert sentence in render(stopped, "text", sensitivity=False).decode()
     proven = eip.plan("scenarios/yolov3_rk3399pro.json", top_k=1)
     assert eip.explain(proven, sensitivity=False).summary[0] == "Proven optimal: the exact label search finished."
+
+
+def test_a_top_k_answer_that_proved_only_its_best_plan_says_so_in_every_format():
+    """An unproven top-k answer whose bound meets its best plan (the solve proved that one,
+    not the ranks after it: ``kernels.solve._best_first``) is ``best_proven``, and says so
+    in the summary, the header and the JSON; one with a gap is not."""
+    import dataclasses
+
+    proven = eip.plan("scenarios/yolov3_rk3399pro.json", top_k=3)
+    assert proven.status == "optimal" and proven.best_proven
+    best_only = dataclasses.replace(proven, status="feasible", gap=0.0, stats={**proven.stats, "stopped_by": "time_limit"})
+    gapped = dataclasses.replace(best_only, gap=0.015)
+    assert best_only.best_proven and not gapped.best_proven
+    sentence = eip.explain(best_only, sensitivity=False).summary[0]
+    assert sentence.startswith("The best plan is proven optimal (the exact label search); the others are the next "
+                               "best found, not proven the next best.")
+    assert sentence.endswith("more time (--time-limit) may prove it.")
+    assert "best plan proven optimal, the next best not proven" in render(best_only, "text", sensitivity=False).decode()
+    assert json.loads(render(best_only, "json", sensitivity=False))["best_proven"] is True
+    assert "feasible, gap <= 1.50%" in render(gapped, "text", sensitivity=False).decode()
+    assert json.loads(render(gapped, "json", sensitivity=False))["best_proven"] is False
+    assert eip.explain(gapped, sensitivity=False).summary[0].startswith("Not proven optimal (the exact label search): "
+                                                                       "the best score is within 1.50% of the optimum.")

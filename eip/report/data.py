@@ -57,6 +57,7 @@ def render_json(result: PlanResult, explanation: Explanation) -> bytes:
         "strategy": result.strategy,
         "gap": _finite(result.gap),
         "bound": _finite(result.bound),
+        "best_proven": result.best_proven,
         "reason": result.reason,
         "stats": result.stats,
         "plans": [

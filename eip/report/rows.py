@@ -103,6 +103,8 @@ def sensitivity_rows(explanation: Explanation) -> list[list[str]]:
 def proof(result: PlanResult) -> str:
     if result.status == "optimal":
         return "proven optimal"
+    if result.status == "feasible" and result.best_proven:
+        return "best plan proven optimal, the next best not proven"
     if result.status == "feasible":
         return f"feasible, gap <= {result.gap:.2%}"
     return result.status
