@@ -323,10 +323,10 @@ TREE_FIRST_SHARE = 0.1
 # again from a polished plan before; scratch copies of these kernels printing each tree)
 TREE_EXTENSIONS = 3
 TREE_EXTEND_CLOSED = 0.9
-#: A top-k search from a k-th plan not ``_tree_ready`` first runs trees limited to plans within a band
-#: above the best they meet, this wide (relative), then TREE_BAND_GROWTH times wider
-#: each time one ends short of k plans (``_best_first``): near-ties are the rule among the
-#: best plans of a large graph (generated ways 200x4 seed 0's three best lie within 0.004%).
+#: A top-k search from a k-th plan not ``_tree_ready`` first runs trees limited to plans
+#: within a band above the best they meet, this wide (relative), then TREE_BAND_GROWTH
+#: times wider each time one ends short of k plans (``_best_first``): the best plans of a
+#: large graph often nearly tie (generated ways 200x4 seed 0's three best lie within 0.004%).
 TREE_BAND = 1e-3
 TREE_BAND_GROWTH = 4.0
 # Labels the searches of one solve keep in memory they reuse (``labels.label_memory``;

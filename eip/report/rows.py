@@ -103,7 +103,7 @@ def sensitivity_rows(explanation: Explanation) -> list[list[str]]:
 def proof(result: PlanResult) -> str:
     if result.status == "optimal":
         return "proven optimal"
-    if result.status == "feasible" and result.best_proven:
+    if result.best_proven:  # (feasible: a top-k answer that proved only its best plan)
         return "best plan proven optimal, the next best not proven"
     if result.status == "feasible":
         return f"feasible, gap <= {result.gap:.2%}"
