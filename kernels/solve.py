@@ -1098,9 +1098,8 @@ def _best_first(ctx, proven, quick_labels, b_paths, b_rows, b_found, stats):
             return stop, paths, rows, 0, max(proven, t_proven), stop == Stop.TIME_LIMIT, b_paths, b_rows, b_found
         if found == 0:  # (none at most the best plan known: its score's rounding)
             return stop, paths, rows, 0, proven, False, b_paths, b_rows, b_found
-        best = rows[0, Row.SCORE]
-        proven = max(proven, best)
-        if best + band * abs(best) >= limit:  # every plan up to the limit met: the k-th lies above it
+        proven = max(proven, rows[0, Row.SCORE])
+        if _tree_limit(rows, found, band) >= limit:  # every plan up to the limit met: the k-th lies above it
             return stop, paths, rows, 0, proven, False, b_paths, b_rows, b_found
         band *= TREE_BAND_GROWTH
 
@@ -1621,13 +1620,14 @@ def _kept_best(found, paths, rows, o_path, o_row):
 @njit(cache=True)
 def _tree_limit(rows, found, band):
     """The score the tree's plans must not exceed, by the ``found`` best plans it met
-    ``rows`` (k, 1 + Q): the k-th's (``_kth_score``), and at most ``band`` (relative) above
-    the best (inf: no band; ``_best_first``)."""
+    ``rows`` (k, 1 + Q): the k-th's (``_kth_score``), and at most ``band`` (relative, of at
+    least 1 in score: a best plan scoring 0 still has one that grows) above the best (inf:
+    no band; ``_best_first``)."""
     kth = _kth_score(rows, found)
     if found == 0 or band == np.inf:
         return kth
     best = rows[0, Row.SCORE]
-    return min(kth, best + band * abs(best))
+    return min(kth, best + band * max(1.0, abs(best)))
 
 
 @njit(cache=True)

@@ -207,7 +207,7 @@ def test_two_sets_of_plans_merge_into_the_k_best_of_both_and_a_band_limits_the_t
         assert np.array_equal(was, now)
     scores = sorted(row[Row.SCORE] for row in plans.values())
     kth = scores[k - 1] if len(scores) >= k else math.inf
-    banded = scores[0] + band * abs(scores[0]) if band < math.inf else math.inf
+    banded = scores[0] + band * max(1.0, abs(scores[0])) if band < math.inf else math.inf
     assert _tree_limit(rows, found, band) == min(kth, banded)
 
 
