@@ -798,7 +798,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _check_flags(fn, rest)
         if command not in ("profile", "import") and not kernels_cached():
-            print("eip: compiling the planning kernels (once per install, about 5 minutes on 2 cores)...", file=sys.stderr,
+            print("eip: compiling the planning kernels (once per install, 5 to 8 minutes on 2 cores)...", file=sys.stderr,
                   flush=True)
         # fire parses the flags (--top-k and --top_k alike); values are checked by us
         fire.Fire(fn, command=_join_repeated(rest), name=f"eip {command}")
