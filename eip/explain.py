@@ -267,11 +267,11 @@ def _proof_sentence(result: PlanResult) -> str:
     # what would let the search go further: the user's knob for each stop
     further = {"label_budget": " The search stopped at its label budget: a larger one (--label-budget) may prove it.",
                "time_limit": " The search stopped at its time limit: more time (--time-limit) may prove it."}
+    stopped = further.get(result.stats.get("stopped_by"), "")
     if result.best_proven:
         return (f"The best plan is proven optimal ({how}); the others are the next best found, not proven the "
-                f"next best." + further.get(result.stats.get("stopped_by"), ""))
-    return (f"Not proven optimal ({how}): the best score is within {result.gap:.2%} of the optimum."
-            + further.get(result.stats.get("stopped_by"), ""))
+                f"next best.{stopped}")
+    return f"Not proven optimal ({how}): the best score is within {result.gap:.2%} of the optimum.{stopped}"
 
 
 def _single_moves(model: CostModel, result: PlanResult, best: Plan) -> list[list[MoveOption]]:

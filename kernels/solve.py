@@ -560,7 +560,7 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
     if mode == Mode.BEAM:
         return _heuristic(b_paths, b_rows, b_found, k, dual, stats, Strategy.BEAM)
 
-    incumbent = b_rows[k - 1, Row.SCORE] if b_found == k else np.inf
+    incumbent = _kth_score(b_rows, b_found)
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
     stop, e_paths, e_rows, e_found, proven, b_paths, b_rows, b_found = _exact(
@@ -840,7 +840,7 @@ def _probe(ctx, r_row, r_path, quick_labels, cutoff, stats):
     stop, b_paths, b_rows, b_found, bound = _search(ctx, PROBE_WIDTH, np.inf, ctx.label_budget, ctx.deadline, stats,
                                                     False)
     b_found = _or_relaxed(b_paths, b_rows, b_found, r_row, r_path)
-    incumbent = b_rows[k - 1, Row.SCORE] if b_found == k else np.inf
+    incumbent = _kth_score(b_rows, b_found)
     if k == 1:
         incumbent = min(incumbent, r_row[Row.SCORE])
     incumbent = min(incumbent, cutoff)
@@ -902,8 +902,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
         _, l_paths, l_rows, l_found, _ = _search(_refined(ctx), beam_width, np.inf, label_budget, deadline, stats,
                                                  False)
         b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, l_paths, l_rows, l_found)
-        if l_found == k:
-            incumbent = min(incumbent, l_rows[k - 1, Row.SCORE])
+        incumbent = min(incumbent, _kth_score(l_rows, l_found))
     if k == 1 and incumbent - proven > dive_gap * abs(incumbent):
         d_paths, d_rows = np.zeros_like(b_paths), np.zeros_like(b_rows)
         d_found = _dived(g, coef, caps, incumbent, deadline, DIVE_STALL_PER_STEP, d_paths, d_rows)
@@ -930,8 +929,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             ctx, proven, quick_labels, b_paths, b_rows, b_found, stats)
         if ended:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
-        if b_found == k:
-            incumbent = min(incumbent, b_rows[k - 1, Row.SCORE])
+        incumbent = min(incumbent, _kth_score(b_rows, b_found))
     # a search that keeps only labels that could beat a guess is far cheaper than one
     # limited by a poor incumbent, and either finds the k best (every plan up to the guess
     # was searched) or proves the guess a bound; short of k plans met, the best one sets
@@ -949,8 +947,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
         # (300x6 seed 0: the beam's 6.3806 against the probe's 6.3820, the optimum 6.3783)
         _, l_paths, l_rows, l_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, False)
         b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, l_paths, l_rows, l_found)
-        if b_found == k:  # (short of k plans, the rows past them hold no scores)
-            incumbent = min(incumbent, b_rows[k - 1, Row.SCORE])
+        incumbent = min(incumbent, _kth_score(b_rows, b_found))
     if b_found == 0 and incumbent == np.inf:
         # no beam met a plan: branch for a proof that none exists, or for a plan to limit
         # the search by (an exhaustive search for any plan is the costliest of all)
@@ -1398,7 +1395,8 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats, band=np.inf)
     LPs have visited ``work`` options and arcs, again up to TREE_EXTENSIONS times where it
     has closed TREE_EXTEND_CLOSED of its gap, or with ``check`` at a stall:
     TREE_CHECK_CLOSED) with the best plans it met and a proven lower bound on the best
-    score; and last, the work left (> 0 after a stall)."""
+    score; and last, the work left (> 0 after a stall). ``band``: the plans kept lie
+    within it above the best one met too (``_tree_limit``; inf: no band)."""
     n = ctx.g.step_start.shape[0] - 1
     paths, rows = np.zeros((ctx.k, n), dtype=np.int64), np.full((ctx.k, Row.USE + ctx.caps.shape[0]), np.inf)
     # (the root, every option allowed, on the fixed graph; the pool grows from 16 nodes)
@@ -1459,9 +1457,10 @@ def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, lab
     """One node of ``_tree`` on graph ``fg`` (``uses``: ``bounds.by_dimension(fg)``; ``origin``
     maps its options to the solve's graph; its LPs share the tree's ``columns``): the node
     ``allowed`` (T,) whose parent's bound was ``bound``, searched for plans scoring at most
-    ``limit``. Its LP, then its exact search when within ``reach`` (relative) of ``limit`` (or
-    when its LP chose one key at every step), and last its branching (``_branched_node``),
-    unless its bound or its search closes it. The plans met join the tree's ``found`` best,
+    ``limit`` (and within ``band``: ``_tree_limit``). Its LP, then its exact search when
+    within ``reach`` (relative) of ``limit`` (or when its LP chose one key at every step),
+    and last its branching (``_branched_node``), unless its bound or its search closes it.
+    The plans met join the tree's ``found`` best,
     ``paths`` (k, N) / ``rows`` (k, 1 + Q) (``_kept_best``). Returns ``(stop, work, found, nodes, size, bound, reach)``:
     ``Stop.COMPLETE`` when the node is done, ``Stop.LABEL_BUDGET`` when it branched,
     ``Stop.TIME_LIMIT`` when the clock stopped its search (it is open again, its LP's basis
@@ -1547,8 +1546,8 @@ def _branched_node(fg, uses, coef, caps, columns, allowed, bound, steps, keys, l
     (step, key) pairs ``steps`` / ``keys`` (C,) (LPs sharing the tree's ``columns``), on what
     is left of the node once the children that strong branching closed are dropped
     (``tree.reduced_node``); the children whose bounds stay within ``score_limit(limit)``
-    join the open ``nodes`` (the first ``size``), each with its LP's basis in strong
-    branching as its LP's seed columns. A plan the children's LPs meet joins the tree's
+    (and ``band``: ``_tree_limit``) join the open ``nodes`` (the first ``size``), each with
+    its LP's basis in strong branching as its LP's seed columns. A plan the children's LPs meet joins the tree's
     ``found`` best (``paths`` (k, N) of the solve's graph, ``origin`` mapping ``fg``'s options
     to it, and ``rows`` (k, 1 + Q): ``_kept_best``). Returns ``(nodes, size, work, found)``, ``work`` less the LPs'
     (``_lp_work``)."""
