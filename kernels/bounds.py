@@ -308,6 +308,16 @@ DUAL_GAP = 1e-9
 # the artificial column's cost grows by this factor whenever the master still uses it at
 # its optimum (its first cost, twice the costliest path, may be cheaper than mixing it in)
 ARTIFICIAL_GROWTH = 100.0
+# Wentges smoothing of a whole graph's LP (``lagrangian_prices``): each pricing pass after
+# the first prices multipliers this share of the way from the master's duals to the best
+# bound's multipliers so far (0: Kelley's plain column generation). Passes to the LP
+# optimum, a Python copy of ``column_generation`` over these kernels: generated ways DAG
+# 100x4 seed 2's GPU mode graphs 52 -> 40 and 47 -> 37 (-> 32 started from the other
+# mode's multipliers), seed 0's 44 -> 34, ways 200x4 seed 2 34 -> 28, ways DAG 60x4 seed 0
+# 30 -> 33. The tree's node LPs (``tree.node_lp``) price at the duals: smoothed, 286
+# strong-branching children of ways DAG 100x4 seed 2's tree took 13.2 passes each rather
+# than 15.3, but the trees of 10 of 13 benchmark instances took 10-35% longer (warm plans).
+SMOOTHING = 0.6
 
 
 @njit(cache=True)
@@ -355,7 +365,7 @@ def costliest_path(g, opt_cost, arc_cost, value):
 
 
 @njit(cache=True)
-def lagrangian_prices(g, uses, coef, caps, n_iter, deadline):
+def lagrangian_prices(g, uses, coef, caps, n_iter, deadline, start=None):
     """Multipliers on the caps that maximise the Lagrangian dual over the paths of ``g``
     (``uses``: ``by_dimension(g)``), by column generation.
 
@@ -369,19 +379,24 @@ def lagrangian_prices(g, uses, coef, caps, n_iter, deadline):
     ``python -m benchmarks.bounds``), when a plan met on the way meets it (optimal), after
     ``n_iter`` passes, or past the ``clock`` time ``deadline`` (inf: none; the bound is then
     the best pass's, still a bound: a ways DAG's frontier-state graph of 164,000 options
-    takes 1.7 s to its LP optimum).
+    takes 1.7 s to its LP optimum). ``start`` (Q,): the multipliers of the first pass
+    (None: zero), e.g. the best of an LP over another graph with the same dimensions and
+    caps (a model's other mode graph: generated ways DAG 100x4 seed 2's second GPU mode
+    graph, 105,177 options, priced at the first's is 0.015% below its LP optimum, which it
+    then reaches in 32 passes rather than 47).
 
     Returns ``(prices (2, Q), values (2, T), lam_sums (2,), dual_bound, incumbent,
-    incumbent_path (N,))``: the multiplier sets zero and best (a label's bound is the best
-    over the sets); ``dual_bound`` a lower bound on the best feasible score (inf when no
-    plan exists: no path at all, or a bound above the costliest path), ``incumbent`` the
-    plan row of the best feasible plan met on the way (score inf if none) and
-    ``incumbent_path`` its options: ``column_generation`` over every option.
+    incumbent_path (N,))``: the multiplier sets of the first pass and the best (a label's
+    bound is the best over the sets); ``dual_bound`` a lower bound on the best feasible
+    score (inf when no plan exists: no path at all, or a bound above the costliest path),
+    ``incumbent`` the plan row of the best feasible plan met on the way (score inf if
+    none) and ``incumbent_path`` its options: ``column_generation`` over every option.
     """
     t_count = g.opt_use.shape[0]
     nothing = column_pool(0, g.step_start.shape[0] - 1, g.opt_use.shape[1])
+    first = np.zeros(caps.shape[0]) if start is None else start
     return column_generation(g, uses, coef, caps, n_iter, np.ones(t_count, dtype=np.bool_), np.empty(t_count),
-                             deadline, nothing, np.inf, nothing)
+                             deadline, nothing, np.inf, nothing, first, SMOOTHING)
 
 
 class ColumnPool(NamedTuple):
@@ -440,7 +455,8 @@ def _allowed_columns(columns, allowed):
 
 
 @njit(cache=True)
-def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, columns, cutoff, basis_columns):
+def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, columns, cutoff, basis_columns, start,
+                      smoothing):
     """``lagrangian_prices`` over the paths of ``g`` (``uses``: ``by_dimension(g)``) whose
     every option is ``allowed`` (T,) bool, its master seeded with the ``columns`` (a
     ``ColumnPool``) that are such paths, and every column it generates kept there; also
@@ -450,13 +466,15 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     least Q + 1 columns, emptied first; of none: nothing kept) with the path columns of the
     master's last basis, from which a later LP over the same paths starts at its optimum.
     Seeded, its first pass prices the seeded master's duals where it fits without the
-    artificial column (the first multiplier set returned, zero otherwise), and the
+    artificial column (the first multiplier set returned, ``start`` (Q,) otherwise), and the
     artificial's cost comes from the costliest path of all of ``g`` (``_pool_costliest``)
     rather than from a first pass at zero. It stops once
     its bound passes ``cutoff`` (inf: none): no path through the allowed options scores at
     most that, which is all a caller pruning by it needs (strong branching: 1,205 of ways
     DAG 100x4 seed 2's 4,960 children's LPs, 0.20 of their 0.59 s, ended past the tree's
-    best plan, in a copy of the kernels printing each)."""
+    best plan, in a copy of the kernels printing each). Each later pass prices the master's
+    duals ``smoothing`` of the way towards the best bound's multipliers (``_smoothed_pass``;
+    0: at the duals)."""
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
     dims = capped_dimensions(caps)
@@ -464,7 +482,10 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     prices = np.zeros((2, q))
     values = np.empty((2, t_count))
     lam_sums = np.zeros(2)
-    lam = np.zeros(q)
+    lam = np.zeros(q)  # (a multiplier on a capped dimension only)
+    for i in range(n_capped):
+        lam[dims[i]] = max(0.0, start[dims[i]])
+    priced = np.empty(q)  # the multipliers of the last pass
     price = np.zeros(q)
     opt_cost = np.empty(t_count)
     arc_cost = np.empty(g.arc_tail.shape[0])
@@ -491,16 +512,17 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
         master_solve(tab, rhs, reduced, basis, n_cols)
         if not artificial_used(rhs, basis):
             master = master_value(rhs, cost, basis)
+            lam[:] = 0.0
             for i in range(n_capped):
                 lam[dims[i]] = max(0.0, reduced[i])
+    priced[:] = lam
     bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
     values[0] = value
     values[1] = value
     if bound == np.inf:
         return prices, values, lam_sums, np.inf, incumbent, incumbent_path
     if not warm:
-        # (a first pass at zero: its costs are the scores, inf on the options not allowed)
-        costliest = costliest_path(g, opt_cost, arc_cost, np.empty(t_count))
+        costliest = _allowed_costliest(g, uses, coef, allowed, lam, opt_cost, arc_cost)
         master_parts = _seeded_master(columns, seeds, dims, caps, n_iter, costliest, incumbent, incumbent_path)
         tab, rhs, reduced, cost, basis, column_paths, column_rows, n_cols = master_parts
     m = n_capped + 1
@@ -510,12 +532,14 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     prices[0] = price
     for i in range(n_capped):
         lam_sums[0] += lam[dims[i]]
+    center = lam.copy()  # the multipliers of the best bound so far
     for it in range(n_iter):
         if it > 0:
             if deadline < np.inf and clock() > deadline:
                 break  # (the shares then describe the master so far)
-            bound = dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path,
-                              arcs, row)
+            settled = master if not artificial_used(rhs, basis) else np.inf
+            bound = _smoothed_pass(g, uses, coef, caps, lam, center, settled, smoothing, allowed, priced, price,
+                                   opt_cost, arc_cost, value, next_arc, path, arcs, row)
         if within_caps(row, caps) and row[Row.SCORE] < incumbent[Row.SCORE]:
             incumbent[:] = row
             incumbent_path[:] = path
@@ -523,9 +547,10 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
             dual = bound
             values[1] = value
             prices[1] = price
+            center[:] = priced
             lam_sums[1] = 0.0
             for i in range(n_capped):
-                lam_sums[1] += lam[dims[i]]
+                lam_sums[1] += priced[dims[i]]
         if dual > costliest + DUAL_GAP * max(1.0, abs(costliest)):
             return prices, values, lam_sums, np.inf, incumbent, incumbent_path
         if dual > cutoff:
@@ -555,6 +580,52 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
                 share[column_paths[basis[i] - m, s]] += rhs[i]
             keep_column(basis_columns, column_paths[basis[i] - m], column_rows[basis[i] - m])
     return prices, values, lam_sums, dual, incumbent, incumbent_path
+
+
+@njit(cache=True)
+def _allowed_costliest(g, uses, coef, allowed, lam, opt_cost, arc_cost):
+    """The greatest score of a path of ``g`` (``uses``: ``by_dimension(g)``) through options
+    ``allowed`` (T,), where ``opt_cost`` (T,) and ``arc_cost`` (A,) hold a pass's costs at
+    multipliers ``lam`` (Q,) (``dual_pass``): those are the scores where ``lam`` is zero,
+    else they are made again (the arrays are scratch)."""
+    if np.any(lam > 0.0):
+        relaxed_costs(uses, coef, np.zeros(lam.shape[0]), opt_cost, arc_cost)
+        for t in range(opt_cost.shape[0]):
+            if not allowed[t]:
+                opt_cost[t] = np.inf
+    return costliest_path(g, opt_cost, arc_cost, np.empty(opt_cost.shape[0]))
+
+
+@njit(cache=True)
+def _smoothed_pass(g, uses, coef, caps, lam, center, master, smoothing, allowed, priced, price, opt_cost, arc_cost,
+                   value, next_arc, path, arcs, row):
+    """A pricing pass of ``column_generation`` (``dual_pass``, its arrays) at multipliers
+    (Q,) ``smoothing`` of the way from the master's duals ``lam`` to ``center``, the best
+    bound's, which it writes into ``priced``; once more at ``lam`` when that pass's path
+    would not improve the master of value ``master`` (a mispricing), and at once where the
+    master has no value without the artificial column (``master`` inf). Smoothing damps
+    the duals' swings from pass to pass; a pass at ``lam`` itself always adds a column
+    that improves the master, so column generation still ends at the LP optimum."""
+    if master < np.inf and smoothing > 0.0:
+        for j in range(lam.shape[0]):
+            priced[j] = smoothing * center[j] + (1.0 - smoothing) * lam[j]
+        bound = dual_pass(g, uses, coef, caps, priced, allowed, price, opt_cost, arc_cost, value, next_arc, path,
+                          arcs, row)
+        if bound == np.inf or _priced_value(row, lam, caps) < master - DUAL_GAP * max(1.0, abs(master)):
+            return bound
+    priced[:] = lam
+    return dual_pass(g, uses, coef, caps, lam, allowed, price, opt_cost, arc_cost, value, next_arc, path, arcs, row)
+
+
+@njit(cache=True, inline="always")
+def _priced_value(row, lam, caps):
+    """The Lagrangian value of the plan ``row`` (1 + Q,) at multipliers ``lam`` (Q,) on the
+    normalised usages: below the master's value where its path improves the master."""
+    value = row[Row.SCORE]
+    for j in range(lam.shape[0]):
+        if lam[j] > 0.0:
+            value += lam[j] * (row[Row.USE + j] / caps[j] - 1.0)
+    return value
 
 
 @njit(cache=True)

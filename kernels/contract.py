@@ -205,7 +205,7 @@ class RootLp(NamedTuple):
     (``bounds.lagrangian_prices``): a solve of that graph within those caps by those
     weights may start from it (``solve``'s ``root``) rather than compute it again."""
 
-    prices: np.ndarray         # (2, Q) multipliers per unit of each dimension: zero, and the best set
+    prices: np.ndarray         # (2, Q) multipliers per unit of each dimension: the first pass's, and the best set
     values: np.ndarray         # (2, T) each option's completion bound under each set
     lam_sums: np.ndarray       # (2,) each set's multipliers summed over the normalised caps
     bound: float               # the dual bound (inf: no path fits)
@@ -291,7 +291,7 @@ def _without_arcs(graph: LayeredGraph) -> LayeredGraph:
 
 
 def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit_s: float = np.inf,
-             uses: tuple | None = None) -> LpBound:
+             uses: tuple | None = None, start: RootLp | None = None) -> LpBound:
     """A proven lower bound on the best score of a path of ``graph`` within ``caps`` (Q,) by
     ``coef`` (Q,): the LP relaxation's, by column generation (``bounds.lagrangian_prices``,
     the bound every solve starts from), or the best bound it reached within
@@ -302,7 +302,10 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
     Also the path that the bound's multipliers price cheapest (score plus priced usage):
     a Lagrangian plan, which may break the caps by a little, where local search starts a
     repair (``eip.localsearch.repaired``). ``uses``: ``bounds.by_dimension(graph)`` where the
-    caller keeps it (``CostModel.graph_uses``), made here otherwise."""
+    caller keeps it (``CostModel.graph_uses``), made here otherwise. ``start``: the LP
+    (``LpBound.root``) of another graph over the same dimensions within the same caps by
+    the same weights, whose best multipliers the column generation starts from (a
+    model's mode graphs: ``bounds.lagrangian_prices``)."""
     from .bounds import by_dimension, dual_pass, lagrangian_prices
     from .solve import DUAL_ITERATIONS
 
@@ -310,12 +313,9 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
     deadline = time.perf_counter() + time_limit_s if time_limit_s < np.inf else np.inf
     if uses is None:  # (35-47 ms on a ways DAG 100x4 mode graph: made once, kept for its fixing)
         uses = by_dimension(graph)
-    root = RootLp(*lagrangian_prices(graph, uses, coef, caps, DUAL_ITERATIONS, deadline))
-    prices = root.prices
-    # the best multipliers' pass once more, for its path (prices are multipliers per unit of each cap)
-    priced = prices[1] > 0.0  # (only capped dimensions carry a price)
-    lam = np.zeros_like(caps)
-    lam[priced] = prices[1][priced] * caps[priced]
+    first = np.zeros_like(caps) if start is None else _multipliers(start.prices[1], caps)
+    root = RootLp(*lagrangian_prices(graph, uses, coef, caps, DUAL_ITERATIONS, deadline, first))
+    lam = _multipliers(root.prices[1], caps)  # the best multipliers' pass once more, for its path
     t_count, n = graph.opt_use.shape[0], graph.n_steps
     path = np.zeros(n, dtype=np.int64)
     cheapest = dual_pass(graph, uses, coef, caps, lam, np.ones(t_count, dtype=np.bool_),
@@ -323,6 +323,15 @@ def lp_bound(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, time_limit
                          np.empty(t_count, dtype=np.int64), path, np.zeros(n, dtype=np.int64),
                          np.empty(Row.USE + len(caps)))
     return LpBound(float(root.bound), path if cheapest < np.inf else path[:0], root, uses)
+
+
+def _multipliers(prices: np.ndarray, caps: np.ndarray) -> np.ndarray:
+    """(Q,) the multipliers on the normalised usages of ``prices`` (Q,) per unit of each of
+    ``caps`` (Q,): only capped dimensions carry a price."""
+    lam = np.zeros_like(caps)
+    priced = prices > 0.0
+    lam[priced] = prices[priced] * caps[priced]
+    return lam
 
 
 def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode: Mode, beam_width: int,

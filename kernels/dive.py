@@ -85,7 +85,7 @@ def lp_dive(g, coef, caps, incumbent, deadline, stall_per_step, path):
         if (deadline < np.inf and clock() > deadline) or (last_met >= 0 and r - last_met > stall):
             break
         _, _, _, dual, row, met = column_generation(g, uses, coef, caps, DIVE_ITERATIONS, allowed, share, deadline,
-                                                    columns, np.inf, columns)
+                                                    columns, np.inf, columns, np.zeros(caps.shape[0]), 0.0)
         if row[Row.SCORE] < min(incumbent, best[Row.SCORE]):
             best[:] = row
             path[:] = met

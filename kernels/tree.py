@@ -57,7 +57,8 @@ def node_lp(g, uses, coef, caps, allowed, share, deadline, columns, cut, basis):
     the tree's columns in ``columns`` (``bounds.ColumnPool``) and leaves its own there, and
     its last basis's columns in ``basis`` (a pool of Q + 1). It stops once its bound passes
     ``cut``: the tree closes such a node."""
-    return column_generation(g, uses, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline, columns, cut, basis)
+    return column_generation(g, uses, coef, caps, NODE_LP_ITERATIONS, allowed, share, deadline, columns, cut, basis,
+                             np.zeros(caps.shape[0]), 0.0)
 
 
 @njit(cache=True)

@@ -362,7 +362,7 @@ def allowed_and_pool(model, coef: np.ndarray, paths: list, pooled: int, data):
     through = np.array([all(allowed[t] for t in p) for p in paths], dtype=bool)
     pool = column_pool(pooled, model.n_stages, g.opt_use.shape[1])
     column_generation(g, by_dimension(g), coef, model.caps_tol, 200, other, np.empty(len(g.opt_key)), np.inf, pool,
-                      np.inf, column_pool(0, model.n_stages, g.opt_use.shape[1]))
+                      np.inf, column_pool(0, model.n_stages, g.opt_use.shape[1]), np.zeros(len(coef)), 0.0)
     return allowed, through, pool
 
 
@@ -374,7 +374,8 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     fractional placement: the same total weight at every step, 1 once it fits. So also
     where its master starts from a pool of ``pooled`` columns that an LP over other
     allowed options left (some of them not through the allowed options; 2: a full pool
-    that keeps overwriting its oldest). The columns of its master's last basis are such
+    that keeps overwriting its oldest), from any first multipliers (where no pooled
+    column sets them), and with its passes smoothed or not. The columns of its master's last basis are such
     paths, with their plan rows, and hold the shares; where no plan it met ends the LP
     first, the LP over them alone is the LP (where a later LP starts from them)."""
     pytest.importorskip("highspy")
@@ -387,9 +388,12 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     share = np.empty(len(g.opt_key))
     basis = column_pool(len(caps) + 1, model.n_stages, len(caps))
     assert all(list(p) in paths for p in columns.paths[:columns.held[0]])
+    start = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.01, 0.5, 3.0, 100.0]), min_size=len(caps),
+                                        max_size=len(caps))))
+    smoothing = data.draw(st.sampled_from([0.0, 0.6, 0.95]))
     prices, _, lam_sums, dual, incumbent, incumbent_path = column_generation(g, by_dimension(g), coef, caps, 200,
                                                                              allowed, share, np.inf, columns, np.inf,
-                                                                             basis)
+                                                                             basis, start, smoothing)
     lp = convex_combination_lp(usage[through] @ coef, usage[through], caps) if through.any() else None
     if lp is None:
         assert dual == np.inf  # no combination fits: the bound proves it
@@ -435,7 +439,8 @@ def test_column_generation_stops_once_its_bound_passes_a_cutoff(doc, goal, poole
     def bound(passes: int, cut: float) -> float:  # (each run from a copy of the same pool)
         columns = ColumnPool(*(a.copy() for a in pool))
         return column_generation(g, by_dimension(g), coef, caps, passes, allowed, np.empty(len(g.opt_key)), np.inf,
-                                 columns, cut, column_pool(0, model.n_stages, len(caps)))[3]
+                                 columns, cut, column_pool(0, model.n_stages, len(caps)), np.zeros(len(caps)),
+                                 0.0)[3]
 
     dual = bound(200, cutoff)
     if lp is None:
@@ -574,6 +579,7 @@ def test_bound_tables_never_exceed_a_completion_that_fits_their_room(doc, goal, 
     g, caps = model.graph, model.caps_tol
     price = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.1, 1.0, 3.0]), min_size=len(caps),
                                         max_size=len(caps))))
+    smoothing = data.draw(st.sampled_from([0.0, 0.6, 0.95]))
     table, dims, units = resource_tables(g, coef, caps, price, grid, np.empty(0))
     assert np.array_equal(dims, table_dimensions(caps, price))
     r = g.arc_use.shape[1]
@@ -620,11 +626,13 @@ def test_reduced_cost_fixing_keeps_every_plan_within_its_limit(doc, goal, share)
 
 
 @settings(max_examples=200, deadline=None)
-@given(scenario_docs(), goals, st.floats(0.0, 1.0))
-def test_a_graph_within_a_score_holds_every_plan_that_scores_within_it(doc, goal, share):
+@given(scenario_docs(), goals, st.floats(0.0, 1.0), st.sampled_from([None, 0.5, 1.0, 2.0]))
+def test_a_graph_within_a_score_holds_every_plan_that_scores_within_it(doc, goal, share, start_scale):
     """``contract.within_score`` at a limit between the best and the worst plan's score,
     by the graph's own LP: every placement within the caps scoring at most the limit is a
-    path of it, and every path of it is one of the graph's."""
+    path of it, and every path of it is one of the graph's. So also where the LP started
+    from the multipliers of another LP (here the same graph's within caps scaled by
+    ``start_scale``, as a model's mode graphs start from the one before)."""
     from eip.kernels.contract import lp_bound, within_score
 
     model, coef, paths, usage, scores, fits = enumerated(doc, goal)
@@ -632,7 +640,8 @@ def test_a_graph_within_a_score_holds_every_plan_that_scores_within_it(doc, goal
     if not fits.any():
         return
     limit = scores[fits].min() + share * (scores[fits].max() - scores[fits].min())
-    sub = within_score(g, coef, lp_bound(g, coef, caps), limit)
+    start = None if start_scale is None else lp_bound(g, coef, caps * start_scale).root
+    sub = within_score(g, coef, lp_bound(g, coef, caps, start=start), limit)
     placements = {tuple(g.opt_key[p]) for p in paths}
     kept = {tuple(sub.opt_key[p]) for p in graph_paths(sub)[0]}
     assert kept <= placements

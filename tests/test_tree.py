@@ -63,7 +63,8 @@ def test_branching_pairs_are_the_most_fractional_keys_and_children_split_the_pat
     allowed = np.array(data.draw(st.lists(st.booleans(), min_size=len(g.opt_key), max_size=len(g.opt_key))))
     share = np.empty(len(g.opt_key))
     nothing = column_pool(0, model.n_stages, len(caps))
-    column_generation(g, by_dimension(g), coef, caps, 200, allowed, share, np.inf, nothing, np.inf, nothing)
+    column_generation(g, by_dimension(g), coef, caps, 200, allowed, share, np.inf, nothing, np.inf, nothing,
+                      np.zeros(len(caps)), 0.0)
     steps, keys = branch_candidates(g, allowed, share, count)
     assert list(zip(steps.tolist(), keys.tolist())) == fractional_pairs(g, allowed, share, SHARE_TOLERANCE)[:count]
     for s, k in zip(steps, keys):  # every pair splits the node: neither child is the node itself

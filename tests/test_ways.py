@@ -381,11 +381,11 @@ def test_the_mode_graphs_lp_bounds_stay_within_the_time_limit(monkeypatch):
     honest = eip_solve.lp_bound
     given = []
 
-    def slow_lp_bound(graph, coef, caps, time_limit_s=np.inf, uses=None):
+    def slow_lp_bound(graph, coef, caps, time_limit_s=np.inf, uses=None, start=None):
         if sys._getframe(1).f_code.co_name == "_mode_bounds":
             given.append(time_limit_s)
         time.sleep(min(time_limit_s, 1.0))
-        return honest(graph, coef, caps, uses=uses)
+        return honest(graph, coef, caps, uses=uses, start=start)
 
     monkeypatch.setattr(eip_solve, "lp_bound", slow_lp_bound)
     started = time.perf_counter()
