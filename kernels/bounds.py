@@ -688,6 +688,30 @@ def capped_dimensions(caps):
 
 
 @njit(cache=True)
+def binding_caps(g, caps):
+    """``caps`` (Q,) with inf on each dimension that no path of ``g`` can break (its most
+    usage on any path, ``completion_usage``, stays below the cap by more than the rounding
+    slack): an LP over paths of ``g`` (or any part of it) within them has the same optimum
+    and multipliers, and a plan it meets fits them exactly when it fits ``caps``, but its
+    master has a row less for each (a tree's graphs: ``_tree``)."""
+    n = g.step_start.shape[0] - 1
+    _, most = completion_usage(g)
+    out = caps.copy()
+    for j in range(caps.shape[0]):
+        if not capped(caps[j]):
+            continue
+        slack = rounding_slack(caps[j], n)
+        breaks = False
+        for t in range(g.step_start[0], g.step_start[1]):
+            if g.opt_use[t, j] + most[t, j] > caps[j] - slack:
+                breaks = True
+                break
+        if not breaks:
+            out[j] = np.inf
+    return out
+
+
+@njit(cache=True)
 def table_dimensions(caps, price):
     """(A,) the dimensions that get a bound table (``resource_tables``): capped and priced
     by the multipliers ``price`` (Q,)."""

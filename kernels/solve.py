@@ -9,9 +9,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, branched_certificate, by_dimension, cap_tests,
-                     column_pool, completion_usage, dual_pass, lagrangian_prices, relaxed_costs, resource_tables,
-                     table_dimensions)
+from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, binding_caps, branched_certificate, by_dimension,
+                     cap_tests, column_pool, completion_usage, dual_pass, lagrangian_prices, relaxed_costs,
+                     resource_tables, table_dimensions)
 from .contract import KEY_DIMS, STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Status, Stop, Strategy
 from .dive import DIVE_STALL_PER_STEP, lp_dive
 from .fixing import fixed_by_bounds, subgraph
@@ -1405,6 +1405,7 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats, band=np.inf)
     everything.masks[:] = True
     fg, origin, nodes, size = _refixed(ctx, np.arange(ctx.g.opt_use.shape[0]), everything, 1, incumbent)
     uses = by_dimension(fg)  # (what its LPs' passes read)
+    lp_caps = binding_caps(fg, ctx.caps)  # (what its LPs' masters need rows for)
     columns = column_pool(TREE_COLUMNS, n, q)  # (paths in ``fg``'s options)
     if size == 0:
         return Stop.COMPLETE, paths, rows, 0, np.inf, work
@@ -1418,6 +1419,7 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats, band=np.inf)
         if limit < fixed_at - TREE_REFIX_SHARE * (fixed_at - proven):
             fg, origin, nodes, size = _refixed(ctx, origin, nodes, size, limit)
             uses = by_dimension(fg)
+            lp_caps = binding_caps(fg, ctx.caps)
             columns = column_pool(TREE_COLUMNS, n, q)
             fixed_at = limit
             continue
@@ -1432,8 +1434,8 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats, band=np.inf)
             nodes, size = pool_add(nodes, size, allowed, bound, column_pool(0, n, q))
             break
         node_stop, work, found, nodes, size, bound, reach = _tree_node(
-            ctx, fg, uses, origin, columns, allowed, bound, limit, reach, node_labels, work, paths, rows, found,
-            nodes, size, band, stats)
+            ctx, fg, uses, lp_caps, origin, columns, allowed, bound, limit, reach, node_labels, work, paths, rows,
+            found, nodes, size, band, stats)
         limit = min(limit, _tree_limit(rows, found, band))
         root_bound = min(root_bound, bound)  # (the first node's: the least of all)
         if node_stop == Stop.TIME_LIMIT:
@@ -1452,10 +1454,11 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats, band=np.inf)
 
 
 @njit(cache=True)
-def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, labels, work, paths, rows, found, nodes,
-               size, band, stats):
+def _tree_node(ctx, fg, uses, lp_caps, origin, columns, allowed, bound, limit, reach, labels, work, paths, rows, found,
+               nodes, size, band, stats):
     """One node of ``_tree`` on graph ``fg`` (``uses``: ``bounds.by_dimension(fg)``; ``origin``
-    maps its options to the solve's graph; its LPs share the tree's ``columns``): the node
+    maps its options to the solve's graph; its LPs share the tree's ``columns`` and run
+    within ``lp_caps``, ``bounds.binding_caps(fg, ctx.caps)``): the node
     ``allowed`` (T,) whose parent's bound was ``bound``, searched for plans scoring at most
     ``limit`` (and within ``band``: ``_tree_limit``). Its LP, then its exact search when
     within ``reach`` (relative) of ``limit`` (or when its LP chose one key at every step),
@@ -1469,7 +1472,7 @@ def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, lab
     (``_search_reach``)."""
     share = np.empty(fg.opt_use.shape[0])
     basis = column_pool(ctx.caps.shape[0] + 1, fg.step_start.shape[0] - 1, ctx.caps.shape[0])
-    prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, uses, ctx.coef, ctx.caps, allowed, share,
+    prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, uses, ctx.coef, lp_caps, allowed, share,
                                                                 ctx.deadline, columns, score_limit(limit), basis)
     work -= _lp_work(fg)
     bound = max(bound, node_bound)
@@ -1495,7 +1498,7 @@ def _tree_node(ctx, fg, uses, origin, columns, allowed, bound, limit, reach, lab
         steps, keys = _first_choice(fg, allowed, share)
         if steps.shape[0] == 0:
             return Stop.COMPLETE, work, found, nodes, size, bound, reach
-    nodes, size, work, found = _branched_node(fg, uses, ctx.coef, ctx.caps, columns, allowed, bound, steps, keys, limit,
+    nodes, size, work, found = _branched_node(fg, uses, ctx.coef, lp_caps, columns, allowed, bound, steps, keys, limit,
                                               ctx.deadline, nodes, size, work, origin, paths, rows, found, band)
     return Stop.LABEL_BUDGET, work, found, nodes, size, bound, reach
 

@@ -275,6 +275,28 @@ def convex_combination_lp(scores: np.ndarray, usage: np.ndarray, caps: np.ndarra
     return h.getInfo().objective_function_value
 
 
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from([0.25, 1.0, 4.0]))
+def test_binding_caps_free_only_caps_no_path_breaks_and_keep_the_lp(doc, goal, scale):
+    """``bounds.binding_caps`` (the caps a tree's LPs run within) frees (inf) only capped
+    dimensions that every path keeps within its cap, against every path of the graph
+    (caps scaled by ``scale``, so some bind and some cannot); within them the same plans
+    fit and the LP over convex combinations of all paths is the same (HiGHS)."""
+    pytest.importorskip("highspy")
+    from eip.kernels.bounds import binding_caps
+
+    model, coef, paths, usage, scores, _ = enumerated(doc, goal)
+    caps = model.caps_tol * scale
+    lp_caps = binding_caps(model.graph, caps)
+    freed = lp_caps != caps
+    assert np.all(np.isinf(lp_caps[freed])) and np.all((caps[freed] > 0) & np.isfinite(caps[freed]))
+    assert np.all(usage[:, freed] <= caps[freed])
+    assert np.array_equal(np.all(usage <= caps, axis=1), np.all(usage <= lp_caps, axis=1))
+    ours, theirs = convex_combination_lp(scores, usage, lp_caps), convex_combination_lp(scores, usage, caps)
+    assert (ours is None) == (theirs is None)
+    assert ours is None or abs(ours - theirs) <= 1e-9 * max(1.0, abs(theirs))
+
+
 @settings(max_examples=300, deadline=None)
 @given(scenario_docs(), goals)
 def test_column_generation_meets_the_lp_bound_and_never_passes_a_plan(doc, goal):
