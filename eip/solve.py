@@ -380,10 +380,11 @@ def _mode_bounds(model: CostModel, fit: Callable[[int], LayeredGraph], coef: np.
     """(M,) a lower bound on the best score of each of ``model.mode_graphs``: its LP bound
     (on the graph fitted to ``caps``, ``fit(m)``: ``contract.fitted``)
     (never below its least usage's score), each column generation starting from the
-    multipliers of the one before (``contract.lp_bound``'s ``start``), inf without a column generation where its least usage already breaks a cap. The least
-    usage alone ordered the graphs before: on ways 200x4 seed 1 it put first the GPU mode
-    whose LP bound (5.555) lies above the other mode's optimum (5.525), and the solve spent
-    its time limit there. Within ``limit_s`` seconds: the graphs' LP bounds in the order of
+    multipliers of the one before (``contract.lp_bound``'s ``start``), inf without a column
+    generation where its least usage already breaks a cap. The least usage alone ordered
+    the graphs before: on ways 200x4 seed 1 it put first the GPU mode whose LP bound
+    (5.555) lies above the other mode's optimum (5.525), and the solve spent its time limit
+    there. Within ``limit_s`` seconds: the graphs' LP bounds in the order of
     their least usage's scores, each within the time left; graphs left when it has run out
     keep their least usage's score (ways DAG 100x4 seed 2: 3.5 s for its two graphs' LP
     bounds, which a 5 s limit did not stop).
@@ -395,7 +396,7 @@ def _mode_bounds(model: CostModel, fit: Callable[[int], LayeredGraph], coef: np.
     started = time.perf_counter()
     bound = _least_scores(model.mode_least_usage, coef, caps)
     priced, lps = [], [None] * len(bound)
-    start = None  # the last LP's, where the next starts (ways DAG 100x4 seed 2's second: 47 -> 32 passes)
+    start = None  # the last LP, where the next starts (ways DAG 100x4 seed 2's second: 37 -> 32 passes)
     for m in np.argsort(bound, kind="stable").tolist():
         if bound[m] < np.inf and time.perf_counter() - started < limit_s:
             graph = fit(m)

@@ -314,9 +314,11 @@ ARTIFICIAL_GROWTH = 100.0
 # optimum, a Python copy of ``column_generation`` over these kernels: generated ways DAG
 # 100x4 seed 2's GPU mode graphs 52 -> 40 and 47 -> 37 (-> 32 started from the other
 # mode's multipliers), seed 0's 44 -> 34, ways 200x4 seed 2 34 -> 28, ways DAG 60x4 seed 0
-# 30 -> 33. The tree's node LPs (``tree.node_lp``) price at the duals: smoothed, 286
-# strong-branching children of ways DAG 100x4 seed 2's tree took 13.2 passes each rather
-# than 15.3, but the trees of 10 of 13 benchmark instances took 10-35% longer (warm plans).
+# 30 -> 33. The tree's node LPs (``tree.node_lp``) and the dive's price at the duals:
+# smoothed, 286 strong-branching children of ways DAG 100x4 seed 2's tree took 13.2 passes
+# each rather than 15.3, but 11 of 13 benchmark instances' warm top-1 plans took 2-68%
+# longer (ways DAG 100x4 seed 2 0.92 -> 1.17 s, ways 200x4 seed 2 1.22 -> 2.04 s; a build
+# of each, a script timing the best of three calls): their trees' columns and bases moved.
 SMOOTHING = 0.6
 
 
