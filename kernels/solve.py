@@ -1769,8 +1769,7 @@ def _without_bounds(g, coef, caps, k, stats):
         return Status.INFEASIBLE, Strategy.VITERBI, paths, rows, 0, free_value
     if best_fits:
         # when the unconstrained k best all fit the caps, they are the answer
-        paths, rows, found = kbest_paths(g, coef, k)
-        fast = True
+        paths, rows, found, fast = kbest_paths(g, coef, k)  # (not fast where rounding may reorder them)
         for r in range(found):
             fast = fast and within_caps(rows[r], caps)
         if fast:

@@ -7,6 +7,7 @@ this O(A * k) pass answers most scenarios without any label search.
 import numpy as np
 from numba import njit
 
+from .bounds import rounding_slack
 from .contract import KEY_DIMS, Row
 from .paths import path_row, row_score
 
@@ -33,12 +34,18 @@ def _before(key, origin, lex, x, rx, y, ry):
 
 
 @njit(cache=True)
-def _insert(key, origin, lex, count, b, k):
-    """Bubble the candidate built in scratch slot k of option b into its ranked place."""
+def _insert(key, origin, lex, count, b, k, slack):
+    """Bubble the candidate built in scratch slot k of option b into its ranked place.
+    Returns whether a prefix it leaves out (the candidate, or the k-th it pushes out) might
+    rank before the new k-th once a suffix is added (``_near_tie``, ``slack`` (1 + KEY_DIMS,))."""
     pos = count[b]
     if pos == k and not _before(key, origin, lex, b, k, b, k - 1):
-        return
+        return _near_tie(key, b, k, k - 1, slack)
+    lost = False
     if pos == k:
+        # the k-th is pushed out: the new k-th is the candidate or the (k-1)-th, whichever ranks after
+        newest = k - 2 if k >= 2 and _before(key, origin, lex, b, k, b, k - 2) else k
+        lost = _near_tie(key, b, k - 1, newest, slack)
         pos = k - 1
     key[b, pos] = key[b, k]
     origin[b, pos] = origin[b, k]
@@ -50,6 +57,27 @@ def _insert(key, origin, lex, count, b, k):
         pos -= 1
     if count[b] < k:
         count[b] += 1
+    return lost
+
+
+@njit(cache=True)
+def _near_tie(key, b, lost, kept, slack):
+    """Whether the prefix in slot ``lost`` of option b, ranked after the one in slot ``kept``,
+    might rank before it once the same suffix is added to both: sums that differ by at most
+    their rounding ``slack`` (1 + KEY_DIMS,) (the score's, then each key dimension's) may
+    round equal, and then a later key (or the placement) decides. Rounding is monotone, so
+    a level the kept prefix wins by more than its slack decides for good."""
+    uncertain = False
+    for i in range(1 + KEY_DIMS):
+        c = Row.SCORE if i == 0 else Row.USE + i - 1
+        gap = key[b, lost, c] - key[b, kept, c]
+        if gap > slack[i]:
+            return False
+        if gap > 0.0:
+            uncertain = True
+        elif gap < 0.0:
+            return uncertain
+    return uncertain
 
 
 @njit(cache=True)
@@ -79,8 +107,12 @@ def _rank_step(origin, lex, count, first, stop):
 def kbest_paths(g, coef, k):
     """The k best paths of ``g`` by (score, key usage, placement), caps ignored.
 
-    Returns ``(paths (k, N) int64, rows (k, 1 + Q), found)``: option index per step of each
-    plan, its plan row, and how many plans exist (< k when the graph has fewer paths).
+    Returns ``(paths (k, N) int64, rows (k, 1 + Q), found, exact)``: option index per step
+    of each plan, its plan row, how many plans exist (< k when the graph has fewer paths),
+    and whether they are proven the k best: False where a prefix left out at an option lay
+    within rounding of a kept one and ahead of it on a later key (``_near_tie``), so that
+    once a suffix rounds their sums equal it might rank first (a score of 0.625 and one of
+    0.6249999999999999 both become 1.625 plus 1.0).
     """
     n = g.step_start.shape[0] - 1
     t_count, q = g.opt_use.shape
@@ -88,6 +120,8 @@ def kbest_paths(g, coef, k):
     origin = np.full((t_count, k + 1, 2), -1, dtype=np.int64)
     lex = np.zeros((t_count, k + 1), dtype=np.int64)
     count = np.zeros(t_count, dtype=np.int64)
+    slack = _rounding_slacks(g, coef)
+    exact = True
     for b in range(g.step_start[0], g.step_start[1]):
         key[b, 0, Row.USE:] = g.opt_use[b]
         row_score(coef, key[b, 0])
@@ -106,7 +140,8 @@ def kbest_paths(g, coef, k):
                     row_score(coef, key[b, k])
                     origin[b, k, 0] = a
                     origin[b, k, 1] = r
-                    _insert(key, origin, lex, count, b, k)
+                    if _insert(key, origin, lex, count, b, k, slack):
+                        exact = False
         _rank_step(origin, lex, count, g.step_start[s], g.step_start[s + 1])
     # merge the per-option lists of the last step
     first, stop = g.step_start[n - 1], g.step_start[n]
@@ -128,4 +163,28 @@ def kbest_paths(g, coef, k):
             x, r = origin[x, r, 0], origin[x, r, 1]
         path_row(g, coef, paths[found], rows[found])
         found += 1
-    return paths, rows, found
+    return paths, rows, found, exact
+
+
+@njit(cache=True)
+def _rounding_slacks(g, coef):
+    """(1 + KEY_DIMS,) how far the score and each key usage of two prefixes of ``g`` may lie
+    apart and still round equal once a suffix is added (``bounds.rounding_slack`` of the
+    most any path can sum, each step's largest option and arc usage)."""
+    n = g.step_start.shape[0] - 1
+    q, qa = g.opt_use.shape[1], g.arc_use.shape[1]
+    most = np.zeros(q)
+    for s in range(n):
+        step = np.zeros(q)
+        for b in range(g.step_start[s], g.step_start[s + 1]):
+            for j in range(q):
+                step[j] = max(step[j], abs(g.opt_use[b, j]))
+            for e in range(g.arc_start[b], g.arc_start[b + 1]):
+                for j in range(qa):
+                    step[j] = max(step[j], abs(g.opt_use[b, j]) + abs(g.arc_use[e, j]))
+        most += step
+    slack = np.empty(1 + KEY_DIMS)
+    slack[0] = rounding_slack(np.sum(np.abs(coef) * most), n)
+    for i in range(KEY_DIMS):
+        slack[1 + i] = rounding_slack(most[i], n)
+    return slack
