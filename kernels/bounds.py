@@ -514,7 +514,6 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
         master_solve(tab, rhs, reduced, basis, n_cols)
         if not artificial_used(rhs, basis):
             master = master_value(rhs, cost, basis)
-            lam[:] = 0.0
             for i in range(n_capped):
                 lam[dims[i]] = max(0.0, reduced[i])
     priced[:] = lam
@@ -524,7 +523,10 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
     if bound == np.inf:
         return prices, values, lam_sums, np.inf, incumbent, incumbent_path
     if not warm:
-        costliest = _allowed_costliest(g, uses, coef, allowed, lam, opt_cost, arc_cost)
+        # (a first pass at zero costs the scores, inf on the options not allowed; priced at
+        # ``start`` it does not, and the costliest path of all of ``g`` bounds those too)
+        costliest = costliest_path(g, opt_cost, arc_cost, np.empty(t_count)) if not np.any(lam > 0.0) \
+            else _pool_costliest(g, uses, coef, columns, opt_cost, arc_cost)
         master_parts = _seeded_master(columns, seeds, dims, caps, n_iter, costliest, incumbent, incumbent_path)
         tab, rhs, reduced, cost, basis, column_paths, column_rows, n_cols = master_parts
     m = n_capped + 1
@@ -582,20 +584,6 @@ def column_generation(g, uses, coef, caps, n_iter, allowed, share, deadline, col
                 share[column_paths[basis[i] - m, s]] += rhs[i]
             keep_column(basis_columns, column_paths[basis[i] - m], column_rows[basis[i] - m])
     return prices, values, lam_sums, dual, incumbent, incumbent_path
-
-
-@njit(cache=True)
-def _allowed_costliest(g, uses, coef, allowed, lam, opt_cost, arc_cost):
-    """The greatest score of a path of ``g`` (``uses``: ``by_dimension(g)``) through options
-    ``allowed`` (T,), where ``opt_cost`` (T,) and ``arc_cost`` (A,) hold a pass's costs at
-    multipliers ``lam`` (Q,) (``dual_pass``): those are the scores where ``lam`` is zero,
-    else they are made again (the arrays are scratch)."""
-    if np.any(lam > 0.0):
-        relaxed_costs(uses, coef, np.zeros(lam.shape[0]), opt_cost, arc_cost)
-        for t in range(opt_cost.shape[0]):
-            if not allowed[t]:
-                opt_cost[t] = np.inf
-    return costliest_path(g, opt_cost, arc_cost, np.empty(opt_cost.shape[0]))
 
 
 @njit(cache=True)
@@ -691,24 +679,18 @@ def capped_dimensions(caps):
 
 @njit(cache=True)
 def binding_caps(g, caps):
-    """``caps`` (Q,) with inf on each dimension that no path of ``g`` can break (its most
-    usage on any path, ``completion_usage``, stays below the cap by more than the rounding
-    slack): an LP over paths of ``g`` (or any part of it) within them has the same optimum
+    """``caps`` (Q,) with inf on each dimension that no path of ``g`` can break (every first
+    option's usage lies within its free-dimension threshold, ``cap_tests``): an LP over paths of ``g`` (or any part of it) within them has the same optimum
     and multipliers, and a plan it meets fits them exactly when it fits ``caps``, but its
     master has a row less for each (a tree's graphs: ``_tree``)."""
-    n = g.step_start.shape[0] - 1
-    _, most = completion_usage(g)
+    least, most = completion_usage(g)
+    _, thr = cap_tests(caps, least, most, g.step_start.shape[0] - 1)
     out = caps.copy()
     for j in range(caps.shape[0]):
-        if not capped(caps[j]):
-            continue
-        slack = rounding_slack(caps[j], n)
-        breaks = False
+        free = capped(caps[j])  # (at or below ``thr`` no completion meets the cap: from the first step, none does)
         for t in range(g.step_start[0], g.step_start[1]):
-            if g.opt_use[t, j] + most[t, j] > caps[j] - slack:
-                breaks = True
-                break
-        if not breaks:
+            free = free and g.opt_use[t, j] <= thr[t, j]
+        if free:
             out[j] = np.inf
     return out
 

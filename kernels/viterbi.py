@@ -173,15 +173,16 @@ def _rounding_slacks(g, coef):
     most any path can sum, each step's largest option and arc usage)."""
     n = g.step_start.shape[0] - 1
     q, qa = g.opt_use.shape[1], g.arc_use.shape[1]
-    most = np.zeros(q)
+    dims = np.array([j for j in range(q) if j < KEY_DIMS or coef[j] != 0.0])  # (those the slacks read)
+    most, step = np.zeros(q), np.zeros(q)
     for s in range(n):
-        step = np.zeros(q)
+        step[:] = 0.0
         for b in range(g.step_start[s], g.step_start[s + 1]):
-            for j in range(q):
+            for j in dims:
                 step[j] = max(step[j], abs(g.opt_use[b, j]))
-            for e in range(g.arc_start[b], g.arc_start[b + 1]):
-                for j in range(qa):
-                    step[j] = max(step[j], abs(g.opt_use[b, j]) + abs(g.arc_use[e, j]))
+                if j < qa:
+                    for e in range(g.arc_start[b], g.arc_start[b + 1]):
+                        step[j] = max(step[j], abs(g.opt_use[b, j]) + abs(g.arc_use[e, j]))
         most += step
     slack = np.empty(1 + KEY_DIMS)
     slack[0] = rounding_slack(np.sum(np.abs(coef) * most), n)

@@ -397,9 +397,10 @@ def test_column_generation_over_allowed_options_solves_their_lp(doc, goal, poole
     where its master starts from a pool of ``pooled`` columns that an LP over other
     allowed options left (some of them not through the allowed options; 2: a full pool
     that keeps overwriting its oldest), from any first multipliers (where no pooled
-    column sets them), and with its passes smoothed or not. The columns of its master's last basis are such
-    paths, with their plan rows, and hold the shares; where no plan it met ends the LP
-    first, the LP over them alone is the LP (where a later LP starts from them)."""
+    column sets them), and with its passes smoothed or not. The columns of its master's
+    last basis are such paths, with their plan rows, and hold the shares; where no plan it
+    met ends the LP first, the LP over them alone is the LP (where a later LP starts from
+    them)."""
     pytest.importorskip("highspy")
     from eip.kernels.bounds import by_dimension, column_generation, column_pool
     from eip.kernels.contract import Row
@@ -601,7 +602,6 @@ def test_bound_tables_never_exceed_a_completion_that_fits_their_room(doc, goal, 
     g, caps = model.graph, model.caps_tol
     price = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.1, 1.0, 3.0]), min_size=len(caps),
                                         max_size=len(caps))))
-    smoothing = data.draw(st.sampled_from([0.0, 0.6, 0.95]))
     table, dims, units = resource_tables(g, coef, caps, price, grid, np.empty(0))
     assert np.array_equal(dims, table_dimensions(caps, price))
     r = g.arc_use.shape[1]
