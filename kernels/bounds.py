@@ -680,9 +680,10 @@ def capped_dimensions(caps):
 @njit(cache=True)
 def binding_caps(g, caps):
     """``caps`` (Q,) with inf on each dimension that no path of ``g`` can break (every first
-    option's usage lies within its free-dimension threshold, ``cap_tests``): an LP over paths of ``g`` (or any part of it) within them has the same optimum
-    and multipliers, and a plan it meets fits them exactly when it fits ``caps``, but its
-    master has a row less for each (a tree's graphs: ``_tree``)."""
+    option's usage lies within its free-dimension threshold, ``cap_tests``): an LP over
+    paths of ``g`` (or any part of it) within them has the same optimum and multipliers,
+    and a plan it meets fits them exactly when it fits ``caps``, but its master has a row
+    less for each (a tree's graphs: ``_tree``)."""
     least, most = completion_usage(g)
     _, thr = cap_tests(caps, least, most, g.step_start.shape[0] - 1)
     out = caps.copy()

@@ -40,20 +40,21 @@ def _pareto_points3(plans) -> set[tuple[float, float, int]]:
     return {(round(a[0], 9), round(a[1], 9), a[2]) for a in points if not any(beats(b, a) for b in points)}
 
 
+_ZERO = {"latency_ms": 0.0, "energy_mj": 0.0, "memory_mb": 0.0}
+_ONE_MJ = {"latency_ms": 0.0, "energy_mj": 1.0, "memory_mb": 0.0}
+
+
 def _rounding_tie_doc(first_mb: float, s1: dict, s2: dict, tail: list, max_latency_ms: float) -> dict:
-    """A chain where 20 MB at 0.03125 mJ/MB (0.6249999999999999 mJ) and a 0.625 mJ stage
-    round to the same total once 1.0 mJ is added: found by a fresh CI run, where the
+    """A chain where 19.999999999999996 MB at 0.03125 mJ/MB (0.6249999999999999 mJ) and a
+    0.625 mJ stage round to the same total once 1.0 mJ is added: found by a fresh CI run, where the
     unconstrained k best kept the prefix 1 ulp cheaper and lost the tie-break."""
-    zero = {"latency_ms": 0.0, "energy_mj": 0.0, "memory_mb": 0.0}
-    stages = [{"name": "s0", "output_mb": first_mb, "profiles": {"d1" if first_mb else "d0": zero}}, s1, s2]
+    stages = [{"name": "s0", "output_mb": first_mb, "profiles": {"d1" if first_mb else "d0": _ZERO}}, s1, s2]
     return {"name": "random", "devices": [{"name": "d0", "memory_mb": 0.001}, {"name": "d1", "memory_mb": 0.001}],
             "links": [{"source": "d0", "target": "d1", "latency_ms_per_mb": 0.0, "energy_mj_per_mb": 0.03125}],
             "stages": stages + tail,
             "constraints": {"max_total_latency_ms": max_latency_ms, "max_total_energy_mj": 1.626}}
 
 
-_ZERO = {"latency_ms": 0.0, "energy_mj": 0.0, "memory_mb": 0.0}
-_ONE_MJ = {"latency_ms": 0.0, "energy_mj": 1.0, "memory_mb": 0.0}
 # (a tie at the least energy that the lower latency must win; one that the fewer switches must win)
 _LATENCY_TIE = _rounding_tie_doc(
     0.0, {"name": "s1", "output_mb": 19.999999999999996, "profiles": {"d1": _ZERO}},
@@ -62,7 +63,8 @@ _LATENCY_TIE = _rounding_tie_doc(
     [{"name": "s3", "output_mb": 0.0, "profiles": {"d0": _ZERO, "d1": _ZERO}},
      {"name": "s4", "output_mb": 0.0, "profiles": {"d0": _ONE_MJ}}], 0.626)
 _SWITCH_TIE = _rounding_tie_doc(
-    19.999999999999996, {"name": "s1", "output_mb": 0.0, "profiles": {"d0": _ZERO, "d1": {**_ZERO, "energy_mj": 0.625}}},
+    19.999999999999996,
+    {"name": "s1", "output_mb": 0.0, "profiles": {"d0": _ZERO, "d1": {**_ZERO, "energy_mj": 0.625}}},
     {"name": "s2", "output_mb": 0.0, "profiles": {"d0": _ZERO, "d1": _ZERO}},
     [{"name": "s3", "output_mb": 0.0, "profiles": {"d1": _ONE_MJ}}], 0.001)
 
