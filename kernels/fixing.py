@@ -22,6 +22,14 @@ exceeds a limit carries no plan scoring at most that limit, so a search limited 
 run on the graph without them. The search itself prunes the same labels; the gain is the
 bounds recomputed on the smaller graph: least and greatest completion usage (more
 dimensions become free), Lagrangian values and per-dimension tables over fewer paths.
+
+Node fixing (``node_fixed``): the same at a node of the LP tree, by the multipliers of its
+own LP over its own paths, at the best plan the tree has met: what is left is the node for
+its branching, its children's LPs and its search. Deep in a tree a node's bound lies near
+that plan, so its LP prices most of its options out, and its children's LPs can no longer
+mix in the paths through them: generated ways DAG 100x4 seed 2, on what fixing at its
+repair's plan leaves (913 options), 442 -> 122 nodes and 0.50 -> 0.11 s of tree (a copy of
+the kernels printing each tree).
 """
 
 import numpy as np
@@ -58,15 +66,37 @@ def fixed_by_bounds(g, uses, coef, prices, values, lam_sums, limit):
     the options and arcs no path scoring at most ``limit`` goes through, by the bound of
     any multiplier set m (``prices`` (M, Q), ``values`` (M, T) and ``lam_sums`` (M,), as
     ``bounds.lagrangian_prices`` returns them); ``uses``: ``bounds.by_dimension(g)``."""
+    return _fixed_within(g, uses, coef, prices, values, lam_sums, np.ones(g.opt_use.shape[0], dtype=np.bool_), limit)
+
+
+@njit(cache=True)
+def node_fixed(g, uses, coef, prices, values, lam_sums, allowed, limit):
+    """Reduced-cost fixing of a node of the LP tree, the paths of ``g`` through the
+    ``allowed`` (T,) options, at ``limit`` by its LP's multiplier sets (``prices`` (M, Q),
+    ``values`` (M, T) of the node's paths and ``lam_sums`` (M,), as ``tree.node_lp``
+    returns them; ``uses``: ``bounds.by_dimension(g)``): (T,) bool, the allowed options on
+    some path of the node whose every option and arc may lie on a plan scoring at most
+    ``limit``."""
+    keep_opt, keep_arc = _fixed_within(g, uses, coef, prices, values, lam_sums, allowed, limit)
+    return _on_paths(g, keep_opt, keep_arc)
+
+
+@njit(cache=True)
+def _fixed_within(g, uses, coef, prices, values, lam_sums, allowed, limit):
+    """``fixed_by_bounds`` over the paths through the ``allowed`` (T,) options (``values``
+    (M, T): the completion values of those paths), which alone it keeps."""
     t_count = g.opt_use.shape[0]
     n_arcs = g.arc_tail.shape[0]
-    keep_opt = np.ones(t_count, dtype=np.bool_)
+    keep_opt = allowed.copy()
     keep_arc = np.ones(n_arcs, dtype=np.bool_)
     opt_cost = np.empty(t_count)
     arc_cost = np.empty(n_arcs)
     fwd = np.empty(t_count)
     for m in range(prices.shape[0]):
         relaxed_costs(uses, coef, prices[m], opt_cost, arc_cost)
+        for t in range(t_count):
+            if not allowed[t]:
+                opt_cost[t] = np.inf
         forward_values(g, opt_cost, arc_cost, fwd)
         above = limit + lam_sums[m] + FIX_TOLERANCE * (abs(limit) + lam_sums[m] + 1.0)
         for t in range(t_count):

@@ -14,7 +14,7 @@ from .bounds import (BRANCH_FITS, BRANCH_PROVEN, backward_values, binding_caps, 
                      resource_tables, table_dimensions)
 from .contract import KEY_DIMS, STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Status, Stop, Strategy
 from .dive import DIVE_STALL_PER_STEP, lp_dive
-from .fixing import fixed_by_bounds, subgraph
+from .fixing import fixed_by_bounds, node_fixed, subgraph
 from .labels import label_memory, label_search
 from .paths import capped, clock, kept_ranked, path_row, score_limit, within_caps
 from .pulse import pulse_search
@@ -1460,9 +1460,11 @@ def _tree_node(ctx, fg, uses, lp_caps, origin, columns, allowed, bound, limit, r
     maps its options to the solve's graph; its LPs share the tree's ``columns`` and run
     within ``lp_caps``, ``bounds.binding_caps(fg, ctx.caps)``): the node
     ``allowed`` (T,) whose parent's bound was ``bound``, searched for plans scoring at most
-    ``limit`` (and within ``band``: ``_tree_limit``). Its LP, then its exact search when
-    within ``reach`` (relative) of ``limit`` (or when its LP chose one key at every step),
-    and last its branching (``_branched_node``), unless its bound or its search closes it.
+    ``limit`` (and within ``band``: ``_tree_limit``). Its LP, then reduced-cost fixing at
+    ``limit`` by the LP's multipliers (``fixing.node_fixed``: the node that is left goes on),
+    its exact search when within ``reach`` (relative) of ``limit`` (or when its LP chose one
+    key at every step), and last its branching (``_branched_node``), unless its bound, its
+    fixing or its search closes it.
     The plans met join the tree's ``found`` best,
     ``paths`` (k, N) / ``rows`` (k, 1 + Q) (``_kept_best``). Returns ``(stop, work, found, nodes, size, bound, reach)``:
     ``Stop.COMPLETE`` when the node is done, ``Stop.LABEL_BUDGET`` when it branched,
@@ -1472,13 +1474,16 @@ def _tree_node(ctx, fg, uses, lp_caps, origin, columns, allowed, bound, limit, r
     (``_search_reach``)."""
     share = np.empty(fg.opt_use.shape[0])
     basis = column_pool(ctx.caps.shape[0] + 1, fg.step_start.shape[0] - 1, ctx.caps.shape[0])
-    prices, _, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, uses, ctx.coef, lp_caps, allowed, share,
-                                                                ctx.deadline, columns, score_limit(limit), basis)
+    prices, values, lam_sums, node_bound, lp_row, lp_path = node_lp(fg, uses, ctx.coef, lp_caps, allowed, share,
+                                                                     ctx.deadline, columns, score_limit(limit), basis)
     work -= _lp_work(fg)
     bound = max(bound, node_bound)
     found = _kept_best(found, paths, rows, origin[lp_path], lp_row)
     limit = min(limit, _tree_limit(rows, found, band))
     if bound > score_limit(limit):
+        return Stop.COMPLETE, work, found, nodes, size, bound, reach
+    allowed = node_fixed(fg, uses, ctx.coef, prices, values, lam_sums, allowed, score_limit(limit))
+    if not allowed.any():  # (no path of the node may score within the limit)
         return Stop.COMPLETE, work, found, nodes, size, bound, reach
     steps, keys = branch_candidates(fg, allowed, share, TREE_CANDIDATES)
     gap = (limit - bound) / max(1.0, abs(limit))

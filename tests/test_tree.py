@@ -1,7 +1,7 @@
 """The LP branch and bound (``kernels/tree.py`` and the solve's ``_tree``) against plain
-references: its branching pairs and children, its open-node pool, the k best plans it keeps,
-its top-k answers against brute force on chains, ways and DAGs, and the guesses' hand-over
-to it."""
+references: its branching pairs and children, its nodes' reduced-cost fixing, its open-node
+pool, the k best plans it keeps, its top-k answers against brute force on chains, ways and
+DAGs, and the guesses' hand-over to it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import eip
 from eip.goals import resolve_goal
 from reference import ranked_plans
 from strategies import goals, scenario_docs, ways_scenario_docs
-from test_engine_properties import assert_matches_oracle, assert_plan_recomputes, close, enumerated, fitting, pipeline
+from test_engine_properties import (assert_matches_oracle, assert_plan_recomputes, close, enumerated, fitting, path_arcs,
+                                    pipeline)
 from test_ways import _ways, assert_recomputes
 
 #: solves forced past the quick exact searches into the tree (``test_engine_properties.pipeline``):
@@ -107,6 +108,55 @@ def test_strong_branching_drops_exactly_the_children_it_closed(doc, goal, count,
     kept = {p for p in through(allowed)
             if all(child[c, 0 if g.opt_key[p[s]] == k else 1] <= cut for c, (s, k) in enumerate(zip(steps, keys)))}
     assert through(node) == kept and not (node & ~allowed).any()
+
+
+@settings(max_examples=500, deadline=None)
+@given(scenario_docs(), goals, st.floats(-0.1, 1.1), st.data())
+def test_node_fixing_keeps_the_options_of_paths_whose_every_part_its_bounds_keep(doc, goal, share, data):
+    """Reduced-cost fixing of a node of random allowed options (``node_fixed``) by its own
+    LP's multiplier sets, at a limit around its plans' scores, against its definition on
+    every path of the node: the Lagrangian bound of an option or arc is the least relaxed
+    cost, (coef + price) . usage less the multipliers' sum, of a node path through it; an
+    option is kept exactly when some node path through it has every option and arc within
+    the limit by every set (up to the rounding tolerance). So no plan of the node within the
+    caps and the limit loses an option."""
+    from eip.kernels.bounds import by_dimension, column_generation, column_pool
+    from eip.kernels.fixing import FIX_TOLERANCE, node_fixed
+
+    model, coef, paths, usage, scores, fits = enumerated(doc, goal)
+    g, caps = model.graph, model.caps_tol
+    mostly = st.sampled_from([True, True, True, False])  # (a node of paths, more often than not)
+    allowed = np.array(data.draw(st.lists(mostly, min_size=len(g.opt_key), max_size=len(g.opt_key))))
+    node = [i for i, p in enumerate(paths) if allowed[p].all()]
+    if not node:
+        return
+    nothing = column_pool(0, model.n_stages, len(caps))
+    prices, values, lam_sums, *_ = column_generation(g, by_dimension(g), coef, caps, 200, allowed,
+                                                     np.empty(len(g.opt_key)), np.inf, nothing, np.inf, nothing,
+                                                     np.zeros(len(caps)), 0.0)
+    least, most = scores[node].min(), scores[node].max()
+    limit = least + share * (most - least)
+    kept = node_fixed(g, by_dimension(g), coef, prices, values, lam_sums, allowed, limit)
+    assert not (kept & ~allowed).any()
+
+    def parts(i):
+        return [("opt", t) for t in paths[i]] + [("arc", e) for e in path_arcs(g, paths[i])]
+
+    bounds = {}  # (kind, index) -> per set, the least relaxed cost of a node path through it
+    for i in node:
+        relaxed = (coef + prices) @ usage[i] - lam_sums
+        for part in parts(i):
+            bounds[part] = np.minimum(bounds.get(part, np.full(len(lam_sums), math.inf)), relaxed)
+    above = limit + FIX_TOLERANCE * (abs(limit) + lam_sums + 1.0)
+    slack = 1e-9 * (abs(limit) + lam_sums + 1.0)
+
+    def options_of(within):
+        return {t for i in node if all((bounds[part] <= within).all() for part in parts(i)) for t in paths[i]}
+
+    assert options_of(above - slack) <= set(np.flatnonzero(kept).tolist()) <= options_of(above + slack)
+    for i in node:
+        if fits[i] and scores[i] <= limit:
+            assert kept[paths[i]].all(), (paths[i], scores[i], limit)
 
 
 @settings(max_examples=100, deadline=None)
