@@ -250,8 +250,8 @@ PULSE_NODES = 8192
 # Top-1 exact searches that the quick search leaves go to an LP branch and bound (``tree``,
 # ``_tree``) on what reduced-cost fixing at the incumbent leaves (again at TREE_REFIX_SHARE
 # of the gap lower), twice where the label budget leaves room beyond TREE_SWITCH times the
-# quick searches' labels (2M): first a short one (TREE_FIRST_SHARE of the long one's work)
-# before the guesses; then a long one (TREE_WORK, ``solve_topk``'s ``tree_work``) where the
+# quick searches' labels (2M): first one before the guesses, which its stall check (below)
+# ends early; then the long one (both TREE_WORK, ``solve_topk``'s ``tree_work``) where the
 # searches limited by the incumbent (the guesses and the last one) stop at that many labels,
 # or where the guesses' growth predicts that the search limited by an incumbent within
 # POOR_INCUMBENT_GAP of the bound (on a chain, by the edge of that band above the bound for
@@ -278,9 +278,19 @@ PULSE_NODES = 8192
 # the tree ran out of work with 288 nodes open and 74% of its gap closed), the tree where
 # many do (generated ways 200x4 seed 0: 1.76% from proven at 4M labels, proven by the tree
 # in 1.7 s), and early in a tree the two kinds close their gaps alike (after 2.3M of work:
-# 300x6 seed 1 48%, 500x8 seed 1 59%, ways 200x4 seed 0 61%). The short tree proves the easy
-# ones outright (ways 100x4 seeds 0 and 2: 1.67 -> 0.40 s and 0.48 -> 0.20 s; ways DAG 100x4
-# seed 2 6.7 -> 1.75 s) and costs the others its stall check, about 0.1 s; the guesses'
+# 300x6 seed 1 48%, 500x8 seed 1 59%, ways 200x4 seed 0 61%). The first tree proves most
+# outright and costs the others its stall check. With a tenth of the work it stalled at 7-9
+# nodes on nearly every instance, before its nodes' fixing (``fixing.node_fixed``) had
+# closed much of the gap; with the whole work, ways DAG 100x4 seeds 1 and 2 proved in 20
+# and 113 nodes, ways 200x4 seeds 0 and 2 in 207 and 145, 300x6 seed 0 in 608 (a printing
+# copy of the kernels), and the warm top-1 plans took 0.42-0.49 s rather than 0.84-0.87
+# s, 0.13-0.15 rather than 0.23-0.25, 0.40-0.42 rather than 0.53-0.57; ways 200x4 0.63,
+# 0.50-0.52 and 0.30-0.31 s rather than 0.91-1.03, 1.27-1.34 and 0.75-0.76; 300x6 seed 0
+# 0.63-0.65 rather than 0.87-0.93; but 300x6 seed 1, whose tree stalls at 55%, 1.15-1.16 s
+# rather than 0.80 and ResNet50+BERT-24 0.22 rather than 0.19-0.21 (a script timing the
+# best of three warm calls, two runs of each build alternating; top-3 runs no first tree).
+# Earlier, the short tree had proved ways 100x4 seeds 0 and 2 (1.67 -> 0.40 s and 0.48 ->
+# 0.20 s) and ways DAG 100x4 seed 2 (6.7 -> 1.75 s). The guesses'
 # growth sends ways 200x4 seed 0 to the long tree before its guesses reach 2M labels, not
 # after 5 s of them (7.6 -> 2.3 s; warm eip.plan calls, a scratch script). A switch at 500k
 # labels instead (TREE_SWITCH 25) made ways 200x4 seed 0 3.0 s and 300x6 seed 1 2.2 s (3.1 s
@@ -296,8 +306,7 @@ TREE_CANDIDATES = 8
 TREE_WORK = 20_000_000
 TREE_CHECK_SHARE = 0.25
 TREE_CHECK_CLOSED = 0.6
-TREE_FIRST_SHARE = 0.1
-# (TREE_BEFORE_BEAM) From an incumbent more than POOR_INCUMBENT_GAP above the bound, the short
+# (TREE_BEFORE_BEAM) From an incumbent more than POOR_INCUMBENT_GAP above the bound, the first
 # tree goes before the beam on finer tables and the LP dive: its first nodes' LPs meet far
 # better plans (ways 200x4 seed 1: the beam, the dive and the polish took 0.55 s from the
 # dive's 5.6069 to 5.6044, the tree's first 4 nodes 0.03 s to 5.4524, the optimum 5.4502; a
@@ -310,7 +319,7 @@ TREE_FIRST_SHARE = 0.1
 # 100x4 seeds 1 and 2 108k -> 77k and 63k -> 38k, DAG 100x4 seed 0 10.2k -> 3.1k, ways DAG
 # 100x4 seed 2 417k -> 400k; no benchmark instance keeps more.
 # (TREE_AGAIN) Once the tree proved a round of constraint generation (``_lazily``), a later
-# round goes from its short tree straight to the long one (ways 200x4 seed 1's second
+# round goes from its first tree straight to the long one (ways 200x4 seed 1's second
 # round: 0.33 s of guesses and a 0.6 s search stopped at 250k labels before a tree of 0.35
 # s; 1.16M -> 856k labels, 3.2 -> 2.7 s; the only benchmark instance it changes).
 # A tree whose work runs out while its open nodes' least bound has closed at least
@@ -410,8 +419,7 @@ def solve_topk(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_
     ``free_nodes`` prefixes, then on Lagrangian bounds within ``pulse_nodes``
     (``PULSE_STEPS``, ``PULSE_ARCS``, ``PULSE_FREE_NODES``, ``PULSE_NODES``); the first exact
     searches stop at ``quick_labels`` labels (``QUICK_LABELS``); the long tree's node LPs
-    visit ``tree_work`` options and arcs (``TREE_WORK``; the short tree's
-    TREE_FIRST_SHARE of that); a top plan more than
+    visit ``tree_work`` options and arcs each (``TREE_WORK``); a top plan more than
     ``dive_gap`` (relative) above the proven bound gets an LP dive (``DIVE_INCUMBENT_GAP``;
     inf: none); only plans scoring at most ``cutoff`` are wanted (inf: every plan; see
     ``contract.solve``); ``lazy_caps`` runs the searches by constraint generation first
@@ -520,7 +528,7 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
         b_paths, b_rows, b_found = p_paths, p_rows, p_found
     else:
         if mode != Mode.BEAM and _tree_first(ctx, quick_labels, relaxed_incumbent, dual):
-            # the short tree goes first, and the beam on finer tables only while the incumbent
+            # the first tree goes first, and the beam on finer tables only while the incumbent
             # stays poor after it (TREE_BEFORE_BEAM)
             b_paths, b_rows, b_found = np.zeros_like(paths), np.zeros_like(rows), 0
         else:
@@ -864,7 +872,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
     better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
     (``_refined``) while the incumbent is poor (``_poor``) and, for top-1, an LP dive and a
-    short tree (``_treed``; before them from a poor incumbent: TREE_BEFORE_BEAM), for top-k
+    first tree (``_treed``; before them from a poor incumbent: TREE_BEFORE_BEAM), for top-k
     from a k-th plan not ``_tree_ready`` trees within a band above the best plan
     (``_best_first``), guesses of the k-th best score from below (``_guessed``; after a
     round the tree proved, the long tree instead: TREE_AGAIN), and the
@@ -887,15 +895,15 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
             return stop, paths, rows, found, max(proven, min(bound, incumbent)), b_paths, b_rows, b_found
     # (searches first within TREE_SWITCH times the quick searches' labels, for top-k only
     # from a k-th plan ``_tree_ready``: where they stop there, the tree goes next:
-    # ``_limited``; for top-1, where the label budget leaves room beyond that, a short tree
-    # goes first, ``_short_tree_work``: from a poor incumbent, before the beam and the dive
+    # ``_limited``; for top-1, where the label budget leaves room beyond that, a first tree
+    # goes first, with a stall check: from a poor incumbent, before the beam and the dive
     # that one calls for, TREE_BEFORE_BEAM)
     budget = min(label_budget, TREE_SWITCH * quick_labels)
-    room = _short_tree_room(ctx, quick_labels)
+    room = _first_tree_room(ctx, quick_labels)
     tree_first = _tree_first(ctx, quick_labels, incumbent, proven)
     if tree_first:
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
-            ctx, incumbent, proven, quick_labels, _short_tree_work(ctx), True, b_paths, b_rows, b_found, stats)
+            ctx, incumbent, proven, quick_labels, ctx.tree_work, True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     if _poor(incumbent, proven):
@@ -913,7 +921,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
         incumbent = min(incumbent, b_rows[0, Row.SCORE])
     if room and not tree_first and incumbent < np.inf:
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
-            ctx, incumbent, proven, quick_labels, _short_tree_work(ctx), True, b_paths, b_rows, b_found, stats)
+            ctx, incumbent, proven, quick_labels, ctx.tree_work, True, b_paths, b_rows, b_found, stats)
         if stop != Stop.LABEL_BUDGET:
             return stop, paths, rows, found, proven, b_paths, b_rows, b_found
     if _tree_room(ctx, quick_labels) and incumbent < np.inf and stats[Stat.TREE_PROVEN] > 0.0:
@@ -1047,8 +1055,8 @@ def _tree_room(ctx, quick_labels):
 
 
 @njit(cache=True)
-def _short_tree_room(ctx, quick_labels):
-    """Whether ``_exact`` runs the short tree (for a top-1 search, ``_tree_room``)."""
+def _first_tree_room(ctx, quick_labels):
+    """Whether ``_exact`` runs the first tree (for a top-1 search, ``_tree_room``)."""
     return ctx.k == 1 and _tree_room(ctx, quick_labels)
 
 
@@ -1102,16 +1110,10 @@ def _best_first(ctx, proven, quick_labels, b_paths, b_rows, b_found, stats):
 
 
 @njit(cache=True)
-def _short_tree_work(ctx):
-    """The short tree's work: TREE_FIRST_SHARE of the long tree's (``ctx.tree_work``)."""
-    return int(TREE_FIRST_SHARE * ctx.tree_work)
-
-
-@njit(cache=True)
 def _tree_first(ctx, quick_labels, incumbent, bound):
-    """Whether the short tree goes before the beams and the dive (TREE_BEFORE_BEAM): where
+    """Whether the first tree goes before the beams and the dive (TREE_BEFORE_BEAM): where
     ``_exact`` runs it and the ``incumbent`` score lies ``_poor``-ly above the ``bound``."""
-    return _short_tree_room(ctx, quick_labels) and _poor(incumbent, bound)
+    return _first_tree_room(ctx, quick_labels) and _poor(incumbent, bound)
 
 
 @njit(cache=True)

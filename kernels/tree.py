@@ -22,7 +22,9 @@ one child of a pair closes (its LP bound lies past the best plan met), every pla
 finding lies in the other, so the node keeps only that child's paths before it branches, and
 a pair both of whose children close closes the node (``reduced_node``; generated ways DAG
 100x4 seed 2 2.54 -> 1.87 s, ways 200x4 seeds 0-2 2.44, 2.23 and 2.48 s -> 2.04, 1.64 and
-1.92 s, 300x6 seed 1 1.78M -> 1.57M labels; eip-only benchmark runs).
+1.92 s, 300x6 seed 1 1.78M -> 1.57M labels; eip-only benchmark runs). And before it
+branches, a node drops the options its own LP prices out of every plan within the best
+plan met (``fixing.node_fixed``).
 """
 
 from typing import NamedTuple

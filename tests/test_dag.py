@@ -108,7 +108,7 @@ def test_a_source_reads_nothing_and_two_models_share_one_soc():
 
 @pytest.mark.parametrize("name", ["inceptionv3_soc", "gnmt_soc"])
 def test_the_real_layer_graphs_best_plan_is_proven_alone_as_among_the_top_3(name):
-    # the top-1 solve takes other roads than top-k (the short tree, the guesses' hand-over
+    # the top-1 solve takes other roads than top-k (the first tree, the guesses' hand-over
     # to the long tree): on InceptionV3, whose beam meets a plan 17% above the optimum, the
     # hand-over once left it unproven at the label budget where top-3 proves it in a second
     model = eip.load(f"scenarios/{name}.json").cost_model

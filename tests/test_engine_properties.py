@@ -76,7 +76,7 @@ _FORCED = {"as it runs": {}, "pulse on Lagrangian bounds": {"PULSE_FREE_NODES": 
            "tree": {"PULSE_ARCS": 0, "QUICK_LABELS": 0},
            "tree, every cap": {"PULSE_ARCS": 0, "QUICK_LABELS": 0, "LAZY_CAPS": False},
            # (past the quick searches with one label, and trees whose node LPs visit 1,000
-           # options and arcs, the short one's 100: they run out of work on small graphs,
+           # options and arcs: they run out of work on small graphs,
            # and a round after one the tree proved goes to the long tree at once: TREE_AGAIN)
            "short trees": {"PULSE_ARCS": 0, "QUICK_LABELS": 1, "TREE_WORK": 1000}}
 

@@ -16,14 +16,14 @@ import eip
 from eip.goals import resolve_goal
 from reference import ranked_plans
 from strategies import goals, scenario_docs, ways_scenario_docs
-from test_engine_properties import (assert_matches_oracle, assert_plan_recomputes, close, enumerated, fitting, path_arcs,
-                                    pipeline)
+from test_engine_properties import (assert_matches_oracle, assert_plan_recomputes, close, enumerated, fitting,
+                                    path_arcs, pipeline)
 from test_ways import _ways, assert_recomputes
 
 #: solves forced past the quick exact searches into the tree (``test_engine_properties.pipeline``):
 #: a node's exact search then gets one label, so nodes branch down to single placements;
 #: and past them with one quick label, where a label budget beyond 100 (the switch, 100
-#: quick searches' labels) leaves the short tree, the guesses (whose growth may send the
+#: quick searches' labels) leaves the first tree, the guesses (whose growth may send the
 #: solve to the long tree: ``_beyond``) and the long tree their turns; and the same with
 #: trees that run out of work (``solve_topk``'s ``tree_work``)
 TREE_DEPTHS = ("tree", "tree, every cap", "deep", "short trees")
