@@ -29,7 +29,7 @@ its branching, its children's LPs and its search. Deep in a tree a node's bound 
 that plan, so its LP prices most of its options out, and its children's LPs can no longer
 mix in the paths through them: generated ways DAG 100x4 seed 2, on what fixing at its
 repair's plan leaves (913 options), 442 -> 122 nodes and 0.50 -> 0.11 s of tree (a copy of
-the kernels printing each tree).
+the kernels printing each tree, whose node fixing dropped options only, not arcs too).
 """
 
 import numpy as np
