@@ -210,7 +210,8 @@ NO_INCUMBENT_BEAM = 32
 # 0.80 s)
 LIMITED_DIVE_STALL_PER_STEP = 0.1
 # Where LP dives are off (a DAG's frontier-state graph), a solve whose first beam met no
-# plan first searches guesses from the bound up to NO_PLAN_GUESS_GAP (relative) above it,
+# plan first searches guesses from the bound up to NO_PLAN_GUESS_GAP (relative) above it
+# (under a cutoff, after the first tree where there is room for one: TREE_UNDER_CUTOFF),
 # until one stops at its label cap; the infeasibility certificate, the wide beam and the
 # dive come after, if still needed (the certificate's 200 shortest-path passes took about
 # 0.45 s on the graph below, 2.7 s on ways DAG 100x4 seed 1's 100k options, in the scratch
@@ -318,6 +319,14 @@ TREE_CHECK_CLOSED = 0.6
 # (``_constrained``): ways 200x4 seeds 0 and 1 304k -> 243k and 856k -> 723k labels, ways
 # 100x4 seeds 1 and 2 108k -> 77k and 63k -> 38k, DAG 100x4 seed 0 10.2k -> 3.1k, ways DAG
 # 100x4 seed 2 417k -> 400k; no benchmark instance keeps more.
+# (TREE_UNDER_CUTOFF) Where no search met a plan and no LP dives run (a DAG's graph) but a
+# cutoff is known (another graph's plan, or the repair's), the first tree, limited by the
+# cutoff, goes before the guesses from the bound (NO_PLAN_GUESS_GAP), which ``_exact`` then
+# runs no first tree after. With nodes that fix by their own LPs it proves what the guesses
+# spent their labels on: generated ways DAG 60x4 seed 0 (fresh from the generator at
+# 879b404), whose guesses kept 380k and 245k labels in its two rounds, warm top-1 0.706 ->
+# 0.117 s; 100x4 seed 0 29.1 -> 13.5 s; the saved ways DAG 60x4 seed 0 0.25-0.26 -> 0.16
+# s and 100x4 seed 1 0.14 -> 0.12 s; the rest of the thirteen-instance A/B unchanged.
 # (TREE_AGAIN) Once the tree proved a round of constraint generation (``_lazily``), a later
 # round goes from its first tree straight to the long one (ways 200x4 seed 1's second
 # round: 0.33 s of guesses and a 0.6 s search stopped at 250k labels before a tree of 0.35
@@ -486,7 +495,8 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
     and a quick exact search (without a probe, under a ``cutoff``, the quick search limited
     by it), beams for an incumbent (or a proof that no plan fits; where
     LP dives are off, ``dive_gap`` inf, guesses from the bound go first: NO_PLAN_GUESS_GAP,
-    and no dive follows: NO_PLAN_DIVES),
+    after the first tree under a cutoff: TREE_UNDER_CUTOFF, and no dive follows:
+    NO_PLAN_DIVES),
     the exact search (``_exact``) and, in auto mode, wider beams when it stops. ``dual`` is a
     proven lower bound, ``r_row`` / ``r_path`` the plan column generation met (score inf:
     none), ``started`` the solve's ``clock`` time."""
@@ -535,6 +545,19 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
             _, b_paths, b_rows, b_found, _ = _search(ctx, beam_width, np.inf, label_budget, deadline, stats, False)
         b_found = _or_relaxed(b_paths, b_rows, b_found, r_row, r_path)
         b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, p_paths, p_rows, p_found)
+    tree_tried = False  # (whether the first tree ran here: ``_exact`` runs none again)
+    if b_found == 0 and mode != Mode.BEAM and dive_gap == np.inf and cutoff < np.inf \
+            and _first_tree_room(ctx, quick_labels):
+        # no plan met yet and no LP dives here, but another graph's plan (or the repair's)
+        # as the cutoff: the first tree, limited by it, before the guesses (TREE_UNDER_CUTOFF)
+        tree_tried = True
+        stop, t_paths, t_rows, t_found, proven, _, b_paths, b_rows, b_found, _ = _treed(
+            ctx, cutoff, dual, quick_labels, ctx.tree_work, True, b_paths, b_rows, b_found, stats)
+        if stop == Stop.COMPLETE:
+            return _proven(t_paths, t_rows, t_found, stats)
+        if stop == Stop.TIME_LIMIT:
+            return _heuristic(b_paths, b_rows, b_found, k, max(dual, proven), stats, Strategy.LABELS)
+        dual = max(dual, proven)
     if b_found == 0 and mode != Mode.BEAM and dive_gap == np.inf:
         # no plan met yet and no LP dives here: guesses from the bound first, up to a cutoff
         # too (generated ways DAGs under a cutoff, 60x4 seeds 0 and 1 and 100x4 seed 0: 221k,
@@ -572,8 +595,8 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
     stop, e_paths, e_rows, e_found, proven, b_paths, b_rows, b_found = _exact(
-        ctx, min(incumbent, cutoff), tried, dual, beam_width, beam_pending, quick_labels, dive_gap, b_paths, b_rows,
-        b_found, stats)
+        ctx, min(incumbent, cutoff), tried, dual, beam_width, beam_pending, tree_tried, quick_labels, dive_gap, b_paths,
+        b_rows, b_found, stats)
     if stop == Stop.COMPLETE:
         return _proven(e_paths, e_rows, e_found, stats)
     if mode == Mode.EXACT or stop == Stop.TIME_LIMIT:
@@ -866,13 +889,14 @@ def _quick(ctx, incumbent, quick_labels, stats):
 
 
 @njit(cache=True)
-def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, dive_gap, b_paths, b_rows, b_found,
-           stats):
+def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, tree_tried, quick_labels, dive_gap, b_paths, b_rows,
+           b_found, stats):
     """The exact search: first limited by ``incumbent`` within ``quick_labels`` labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
     better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
     (``_refined``) while the incumbent is poor (``_poor``) and, for top-1, an LP dive and a
-    first tree (``_treed``; before them from a poor incumbent: TREE_BEFORE_BEAM), for top-k
+    first tree (``_treed``; before them from a poor incumbent: TREE_BEFORE_BEAM; none where
+    ``tree_tried``, run already: TREE_UNDER_CUTOFF), for top-k
     from a k-th plan not ``_tree_ready`` trees within a band above the best plan
     (``_best_first``), guesses of the k-th best score from below (``_guessed``; after a
     round the tree proved, the long tree instead: TREE_AGAIN), and the
@@ -899,8 +923,8 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, quick_labels, 
     # goes first, with a stall check: from a poor incumbent, before the beam and the dive
     # that one calls for, TREE_BEFORE_BEAM)
     budget = min(label_budget, TREE_SWITCH * quick_labels)
-    room = _first_tree_room(ctx, quick_labels)
-    tree_first = _tree_first(ctx, quick_labels, incumbent, proven)
+    room = _first_tree_room(ctx, quick_labels) and not tree_tried
+    tree_first = room and _tree_first(ctx, quick_labels, incumbent, proven)
     if tree_first:
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
             ctx, incumbent, proven, quick_labels, ctx.tree_work, True, b_paths, b_rows, b_found, stats)

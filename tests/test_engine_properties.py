@@ -827,6 +827,45 @@ def test_a_cutoff_asks_only_for_the_plans_within_it(doc, goal, k, depth, data):
     assert np.allclose(sol.rows[:, Row.SCORE], wanted, rtol=TOL, atol=TOL)
 
 
+@settings(max_examples=200, deadline=None)
+@given(scenario_docs(), goals, st.sampled_from(("tree", "short trees")), st.sampled_from([1, 10, 10**6]), st.data())
+def test_a_cutoff_where_no_search_met_a_plan_is_answered_like_brute_force(doc, goal, depth, label_budget, data):
+    """Solved as a DAG's graph is under another graph's plan (no LP dives, a cutoff below the
+    best plan or at a plan's score), within caps tightened to one plan's usage, from an LP
+    that met no plan and a first search that met none either (width 0: the exact search,
+    which one or ten labels stop): the best plan scoring at most the cutoff, proven, or
+    infeasible when there is none; where the labels stop it, an honest answer. (The first
+    tree, limited by the cutoff, goes before the guesses from the bound there:
+    ``solve._constrained``, TREE_UNDER_CUTOFF.)"""
+    from eip.kernels.contract import Mode, Row, Status, Stop, lp_bound, solve
+
+    model, coef, _, usage, all_scores, fits = enumerated(doc, goal)
+    if not fits.any():
+        return
+    slack = 1e-6 * np.maximum(1.0, np.abs(usage))
+    unconstrained = usage[np.argmin(all_scores)]  # (its caps break the best path: past the unconstrained answer)
+    plans = np.flatnonzero(fits & np.any(unconstrained > usage + slack, axis=1))
+    if not len(plans):
+        return
+    g, p = model.graph, data.draw(st.sampled_from(plans.tolist()))
+    caps = np.minimum(model.caps_tol, usage[p] + slack[p])
+    scores = np.sort(all_scores[np.all(usage <= caps, axis=1)])
+    apart = scores[np.append(np.diff(scores) > 2 * TOL * np.maximum(1.0, np.abs(scores[:-1])), True)]
+    cutoff = data.draw(st.sampled_from([scores[0] - 1.0, *apart.tolist()]))
+    root = lp_bound(g, coef, caps).root
+    with pipeline(depth):
+        sol = solve(g, coef, caps, 1, Mode.EXACT, 0, label_budget, lp_dives=False, cutoff=cutoff,
+                    root=root._replace(row=np.full_like(root.row, np.inf)))
+    wanted = scores[scores <= cutoff][:1]
+    if sol.status in (Status.FEASIBLE, Status.UNKNOWN):  # (labels that stop it: honest, never better)
+        assert label_budget < 10**6 and sol.stop == Stop.LABEL_BUDGET
+        assert len(sol.rows) <= len(wanted) and np.all(sol.rows[:, Row.SCORE] >= wanted[:len(sol.rows)] - TOL)
+        assert not len(wanted) or sol.bound <= wanted[0] + TOL
+        return
+    assert sol.status == (Status.OPTIMAL if len(wanted) else Status.INFEASIBLE)
+    assert np.allclose(sol.rows[:, Row.SCORE], wanted, rtol=TOL, atol=TOL)
+
+
 @settings(max_examples=150, deadline=None)
 @given(scenario_docs(), goals, st.sampled_from([1, 3]), st.sampled_from(DEPTHS))
 def test_a_solve_from_the_lp_it_was_given_answers_as_one_that_computes_it(doc, goal, k, depth):
