@@ -327,6 +327,14 @@ TREE_CHECK_CLOSED = 0.6
 # 879b404), whose guesses kept 380k and 245k labels in its two rounds, warm top-1 0.706 ->
 # 0.117 s; 100x4 seed 0 29.1 -> 13.5 s; the saved ways DAG 60x4 seed 0 0.25-0.26 -> 0.16
 # s and 100x4 seed 1 0.14 -> 0.12 s; the rest of the thirteen-instance A/B unchanged.
+# (RELAXED_ROUND_ENDS) A round of constraint generation that relaxes caps (``_lazily``) ends
+# where its tree stops without the stall check, without the search within the whole label
+# budget after it: the last round, within every cap, follows and searches again from the
+# plans it met (generated ways DAG 100x4 seed 0, fresh at 879b404: its second round's search
+# kept 4M labels in 7.6 s and stopped, and the last round proved the optimum in 1.8 s from
+# the plan that round's tree met, 5.7864; warm top-1 13.3 -> 5.7 s; the rest of the
+# thirteen-instance A/B and the fresh ways DAGs 60x4 seeds 0 and 1 and 100x4 seeds 1 and 2
+# unchanged, top-3 too).
 # (TREE_AGAIN) Once the tree proved a round of constraint generation (``_lazily``), a later
 # round goes from its first tree straight to the long one (ways 200x4 seed 1's second
 # round: 0.33 s of guesses and a 0.6 s search stopped at 250k labels before a tree of 0.35
@@ -490,7 +498,8 @@ def _solved(step_start, opt_use, opt_key, arc_start, arc_tail, arc_head, arc_use
 
 
 @njit(cache=True)
-def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, started, stats):
+def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_gap, cutoff, relaxed, started,
+                 stats):
     """The searches on ``ctx``'s bounds within its caps (``solve_topk``'s answer): a probe
     and a quick exact search (without a probe, under a ``cutoff``, the quick search limited
     by it), beams for an incumbent (or a proof that no plan fits; where
@@ -499,7 +508,9 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
     NO_PLAN_DIVES),
     the exact search (``_exact``) and, in auto mode, wider beams when it stops. ``dual`` is a
     proven lower bound, ``r_row`` / ``r_path`` the plan column generation met (score inf:
-    none), ``started`` the solve's ``clock`` time."""
+    none), ``relaxed`` whether it is a round of constraint generation that relaxes caps
+    (``_lazily``: the last, within every cap, follows where it stops), ``started`` the
+    solve's ``clock`` time."""
     g, coef, caps, k = ctx.g, ctx.coef, ctx.caps, ctx.k
     label_budget, deadline = ctx.label_budget, ctx.deadline
     relaxed_incumbent = r_row[Row.SCORE]
@@ -595,8 +606,8 @@ def _constrained(ctx, mode, dual, r_row, r_path, beam_width, quick_labels, dive_
     if k == 1:
         incumbent = min(incumbent, relaxed_incumbent)
     stop, e_paths, e_rows, e_found, proven, b_paths, b_rows, b_found = _exact(
-        ctx, min(incumbent, cutoff), tried, dual, beam_width, beam_pending, tree_tried, quick_labels, dive_gap, b_paths,
-        b_rows, b_found, stats)
+        ctx, min(incumbent, cutoff), tried, dual, beam_width, beam_pending, tree_tried, quick_labels, dive_gap, relaxed,
+        b_paths, b_rows, b_found, stats)
     if stop == Stop.COMPLETE:
         return _proven(e_paths, e_rows, e_found, stats)
     if mode == Mode.EXACT or stop == Stop.TIME_LIMIT:
@@ -649,7 +660,7 @@ def _lazily(ctx, mode, lazy_caps, dual, r_row, r_path, beam_width, quick_labels,
         round_ctx, kept = _projected(ctx if last else _with_caps(ctx, np.where(lazy, np.inf, caps)))
         status, strategy, paths, rows, found, stats = _constrained(
             round_ctx, mode if last else Mode.EXACT, dual, _projected_row(r_row, kept), r_path, beam_width,
-            quick_labels, dive_gap, cutoff, started, stats)
+            quick_labels, dive_gap, cutoff, not last, started, stats)
         if kept.shape[0] < caps.shape[0]:
             rows = _full_rows(ctx.g, ctx.coef, paths, rows.shape[0], found)
         if last:
@@ -889,8 +900,8 @@ def _quick(ctx, incumbent, quick_labels, stats):
 
 
 @njit(cache=True)
-def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, tree_tried, quick_labels, dive_gap, b_paths, b_rows,
-           b_found, stats):
+def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, tree_tried, quick_labels, dive_gap, relaxed, b_paths,
+           b_rows, b_found, stats):
     """The exact search: first limited by ``incumbent`` within ``quick_labels`` labels (unless
     a search limited by ``tried`` already stopped there and ``incumbent`` is not much
     better: QUICK_RETRY_SHARE); then a beam ``beam_width`` wide on finer bound tables
@@ -908,7 +919,7 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, tree_tried, qu
     with the proven answer, or the stop and a proven lower bound on the best score; and
     the beams' plans (``b_*``). When no beam met a plan, branching
     (``_branched``) may prove there is none before the last search, or meet one to limit
-    it by."""
+    it by. ``relaxed``: ``_constrained``'s (``_limited`` reads it)."""
     g, coef, caps = ctx.g, ctx.coef, ctx.caps
     k, label_budget, deadline = ctx.k, ctx.label_budget, ctx.deadline
     proven = dual
@@ -952,8 +963,8 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, tree_tried, qu
         # the tree proved an earlier round of constraint generation: this one bounds its
         # labels by the same multipliers and its optimum lies no lower, so the guesses'
         # searches would stop as that round's did; the long tree goes next (TREE_AGAIN)
-        return _limited(ctx, incumbent, proven, quick_labels, budget, True, dive_gap < np.inf, b_paths, b_rows,
-                        b_found, stats)
+        return _limited(ctx, incumbent, proven, quick_labels, budget, True, dive_gap < np.inf, relaxed, b_paths,
+                        b_rows, b_found, stats)
     if k > 1 and b_found > 0 and not _tree_ready(incumbent, proven) and _tree_room(ctx, quick_labels):
         # fixing at the k-th plan would leave a tree too much: trees within a band above the
         # best plan they meet first (``_best_first``)
@@ -996,12 +1007,13 @@ def _exact(ctx, incumbent, tried, dual, beam_width, beam_pending, tree_tried, qu
         # bound: the search limited by the incumbent gets a share of its budget before the
         # tree (HALVED_BUDGET_SHARE)
         budget = max(quick_labels, int(HALVED_BUDGET_SHARE * budget))
-    return _limited(ctx, incumbent, proven, quick_labels, budget, capped, dive_gap < np.inf, b_paths, b_rows, b_found,
-                    stats)
+    return _limited(ctx, incumbent, proven, quick_labels, budget, capped, dive_gap < np.inf, relaxed, b_paths, b_rows,
+                    b_found, stats)
 
 
 @njit(cache=True)
-def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_paths, b_rows, b_found, stats):
+def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, relaxed, b_paths, b_rows, b_found,
+             stats):
     """The last of ``_exact``: the search limited by ``incumbent`` (its answer, with the
     proven bound raised from ``proven``, and the beams' plans ``b_*``) within ``budget``
     labels, unless a guess already stopped there (``capped``), on a DAG's graph (without
@@ -1012,7 +1024,8 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
     tree again from there; where the tree stops, the search within the
     whole label budget (after the tree's stall check, with its growth check); where the
     tree stopped at its stall check and that search stops too, the tree again without the
-    check, and where that stops, the search within the whole label budget again."""
+    check, and where that stops, the search within the whole label budget again (not in a
+    ``relaxed`` round: RELAXED_ROUND_ENDS)."""
     label_budget = ctx.label_budget
     if not capped:
         # on a DAG's graph (no ``polish``), a search below the label budget hands the tree
@@ -1055,7 +1068,7 @@ def _limited(ctx, incumbent, proven, quick_labels, budget, capped, polish, b_pat
         # may have cut short
         stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found, _ = _treed(
             ctx, incumbent, proven, quick_labels, ctx.tree_work, False, b_paths, b_rows, b_found, stats)
-        if stop == Stop.LABEL_BUDGET:
+        if stop == Stop.LABEL_BUDGET and not relaxed:
             stop, paths, rows, found, proven = _limit_searched(ctx, incumbent, proven, label_budget, False, stats)
     return stop, paths, rows, found, proven, b_paths, b_rows, b_found
 
