@@ -379,7 +379,7 @@ def solve(graph: LayeredGraph, coef: np.ndarray, caps: np.ndarray, k: int, mode:
                                                                     bool(kernel.LAZY_CAPS), _scratch)
     seconds = time.perf_counter() - started
     if cutoff < np.inf:  # the fast paths may also meet plans above it: drop them
-        within = int(np.searchsorted(rows[:found, Row.SCORE], kernel.score_limit(cutoff), side="right"))
+        within = int(kernel.count_within(rows, found, cutoff))
         if within == 0 and found > 0:
             status = Status.INFEASIBLE if status == Status.OPTIMAL else Status.UNKNOWN
         found = within

@@ -51,6 +51,13 @@ def score_limit(limit):
     return limit + LIMIT_SLACK * max(1.0, abs(limit))
 
 
+@njit(cache=True)
+def count_within(rows, found, limit):
+    """How many of the ``found`` plans ``rows`` (k, 1 + Q), ranked, score at most ``limit``
+    (``score_limit``)."""
+    return np.searchsorted(rows[:found, Row.SCORE], score_limit(limit), side="right")
+
+
 @njit(cache=True, inline="always")
 def row_score(coef, row):
     """Fill ``row[Row.SCORE]`` from the usage slots: the score rule, in one order everywhere."""

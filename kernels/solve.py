@@ -16,7 +16,7 @@ from .contract import KEY_DIMS, STAT_SLOTS, LayeredGraph, Mode, Row, Stat, Statu
 from .dive import DIVE_STALL_PER_STEP, lp_dive
 from .fixing import fixed_by_bounds, node_fixed, subgraph
 from .labels import label_memory, label_search
-from .paths import capped, clock, kept_ranked, path_row, score_limit, within_caps
+from .paths import capped, clock, count_within, kept_ranked, path_row, score_limit, within_caps
 from .pulse import pulse_search
 from .tree import (TREE_COLUMNS, branch_candidates, child_masks, node_lp, open_nodes, pool_add, pool_take, reduced_node,
                    strong_branch)
@@ -1132,7 +1132,8 @@ def _best_first(ctx, proven, quick_labels, b_paths, b_rows, b_found, stats):
     while True:
         stop, paths, rows, found, t_proven, _ = _tree(ctx, limit, proven, quick_labels, ctx.tree_work, True, stats,
                                                       band)
-        if stop == Stop.COMPLETE and _proven_count(rows, found, min(limit, _tree_limit(rows, found, band))) == ctx.k:
+        # (the k best only when all k lie within the limit the tree ended with: ``_tree``)
+        if stop == Stop.COMPLETE and count_within(rows, found, min(limit, _tree_limit(rows, found, band))) == ctx.k:
             stats[Stat.TREE_PROVEN] = 1.0
             return stop, paths, rows, found, t_proven, True, b_paths, b_rows, b_found
         b_paths, b_rows, b_found = _merged_plans(b_paths, b_rows, b_found, paths, rows, found)
@@ -1159,14 +1160,14 @@ def _treed(ctx, incumbent, proven, quick_labels, work, check, b_paths, b_rows, b
     best plans scoring at most ``incumbent`` (the k-th best known), as ``_exact`` goes on
     from it: ``(stop, paths, rows, found, proven, incumbent, b_paths, b_rows, b_found,
     stalled)``, the answer when
-    ``stop`` is ``Stop.COMPLETE`` (the plans scoring at most ``incumbent``: ``_proven_count``;
-    none under a cutoff none meets) or ``Stop.TIME_LIMIT`` (no plans proven), else
+    ``stop`` is ``Stop.COMPLETE`` (the plans scoring at most ``incumbent``; none under a
+    cutoff none meets) or ``Stop.TIME_LIMIT`` (no plans proven), else
     (``Stop.LABEL_BUDGET``) the proven bound raised from ``proven``, the incumbent and the
     beams' plans ``b_*`` with the best plans it met, and whether it stopped at a stall."""
     stop, paths, rows, found, t_proven, left = _tree(ctx, incumbent, proven, quick_labels, work, check, stats)
     if stop == Stop.COMPLETE:
         stats[Stat.TREE_PROVEN] = 1.0
-        found = _proven_count(rows, found, incumbent)  # (none: none scores at most the incumbent)
+        found = count_within(rows, found, incumbent)  # (its proven plans: ``_tree``; none: none that good)
         t_proven = rows[0, Row.SCORE] if found > 0 else np.inf
         return stop, paths, rows, found, t_proven, incumbent, b_paths, b_rows, b_found, False
     b_paths, b_rows, b_found = _better_plans(b_paths, b_rows, b_found, paths, rows, found)
@@ -1433,9 +1434,11 @@ def _tree(ctx, incumbent, proven, quick_labels, work, check, stats, band=np.inf)
     searches meet, each kept once (``_kept_best``), are the answer once every node is done.
     Returns ``(stop, paths (k, N), rows (k, 1 + Q), found, proven)``: ``Stop.COMPLETE``
     with the k best such plans by the ranking rule (fewer: no more score at most
-    ``incumbent``; after them, plans its LPs met above the limit it ended with, kept but not
-    proven: ``_proven_count``), or the stop (``Stop.LABEL_BUDGET`` once its node
-    LPs have visited ``work`` options and arcs, again up to TREE_EXTENSIONS times where it
+    ``incumbent``; after them, plans its node LPs met above the limit it ended with, kept
+    but never proven none better than: a 6-stage chain's top-2 from a limit at its best plan
+    once came back optimal with such a plan, 0.08 above the true second: ``count_within``
+    its limit says how many it proved), or the stop (``Stop.LABEL_BUDGET`` once its node LPs
+    have visited ``work`` options and arcs, again up to TREE_EXTENSIONS times where it
     has closed TREE_EXTEND_CLOSED of its gap, or with ``check`` at a stall:
     TREE_CHECK_CLOSED) with the best plans it met and a proven lower bound on the best
     score; and last, the work left (> 0 after a stall). ``band``: the plans kept lie
@@ -1651,16 +1654,6 @@ def _first_choice(g, allowed, share):
         if several:
             return np.full(1, s, dtype=np.int64), np.full(1, g.opt_key[heaviest], dtype=np.int64)
     return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-
-
-@njit(cache=True)
-def _proven_count(rows, found, limit):
-    """How many of the ``found`` best plans a finished tree (``_tree``) kept, ``rows``
-    (k, 1 + Q) ranked, it proved to be the best: those scoring at most ``limit``, the limit
-    it ended with. Its node LPs also meet plans above that limit, which it keeps but never
-    proves none better than (a 6-stage chain's top-2 from a limit at its best plan: the root
-    LP met a plan 0.08 above the true second, and that came back as the optimal second)."""
-    return np.searchsorted(rows[:found, Row.SCORE], score_limit(limit), side="right")
 
 
 @njit(cache=True)
