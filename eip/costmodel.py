@@ -31,7 +31,7 @@ from .errors import MAX_NAME_CHARS, VALUE_RANGE, ScenarioError, out_of_range
 from .goals import Weights, score_coefficients
 from .kernels.bounds import completion_usage
 from .kernels.contract import LayeredGraph
-from .kernels.usage import Load, edge_moves, inbound_moves, placement_loads, placement_usage
+from .kernels.usage import Load, edge_moves, inbound_moves, placement_loads, placement_usage, single_move_usage
 from .scenario import Constraints, Device, Scenario, Stage, Way
 
 
@@ -488,16 +488,55 @@ class CostModel:
                                dims.accuracy, dims.busy, dims.power, dims.size)
 
     def single_moves(self, options: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``move_choices`` of ``options`` (N,) with their placements: (stage (M,), new
+        option (M,), placements (M, N))."""
+        stage_of, alt = self.move_choices(options)
+        return stage_of, alt, moved_placements(options, stage_of, alt)
+
+    def move_choices(self, options: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every placement that differs from ``options`` (N,) in one stage, moved to another
         option that can run it, keeping every fixed-mode device in one mode: (stage (M,),
-        new option (M,), placements (M, N))."""
-        stage_of, alt = np.nonzero(np.isfinite(self.exec_ms))
+        new option (M,))."""
+        stage_of, alt = self._runnable
         other = alt != options[stage_of]
         stage_of, alt = stage_of[other], alt[other]
-        placements = np.repeat(options[None, :], len(alt), axis=0)
-        placements[np.arange(len(alt)), stage_of] = alt
-        keep = self.modes_hold(placements)
-        return stage_of[keep], alt[keep], placements[keep]
+        if self.modes_hold(options)[0]:
+            keep = self._modes_kept(options, stage_of, alt)
+        else:  # (a move may mend a device in two modes: whole placements tell)
+            keep = self.modes_hold(moved_placements(options, stage_of, alt))
+        return stage_of[keep], alt[keep]
+
+    @cached_property
+    def _runnable(self) -> tuple[np.ndarray, np.ndarray]:
+        """(stage (R,), option (R,)) every pair whose stage can run on the option."""
+        return np.nonzero(np.isfinite(self.exec_ms))
+
+    def _modes_kept(self, options: np.ndarray, stage_of: np.ndarray, alt: np.ndarray) -> np.ndarray:
+        """(M,) bool: whether moving stage ``stage_of[i]`` to option ``alt[i]`` keeps every
+        fixed-mode device in one mode, from a placement ``options`` (N,) that does
+        (``modes_hold``): where no other stage on the new option's device runs another mode."""
+        device, mode = self.option_device[options], self.option_mode[options]
+        fixed = self.fixed_mode[device]
+        count = np.zeros((self.n_devices, max(self.option_mode.max(), 0) + 1), dtype=np.int64)  # stages per mode
+        np.add.at(count, (device[fixed], mode[fixed]), 1)
+        to_device, to_mode = self.option_device[alt], self.option_mode[alt]
+        leaving = (device[stage_of] == to_device) & (mode[stage_of] != to_mode)  # (the moving stage's own mode)
+        others = count[to_device].sum(axis=1) - count[to_device, to_mode] - leaving
+        return ~self.fixed_mode[to_device] | (others == 0)
+
+    def moved_usage(self, options: np.ndarray, base: np.ndarray, stage_of: np.ndarray,
+                    alt: np.ndarray) -> np.ndarray:
+        """(M, Q) usage of ``options`` (N,), of usage ``base`` (Q,) (``usage``), with stage
+        ``stage_of[i]`` moved to option ``alt[i]`` (``single_moves``): recomputed from what
+        the move changes where ``base`` is finite (``kernels.usage.single_move_usage``;
+        equal to ``usage`` within rounding), in full otherwise."""
+        if not np.isfinite(base).all():
+            return self.usage(moved_placements(options, stage_of, alt))
+        dims = self.dims
+        return single_move_usage(_placements(options)[0], base, stage_of.astype(np.int64), alt.astype(np.int64),
+                                 self.exec_ms, self.exec_mj, self.mem_mb, self.accuracy_loss, self.option_device,
+                                 self.moves, self.edges, self.n_devices, dims.memory, dims.accuracy, dims.busy,
+                                 dims.power)
 
     def modes_hold(self, options: np.ndarray) -> np.ndarray:
         """(P,) bool: placements ``options`` (P, N) run every fixed-mode device in one mode."""
@@ -722,6 +761,14 @@ def _least_usage(graph: LayeredGraph) -> np.ndarray:
     completion, _ = completion_usage(graph)
     sources = slice(graph.step_start[0], graph.step_start[1])
     return (graph.opt_use[sources] + completion[sources]).min(axis=0, initial=np.inf)
+
+
+def moved_placements(options: np.ndarray, stage_of: np.ndarray, alt: np.ndarray) -> np.ndarray:
+    """(M, N) ``options`` (N,) with stage ``stage_of[i]`` moved to option ``alt[i]``, one
+    row per move."""
+    placements = np.repeat(options[None, :], len(alt), axis=0)
+    placements[np.arange(len(alt)), stage_of] = alt
+    return placements
 
 
 def _placements(options: np.ndarray) -> np.ndarray:

@@ -2,14 +2,17 @@
 
 It works on the model's exact usage (``CostModel.usage``), never on a graph, so it sees
 every stage's real costs whatever the lowering: a relaxed graph's plans, a mode graph's,
-or a placement that breaks the caps. Its moves change one stage (``CostModel.single_moves``)
-or, where no single move helps, two. It proves nothing: the searches' bounds
-say how far its plans may be from the optimum.
+or a placement that breaks the caps. Its moves change one stage (``CostModel.move_choices``)
+or, where no single move helps, two. It ranks a placement's moves by what each changes
+(``CostModel.moved_usage``, equal to the exact usage within rounding) and evaluates the
+one it takes exactly. It proves nothing: the searches' bounds say how far its plans may
+be from the optimum.
 """
 
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,6 +64,30 @@ def evaluated(model: CostModel, coef: np.ndarray, caps: np.ndarray,
     return rows, overuse(rows, caps)
 
 
+class _Step(NamedTuple):
+    """A placement local search reached, evaluated exactly (``evaluated``)."""
+
+    placement: np.ndarray  # (N,) option per stage
+    row: np.ndarray  # (1 + Q,) its plan row
+    over: float  # its overuse of the caps (0: it fits them)
+
+
+class _Neighbours(NamedTuple):
+    """The single moves of a placement (``CostModel.move_choices``) and what they reach."""
+
+    current: np.ndarray  # (N,) the placement they move from
+    stage: np.ndarray  # (M,) the stage each moves
+    option: np.ndarray  # (M,) the option it moves it to
+    rows: np.ndarray  # (M, 1 + Q) the plan rows they reach (within rounding: CostModel.moved_usage)
+    over: np.ndarray  # (M,) their overuse of the caps
+
+    def placement(self, i: int) -> np.ndarray:
+        """(N,) the placement move i reaches."""
+        moved = self.current.copy()
+        moved[self.stage[i]] = self.option[i]
+        return moved
+
+
 def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.ndarray, rows: np.ndarray, k: int,
              until: float) -> tuple[np.ndarray, np.ndarray]:
     """The k best distinct plans among ``options`` (M, N) (rows (M, 1 + Q), each fitting
@@ -69,57 +96,65 @@ def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.n
     scores lower, among the single moves, or where none does, among the pair moves
     (``_better_pair``)."""
     found_options, found_rows = [options], [rows]
-    for current, score_now in zip(options, rows[:, Row.SCORE].tolist()):
+    for current, row in zip(options, rows):
+        step = _Step(current, row, 0.0)
         while time.perf_counter() < until:
-            placements, moved, after = _neighbours(model, coef, caps, current)
-            fits = np.flatnonzero(after == 0.0)
-            best = fits[np.argmin(moved[fits, Row.SCORE])] if len(fits) else None
-            if best is not None and moved[best, Row.SCORE] < score_now:
-                current, row = placements[best], moved[best][None, :]
-            else:
-                step = _better_pair(model, coef, caps, placements, moved, after, score_now, until)
-                if step is None:
-                    break
-                current, row = step
-            score_now = float(row[0, Row.SCORE])
-            found_options.append(current[None, :])
-            found_rows.append(row)
+            step = _lower_neighbour(model, coef, caps, step, until)
+            if step is None:
+                break
+            found_options.append(step.placement[None, :])
+            found_rows.append(step.row[None, :])
     return merged(np.vstack(found_options), np.vstack(found_rows), k)
 
 
-def _better_pair(model: CostModel, coef: np.ndarray, caps: np.ndarray, placements: np.ndarray, moved: np.ndarray,
-                 after: np.ndarray, score_now: float, until: float) -> tuple[np.ndarray, np.ndarray] | None:
+def _lower_neighbour(model: CostModel, coef: np.ndarray, caps: np.ndarray, step: _Step, until: float) -> _Step | None:
+    """A neighbour of ``step`` that fits the caps and scores lower: the best-scoring single
+    move that does, or where none does, the best pair move (``_better_pair``); None when
+    neither does."""
+    moves = _neighbours(model, coef, caps, step)
+    score_now = step.row[Row.SCORE]
+    fits = np.flatnonzero(moves.over == 0.0)
+    if len(fits):
+        best = fits[np.argmin(moves.rows[fits, Row.SCORE])]
+        if moves.rows[best, Row.SCORE] < score_now:
+            single = _exactly(model, coef, caps, moves.placement(best))
+            if single.over == 0.0 and single.row[Row.SCORE] < score_now:
+                return single
+    return _better_pair(model, coef, caps, moves, score_now, until)
+
+
+def _better_pair(model: CostModel, coef: np.ndarray, caps: np.ndarray, moves: _Neighbours, score_now: float,
+                 until: float) -> _Step | None:
     """A pair move that fits the caps and scores below ``score_now``: the best of the
-    PAIR_FIRST_MOVES single moves (``placements``, rows ``moved``, overuse ``after``) that
-    score lower, least overuse first, each followed by its best single move; None when
-    none does. Ways DAG 100x4 seed 2's plan under a 10 s limit: two pair steps from the
-    repair's 5.193 to 5.106 (3.58% -> 1.93% from proven), where single moves stall."""
-    lower = np.flatnonzero(moved[:, Row.SCORE] < score_now)
-    firsts = lower[np.lexsort((moved[lower, Row.SCORE], after[lower]))][:PAIR_FIRST_MOVES]
-    pick = _best_pair(model, coef, caps, placements, firsts, until)
-    if pick is None or pick[2] > 0.0 or not pick[1][0, Row.SCORE] < score_now:
+    PAIR_FIRST_MOVES single ``moves`` that score lower, least overuse first, each followed
+    by its best single move; None when none does. Ways DAG 100x4 seed 2's plan under a 10 s
+    limit: two pair steps from the repair's 5.193 to 5.106 (3.58% -> 1.93% from proven),
+    where single moves stall."""
+    lower = np.flatnonzero(moves.rows[:, Row.SCORE] < score_now)
+    firsts = lower[np.lexsort((moves.rows[lower, Row.SCORE], moves.over[lower]))][:PAIR_FIRST_MOVES]
+    pick = _best_pair(model, coef, caps, moves, firsts, until)
+    if pick is None or pick.over > 0.0 or not pick.row[Row.SCORE] < score_now:
         return None
-    return pick[0], pick[1]
+    return pick
 
 
-def _best_pair(model: CostModel, coef: np.ndarray, caps: np.ndarray, placements: np.ndarray, firsts: np.ndarray,
-               until: float) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """Of the pair moves that start with each of ``firsts`` (indices into ``placements``
-    (M, N)) and take its single move of least (overuse, score), the one of least (overuse,
-    score), as (placement (N,), row (1, 1 + Q), overuse); None when there is none (or the
-    time passes ``until`` first)."""
+def _best_pair(model: CostModel, coef: np.ndarray, caps: np.ndarray, moves: _Neighbours, firsts: np.ndarray,
+               until: float) -> _Step | None:
+    """Of the pair moves that start with each of ``firsts`` (indices into ``moves``) and
+    take its single move of least (overuse, score), the one of least (overuse, score); None
+    when there is none (or the time passes ``until`` first)."""
     pick = None
     for first in firsts:
         if time.perf_counter() >= until:
             break
-        second, second_rows, second_after = _neighbours(model, coef, caps, placements[first])
-        if not len(second_after):
+        second = _neighbours(model, coef, caps, _exactly(model, coef, caps, moves.placement(first)))
+        if not len(second.over):
             continue
-        best = np.lexsort((second_rows[:, Row.SCORE], second_after))[0]
-        key = (second_after[best], second_rows[best, Row.SCORE])
+        best = np.lexsort((second.rows[:, Row.SCORE], second.over))[0]
+        key = (second.over[best], second.rows[best, Row.SCORE])
         if pick is None or key < pick[0]:
-            pick = key, second[best], second_rows[best][None, :]
-    return None if pick is None else (pick[1], pick[2], float(pick[0][0]))
+            pick = key, second.placement(best)
+    return None if pick is None else _exactly(model, coef, caps, pick[1])
 
 
 def repaired(model: CostModel, coef: np.ndarray, caps: np.ndarray, starts: np.ndarray,
@@ -130,34 +165,40 @@ def repaired(model: CostModel, coef: np.ndarray, caps: np.ndarray, starts: np.nd
     meets none. Each step takes the best single move; where none lowers the overuse, the
     best pair move (PAIR_FIRST_MOVES); the descent from a start ends where neither does."""
     for current in starts:
-        rows, over = evaluated(model, coef, caps, current[None, :])
-        over = over[0]
-        while over > 0.0 and time.perf_counter() < until:
-            step = _best_move(model, coef, caps, current, over, until)
-            if step is None:
+        step = _exactly(model, coef, caps, current)
+        while step.over > 0.0 and time.perf_counter() < until:
+            better = _best_move(model, coef, caps, step, until)
+            if better is None:
                 break  # a local minimum of the overuse, for pair moves too
-            current, rows, over = step
-        if over == 0.0:
-            return current[None, :], rows
+            step = better
+        if step.over == 0.0:
+            return step.placement[None, :], step.row[None, :]
     return None
 
 
-def _best_move(model: CostModel, coef: np.ndarray, caps: np.ndarray, current: np.ndarray, over: float,
-               until: float) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """The neighbour of ``current`` (N,) of least (overuse, score) among its single moves,
-    or when none has less overuse than ``over``, among the pair moves (``repaired``):
-    (placement (N,), row (1, 1 + Q), overuse); None when no move lowers the overuse."""
-    placements, moved, after = _neighbours(model, coef, caps, current)
-    order = np.lexsort((moved[:, Row.SCORE], after))
-    if len(order) and after[order[0]] < over:
-        best = order[0]
-        return placements[best], moved[best][None, :], float(after[best])
-    pick = _best_pair(model, coef, caps, placements, order[:PAIR_FIRST_MOVES], until)
-    return pick if pick is not None and pick[2] < over else None
+def _best_move(model: CostModel, coef: np.ndarray, caps: np.ndarray, step: _Step, until: float) -> _Step | None:
+    """The neighbour of ``step`` of least (overuse, score) among its single moves, or when
+    none has less overuse, among the pair moves (``repaired``); None when no move lowers
+    the overuse."""
+    moves = _neighbours(model, coef, caps, step)
+    order = np.lexsort((moves.rows[:, Row.SCORE], moves.over))
+    if len(order) and moves.over[order[0]] < step.over:
+        single = _exactly(model, coef, caps, moves.placement(order[0]))
+        if single.over < step.over:
+            return single
+    pick = _best_pair(model, coef, caps, moves, order[:PAIR_FIRST_MOVES], until)
+    return pick if pick is not None and pick.over < step.over else None
 
 
-def _neighbours(model: CostModel, coef: np.ndarray, caps: np.ndarray,
-                current: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The single moves of ``current`` (N,): placements (M, N), their rows (M, 1 + Q) and overuse (M,)."""
-    _, _, placements = model.single_moves(current)
-    return (placements, *evaluated(model, coef, caps, placements))
+def _exactly(model: CostModel, coef: np.ndarray, caps: np.ndarray, placement: np.ndarray) -> _Step:
+    """``placement`` (N,) evaluated exactly (``evaluated``)."""
+    rows, over = evaluated(model, coef, caps, placement[None, :])
+    return _Step(placement, rows[0], float(over[0]))
+
+
+def _neighbours(model: CostModel, coef: np.ndarray, caps: np.ndarray, step: _Step) -> _Neighbours:
+    """The single moves of ``step``'s placement, ranked by what each changes."""
+    stage, option = model.move_choices(step.placement)
+    with np.errstate(invalid="ignore"):  # an impossible move's inf usage times a 0 weight
+        rows = scored_rows(coef, model.moved_usage(step.placement, step.row[Row.USE:], stage, option))
+    return _Neighbours(step.placement, stage, option, rows, overuse(rows, caps))

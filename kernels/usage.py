@@ -152,3 +152,110 @@ def placement_usage(options, exec_ms, exec_mj, mem_mb, accuracy_loss, option_dev
                 if power >= 0:
                     use[i, power + d] = loads[i, d, Load.EXEC_MJ]
     return use
+
+
+
+@njit(cache=True)
+def readers_of(edges, n):
+    """The input edges (E, 2) (producer, reader) by producer, in CSR form: ``start`` (N + 1,)
+    and ``reader`` (E,), stage p's readers being ``reader[start[p]:start[p + 1]]``."""
+    start = np.zeros(n + 1, dtype=np.int64)
+    for e in range(edges.shape[0]):
+        start[edges[e, 0] + 1] += 1
+    for p in range(n):
+        start[p + 1] += start[p]
+    fill = start[:-1].copy()
+    reader = np.empty(edges.shape[0], dtype=np.int64)
+    for e in range(edges.shape[0]):
+        reader[fill[edges[e, 0]]] = edges[e, 1]
+        fill[edges[e, 0]] += 1
+    return start, reader
+
+
+@njit(cache=True)
+def _output_cost(p, placement, option_device, moves, start, reader, cost):
+    """Fill ``cost`` (3 + D,) with what stage p's output costs to reach its readers under
+    ``placement`` (N,) (``moved``'s copy-once rule; ``start``, ``reader`` from
+    ``readers_of``): latency ms, energy mJ, the readers on another device (switches), then
+    per device the ms of the copy into it (its busy time)."""
+    cost[:] = 0.0
+    a = placement[p]
+    src = option_device[a]
+    held = np.int64(0)
+    for e in range(start[p], start[p + 1]):
+        dst = option_device[placement[reader[e]]]
+        ms, mj, crossing, now = moved(moves[p], a, src, dst, held)
+        cost[0] += ms
+        cost[1] += mj
+        cost[2] += crossing
+        if now != held:
+            cost[3 + dst] += ms
+        held = now
+
+
+@njit(cache=True)
+def _add_stage(use, s, o, sign, exec_ms, exec_mj, mem_mb, accuracy_loss, option_device, memory, accuracy, busy,
+               power):
+    """Add ``sign`` times stage s's own usage on option o to ``use`` (Q,): its execution,
+    memory and accuracy loss, and its device's busy time and execution energy."""
+    d = option_device[o]
+    use[0] += sign * exec_ms[s, o]
+    use[1] += sign * exec_mj[s, o]
+    use[memory + d] += sign * mem_mb[s, o]
+    if accuracy >= 0:
+        use[accuracy] += sign * accuracy_loss[s, o]
+    if busy >= 0:
+        use[busy + d] += sign * exec_ms[s, o]
+    if power >= 0:
+        use[power + d] += sign * exec_mj[s, o]
+
+
+@njit(cache=True)
+def _swap_output(use, old, new, busy):
+    """Replace an output's ``_output_cost`` ``old`` (3 + D,) by ``new`` in ``use`` (Q,)."""
+    for j in range(3):
+        use[j] += new[j] - old[j]
+    if busy >= 0:
+        for d in range(old.shape[0] - 3):
+            use[busy + d] += new[3 + d] - old[3 + d]
+
+
+@njit(cache=True)
+def single_move_usage(current, base, stage_of, alt, exec_ms, exec_mj, mem_mb, accuracy_loss, option_device, moves,
+                      edges, n_devices, memory, accuracy, busy, power):
+    """(M, Q) usage of the M placements that differ from ``current`` (N,) int64 in one
+    stage: stage ``stage_of[i]`` moved to option ``alt[i]`` (M,) int64. ``base`` (Q,) is
+    ``current``'s usage (``placement_usage``), finite; the other arrays as in
+    ``placement_usage``.
+
+    Only what a move changes is recomputed: the stage's own usage, the copies of its output,
+    and those of each of its inputs' outputs (a reader that moves can make or spare a copy
+    for the other readers on its old and new device). That is O(degree) per move where
+    ``placement_usage`` is O(N + E); the sums run in another order, so they equal its totals
+    within rounding, not bit for bit.
+    """
+    n = current.shape[0]
+    start, reader = readers_of(edges, n)
+    in_start = np.searchsorted(edges[:, 1], np.arange(n + 1))  # (edges are by reader)
+    old = np.zeros((n, 3 + n_devices))  # (N, 3 + D) each output's cost under current
+    for p in range(n):
+        _output_cost(p, current, option_device, moves, start, reader, old[p])
+    placement = current.copy()
+    new = np.zeros(3 + n_devices)
+    use = np.empty((stage_of.shape[0], base.shape[0]))
+    for i in range(stage_of.shape[0]):
+        s = stage_of[i]
+        use[i] = base
+        _add_stage(use[i], s, current[s], -1.0, exec_ms, exec_mj, mem_mb, accuracy_loss, option_device, memory,
+                   accuracy, busy, power)
+        _add_stage(use[i], s, alt[i], 1.0, exec_ms, exec_mj, mem_mb, accuracy_loss, option_device, memory, accuracy,
+                   busy, power)
+        placement[s] = alt[i]
+        _output_cost(s, placement, option_device, moves, start, reader, new)
+        _swap_output(use[i], old[s], new, busy)
+        for e in range(in_start[s], in_start[s + 1]):
+            p = edges[e, 0]
+            _output_cost(p, placement, option_device, moves, start, reader, new)
+            _swap_output(use[i], old[p], new, busy)
+        placement[s] = current[s]
+    return use

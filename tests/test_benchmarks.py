@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 
 import eip
-from benchmarks import batch as batch_bench, explore as explore_bench, peers, realdata, suite, tradeoff as tradeoff_bench
+from benchmarks import (batch as batch_bench, explore as explore_bench, localsearch as localsearch_bench, peers, realdata,
+                        suite, tradeoff as tradeoff_bench)
 from benchmarks.generate import soc_scenario
 from eip.goals import resolve_goal
 from reference import ranked_plans
@@ -82,6 +83,15 @@ def test_sweep_and_batch_benchmarks_run_and_check(capsys):
     assert batch_bench.main(["--scenarios", "12", "--stages", "8", "--devices", "3", "--cli-sample", "1"]) == 0
     printed = capsys.readouterr().out
     assert "workers=2 vs workers=1: " in printed and "rows of every worker count identical: yes" in printed
+
+
+def test_local_search_benchmark_runs_and_checks(capsys):
+    """Moves evaluated by their change agree with whole placements on a chain, a DAG and
+    ways (the benchmark exits 1 where they do not)."""
+    assert localsearch_bench.main(["--families", "seed,dag12x3,ways12x3,camera_two_models", "--seeds", "1",
+                                   "--repeats", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "mobile_vision_pipeline" in printed and "camera_two_models" in printed and "no plan" not in printed
 
 
 def test_explore_benchmark_runs_and_checks(capsys):

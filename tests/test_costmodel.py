@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import eip
 from eip import CostModel, ScenarioError
-from eip.costmodel import Dim, Load
+from eip.costmodel import Dim, Load, moved_placements
 from reference import evaluate
 from strategies import scenario_docs, ways_scenario_docs
 from test_engine_properties import close
@@ -192,3 +192,26 @@ def test_placement_usage_recomputes_from_the_definitions(doc, data):
             assert close(load[d, Load.EXEC_MJ], ref.exec_mj[name])
         if dims.accuracy >= 0:
             assert close(row[dims.accuracy], ref.accuracy_loss)
+
+
+@settings(max_examples=80, deadline=None)
+@given(doc=st.one_of(scenario_docs(), ways_scenario_docs(), ways_scenario_docs(fixed_mode=True)), data=st.data())
+def test_single_moves_and_their_usage_against_whole_placements(doc, data):
+    """``CostModel.move_choices`` is every placement one stage away, on an option that can
+    run it, whose fixed-mode devices keep one mode (by enumeration and ``modes_hold``), and
+    ``moved_usage``, from what each move changes (``kernels.usage.single_move_usage``),
+    equals ``usage`` of the whole placement within rounding, ``inf`` where it is: from
+    placements with impossible moves (no link: usage in full) and with a device in two
+    modes, on chains and DAGs (copies a move makes or spares for other readers)."""
+    model = eip.Scenario.from_dict(doc).cost_model
+    runnable = [np.flatnonzero(np.isfinite(row)).tolist() for row in model.exec_ms]
+    current = np.array([data.draw(st.sampled_from(r)) for r in runnable], dtype=np.int64)
+    stage, option = model.move_choices(current)
+    one_away = [(s, o) for s, r in enumerate(runnable) for o in r if o != current[s]]
+    kept = model.modes_hold(moved_placements(current, *map(np.array, zip(*one_away)))) if one_away else []
+    assert sorted(zip(stage.tolist(), option.tolist())) == [move for move, ok in zip(one_away, kept) if ok]
+    moved = model.moved_usage(current, model.usage(current)[0], stage, option)
+    whole = model.usage(moved_placements(current, stage, option))
+    assert moved.shape == whole.shape and np.array_equal(np.isfinite(moved), np.isfinite(whole))
+    finite = np.isfinite(whole)
+    assert np.allclose(moved[finite], whole[finite], rtol=1e-9, atol=1e-9)
