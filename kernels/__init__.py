@@ -9,7 +9,8 @@ modules are the jitted kernels behind it:
     bounds    completion bounds: least/most usage, Lagrangian prices, per-dimension tables
     labels    the exact k-skyband label search and the beam
     frontier  trade-off sets (every path undominated on the key dimensions)
-    usage     the usage of whole placements (the copy-once rule), for local search and peers
+    usage     the usage of whole placements (the copy-once rule) and of one's single moves,
+              for local search and peers
     solve     the pipeline of one solve in one dispatch
     paths     helpers over paths (plan rows, caps, ranking, the clock)
 """

@@ -1,9 +1,11 @@
 """Usage of whole placements, for many at once: the cost model's totals of each placement
 (an option per stage), summed stage by stage in the kernels' order (a stage's moves in, in
 input order, then its execution), so that they equal the plan rows of the layered graph
-bit for bit. Local search and brute force evaluate thousands of placements a step with
-it. Arrays are the cost model's (``eip.costmodel.CostModel``): N stages, O options, D
-devices, E input edges, Q usage dimensions.
+bit for bit. Brute force evaluates thousands of placements a step with it. Local search
+ranks a placement's single moves by what each changes (``single_move_usage``, equal
+within rounding) and evaluates the one it takes whole. Arrays are the cost model's
+(``eip.costmodel.CostModel``): N stages, O options, D devices, E input edges, Q usage
+dimensions.
 """
 
 from enum import IntEnum
@@ -156,7 +158,7 @@ def placement_usage(options, exec_ms, exec_mj, mem_mb, accuracy_loss, option_dev
 
 
 @njit(cache=True)
-def readers_of(edges, n):
+def _readers_of(edges, n):
     """The input edges (E, 2) (producer, reader) by producer, in CSR form: ``start`` (N + 1,)
     and ``reader`` (E,), stage p's readers being ``reader[start[p]:start[p + 1]]``."""
     start = np.zeros(n + 1, dtype=np.int64)
@@ -176,7 +178,7 @@ def readers_of(edges, n):
 def _output_cost(p, placement, option_device, moves, start, reader, cost):
     """Fill ``cost`` (3 + D,) with what stage p's output costs to reach its readers under
     ``placement`` (N,) (``moved``'s copy-once rule; ``start``, ``reader`` from
-    ``readers_of``): latency ms, energy mJ, the readers on another device (switches), then
+    ``_readers_of``): latency ms, energy mJ, the readers on another device (switches), then
     per device the ms of the copy into it (its busy time)."""
     cost[:] = 0.0
     a = placement[p]
@@ -235,7 +237,7 @@ def single_move_usage(current, base, stage_of, alt, exec_ms, exec_mj, mem_mb, ac
     within rounding, not bit for bit.
     """
     n = current.shape[0]
-    start, reader = readers_of(edges, n)
+    start, reader = _readers_of(edges, n)
     in_start = np.searchsorted(edges[:, 1], np.arange(n + 1))  # (edges are by reader)
     old = np.zeros((n, 3 + n_devices))  # (N, 3 + D) each output's cost under current
     for p in range(n):
