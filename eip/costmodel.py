@@ -527,7 +527,7 @@ class CostModel:
     def moved_usage(self, options: np.ndarray, base: np.ndarray, stage_of: np.ndarray,
                     alt: np.ndarray) -> np.ndarray:
         """(M, Q) usage of ``options`` (N,), of usage ``base`` (Q,) (``usage``), with stage
-        ``stage_of[i]`` moved to option ``alt[i]`` (``single_moves``): recomputed from what
+        ``stage_of[i]`` moved to option ``alt[i]`` (``move_choices``): recomputed from what
         the move changes where ``base`` is finite (``kernels.usage.single_move_usage``;
         equal to ``usage`` within rounding), in full otherwise."""
         if not np.isfinite(base).all():

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .costmodel import CostModel
+from .costmodel import CostModel, moved_placements
 from .kernels.contract import Row, placement_rank, rank_order, scored_rows
 
 #: A repair stalled at a local minimum of the overuse tries pair moves: each of this many
@@ -83,9 +83,7 @@ class _Neighbours(NamedTuple):
 
     def placement(self, i: int) -> np.ndarray:
         """(N,) the placement move i reaches."""
-        moved = self.current.copy()
-        moved[self.stage[i]] = self.option[i]
-        return moved
+        return moved_placements(self.current, self.stage[i:i + 1], self.option[i:i + 1])[0]
 
 
 def polished(model: CostModel, coef: np.ndarray, caps: np.ndarray, options: np.ndarray, rows: np.ndarray, k: int,
