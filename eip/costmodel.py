@@ -500,6 +500,8 @@ class CostModel:
         stage_of, alt = self._runnable
         other = alt != options[stage_of]
         stage_of, alt = stage_of[other], alt[other]
+        if not self.fixed_mode.any():
+            return stage_of, alt
         if self.modes_hold(options)[0]:
             keep = self._modes_kept(options, stage_of, alt)
         else:  # (a move may mend a device in two modes: whole placements tell)
@@ -533,10 +535,10 @@ class CostModel:
         if not np.isfinite(base).all():
             return self.usage(moved_placements(options, stage_of, alt))
         dims = self.dims
-        return single_move_usage(_placements(options)[0], base, stage_of.astype(np.int64), alt.astype(np.int64),
-                                 self.exec_ms, self.exec_mj, self.mem_mb, self.accuracy_loss, self.option_device,
-                                 self.moves, self.edges, self.n_devices, dims.memory, dims.accuracy, dims.busy,
-                                 dims.power)
+        stage_of, alt = stage_of.astype(np.int64, copy=False), alt.astype(np.int64, copy=False)
+        return single_move_usage(_placements(options)[0], base, stage_of, alt, self.exec_ms, self.exec_mj, self.mem_mb,
+                                 self.accuracy_loss, self.option_device, self.moves, self.edges, self.n_devices,
+                                 dims.memory, dims.accuracy, dims.busy, dims.power)
 
     def modes_hold(self, options: np.ndarray) -> np.ndarray:
         """(P,) bool: placements ``options`` (P, N) run every fixed-mode device in one mode."""

@@ -121,6 +121,23 @@ def placement_loads(options, inbound, exec_ms, exec_mj, option_device, n_devices
 
 
 @njit(cache=True)
+def _add_stage(use, s, o, sign, exec_ms, exec_mj, mem_mb, accuracy_loss, option_device, memory, accuracy, busy,
+               power):
+    """Add ``sign`` times stage s's own usage on option o to ``use`` (Q,): its execution,
+    memory and accuracy loss, and its device's busy time and execution energy."""
+    d = option_device[o]
+    use[0] += sign * exec_ms[s, o]
+    use[1] += sign * exec_mj[s, o]
+    use[memory + d] += sign * mem_mb[s, o]
+    if accuracy >= 0:
+        use[accuracy] += sign * accuracy_loss[s, o]
+    if busy >= 0:
+        use[busy + d] += sign * exec_ms[s, o]
+    if power >= 0:
+        use[power + d] += sign * exec_mj[s, o]
+
+
+@njit(cache=True)
 def placement_usage(options, exec_ms, exec_mj, mem_mb, accuracy_loss, option_device, moves, edges, n_devices,
                     memory, accuracy, busy, power, q):
     """(P, Q) usage of placements ``options`` (P, N) int64, ``inf`` where a stage cannot run
@@ -140,11 +157,9 @@ def placement_usage(options, exec_ms, exec_mj, mem_mb, accuracy_loss, option_dev
             o = options[i, s]
             for j in range(3):
                 use[i, j] += inbound[i, s, j]
-            use[i, 0] += exec_ms[s, o]
-            use[i, 1] += exec_mj[s, o]
-            use[i, memory + option_device[o]] += mem_mb[s, o]
-            if accuracy >= 0:
-                use[i, accuracy] += accuracy_loss[s, o]
+            # (busy time and power from the loads below, summed in the graph's order)
+            _add_stage(use[i], s, o, 1.0, exec_ms, exec_mj, mem_mb, accuracy_loss, option_device, memory, accuracy,
+                       -1, -1)
     if busy >= 0 or power >= 0:
         loads = placement_loads(options, inbound, exec_ms, exec_mj, option_device, n_devices)
         for i in range(p_count):
@@ -154,7 +169,6 @@ def placement_usage(options, exec_ms, exec_mj, mem_mb, accuracy_loss, option_dev
                 if power >= 0:
                     use[i, power + d] = loads[i, d, Load.EXEC_MJ]
     return use
-
 
 
 @njit(cache=True)
@@ -193,23 +207,6 @@ def _output_cost(p, placement, option_device, moves, start, reader, cost):
         if now != held:
             cost[3 + dst] += ms
         held = now
-
-
-@njit(cache=True)
-def _add_stage(use, s, o, sign, exec_ms, exec_mj, mem_mb, accuracy_loss, option_device, memory, accuracy, busy,
-               power):
-    """Add ``sign`` times stage s's own usage on option o to ``use`` (Q,): its execution,
-    memory and accuracy loss, and its device's busy time and execution energy."""
-    d = option_device[o]
-    use[0] += sign * exec_ms[s, o]
-    use[1] += sign * exec_mj[s, o]
-    use[memory + d] += sign * mem_mb[s, o]
-    if accuracy >= 0:
-        use[accuracy] += sign * accuracy_loss[s, o]
-    if busy >= 0:
-        use[busy + d] += sign * exec_ms[s, o]
-    if power >= 0:
-        use[power + d] += sign * exec_mj[s, o]
 
 
 @njit(cache=True)
